@@ -1,0 +1,155 @@
+// The model file, read and written by the command line and the browser app:
+//
+//   {"loss": "half-sse", "trainBiases": false,
+//    "layers": [{"activation": "sigmoid", "weights": [[0.15, 0.2], [0.25, 0.3]], "biases": [0.35, 0.35]}, …]}
+//
+// weights[j][i] is the weight from input i into neuron j. The architecture-only form
+// gives sizes and a seed instead of numbers:
+//
+//   {"inputSize": 784, "seed": 1, "loss": "cross-entropy",
+//    "layers": [{"units": 128, "activation": "relu"}, {"units": 10, "activation": "softmax"}]}
+//
+// Files may come from anywhere, so they are parsed as data only (JSON.parse, never
+// evaluated), checked against a schema, and their sizes bounded before anything is
+// allocated for them.
+
+import { z } from 'zod';
+import { InputError } from '../errors.ts';
+import { ACTIVATIONS, LOSSES, type ModelSpec } from '../model/model.ts';
+import { createModel, layerBiases, layerWeights, setLayerParams, type Model } from '../model/network.ts';
+import { parseJson, zodError } from './json.ts';
+
+/** Bounds on what a model file may ask for, checked before any allocation. */
+export const MODEL_LIMITS = {
+  fileBytes: 512 * 1024 * 1024,
+  layers: 64,
+  units: 65_536,
+  params: 1 << 28,
+};
+
+const layerSchema = z
+  .object({
+    activation: z.enum(ACTIVATIONS),
+    units: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
+    weights: z.array(z.array(z.number())).optional(),
+    biases: z.array(z.number()).optional(),
+  })
+  .strict();
+
+const modelFileSchema = z
+  .object({
+    loss: z.enum(LOSSES),
+    trainBiases: z.boolean().optional(),
+    inputSize: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
+    seed: z.union([z.number(), z.string()]).optional(),
+    layers: z.array(layerSchema).min(1).max(MODEL_LIMITS.layers),
+  })
+  .strict();
+
+export type ModelFile = z.input<typeof modelFileSchema>;
+type LayerFile = z.infer<typeof layerSchema>;
+
+/** Parses a model file's text; `source` names it in errors (a path, or an upload's name). */
+export function parseModelFile(text: string, source: string): Model {
+  if (text.length > MODEL_LIMITS.fileBytes) {
+    throw new InputError(source, `the file is larger than the ${MODEL_LIMITS.fileBytes / 2 ** 20} MiB a model file may be`);
+  }
+  return modelFromJson(parseJson(text, source), source);
+}
+
+/** Checks parsed JSON and builds the model it describes. */
+export function modelFromJson(json: unknown, source: string): Model {
+  const parsed = modelFileSchema.safeParse(json);
+  if (!parsed.success) throw zodError(parsed.error, source);
+  const file = parsed.data;
+  const withWeights = file.layers.filter((layer) => layer.weights !== undefined).length;
+  if (withWeights !== 0 && withWeights !== file.layers.length) {
+    const missing = file.layers.findIndex((layer) => layer.weights === undefined);
+    throw new InputError(
+      `${source}: layers[${missing}].weights`,
+      'expected weights on every layer or on none (the architecture-only form gives inputSize, units and seed instead)',
+    );
+  }
+  const spec = withWeights === 0 ? architectureSpec(file, source) : weightsSpec(file, source);
+  checkParamCount(spec, source);
+  try {
+    const model = createModel(spec, { seed: file.seed ?? 1 });
+    if (withWeights !== 0) {
+      file.layers.forEach((layer, l) => {
+        setLayerParams(model, l, layer.weights!, layer.biases ?? new Array(layer.weights!.length).fill(0));
+      });
+    }
+    return model;
+  } catch (error) {
+    throw error instanceof InputError ? error.inFile(source) : error;
+  }
+}
+
+function architectureSpec(file: z.infer<typeof modelFileSchema>, source: string): ModelSpec {
+  if (file.inputSize === undefined) {
+    throw new InputError(`${source}: inputSize`, 'expected the number of inputs (needed when layers give units instead of weights)');
+  }
+  file.layers.forEach((layer, l) => {
+    if (layer.units === undefined) throw new InputError(`${source}: layers[${l}].units`, 'expected a positive integer');
+    if (layer.biases !== undefined) {
+      throw new InputError(`${source}: layers[${l}].biases`, 'biases need weights beside them (the architecture-only form starts biases at zero)');
+    }
+  });
+  return {
+    inputSize: file.inputSize,
+    layers: file.layers.map((layer) => ({ units: layer.units!, activation: layer.activation })),
+    loss: file.loss,
+    trainBiases: file.trainBiases ?? true,
+  };
+}
+
+function weightsSpec(file: z.infer<typeof modelFileSchema>, source: string): ModelSpec {
+  let inputs = file.inputSize ?? file.layers[0].weights![0]?.length ?? 0;
+  if (inputs === 0) throw new InputError(`${source}: layers[0].weights[0]`, 'expected at least one weight per neuron');
+  const layers = file.layers.map((layer: LayerFile, l) => {
+    const weights = layer.weights!;
+    const where = `${source}: layers[${l}]`;
+    const from = l === 0 ? 'the model' : `layers[${l - 1}]`;
+    if (weights.length === 0) throw new InputError(`${where}.weights`, 'expected one row of weights per neuron, got none');
+    weights.forEach((row, j) => {
+      if (row.length !== inputs) {
+        throw new InputError(`${where}.weights[${j}]`, `expected ${inputs} weights (one per input from ${from}), got ${row.length}`);
+      }
+    });
+    if (layer.units !== undefined && layer.units !== weights.length) {
+      throw new InputError(`${where}.units`, `is ${layer.units} but weights has ${weights.length} rows`);
+    }
+    if (layer.biases !== undefined && layer.biases.length !== weights.length) {
+      throw new InputError(`${where}.biases`, `expected ${weights.length} biases (one per neuron), got ${layer.biases.length}`);
+    }
+    inputs = weights.length;
+    return { units: weights.length, activation: layer.activation };
+  });
+  return { inputSize: file.layers[0].weights![0].length, layers, loss: file.loss, trainBiases: file.trainBiases ?? true };
+}
+
+function checkParamCount(spec: ModelSpec, source: string): void {
+  let params = 0;
+  let inputs = spec.inputSize;
+  for (const layer of spec.layers) {
+    params += layer.units * (inputs + 1);
+    inputs = layer.units;
+  }
+  if (params > MODEL_LIMITS.params) {
+    throw new InputError(`${source}: layers`, `the network has ${params} parameters; at most ${MODEL_LIMITS.params} are allowed`);
+  }
+}
+
+/** The model file of a model: its weights written out, the same form the command line reads. */
+export function modelToJson(model: Model, params: Float64Array = model.params): ModelFile {
+  const { spec, layout } = model;
+  return {
+    loss: spec.loss,
+    trainBiases: spec.trainBiases,
+    layers: spec.layers.map((layer, l) => ({
+      activation: layer.activation,
+      weights: layerWeights(layout, params, l),
+      biases: layerBiases(layout, params, l),
+    })),
+  };
+}

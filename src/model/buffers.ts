@@ -1,0 +1,39 @@
+// The named buffers of a training step. The CPU reference and the GPU trainer both
+// expose them under these names, so a test can compare any one of them.
+
+import { layerInputs, outputSize, type ModelSpec } from './model.ts';
+
+export type LayerBufferKind = 'net' | 'out' | 'delta';
+
+export type BufferName =
+  | 'input' //  (B, IN)  the batch's inputs
+  | 'target' // (B, OUT) the batch's targets
+  | 'loss' //   (B)      each sample's loss
+  | 'params' // (P)      weights and biases, flat, by the parameter layout
+  | 'grads' //  (P)      ∂E/∂params of the batch (the mean over its samples), same layout
+  | `layer${number}.${LayerBufferKind}`; // (B, UNITS) net input, output, and δ = ∂E/∂net
+
+export function layerBuffer(layer: number, kind: LayerBufferKind): BufferName {
+  return `layer${layer}.${kind}`;
+}
+
+/** Every buffer name of a model, in the order a step produces them. */
+export function bufferNames(spec: ModelSpec): BufferName[] {
+  const names: BufferName[] = ['input', 'target'];
+  spec.layers.forEach((_, l) => names.push(layerBuffer(l, 'net'), layerBuffer(l, 'out')));
+  names.push('loss');
+  for (let l = spec.layers.length - 1; l >= 0; l--) names.push(layerBuffer(l, 'delta'));
+  names.push('grads', 'params');
+  return names;
+}
+
+/** The shape of a named buffer for a batch of `batch` samples (params and grads: the layout's size). */
+export function bufferShape(spec: ModelSpec, batch: number, paramSize: number, name: BufferName): number[] {
+  if (name === 'input') return [batch, layerInputs(spec, 0)];
+  if (name === 'target') return [batch, outputSize(spec)];
+  if (name === 'loss') return [batch];
+  if (name === 'params' || name === 'grads') return [paramSize];
+  const match = /^layer(\d+)\.(net|out|delta)$/.exec(name);
+  if (!match || Number(match[1]) >= spec.layers.length) throw new Error(`unknown buffer ${name}`);
+  return [batch, spec.layers[Number(match[1])].units];
+}

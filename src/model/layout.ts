@@ -1,0 +1,81 @@
+// The parameter layout: one table names every weight matrix and bias vector, with
+// its shape and its offset in one flat array. The CPU reference (Float64Array) and
+// the GPU trainer (one f32 storage buffer) allocate that array once and slice it by
+// offset; checkpoints, model files and cross-checks walk the same table.
+
+import { layerInputs, type ModelSpec } from './model.ts';
+
+/**
+ * Offsets are multiples of 64 floats (256 bytes), WebGPU's minStorageBufferOffsetAlignment,
+ * so each entry can be bound on its own as a slice of the one parameter buffer.
+ */
+export const PARAM_ALIGNMENT = 64;
+
+export type ParamKind = 'weights' | 'biases';
+
+export interface ParamEntry {
+  /** `layer0.weights`, `layer0.biases`, `layer1.weights`, … */
+  name: string;
+  layer: number;
+  kind: ParamKind;
+  /** weights: [units, inputs] (out × in); biases: [units]. */
+  shape: readonly number[];
+  /** In elements, into the flat parameter array. */
+  offset: number;
+  length: number;
+}
+
+export interface ParamLayout {
+  entries: readonly ParamEntry[];
+  /** Elements in the flat array, padding included. */
+  size: number;
+}
+
+function alignUp(n: number, alignment: number): number {
+  return Math.ceil(n / alignment) * alignment;
+}
+
+export function paramLayout(spec: ModelSpec): ParamLayout {
+  const entries: ParamEntry[] = [];
+  let offset = 0;
+  const add = (layer: number, kind: ParamKind, shape: number[]) => {
+    const length = shape.reduce((a, b) => a * b, 1);
+    entries.push({ name: `layer${layer}.${kind}`, layer, kind, shape, offset, length });
+    offset = alignUp(offset + length, PARAM_ALIGNMENT);
+  };
+  spec.layers.forEach((layer, l) => {
+    add(l, 'weights', [layer.units, layerInputs(spec, l)]);
+    add(l, 'biases', [layer.units]);
+  });
+  return { entries, size: offset };
+}
+
+export function paramEntry(layout: ParamLayout, layer: number, kind: ParamKind): ParamEntry {
+  const entry = layout.entries.find((e) => e.layer === layer && e.kind === kind);
+  if (!entry) throw new Error(`no ${kind} for layer ${layer} in this layout`);
+  return entry;
+}
+
+/** The entry's slice of a flat parameter (or gradient, or optimizer-state) array. */
+export function paramView<T extends Float64Array | Float32Array>(
+  layout: ParamLayout,
+  flat: T,
+  layer: number,
+  kind: ParamKind,
+): T {
+  const entry = paramEntry(layout, layer, kind);
+  return flat.subarray(entry.offset, entry.offset + entry.length) as T;
+}
+
+/** Names a flat index, e.g. `layer1.weights[0,1]` (neuron 0, input 1), for error messages. */
+export function describeParamIndex(layout: ParamLayout, index: number): string {
+  for (const entry of layout.entries) {
+    if (index >= entry.offset && index < entry.offset + entry.length) {
+      const k = index - entry.offset;
+      if (entry.kind === 'biases') return `${entry.name}[${k}]`;
+      const inputs = entry.shape[1];
+      return `${entry.name}[${Math.floor(k / inputs)},${k % inputs}]`;
+    }
+  }
+  return `padding[${index}]`;
+}

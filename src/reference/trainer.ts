@@ -1,0 +1,100 @@
+// The float64 reference as a Trainer: the same interface and buffer names as the GPU
+// trainer, so the two can be run side by side and compared buffer by buffer.
+
+import { BatchSchedule } from '../data/batches.ts';
+import { gatherBatch, type Dataset } from '../data/dataset.ts';
+import type { BufferName } from '../model/buffers.ts';
+import type { Model } from '../model/network.ts';
+import { stateSlots } from '../model/optimizer.ts';
+import type { Trainer, TrainerState, TrainOptions } from '../trainer.ts';
+import { backward, forward, mean, sampleLosses } from './backprop.ts';
+import { optimizerStep } from './optimizers.ts';
+
+export class CpuTrainer implements Trainer {
+  readonly backend = 'cpu';
+  readonly schedule: BatchSchedule;
+  step = 0;
+  private params: Float64Array;
+  private optimizerState: Float64Array[];
+  private losses: number[] = [];
+  private buffers = new Map<BufferName, Float64Array>();
+
+  constructor(
+    readonly model: Model,
+    readonly dataset: Dataset,
+    readonly options: TrainOptions,
+  ) {
+    this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
+    this.params = model.params.slice();
+    this.optimizerState = Array.from({ length: stateSlots(options.optimizer) }, () => new Float64Array(model.layout.size));
+  }
+
+  get spec() {
+    return this.model.spec;
+  }
+
+  get layout() {
+    return this.model.layout;
+  }
+
+  async train(steps: number): Promise<void> {
+    for (let s = 0; s < steps; s++) this.trainStep();
+  }
+
+  /** One step: forward, loss, backward, update; keeps every buffer for inspection. */
+  private trainStep(): void {
+    const { spec, layout } = this.model;
+    const B = this.options.batchSize;
+    const { input, target } = gatherBatch(this.dataset, this.schedule.indices(this.step));
+    const values = forward(spec, layout, this.params, input, B);
+    const loss = sampleLosses(spec, values, target, B);
+    const { delta, grads } = backward(spec, layout, this.params, input, target, values, B);
+    this.step++;
+    optimizerStep(this.options.optimizer, layout, this.params, grads, this.optimizerState, this.options.learningRate, this.step, spec.trainBiases);
+
+    this.losses.push(mean(loss));
+    this.buffers = new Map<BufferName, Float64Array>([
+      ['input', input],
+      ['target', target],
+      ['loss', loss],
+      ['grads', grads],
+    ]);
+    spec.layers.forEach((_, l) => {
+      this.buffers.set(`layer${l}.net`, values.net[l]);
+      this.buffers.set(`layer${l}.out`, values.out[l]);
+      this.buffers.set(`layer${l}.delta`, delta[l]);
+    });
+  }
+
+  async takeLosses(): Promise<Float64Array> {
+    const losses = Float64Array.from(this.losses);
+    this.losses = [];
+    return losses;
+  }
+
+  async read(name: BufferName): Promise<Float64Array> {
+    if (name === 'params') return this.params.slice();
+    const buffer = this.buffers.get(name);
+    if (!buffer) throw new Error(`no buffer ${name} yet: run a step first`);
+    return buffer.slice();
+  }
+
+  async readState(): Promise<TrainerState> {
+    return { step: this.step, params: this.params.slice(), optimizerState: this.optimizerState.map((s) => s.slice()) };
+  }
+
+  async writeState(state: TrainerState): Promise<void> {
+    this.step = state.step;
+    this.params = state.params.slice();
+    this.optimizerState = state.optimizerState.map((s) => s.slice());
+    this.losses = [];
+    this.buffers.clear();
+  }
+
+  async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    const values = forward(this.model.spec, this.model.layout, this.params, inputs, count);
+    return values.out[values.out.length - 1];
+  }
+
+  destroy(): void {}
+}
