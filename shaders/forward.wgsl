@@ -1,0 +1,119 @@
+// Twin of forwardLayer (src/reference/backprop.ts): one layer's forward pass over the
+// batch, net = in·Wᵀ + b and out = f(net), as one tiled matrix product with the bias
+// and the activation fused into its last step.
+//
+// Each workgroup computes a TILE_M × TILE_N block of (B, OUT), each of its threads a
+// 4 × 4 piece of that block, held in registers. Inputs and weights pass through
+// workgroup memory TILE_K columns at a time. The trainer picks the tile per layer
+// (16, 32 or 64 a side, so small layers do not idle large workgroups).
+
+struct Layer {
+  batch: u32,               // B
+  inputs: u32,              // IN
+  units: u32,               // OUT
+  next_units: u32,          // units of the layer above (hidden_delta.wgsl)
+  weights_offset: u32,      // into params: this layer's (OUT, IN) weights
+  biases_offset: u32,       // into params: this layer's (OUT) biases
+  next_weights_offset: u32, // into params: the layer above's weights
+}
+
+@group(0) @binding(0) var<uniform> layer: Layer;
+@group(0) @binding(1) var<storage, read> input: array<f32>;      // (B, IN)
+@group(0) @binding(2) var<storage, read> params: array<f32>;     // (P) weights (OUT, IN) and biases (OUT) at their offsets
+@group(0) @binding(3) var<storage, read_write> net: array<f32>;  // (B, OUT)
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;  // (B, OUT)
+
+// Activation codes: ACTIVATION_CODE in src/model/model.ts.
+const LINEAR = 0u;
+const SIGMOID = 1u;
+const TANH = 2u;
+const RELU = 3u;
+const SOFTMAX = 4u; // a row-wise function: softmax.wgsl writes `out` after this kernel
+override ACTIVATION: u32;
+
+const PER_THREAD = 4u;
+override TILE_M: u32 = 64u; // samples per workgroup
+override TILE_N: u32 = 64u; // units per workgroup
+override TILE_K: u32 = 16u; // inputs per pass through workgroup memory
+override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
+
+var<workgroup> input_tile: array<f32, TILE_K * TILE_M>;        // [k][b], (TILE_K, TILE_M)
+var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>; // [k][j], (TILE_K, TILE_N / 4) of 4 units each
+
+fn activate(x: f32) -> f32 {
+  switch ACTIVATION {
+    case SIGMOID: {
+      return 1.0 / (1.0 + exp(-x));
+    }
+    case TANH: {
+      // From exp(−2|x|) ≤ 1: no overflow, where some drivers' tanh returns NaN for large |x|.
+      let e = exp(-2.0 * abs(x));
+      return sign(x) * (1.0 - e) / (1.0 + e);
+    }
+    case RELU: {
+      return max(x, 0.0);
+    }
+    default: {
+      return x;
+    }
+  }
+}
+
+@compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
+fn main(
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(local_invocation_id) local: vec3u,
+  @builtin(local_invocation_index) thread: u32,
+) {
+  let first_sample = group.y * TILE_M;
+  let first_unit = group.x * TILE_N;
+  var sums: array<vec4f, PER_THREAD>; // sums[r][c]: sample first_sample + 4·local.y + r, unit first_unit + 4·local.x + c
+
+  for (var k0 = 0u; k0 < layer.inputs; k0 += TILE_K) {
+    // Both operands are row-major with i running fastest: consecutive threads read
+    // consecutive inputs, which lie next to each other in memory.
+    for (var e = thread; e < TILE_K * TILE_M; e += THREADS) {
+      let t = e / TILE_K;
+      let k = e % TILE_K;
+      let b = first_sample + t;
+      var x = 0.0;
+      if (b < layer.batch && k0 + k < layer.inputs) {
+        x = input[b * layer.inputs + k0 + k];
+      }
+      input_tile[k * TILE_M + t] = x;
+    }
+    for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
+      let t = e / TILE_K;
+      let k = e % TILE_K;
+      let j = first_unit + t;
+      var w = 0.0;
+      if (j < layer.units && k0 + k < layer.inputs) {
+        w = params[layer.weights_offset + j * layer.inputs + k0 + k];
+      }
+      weight_tile[(k * TILE_N + t) / 4u][t % 4u] = w;
+    }
+    workgroupBarrier();
+
+    for (var k = 0u; k < TILE_K; k++) {
+      let w = weight_tile[(k * TILE_N) / 4u + local.x];
+      for (var r = 0u; r < PER_THREAD; r++) {
+        sums[r] = fma(vec4f(input_tile[k * TILE_M + local.y * PER_THREAD + r]), w, sums[r]);
+      }
+    }
+    workgroupBarrier();
+  }
+
+  for (var r = 0u; r < PER_THREAD; r++) {
+    let b = first_sample + local.y * PER_THREAD + r;
+    for (var c = 0u; c < PER_THREAD; c++) {
+      let j = first_unit + local.x * PER_THREAD + c;
+      if (b < layer.batch && j < layer.units) {
+        let value = sums[r][c] + params[layer.biases_offset + j];
+        net[b * layer.units + j] = value;
+        if (ACTIVATION != SOFTMAX) {
+          out[b * layer.units + j] = activate(value);
+        }
+      }
+    }
+  }
+}

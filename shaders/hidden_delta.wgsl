@@ -1,0 +1,109 @@
+// Twin of hiddenDeltas (src/reference/backprop.ts): δ_h = (Σ_o δ_o · w_oh) · f′(out_h),
+// the layer above's deltas sent back through its weights, as one tiled matrix product
+// (B, NEXT) · (NEXT, OUT) with the activation's derivative fused into its last step.
+// Tiling as in forward.wgsl: TILE_M × TILE_N blocks of (B, OUT), a 4 × 4 piece per thread.
+
+struct Layer {
+  batch: u32,               // B
+  inputs: u32,              // IN
+  units: u32,               // OUT
+  next_units: u32,          // NEXT, the units of the layer above
+  weights_offset: u32,
+  biases_offset: u32,
+  next_weights_offset: u32, // into params: the layer above's (NEXT, OUT) weights
+}
+
+@group(0) @binding(0) var<uniform> layer: Layer;
+@group(0) @binding(1) var<storage, read> next_delta: array<f32>;  // (B, NEXT)
+@group(0) @binding(2) var<storage, read> params: array<f32>;      // (P) the layer above's weights at next_weights_offset
+@group(0) @binding(3) var<storage, read> out: array<f32>;         // (B, OUT)
+@group(0) @binding(4) var<storage, read_write> delta: array<f32>; // (B, OUT)
+
+// Activation codes: ACTIVATION_CODE in src/model/model.ts.
+const LINEAR = 0u;
+const SIGMOID = 1u;
+const TANH = 2u;
+const RELU = 3u;
+override ACTIVATION: u32;
+
+const PER_THREAD = 4u;
+override TILE_M: u32 = 64u; // samples per workgroup
+override TILE_N: u32 = 64u; // units per workgroup
+override TILE_K: u32 = 16u; // units of the layer above per pass through workgroup memory
+override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
+
+var<workgroup> delta_tile: array<f32, TILE_K * TILE_M>;         // [o][b], (TILE_K, TILE_M)
+var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>;  // [o][h], (TILE_K, TILE_N / 4)
+
+/** ∂out/∂net from out. */
+fn derivative(o: f32) -> f32 {
+  switch ACTIVATION {
+    case SIGMOID: {
+      return o * (1.0 - o);
+    }
+    case TANH: {
+      return 1.0 - o * o;
+    }
+    case RELU: {
+      return select(0.0, 1.0, o > 0.0);
+    }
+    default: {
+      return 1.0;
+    }
+  }
+}
+
+@compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
+fn main(
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(local_invocation_id) local: vec3u,
+  @builtin(local_invocation_index) thread: u32,
+) {
+  let first_sample = group.y * TILE_M;
+  let first_unit = group.x * TILE_N;
+  var sums: array<vec4f, PER_THREAD>; // sums[r][c]: ∂E/∂out of sample first_sample + 4·local.y + r, unit first_unit + 4·local.x + c
+
+  for (var k0 = 0u; k0 < layer.next_units; k0 += TILE_K) {
+    // δ of the layer above: consecutive threads read consecutive o of one sample.
+    for (var e = thread; e < TILE_K * TILE_M; e += THREADS) {
+      let t = e / TILE_K;
+      let k = e % TILE_K;
+      let b = first_sample + t;
+      var d = 0.0;
+      if (b < layer.batch && k0 + k < layer.next_units) {
+        d = next_delta[b * layer.next_units + k0 + k];
+      }
+      delta_tile[k * TILE_M + t] = d;
+    }
+    // Its weights, (NEXT, OUT): consecutive threads read consecutive h of one row o.
+    for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
+      let o = k0 + e / TILE_N;
+      let h = first_unit + e % TILE_N;
+      var w = 0.0;
+      if (o < layer.next_units && h < layer.units) {
+        w = params[layer.next_weights_offset + o * layer.units + h];
+      }
+      weight_tile[e / 4u][e % 4u] = w;
+    }
+    workgroupBarrier();
+
+    for (var k = 0u; k < TILE_K; k++) {
+      let w = weight_tile[(k * TILE_N) / 4u + local.x];
+      for (var r = 0u; r < PER_THREAD; r++) {
+        sums[r] = fma(vec4f(delta_tile[k * TILE_M + local.y * PER_THREAD + r]), w, sums[r]);
+      }
+    }
+    workgroupBarrier();
+  }
+
+  for (var r = 0u; r < PER_THREAD; r++) {
+    let b = first_sample + local.y * PER_THREAD + r;
+    for (var c = 0u; c < PER_THREAD; c++) {
+      let h = first_unit + local.x * PER_THREAD + c;
+      if (b < layer.batch && h < layer.units) {
+        let index = b * layer.units + h;
+        delta[index] = sums[r][c] * derivative(out[index]);
+      }
+    }
+  }
+}

@@ -1,0 +1,166 @@
+// Twin of layerGradients and optimizerStep (src/reference/backprop.ts, optimizers.ts):
+// the batch's gradient ∂E/∂w_ji = mean_b δ_j·in_i as one tiled matrix product
+// (OUT, B) · (B, IN), and the optimizer's step applied to each weight as soon as its
+// gradient is known. Workgroups of the first column of tiles also sum δ over the batch
+// for the biases. Tiling as in forward.wgsl: TILE_M × TILE_N blocks of (OUT, IN).
+
+struct Layer {
+  batch: u32,               // B
+  inputs: u32,              // IN
+  units: u32,               // OUT
+  next_units: u32,
+  weights_offset: u32,      // into params, grads, state0, state1: this layer's (OUT, IN) weights
+  biases_offset: u32,       // … and its (OUT) biases
+  next_weights_offset: u32,
+}
+
+struct Step {
+  rows_offset: u32,
+  loss_slot: u32,
+  learning_rate: f32,
+  correction1: f32, // Adam's 1 − β1^t, computed in float64 on the CPU
+  correction2: f32, // Adam's 1 − β2^t
+}
+
+@group(0) @binding(0) var<uniform> layer: Layer;
+@group(0) @binding(1) var<storage, read> input: array<f32>;        // (B, IN)
+@group(0) @binding(2) var<storage, read> delta: array<f32>;        // (B, OUT)
+@group(0) @binding(3) var<storage, read_write> params: array<f32>; // (P)
+@group(0) @binding(4) var<storage, read_write> grads: array<f32>;  // (P)
+@group(0) @binding(5) var<storage, read_write> state0: array<f32>; // (P) momentum's velocity, Adam's m; unused by SGD
+@group(0) @binding(6) var<storage, read_write> state1: array<f32>; // (P) Adam's v; unused otherwise
+@group(1) @binding(0) var<uniform> step: Step;
+
+// Optimizer codes: OPTIMIZER_CODE in src/model/optimizer.ts.
+const SGD = 0u;
+const MOMENTUM = 1u;
+const ADAM = 2u;
+override OPTIMIZER: u32 = SGD;
+override MOMENTUM_FACTOR: f32 = 0.9;
+override BETA1: f32 = 0.9;
+override BETA2: f32 = 0.999;
+override EPSILON: f32 = 1e-8;
+override TRAIN_BIASES: bool = true;
+
+const PER_THREAD = 4u;
+override TILE_M: u32 = 64u; // units per workgroup
+override TILE_N: u32 = 64u; // inputs per workgroup
+override TILE_K: u32 = 16u; // samples per pass through workgroup memory
+override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
+
+var<workgroup> delta_tile: array<f32, TILE_K * TILE_M>;        // [b][j], (TILE_K, TILE_M)
+var<workgroup> input_tile: array<vec4f, TILE_K * TILE_N / 4>;  // [b][i], (TILE_K, TILE_N / 4)
+
+/** One parameter's step; `s0` and `s1` are its optimizer state, updated in place. */
+fn optimize(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, f32>) -> f32 {
+  switch OPTIMIZER {
+    case MOMENTUM: {
+      *s0 = MOMENTUM_FACTOR * *s0 + grad;
+      return param - step.learning_rate * *s0;
+    }
+    case ADAM: {
+      *s0 = BETA1 * *s0 + (1.0 - BETA1) * grad;
+      *s1 = BETA2 * *s1 + (1.0 - BETA2) * grad * grad;
+      let m_hat = *s0 / step.correction1;
+      let v_hat = *s1 / step.correction2;
+      return param - step.learning_rate * m_hat / (sqrt(v_hat) + EPSILON);
+    }
+    default: {
+      return param - step.learning_rate * grad;
+    }
+  }
+}
+
+/** Writes a parameter's gradient and applies the optimizer to it. */
+fn update(index: u32, grad: f32) {
+  grads[index] = grad;
+  var s0 = 0.0;
+  var s1 = 0.0;
+  if (OPTIMIZER != SGD) {
+    s0 = state0[index];
+  }
+  if (OPTIMIZER == ADAM) {
+    s1 = state1[index];
+  }
+  params[index] = optimize(params[index], grad, &s0, &s1);
+  if (OPTIMIZER != SGD) {
+    state0[index] = s0;
+  }
+  if (OPTIMIZER == ADAM) {
+    state1[index] = s1;
+  }
+}
+
+@compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
+fn main(
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(local_invocation_id) local: vec3u,
+  @builtin(local_invocation_index) thread: u32,
+) {
+  let first_unit = group.y * TILE_M;
+  let first_input = group.x * TILE_N;
+  // The first column of tiles also sums δ over the batch for the biases.
+  let sums_biases = group.x == 0u && local.x == 0u;
+  var sums: array<vec4f, PER_THREAD>; // sums[r][c]: Σ_b δ_j·in_i, j = first_unit + 4·local.y + r, i = first_input + 4·local.x + c
+  var bias_sums = vec4f(0.0);
+
+  for (var k0 = 0u; k0 < layer.batch; k0 += TILE_K) {
+    // Both operands are (B, ·): consecutive threads read consecutive columns of one sample.
+    for (var e = thread; e < TILE_K * TILE_M; e += THREADS) {
+      let b = k0 + e / TILE_M;
+      let j = first_unit + e % TILE_M;
+      var d = 0.0;
+      if (b < layer.batch && j < layer.units) {
+        d = delta[b * layer.units + j];
+      }
+      delta_tile[e] = d;
+    }
+    for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
+      let b = k0 + e / TILE_N;
+      let i = first_input + e % TILE_N;
+      var x = 0.0;
+      if (b < layer.batch && i < layer.inputs) {
+        x = input[b * layer.inputs + i];
+      }
+      input_tile[e / 4u][e % 4u] = x;
+    }
+    workgroupBarrier();
+
+    for (var k = 0u; k < TILE_K; k++) {
+      let x = input_tile[(k * TILE_N) / 4u + local.x];
+      for (var r = 0u; r < PER_THREAD; r++) {
+        sums[r] = fma(vec4f(delta_tile[k * TILE_M + local.y * PER_THREAD + r]), x, sums[r]);
+      }
+    }
+    if (sums_biases) {
+      for (var k = 0u; k < TILE_K; k++) {
+        for (var r = 0u; r < PER_THREAD; r++) {
+          bias_sums[r] += delta_tile[k * TILE_M + local.y * PER_THREAD + r];
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let mean = 1.0 / f32(layer.batch);
+  for (var r = 0u; r < PER_THREAD; r++) {
+    let j = first_unit + local.y * PER_THREAD + r;
+    if (j >= layer.units) {
+      continue;
+    }
+    for (var c = 0u; c < PER_THREAD; c++) {
+      let i = first_input + local.x * PER_THREAD + c;
+      if (i < layer.inputs) {
+        update(layer.weights_offset + j * layer.inputs + i, sums[r][c] * mean);
+      }
+    }
+    if (sums_biases) {
+      let index = layer.biases_offset + j;
+      if (TRAIN_BIASES) {
+        update(index, bias_sums[r] * mean);
+      } else {
+        grads[index] = bias_sums[r] * mean;
+      }
+    }
+  }
+}

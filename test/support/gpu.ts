@@ -1,0 +1,18 @@
+// One WebGPU device per test file: the machine's GPU, or SwiftShader where it has none.
+// The GPU tests never skip: without an adapter they fail, saying why.
+
+import { openDevice } from '../../src/gpu/device.ts';
+import { requestNodeAdapter } from '../../src/gpu/node.ts';
+
+let device: Promise<GPUDevice> | undefined;
+
+export function testDevice(): Promise<GPUDevice> {
+  device ??= requestNodeAdapter().then(async (adapter) => {
+    const opened = await openDevice(adapter);
+    opened.addEventListener('uncapturederror', (event) => {
+      throw new Error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    });
+    return opened;
+  });
+  return device;
+}
