@@ -5,6 +5,7 @@ import type { ParamLayout } from './model/layout.ts';
 import type { ModelSpec } from './model/model.ts';
 import type { OptimizerSpec } from './model/optimizer.ts';
 import type { BatchSchedule } from './data/batches.ts';
+import type { Dataset } from './data/dataset.ts';
 
 export interface TrainOptions {
   learningRate: number;
@@ -50,5 +51,7 @@ export interface Trainer {
   writeState(state: TrainerState): Promise<void>;
   /** Forward pass only: outputs (N, OUT) for inputs (N, IN). */
   predict(inputs: Float64Array, count: number): Promise<Float64Array>;
+  /** The mean loss over a whole dataset, with the current parameters. */
+  evaluate(dataset: Dataset): Promise<number>;
   destroy(): void;
 }

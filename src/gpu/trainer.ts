@@ -18,6 +18,7 @@ import { layerInputs, outputActivation, outputSize, type ModelSpec } from '../mo
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
 import { adamCorrections } from '../reference/optimizers.ts';
+import { mean, sampleLosses, type ForwardValues } from '../reference/backprop.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../trainer.ts';
 import { createKernels, LAYER_UNIFORM_BYTES, STEP_UNIFORM_BYTES, type Kernel, type MatmulKernel, type ModelKernels } from './kernels.ts';
 
@@ -323,16 +324,29 @@ export class GpuTrainer implements Trainer {
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    return (await this.forwardOnly(inputs, count, false)).out;
+  }
+
+  async evaluate(dataset: Dataset): Promise<number> {
+    const { net, out } = await this.forwardOnly(dataset.inputs, dataset.size, true);
+    // The mean over the dataset in float64, from the GPU's net inputs and outputs.
+    return mean(sampleLosses(this.spec, outputValues(this.spec, net, out), dataset.targets, dataset.size));
+  }
+
+  /** The forward pass on `count` rows with their own buffers; returns the last layer's out (and net). */
+  private async forwardOnly(inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
     const { device, spec, layout } = this;
     const storage = (bytes: number) => device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     const temporary: GPUBuffer[] = [];
-    const track = (buffer: GPUBuffer) => (temporary.push(buffer), buffer);
+    const track = <T extends GPUBuffer>(buffer: T) => (temporary.push(buffer), buffer);
     const input = track(storage(f32Bytes(inputs.length)));
     device.queue.writeBuffer(input, 0, new Float32Array(inputs));
-    const encoder = device.createCommandEncoder({ label: 'predict' });
+    const encoder = device.createCommandEncoder({ label: 'forward only' });
     const pass = encoder.beginComputePass();
+    const bind = (kernel: Kernel, buffers: GPUBuffer[]) =>
+      device.createBindGroup({ layout: kernel.layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
     let layerInput = input;
-    let lastOut = input;
+    let last = { net: input, out: input };
     spec.layers.forEach((layer, l) => {
       const uniform = track(device.createBuffer({ size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
       device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count));
@@ -340,21 +354,22 @@ export class GpuTrainer implements Trainer {
       const out = track(storage(f32Bytes(count * layer.units)));
       const kernel = this.kernels.forward[l];
       pass.setPipeline(kernel.pipeline);
-      pass.setBindGroup(0, device.createBindGroup({ layout: kernel.layout, entries: [uniform, layerInput, this.buffers.params, net, out].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
+      pass.setBindGroup(0, bind(kernel, [uniform, layerInput, this.buffers.params, net, out]));
       pass.dispatchWorkgroups(Math.ceil(layer.units / kernel.tile.n), Math.ceil(count / kernel.tile.m));
       if (layer.activation === 'softmax') {
         pass.setPipeline(this.kernels.softmax.pipeline);
-        pass.setBindGroup(0, device.createBindGroup({ layout: this.kernels.softmax.layout, entries: [uniform, net, out].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
+        pass.setBindGroup(0, bind(this.kernels.softmax, [uniform, net, out]));
         pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_WORKGROUP)));
       }
       layerInput = out;
-      lastOut = out;
+      last = { net, out };
     });
     pass.end();
     device.queue.submit([encoder.finish()]);
-    const outputs = await this.readBuffer(lastOut, count * outputSize(spec));
+    const length = count * outputSize(spec);
+    const [out, net] = await Promise.all([this.readBuffer(last.out, length), withNet ? this.readBuffer(last.net, length) : Promise.resolve(new Float64Array(0))]);
     for (const buffer of temporary) buffer.destroy();
-    return outputs;
+    return { net, out };
   }
 
   destroy(): void {
@@ -365,6 +380,15 @@ export class GpuTrainer implements Trainer {
     for (const layer of b.layers) for (const buffer of [layer.uniform, layer.net, layer.out, layer.delta]) buffer.destroy();
     for (const { buffer } of this.pendingLosses) buffer.destroy();
   }
+}
+
+/** Forward values holding only the last layer's, as sampleLosses reads them. */
+function outputValues(spec: ModelSpec, net: Float64Array, out: Float64Array): ForwardValues {
+  const L = spec.layers.length;
+  const values: ForwardValues = { net: new Array(L), out: new Array(L) };
+  values.net[L - 1] = net;
+  values.out[L - 1] = out;
+  return values;
 }
 
 /** The Layer struct the kernels read: sizes and offsets into the parameter buffer. */

@@ -9,13 +9,17 @@ export function parseJson(text: string, source: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    if (position) {
-      const before = text.slice(0, Number(position[1]));
-      const line = before.split('\n').length;
-      const column = before.length - before.lastIndexOf('\n');
-      throw new InputError(`${source}: line ${line}, column ${column}`, `not valid JSON (${message})`);
+    const lineAndColumn = (offset: number) => {
+      const before = text.slice(0, offset);
+      return `line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
+    };
+    // JavaScript writes these, JSON has no such numbers.
+    const notANumber = /(?<![\w"])-?(NaN|Infinity)(?![\w"])/.exec(text);
+    if (notANumber) {
+      throw new InputError(`${source}: ${lineAndColumn(notANumber.index)}`, `${notANumber[0]} is not a number in JSON: expected a finite number`);
     }
+    const position = /position (\d+)/.exec(message);
+    if (position) throw new InputError(`${source}: ${lineAndColumn(Number(position[1]))}`, `not valid JSON (${message})`);
     throw new InputError(source, `not valid JSON (${message})`);
   }
 }

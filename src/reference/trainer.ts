@@ -96,5 +96,11 @@ export class CpuTrainer implements Trainer {
     return values.out[values.out.length - 1];
   }
 
+  async evaluate(dataset: Dataset): Promise<number> {
+    const { spec, layout } = this.model;
+    const values = forward(spec, layout, this.params, dataset.inputs, dataset.size);
+    return mean(sampleLosses(spec, values, dataset.targets, dataset.size));
+  }
+
   destroy(): void {}
 }

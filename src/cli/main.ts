@@ -1,0 +1,99 @@
+// The command line: webgpu-backprop trace | train | predict | examples.
+//
+// Bad input ends the command with one line naming the file, field or flag and what was
+// expected, and a non-zero exit; no stack trace.
+
+import { Command, CommanderError, Option } from 'commander';
+import { WORKED_EXAMPLES } from '../examples/articles.ts';
+import { InputError } from '../errors.ts';
+import { OPTIMIZER_KINDS } from '../model/optimizer.ts';
+import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
+import { formatTrace, resolveExample, traceExample } from './trace.ts';
+import { predict, train, type Backend } from './train.ts';
+
+const EXIT_BAD_INPUT = 2;
+const EXIT_FAILURE = 1;
+
+const backendOption = () => new Option('--backend <backend>', 'where to train').choices(['webgpu', 'cpu']).default('webgpu');
+
+export function buildProgram(): Command {
+  const program = new Command('webgpu-backprop')
+    .description('Dense neural networks trained by backpropagation on WebGPU, checked against a float64 reference.')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('examples')
+    .description('list the worked examples that trace can show')
+    .action(() => {
+      for (const e of WORKED_EXAMPLES) console.log(`${e.name.padEnd(12)} article ${e.article} (also ${e.aliases.join(', ')}): ${e.author}, "${e.title}"`);
+    });
+
+  program
+    .command('trace')
+    .description("a worked example step by step in the article's notation: the article, the float64 reference and WebGPU side by side")
+    .argument('<example>', 'mazur, hmkcode, lamsal or missinglink (or the article number: 001, 000, 003, 004)')
+    .option('--json', 'print the trace as JSON')
+    .addOption(new Option('--backend <backend>', 'webgpu shows the reference and the GPU; cpu the reference alone').choices(['webgpu', 'cpu']).default('webgpu'))
+    .action(async (name: string, options: { json?: boolean; backend: Backend }) => {
+      const trace = await traceExample(resolveExample(name), options.backend === 'webgpu');
+      console.log(options.json ? JSON.stringify(trace, null, 2) : formatTrace(trace));
+    });
+
+  program
+    .command('train')
+    .description('train a model file on a data file')
+    .requiredOption('--model <file>', 'model file (JSON)')
+    .requiredOption('--data <file>', 'data file: JSON {"inputs", "targets"} or CSV')
+    .option('--targets <columns>', 'CSV: the target columns, comma-separated', columnList)
+    .addOption(backendOption())
+    .option('--lr <rate>', 'learning rate (default 0.01; 0.001 with adam)', positiveNumber)
+    .option('--steps <n>', 'training steps (one batch each)', positiveInteger)
+    .option('--epochs <n>', 'passes over the data (default 1)', positiveInteger)
+    .option('--batch-size <n>', 'samples per step (default 32, or the dataset if smaller)', positiveInteger)
+    .option('--no-shuffle', 'take batches in data order, wrapping around, instead of shuffling each epoch')
+    .option('--seed <n>', 'seed of the shuffling', nonNegativeInteger, 1)
+    .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZER_KINDS as string[]).default('sgd'))
+    .option('--out <file>', 'write the trained model here (same form as --model)')
+    .action(async (options) => {
+      const result = await train({ ...options, progress: Boolean(process.stderr.isTTY) });
+      if (result.adapter) console.log(`WebGPU adapter: ${result.adapter}`);
+      console.log(`trained ${result.steps} steps`);
+      console.log(`final loss ${result.lastLoss} (the last step's batch); ${result.datasetLoss} over the whole data file`);
+      if (options.out) console.log(`wrote ${options.out}`);
+    });
+
+  program
+    .command('predict')
+    .description("print a model's outputs for the inputs of a data file")
+    .requiredOption('--model <file>', 'model file (JSON)')
+    .requiredOption('--data <file>', 'data file: JSON {"inputs"} or CSV')
+    .option('--targets <columns>', 'CSV: columns to leave out (targets), comma-separated', columnList)
+    .addOption(backendOption())
+    .option('--out <file>', 'write the outputs here instead of printing them')
+    .action(async (options) => {
+      const text = await predict(options);
+      if (!options.out) process.stdout.write(text);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed its one line (usage errors) or the help text already.
+      return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    if (error instanceof InputError) {
+      console.error(`webgpu-backprop: ${error.message}`);
+      return EXIT_BAD_INPUT;
+    }
+    console.error(`webgpu-backprop: ${(error as Error).message ?? error}`);
+    if (process.env.WEBGPU_BACKPROP_DEBUG) console.error((error as Error).stack);
+    return EXIT_FAILURE;
+  }
+}

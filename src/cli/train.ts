@@ -1,0 +1,147 @@
+// `webgpu-backprop train` and `webgpu-backprop predict`.
+
+import cliProgress from 'cli-progress';
+import type { Dataset } from '../data/dataset.ts';
+import { datasetFromRows } from '../data/dataset.ts';
+import { InputError } from '../errors.ts';
+import { GpuTrainer } from '../gpu/trainer.ts';
+import { checkDataFits, DATA_LIMITS, parseDataFile, type DataRows } from '../io/data-file.ts';
+import { MODEL_LIMITS, modelToJson, parseModelFile } from '../io/model-file.ts';
+import { layerInputs, outputSize } from '../model/model.ts';
+import type { Model } from '../model/network.ts';
+import { DEFAULT_OPTIMIZERS, type OptimizerKind } from '../model/optimizer.ts';
+import { CpuTrainer } from '../reference/trainer.ts';
+import type { Trainer, TrainOptions } from '../trainer.ts';
+import { readText, writeAtomically } from './files.ts';
+import { openCliDevice } from './gpu.ts';
+
+export type Backend = 'webgpu' | 'cpu';
+
+export interface TrainFlags {
+  model: string;
+  data: string;
+  targets?: string[];
+  backend: Backend;
+  lr?: number;
+  steps?: number;
+  epochs?: number;
+  batchSize?: number;
+  shuffle: boolean;
+  seed: number;
+  optimizer: OptimizerKind;
+  out?: string;
+  /** Draw a progress bar (on a terminal). */
+  progress: boolean;
+}
+
+/** Learning rates a Keras or PyTorch user starts from: 0.01 for SGD, 0.001 for Adam. */
+const DEFAULT_LEARNING_RATE: Record<OptimizerKind, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };
+
+export function loadModel(path: string): Model {
+  return parseModelFile(readText(path, 'model file', MODEL_LIMITS.fileBytes), path);
+}
+
+export function loadData(path: string, targets: string[] | undefined): DataRows {
+  return parseDataFile(readText(path, 'data file', DATA_LIMITS.fileBytes), path, targets);
+}
+
+function trainingDataset(model: Model, data: DataRows, path: string): Dataset {
+  checkDataFits(data, path, layerInputs(model.spec, 0), outputSize(model.spec));
+  return datasetFromRows(data.inputs, data.targets!);
+}
+
+export async function createTrainer(backend: Backend, model: Model, dataset: Dataset, options: TrainOptions): Promise<{ trainer: Trainer; adapter?: string }> {
+  if (backend === 'cpu') return { trainer: new CpuTrainer(model, dataset, options) };
+  const { device, adapter } = await openCliDevice();
+  return { trainer: await GpuTrainer.create(device, model, dataset, options), adapter };
+}
+
+function trainOptions(flags: TrainFlags, dataset: Dataset): TrainOptions {
+  const batchSize = flags.batchSize ?? Math.min(32, dataset.size);
+  if (batchSize > dataset.size) {
+    throw new InputError('--batch-size', `${batchSize} is more than the ${dataset.size} samples in ${flags.data}`);
+  }
+  return {
+    learningRate: flags.lr ?? DEFAULT_LEARNING_RATE[flags.optimizer],
+    batchSize,
+    shuffle: flags.shuffle,
+    seed: flags.seed,
+    optimizer: DEFAULT_OPTIMIZERS[flags.optimizer],
+  };
+}
+
+/** Steps per progress update: often enough to watch, rarely enough not to slow training. */
+function progressChunk(steps: number): number {
+  return Math.max(1, Math.min(1000, Math.ceil(steps / 100)));
+}
+
+export interface TrainResult {
+  steps: number;
+  lastLoss: number;
+  datasetLoss: number;
+  adapter?: string;
+}
+
+export async function train(flags: TrainFlags): Promise<TrainResult> {
+  if (flags.steps !== undefined && flags.epochs !== undefined) throw new InputError('--steps, --epochs', 'give one or the other, not both');
+  const model = loadModel(flags.model);
+  const dataset = trainingDataset(model, loadData(flags.data, flags.targets), flags.data);
+  const options = trainOptions(flags, dataset);
+  const { trainer, adapter } = await createTrainer(flags.backend, model, dataset, options);
+  const steps = flags.steps ?? trainer.schedule.stepsForEpochs(flags.epochs ?? 1);
+
+  const bar = flags.progress
+    ? new cliProgress.SingleBar({ format: 'training |{bar}| {value}/{total} steps | loss {loss}', hideCursor: true }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(steps, 0, { loss: '…' });
+  const chunk = progressChunk(steps);
+  let lastLoss = NaN;
+  for (let done = 0; done < steps; ) {
+    const count = Math.min(chunk, steps - done);
+    await trainer.train(count);
+    done += count;
+    const losses = await trainer.takeLosses();
+    lastLoss = losses[losses.length - 1];
+    const bad = losses.findIndex((loss) => !Number.isFinite(loss));
+    if (bad >= 0) {
+      bar?.stop();
+      throw new InputError(`step ${done - count + bad}`, `the loss became ${losses[bad]}: training diverged (try a smaller --lr)`);
+    }
+    bar?.update(done, { loss: lastLoss.toPrecision(6) });
+  }
+  bar?.stop();
+
+  const datasetLoss = await trainer.evaluate(dataset);
+  if (flags.out) {
+    const params = await trainer.read('params');
+    writeAtomically(flags.out, `${JSON.stringify(modelToJson(model, params), null, 2)}\n`);
+  }
+  trainer.destroy();
+  return { steps, lastLoss, datasetLoss, adapter };
+}
+
+export interface PredictFlags {
+  model: string;
+  data: string;
+  targets?: string[];
+  backend: Backend;
+  out?: string;
+}
+
+export async function predict(flags: PredictFlags): Promise<string> {
+  const model = loadModel(flags.model);
+  const data = loadData(flags.data, flags.targets);
+  checkDataFits(data, flags.data, layerInputs(model.spec, 0), undefined);
+  const inputs = Float64Array.from(data.inputs.flat());
+  // Prediction needs no targets; the trainer is given the inputs as a dataset of their own.
+  const dataset = datasetFromRows(data.inputs, data.inputs.map(() => new Array(outputSize(model.spec)).fill(0)));
+  const options: TrainOptions = { learningRate: 0, batchSize: 1, shuffle: false, seed: 1, optimizer: DEFAULT_OPTIMIZERS.sgd };
+  const { trainer } = await createTrainer(flags.backend, model, dataset, options);
+  const outputs = await trainer.predict(inputs, data.inputs.length);
+  trainer.destroy();
+  const K = outputSize(model.spec);
+  const rows = data.inputs.map((_, r) => Array.from(outputs.subarray(r * K, (r + 1) * K)));
+  const text = `${JSON.stringify({ outputs: rows })}\n`;
+  if (flags.out) writeAtomically(flags.out, text);
+  return text;
+}
