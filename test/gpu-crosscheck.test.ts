@@ -7,6 +7,8 @@ import { WORKED_EXAMPLES } from '../src/examples/articles.ts';
 import { caseSetup } from '../src/examples/worked-example.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerSpec } from '../src/model/optimizer.ts';
 import { crossCheck, expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
+import { fitsFusedKernel } from '../src/gpu/kernels.ts';
+import type { KernelPath } from '../src/gpu/trainer.ts';
 import { testDevice } from './support/gpu.ts';
 
 let device: GPUDevice;
@@ -14,13 +16,15 @@ beforeAll(async () => {
   device = await testDevice();
 });
 
+const PATHS: KernelPath[] = ['layered', 'fused'];
+
 describe('worked examples on WebGPU', () => {
   for (const example of WORKED_EXAMPLES) {
     example.cases.forEach((workedCase, c) => {
-      it(`${example.name} case ${c + 1}: every buffer of one step, then of the tenth`, async () => {
+      it.each(PATHS)(`${example.name} case ${c + 1}, %s kernels: every buffer of one step, then of the tenth`, async (path) => {
         const { model, dataset, options } = caseSetup(workedCase);
-        expectAllClose(await crossCheck(device, model, dataset, options, 1));
-        expectAllClose(await crossCheck(device, model, dataset, options, 10));
+        expectAllClose(await crossCheck(device, model, dataset, options, 1, { path }));
+        expectAllClose(await crossCheck(device, model, dataset, options, 10, { path }));
       });
     });
   }
@@ -88,17 +92,19 @@ const CONFIGS: Config[] = [
 
 describe('seeded random networks on WebGPU', () => {
   CONFIGS.forEach((config, k) => {
-    it(`${config.name}: every buffer after 3 shuffled steps`, async () => {
-      const model = randomModel(config, 100 + k);
-      const dataset = randomDataset(config, config.datasetSize, 100 + k);
-      const options = {
-        learningRate: config.learningRate ?? 0.1,
-        batchSize: config.batch,
-        shuffle: true,
-        seed: k,
-        optimizer: config.optimizer ?? DEFAULT_OPTIMIZERS.sgd,
-      };
-      expectAllClose(await crossCheck(device, model, dataset, options, 3));
+    const model = randomModel(config, 100 + k);
+    const dataset = randomDataset(config, config.datasetSize, 100 + k);
+    const options = {
+      learningRate: config.learningRate ?? 0.1,
+      batchSize: config.batch,
+      shuffle: true,
+      seed: k,
+      optimizer: config.optimizer ?? DEFAULT_OPTIMIZERS.sgd,
+    };
+    // Every network on the layered kernels; those small enough on the fused one too.
+    const paths = PATHS.filter((path) => path === 'layered' || fitsFusedKernel(model.spec, config.batch));
+    it.each(paths)(`${config.name}, %s kernels: every buffer after 3 shuffled steps`, async (path) => {
+      expectAllClose(await crossCheck(device, model, dataset, options, 3, { path }));
     });
   });
 });
@@ -110,7 +116,7 @@ describe('the cross-check tells a wrong result from rounding', () => {
   it('a learning rate off by one percent fails on the parameters', async () => {
     const model = randomModel(config, 7);
     const dataset = randomDataset(config, 80, 7);
-    const check = await crossCheck(device, model, dataset, options, 2, { options: { ...options, learningRate: 0.101 } });
+    const check = await crossCheck(device, model, dataset, options, 2, { path: 'layered', options: { ...options, learningRate: 0.101 } });
     const failing = check.comparisons.filter((c) => !c.ok).map((c) => c.message.split(':')[0]);
     expect(failing).toContain('params');
   });
@@ -122,7 +128,7 @@ describe('the cross-check tells a wrong result from rounding', () => {
     const entry = model.layout.entries.find((e) => e.layer === 1 && e.kind === 'weights')!;
     const [a, b] = [entry.offset + 1000, entry.offset + 1001];
     [changed.params[a], changed.params[b]] = [changed.params[b], changed.params[a]];
-    const check = await crossCheck(device, model, dataset, options, 1, { model: changed });
+    const check = await crossCheck(device, model, dataset, options, 1, { path: 'layered', model: changed });
     const failing = check.comparisons.filter((c) => !c.ok).map((c) => c.message.split(':')[0]);
     expect(failing).toContain('layer1.net');
   });

@@ -15,15 +15,20 @@ const GROUP0: Record<KernelName, BindingKind[]> = {
   output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
   hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
   weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
+  train_tiny: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
 };
 
 /** Kernels that also read the per-step uniforms (group 1, bound with a dynamic offset). */
 const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'output_delta', 'weight_update']);
 
-/** Bytes of the Step struct the kernels declare (5 × 4, rounded up to 16). */
+/** Bytes of the Step struct the layered kernels declare (5 × 4, rounded up to 16). */
 export const STEP_UNIFORM_BYTES = 32;
+/** Bytes of one Step in train_tiny.wgsl's storage array (5 × 4, no padding). */
+export const STEP_STORAGE_BYTES = 20;
 /** Bytes of the Layer struct (7 × 4, rounded up to 16). */
 export const LAYER_UNIFORM_BYTES = 32;
+/** Layers train_tiny.wgsl has override constants for. */
+export const FUSED_MAX_LAYERS = 4;
 
 export interface Kernel {
   pipeline: GPUComputePipeline;
@@ -41,25 +46,27 @@ export interface MatmulKernel extends Kernel {
   tile: Tile;
 }
 
-export interface ModelKernels {
-  gather: Kernel;
+/** The forward pass, which every trainer needs (prediction runs it on its own). */
+export interface ForwardKernels {
   forward: MatmulKernel[]; // per layer
   softmax: Kernel;
+}
+
+/** One kernel per job of a step, dispatched one after another. */
+export interface LayeredKernels extends ForwardKernels {
+  path: 'layered';
+  gather: Kernel;
   outputDelta: Kernel;
   hiddenDelta: (MatmulKernel | undefined)[]; // per layer; none for the output layer
   weightUpdate: MatmulKernel[]; // per layer
   stepLayout: GPUBindGroupLayout;
 }
 
-function bindGroupLayout(device: GPUDevice, kinds: BindingKind[], label: string): GPUBindGroupLayout {
-  return device.createBindGroupLayout({
-    label,
-    entries: kinds.map((kind, binding) => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: kind },
-    })),
-  });
+/** train_tiny.wgsl: many whole steps in one dispatch. */
+export interface FusedKernels extends ForwardKernels {
+  path: 'fused';
+  train: Kernel;
+  workgroupSize: number;
 }
 
 /** The smallest of `sides` that covers `size`, else the largest. */
@@ -90,31 +97,78 @@ export function layerTiles(spec: ModelSpec, batch: number) {
   }));
 }
 
-export async function createKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number): Promise<ModelKernels> {
-  const stepLayout = device.createBindGroupLayout({
+/**
+ * Whether a network is small enough for train_tiny.wgsl: up to 4 layers of at most 64
+ * units (and inputs), and phases of at most 4096 elements, where one workgroup does a
+ * step faster than a dozen dispatches can be issued.
+ */
+export function fitsFusedKernel(spec: ModelSpec, batch: number): boolean {
+  const widths = [spec.inputSize, ...spec.layers.map((layer) => layer.units)];
+  return spec.layers.length <= FUSED_MAX_LAYERS && Math.max(...widths) <= 64 && batch * Math.max(...widths) <= 4096;
+}
+
+/** Threads for train_tiny.wgsl: enough for the widest phase, a power of two up to 64. */
+export function fusedWorkgroupSize(spec: ModelSpec, batch: number): number {
+  const widths = [spec.inputSize, ...spec.layers.map((layer) => layer.units)];
+  const widest = Math.max(...spec.layers.map((layer, l) => layer.units * (layerInputs(spec, l) + 1)), batch * Math.max(...widths));
+  return Math.min(64, 2 ** Math.ceil(Math.log2(widest)));
+}
+
+class KernelFactory {
+  private modules = new Map<KernelName, Promise<GPUShaderModule>>();
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly stepLayout: GPUBindGroupLayout,
+  ) {}
+
+  private module(name: KernelName): Promise<GPUShaderModule> {
+    let module = this.modules.get(name);
+    if (!module) {
+      module = loadShader(name).then((code) => this.device.createShaderModule({ label: name, code }));
+      this.modules.set(name, module);
+    }
+    return module;
+  }
+
+  async kernel(name: KernelName, constants: Record<string, number>, label: string = name): Promise<Kernel> {
+    const device = this.device;
+    const layout = device.createBindGroupLayout({
+      label,
+      entries: GROUP0[name].map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
+    });
+    const pipeline = await device.createComputePipelineAsync({
+      label,
+      layout: device.createPipelineLayout({ bindGroupLayouts: USES_STEP.has(name) ? [layout, this.stepLayout] : [layout] }),
+      compute: { module: await this.module(name), entryPoint: 'main', constants },
+    });
+    return { pipeline, layout };
+  }
+
+  async matmul(name: KernelName, tile: Tile, constants: Record<string, number>, label: string): Promise<MatmulKernel> {
+    return { ...(await this.kernel(name, { ...constants, TILE_M: tile.m, TILE_N: tile.n, TILE_K: tile.k }, label)), tile };
+  }
+}
+
+function stepLayoutOf(device: GPUDevice): GPUBindGroupLayout {
+  return device.createBindGroupLayout({
     label: 'step',
     entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: STEP_UNIFORM_BYTES } }],
   });
-  const modules = new Map<KernelName, GPUShaderModule>();
-  const moduleFor = async (name: KernelName) => {
-    if (!modules.has(name)) modules.set(name, device.createShaderModule({ label: name, code: await loadShader(name) }));
-    return modules.get(name)!;
-  };
+}
 
-  const kernel = async (name: KernelName, constants: Record<string, number>, label: string = name): Promise<Kernel> => {
-    const layout = bindGroupLayout(device, GROUP0[name], label);
-    const pipeline = await device.createComputePipelineAsync({
-      label,
-      layout: device.createPipelineLayout({ bindGroupLayouts: USES_STEP.has(name) ? [layout, stepLayout] : [layout] }),
-      compute: { module: await moduleFor(name), entryPoint: 'main', constants },
-    });
-    return { pipeline, layout };
-  };
+async function forwardKernels(factory: KernelFactory, spec: ModelSpec, batch: number): Promise<ForwardKernels> {
+  const tiles = layerTiles(spec, batch);
+  const [forward, softmax] = await Promise.all([
+    Promise.all(spec.layers.map((layer, l) => factory.matmul('forward', tiles[l].forward, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `forward layer${l}`))),
+    factory.kernel('softmax', {}),
+  ]);
+  return { forward, softmax };
+}
 
-  const matmul = async (name: KernelName, tile: Tile, constants: Record<string, number>, label: string): Promise<MatmulKernel> => ({
-    ...(await kernel(name, { ...constants, TILE_M: tile.m, TILE_N: tile.n, TILE_K: tile.k }, label)),
-    tile,
-  });
+export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number): Promise<LayeredKernels> {
+  const stepLayout = stepLayoutOf(device);
+  const factory = new KernelFactory(device, stepLayout);
   const optimizerConstants: Record<string, number> = {
     OPTIMIZER: OPTIMIZER_CODE[optimizer.kind],
     TRAIN_BIASES: spec.trainBiases ? 1 : 0,
@@ -122,19 +176,28 @@ export async function createKernels(device: GPUDevice, spec: ModelSpec, optimize
     ...(optimizer.kind === 'adam' ? { BETA1: optimizer.beta1, BETA2: optimizer.beta2, EPSILON: optimizer.epsilon } : {}),
   };
   const tiles = layerTiles(spec, batch);
-  const [gather, softmax, outputDelta, forward, hiddenDelta, weightUpdate] = await Promise.all([
-    kernel('gather_batch', {}),
-    kernel('softmax', {}),
-    kernel('output_delta', { ACTIVATION: ACTIVATION_CODE[outputActivation(spec)], LOSS: LOSS_CODE[spec.loss] }),
+  const [forward, gather, outputDelta, hiddenDelta, weightUpdate] = await Promise.all([
+    forwardKernels(factory, spec, batch),
+    factory.kernel('gather_batch', {}),
+    factory.kernel('output_delta', { ACTIVATION: ACTIVATION_CODE[outputActivation(spec)], LOSS: LOSS_CODE[spec.loss] }),
     Promise.all(
-      spec.layers.map((layer, l) => matmul('forward', tiles[l].forward, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `forward layer${l}`)),
+      spec.layers.map((layer, l) => {
+        const tile = tiles[l].hidden;
+        return tile ? factory.matmul('hidden_delta', tile, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `hidden_delta layer${l}`) : undefined;
+      }),
     ),
-    Promise.all(
-      spec.layers.map((layer, l) =>
-        tiles[l].hidden ? matmul('hidden_delta', tiles[l].hidden, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `hidden_delta layer${l}`) : undefined,
-      ),
-    ),
-    Promise.all(spec.layers.map((_, l) => matmul('weight_update', tiles[l].update, optimizerConstants, `weight_update layer${l}`))),
+    Promise.all(spec.layers.map((_, l) => factory.matmul('weight_update', tiles[l].update, optimizerConstants, `weight_update layer${l}`))),
   ]);
-  return { gather, forward, softmax, outputDelta, hiddenDelta, weightUpdate, stepLayout };
+  return { path: 'layered', ...forward, gather, outputDelta, hiddenDelta, weightUpdate, stepLayout };
+}
+
+/** `network`: train_tiny.wgsl's override constants for this network (sizes, codes, offsets). */
+export async function createFusedKernels(device: GPUDevice, spec: ModelSpec, batch: number, network: Record<string, number>): Promise<FusedKernels> {
+  const factory = new KernelFactory(device, stepLayoutOf(device));
+  const workgroupSize = fusedWorkgroupSize(spec, batch);
+  const [forward, train] = await Promise.all([
+    forwardKernels(factory, spec, batch),
+    factory.kernel('train_tiny', { ...network, WORKGROUP_SIZE: workgroupSize }),
+  ]);
+  return { path: 'fused', ...forward, train, workgroupSize };
 }

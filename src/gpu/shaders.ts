@@ -2,7 +2,7 @@
 // resolved against this module, read from disk under Node, fetched under Vite (whose
 // build copies the files it finds through `new URL(…, import.meta.url)`).
 
-export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update'] as const;
+export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update', 'train_tiny'] as const;
 export type KernelName = (typeof KERNELS)[number];
 
 const cache = new Map<KernelName, Promise<string>>();

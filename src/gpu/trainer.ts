@@ -1,53 +1,79 @@
 // The GPU trainer: the reference's training step as WGSL dispatches.
 //
 // The dataset is uploaded once. A call to `train` encodes its steps in chunks: each
-// chunk's batch rows and per-step uniforms are written in one go, and all its steps'
-// dispatches go into one command buffer and one submit. Batches are gathered on the
-// GPU; each step's mean loss is written into a GPU-side history and read back only when
-// `takeLosses` asks for it.
+// chunk's batch rows and per-step values are written in one go, and all its steps go
+// into one command buffer and one submit. Batches are gathered on the GPU; each step's
+// mean loss is written into a GPU-side history and read back only when `takeLosses`
+// asks for it.
 //
-// Per step: gather_batch, forward × L (+ softmax), output_delta, hidden_delta × (L − 1),
-// weight_update × L.
+// Two paths run a step, checked against the reference by the same tests:
+// - layered: gather_batch, forward × L (+ softmax), output_delta, hidden_delta × (L − 1),
+//   weight_update × L, one dispatch each, for networks of any size;
+// - fused: train_tiny.wgsl runs a whole chunk of steps in one dispatch of one workgroup,
+//   for article-sized networks, where dispatching is the cost.
 
 import { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { InputError } from '../errors.ts';
-import { bufferShape, type BufferName } from '../model/buffers.ts';
+import { bufferShape, stepBufferEntry, stepBufferLayout, type BufferName, type StepBufferLayout } from '../model/buffers.ts';
 import { paramEntry, type ParamLayout } from '../model/layout.ts';
-import { layerInputs, outputActivation, outputSize, type ModelSpec } from '../model/model.ts';
+import { layerInputs, LOSS_CODE, ACTIVATION_CODE, outputActivation, outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
-import { stateSlots } from '../model/optimizer.ts';
-import { adamCorrections } from '../reference/optimizers.ts';
+import { OPTIMIZER_CODE, stateSlots } from '../model/optimizer.ts';
 import { mean, sampleLosses, type ForwardValues } from '../reference/backprop.ts';
+import { adamCorrections } from '../reference/optimizers.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../trainer.ts';
-import { createKernels, LAYER_UNIFORM_BYTES, STEP_UNIFORM_BYTES, type Kernel, type MatmulKernel, type ModelKernels } from './kernels.ts';
+import {
+  createFusedKernels,
+  createLayeredKernels,
+  fitsFusedKernel,
+  LAYER_UNIFORM_BYTES,
+  STEP_STORAGE_BYTES,
+  STEP_UNIFORM_BYTES,
+  type FusedKernels,
+  type Kernel,
+  type LayeredKernels,
+  type MatmulKernel,
+} from './kernels.ts';
+
+/** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
+export type KernelPath = 'auto' | 'layered' | 'fused';
+
+export interface GpuTrainerOptions {
+  path?: KernelPath;
+}
 
 const GATHER_WORKGROUP = 64;
 const SOFTMAX_WORKGROUP = 64;
 /** Batch rows uploaded per chunk at most (16 MiB of u32). */
 const MAX_CHUNK_ROWS = 1 << 22;
 const MAX_CHUNK_STEPS = 1024;
+/** Floats between regions of one buffer: 256 bytes, WebGPU's minStorageBufferOffsetAlignment. */
+const ALIGNMENT = 64;
 
-interface LayerBuffers {
-  uniform: GPUBuffer; // Layer struct
-  net: GPUBuffer; //     (B, OUT)
-  out: GPUBuffer; //     (B, OUT)
-  delta: GPUBuffer; //   (B, OUT)
+/** Storage buffers that can be written and read back. (A function: under Node the GPU* globals arrive with Dawn.) */
+function storageUsage(): number {
+  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 }
 
-/** The bind groups of one chunk of steps, built once per trainer. */
-interface StepBindGroups {
-  gather: GPUBindGroup;
-  forward: GPUBindGroup[];
-  softmax?: GPUBindGroup;
-  outputDelta: GPUBindGroup;
-  hiddenDelta: (GPUBindGroup | undefined)[];
-  weightUpdate: GPUBindGroup[];
-  step: GPUBindGroup;
+function alignUp(n: number): number {
+  return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
 }
 
+/** Bytes for `count` floats; WebGPU buffers are not made smaller than 16 bytes here. */
 function f32Bytes(count: number): number {
-  return Math.max(4 * count, 16); // WebGPU buffers of storage usage are at least 16 bytes here
+  return Math.max(4 * count, 16);
+}
+
+/** A region of a GPU buffer: where a named buffer lives. */
+interface Region {
+  buffer: GPUBuffer;
+  offset: number; // floats
+  length: number; // floats
+}
+
+function binding(region: Region): GPUBufferBinding {
+  return { buffer: region.buffer, offset: 4 * region.offset, size: 4 * Math.max(1, region.length) };
 }
 
 export class GpuTrainer implements Trainer {
@@ -58,75 +84,92 @@ export class GpuTrainer implements Trainer {
   private readonly batch: number;
   private readonly chunkSteps: number;
   private readonly stepStride: number;
-  private readonly buffers: {
-    datasetInputs: GPUBuffer; //  (N, IN)
-    datasetTargets: GPUBuffer; // (N, OUT)
-    batchRows: GPUBuffer; //      (CHUNK, B) u32
-    steps: GPUBuffer; //          (CHUNK) Step structs, stepStride bytes apart
-    lossHistory: GPUBuffer; //    (CHUNK)
-    input: GPUBuffer; //          (B, IN)
-    target: GPUBuffer; //         (B, OUT)
-    loss: GPUBuffer; //           (B)
-    params: GPUBuffer; //         (P)
-    grads: GPUBuffer; //          (P)
-    state: GPUBuffer[]; //        two of (P), or a placeholder where the optimizer keeps none
-    layers: LayerBuffers[];
-  };
-  private readonly bindGroups: StepBindGroups;
+  private readonly stepLayout: StepBufferLayout;
+  private readonly regions = new Map<BufferName, Region>();
   /** Loss histories of submitted chunks, not yet read: staging buffers and their step counts. */
   private pendingLosses: { buffer: GPUBuffer; count: number }[] = [];
+  private readonly encodeChunk: (encoder: GPUCommandEncoder, count: number) => void;
+  private readonly buffers: {
+    dataset: GPUBuffer; //     (N, IN) inputs, then (N, OUT) targets
+    batchRows: GPUBuffer; //   (CHUNK, B) u32
+    steps: GPUBuffer; //       (CHUNK) Step structs: uniforms stepStride apart (layered), or packed (fused)
+    lossHistory: GPUBuffer; // (CHUNK)
+    params: GPUBuffer; //      (P)
+    grads: GPUBuffer; //       (P)
+    state: GPUBuffer; //       (2, P): momentum's velocity or Adam's m, then Adam's v
+    values: GPUBuffer[]; //    the per-step buffers: one each (layered), or one laid out by stepBufferLayout (fused)
+    uniforms: GPUBuffer[]; //  layer dimensions (layered), or the chunk's step count (fused)
+  };
+  private readonly datasetTargetsOffset: number;
+  private readonly state1Offset: number;
 
   private constructor(
     readonly device: GPUDevice,
     readonly model: Model,
     readonly dataset: Dataset,
     readonly options: TrainOptions,
-    private readonly kernels: ModelKernels,
+    private readonly kernels: LayeredKernels | FusedKernels,
   ) {
     const { spec, layout } = model;
     const B = options.batchSize;
     this.batch = B;
     this.schedule = new BatchSchedule(dataset.size, B, options.shuffle, options.seed);
     this.chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.floor(MAX_CHUNK_ROWS / B)));
-    this.stepStride = Math.max(STEP_UNIFORM_BYTES, device.limits.minUniformBufferOffsetAlignment);
+    this.stepStride = kernels.path === 'layered' ? Math.max(STEP_UNIFORM_BYTES, device.limits.minUniformBufferOffsetAlignment) : STEP_STORAGE_BYTES;
+    this.stepLayout = stepBufferLayout(spec, B);
+    this.datasetTargetsOffset = datasetTargetsOffset(dataset);
+    this.state1Offset = state1Offset(model, options);
+    const stateRegion = this.state1Offset;
 
-    const storage = (label: string, bytes: number, extra = 0) =>
-      device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extra });
-    const IN = layerInputs(spec, 0);
-    const OUT = outputSize(spec);
-    const slots = stateSlots(options.optimizer);
+    const storage = (label: string, floats: number) => device.createBuffer({ label, size: f32Bytes(floats), usage: storageUsage() });
+    const layered = kernels.path === 'layered';
     this.buffers = {
-      datasetInputs: storage('dataset inputs', f32Bytes(dataset.inputs.length)),
-      datasetTargets: storage('dataset targets', f32Bytes(dataset.targets.length)),
-      batchRows: storage('batch rows', 4 * this.chunkSteps * B),
-      steps: device.createBuffer({ label: 'steps', size: this.chunkSteps * this.stepStride, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
-      lossHistory: storage('loss history', f32Bytes(this.chunkSteps)),
-      input: storage('input', f32Bytes(B * IN)),
-      target: storage('target', f32Bytes(B * OUT)),
-      loss: storage('loss', f32Bytes(B)),
-      params: storage('params', f32Bytes(layout.size)),
-      grads: storage('grads', f32Bytes(layout.size)),
-      // SGD keeps no state, momentum one array and Adam two; unused bindings get a placeholder.
-      state: [0, 1].map((s) => storage(`optimizer state ${s}`, s < slots ? f32Bytes(layout.size) : 16)),
-      layers: spec.layers.map((layer, l) => ({
-        uniform: device.createBuffer({ label: `layer${l} dims`, size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
-        net: storage(`layer${l}.net`, f32Bytes(B * layer.units)),
-        out: storage(`layer${l}.out`, f32Bytes(B * layer.units)),
-        delta: storage(`layer${l}.delta`, f32Bytes(B * layer.units)),
-      })),
+      dataset: storage('dataset', this.datasetTargetsOffset + dataset.targets.length),
+      batchRows: storage('batch rows', this.chunkSteps * B),
+      steps: device.createBuffer({
+        label: 'steps',
+        size: this.chunkSteps * this.stepStride,
+        usage: (layered ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) | GPUBufferUsage.COPY_DST,
+      }),
+      lossHistory: storage('loss history', this.chunkSteps),
+      params: storage('params', layout.size),
+      grads: storage('grads', layout.size),
+      state: storage('optimizer state', 2 * stateRegion),
+      values: layered
+        ? this.stepLayout.entries.map((entry) => storage(entry.name, entry.length))
+        : [storage('step buffers', this.stepLayout.size)],
+      uniforms: layered
+        ? spec.layers.map((_, l) => device.createBuffer({ label: `layer${l} dims`, size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }))
+        : [device.createBuffer({ label: 'chunk', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })],
     };
+    this.stepLayout.entries.forEach((entry, k) => {
+      this.regions.set(entry.name, layered ? { buffer: this.buffers.values[k], offset: 0, length: entry.length } : { buffer: this.buffers.values[0], offset: entry.offset, length: entry.length });
+    });
+    this.regions.set('params', { buffer: this.buffers.params, offset: 0, length: layout.size });
+    this.regions.set('grads', { buffer: this.buffers.grads, offset: 0, length: layout.size });
+
     const queue = device.queue;
-    queue.writeBuffer(this.buffers.datasetInputs, 0, new Float32Array(dataset.inputs));
-    queue.writeBuffer(this.buffers.datasetTargets, 0, new Float32Array(dataset.targets));
+    queue.writeBuffer(this.buffers.dataset, 0, new Float32Array(dataset.inputs));
+    queue.writeBuffer(this.buffers.dataset, 4 * this.datasetTargetsOffset, new Float32Array(dataset.targets));
     queue.writeBuffer(this.buffers.params, 0, new Float32Array(model.params));
-    this.buffers.layers.forEach((buffers, l) => queue.writeBuffer(buffers.uniform, 0, layerUniform(spec, layout, l, B)));
-    this.bindGroups = this.createBindGroups();
+    if (kernels.path === 'layered') {
+      this.buffers.uniforms.forEach((buffer, l) => queue.writeBuffer(buffer, 0, layerUniform(spec, layout, l, B)));
+      this.encodeChunk = this.layeredEncoder(kernels);
+    } else {
+      this.encodeChunk = this.fusedEncoder(kernels);
+    }
   }
 
   /** Compiles the kernels for `model` and uploads the dataset. */
-  static async create(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions): Promise<GpuTrainer> {
+  static async create(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions, gpu: GpuTrainerOptions = {}): Promise<GpuTrainer> {
     checkDeviceLimits(device, model.spec, model.layout, dataset, options.batchSize);
-    const kernels = await createKernels(device, model.spec, options.optimizer, options.batchSize);
+    const fits = fitsFusedKernel(model.spec, options.batchSize);
+    const path = gpu.path ?? 'auto';
+    if (path === 'fused' && !fits) throw new InputError('the fused kernel', 'takes up to 8 layers of at most 64 units, and batch × width up to 4096');
+    const kernels =
+      path === 'fused' || (path === 'auto' && fits)
+        ? await createFusedKernels(device, model.spec, options.batchSize, fusedConstants(model, dataset, options))
+        : await createLayeredKernels(device, model.spec, options.optimizer, options.batchSize);
     return new GpuTrainer(device, model, dataset, options, kernels);
   }
 
@@ -138,51 +181,124 @@ export class GpuTrainer implements Trainer {
     return this.model.layout;
   }
 
-  private createBindGroups(): StepBindGroups {
-    const { device, buffers } = this;
-    const L = this.spec.layers.length;
-    const group = (kernel: Kernel, resources: GPUBuffer[], label: string) =>
-      device.createBindGroup({
-        label,
-        layout: kernel.layout,
-        entries: resources.map((buffer, binding) => ({ binding, resource: { buffer } })),
-      });
-    const layerInput = (l: number) => (l === 0 ? buffers.input : buffers.layers[l - 1].out);
-    const last = buffers.layers[L - 1];
+  /** The kernels that run a step: 'layered' or 'fused'. */
+  get path(): 'layered' | 'fused' {
+    return this.kernels.path;
+  }
+
+  private region(name: BufferName): Region {
+    const region = this.regions.get(name);
+    if (!region) throw new Error(`unknown buffer ${name}`);
+    return region;
+  }
+
+  private stateRegion(slot: 0 | 1): Region {
+    return { buffer: this.buffers.state, offset: slot === 0 ? 0 : this.state1Offset, length: this.state1Offset };
+  }
+
+  private bindGroup(kernel: Kernel, regions: Region[], label: string): GPUBindGroup {
+    return this.device.createBindGroup({ label, layout: kernel.layout, entries: regions.map((region, b) => ({ binding: b, resource: binding(region) })) });
+  }
+
+  private whole(buffer: GPUBuffer): Region {
+    return { buffer, offset: 0, length: buffer.size / 4 };
+  }
+
+  /** The layered path: bind groups built once, then a dozen dispatches per step. */
+  private layeredEncoder(kernels: LayeredKernels): (encoder: GPUCommandEncoder, count: number) => void {
+    const { device, spec, buffers } = this;
+    const L = spec.layers.length;
+    const B = this.batch;
+    const uniform = (l: number) => this.whole(buffers.uniforms[l]);
+    const layerInput = (l: number) => this.region(l === 0 ? 'input' : `layer${l - 1}.out`);
+    const value = (l: number, kind: 'net' | 'out' | 'delta') => this.region(`layer${l}.${kind}`);
+    const params = this.region('params');
     const gatherDims = device.createBuffer({ label: 'gather dims', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(gatherDims, 0, new Uint32Array([this.batch, this.dataset.inputSize, this.dataset.outputSize, 0]));
-    return {
-      gather: group(
-        this.kernels.gather,
-        [gatherDims, buffers.datasetInputs, buffers.datasetTargets, buffers.batchRows, buffers.input, buffers.target],
+    device.queue.writeBuffer(gatherDims, 0, new Uint32Array([B, this.dataset.inputSize, this.dataset.outputSize, 0]));
+    const datasetInputs = { buffer: buffers.dataset, offset: 0, length: this.dataset.inputs.length };
+    const datasetTargets = { buffer: buffers.dataset, offset: this.datasetTargetsOffset, length: this.dataset.targets.length };
+    const groups = {
+      gather: this.bindGroup(
+        kernels.gather,
+        [this.whole(gatherDims), datasetInputs, datasetTargets, this.whole(buffers.batchRows), this.region('input'), this.region('target')],
         'gather',
       ),
-      forward: buffers.layers.map((layer, l) =>
-        group(this.kernels.forward[l], [layer.uniform, layerInput(l), buffers.params, layer.net, layer.out], `forward layer${l}`),
-      ),
-      softmax: outputActivation(this.spec) === 'softmax' ? group(this.kernels.softmax, [last.uniform, last.net, last.out], 'softmax') : undefined,
-      outputDelta: group(
-        this.kernels.outputDelta,
-        [last.uniform, last.net, last.out, buffers.target, last.delta, buffers.loss, buffers.lossHistory],
+      forward: spec.layers.map((_, l) => this.bindGroup(kernels.forward[l], [uniform(l), layerInput(l), params, value(l, 'net'), value(l, 'out')], `forward layer${l}`)),
+      softmax:
+        outputActivation(spec) === 'softmax'
+          ? this.bindGroup(kernels.softmax, [uniform(L - 1), value(L - 1, 'net'), value(L - 1, 'out')], 'softmax')
+          : undefined,
+      outputDelta: this.bindGroup(
+        kernels.outputDelta,
+        [uniform(L - 1), value(L - 1, 'net'), value(L - 1, 'out'), this.region('target'), value(L - 1, 'delta'), this.region('loss'), this.whole(buffers.lossHistory)],
         'output delta',
       ),
-      hiddenDelta: buffers.layers.map((layer, l) =>
-        l < L - 1
-          ? group(this.kernels.hiddenDelta[l]!, [layer.uniform, buffers.layers[l + 1].delta, buffers.params, layer.out, layer.delta], `hidden delta layer${l}`)
-          : undefined,
+      hiddenDelta: spec.layers.map((_, l) =>
+        l < L - 1 ? this.bindGroup(kernels.hiddenDelta[l]!, [uniform(l), value(l + 1, 'delta'), params, value(l, 'out'), value(l, 'delta')], `hidden delta layer${l}`) : undefined,
       ),
-      weightUpdate: buffers.layers.map((layer, l) =>
-        group(
-          this.kernels.weightUpdate[l],
-          [layer.uniform, layerInput(l), layer.delta, buffers.params, buffers.grads, buffers.state[0], buffers.state[1]],
+      weightUpdate: spec.layers.map((_, l) =>
+        this.bindGroup(
+          kernels.weightUpdate[l],
+          [uniform(l), layerInput(l), value(l, 'delta'), params, this.region('grads'), this.stateRegion(0), this.stateRegion(1)],
           `weight update layer${l}`,
         ),
       ),
-      step: device.createBindGroup({
-        label: 'step',
-        layout: this.kernels.stepLayout,
-        entries: [{ binding: 0, resource: { buffer: buffers.steps, size: STEP_UNIFORM_BYTES } }],
-      }),
+      step: device.createBindGroup({ label: 'step', layout: kernels.stepLayout, entries: [{ binding: 0, resource: { buffer: buffers.steps, size: STEP_UNIFORM_BYTES } }] }),
+    };
+    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+    const gatherGroups = Math.min(maxGroups, Math.ceil((B * (this.dataset.inputSize + this.dataset.outputSize)) / GATHER_WORKGROUP));
+
+    return (encoder, count) => {
+      const pass = encoder.beginComputePass();
+      for (let k = 0; k < count; k++) {
+        const stepOffset = k * this.stepStride;
+        const run = (kernel: Kernel, group: GPUBindGroup, x: number, y = 1, usesStep = false) => {
+          pass.setPipeline(kernel.pipeline);
+          pass.setBindGroup(0, group);
+          if (usesStep) pass.setBindGroup(1, groups.step, [stepOffset]);
+          pass.dispatchWorkgroups(x, y);
+        };
+        // An M × N product in tiles of tile.m × tile.n: workgroups along N (x) and M (y).
+        const matmul = (kernel: MatmulKernel, group: GPUBindGroup, m: number, n: number, usesStep = false) =>
+          run(kernel, group, Math.ceil(n / kernel.tile.n), Math.ceil(m / kernel.tile.m), usesStep);
+
+        run(kernels.gather, groups.gather, gatherGroups, 1, true);
+        spec.layers.forEach((layer, l) => matmul(kernels.forward[l], groups.forward[l], B, layer.units));
+        if (groups.softmax) run(kernels.softmax, groups.softmax, Math.min(maxGroups, Math.ceil(B / SOFTMAX_WORKGROUP)));
+        run(kernels.outputDelta, groups.outputDelta, 1, 1, true);
+        for (let l = L - 2; l >= 0; l--) matmul(kernels.hiddenDelta[l]!, groups.hiddenDelta[l]!, B, spec.layers[l].units);
+        spec.layers.forEach((layer, l) => matmul(kernels.weightUpdate[l], groups.weightUpdate[l], layer.units, layerInputs(spec, l), true));
+      }
+      pass.end();
+    };
+  }
+
+  /** The fused path: one dispatch runs the whole chunk. */
+  private fusedEncoder(kernels: FusedKernels): (encoder: GPUCommandEncoder, count: number) => void {
+    const { buffers } = this;
+    const group = this.bindGroup(
+      kernels.train,
+      [
+        this.whole(buffers.uniforms[0]),
+        this.whole(buffers.dataset),
+        this.whole(buffers.batchRows),
+        this.whole(buffers.steps),
+        this.whole(buffers.values[0]),
+        this.whole(buffers.params),
+        this.whole(buffers.grads),
+        this.whole(buffers.state),
+        this.whole(buffers.lossHistory),
+      ],
+      'train tiny',
+    );
+    return (encoder, count) => {
+      // The number of steps is the only thing that changes between chunks.
+      this.device.queue.writeBuffer(buffers.uniforms[0], 0, new Uint32Array([count, 0, 0, 0]));
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(kernels.train.pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(1);
+      pass.end();
     };
   }
 
@@ -195,9 +311,9 @@ export class GpuTrainer implements Trainer {
     await this.device.queue.onSubmittedWorkDone();
   }
 
-  /** Encodes `count` steps (at most one chunk) into one command buffer and submits it. */
+  /** Writes a chunk's batch rows and per-step values, encodes its steps, submits them. */
   private submitChunk(count: number): void {
-    const { device, buffers, bindGroups } = this;
+    const { device, buffers } = this;
     const B = this.batch;
     const rows = new Uint32Array(count * B);
     const stepData = new ArrayBuffer(count * this.stepStride);
@@ -205,47 +321,19 @@ export class GpuTrainer implements Trainer {
       const step = this.step + k;
       this.schedule.fill(step, rows, k * B);
       const { correction1, correction2 } = adamCorrections(this.options.optimizer, step + 1);
-      const u32 = new Uint32Array(stepData, k * this.stepStride, 2);
-      const f32 = new Float32Array(stepData, k * this.stepStride + 8, 3);
-      u32.set([k * B, k]); // rows_offset, loss_slot
-      f32.set([this.options.learningRate, correction1, correction2]);
+      new Uint32Array(stepData, k * this.stepStride, 2).set([k * B, k]); // rows_offset, loss_slot
+      new Float32Array(stepData, k * this.stepStride + 8, 3).set([this.options.learningRate, correction1, correction2]);
     }
     device.queue.writeBuffer(buffers.batchRows, 0, rows);
     device.queue.writeBuffer(buffers.steps, 0, stepData);
 
     const encoder = device.createCommandEncoder({ label: `steps ${this.step}…${this.step + count - 1}` });
-    const pass = encoder.beginComputePass();
-    for (let k = 0; k < count; k++) this.encodeStep(pass, bindGroups, k * this.stepStride);
-    pass.end();
+    this.encodeChunk(encoder, count);
     const staging = device.createBuffer({ label: 'loss readback', size: f32Bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     encoder.copyBufferToBuffer(buffers.lossHistory, 0, staging, 0, 4 * count);
     device.queue.submit([encoder.finish()]);
     this.pendingLosses.push({ buffer: staging, count });
     this.step += count;
-  }
-
-  private encodeStep(pass: GPUComputePassEncoder, groups: StepBindGroups, stepOffset: number): void {
-    const { spec } = this;
-    const B = this.batch;
-    const L = spec.layers.length;
-    const run = (kernel: Kernel, group: GPUBindGroup, x: number, y = 1, usesStep = false) => {
-      pass.setPipeline(kernel.pipeline);
-      pass.setBindGroup(0, group);
-      if (usesStep) pass.setBindGroup(1, groups.step, [stepOffset]);
-      pass.dispatchWorkgroups(x, y);
-    };
-    // A product of M × N in tiles of tile.m × tile.n: workgroups along N (x) and M (y).
-    const matmul = (kernel: MatmulKernel, group: GPUBindGroup, m: number, n: number, usesStep = false) =>
-      run(kernel, group, Math.ceil(n / kernel.tile.n), Math.ceil(m / kernel.tile.m), usesStep);
-    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
-    const gatherGroups = Math.min(maxGroups, Math.ceil((B * (this.dataset.inputSize + this.dataset.outputSize)) / GATHER_WORKGROUP));
-
-    run(this.kernels.gather, groups.gather, gatherGroups, 1, true);
-    spec.layers.forEach((layer, l) => matmul(this.kernels.forward[l], groups.forward[l], B, layer.units));
-    if (groups.softmax) run(this.kernels.softmax, groups.softmax, Math.min(maxGroups, Math.ceil(B / SOFTMAX_WORKGROUP)));
-    run(this.kernels.outputDelta, groups.outputDelta, 1, 1, true);
-    for (let l = L - 2; l >= 0; l--) matmul(this.kernels.hiddenDelta[l]!, groups.hiddenDelta[l]!, B, spec.layers[l].units);
-    spec.layers.forEach((layer, l) => matmul(this.kernels.weightUpdate[l], groups.weightUpdate[l], layer.units, layerInputs(spec, l), true));
   }
 
   async takeLosses(): Promise<Float64Array> {
@@ -268,38 +356,18 @@ export class GpuTrainer implements Trainer {
     return losses;
   }
 
-  private gpuBuffer(name: BufferName): GPUBuffer {
-    const b = this.buffers;
-    switch (name) {
-      case 'input':
-        return b.input;
-      case 'target':
-        return b.target;
-      case 'loss':
-        return b.loss;
-      case 'params':
-        return b.params;
-      case 'grads':
-        return b.grads;
-    }
-    const match = /^layer(\d+)\.(net|out|delta)$/.exec(name);
-    const layer = match ? b.layers[Number(match[1])] : undefined;
-    if (!match || !layer) throw new Error(`unknown buffer ${name}`);
-    return layer[match[2] as 'net' | 'out' | 'delta'];
-  }
-
   async read(name: BufferName): Promise<Float64Array> {
     const length = bufferShape(this.spec, this.batch, this.layout.size, name).reduce((a, b) => a * b, 1);
-    return this.readBuffer(this.gpuBuffer(name), length);
+    return this.readRegion({ ...this.region(name), length });
   }
 
-  private async readBuffer(buffer: GPUBuffer, length: number): Promise<Float64Array> {
-    const staging = this.device.createBuffer({ size: f32Bytes(length), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  private async readRegion(region: Region): Promise<Float64Array> {
+    const staging = this.device.createBuffer({ size: f32Bytes(region.length), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(buffer, 0, staging, 0, 4 * length);
+    encoder.copyBufferToBuffer(region.buffer, 4 * region.offset, staging, 0, 4 * region.length);
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const values = Float64Array.from(new Float32Array(staging.getMappedRange(), 0, length));
+    const values = Float64Array.from(new Float32Array(staging.getMappedRange(), 0, region.length));
     staging.destroy();
     return values;
   }
@@ -308,8 +376,8 @@ export class GpuTrainer implements Trainer {
     const size = this.layout.size;
     const slots = stateSlots(this.options.optimizer);
     const [params, ...optimizerState] = await Promise.all([
-      this.readBuffer(this.buffers.params, size),
-      ...this.buffers.state.slice(0, slots).map((buffer) => this.readBuffer(buffer, size)),
+      this.readRegion({ buffer: this.buffers.params, offset: 0, length: size }),
+      ...([0, 1] as const).slice(0, slots).map((slot) => this.readRegion({ ...this.stateRegion(slot), length: size })),
     ]);
     return { step: this.step, params, optimizerState };
   }
@@ -317,7 +385,7 @@ export class GpuTrainer implements Trainer {
   async writeState(state: TrainerState): Promise<void> {
     const queue = this.device.queue;
     queue.writeBuffer(this.buffers.params, 0, new Float32Array(state.params));
-    state.optimizerState.forEach((values, s) => queue.writeBuffer(this.buffers.state[s], 0, new Float32Array(values)));
+    state.optimizerState.forEach((values, slot) => queue.writeBuffer(this.buffers.state, 4 * this.stateRegion(slot as 0 | 1).offset, new Float32Array(values)));
     this.step = state.step;
     await this.takeLosses(); // drop losses of the abandoned run
     await queue.onSubmittedWorkDone();
@@ -333,32 +401,34 @@ export class GpuTrainer implements Trainer {
     return mean(sampleLosses(this.spec, outputValues(this.spec, net, out), dataset.targets, dataset.size));
   }
 
-  /** The forward pass on `count` rows with their own buffers; returns the last layer's out (and net). */
+  /** The forward pass on `count` rows with buffers of its own; returns the last layer's out (and net). */
   private async forwardOnly(inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
     const { device, spec, layout } = this;
-    const storage = (bytes: number) => device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     const temporary: GPUBuffer[] = [];
-    const track = <T extends GPUBuffer>(buffer: T) => (temporary.push(buffer), buffer);
-    const input = track(storage(f32Bytes(inputs.length)));
-    device.queue.writeBuffer(input, 0, new Float32Array(inputs));
+    const storage = (floats: number) => {
+      const buffer = device.createBuffer({ size: f32Bytes(floats), usage: storageUsage() });
+      temporary.push(buffer);
+      return this.whole(buffer);
+    };
+    const input = storage(inputs.length);
+    device.queue.writeBuffer(input.buffer, 0, new Float32Array(inputs));
     const encoder = device.createCommandEncoder({ label: 'forward only' });
     const pass = encoder.beginComputePass();
-    const bind = (kernel: Kernel, buffers: GPUBuffer[]) =>
-      device.createBindGroup({ layout: kernel.layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
     let layerInput = input;
     let last = { net: input, out: input };
     spec.layers.forEach((layer, l) => {
-      const uniform = track(device.createBuffer({ size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+      const uniform = device.createBuffer({ size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      temporary.push(uniform);
       device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count));
-      const net = track(storage(f32Bytes(count * layer.units)));
-      const out = track(storage(f32Bytes(count * layer.units)));
+      const net = storage(count * layer.units);
+      const out = storage(count * layer.units);
       const kernel = this.kernels.forward[l];
       pass.setPipeline(kernel.pipeline);
-      pass.setBindGroup(0, bind(kernel, [uniform, layerInput, this.buffers.params, net, out]));
+      pass.setBindGroup(0, this.bindGroup(kernel, [this.whole(uniform), layerInput, this.region('params'), net, out], `predict layer${l}`));
       pass.dispatchWorkgroups(Math.ceil(layer.units / kernel.tile.n), Math.ceil(count / kernel.tile.m));
       if (layer.activation === 'softmax') {
         pass.setPipeline(this.kernels.softmax.pipeline);
-        pass.setBindGroup(0, bind(this.kernels.softmax, [uniform, net, out]));
+        pass.setBindGroup(0, this.bindGroup(this.kernels.softmax, [this.whole(uniform), net, out], 'predict softmax'));
         pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_WORKGROUP)));
       }
       layerInput = out;
@@ -367,19 +437,66 @@ export class GpuTrainer implements Trainer {
     pass.end();
     device.queue.submit([encoder.finish()]);
     const length = count * outputSize(spec);
-    const [out, net] = await Promise.all([this.readBuffer(last.out, length), withNet ? this.readBuffer(last.net, length) : Promise.resolve(new Float64Array(0))]);
+    const [out, net] = await Promise.all([
+      this.readRegion({ ...last.out, length }),
+      withNet ? this.readRegion({ ...last.net, length }) : Promise.resolve(new Float64Array(0)),
+    ]);
     for (const buffer of temporary) buffer.destroy();
     return { net, out };
   }
 
   destroy(): void {
     const b = this.buffers;
-    for (const buffer of [b.datasetInputs, b.datasetTargets, b.batchRows, b.steps, b.lossHistory, b.input, b.target, b.loss, b.params, b.grads, ...b.state]) {
-      buffer.destroy();
-    }
-    for (const layer of b.layers) for (const buffer of [layer.uniform, layer.net, layer.out, layer.delta]) buffer.destroy();
+    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, ...b.values, ...b.uniforms]) buffer.destroy();
     for (const { buffer } of this.pendingLosses) buffer.destroy();
+    this.pendingLosses = [];
   }
+}
+
+/** Where the targets start in the dataset buffer, after the inputs. */
+function datasetTargetsOffset(dataset: Dataset): number {
+  return alignUp(dataset.inputs.length);
+}
+
+/** Where Adam's v starts in the state buffer. SGD keeps no state, momentum one array, Adam two; unused regions stay small. */
+function state1Offset(model: Model, options: TrainOptions): number {
+  return stateSlots(options.optimizer) > 0 ? alignUp(model.layout.size) : ALIGNMENT;
+}
+
+/** train_tiny.wgsl's override constants: the network's sizes and codes, and where each buffer lives. */
+function fusedConstants(model: Model, dataset: Dataset, options: TrainOptions): Record<string, number> {
+  const { spec, layout } = model;
+  const steps = stepBufferLayout(spec, options.batchSize);
+  const at = (name: BufferName) => stepBufferEntry(steps, name).offset;
+  const optimizer = options.optimizer;
+  const constants: Record<string, number> = {
+    LAYERS: spec.layers.length,
+    BATCH: options.batchSize,
+    INPUTS: layerInputs(spec, 0),
+    OUTPUTS: outputSize(spec),
+    LOSS: LOSS_CODE[spec.loss],
+    OPTIMIZER: OPTIMIZER_CODE[optimizer.kind],
+    TRAIN_BIASES: spec.trainBiases ? 1 : 0,
+    ...(optimizer.kind === 'momentum' ? { MOMENTUM_FACTOR: optimizer.momentum } : {}),
+    ...(optimizer.kind === 'adam' ? { BETA1: optimizer.beta1, BETA2: optimizer.beta2, EPSILON: optimizer.epsilon } : {}),
+    INPUT_OFFSET: at('input'),
+    TARGET_OFFSET: at('target'),
+    LOSS_OFFSET: at('loss'),
+    TARGETS_OFFSET: datasetTargetsOffset(dataset),
+    STATE1_OFFSET: state1Offset(model, options),
+  };
+  spec.layers.forEach((layer, l) => {
+    Object.assign(constants, {
+      [`UNITS_${l}`]: layer.units,
+      [`ACTIVATION_${l}`]: ACTIVATION_CODE[layer.activation],
+      [`WEIGHTS_${l}`]: paramEntry(layout, l, 'weights').offset,
+      [`BIASES_${l}`]: paramEntry(layout, l, 'biases').offset,
+      [`NET_${l}`]: at(`layer${l}.net`),
+      [`OUT_${l}`]: at(`layer${l}.out`),
+      [`DELTA_${l}`]: at(`layer${l}.delta`),
+    });
+  });
+  return constants;
 }
 
 /** Forward values holding only the last layer's, as sampleLosses reads them. */
@@ -391,7 +508,7 @@ function outputValues(spec: ModelSpec, net: Float64Array, out: Float64Array): Fo
   return values;
 }
 
-/** The Layer struct the kernels read: sizes and offsets into the parameter buffer. */
+/** The Layer struct the layered kernels read: sizes and offsets into the parameter buffer. */
 function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, batch: number): Uint32Array<ArrayBuffer> {
   const L = spec.layers.length;
   return new Uint32Array([
@@ -418,12 +535,13 @@ export function checkDeviceLimits(device: GPUDevice, spec: ModelSpec, layout: Pa
       );
     }
   };
-  check('the dataset inputs', 4 * dataset.inputs.length);
-  check('the dataset targets', 4 * dataset.targets.length);
+  check('the dataset', 4 * (alignUp(dataset.inputs.length) + dataset.targets.length));
   check('the parameters', 4 * layout.size);
+  check(`the step's buffers for a batch of ${batch}`, 4 * stepBufferLayout(spec, batch).size);
   spec.layers.forEach((layer, l) => check(`layer ${l}'s activations for a batch of ${batch}`, 4 * batch * Math.max(layer.units, layerInputs(spec, l))));
   const tiles = Math.ceil(batch / 16); // the smallest tile
   if (tiles > limits.maxComputeWorkgroupsPerDimension) {
     throw new InputError(`batch size ${batch}`, `needs ${tiles} workgroups in one dimension; this adapter allows ${limits.maxComputeWorkgroupsPerDimension} (maxComputeWorkgroupsPerDimension)`);
   }
 }
+

@@ -37,3 +37,41 @@ export function bufferShape(spec: ModelSpec, batch: number, paramSize: number, n
   if (!match || Number(match[1]) >= spec.layers.length) throw new Error(`unknown buffer ${name}`);
   return [batch, spec.layers[Number(match[1])].units];
 }
+
+/**
+ * The GPU keeps every per-step buffer but the parameters in one array, laid out by this
+ * table like the parameters are (offsets multiples of 64 floats, so each can be bound as
+ * a slice of its own).
+ */
+export interface StepBufferEntry {
+  name: BufferName;
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+export interface StepBufferLayout {
+  entries: StepBufferEntry[];
+  size: number;
+}
+
+const ALIGNMENT = 64; // floats: 256 bytes, WebGPU's minStorageBufferOffsetAlignment
+
+export function stepBufferLayout(spec: ModelSpec, batch: number): StepBufferLayout {
+  const entries: StepBufferEntry[] = [];
+  let offset = 0;
+  for (const name of bufferNames(spec)) {
+    if (name === 'params' || name === 'grads') continue;
+    const shape = bufferShape(spec, batch, 0, name);
+    const length = shape.reduce((a, b) => a * b, 1);
+    entries.push({ name, shape, offset, length });
+    offset += Math.ceil(length / ALIGNMENT) * ALIGNMENT;
+  }
+  return { entries, size: offset };
+}
+
+export function stepBufferEntry(layout: StepBufferLayout, name: BufferName): StepBufferEntry {
+  const entry = layout.entries.find((e) => e.name === name);
+  if (!entry) throw new Error(`no buffer ${name} in this layout`);
+  return entry;
+}

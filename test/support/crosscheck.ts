@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { compareBuffers, type Comparison } from '../../src/compare.ts';
 import { float32Tolerances } from '../../src/tolerance.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
-import { GpuTrainer } from '../../src/gpu/trainer.ts';
+import { GpuTrainer, type KernelPath } from '../../src/gpu/trainer.ts';
 import { bufferNames } from '../../src/model/buffers.ts';
 import { describeParamIndex } from '../../src/model/layout.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
@@ -35,11 +35,11 @@ export async function crossCheck(
   dataset: Dataset,
   options: TrainOptions,
   steps: number,
-  /** Runs the GPU on something else: for tests that the check catches a difference. */
-  gpuVariant: { model?: Model; options?: TrainOptions } = {},
+  /** Which GPU kernels; and the GPU run on something else, for tests that the check catches a difference. */
+  gpuVariant: { path?: KernelPath; model?: Model; options?: TrainOptions } = {},
 ): Promise<CrossCheck> {
   const cpu = new CpuTrainer(model, dataset, options);
-  const gpu = await GpuTrainer.create(device, gpuVariant.model ?? model, dataset, gpuVariant.options ?? options);
+  const gpu = await GpuTrainer.create(device, gpuVariant.model ?? model, dataset, gpuVariant.options ?? options, { path: gpuVariant.path });
   await gpu.train(steps);
   const names = bufferNames(model.spec);
   const setting = { ...model, ...options, batch: options.batchSize };
