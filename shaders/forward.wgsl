@@ -37,8 +37,10 @@ override TILE_N: u32 = 64u; // units per workgroup
 override TILE_K: u32 = 16u; // inputs per pass through workgroup memory
 override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
 
-var<workgroup> input_tile: array<f32, TILE_K * TILE_M>;        // [k][b], (TILE_K, TILE_M)
-var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>; // [k][j], (TILE_K, TILE_N / 4) of 4 units each
+// Both tiles hold vec4s along M and N, so a thread reads its 4 samples and its 4 units
+// with one load each.
+var<workgroup> input_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [k][b / 4], (TILE_K, TILE_M / 4)
+var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>; // [k][j / 4], (TILE_K, TILE_N / 4)
 
 fn activate(x: f32) -> f32 {
   switch ACTIVATION {
@@ -59,6 +61,23 @@ fn activate(x: f32) -> f32 {
   }
 }
 
+/** Adds the bias, applies the activation and stores one row of a thread's 4 × 4 piece. */
+fn finish(b: u32, first_unit: u32, sums: vec4f) {
+  if (b >= layer.batch) {
+    return;
+  }
+  for (var c = 0u; c < PER_THREAD; c++) {
+    let j = first_unit + c;
+    if (j < layer.units) {
+      let value = sums[c] + params[layer.biases_offset + j];
+      net[b * layer.units + j] = value;
+      if (ACTIVATION != SOFTMAX) {
+        out[b * layer.units + j] = activate(value);
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
 fn main(
   @builtin(workgroup_id) group: vec3u,
@@ -67,7 +86,11 @@ fn main(
 ) {
   let first_sample = group.y * TILE_M;
   let first_unit = group.x * TILE_N;
-  var sums: array<vec4f, PER_THREAD>; // sums[r][c]: sample first_sample + 4·local.y + r, unit first_unit + 4·local.x + c
+  // sums_r[c]: sample first_sample + 4·local.y + r, unit first_unit + 4·local.x + c
+  var sums_0 = vec4f(0.0);
+  var sums_1 = vec4f(0.0);
+  var sums_2 = vec4f(0.0);
+  var sums_3 = vec4f(0.0);
 
   for (var k0 = 0u; k0 < layer.inputs; k0 += TILE_K) {
     // Both operands are row-major with i running fastest: consecutive threads read
@@ -80,7 +103,7 @@ fn main(
       if (b < layer.batch && k0 + k < layer.inputs) {
         x = input[b * layer.inputs + k0 + k];
       }
-      input_tile[k * TILE_M + t] = x;
+      input_tile[(k * TILE_M + t) / 4u][t % 4u] = x;
     }
     for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
       let t = e / TILE_K;
@@ -95,25 +118,20 @@ fn main(
     workgroupBarrier();
 
     for (var k = 0u; k < TILE_K; k++) {
-      let w = weight_tile[(k * TILE_N) / 4u + local.x];
-      for (var r = 0u; r < PER_THREAD; r++) {
-        sums[r] = fma(vec4f(input_tile[k * TILE_M + local.y * PER_THREAD + r]), w, sums[r]);
-      }
+      let x = input_tile[k * (TILE_M / 4u) + local.y];
+      let w = weight_tile[k * (TILE_N / 4u) + local.x];
+      sums_0 = fma(vec4f(x.x), w, sums_0);
+      sums_1 = fma(vec4f(x.y), w, sums_1);
+      sums_2 = fma(vec4f(x.z), w, sums_2);
+      sums_3 = fma(vec4f(x.w), w, sums_3);
     }
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < PER_THREAD; r++) {
-    let b = first_sample + local.y * PER_THREAD + r;
-    for (var c = 0u; c < PER_THREAD; c++) {
-      let j = first_unit + local.x * PER_THREAD + c;
-      if (b < layer.batch && j < layer.units) {
-        let value = sums[r][c] + params[layer.biases_offset + j];
-        net[b * layer.units + j] = value;
-        if (ACTIVATION != SOFTMAX) {
-          out[b * layer.units + j] = activate(value);
-        }
-      }
-    }
-  }
+  let b = first_sample + local.y * PER_THREAD;
+  let j = first_unit + local.x * PER_THREAD;
+  finish(b, j, sums_0);
+  finish(b + 1u, j, sums_1);
+  finish(b + 2u, j, sums_2);
+  finish(b + 3u, j, sums_3);
 }

@@ -32,8 +32,8 @@ override TILE_N: u32 = 64u; // units per workgroup
 override TILE_K: u32 = 16u; // units of the layer above per pass through workgroup memory
 override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
 
-var<workgroup> delta_tile: array<f32, TILE_K * TILE_M>;         // [o][b], (TILE_K, TILE_M)
-var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>;  // [o][h], (TILE_K, TILE_N / 4)
+var<workgroup> delta_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [o][b / 4], (TILE_K, TILE_M / 4)
+var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>; // [o][h / 4], (TILE_K, TILE_N / 4)
 
 /** ∂out/∂net from out. */
 fn derivative(o: f32) -> f32 {
@@ -53,6 +53,20 @@ fn derivative(o: f32) -> f32 {
   }
 }
 
+/** Multiplies by f′(out) and stores one row of a thread's 4 × 4 piece. */
+fn finish(b: u32, first_unit: u32, sums: vec4f) {
+  if (b >= layer.batch) {
+    return;
+  }
+  for (var c = 0u; c < PER_THREAD; c++) {
+    let h = first_unit + c;
+    if (h < layer.units) {
+      let index = b * layer.units + h;
+      delta[index] = sums[c] * derivative(out[index]);
+    }
+  }
+}
+
 @compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
 fn main(
   @builtin(workgroup_id) group: vec3u,
@@ -61,7 +75,11 @@ fn main(
 ) {
   let first_sample = group.y * TILE_M;
   let first_unit = group.x * TILE_N;
-  var sums: array<vec4f, PER_THREAD>; // sums[r][c]: ∂E/∂out of sample first_sample + 4·local.y + r, unit first_unit + 4·local.x + c
+  // sums_r[c]: ∂E/∂out of sample first_sample + 4·local.y + r, unit first_unit + 4·local.x + c
+  var sums_0 = vec4f(0.0);
+  var sums_1 = vec4f(0.0);
+  var sums_2 = vec4f(0.0);
+  var sums_3 = vec4f(0.0);
 
   for (var k0 = 0u; k0 < layer.next_units; k0 += TILE_K) {
     // δ of the layer above: consecutive threads read consecutive o of one sample.
@@ -73,7 +91,7 @@ fn main(
       if (b < layer.batch && k0 + k < layer.next_units) {
         d = next_delta[b * layer.next_units + k0 + k];
       }
-      delta_tile[k * TILE_M + t] = d;
+      delta_tile[(k * TILE_M + t) / 4u][t % 4u] = d;
     }
     // Its weights, (NEXT, OUT): consecutive threads read consecutive h of one row o.
     for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
@@ -88,22 +106,20 @@ fn main(
     workgroupBarrier();
 
     for (var k = 0u; k < TILE_K; k++) {
-      let w = weight_tile[(k * TILE_N) / 4u + local.x];
-      for (var r = 0u; r < PER_THREAD; r++) {
-        sums[r] = fma(vec4f(delta_tile[k * TILE_M + local.y * PER_THREAD + r]), w, sums[r]);
-      }
+      let d = delta_tile[k * (TILE_M / 4u) + local.y];
+      let w = weight_tile[k * (TILE_N / 4u) + local.x];
+      sums_0 = fma(vec4f(d.x), w, sums_0);
+      sums_1 = fma(vec4f(d.y), w, sums_1);
+      sums_2 = fma(vec4f(d.z), w, sums_2);
+      sums_3 = fma(vec4f(d.w), w, sums_3);
     }
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < PER_THREAD; r++) {
-    let b = first_sample + local.y * PER_THREAD + r;
-    for (var c = 0u; c < PER_THREAD; c++) {
-      let h = first_unit + local.x * PER_THREAD + c;
-      if (b < layer.batch && h < layer.units) {
-        let index = b * layer.units + h;
-        delta[index] = sums[r][c] * derivative(out[index]);
-      }
-    }
-  }
+  let b = first_sample + local.y * PER_THREAD;
+  let h = first_unit + local.x * PER_THREAD;
+  finish(b, h, sums_0);
+  finish(b + 1u, h, sums_1);
+  finish(b + 2u, h, sums_2);
+  finish(b + 3u, h, sums_3);
 }

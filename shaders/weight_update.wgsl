@@ -48,8 +48,8 @@ override TILE_N: u32 = 64u; // inputs per workgroup
 override TILE_K: u32 = 16u; // samples per pass through workgroup memory
 override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
 
-var<workgroup> delta_tile: array<f32, TILE_K * TILE_M>;        // [b][j], (TILE_K, TILE_M)
-var<workgroup> input_tile: array<vec4f, TILE_K * TILE_N / 4>;  // [b][i], (TILE_K, TILE_N / 4)
+var<workgroup> delta_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [b][j / 4], (TILE_K, TILE_M / 4)
+var<workgroup> input_tile: array<vec4f, TILE_K * TILE_N / 4>;  // [b][i / 4], (TILE_K, TILE_N / 4)
 
 /** One parameter's step; `s0` and `s1` are its optimizer state, updated in place. */
 fn optimize(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, f32>) -> f32 {
@@ -91,6 +91,28 @@ fn update(index: u32, grad: f32) {
   }
 }
 
+/** One row of a thread's 4 × 4 piece: the weights' gradients and updates, and the bias's. */
+fn finish(j: u32, first_input: u32, sums: vec4f, bias_sum: f32, sums_biases: bool) {
+  if (j >= layer.units) {
+    return;
+  }
+  let mean = 1.0 / f32(layer.batch);
+  for (var c = 0u; c < PER_THREAD; c++) {
+    let i = first_input + c;
+    if (i < layer.inputs) {
+      update(layer.weights_offset + j * layer.inputs + i, sums[c] * mean);
+    }
+  }
+  if (sums_biases) {
+    let index = layer.biases_offset + j;
+    if (TRAIN_BIASES) {
+      update(index, bias_sum * mean);
+    } else {
+      grads[index] = bias_sum * mean;
+    }
+  }
+}
+
 @compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
 fn main(
   @builtin(workgroup_id) group: vec3u,
@@ -101,8 +123,12 @@ fn main(
   let first_input = group.x * TILE_N;
   // The first column of tiles also sums δ over the batch for the biases.
   let sums_biases = group.x == 0u && local.x == 0u;
-  var sums: array<vec4f, PER_THREAD>; // sums[r][c]: Σ_b δ_j·in_i, j = first_unit + 4·local.y + r, i = first_input + 4·local.x + c
-  var bias_sums = vec4f(0.0);
+  // sums_r[c]: Σ_b δ_j·in_i, j = first_unit + 4·local.y + r, i = first_input + 4·local.x + c
+  var sums_0 = vec4f(0.0);
+  var sums_1 = vec4f(0.0);
+  var sums_2 = vec4f(0.0);
+  var sums_3 = vec4f(0.0);
+  var bias_sums = vec4f(0.0); // Σ_b δ_j for the thread's 4 units
 
   for (var k0 = 0u; k0 < layer.batch; k0 += TILE_K) {
     // Both operands are (B, ·): consecutive threads read consecutive columns of one sample.
@@ -113,7 +139,7 @@ fn main(
       if (b < layer.batch && j < layer.units) {
         d = delta[b * layer.units + j];
       }
-      delta_tile[e] = d;
+      delta_tile[e / 4u][e % 4u] = d;
     }
     for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
       let b = k0 + e / TILE_N;
@@ -127,40 +153,21 @@ fn main(
     workgroupBarrier();
 
     for (var k = 0u; k < TILE_K; k++) {
-      let x = input_tile[(k * TILE_N) / 4u + local.x];
-      for (var r = 0u; r < PER_THREAD; r++) {
-        sums[r] = fma(vec4f(delta_tile[k * TILE_M + local.y * PER_THREAD + r]), x, sums[r]);
-      }
-    }
-    if (sums_biases) {
-      for (var k = 0u; k < TILE_K; k++) {
-        for (var r = 0u; r < PER_THREAD; r++) {
-          bias_sums[r] += delta_tile[k * TILE_M + local.y * PER_THREAD + r];
-        }
-      }
+      let d = delta_tile[k * (TILE_M / 4u) + local.y];
+      let x = input_tile[k * (TILE_N / 4u) + local.x];
+      sums_0 = fma(vec4f(d.x), x, sums_0);
+      sums_1 = fma(vec4f(d.y), x, sums_1);
+      sums_2 = fma(vec4f(d.z), x, sums_2);
+      sums_3 = fma(vec4f(d.w), x, sums_3);
+      bias_sums += d;
     }
     workgroupBarrier();
   }
 
-  let mean = 1.0 / f32(layer.batch);
-  for (var r = 0u; r < PER_THREAD; r++) {
-    let j = first_unit + local.y * PER_THREAD + r;
-    if (j >= layer.units) {
-      continue;
-    }
-    for (var c = 0u; c < PER_THREAD; c++) {
-      let i = first_input + local.x * PER_THREAD + c;
-      if (i < layer.inputs) {
-        update(layer.weights_offset + j * layer.inputs + i, sums[r][c] * mean);
-      }
-    }
-    if (sums_biases) {
-      let index = layer.biases_offset + j;
-      if (TRAIN_BIASES) {
-        update(index, bias_sums[r] * mean);
-      } else {
-        grads[index] = bias_sums[r] * mean;
-      }
-    }
-  }
+  let j = first_unit + local.y * PER_THREAD;
+  let i = first_input + local.x * PER_THREAD;
+  finish(j, i, sums_0, bias_sums.x, sums_biases);
+  finish(j + 1u, i, sums_1, bias_sums.y, sums_biases);
+  finish(j + 2u, i, sums_2, bias_sums.z, sums_biases);
+  finish(j + 3u, i, sums_3, bias_sums.w, sums_biases);
 }

@@ -117,7 +117,7 @@ describe('the cross-check tells a wrong result from rounding', () => {
     const model = randomModel(config, 7);
     const dataset = randomDataset(config, 80, 7);
     const check = await crossCheck(device, model, dataset, options, 2, { path: 'layered', options: { ...options, learningRate: 0.101 } });
-    const failing = check.comparisons.filter((c) => !c.ok).map((c) => c.message.split(':')[0]);
+    const failing = check.filter((c) => !c.ok).map((c) => c.message.split(':')[0]);
     expect(failing).toContain('params');
   });
 
@@ -129,7 +129,7 @@ describe('the cross-check tells a wrong result from rounding', () => {
     const [a, b] = [entry.offset + 1000, entry.offset + 1001];
     [changed.params[a], changed.params[b]] = [changed.params[b], changed.params[a]];
     const check = await crossCheck(device, model, dataset, options, 1, { path: 'layered', model: changed });
-    const failing = check.comparisons.filter((c) => !c.ok).map((c) => c.message.split(':')[0]);
+    const failing = check.filter((c) => !c.ok).map((c) => c.message.split(':')[0]);
     expect(failing).toContain('layer1.net');
   });
 });

@@ -14,7 +14,8 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let gpu: GPU | undefined;
 
-function nodeGpu(): GPU {
+/** Dawn's GPU object, as a browser's navigator.gpu (TensorFlow.js's WebGPU backend takes it there). */
+export function nodeGpu(): GPU {
   if (!gpu) {
     Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, … as in a browser
     const env = process.env;

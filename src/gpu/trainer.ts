@@ -80,6 +80,8 @@ export class GpuTrainer implements Trainer {
   readonly backend = 'webgpu';
   readonly schedule: BatchSchedule;
   step = 0;
+  /** Compute dispatches and queue submits issued by `train` so far (the benchmarks report them). */
+  readonly counts = { dispatches: 0, submits: 0 };
 
   private readonly batch: number;
   private readonly chunkSteps: number;
@@ -257,6 +259,7 @@ export class GpuTrainer implements Trainer {
           pass.setBindGroup(0, group);
           if (usesStep) pass.setBindGroup(1, groups.step, [stepOffset]);
           pass.dispatchWorkgroups(x, y);
+          this.counts.dispatches++;
         };
         // An M × N product in tiles of tile.m × tile.n: workgroups along N (x) and M (y).
         const matmul = (kernel: MatmulKernel, group: GPUBindGroup, m: number, n: number, usesStep = false) =>
@@ -299,6 +302,7 @@ export class GpuTrainer implements Trainer {
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(1);
       pass.end();
+      this.counts.dispatches++;
     };
   }
 
@@ -332,6 +336,7 @@ export class GpuTrainer implements Trainer {
     const staging = device.createBuffer({ label: 'loss readback', size: f32Bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     encoder.copyBufferToBuffer(buffers.lossHistory, 0, staging, 0, 4 * count);
     device.queue.submit([encoder.finish()]);
+    this.counts.submits++;
     this.pendingLosses.push({ buffer: staging, count });
     this.step += count;
   }

@@ -1,34 +1,19 @@
-// Runs the float64 reference and the GPU trainer side by side and compares every named
-// buffer, one line per buffer (that is, per kernel: gather_batch → input, target;
-// forward → layerN.net, layerN.out; softmax → the last out; output_delta → loss and the
-// last delta; hidden_delta → the other deltas; weight_update → grads, params).
+// The GPU trainer against the float64 reference, every named buffer, one line per buffer
+// (that is, per kernel: gather_batch → input, target; forward → layerN.net, layerN.out;
+// softmax → the last out; output_delta → loss and the last delta; hidden_delta → the
+// other deltas; weight_update → grads, params). And seeded random networks to run it on.
 
 import { expect } from 'vitest';
-import { compareBuffers, type Comparison } from '../../src/compare.ts';
-import { float32Tolerances } from '../../src/tolerance.ts';
+import type { Comparison } from '../../src/compare.ts';
+import { crossCheck as crossCheckTrainer } from '../../src/crosscheck.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
 import { GpuTrainer, type KernelPath } from '../../src/gpu/trainer.ts';
-import { bufferNames } from '../../src/model/buffers.ts';
-import { describeParamIndex } from '../../src/model/layout.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
 import type { Activation, Loss, ModelSpec } from '../../src/model/model.ts';
 import { seededRandom } from '../../src/model/init.ts';
-import { CpuTrainer } from '../../src/reference/trainer.ts';
-import type { Trainer, TrainOptions } from '../../src/trainer.ts';
+import type { TrainOptions } from '../../src/trainer.ts';
 
-export interface CrossCheck {
-  comparisons: Comparison[];
-  cpu: Trainer;
-  gpu: Trainer;
-}
-
-/**
- * Trains `steps` steps on both backends and compares every step's loss and the last
- * step's buffers. Each update adds its own error to the parameters, so their bound is
- * the sum of every step's; the other buffers of step s, computed from parameters that
- * have drifted, get s times their one-step bound (training that converges damps errors;
- * this assumes they do not grow).
- */
+/** `steps` steps on a new GPU trainer, checked against the reference (see src/crosscheck.ts). */
 export async function crossCheck(
   device: GPUDevice,
   model: Model,
@@ -37,42 +22,16 @@ export async function crossCheck(
   steps: number,
   /** Which GPU kernels; and the GPU run on something else, for tests that the check catches a difference. */
   gpuVariant: { path?: KernelPath; model?: Model; options?: TrainOptions } = {},
-): Promise<CrossCheck> {
-  const cpu = new CpuTrainer(model, dataset, options);
+): Promise<Comparison[]> {
   const gpu = await GpuTrainer.create(device, gpuVariant.model ?? model, dataset, gpuVariant.options ?? options, { path: gpuVariant.path });
-  await gpu.train(steps);
-  const names = bufferNames(model.spec);
-  const setting = { ...model, ...options, batch: options.batchSize };
-  const lossTolerance: number[] = [];
-  const paramsTolerance = new Float64Array(model.layout.size);
-  let reference = new Map<string, Float64Array>();
-  let tolerance: (name: string) => { atol: ArrayLike<number>; rtol: number } = () => ({ atol: [], rtol: 0 });
-  for (let s = 1; s <= steps; s++) {
-    await cpu.train(1);
-    reference = new Map<string, Float64Array>();
-    for (const name of names) reference.set(name, await cpu.read(name));
-    const oneStep = float32Tolerances(setting, (name) => reference.get(name)!);
-    (oneStep('params').atol as Float64Array).forEach((a, k) => (paramsTolerance[k] += a));
-    tolerance = (name) => {
-      if (name === 'params') return { atol: paramsTolerance, rtol: 0 };
-      const { atol, rtol } = oneStep(name);
-      return { atol: Array.from(atol as ArrayLike<number>, (a) => a * s), rtol: rtol * s };
-    };
-    // The mean loss is off by at most the mean of its samples' bounds.
-    lossTolerance.push(Array.from(tolerance('loss').atol).reduce((a, b) => a + b, 0) / options.batchSize);
-  }
-  const comparisons: Comparison[] = [];
-  for (const name of names) {
-    const describe = name === 'params' || name === 'grads' ? (k: number) => describeParamIndex(model.layout, k) : undefined;
-    comparisons.push(compareBuffers(name, await gpu.read(name), reference.get(name)!, tolerance(name), describe));
-  }
-  comparisons.push(compareBuffers('loss per step', await gpu.takeLosses(), await cpu.takeLosses(), { atol: lossTolerance, rtol: 0 }));
-  return { comparisons, cpu, gpu };
+  const comparisons = await crossCheckTrainer(gpu, model, dataset, options, steps);
+  gpu.destroy();
+  return comparisons;
 }
 
 /** Fails with the message of the first buffer out of tolerance (its largest difference and first bad index). */
-export function expectAllClose(check: CrossCheck): void {
-  for (const comparison of check.comparisons) expect(comparison.ok, comparison.message).toBe(true);
+export function expectAllClose(comparisons: Comparison[]): void {
+  for (const comparison of comparisons) expect(comparison.ok, comparison.message).toBe(true);
 }
 
 export interface RandomNetwork {

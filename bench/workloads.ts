@@ -1,0 +1,91 @@
+// The standard workloads: sigmoid layers, half-sse loss, plain SGD, float32 on the GPU,
+// data from a fixed seed, batches in data order.
+//   W1  article 001's 2-2-2 network and sample, batch 1, 10,000 steps
+//   W2  784-128-10, batch 64, 200 steps
+//   W3  1024-1024-1024-10, batch 256, 50 steps
+//   sweep  width × batch, to find where WebGPU starts beating the CPU
+
+import { mazur } from '../src/examples/articles.ts';
+import { caseSetup } from '../src/examples/worked-example.ts';
+import type { Dataset } from '../src/data/dataset.ts';
+import { seededRandom } from '../src/model/init.ts';
+import { createModel, type Model } from '../src/model/network.ts';
+import type { ModelSpec } from '../src/model/model.ts';
+import type { TrainOptions } from '../src/trainer.ts';
+
+export interface Workload {
+  name: string;
+  title: string;
+  sizes: number[]; // inputs, then each layer's units
+  batch: number;
+  steps: number;
+  build(): { model: Model; dataset: Dataset; options: TrainOptions };
+}
+
+/** Weights of a network of these sizes (biases not counted). */
+export function weightCount(sizes: number[]): number {
+  let count = 0;
+  for (let l = 1; l < sizes.length; l++) count += sizes[l - 1] * sizes[l];
+  return count;
+}
+
+/** Floating-point operations of one step: 2 each for the forward product, the deltas and the gradient. */
+export function flopsPerStep(workload: Workload): number {
+  return 6 * weightCount(workload.sizes) * workload.batch;
+}
+
+function sigmoidSpec(sizes: number[]): ModelSpec {
+  return {
+    inputSize: sizes[0],
+    layers: sizes.slice(1).map((units) => ({ units, activation: 'sigmoid' as const })),
+    loss: 'half-sse',
+    trainBiases: true,
+  };
+}
+
+/** Inputs in [0, 1), one-hot targets, from the workload's seed. */
+function seededData(sizes: number[], size: number, seed: string): Dataset {
+  const random = seededRandom(seed);
+  const IN = sizes[0];
+  const OUT = sizes[sizes.length - 1];
+  const inputs = Float64Array.from({ length: size * IN }, () => random());
+  const targets = new Float64Array(size * OUT);
+  for (let n = 0; n < size; n++) targets[n * OUT + Math.floor(random() * OUT)] = 1;
+  return { inputs, targets, size, inputSize: IN, outputSize: OUT };
+}
+
+function seeded(name: string, title: string, sizes: number[], batch: number, steps: number, datasetSize: number): Workload {
+  return {
+    name,
+    title,
+    sizes,
+    batch,
+    steps,
+    build: () => ({
+      model: createModel(sigmoidSpec(sizes), { seed: name }),
+      dataset: seededData(sizes, datasetSize, `${name}:data`),
+      options: { learningRate: 0.1, batchSize: batch, shuffle: false, seed: 1, optimizer: { kind: 'sgd' } },
+    }),
+  };
+}
+
+export const W1: Workload = {
+  name: 'W1',
+  title: "article 001's 2-2-2 network, batch 1",
+  sizes: [2, 2, 2],
+  batch: 1,
+  steps: 10_000,
+  build: () => caseSetup(mazur.cases[0]),
+};
+
+export const W2 = seeded('W2', '784-128-10, batch 64', [784, 128, 10], 64, 200, 2048);
+export const W3 = seeded('W3', '1024-1024-1024-10, batch 256', [1024, 1024, 1024, 10], 256, 50, 1024);
+
+export const STANDARD_WORKLOADS = [W1, W2, W3];
+
+/** width-width-width-10 networks over a grid of widths and batch sizes. */
+export function sweepWorkloads(widths = [16, 64, 256, 1024], batches = [1, 16, 128]): Workload[] {
+  return widths.flatMap((width) =>
+    batches.map((batch) => seeded(`sweep w${width} b${batch}`, `${width}-${width}-${width}-10, batch ${batch}`, [width, width, width, 10], batch, 20, Math.max(batch, 256))),
+  );
+}
