@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExampleTrace } from '../src/cli/trace.ts';
+import type { ExampleTrace } from '../src/examples/trace.ts';
 import { modelToJson, type ModelFile } from '../src/io/model-file.ts';
 import type { Activation, Loss } from '../src/model/model.ts';
 import { splitRows } from '../src/data/dataset.ts';

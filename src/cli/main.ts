@@ -8,7 +8,8 @@ import { WORKED_EXAMPLES } from '../examples/articles.ts';
 import { InputError } from '../errors.ts';
 import { OPTIMIZER_KINDS } from '../model/optimizer.ts';
 import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
-import { formatTrace, resolveExample, traceExample } from './trace.ts';
+import { resolveExample } from '../examples/trace.ts';
+import { formatTrace, traceOnCli } from './trace.ts';
 import { predict, train, type Backend } from './train.ts';
 
 const EXIT_BAD_INPUT = 2;
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the trace as JSON')
     .addOption(new Option('--backend <backend>', 'webgpu shows the reference and the GPU; cpu the reference alone').choices(['webgpu', 'cpu']).default('webgpu'))
     .action(async (name: string, options: { json?: boolean; backend: Backend }) => {
-      const trace = await traceExample(resolveExample(name), options.backend === 'webgpu');
+      const trace = await traceOnCli(resolveExample(name), options.backend === 'webgpu');
       console.log(options.json ? JSON.stringify(trace, null, 2) : formatTrace(trace));
     });
 

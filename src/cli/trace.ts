@@ -1,117 +1,15 @@
 // `webgpu-backprop trace <example>`: a worked example step by step in the article's
 // notation, the article's printed value, the float64 reference and the GPU side by side.
 
-import { WORKED_EXAMPLES, findExample } from '../examples/articles.ts';
-import {
-  agreesAtPrintedPrecision,
-  caseSetup,
-  printedQuantity,
-  recordStep,
-  traceRows,
-  type StepRecord,
-  type TraceRow,
-  type WorkedCase,
-  type WorkedExample,
-} from '../examples/worked-example.ts';
-import { InputError } from '../errors.ts';
-import { GpuTrainer } from '../gpu/trainer.ts';
-import { layerBiases, layerWeights } from '../model/network.ts';
-import { CpuTrainer } from '../reference/trainer.ts';
+import { traceExample, type ExampleTrace } from '../examples/trace.ts';
+import type { WorkedExample } from '../examples/worked-example.ts';
 import { openCliDevice } from './gpu.ts';
 
-export interface TraceLine {
-  section: string;
-  symbol: string;
-  /** The digits the article prints, where it prints this quantity. */
-  article?: string;
-  /** Whether the reference agrees with the article at the printed precision. */
-  agrees?: boolean;
-  erratum?: string;
-  reference: number;
-  webgpu?: number;
-  difference?: number;
-}
-
-export interface CaseTrace {
-  title: string;
-  setup: string[];
-  lines: TraceLine[];
-}
-
-export interface ExampleTrace {
-  example: string;
-  article: string;
-  title: string;
-  author: string;
-  adapter?: string;
-  cases: CaseTrace[];
-}
-
-function describeSetup(workedCase: WorkedCase, step: StepRecord): string[] {
-  const { notation } = workedCase;
-  const { spec, layout, params } = step.model;
-  const inputs = notation.inputs.map((name, i) => `${name} = ${workedCase.inputs[i]}`).join(', ');
-  const lines = [
-    `inputs ${inputs}; targets ${workedCase.targets.join(', ')}; learning rate ${workedCase.learningRate}; loss ${spec.loss}; biases ${spec.trainBiases ? 'trained' : 'frozen'}`,
-  ];
-  spec.layers.forEach((layer, l) => {
-    const weights = layerWeights(layout, params, l);
-    const biases = layerBiases(layout, params, l);
-    const neurons = notation.neurons[l].map((n, j) => {
-      const incoming = weights[j].map((w, i) => `${notation.weights[l][j][i]} = ${w}`).join(', ');
-      const bias = notation.biases ? `, ${notation.biases[l][j]} = ${biases[j]}` : biases[j] !== 0 ? `, b = ${biases[j]}` : '';
-      return `${n} ← (${incoming}${bias})`;
-    });
-    lines.push(`layer ${l} (${layer.activation}): ${neurons.join('; ')}`);
-  });
-  return lines;
-}
-
-/** Quantities the article prints that are no trace row (pieces of a chain rule). */
-function articleOnlyRows(workedCase: WorkedCase, rows: TraceRow[], step: StepRecord): TraceRow[] {
-  return workedCase.printed
-    .filter((p) => p.value !== undefined)
-    .map((p) => ({ section: "The article's intermediate quantities", symbol: p.symbol, value: printedQuantity(p, rows, step) }));
-}
-
-async function traceCase(workedCase: WorkedCase, device: GPUDevice | undefined): Promise<CaseTrace> {
-  const { model, dataset, options } = caseSetup(workedCase);
-  const reference = await recordStep(new CpuTrainer(model, dataset, options), model, workedCase.longRun);
-  let gpu: StepRecord | undefined;
-  if (device) {
-    const trainer = await GpuTrainer.create(device, model, dataset, options);
-    gpu = await recordStep(trainer, model, workedCase.longRun);
-    trainer.destroy();
-  }
-  const referenceRows = traceRows(workedCase, reference);
-  const rows = [...referenceRows, ...articleOnlyRows(workedCase, referenceRows, reference)];
-  const gpuRows = gpu ? traceRows(workedCase, gpu) : undefined;
-  const gpuAll = gpu && gpuRows ? [...gpuRows, ...articleOnlyRows(workedCase, gpuRows, gpu)] : undefined;
-  const lines = rows.map((row, k): TraceLine => {
-    const printed = workedCase.printed.find((p) => (p.row ?? p.symbol) === row.symbol || (p.value !== undefined && p.symbol === row.symbol));
-    // Where the article names a quantity otherwise than our row does, show both names.
-    const symbol = printed && printed.symbol !== row.symbol ? `${row.symbol} (article: ${printed.symbol})` : row.symbol;
-    const line: TraceLine = { section: row.section, symbol, reference: row.value };
-    if (printed) {
-      line.article = printed.printed;
-      line.agrees = agreesAtPrintedPrecision(row.value, printed.printed, workedCase.rounding);
-      if (printed.erratum) line.erratum = `docs/errata.md#${printed.erratum}`;
-    }
-    if (gpuAll) {
-      line.webgpu = gpuAll[k].value;
-      line.difference = Math.abs(gpuAll[k].value - row.value);
-    }
-    return line;
-  });
-  return { title: workedCase.title, setup: describeSetup(workedCase, reference), lines };
-}
-
-export async function traceExample(example: WorkedExample, withGpu: boolean): Promise<ExampleTrace> {
+export async function traceOnCli(example: WorkedExample, withGpu: boolean): Promise<ExampleTrace> {
   const gpu = withGpu ? await openCliDevice() : undefined;
-  const cases: CaseTrace[] = [];
-  for (const workedCase of example.cases) cases.push(await traceCase(workedCase, gpu?.device));
+  const trace = await traceExample(example, gpu);
   gpu?.device.destroy();
-  return { example: example.name, article: example.article, title: example.title, author: example.author, adapter: gpu?.adapter, cases };
+  return trace;
 }
 
 function pad(text: string, width: number): string {
@@ -152,11 +50,3 @@ export function formatTrace(trace: ExampleTrace): string {
   return out.join('\n');
 }
 
-export function resolveExample(name: string): WorkedExample {
-  const example = findExample(name);
-  if (!example) {
-    const names = WORKED_EXAMPLES.map((e) => `${e.name} (${e.aliases.join(', ')})`).join('; ');
-    throw new InputError(`example ${JSON.stringify(name)}`, `unknown; expected one of: ${names}`);
-  }
-  return example;
-}
