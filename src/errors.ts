@@ -9,12 +9,29 @@ export class InputError extends Error {
     /** What was expected, and what was found. */
     readonly problem: string,
   ) {
-    super(`${where}: ${problem}`);
+    // One line, whatever the problem quotes (a JSON parser's message can hold a newline).
+    super(`${where}: ${problem}`.replace(/\s*\n\s*/g, ' '));
     this.name = 'InputError';
   }
 
   /** The same error, located inside `file`. */
   inFile(file: string): InputError {
     return new InputError(this.where ? `${file}: ${this.where}` : file, this.problem);
+  }
+}
+
+/** The GPU device went away (driver reset, tab in the background, device.destroy()). */
+export class DeviceLostError extends Error {
+  constructor(readonly reason: string) {
+    super(`the GPU device was lost (${reason})`);
+    this.name = 'DeviceLostError';
+  }
+}
+
+/** Training produced a non-finite value; the message says where it first appeared. */
+export class DivergedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DivergedError';
   }
 }

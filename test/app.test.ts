@@ -179,3 +179,34 @@ describe('without WebGPU', () => {
     await noWebgpu.close();
   });
 });
+
+describe('a lost GPU device', () => {
+  it('is announced, and training resumes on a new device from its last checkpoint', async () => {
+    const page = await browser.newPage();
+    // Keep a hand on every device the app opens, so the test can lose one as a driver reset would.
+    await page.addInitScript(() => {
+      const requestDevice = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (this: GPUAdapter, ...args: Parameters<GPUAdapter['requestDevice']>) {
+        const device = await requestDevice.apply(this, args);
+        ((window as unknown as { devices: GPUDevice[] }).devices ??= []).push(device);
+        return device;
+      };
+    });
+    await page.goto(`${url}#playground`);
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.step === '0', null, { timeout: 60_000 });
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.step) >= 300, null, { timeout: 60_000 });
+    await page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices[0].destroy());
+    await page.waitForFunction(() => document.getElementById('notice')?.textContent?.startsWith('The GPU device was lost'), null, { timeout: 60_000 });
+    expect(await page.textContent('#no-webgpu')).toMatch(/^The GPU device was lost \(.*\)\. Training resumes from its last checkpoint on a new device\.$/);
+    expect(await page.textContent('#notice')).toMatch(/^The GPU device was lost \(.*\): resuming from step \d+ on a new device\.$/);
+    const resumedAt = Number(/step (\d+)/.exec((await page.textContent('#notice'))!)![1]);
+    await page.waitForFunction((from) => Number(document.getElementById('status')?.dataset.step) > from + 200, resumedAt, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.accuracy) === 1, null, { timeout: 120_000 });
+    expect(await page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices.length)).toBeGreaterThanOrEqual(2);
+    expect(await page.textContent('#error')).toBe('');
+    await page.click('#train');
+    await screenshot(page, 'playground-device-lost');
+    await page.close();
+  });
+});

@@ -1,6 +1,5 @@
 // The command line, run as a user runs it.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +10,7 @@ import type { Activation, Loss } from '../src/model/model.ts';
 import { splitRows } from '../src/data/dataset.ts';
 import { randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { trainIndependently, type IndependentLayer } from './support/independent.ts';
-
-export function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['bin/webgpu-backprop.js', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
+import { cli } from './support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-backprop-cli-'));
 

@@ -108,7 +108,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
     try {
       const workloads: Workload[] = workloadBoxes.filter(([, box]) => box.checked).flatMap(([name]) => (name === 'sweep' ? sweepWorkloads([16, 64, 256], [1, 16, 128]) : STANDARD_WORKLOADS.filter((w) => w.name === name)));
       const backends: Backend[] = [];
-      if (backendBoxes.webgpu.checked) backends.push(webgpuBackend(gpu.device, gpu.adapter));
+      if (backendBoxes.webgpu.checked) backends.push(webgpuBackend(await gpu.device(), gpu.adapter));
       if (backendBoxes.reference.checked) backends.push(referenceBackend());
       backends.push(...(await tfjsBackends(gpu.adapter, { webgpu: backendBoxes.tfjsWebgpu.checked, wasm: backendBoxes.tfjsWasm.checked })));
       const measurements = await runSuite(workloads, backends, {

@@ -204,7 +204,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
     root.dataset.state = 'computing';
     renderTrace();
     try {
-      const result = await traceCase(workedCase(), gpu?.device);
+      const result = await traceCase(workedCase(), gpu ? await gpu.device() : undefined);
       if (mine !== generation) return;
       trace = result;
       cursor = showAll ? result.lines.length - 1 : Math.min(cursor, result.lines.length - 1);

@@ -8,8 +8,9 @@ import { adapterName, openDevice, requestBrowserAdapter } from '../gpu/device.ts
 import { loadAllShaders } from '../gpu/shaders.ts';
 
 export interface AppGpu {
-  device: GPUDevice;
   adapter: string;
+  /** A live device: the one opened at start, or the one opened after it was lost. */
+  device(): Promise<GPUDevice>;
 }
 
 /** A view is mounted into the page's main element; it may leave a function to stop it. */
@@ -24,15 +25,20 @@ const VIEWS: Record<string, () => Promise<{ mount: View }>> = {
 async function openGpu(): Promise<AppGpu | undefined> {
   const banner = document.getElementById('no-webgpu')!;
   try {
-    const adapter = await requestBrowserAdapter();
-    const device = await openDevice(adapter);
+    let adapter = await requestBrowserAdapter();
+    let current = openDevice(adapter);
+    // When the device is lost (a driver reset, the tab in the background), open a new one
+    // at once: training resumes there from its last checkpoint (see ResilientTrainer).
+    const watch = (device: GPUDevice) =>
+      device.lost.then((info) => {
+        banner.textContent = `The GPU device was lost (${info.message || info.reason}). Training resumes from its last checkpoint on a new device.`;
+        banner.hidden = false;
+        current = requestBrowserAdapter().then((next) => ((adapter = next), openDevice(next)));
+        current.then(watch, (error) => (banner.textContent = `The GPU device was lost and no new one could be opened: ${(error as Error).message}`));
+      });
+    watch(await current);
     await loadAllShaders();
-    device.lost.then((info) => {
-      if (info.reason === 'destroyed') return;
-      banner.textContent = `The GPU device was lost (${info.message || info.reason}). Reload the page to start again.`;
-      banner.hidden = false;
-    });
-    return { device, adapter: adapterName(adapter) };
+    return { adapter: adapterName(adapter), device: () => current };
   } catch (error) {
     banner.textContent = `WebGPU is not available: ${(error as Error).message}. The worked examples still run on the float64 reference; training and benchmarks need WebGPU (Chrome 113 or later, or a browser with WebGPU enabled).`;
     banner.hidden = false;

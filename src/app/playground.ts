@@ -7,7 +7,7 @@ import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
 import { datasetFromRows, type Dataset } from '../data/dataset.ts';
 import { accuracy, syntheticDataset, SYNTHETIC_DATASETS } from '../data/synthetic.ts';
 import { InputError } from '../errors.ts';
-import { GpuTrainer } from '../gpu/trainer.ts';
+import { ResilientTrainer } from '../gpu/resilient.ts';
 import { parseDataCsv } from '../io/data-file.ts';
 import { MODEL_LIMITS, modelToJson, parseModelFile } from '../io/model-file.ts';
 import { ACTIVATIONS, LOSSES, type Activation, type Loss } from '../model/model.ts';
@@ -24,6 +24,8 @@ type DatasetName = (typeof DATASETS)[number];
 /** Rows the accuracy and loss are measured on at most, so that measuring stays cheap. */
 const EVALUATION_ROWS = 2000;
 const BOUNDARY_GRID = 60;
+/** Steps between the in-memory checkpoints a lost device resumes from. */
+const CHECKPOINT_EVERY = 200;
 
 function parseLayers(text: string): number[] {
   const units = text.split(',').map((part) => part.trim()).filter(Boolean).map(Number);
@@ -58,7 +60,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     root.append(h('section', { class: 'playground' }, h('h2', {}, 'Playground'), h('p', { class: 'message' }, 'Training needs WebGPU, which this browser does not offer.')));
     return () => {};
   }
-  const { device } = gpu;
+  const openGpuDevice = gpu.device;
 
   const datasetSelect = select('dataset', DATASETS, 'xor');
   const csvFile = h('input', { type: 'file', id: 'csv-file', accept: '.csv,text/csv' });
@@ -79,13 +81,14 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const loadInput = h('input', { type: 'file', id: 'load', accept: '.json,application/json' });
   const status = h('p', { class: 'status', id: 'status', 'aria-live': 'polite' });
   const errorLine = h('p', { class: 'error', id: 'error', role: 'alert' });
+  const notice = h('p', { class: 'notice', id: 'notice', 'aria-live': 'polite' });
   const chartCanvas = h('canvas', { id: 'chart', width: 520, height: 280 });
   const boundary = h('canvas', { id: 'boundary', width: 280, height: 280 });
 
   let dataset: Dataset | undefined;
   let datasetName: DatasetName = 'xor';
   let model: Model | undefined;
-  let trainer: GpuTrainer | undefined;
+  let trainer: ResilientTrainer | undefined;
   let running = false;
   let stopped = false;
   let step = 0;
@@ -163,7 +166,11 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     trainer = undefined;
     const batchSize = Math.min(positive(batchInput, 'batch size', true), data.size);
     const optimizer = DEFAULT_OPTIMIZERS[optimizerSelect.value as OptimizerKind];
-    trainer = await GpuTrainer.create(device, next, data, { learningRate: positive(rateInput, 'learning rate', false), batchSize, shuffle: true, seed: Number(seedInput.value) || 0, optimizer });
+    const options = { learningRate: positive(rateInput, 'learning rate', false), batchSize, shuffle: true, seed: Number(seedInput.value) || 0, optimizer };
+    trainer = await ResilientTrainer.create(openGpuDevice, next, data, options, {
+      checkpointEvery: CHECKPOINT_EVERY,
+      onRecover: (message) => (notice.textContent = `${message[0].toUpperCase()}${message.slice(1)}.`),
+    });
     model = next;
     step = 0;
     chart.data.labels = [];
@@ -319,6 +326,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       h('div', { class: 'row' }, field('batch size', batchInput), field('learning rate', rateInput), field('optimizer', optimizerSelect), field('seed', seedInput), field('steps per frame', speedInput)),
       h('div', { class: 'row controls' }, trainButton, resetButton, saveButton, field('load model', loadInput)),
       status,
+      notice,
       errorLine,
       h('div', { class: 'row charts' }, chartCanvas, boundary),
     ),

@@ -5,7 +5,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { WORKED_EXAMPLES } from '../examples/articles.ts';
-import { InputError } from '../errors.ts';
+import { DeviceLostError, DivergedError, InputError } from '../errors.ts';
 import { OPTIMIZER_KINDS } from '../model/optimizer.ts';
 import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
 import { resolveExample } from '../examples/trace.ts';
@@ -55,7 +55,10 @@ export function buildProgram(): Command {
     .option('--no-shuffle', 'take batches in data order, wrapping around, instead of shuffling each epoch')
     .option('--seed <n>', 'seed of the shuffling', nonNegativeInteger, 1)
     .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZER_KINDS as string[]).default('sgd'))
-    .option('--out <file>', 'write the trained model here (same form as --model)')
+    .option('--out <file>', 'write the trained model here (same form as --model), once training has succeeded')
+    .option('--checkpoint-every <n>', 'write a checkpoint every n steps', positiveInteger)
+    .option('--checkpoint <file>', 'the checkpoint file (default: beside --out)')
+    .option('--resume', 'continue from the checkpoint file')
     .action(async (options) => {
       const result = await train({ ...options, progress: Boolean(process.stderr.isTTY) });
       if (result.adapter) console.log(`WebGPU adapter: ${result.adapter}`);
@@ -92,6 +95,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof InputError) {
       console.error(`webgpu-backprop: ${error.message}`);
       return EXIT_BAD_INPUT;
+    }
+    if (error instanceof DivergedError || error instanceof DeviceLostError) {
+      console.error(`webgpu-backprop: ${error.message}`);
+      return EXIT_FAILURE;
     }
     console.error(`webgpu-backprop: ${(error as Error).message ?? error}`);
     if (process.env.WEBGPU_BACKPROP_DEBUG) console.error((error as Error).stack);

@@ -3,7 +3,10 @@
 import cliProgress from 'cli-progress';
 import type { Dataset } from '../data/dataset.ts';
 import { datasetFromRows } from '../data/dataset.ts';
-import { InputError } from '../errors.ts';
+import { DivergedError, InputError } from '../errors.ts';
+import { locateNonFinite } from '../diagnose.ts';
+import { ResilientTrainer } from '../gpu/resilient.ts';
+import { checkpointToJson, parseCheckpoint } from '../io/checkpoint.ts';
 import { GpuTrainer } from '../gpu/trainer.ts';
 import { checkDataFits, DATA_LIMITS, parseDataFile, type DataRows } from '../io/data-file.ts';
 import { MODEL_LIMITS, modelToJson, parseModelFile } from '../io/model-file.ts';
@@ -30,6 +33,11 @@ export interface TrainFlags {
   seed: number;
   optimizer: OptimizerKind;
   out?: string;
+  /** Write a checkpoint every N steps. */
+  checkpointEvery?: number;
+  checkpoint?: string;
+  /** Continue from the checkpoint. */
+  resume?: boolean;
   /** Draw a progress bar (on a terminal). */
   progress: boolean;
 }
@@ -82,34 +90,73 @@ export interface TrainResult {
   adapter?: string;
 }
 
+async function createTrainingTrainer(backend: Backend, model: Model, dataset: Dataset, options: TrainOptions): Promise<{ trainer: Trainer; adapter?: string }> {
+  if (backend === 'cpu') return { trainer: new CpuTrainer(model, dataset, options) };
+  let adapter: string | undefined;
+  const open = async () => {
+    const opened = await openCliDevice();
+    adapter = opened.adapter;
+    return opened.device;
+  };
+  const trainer = await ResilientTrainer.create(open, model, dataset, options, { onRecover: (message) => console.error(`webgpu-backprop: ${message}`) });
+  return { trainer, adapter };
+}
+
+/** Where the checkpoints go: --checkpoint, or beside --out. */
+function checkpointPath(flags: TrainFlags): string | undefined {
+  if (flags.checkpoint) return flags.checkpoint;
+  if (flags.out) return `${flags.out}.checkpoint.json`;
+  if (flags.checkpointEvery !== undefined || flags.resume) {
+    throw new InputError('--checkpoint', 'name the checkpoint file (or give --out, and it goes beside it)');
+  }
+  return undefined;
+}
+
 export async function train(flags: TrainFlags): Promise<TrainResult> {
   if (flags.steps !== undefined && flags.epochs !== undefined) throw new InputError('--steps, --epochs', 'give one or the other, not both');
   const model = loadModel(flags.model);
   const dataset = trainingDataset(model, loadData(flags.data, flags.targets), flags.data);
   const options = trainOptions(flags, dataset);
-  const { trainer, adapter } = await createTrainer(flags.backend, model, dataset, options);
-  const steps = flags.steps ?? trainer.schedule.stepsForEpochs(flags.epochs ?? 1);
+  const checkpointFile = checkpointPath(flags);
+  const resumeFrom = flags.resume ? parseCheckpoint(readText(checkpointFile!, 'checkpoint', 3 * MODEL_LIMITS.fileBytes), checkpointFile!, model, options, dataset) : undefined;
+  const { trainer, adapter } = await createTrainingTrainer(flags.backend, model, dataset, options);
+  const totalSteps = flags.steps ?? trainer.schedule.stepsForEpochs(flags.epochs ?? 1);
+  if (resumeFrom) {
+    if (resumeFrom.step > totalSteps) throw new InputError(checkpointFile!, `is at step ${resumeFrom.step}, past the ${totalSteps} steps of this run`);
+    await trainer.writeState(resumeFrom);
+    console.error(`webgpu-backprop: resuming from step ${resumeFrom.step} (${checkpointFile})`);
+  }
 
   const bar = flags.progress
     ? new cliProgress.SingleBar({ format: 'training |{bar}| {value}/{total} steps | loss {loss}', hideCursor: true }, cliProgress.Presets.shades_classic)
     : undefined;
-  bar?.start(steps, 0, { loss: '…' });
-  const chunk = progressChunk(steps);
+  bar?.start(totalSteps, trainer.step, { loss: '…' });
+  const chunk = progressChunk(totalSteps);
   let lastLoss = NaN;
-  for (let done = 0; done < steps; ) {
-    const count = Math.min(chunk, steps - done);
-    await trainer.train(count);
-    done += count;
-    const losses = await trainer.takeLosses();
-    lastLoss = losses[losses.length - 1];
-    const bad = losses.findIndex((loss) => !Number.isFinite(loss));
-    if (bad >= 0) {
-      bar?.stop();
-      throw new InputError(`step ${done - count + bad}`, `the loss became ${losses[bad]}: training diverged (try a smaller --lr)`);
+  try {
+    while (trainer.step < totalSteps) {
+      // Chunks end at every checkpoint step, so a checkpoint lands exactly every N steps.
+      const every = flags.checkpointEvery;
+      const nextCheckpoint = every ? (Math.floor(trainer.step / every) + 1) * every : Infinity;
+      const count = Math.min(chunk, nextCheckpoint - trainer.step, totalSteps - trainer.step);
+      const before = await trainer.readState();
+      await trainer.train(count);
+      const losses = await trainer.takeLosses();
+      if (losses.some((loss) => !Number.isFinite(loss))) {
+        const found = await locateNonFinite(trainer, before, before.step + count);
+        const where = found ? `: the first non-finite value was ${found.where} = ${found.value} at step ${found.step}` : '';
+        throw new DivergedError(`training diverged${where} (try a smaller --lr)`);
+      }
+      lastLoss = losses[losses.length - 1];
+      if (every && trainer.step % every === 0 && checkpointFile) {
+        writeAtomically(checkpointFile, `${JSON.stringify(checkpointToJson(model, options, await trainer.readState(), dataset))}\n`);
+        if (!bar) console.error(`webgpu-backprop: checkpoint at step ${trainer.step} (${checkpointFile})`);
+      }
+      bar?.update(trainer.step, { loss: lastLoss.toPrecision(6) });
     }
-    bar?.update(done, { loss: lastLoss.toPrecision(6) });
+  } finally {
+    bar?.stop();
   }
-  bar?.stop();
 
   const datasetLoss = await trainer.evaluate(dataset);
   if (flags.out) {
@@ -117,7 +164,7 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
     writeAtomically(flags.out, `${JSON.stringify(modelToJson(model, params), null, 2)}\n`);
   }
   trainer.destroy();
-  return { steps, lastLoss, datasetLoss, adapter };
+  return { steps: totalSteps, lastLoss, datasetLoss, adapter };
 }
 
 export interface PredictFlags {

@@ -13,8 +13,8 @@
 //   for article-sized networks, where dispatching is the cost.
 
 import { BatchSchedule } from '../data/batches.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { InputError } from '../errors.ts';
+import { gatherBatch, type Dataset } from '../data/dataset.ts';
+import { DeviceLostError, InputError } from '../errors.ts';
 import { bufferShape, stepBufferEntry, stepBufferLayout, type BufferName, type StepBufferLayout } from '../model/buffers.ts';
 import { paramEntry, type ParamLayout } from '../model/layout.ts';
 import { layerInputs, LOSS_CODE, ACTIVATION_CODE, outputActivation, outputSize, type ModelSpec } from '../model/model.ts';
@@ -41,6 +41,11 @@ export type KernelPath = 'auto' | 'layered' | 'fused';
 
 export interface GpuTrainerOptions {
   path?: KernelPath;
+  /**
+   * The most bytes one buffer binding may hold: the device's limit, or less to cap the GPU
+   * memory a trainer takes. A dataset larger than this is streamed, batch by batch.
+   */
+  maxBindingBytes?: number;
 }
 
 const GATHER_WORKGROUP = 64;
@@ -102,8 +107,12 @@ export class GpuTrainer implements Trainer {
     values: GPUBuffer[]; //    the per-step buffers: one each (layered), or one laid out by stepBufferLayout (fused)
     uniforms: GPUBuffer[]; //  layer dimensions (layered), or the chunk's step count (fused)
   };
-  private readonly datasetTargetsOffset: number;
+  private readonly placement: DatasetPlacement;
   private readonly state1Offset: number;
+  /** The most bytes one binding may hold (see GpuTrainerOptions.maxBindingBytes). */
+  private readonly maxBinding: number;
+  /** Set once the device is lost; every later call throws DeviceLostError. */
+  private lost?: string;
 
   private constructor(
     readonly device: GPUDevice,
@@ -111,22 +120,26 @@ export class GpuTrainer implements Trainer {
     readonly dataset: Dataset,
     readonly options: TrainOptions,
     private readonly kernels: LayeredKernels | FusedKernels,
+    placement: DatasetPlacement,
+    maxBinding: number,
   ) {
+    this.maxBinding = maxBinding;
     const { spec, layout } = model;
+    device.lost.then((info) => (this.lost = info.message || info.reason || 'unknown reason'));
     const B = options.batchSize;
     this.batch = B;
     this.schedule = new BatchSchedule(dataset.size, B, options.shuffle, options.seed);
-    this.chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.floor(MAX_CHUNK_ROWS / B)));
+    this.placement = placement;
+    this.chunkSteps = placement.chunkSteps;
     this.stepStride = kernels.path === 'layered' ? Math.max(STEP_UNIFORM_BYTES, device.limits.minUniformBufferOffsetAlignment) : STEP_STORAGE_BYTES;
     this.stepLayout = stepBufferLayout(spec, B);
-    this.datasetTargetsOffset = datasetTargetsOffset(dataset);
     this.state1Offset = state1Offset(model, options);
     const stateRegion = this.state1Offset;
 
     const storage = (label: string, floats: number) => device.createBuffer({ label, size: f32Bytes(floats), usage: storageUsage() });
     const layered = kernels.path === 'layered';
     this.buffers = {
-      dataset: storage('dataset', this.datasetTargetsOffset + dataset.targets.length),
+      dataset: storage('dataset', placement.targetsOffset + placement.rows * dataset.outputSize),
       batchRows: storage('batch rows', this.chunkSteps * B),
       steps: device.createBuffer({
         label: 'steps',
@@ -151,8 +164,10 @@ export class GpuTrainer implements Trainer {
     this.regions.set('grads', { buffer: this.buffers.grads, offset: 0, length: layout.size });
 
     const queue = device.queue;
-    queue.writeBuffer(this.buffers.dataset, 0, new Float32Array(dataset.inputs));
-    queue.writeBuffer(this.buffers.dataset, 4 * this.datasetTargetsOffset, new Float32Array(dataset.targets));
+    if (!placement.streamed) {
+      queue.writeBuffer(this.buffers.dataset, 0, new Float32Array(dataset.inputs));
+      queue.writeBuffer(this.buffers.dataset, 4 * placement.targetsOffset, new Float32Array(dataset.targets));
+    }
     queue.writeBuffer(this.buffers.params, 0, new Float32Array(model.params));
     if (kernels.path === 'layered') {
       this.buffers.uniforms.forEach((buffer, l) => queue.writeBuffer(buffer, 0, layerUniform(spec, layout, l, B)));
@@ -164,15 +179,22 @@ export class GpuTrainer implements Trainer {
 
   /** Compiles the kernels for `model` and uploads the dataset. */
   static async create(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions, gpu: GpuTrainerOptions = {}): Promise<GpuTrainer> {
-    checkDeviceLimits(device, model.spec, model.layout, dataset, options.batchSize);
+    const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, gpu.maxBindingBytes ?? Infinity);
+    checkDeviceLimits(device, model.spec, model.layout, options.batchSize, maxBinding);
+    const placement = placeDataset(dataset, options.batchSize, maxBinding);
     const fits = fitsFusedKernel(model.spec, options.batchSize);
     const path = gpu.path ?? 'auto';
-    if (path === 'fused' && !fits) throw new InputError('the fused kernel', 'takes up to 8 layers of at most 64 units, and batch × width up to 4096');
+    if (path === 'fused' && !fits) throw new InputError('the fused kernel', 'takes up to 4 layers of at most 64 units, and batch × width up to 4096');
     const kernels =
       path === 'fused' || (path === 'auto' && fits)
-        ? await createFusedKernels(device, model.spec, options.batchSize, fusedConstants(model, dataset, options))
+        ? await createFusedKernels(device, model.spec, options.batchSize, fusedConstants(model, options, placement))
         : await createLayeredKernels(device, model.spec, options.optimizer, options.batchSize);
-    return new GpuTrainer(device, model, dataset, options, kernels);
+    return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding);
+  }
+
+  /** Whether the dataset is streamed batch by batch (it does not fit in one binding). */
+  get streamsDataset(): boolean {
+    return this.placement.streamed;
   }
 
   get spec(): ModelSpec {
@@ -217,8 +239,8 @@ export class GpuTrainer implements Trainer {
     const params = this.region('params');
     const gatherDims = device.createBuffer({ label: 'gather dims', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(gatherDims, 0, new Uint32Array([B, this.dataset.inputSize, this.dataset.outputSize, 0]));
-    const datasetInputs = { buffer: buffers.dataset, offset: 0, length: this.dataset.inputs.length };
-    const datasetTargets = { buffer: buffers.dataset, offset: this.datasetTargetsOffset, length: this.dataset.targets.length };
+    const datasetInputs = { buffer: buffers.dataset, offset: 0, length: this.placement.rows * this.dataset.inputSize };
+    const datasetTargets = { buffer: buffers.dataset, offset: this.placement.targetsOffset, length: this.placement.rows * this.dataset.outputSize };
     const groups = {
       gather: this.bindGroup(
         kernels.gather,
@@ -306,13 +328,32 @@ export class GpuTrainer implements Trainer {
     };
   }
 
-  async train(steps: number): Promise<void> {
-    for (let done = 0; done < steps; ) {
-      const count = Math.min(this.chunkSteps, steps - done);
-      this.submitChunk(count);
-      done += count;
+  /** Runs `work`; if the device is (or turns out to have been) lost, throws DeviceLostError instead. */
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    if (this.lost) throw new DeviceLostError(this.lost);
+    try {
+      const result = await work();
+      // A lost device fails nothing loudly: its work is dropped. Let its lost promise settle first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.lost) throw new DeviceLostError(this.lost);
+      return result;
+    } catch (error) {
+      // A mapping aborted by the device's loss can reject before the lost promise settles: give it a moment.
+      await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      if (this.lost) throw new DeviceLostError(this.lost);
+      throw error;
     }
-    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  async train(steps: number): Promise<void> {
+    return this.guarded(async () => {
+      for (let done = 0; done < steps; ) {
+        const count = Math.min(this.chunkSteps, steps - done);
+        this.submitChunk(count);
+        done += count;
+      }
+      await this.device.queue.onSubmittedWorkDone();
+    });
   }
 
   /** Writes a chunk's batch rows and per-step values, encodes its steps, submits them. */
@@ -328,6 +369,13 @@ export class GpuTrainer implements Trainer {
       new Uint32Array(stepData, k * this.stepStride, 2).set([k * B, k]); // rows_offset, loss_slot
       new Float32Array(stepData, k * this.stepStride + 8, 3).set([this.options.learningRate, correction1, correction2]);
     }
+    if (this.placement.streamed) {
+      // Upload this chunk's rows themselves, in order; the kernels then read row k·B + b.
+      const { input, target } = gatherBatch(this.dataset, rows);
+      device.queue.writeBuffer(buffers.dataset, 0, new Float32Array(input));
+      device.queue.writeBuffer(buffers.dataset, 4 * this.placement.targetsOffset, new Float32Array(target));
+      rows.forEach((_, k) => (rows[k] = k));
+    }
     device.queue.writeBuffer(buffers.batchRows, 0, rows);
     device.queue.writeBuffer(buffers.steps, 0, stepData);
 
@@ -342,6 +390,10 @@ export class GpuTrainer implements Trainer {
   }
 
   async takeLosses(): Promise<Float64Array> {
+    return this.guarded(() => this.readLosses());
+  }
+
+  private async readLosses(): Promise<Float64Array> {
     const pending = this.pendingLosses;
     this.pendingLosses = [];
     const parts = await Promise.all(
@@ -363,7 +415,7 @@ export class GpuTrainer implements Trainer {
 
   async read(name: BufferName): Promise<Float64Array> {
     const length = bufferShape(this.spec, this.batch, this.layout.size, name).reduce((a, b) => a * b, 1);
-    return this.readRegion({ ...this.region(name), length });
+    return this.guarded(() => this.readRegion({ ...this.region(name), length }));
   }
 
   private async readRegion(region: Region): Promise<Float64Array> {
@@ -380,34 +432,59 @@ export class GpuTrainer implements Trainer {
   async readState(): Promise<TrainerState> {
     const size = this.layout.size;
     const slots = stateSlots(this.options.optimizer);
-    const [params, ...optimizerState] = await Promise.all([
-      this.readRegion({ buffer: this.buffers.params, offset: 0, length: size }),
-      ...([0, 1] as const).slice(0, slots).map((slot) => this.readRegion({ ...this.stateRegion(slot), length: size })),
-    ]);
+    const [params, ...optimizerState] = await this.guarded(() =>
+      Promise.all([
+        this.readRegion({ buffer: this.buffers.params, offset: 0, length: size }),
+        ...([0, 1] as const).slice(0, slots).map((slot) => this.readRegion({ ...this.stateRegion(slot), length: size })),
+      ]),
+    );
     return { step: this.step, params, optimizerState };
   }
 
   async writeState(state: TrainerState): Promise<void> {
     const queue = this.device.queue;
-    queue.writeBuffer(this.buffers.params, 0, new Float32Array(state.params));
-    state.optimizerState.forEach((values, slot) => queue.writeBuffer(this.buffers.state, 4 * this.stateRegion(slot as 0 | 1).offset, new Float32Array(values)));
-    this.step = state.step;
-    await this.takeLosses(); // drop losses of the abandoned run
-    await queue.onSubmittedWorkDone();
+    await this.guarded(async () => {
+      queue.writeBuffer(this.buffers.params, 0, new Float32Array(state.params));
+      state.optimizerState.forEach((values, slot) => queue.writeBuffer(this.buffers.state, 4 * this.stateRegion(slot as 0 | 1).offset, new Float32Array(values)));
+      this.step = state.step;
+      await this.readLosses(); // drop losses of the abandoned run
+      await queue.onSubmittedWorkDone();
+    });
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
-    return (await this.forwardOnly(inputs, count, false)).out;
+    return (await this.guarded(() => this.forwardOnly(inputs, count, false))).out;
   }
 
   async evaluate(dataset: Dataset): Promise<number> {
-    const { net, out } = await this.forwardOnly(dataset.inputs, dataset.size, true);
+    const { net, out } = await this.guarded(() => this.forwardOnly(dataset.inputs, dataset.size, true));
     // The mean over the dataset in float64, from the GPU's net inputs and outputs.
     return mean(sampleLosses(this.spec, outputValues(this.spec, net, out), dataset.targets, dataset.size));
   }
 
-  /** The forward pass on `count` rows with buffers of its own; returns the last layer's out (and net). */
+  /**
+   * The forward pass on `count` rows with buffers of its own; returns the last layer's
+   * out (and net). Rows are split into passes where one pass would not fit the adapter's
+   * binding size or workgroup count.
+   */
   private async forwardOnly(inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
+    const { spec } = this;
+    const widest = Math.max(spec.inputSize, ...spec.layers.map((layer) => layer.units));
+    const perPass = Math.max(1, Math.min(Math.floor(this.maxBinding / (4 * widest)), this.device.limits.maxComputeWorkgroupsPerDimension * 16));
+    if (count <= perPass) return this.forwardPass(inputs, count, withNet);
+    const K = outputSize(spec);
+    const net = new Float64Array(withNet ? count * K : 0);
+    const out = new Float64Array(count * K);
+    for (let first = 0; first < count; first += perPass) {
+      const rows = Math.min(perPass, count - first);
+      const pass = await this.forwardPass(inputs.subarray(first * spec.inputSize, (first + rows) * spec.inputSize), rows, withNet);
+      out.set(pass.out, first * K);
+      if (withNet) net.set(pass.net, first * K);
+    }
+    return { net, out };
+  }
+
+  private async forwardPass(inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
     const { device, spec, layout } = this;
     const temporary: GPUBuffer[] = [];
     const storage = (floats: number) => {
@@ -458,9 +535,31 @@ export class GpuTrainer implements Trainer {
   }
 }
 
-/** Where the targets start in the dataset buffer, after the inputs. */
-function datasetTargetsOffset(dataset: Dataset): number {
-  return alignUp(dataset.inputs.length);
+/**
+ * Where the dataset lives on the GPU: all of it, uploaded once (resident); or, where it
+ * would not fit in one binding, only the rows of the chunk being trained, uploaded with
+ * each chunk (streamed).
+ */
+interface DatasetPlacement {
+  streamed: boolean;
+  rows: number; //          rows the dataset buffer holds
+  targetsOffset: number; // where the targets start, after the inputs
+  chunkSteps: number; //    steps per chunk
+}
+
+function placeDataset(dataset: Dataset, batch: number, maxBinding: number): DatasetPlacement {
+  const chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.floor(MAX_CHUNK_ROWS / batch)));
+  const bytes = (rows: number) => 4 * (alignUp(rows * dataset.inputSize) + rows * dataset.outputSize);
+  if (bytes(dataset.size) <= maxBinding) {
+    return { streamed: false, rows: dataset.size, targetsOffset: alignUp(dataset.inputs.length), chunkSteps };
+  }
+  const rowBytes = 4 * (dataset.inputSize + dataset.outputSize);
+  const steps = Math.min(chunkSteps, Math.floor((maxBinding - 4 * ALIGNMENT) / (rowBytes * batch)));
+  if (steps < 1) {
+    throw new InputError(`batch size ${batch}`, `needs ${rowBytes * batch} bytes of data in one GPU buffer; this adapter allows ${maxBinding} (maxStorageBufferBindingSize)`);
+  }
+  const rows = steps * batch;
+  return { streamed: true, rows, targetsOffset: alignUp(rows * dataset.inputSize), chunkSteps: steps };
 }
 
 /** Where Adam's v starts in the state buffer. SGD keeps no state, momentum one array, Adam two; unused regions stay small. */
@@ -469,7 +568,7 @@ function state1Offset(model: Model, options: TrainOptions): number {
 }
 
 /** train_tiny.wgsl's override constants: the network's sizes and codes, and where each buffer lives. */
-function fusedConstants(model: Model, dataset: Dataset, options: TrainOptions): Record<string, number> {
+function fusedConstants(model: Model, options: TrainOptions, placement: DatasetPlacement): Record<string, number> {
   const { spec, layout } = model;
   const steps = stepBufferLayout(spec, options.batchSize);
   const at = (name: BufferName) => stepBufferEntry(steps, name).offset;
@@ -487,7 +586,7 @@ function fusedConstants(model: Model, dataset: Dataset, options: TrainOptions): 
     INPUT_OFFSET: at('input'),
     TARGET_OFFSET: at('target'),
     LOSS_OFFSET: at('loss'),
-    TARGETS_OFFSET: datasetTargetsOffset(dataset),
+    TARGETS_OFFSET: placement.targetsOffset,
     STATE1_OFFSET: state1Offset(model, options),
   };
   spec.layers.forEach((layer, l) => {
@@ -529,9 +628,8 @@ function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, batch: nu
 }
 
 /** Refuses, before allocating anything, a network or batch this device cannot hold. */
-export function checkDeviceLimits(device: GPUDevice, spec: ModelSpec, layout: ParamLayout, dataset: Dataset, batch: number): void {
+export function checkDeviceLimits(device: GPUDevice, spec: ModelSpec, layout: ParamLayout, batch: number, maxBinding: number): void {
   const limits = device.limits;
-  const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const check = (what: string, bytes: number) => {
     if (bytes > maxBinding) {
       throw new InputError(
@@ -540,13 +638,11 @@ export function checkDeviceLimits(device: GPUDevice, spec: ModelSpec, layout: Pa
       );
     }
   };
-  check('the dataset', 4 * (alignUp(dataset.inputs.length) + dataset.targets.length));
   check('the parameters', 4 * layout.size);
-  check(`the step's buffers for a batch of ${batch}`, 4 * stepBufferLayout(spec, batch).size);
   spec.layers.forEach((layer, l) => check(`layer ${l}'s activations for a batch of ${batch}`, 4 * batch * Math.max(layer.units, layerInputs(spec, l))));
+  check(`the step's buffers for a batch of ${batch}`, 4 * stepBufferLayout(spec, batch).size);
   const tiles = Math.ceil(batch / 16); // the smallest tile
   if (tiles > limits.maxComputeWorkgroupsPerDimension) {
     throw new InputError(`batch size ${batch}`, `needs ${tiles} workgroups in one dimension; this adapter allows ${limits.maxComputeWorkgroupsPerDimension} (maxComputeWorkgroupsPerDimension)`);
   }
 }
-

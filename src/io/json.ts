@@ -18,10 +18,26 @@ export function parseJson(text: string, source: string): unknown {
     if (notANumber) {
       throw new InputError(`${source}: ${lineAndColumn(notANumber.index)}`, `${notANumber[0]} is not a number in JSON: expected a finite number`);
     }
-    const position = /position (\d+)/.exec(message);
-    if (position) throw new InputError(`${source}: ${lineAndColumn(Number(position[1]))}`, `not valid JSON (${message})`);
+    const offset = errorOffset(text, message);
+    if (offset !== undefined) throw new InputError(`${source}: ${lineAndColumn(offset)}`, `not valid JSON (${message})`);
     throw new InputError(source, `not valid JSON (${message})`);
   }
+}
+
+/**
+ * Where JSON.parse stopped, from its message: V8 gives a position for some errors, and
+ * for an unexpected token quotes the text around it (ten characters either side).
+ */
+function errorOffset(text: string, message: string): number | undefined {
+  const position = /position (\d+)/.exec(message);
+  if (position) return Number(position[1]);
+  if (message.includes('Unexpected end of JSON input')) return text.length;
+  const token = /Unexpected token '([\s\S])', (\.\.\.)?"([\s\S]*?)"(\.\.\.)? is not valid JSON/.exec(message);
+  if (!token) return undefined;
+  const [, character, cut, context] = token;
+  const start = text.indexOf(context);
+  if (start < 0) return undefined;
+  return start + (cut ? 10 : context.indexOf(character));
 }
 
 /** `layers[1].weights[0]` from zod's path ['layers', 1, 'weights', 0]. */

@@ -1,0 +1,59 @@
+// Where a training run first produced a non-finite value: the step, then the buffer in
+// the order the step computes them (inputs, each layer's net and out, the loss, the
+// deltas from the top down, the gradients, the updated parameters), then the element.
+
+import { bufferNames, bufferShape, type BufferName } from './model/buffers.ts';
+import { describeParamIndex } from './model/layout.ts';
+import type { Trainer, TrainerState } from './trainer.ts';
+
+export interface NonFinite {
+  step: number;
+  /** A named buffer, or the batch's mean loss (which can overflow where every sample's loss is finite). */
+  buffer: BufferName | 'batch loss';
+  /** The layer the buffer belongs to, where it belongs to one. */
+  layer?: number;
+  index: number;
+  /** The element in words: `layer1.net[sample 3, unit 7]`, `layer0.weights[2,1]`. */
+  where: string;
+  value: number;
+}
+
+function describe(trainer: Trainer, name: BufferName, index: number): string {
+  if (name === 'params' || name === 'grads') return `${name}: ${describeParamIndex(trainer.layout, index)}`;
+  const shape = bufferShape(trainer.spec, trainer.options.batchSize, trainer.layout.size, name);
+  if (shape.length === 1) return `${name}[sample ${index}]`;
+  const width = shape[1];
+  return `${name}[sample ${Math.floor(index / width)}, ${name === 'input' ? 'input' : name === 'target' ? 'output' : 'unit'} ${index % width}]`;
+}
+
+/** The first non-finite value among the buffers of the step just run, if any. */
+export async function firstNonFinite(trainer: Trainer): Promise<NonFinite | undefined> {
+  const step = trainer.step - 1;
+  for (const name of bufferNames(trainer.spec)) {
+    const values = await trainer.read(name);
+    const index = values.findIndex((v) => !Number.isFinite(v));
+    if (index >= 0) {
+      const layer = /^layer(\d+)\./.exec(name);
+      return { step, buffer: name, layer: layer ? Number(layer[1]) : undefined, index, where: describe(trainer, name, index), value: values[index] };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Replays from `state` one step at a time, up to `until` (exclusive), and returns the
+ * first non-finite value it meets. The trainer is left after the step that made it.
+ */
+export async function locateNonFinite(trainer: Trainer, state: TrainerState, until: number): Promise<NonFinite | undefined> {
+  await trainer.writeState(state);
+  while (trainer.step < until) {
+    await trainer.train(1);
+    const found = await firstNonFinite(trainer);
+    if (found) return found;
+    const [loss] = await trainer.takeLosses();
+    if (!Number.isFinite(loss)) {
+      return { step: trainer.step - 1, buffer: 'batch loss', index: 0, where: 'the batch loss (the mean of finite sample losses)', value: loss };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,108 @@
+// Bad input on the command line, on both backends: one line naming the file, field or
+// flag and what was expected; a non-zero exit; no stack trace; an existing --out file
+// left as it was.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from './support/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'webgpu-backprop-errors-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+const model = file('model.json', JSON.stringify({ loss: 'half-sse', layers: [{ activation: 'sigmoid', weights: [[0.1, 0.2], [0.3, 0.4]], biases: [0, 0] }, { activation: 'sigmoid', weights: [[0.5, 0.6]] }] }));
+const data = file('data.json', JSON.stringify({ inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]] }));
+
+interface BadInput {
+  name: string;
+  args: string[];
+  message: RegExp;
+}
+
+const CASES: BadInput[] = [
+  { name: 'a missing model file', args: ['--model', join(dir, 'nope.json'), '--data', data], message: /nope\.json: no such model file$/ },
+  { name: 'a missing data file', args: ['--model', model, '--data', join(dir, 'nope.csv')], message: /nope\.csv: no such data file$/ },
+  {
+    name: 'a model file that is not JSON',
+    args: ['--model', file('syntax.json', '{"loss": "sse",\n "layers": [}'), '--data', data],
+    message: /syntax\.json: line 2, column 13: not valid JSON/,
+  },
+  {
+    name: 'an unknown activation',
+    args: ['--model', file('act.json', '{"loss": "sse", "layers": [{"activation": "swish", "weights": [[1, 2]]}]}'), '--data', data],
+    message: /act\.json: layers\[0\]\.activation: Invalid option: expected one of "sigmoid"\|"linear"\|"tanh"\|"relu"\|"softmax"$/,
+  },
+  {
+    name: 'an unknown loss',
+    args: ['--model', file('loss.json', '{"loss": "hinge", "layers": [{"activation": "linear", "weights": [[1, 2]]}]}'), '--data', data],
+    message: /loss\.json: loss: Invalid option: expected one of "half-sse"\|"sse"\|"mse"\|"cross-entropy"$/,
+  },
+  {
+    name: 'a ragged weight row',
+    args: ['--model', file('ragged.json', '{"loss": "sse", "layers": [{"activation": "linear", "weights": [[1, 2], [3]]}]}'), '--data', data],
+    message: /ragged\.json: layers\[0\]\.weights\[1\]: expected 2 weights \(one per input from the model\), got 1$/,
+  },
+  {
+    name: 'layers whose shapes do not chain',
+    args: ['--model', file('chain.json', '{"loss": "sse", "layers": [{"activation": "linear", "weights": [[1, 2]]}, {"activation": "linear", "weights": [[1, 2]]}]}'), '--data', data],
+    message: /chain\.json: layers\[1\]\.weights\[0\]: expected 1 weights \(one per input from layers\[0\]\), got 2$/,
+  },
+  {
+    name: 'softmax on a hidden layer',
+    args: ['--model', file('softmax.json', '{"inputSize": 2, "loss": "cross-entropy", "layers": [{"units": 3, "activation": "softmax"}, {"units": 2, "activation": "softmax"}]}'), '--data', data],
+    message: /softmax\.json: layers\[0\]\.activation: softmax is allowed on the output layer only$/,
+  },
+  {
+    name: 'data of the wrong width',
+    args: ['--model', model, '--data', file('wide.json', '{"inputs": [[1, 2, 3]], "targets": [[1]]}')],
+    message: /wide\.json: inputs: expected 2 values per row \(the model's inputs\), got 3$/,
+  },
+  {
+    name: 'NaN in a JSON data file',
+    args: ['--model', model, '--data', file('nan.json', '{"inputs": [[1, NaN]], "targets": [[1]]}')],
+    message: /nan\.json: line 1, column 17: NaN is not a number in JSON: expected a finite number$/,
+  },
+  {
+    name: 'an infinite value in a CSV data file',
+    args: ['--model', model, '--data', file('inf.csv', 'a,b,y\n0,1,1\n1,Infinity,0\n'), '--targets', 'y'],
+    message: /inf\.csv: line 3, column b: expected a finite number, got "Infinity"$/,
+  },
+  { name: 'a learning rate of zero', args: ['--model', model, '--data', data, '--lr', '0'], message: /'--lr <rate>' argument '0' is invalid\. expected a positive number, got "0"$/ },
+  { name: 'a negative batch size', args: ['--model', model, '--data', data, '--batch-size', '-4'], message: /'--batch-size <n>' argument '-4' is invalid\. expected a positive integer, got "-4"$/ },
+  { name: 'a batch larger than the data', args: ['--model', model, '--data', data, '--batch-size', '5'], message: /--batch-size: 5 is more than the 4 samples in .*data\.json$/ },
+  { name: 'steps of zero', args: ['--model', model, '--data', data, '--steps', '0'], message: /'--steps <n>' argument '0' is invalid\. expected a positive integer, got "0"$/ },
+  { name: 'an unknown flag', args: ['--model', model, '--data', data, '--learning-rate', '1'], message: /unknown option '--learning-rate'/ },
+  { name: '--resume without a checkpoint', args: ['--model', model, '--data', data, '--resume', '--checkpoint', join(dir, 'none.json')], message: /none\.json: no such checkpoint$/ },
+];
+
+describe.each(['cpu', 'webgpu'])('train --backend %s refuses bad input', (backend) => {
+  it.each(CASES)('$name', ({ args, message }) => {
+    const out = file(`out-${backend}.json`, 'the previous model\n');
+    const steps = args.includes('--steps') ? [] : ['--steps', '3'];
+    const run = cli('train', ...args, ...steps, '--backend', backend, '--out', out);
+    expect(run.code).not.toBe(0);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(readFileSync(out, 'utf8')).toBe('the previous model\n');
+  });
+});
+
+describe('training that diverges', () => {
+  const linear = file('linear.json', JSON.stringify({ loss: 'sse', layers: [{ activation: 'linear', weights: [[0.5, -0.3], [0.2, 0.8]], biases: [0, 0] }] }));
+  const points = file('points.json', JSON.stringify({ inputs: [[1, 2], [3, -1], [0.5, 4], [2, 2]], targets: [[1, 0], [0, 1], [2, 2], [1, 1]] }));
+
+  it.each(['cpu', 'webgpu'])('stops on %s and says at which step, in which buffer and element, the first non-finite value appeared', (backend) => {
+    const out = file(`diverged-${backend}.json`, 'the previous model\n');
+    const run = cli('train', '--model', linear, '--data', points, '--backend', backend, '--lr', '10', '--steps', '400', '--batch-size', '2', '--no-shuffle', '--out', out);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^webgpu-backprop: training diverged: the first non-finite value was (loss\[sample \d\]|the batch loss \(the mean of finite sample losses\)|\S+\[sample \d, unit \d\]|params: layer0\.\S+) = (-?Infinity|NaN) at step \d+ \(try a smaller --lr\)$/);
+    expect(readFileSync(out, 'utf8')).toBe('the previous model\n');
+  });
+});
