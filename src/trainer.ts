@@ -17,14 +17,6 @@ export interface TrainOptions {
   optimizer: OptimizerSpec;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  learningRate: 0.5,
-  batchSize: 1,
-  shuffle: true,
-  seed: 1,
-  optimizer: { kind: 'sgd' },
-};
-
 /** Everything a run needs to continue exactly where it stopped. */
 export interface TrainerState {
   step: number; // steps taken

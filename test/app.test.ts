@@ -134,6 +134,27 @@ describe('training playground', () => {
     await page.close();
   });
 
+  it("trains on the user's own CSV file, with the target columns named", async () => {
+    const page = await open('playground');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.step === '0', null, { timeout: 60_000 });
+    // Points inside (class a) or outside (class b) a circle, as one-hot target columns.
+    const rows = ['x,y,a,b'];
+    for (let k = 0; k < 200; k++) {
+      const angle = k * 2.399963;
+      const r = k % 2 === 0 ? 0.35 * ((k % 7) / 7) : 0.65 + 0.3 * ((k % 5) / 5);
+      rows.push(`${(r * Math.cos(angle)).toFixed(4)},${(r * Math.sin(angle)).toFixed(4)},${k % 2 === 0 ? 1 : 0},${k % 2 === 0 ? 0 : 1}`);
+    }
+    await page.selectOption('#dataset', 'csv');
+    await page.fill('#csv-targets', 'a,b');
+    await page.press('#csv-targets', 'Tab');
+    await page.setInputFiles('#csv-file', { name: 'ring.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.dataset === 'csv', null, { timeout: 60_000 });
+    await trainUntil(page, 0.95, 120_000);
+    expect(await status(page, 'accuracy')).toBeGreaterThanOrEqual(0.95);
+    await screenshot(page, 'playground-csv');
+    await page.close();
+  });
+
   it('says what is wrong with a bad model file and keeps training the model it had', async () => {
     const page = await open('playground');
     await page.waitForFunction(() => document.getElementById('status')?.dataset.step === '0', null, { timeout: 60_000 });

@@ -13,8 +13,8 @@ export interface AppGpu {
   device(): Promise<GPUDevice>;
 }
 
-/** A view is mounted into the page's main element; it may leave a function to stop it. */
-export type View = (root: HTMLElement, gpu: AppGpu | undefined) => (() => void) | void;
+/** A view mounts into the page's main element, and may return a function that stops it. */
+type View = (root: HTMLElement, gpu: AppGpu | undefined) => (() => void) | void;
 
 const VIEWS: Record<string, () => Promise<{ mount: View }>> = {
   explorer: () => import('./explorer.ts'),

@@ -263,15 +263,17 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     else requestAnimationFrame(loop);
   };
 
-  const reset = () =>
-    exclusive(async () => {
+  // Stops training at once (a Train clicked right after still counts), then rebuilds in turn.
+  const reset = () => {
+    setRunning(false);
+    return exclusive(async () => {
       errorLine.textContent = '';
-      setRunning(false);
       datasetName = datasetSelect.value as DatasetName;
       status.textContent = 'Loading…';
       dataset = await loadDataset();
       await startTrainer(buildModel(dataset), dataset);
     });
+  };
 
   datasetSelect.addEventListener('change', () => {
     csvFields.hidden = datasetSelect.value !== 'csv';
@@ -283,7 +285,9 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     if (datasetSelect.value !== 'csv') reset();
   });
   csvFile.addEventListener('change', reset);
-  csvTargets.addEventListener('change', reset);
+  csvTargets.addEventListener('change', () => {
+    if (csvFile.files?.length) reset();
+  });
   trainButton.addEventListener('click', () => {
     setRunning(!running);
     // On pause, measure once the frame in flight is done: the figures then match the parameters a save writes.

@@ -35,10 +35,6 @@ export function gatherBatch(dataset: Dataset, indices: ArrayLike<number>): { inp
   return { input, target };
 }
 
-export function inputRows(dataset: Dataset): number[][] {
-  return splitRows(dataset.inputs, dataset.inputSize);
-}
-
 export function splitRows(flat: ArrayLike<number>, width: number): number[][] {
   const rows: number[][] = [];
   for (let r = 0; r * width < flat.length; r++) rows.push(Array.from({ length: width }, (_, k) => flat[r * width + k]));

@@ -107,11 +107,14 @@ export function fitsFusedKernel(spec: ModelSpec, batch: number): boolean {
   return spec.layers.length <= FUSED_MAX_LAYERS && Math.max(...widths) <= 64 && batch * Math.max(...widths) <= 4096;
 }
 
-/** Threads for train_tiny.wgsl: enough for the widest phase, a power of two up to 64. */
+/**
+ * Threads for train_tiny.wgsl: a power of two up to 64, no more than the widest phase has
+ * elements (rounded down: a thread idle in every phase still waits at every barrier).
+ */
 export function fusedWorkgroupSize(spec: ModelSpec, batch: number): number {
   const widths = [spec.inputSize, ...spec.layers.map((layer) => layer.units)];
   const widest = Math.max(...spec.layers.map((layer, l) => layer.units * (layerInputs(spec, l) + 1)), batch * Math.max(...widths));
-  return Math.min(64, 2 ** Math.ceil(Math.log2(widest)));
+  return Math.min(64, 2 ** Math.floor(Math.log2(widest)));
 }
 
 class KernelFactory {

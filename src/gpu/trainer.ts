@@ -441,11 +441,16 @@ export class GpuTrainer implements Trainer {
     return { step: this.step, params, optimizerState };
   }
 
+  /** Restores a state; optimizer state it lacks starts from zero. */
   async writeState(state: TrainerState): Promise<void> {
     const queue = this.device.queue;
     await this.guarded(async () => {
       queue.writeBuffer(this.buffers.params, 0, new Float32Array(state.params));
-      state.optimizerState.forEach((values, slot) => queue.writeBuffer(this.buffers.state, 4 * this.stateRegion(slot as 0 | 1).offset, new Float32Array(values)));
+      // Optimizer state the state lacks starts from zero.
+      for (let slot = 0; slot < stateSlots(this.options.optimizer); slot++) {
+        const values = state.optimizerState[slot] ?? new Float64Array(this.layout.size);
+        queue.writeBuffer(this.buffers.state, 4 * this.stateRegion(slot as 0 | 1).offset, new Float32Array(values));
+      }
       this.step = state.step;
       await this.readLosses(); // drop losses of the abandoned run
       await queue.onSubmittedWorkDone();

@@ -5,7 +5,7 @@
 // IN a layer's inputs, OUT its units.
 
 import type { LayerSpec, ModelSpec } from '../model/model.ts';
-import { layerInputs, outputActivation, outputSize } from '../model/model.ts';
+import { outputActivation, outputSize } from '../model/model.ts';
 import { paramView, type ParamLayout } from '../model/layout.ts';
 import { activate, derivativeFromOut, softmax } from './activations.ts';
 import { outputDelta, sampleLoss } from './losses.ts';
@@ -185,11 +185,4 @@ export function backward(
     layerGradients(delta[l], layerInput, batch, paramView(layout, grads, l, 'weights'), paramView(layout, grads, l, 'biases'));
   }
   return { delta, grads };
-}
-
-/** Checks that a batch's arrays have the sizes the model needs. */
-export function checkBatch(spec: ModelSpec, input: Float64Array, target: Float64Array, batch: number): void {
-  if (input.length !== batch * layerInputs(spec, 0) || target.length !== batch * outputSize(spec)) {
-    throw new Error(`batch of ${batch}: input has ${input.length} values, target ${target.length}`);
-  }
 }

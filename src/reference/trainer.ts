@@ -83,10 +83,11 @@ export class CpuTrainer implements Trainer {
     return { step: this.step, params: this.params.slice(), optimizerState: this.optimizerState.map((s) => s.slice()) };
   }
 
+  /** Restores a state; optimizer state it lacks starts from zero. */
   async writeState(state: TrainerState): Promise<void> {
     this.step = state.step;
     this.params = state.params.slice();
-    this.optimizerState = state.optimizerState.map((s) => s.slice());
+    this.optimizerState = this.optimizerState.map((_, slot) => state.optimizerState[slot]?.slice() ?? new Float64Array(this.model.layout.size));
     this.losses = [];
     this.buffers.clear();
   }
