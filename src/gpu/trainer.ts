@@ -97,7 +97,7 @@ export class GpuTrainer implements Trainer {
   private pendingLosses: { buffer: GPUBuffer; count: number }[] = [];
   private readonly encodeChunk: (encoder: GPUCommandEncoder, count: number) => void;
   private readonly buffers: {
-    dataset: GPUBuffer; //     (N, IN) inputs, then (N, OUT) targets
+    dataset: GPUBuffer; //     (ROWS, IN) inputs, then (ROWS, OUT) targets: every row, or the chunk's when streamed
     batchRows: GPUBuffer; //   (CHUNK, B) u32
     steps: GPUBuffer; //       (CHUNK) Step structs: uniforms stepStride apart (layered), or packed (fused)
     lossHistory: GPUBuffer; // (CHUNK)
@@ -107,10 +107,7 @@ export class GpuTrainer implements Trainer {
     values: GPUBuffer[]; //    the per-step buffers: one each (layered), or one laid out by stepBufferLayout (fused)
     uniforms: GPUBuffer[]; //  layer dimensions (layered), or the chunk's step count (fused)
   };
-  private readonly placement: DatasetPlacement;
   private readonly state1Offset: number;
-  /** The most bytes one binding may hold (see GpuTrainerOptions.maxBindingBytes). */
-  private readonly maxBinding: number;
   /** Set once the device is lost; every later call throws DeviceLostError. */
   private lost?: string;
 
@@ -120,16 +117,15 @@ export class GpuTrainer implements Trainer {
     readonly dataset: Dataset,
     readonly options: TrainOptions,
     private readonly kernels: LayeredKernels | FusedKernels,
-    placement: DatasetPlacement,
-    maxBinding: number,
+    private readonly placement: DatasetPlacement,
+    /** The most bytes one binding may hold (see GpuTrainerOptions.maxBindingBytes). */
+    private readonly maxBinding: number,
   ) {
-    this.maxBinding = maxBinding;
     const { spec, layout } = model;
     device.lost.then((info) => (this.lost = info.message || info.reason || 'unknown reason'));
     const B = options.batchSize;
     this.batch = B;
     this.schedule = new BatchSchedule(dataset.size, B, options.shuffle, options.seed);
-    this.placement = placement;
     this.chunkSteps = placement.chunkSteps;
     this.stepStride = kernels.path === 'layered' ? Math.max(STEP_UNIFORM_BYTES, device.limits.minUniformBufferOffsetAlignment) : STEP_STORAGE_BYTES;
     this.stepLayout = stepBufferLayout(spec, B);
