@@ -21,7 +21,8 @@
 
 import type { ParamLayout } from './model/layout.ts';
 import { paramView } from './model/layout.ts';
-import type { ModelSpec } from './model/model.ts';
+import type { Activation, ModelSpec } from './model/model.ts';
+import { derivativeFromOut } from './reference/activations.ts';
 import { layerInputs, outputActivation, outputSize } from './model/model.ts';
 import type { OptimizerSpec } from './model/optimizer.ts';
 import type { Tolerance } from './compare.ts';
@@ -55,18 +56,10 @@ interface Setting {
   optimizer: OptimizerSpec;
 }
 
-/** |∂out/∂net| and |∂²out/∂net∂out| (how the slope moves with out), from out. */
-function slopes(activation: string, out: number): { slope: number; curvature: number } {
-  switch (activation) {
-    case 'sigmoid':
-      return { slope: out * (1 - out), curvature: Math.abs(1 - 2 * out) };
-    case 'tanh':
-      return { slope: 1 - out * out, curvature: 2 * Math.abs(out) };
-    case 'relu':
-      return { slope: out > 0 ? 1 : 0, curvature: 0 };
-    default:
-      return { slope: 1, curvature: 0 };
-  }
+/** |∂out/∂net| (the reference's derivative), and how fast that slope moves as out does, from out. */
+function slopes(activation: Exclude<Activation, 'softmax'>, out: number): { slope: number; curvature: number } {
+  const curvature = activation === 'sigmoid' ? Math.abs(1 - 2 * out) : activation === 'tanh' ? 2 * Math.abs(out) : 0;
+  return { slope: Math.abs(derivativeFromOut(activation, out)), curvature };
 }
 
 /** The factor of the squared losses' gradient: ∂E/∂out = c·(out − target). */
@@ -217,7 +210,8 @@ export function float32Tolerances(setting: Setting, reference: ReferenceBuffers)
           g += nextDelta[s * NEXT + o] * w[o * OUT + h];
           gM += nextM[s * NEXT + o] * Math.abs(w[o * OUT + h]);
         }
-        const { slope, curvature } = slopes(spec.layers[l].activation, outValues[s * OUT + h]);
+        // Hidden layers are never softmax (checkSpec).
+        const { slope, curvature } = slopes(spec.layers[l].activation as Exclude<Activation, 'softmax'>, outValues[s * OUT + h]);
         delta[s * OUT + h] = slope * gM + Math.abs(g) * curvature * outMagnitude[s * OUT + h];
       }
     }

@@ -7,7 +7,6 @@ import { DivergedError, InputError } from '../errors.ts';
 import { locateNonFinite } from '../diagnose.ts';
 import { ResilientTrainer } from '../gpu/resilient.ts';
 import { checkpointToJson, parseCheckpoint } from '../io/checkpoint.ts';
-import { GpuTrainer } from '../gpu/trainer.ts';
 import { checkDataFits, DATA_LIMITS, parseDataFile, type DataRows } from '../io/data-file.ts';
 import { MODEL_LIMITS, modelToJson, parseModelFile } from '../io/model-file.ts';
 import { layerInputs, outputSize } from '../model/model.ts';
@@ -58,12 +57,6 @@ function trainingDataset(model: Model, data: DataRows, path: string): Dataset {
   return datasetFromRows(data.inputs, data.targets!);
 }
 
-export async function createTrainer(backend: Backend, model: Model, dataset: Dataset, options: TrainOptions): Promise<{ trainer: Trainer; adapter?: string }> {
-  if (backend === 'cpu') return { trainer: new CpuTrainer(model, dataset, options) };
-  const { device, adapter } = await openCliDevice();
-  return { trainer: await GpuTrainer.create(device, model, dataset, options), adapter };
-}
-
 function trainOptions(flags: TrainFlags, dataset: Dataset): TrainOptions {
   const batchSize = flags.batchSize ?? Math.min(32, dataset.size);
   if (batchSize > dataset.size) {
@@ -90,7 +83,8 @@ export interface TrainResult {
   adapter?: string;
 }
 
-async function createTrainingTrainer(backend: Backend, model: Model, dataset: Dataset, options: TrainOptions): Promise<{ trainer: Trainer; adapter?: string }> {
+/** The reference, or a GPU trainer that resumes on a new device if its device is lost. */
+async function createTrainer(backend: Backend, model: Model, dataset: Dataset, options: TrainOptions): Promise<{ trainer: Trainer; adapter?: string }> {
   if (backend === 'cpu') return { trainer: new CpuTrainer(model, dataset, options) };
   let adapter: string | undefined;
   const open = async () => {
@@ -119,7 +113,7 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
   const options = trainOptions(flags, dataset);
   const checkpointFile = checkpointPath(flags);
   const resumeFrom = flags.resume ? parseCheckpoint(readText(checkpointFile!, 'checkpoint', 3 * MODEL_LIMITS.fileBytes), checkpointFile!, model, options, dataset) : undefined;
-  const { trainer, adapter } = await createTrainingTrainer(flags.backend, model, dataset, options);
+  const { trainer, adapter } = await createTrainer(flags.backend, model, dataset, options);
   const totalSteps = flags.steps ?? trainer.schedule.stepsForEpochs(flags.epochs ?? 1);
   if (resumeFrom) {
     if (resumeFrom.step > totalSteps) throw new InputError(checkpointFile!, `is at step ${resumeFrom.step}, past the ${totalSteps} steps of this run`);

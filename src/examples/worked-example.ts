@@ -5,6 +5,7 @@
 
 import { layerBuffer } from '../model/buffers.ts';
 import { paramEntry, paramView } from '../model/layout.ts';
+import { derivativeFromOut } from '../reference/activations.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer } from '../trainer.ts';
 import { modelFromJson, type ModelFile } from '../io/model-file.ts';
@@ -100,19 +101,11 @@ export class StepRecord {
     return paramView(this.model.layout, params, layer, 'biases')[j];
   }
 
-  /** ∂out/∂net of a neuron, from its output (sigmoid: out(1 − out)). */
+  /** ∂out/∂net of a neuron, from its output (sigmoid: out(1 − out)); a softmax output's own slope. */
   slope(layer: number, j: number): number {
     const out = this.out[layer][j];
-    switch (this.model.spec.layers[layer].activation) {
-      case 'sigmoid':
-        return out * (1 - out);
-      case 'tanh':
-        return 1 - out * out;
-      case 'relu':
-        return out > 0 ? 1 : 0;
-      default:
-        return 1;
-    }
+    const activation = this.model.spec.layers[layer].activation;
+    return activation === 'softmax' ? out * (1 - out) : derivativeFromOut(activation, out);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { DeviceLostError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
+import { stateSlots } from '../model/optimizer.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../trainer.ts';
 import { GpuTrainer, type GpuTrainerOptions } from './trainer.ts';
 
@@ -101,13 +102,10 @@ export class ResilientTrainer implements Trainer {
   }
   /** The state as of now: the checkpoint itself where nothing has run since it was taken. */
   async readState(): Promise<TrainerState> {
-    if (this.checkpoint.step === this.inner.step && this.checkpoint.optimizerState.length === this.expectedSlots()) return this.checkpoint;
+    if (this.checkpoint.step === this.inner.step && this.checkpoint.optimizerState.length === stateSlots(this.inner.options.optimizer)) return this.checkpoint;
     return this.withRecovery((trainer) => trainer.readState());
   }
 
-  private expectedSlots(): number {
-    return { sgd: 0, momentum: 1, adam: 2 }[this.inner.options.optimizer.kind];
-  }
   async writeState(state: TrainerState): Promise<void> {
     await this.withRecovery((trainer) => trainer.writeState(state));
     this.checkpoint = state;
