@@ -8,7 +8,8 @@ export interface BenchReport {
   measurements: Measurement[];
 }
 
-function figure(value: number | undefined, digits: number): string {
+/** A figure for a table: '–' where not measured, 'n/a' where not finite, whole numbers from 100 up. */
+export function figure(value: number | undefined, digits = 3): string {
   if (value === undefined) return '–';
   if (!Number.isFinite(value)) return 'n/a';
   return value >= 100 ? value.toFixed(0) : value.toPrecision(digits);

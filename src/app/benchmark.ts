@@ -4,7 +4,7 @@
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
 import { referenceBackend, webgpuBackend, type Backend } from '../../bench/backends.ts';
-import { markdownTable } from '../../bench/report.ts';
+import { figure, markdownTable } from '../../bench/report.ts';
 import { runSuite, type Measurement } from '../../bench/suite.ts';
 import { STANDARD_WORKLOADS, sweepWorkloads, type Workload } from '../../bench/workloads.ts';
 import { download, field, h } from './dom.ts';
@@ -60,7 +60,6 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
   let markdown = '';
 
   const render = (measurements: Measurement[]) => {
-    const figure = (value: number | undefined, digits = 3) => (value === undefined ? '–' : Number.isFinite(value) ? value.toPrecision(digits) : 'n/a');
     table.replaceChildren(
       h('thead', {}, h('tr', {}, ...['workload', 'backend', 'check', 'steps', 'ms/step', 'samples/s', 'GFLOP/s', 'dispatches/step', 'submits/step'].map((t) => h('th', {}, t)))),
       h(
