@@ -7,11 +7,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { adapterName, openDevice } from '../src/gpu/device.ts';
-import { nodeGpu, requestNodeAdapter } from '../src/gpu/node.ts';
-import { referenceBackend, webgpuBackend, type Backend } from './backends.ts';
-import { markdownTable, speedRatios, type BenchReport } from './report.ts';
-import { DEFAULT_SUITE_OPTIONS, runSuite } from './suite.ts';
-import { STANDARD_WORKLOADS, sweepWorkloads, type Workload } from './workloads.ts';
+import { nodeGpu, requestNodeAdapter } from '../src/node/dawn.ts';
+import { referenceBackend, webgpuBackend, type Backend } from '../src/bench/backends.ts';
+import { markdownTable, speedRatios, type BenchReport } from '../src/bench/report.ts';
+import { DEFAULT_SUITE_OPTIONS, runSuite } from '../src/bench/suite.ts';
+import { STANDARD_WORKLOADS, sweepWorkloads, type Workload } from '../src/bench/workloads.ts';
 
 const BACKENDS = ['webgpu', 'cpu', 'tfjs-webgpu', 'tfjs-wasm'];
 
@@ -49,7 +49,7 @@ if (wanted.some((name) => name.startsWith('tfjs-'))) {
   // TensorFlow.js's WebGPU backend looks for navigator.gpu: give it Dawn's.
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: nodeGpu() }, configurable: true });
   const tf = await import('@tensorflow/tfjs');
-  const { tfjsBackend } = await import('./tfjs.ts');
+  const { tfjsBackend } = await import('../src/bench/peers.ts');
   if (wanted.includes('tfjs-webgpu')) {
     await import('@tensorflow/tfjs-backend-webgpu');
     backends.push(tfjsBackend(tf, 'webgpu', adapterText));

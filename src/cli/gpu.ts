@@ -2,7 +2,7 @@
 // A device error or loss ends the command with its message.
 
 import { adapterName, openDevice } from '../gpu/device.ts';
-import { requestNodeAdapter } from '../gpu/node.ts';
+import { requestNodeAdapter } from '../node/dawn.ts';
 
 export async function openCliDevice(): Promise<{ device: GPUDevice; adapter: string }> {
   const adapter = await requestNodeAdapter();

@@ -7,10 +7,10 @@ import { layerBuffer } from '../model/buffers.ts';
 import { paramEntry, paramView } from '../model/layout.ts';
 import { derivativeFromOut } from '../reference/activations.ts';
 import type { Model } from '../model/network.ts';
-import type { Trainer } from '../trainer.ts';
+import type { Trainer } from '../train/trainer.ts';
 import { modelFromJson, type ModelFile } from '../io/model-file.ts';
 import { datasetFromRows, type Dataset } from '../data/dataset.ts';
-import type { TrainOptions } from '../trainer.ts';
+import type { TrainOptions } from '../train/trainer.ts';
 
 export interface Notation {
   inputs: string[]; //      ['i1', 'i2']

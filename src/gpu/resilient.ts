@@ -8,7 +8,7 @@ import { DeviceLostError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../trainer.ts';
+import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
 import { GpuTrainer, type GpuTrainerOptions } from './trainer.ts';
 
 export interface ResilienceOptions extends GpuTrainerOptions {

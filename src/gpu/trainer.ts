@@ -22,7 +22,7 @@ import type { Model } from '../model/network.ts';
 import { OPTIMIZER_CODE, stateSlots } from '../model/optimizer.ts';
 import { mean, sampleLosses, type ForwardValues } from '../reference/backprop.ts';
 import { adamCorrections } from '../reference/optimizers.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../trainer.ts';
+import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
 import {
   createFusedKernels,
   createLayeredKernels,

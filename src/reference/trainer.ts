@@ -6,7 +6,7 @@ import { gatherBatch, type Dataset } from '../data/dataset.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../trainer.ts';
+import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
 import { backward, forward, mean, sampleLosses } from './backprop.ts';
 import { optimizerStep } from './optimizers.ts';
 

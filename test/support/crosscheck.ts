@@ -4,14 +4,14 @@
 // other deltas; weight_update → grads, params). And seeded random networks to run it on.
 
 import { expect } from 'vitest';
-import type { Comparison } from '../../src/compare.ts';
-import { crossCheck as crossCheckTrainer } from '../../src/crosscheck.ts';
+import type { Comparison } from '../../src/check/compare.ts';
+import { crossCheck as crossCheckTrainer } from '../../src/check/crosscheck.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
 import { GpuTrainer, type KernelPath } from '../../src/gpu/trainer.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
 import type { Activation, Loss, ModelSpec } from '../../src/model/model.ts';
 import { seededRandom } from '../../src/model/init.ts';
-import type { TrainOptions } from '../../src/trainer.ts';
+import type { TrainOptions } from '../../src/train/trainer.ts';
 
 /** `steps` steps on a new GPU trainer, checked against the reference (see src/crosscheck.ts). */
 export async function crossCheck(

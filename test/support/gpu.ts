@@ -2,7 +2,7 @@
 // The GPU tests never skip: without an adapter they fail, saying why.
 
 import { openDevice } from '../../src/gpu/device.ts';
-import { requestNodeAdapter } from '../../src/gpu/node.ts';
+import { requestNodeAdapter } from '../../src/node/dawn.ts';
 
 let device: Promise<GPUDevice> | undefined;
 

@@ -2,13 +2,13 @@
 // benchmarks (before they time anything) and the browser app all run.
 
 import { compareBuffers, type Comparison } from './compare.ts';
-import type { Dataset } from './data/dataset.ts';
-import { bufferNames, type BufferName } from './model/buffers.ts';
-import { describeParamIndex } from './model/layout.ts';
-import type { Model } from './model/network.ts';
-import { CpuTrainer } from './reference/trainer.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { bufferNames, type BufferName } from '../model/buffers.ts';
+import { describeParamIndex } from '../model/layout.ts';
+import type { Model } from '../model/network.ts';
+import { CpuTrainer } from '../reference/trainer.ts';
 import { float32Tolerances } from './tolerance.ts';
-import type { TrainOptions } from './trainer.ts';
+import type { TrainOptions } from '../train/trainer.ts';
 
 /** What a candidate must offer to be checked: training, and reading named buffers. */
 export interface Checkable {

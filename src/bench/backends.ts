@@ -1,9 +1,9 @@
 // What the benchmarks run a workload on: this project's WebGPU trainer, its float64
 // reference, and (bench/tfjs.ts) TensorFlow.js.
 
-import type { Checkable } from '../src/crosscheck.ts';
-import { GpuTrainer } from '../src/gpu/trainer.ts';
-import { CpuTrainer } from '../src/reference/trainer.ts';
+import type { Checkable } from '../check/crosscheck.ts';
+import { GpuTrainer } from '../gpu/trainer.ts';
+import { CpuTrainer } from '../reference/trainer.ts';
 import type { Workload } from './workloads.ts';
 
 /** A workload set up on a backend, ready to train and to be checked. */

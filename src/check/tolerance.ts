@@ -19,12 +19,12 @@
 // (λ·√K + HEADROOM)·u over the sums on the path that produces the buffer. Nothing here
 // uses the GPU's results.
 
-import type { ParamLayout } from './model/layout.ts';
-import { paramView } from './model/layout.ts';
-import type { Activation, ModelSpec } from './model/model.ts';
-import { derivativeFromOut } from './reference/activations.ts';
-import { layerInputs, outputActivation, outputSize } from './model/model.ts';
-import type { OptimizerSpec } from './model/optimizer.ts';
+import type { ParamLayout } from '../model/layout.ts';
+import { paramView } from '../model/layout.ts';
+import type { Activation, ModelSpec } from '../model/model.ts';
+import { derivativeFromOut } from '../reference/activations.ts';
+import { layerInputs, outputActivation, outputSize } from '../model/model.ts';
+import type { OptimizerSpec } from '../model/optimizer.ts';
 import type { Tolerance } from './compare.ts';
 
 export const FLOAT32_UNIT_ROUNDOFF = 2 ** -24;

@@ -1,7 +1,7 @@
 // Measures workloads on backends: each backend is first checked against the float64
 // reference on the same work, then timed.
 
-import { crossCheck } from '../src/crosscheck.ts';
+import { crossCheck } from '../check/crosscheck.ts';
 import type { Backend } from './backends.ts';
 import { flopsPerStep, type Workload } from './workloads.ts';
 

@@ -5,13 +5,13 @@
 //   W3  1024-1024-1024-10, batch 256, 50 steps
 //   sweep  width × batch, to find where WebGPU starts beating the CPU
 
-import { mazur } from '../src/examples/articles.ts';
-import { caseSetup } from '../src/examples/worked-example.ts';
-import type { Dataset } from '../src/data/dataset.ts';
-import { seededRandom } from '../src/model/init.ts';
-import { createModel, type Model } from '../src/model/network.ts';
-import type { ModelSpec } from '../src/model/model.ts';
-import type { TrainOptions } from '../src/trainer.ts';
+import { mazur } from '../examples/articles.ts';
+import { caseSetup } from '../examples/worked-example.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { seededRandom } from '../model/init.ts';
+import { createModel, type Model } from '../model/network.ts';
+import type { ModelSpec } from '../model/model.ts';
+import type { TrainOptions } from '../train/trainer.ts';
 
 export interface Workload {
   name: string;

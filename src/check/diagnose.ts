@@ -2,9 +2,9 @@
 // the order the step computes them (inputs, each layer's net and out, the loss, the
 // deltas from the top down, the gradients, the updated parameters), then the element.
 
-import { bufferNames, bufferShape, type BufferName } from './model/buffers.ts';
-import { describeParamIndex } from './model/layout.ts';
-import type { Trainer, TrainerState } from './trainer.ts';
+import { bufferNames, bufferShape, type BufferName } from '../model/buffers.ts';
+import { describeParamIndex } from '../model/layout.ts';
+import type { Trainer, TrainerState } from '../train/trainer.ts';
 
 export interface NonFinite {
   step: number;

@@ -3,7 +3,7 @@
 // Its layout is TensorFlow's: weights in × out, so ours transposed.
 
 import type * as TF from '@tensorflow/tfjs';
-import { paramView } from '../src/model/layout.ts';
+import { paramView } from '../model/layout.ts';
 import type { Backend } from './backends.ts';
 
 type Tf = typeof TF;

@@ -1,11 +1,11 @@
 // What every trainer offers, on the CPU reference and on WebGPU alike.
 
-import type { BufferName } from './model/buffers.ts';
-import type { ParamLayout } from './model/layout.ts';
-import type { ModelSpec } from './model/model.ts';
-import type { OptimizerSpec } from './model/optimizer.ts';
-import type { BatchSchedule } from './data/batches.ts';
-import type { Dataset } from './data/dataset.ts';
+import type { BufferName } from '../model/buffers.ts';
+import type { ParamLayout } from '../model/layout.ts';
+import type { ModelSpec } from '../model/model.ts';
+import type { OptimizerSpec } from '../model/optimizer.ts';
+import type { BatchSchedule } from '../data/batches.ts';
+import type { Dataset } from '../data/dataset.ts';
 
 export interface TrainOptions {
   learningRate: number;
