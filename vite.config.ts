@@ -1,9 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-// The browser app: index.html at the root, the library and app sources under src/,
-// the kernels under shaders/ (fetched at startup, so training needs no network after).
+// The browser app: index.html at the root, its pages under src/app/. The app imports the
+// library by its package name, as any user does; in this checkout that name means the
+// sources (the published package means dist/, built by vite.lib.config.ts).
+export const sourceAliases = [
+  { find: /^webgpu-backprop$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  { find: /^webgpu-backprop\/node$/, replacement: fileURLToPath(new URL('./src/node.ts', import.meta.url)) },
+];
+
 export default defineConfig({
+  resolve: { alias: sourceAliases },
   server: { host: 'localhost', port: 5173 },
   preview: { host: 'localhost', port: 4173 },
-  build: { target: 'es2022', outDir: 'dist', chunkSizeWarningLimit: 30_000 },
+  build: { target: 'es2022', outDir: 'dist-app', chunkSizeWarningLimit: 30_000 },
 });

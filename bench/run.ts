@@ -6,12 +6,24 @@ import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { adapterName, openDevice } from '../src/gpu/device.ts';
-import { nodeGpu, requestNodeAdapter } from '../src/node/dawn.ts';
-import { referenceBackend, webgpuBackend, type Backend } from '../src/bench/backends.ts';
-import { markdownTable, speedRatios, type BenchReport } from '../src/bench/report.ts';
-import { DEFAULT_SUITE_OPTIONS, runSuite } from '../src/bench/suite.ts';
-import { STANDARD_WORKLOADS, sweepWorkloads, type Workload } from '../src/bench/workloads.ts';
+import {
+  adapterName,
+  DEFAULT_SUITE_OPTIONS,
+  markdownTable,
+  nodeGpu,
+  openDevice,
+  referenceBackend,
+  requestAdapter,
+  runSuite,
+  speedRatios,
+  STANDARD_WORKLOADS,
+  sweepWorkloads,
+  tfjsBackend,
+  webgpuBackend,
+  type Backend,
+  type BenchReport,
+  type Workload,
+} from 'webgpu-backprop/node';
 
 const BACKENDS = ['webgpu', 'cpu', 'tfjs-webgpu', 'tfjs-wasm'];
 
@@ -38,7 +50,7 @@ const workloads: Workload[] = flags.workloads.split(',').flatMap((name) => {
   return [workload];
 });
 
-const adapter = await requestNodeAdapter();
+const adapter = await requestAdapter();
 const device = await openDevice(adapter);
 const adapterText = adapterName(adapter);
 const backends: Backend[] = [];
@@ -47,9 +59,8 @@ if (wanted.includes('webgpu')) backends.push(webgpuBackend(device, adapterText))
 if (wanted.includes('cpu')) backends.push(referenceBackend());
 if (wanted.some((name) => name.startsWith('tfjs-'))) {
   // TensorFlow.js's WebGPU backend looks for navigator.gpu: give it Dawn's.
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: nodeGpu() }, configurable: true });
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: await nodeGpu() }, configurable: true });
   const tf = await import('@tensorflow/tfjs');
-  const { tfjsBackend } = await import('../src/bench/peers.ts');
   if (wanted.includes('tfjs-webgpu')) {
     await import('@tensorflow/tfjs-backend-webgpu');
     backends.push(tfjsBackend(tf, 'webgpu', adapterText));

@@ -6,16 +6,8 @@
 // 4 × 4 piece of that block, held in registers. Inputs and weights pass through
 // workgroup memory TILE_K columns at a time. The trainer picks the tile per layer
 // (16, 32 or 64 a side, so small layers do not idle large workgroups).
-
-struct Layer {
-  batch: u32,               // B
-  inputs: u32,              // IN
-  units: u32,               // OUT
-  next_units: u32,          // units of the layer above (hidden_delta.wgsl)
-  weights_offset: u32,      // into params: this layer's (OUT, IN) weights
-  biases_offset: u32,       // into params: this layer's (OUT) biases
-  next_weights_offset: u32, // into params: the layer above's weights
-}
+//
+// Prepended: common.wgsl (the Layer struct, activation codes, activate).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> input: array<f32>;      // (B, IN)
@@ -23,13 +15,7 @@ struct Layer {
 @group(0) @binding(3) var<storage, read_write> net: array<f32>;  // (B, OUT)
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;  // (B, OUT)
 
-// Activation codes: ACTIVATION_CODE in src/model/model.ts.
-const LINEAR = 0u;
-const SIGMOID = 1u;
-const TANH = 2u;
-const RELU = 3u;
-const SOFTMAX = 4u; // a row-wise function: softmax.wgsl writes `out` after this kernel
-override ACTIVATION: u32;
+override ACTIVATION: u32; // an activation code; softmax.wgsl writes `out` for SOFTMAX
 
 const PER_THREAD = 4u;
 override TILE_M: u32 = 64u; // samples per workgroup
@@ -42,25 +28,6 @@ override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derive
 var<workgroup> input_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [k][b / 4], (TILE_K, TILE_M / 4)
 var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>; // [k][j / 4], (TILE_K, TILE_N / 4)
 
-fn activate(x: f32) -> f32 {
-  switch ACTIVATION {
-    case SIGMOID: {
-      return 1.0 / (1.0 + exp(-x));
-    }
-    case TANH: {
-      // From exp(−2|x|) ≤ 1: no overflow, where some drivers' tanh returns NaN for large |x|.
-      let e = exp(-2.0 * abs(x));
-      return sign(x) * (1.0 - e) / (1.0 + e);
-    }
-    case RELU: {
-      return max(x, 0.0);
-    }
-    default: {
-      return x;
-    }
-  }
-}
-
 /** Adds the bias, applies the activation and stores one row of a thread's 4 × 4 piece. */
 fn finish(b: u32, first_unit: u32, sums: vec4f) {
   if (b >= layer.batch) {
@@ -72,7 +39,7 @@ fn finish(b: u32, first_unit: u32, sums: vec4f) {
       let value = sums[c] + params[layer.biases_offset + j];
       net[b * layer.units + j] = value;
       if (ACTIVATION != SOFTMAX) {
-        out[b * layer.units + j] = activate(value);
+        out[b * layer.units + j] = activate(ACTIVATION, value);
       }
     }
   }

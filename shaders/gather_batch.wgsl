@@ -1,19 +1,13 @@
 // Twin of gatherBatch (src/data/dataset.ts): copies one step's batch out of the dataset,
 // which stays on the GPU for the whole run. The rows of every step of a chunk are
 // uploaded together; `step.rows_offset` says where this step's rows start.
+//
+// Prepended: common.wgsl (the Step struct).
 
 struct Dims {
   batch: u32,   // B
   inputs: u32,  // IN
   outputs: u32, // OUT
-}
-
-struct Step {
-  rows_offset: u32, // into batch_rows
-  loss_slot: u32,
-  learning_rate: f32,
-  correction1: f32,
-  correction2: f32,
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;

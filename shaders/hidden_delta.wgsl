@@ -2,16 +2,8 @@
 // the layer above's deltas sent back through its weights, as one tiled matrix product
 // (B, NEXT) · (NEXT, OUT) with the activation's derivative fused into its last step.
 // Tiling as in forward.wgsl: TILE_M × TILE_N blocks of (B, OUT), a 4 × 4 piece per thread.
-
-struct Layer {
-  batch: u32,               // B
-  inputs: u32,              // IN
-  units: u32,               // OUT
-  next_units: u32,          // NEXT, the units of the layer above
-  weights_offset: u32,
-  biases_offset: u32,
-  next_weights_offset: u32, // into params: the layer above's (NEXT, OUT) weights
-}
+//
+// Prepended: common.wgsl (the Layer struct, activation codes, derivative_from_out).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> next_delta: array<f32>;  // (B, NEXT)
@@ -19,12 +11,7 @@ struct Layer {
 @group(0) @binding(3) var<storage, read> out: array<f32>;         // (B, OUT)
 @group(0) @binding(4) var<storage, read_write> delta: array<f32>; // (B, OUT)
 
-// Activation codes: ACTIVATION_CODE in src/model/model.ts.
-const LINEAR = 0u;
-const SIGMOID = 1u;
-const TANH = 2u;
-const RELU = 3u;
-override ACTIVATION: u32;
+override ACTIVATION: u32; // this layer's activation code
 
 const PER_THREAD = 4u;
 override TILE_M: u32 = 64u; // samples per workgroup
@@ -35,24 +22,6 @@ override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derive
 var<workgroup> delta_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [o][b / 4], (TILE_K, TILE_M / 4)
 var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>; // [o][h / 4], (TILE_K, TILE_N / 4)
 
-/** ∂out/∂net from out. */
-fn derivative(o: f32) -> f32 {
-  switch ACTIVATION {
-    case SIGMOID: {
-      return o * (1.0 - o);
-    }
-    case TANH: {
-      return 1.0 - o * o;
-    }
-    case RELU: {
-      return select(0.0, 1.0, o > 0.0);
-    }
-    default: {
-      return 1.0;
-    }
-  }
-}
-
 /** Multiplies by f′(out) and stores one row of a thread's 4 × 4 piece. */
 fn finish(b: u32, first_unit: u32, sums: vec4f) {
   if (b >= layer.batch) {
@@ -62,7 +31,7 @@ fn finish(b: u32, first_unit: u32, sums: vec4f) {
     let h = first_unit + c;
     if (h < layer.units) {
       let index = b * layer.units + h;
-      delta[index] = sums[c] * derivative(out[index]);
+      delta[index] = sums[c] * derivative_from_out(ACTIVATION, out[index]);
     }
   }
 }

@@ -3,24 +3,8 @@
 // its slot of the loss history, where it stays until the trainer is asked for it.
 //
 // One workgroup does the whole batch, so the mean needs no second pass.
-
-struct Layer {
-  batch: u32,               // B
-  inputs: u32,              // IN
-  units: u32,               // K, the outputs
-  next_units: u32,
-  weights_offset: u32,
-  biases_offset: u32,
-  next_weights_offset: u32,
-}
-
-struct Step {
-  rows_offset: u32,
-  loss_slot: u32, // where this step's mean loss goes in loss_history
-  learning_rate: f32,
-  correction1: f32,
-  correction2: f32,
-}
+//
+// Prepended: common.wgsl (Layer, Step, the codes, derivative_from_out, loss_gradient, softplus).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> net: array<f32>;               // (B, K)
@@ -31,59 +15,11 @@ struct Step {
 @group(0) @binding(6) var<storage, read_write> loss_history: array<f32>; // (HISTORY)
 @group(1) @binding(0) var<uniform> step: Step;
 
-// Codes: ACTIVATION_CODE and LOSS_CODE in src/model/model.ts.
-const LINEAR = 0u;
-const SIGMOID = 1u;
-const TANH = 2u;
-const RELU = 3u;
-const SOFTMAX = 4u;
-const HALF_SSE = 0u;
-const SSE = 1u;
-const MSE = 2u;
-const CROSS_ENTROPY = 3u;
-override ACTIVATION: u32;
-override LOSS: u32;
+override ACTIVATION: u32; // the output layer's activation code
+override LOSS: u32;       // a loss code
 
 const WORKGROUP_SIZE = 64u;
 var<workgroup> partial_sums: array<f32, WORKGROUP_SIZE>;
-
-/** ∂out/∂net from out, for the element-wise activations. */
-fn derivative(o: f32) -> f32 {
-  switch ACTIVATION {
-    case SIGMOID: {
-      return o * (1.0 - o);
-    }
-    case TANH: {
-      return 1.0 - o * o;
-    }
-    case RELU: {
-      return select(0.0, 1.0, o > 0.0);
-    }
-    default: {
-      return 1.0;
-    }
-  }
-}
-
-/** ∂E/∂out_k of the squared-error losses: −(target − out) for half-sse. */
-fn loss_gradient(o: f32, t: f32) -> f32 {
-  switch LOSS {
-    case SSE: {
-      return -2.0 * (t - o);
-    }
-    case MSE: {
-      return -2.0 * (t - o) / f32(layer.units);
-    }
-    default: {
-      return -(t - o);
-    }
-  }
-}
-
-/** log(1 + e^z) without overflow. */
-fn softplus(z: f32) -> f32 {
-  return max(z, 0.0) + log(1.0 + exp(-abs(z)));
-}
 
 /** One sample's loss, and its deltas written to `delta`. */
 fn sample(b: u32) -> f32 {
@@ -133,14 +69,14 @@ fn sample(b: u32) -> f32 {
     // δ_k = out_k (g_k − Σ_j out_j g_j), g = ∂E/∂out: softmax couples its outputs.
     var weighted = 0.0;
     for (var j = 0u; j < K; j++) {
-      weighted += out[row + j] * loss_gradient(out[row + j], targets[row + j]);
+      weighted += out[row + j] * loss_gradient(LOSS, out[row + j], targets[row + j], K);
     }
     for (var k = 0u; k < K; k++) {
-      delta[row + k] = out[row + k] * (loss_gradient(out[row + k], targets[row + k]) - weighted);
+      delta[row + k] = out[row + k] * (loss_gradient(LOSS, out[row + k], targets[row + k], K) - weighted);
     }
   } else {
     for (var k = 0u; k < K; k++) {
-      delta[row + k] = loss_gradient(out[row + k], targets[row + k]) * derivative(out[row + k]);
+      delta[row + k] = loss_gradient(LOSS, out[row + k], targets[row + k], K) * derivative_from_out(ACTIVATION, out[row + k]);
     }
   }
   return sample_loss;

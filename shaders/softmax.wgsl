@@ -1,15 +1,7 @@
 // Twin of softmax (src/reference/activations.ts): out = softmax(net) row by row, for a
 // softmax output layer, after forward.wgsl has written its net inputs.
-
-struct Layer {
-  batch: u32,               // B
-  inputs: u32,              // IN
-  units: u32,               // OUT
-  next_units: u32,
-  weights_offset: u32,
-  biases_offset: u32,
-  next_weights_offset: u32,
-}
+//
+// Prepended: common.wgsl (the Layer struct).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> net: array<f32>;        // (B, OUT)

@@ -8,6 +8,9 @@
 // The activation, loss and optimizer arithmetic is that of forward.wgsl,
 // output_delta.wgsl and weight_update.wgsl; the trainer runs the same cross-checks on
 // both paths.
+//
+// Prepended: common.wgsl (Step, the codes, the optimizer's overrides, activate,
+// derivative_from_out, loss_gradient, softplus, optimize).
 
 // The network is compiled in: every size, offset and code below is an override
 // constant, so loops over layers unroll and each layer's activation is known. The
@@ -17,12 +20,6 @@ override BATCH: u32;         // B
 override INPUTS: u32;        // IN
 override OUTPUTS: u32;       // K
 override LOSS: u32;          // LOSS_CODE
-override OPTIMIZER: u32;     // OPTIMIZER_CODE
-override TRAIN_BIASES: bool;
-override MOMENTUM_FACTOR: f32 = 0.9;
-override BETA1: f32 = 0.9;
-override BETA2: f32 = 0.999;
-override EPSILON: f32 = 1e-8;
 override INPUT_OFFSET: u32;   // into values: the batch's (B, IN) inputs
 override TARGET_OFFSET: u32;  //             … its (B, K) targets
 override LOSS_OFFSET: u32;    //             … each sample's loss (B)
@@ -63,14 +60,6 @@ struct Chunk {
   steps: u32, // steps in this dispatch
 }
 
-struct Step {
-  rows_offset: u32,
-  loss_slot: u32,
-  learning_rate: f32,
-  correction1: f32,
-  correction2: f32,
-}
-
 @group(0) @binding(0) var<uniform> chunk: Chunk;
 @group(0) @binding(1) var<storage, read> dataset: array<f32>;          // (N, IN) inputs, then (N, K) targets
 @group(0) @binding(2) var<storage, read> batch_rows: array<u32>;       // (STEPS, B)
@@ -80,20 +69,6 @@ struct Step {
 @group(0) @binding(6) var<storage, read_write> grads: array<f32>;      // (P)
 @group(0) @binding(7) var<storage, read_write> state: array<f32>;      // (2, P): optimizer state
 @group(0) @binding(8) var<storage, read_write> loss_history: array<f32>; // (STEPS)
-
-// Codes: ACTIVATION_CODE, LOSS_CODE (src/model/model.ts), OPTIMIZER_CODE (src/model/optimizer.ts).
-const LINEAR = 0u;
-const SIGMOID = 1u;
-const TANH = 2u;
-const RELU = 3u;
-const SOFTMAX = 4u;
-const HALF_SSE = 0u;
-const SSE = 1u;
-const MSE = 2u;
-const CROSS_ENTROPY = 3u;
-const SGD = 0u;
-const MOMENTUM = 1u;
-const ADAM = 2u;
 
 override WORKGROUP_SIZE: u32 = 64;
 
@@ -124,59 +99,6 @@ fn layer_info(l: u32) -> LayerInfo {
       return LayerInfo(UNITS_3, ACTIVATION_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);
     }
   }
-}
-
-fn activate(activation: u32, x: f32) -> f32 {
-  switch activation {
-    case SIGMOID: {
-      return 1.0 / (1.0 + exp(-x));
-    }
-    case TANH: {
-      let e = exp(-2.0 * abs(x));
-      return sign(x) * (1.0 - e) / (1.0 + e);
-    }
-    case RELU: {
-      return max(x, 0.0);
-    }
-    default: {
-      return x;
-    }
-  }
-}
-
-fn derivative(activation: u32, o: f32) -> f32 {
-  switch activation {
-    case SIGMOID: {
-      return o * (1.0 - o);
-    }
-    case TANH: {
-      return 1.0 - o * o;
-    }
-    case RELU: {
-      return select(0.0, 1.0, o > 0.0);
-    }
-    default: {
-      return 1.0;
-    }
-  }
-}
-
-fn loss_gradient(o: f32, t: f32) -> f32 {
-  switch LOSS {
-    case SSE: {
-      return -2.0 * (t - o);
-    }
-    case MSE: {
-      return -2.0 * (t - o) / f32(OUTPUTS);
-    }
-    default: {
-      return -(t - o);
-    }
-  }
-}
-
-fn softplus(z: f32) -> f32 {
-  return max(z, 0.0) + log(1.0 + exp(-abs(z)));
 }
 
 /** One sample's loss; writes its output deltas. As output_delta.wgsl's `sample`. */
@@ -223,16 +145,16 @@ fn output_sample(last: LayerInfo, b: u32) -> f32 {
   if (last.activation == SOFTMAX) {
     var weighted = 0.0;
     for (var j = 0u; j < K; j++) {
-      weighted += values[last.out + row + j] * loss_gradient(values[last.out + row + j], values[t0 + j]);
+      weighted += values[last.out + row + j] * loss_gradient(LOSS, values[last.out + row + j], values[t0 + j], K);
     }
     for (var k = 0u; k < K; k++) {
       let o = values[last.out + row + k];
-      values[last.delta + row + k] = o * (loss_gradient(o, values[t0 + k]) - weighted);
+      values[last.delta + row + k] = o * (loss_gradient(LOSS, o, values[t0 + k], K) - weighted);
     }
   } else {
     for (var k = 0u; k < K; k++) {
       let o = values[last.out + row + k];
-      values[last.delta + row + k] = loss_gradient(o, values[t0 + k]) * derivative(last.activation, o);
+      values[last.delta + row + k] = loss_gradient(LOSS, o, values[t0 + k], K) * derivative_from_out(last.activation, o);
     }
   }
   return sample_loss;
@@ -241,23 +163,20 @@ fn output_sample(last: LayerInfo, b: u32) -> f32 {
 /** One parameter's gradient and optimizer step. As weight_update.wgsl's `update`. */
 fn update(index: u32, grad: f32, step: Step) {
   grads[index] = grad;
-  let p = params[index];
-  switch OPTIMIZER {
-    case MOMENTUM: {
-      let velocity = MOMENTUM_FACTOR * state[index] + grad;
-      state[index] = velocity;
-      params[index] = p - step.learning_rate * velocity;
-    }
-    case ADAM: {
-      let m = BETA1 * state[index] + (1.0 - BETA1) * grad;
-      let v = BETA2 * state[STATE1_OFFSET + index] + (1.0 - BETA2) * grad * grad;
-      state[index] = m;
-      state[STATE1_OFFSET + index] = v;
-      params[index] = p - step.learning_rate * (m / step.correction1) / (sqrt(v / step.correction2) + EPSILON);
-    }
-    default: {
-      params[index] = p - step.learning_rate * grad;
-    }
+  var s0 = 0.0;
+  var s1 = 0.0;
+  if (OPTIMIZER != SGD) {
+    s0 = state[index];
+  }
+  if (OPTIMIZER == ADAM) {
+    s1 = state[STATE1_OFFSET + index];
+  }
+  params[index] = optimize(params[index], grad, &s0, &s1, step);
+  if (OPTIMIZER != SGD) {
+    state[index] = s0;
+  }
+  if (OPTIMIZER == ADAM) {
+    state[STATE1_OFFSET + index] = s1;
   }
 }
 
@@ -350,7 +269,7 @@ fn main(@builtin(local_invocation_index) thread: u32) {
         for (var o = 0u; o < above.units; o++) {
           sum += values[above.delta + b * above.units + o] * params[above.weights + o * layer.units + h];
         }
-        values[layer.delta + e] = sum * derivative(layer.activation, values[layer.out + e]);
+        values[layer.delta + e] = sum * derivative_from_out(layer.activation, values[layer.out + e]);
       }
       phase_done();
     }

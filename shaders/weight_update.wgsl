@@ -3,24 +3,8 @@
 // (OUT, B) · (B, IN), and the optimizer's step applied to each weight as soon as its
 // gradient is known. Workgroups of the first column of tiles also sum δ over the batch
 // for the biases. Tiling as in forward.wgsl: TILE_M × TILE_N blocks of (OUT, IN).
-
-struct Layer {
-  batch: u32,               // B
-  inputs: u32,              // IN
-  units: u32,               // OUT
-  next_units: u32,
-  weights_offset: u32,      // into params, grads, state0, state1: this layer's (OUT, IN) weights
-  biases_offset: u32,       // … and its (OUT) biases
-  next_weights_offset: u32,
-}
-
-struct Step {
-  rows_offset: u32,
-  loss_slot: u32,
-  learning_rate: f32,
-  correction1: f32, // Adam's 1 − β1^t, computed in float64 on the CPU
-  correction2: f32, // Adam's 1 − β2^t
-}
+//
+// Prepended: common.wgsl (Layer, Step, the optimizer's overrides and codes, optimize).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> input: array<f32>;        // (B, IN)
@@ -31,17 +15,6 @@ struct Step {
 @group(0) @binding(6) var<storage, read_write> state1: array<f32>; // (P) Adam's v; unused otherwise
 @group(1) @binding(0) var<uniform> step: Step;
 
-// Optimizer codes: OPTIMIZER_CODE in src/model/optimizer.ts.
-const SGD = 0u;
-const MOMENTUM = 1u;
-const ADAM = 2u;
-override OPTIMIZER: u32 = SGD;
-override MOMENTUM_FACTOR: f32 = 0.9;
-override BETA1: f32 = 0.9;
-override BETA2: f32 = 0.999;
-override EPSILON: f32 = 1e-8;
-override TRAIN_BIASES: bool = true;
-
 const PER_THREAD = 4u;
 override TILE_M: u32 = 64u; // units per workgroup
 override TILE_N: u32 = 64u; // inputs per workgroup
@@ -50,26 +23,6 @@ override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derive
 
 var<workgroup> delta_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [b][j / 4], (TILE_K, TILE_M / 4)
 var<workgroup> input_tile: array<vec4f, TILE_K * TILE_N / 4>;  // [b][i / 4], (TILE_K, TILE_N / 4)
-
-/** One parameter's step; `s0` and `s1` are its optimizer state, updated in place. */
-fn optimize(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, f32>) -> f32 {
-  switch OPTIMIZER {
-    case MOMENTUM: {
-      *s0 = MOMENTUM_FACTOR * *s0 + grad;
-      return param - step.learning_rate * *s0;
-    }
-    case ADAM: {
-      *s0 = BETA1 * *s0 + (1.0 - BETA1) * grad;
-      *s1 = BETA2 * *s1 + (1.0 - BETA2) * grad * grad;
-      let m_hat = *s0 / step.correction1;
-      let v_hat = *s1 / step.correction2;
-      return param - step.learning_rate * m_hat / (sqrt(v_hat) + EPSILON);
-    }
-    default: {
-      return param - step.learning_rate * grad;
-    }
-  }
-}
 
 /** Writes a parameter's gradient and applies the optimizer to it. */
 fn update(index: u32, grad: f32) {
@@ -82,7 +35,7 @@ fn update(index: u32, grad: f32) {
   if (OPTIMIZER == ADAM) {
     s1 = state1[index];
   }
-  params[index] = optimize(params[index], grad, &s0, &s1);
+  params[index] = optimize(params[index], grad, &s0, &s1, step);
   if (OPTIMIZER != SGD) {
     state0[index] = s0;
   }

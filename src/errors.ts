@@ -1,17 +1,26 @@
-// The one error type for bad input: a model file, a data file, a flag, a network the
-// adapter cannot hold. Its message is a single line naming where the problem is and
-// what was expected; the command line prints it as is, without a stack trace.
+// The errors the library throws on purpose, one class per kind, so that a caller can
+// catch them: bad input, a limit exceeded, training diverged, the GPU device lost, and a
+// network used after `dispose()`. Their messages are single lines; the command line
+// prints them as they are, without a stack trace.
 
-export class InputError extends Error {
+/** The base class of every error the library throws on purpose. */
+export class BackpropError extends Error {
+  constructor(message: string) {
+    // One line, whatever the message quotes (a JSON parser's message can hold a newline).
+    super(message.replace(/\s*\n\s*/g, ' '));
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: a model file, a data file, an option, an argument. Names where, and what was expected. */
+export class InputError extends BackpropError {
   constructor(
-    /** Where: a file, a field path such as `layers[1].weights[0]`, a flag, or a line. */
+    /** Where: a file, a field path such as `layers[1].weights[0]`, an option, or a line. */
     readonly where: string,
     /** What was expected, and what was found. */
     readonly problem: string,
   ) {
-    // One line, whatever the problem quotes (a JSON parser's message can hold a newline).
-    super(`${where}: ${problem}`.replace(/\s*\n\s*/g, ' '));
-    this.name = 'InputError';
+    super(`${where}: ${problem}`);
   }
 
   /** The same error, located inside `file`. */
@@ -20,18 +29,52 @@ export class InputError extends Error {
   }
 }
 
-/** The GPU device went away (driver reset, tab in the background, device.destroy()). */
-export class DeviceLostError extends Error {
-  constructor(readonly reason: string) {
-    super(`the GPU device was lost (${reason})`);
-    this.name = 'DeviceLostError';
+/**
+ * Input within the rules but beyond a limit: a network or batch larger than the GPU
+ * adapter can hold, or a file larger than the library reads. `limit` names the limit
+ * (`maxStorageBufferBindingSize`, `MODEL_LIMITS.params`, …).
+ */
+export class LimitError extends InputError {
+  constructor(
+    where: string,
+    problem: string,
+    /** The limit that was exceeded. */
+    readonly limit: string,
+  ) {
+    super(where, problem);
+  }
+
+  override inFile(file: string): LimitError {
+    return new LimitError(this.where ? `${file}: ${this.where}` : file, this.problem, this.limit);
   }
 }
 
 /** Training produced a non-finite value; the message says where it first appeared. */
-export class DivergedError extends Error {
-  constructor(message: string) {
+export class DivergedError extends BackpropError {
+  constructor(
+    message: string,
+    /** The step (counted from 0) whose values were first non-finite, where known. */
+    readonly step?: number,
+    /** The value in words, e.g. `layer0.net[sample 3, unit 1]`, where known. */
+    readonly location?: string,
+  ) {
     super(message);
-    this.name = 'DivergedError';
   }
 }
+
+/** The GPU device went away (driver reset, tab in the background, device.destroy()). */
+export class DeviceLostError extends BackpropError {
+  constructor(readonly reason: string) {
+    super(`the GPU device was lost (${reason})`);
+  }
+}
+
+/** A network or trainer used after `dispose()` (or `destroy()`). */
+export class DisposedError extends BackpropError {
+  constructor(what: string) {
+    super(`this ${what} has been disposed; create a new one`);
+  }
+}
+
+/** WebGPU was asked for where there is none: no `navigator.gpu`, no Dawn, or no adapter. */
+export class WebGpuUnavailableError extends BackpropError {}

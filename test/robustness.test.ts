@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crossCheck as crossCheckTrainer } from '../src/check/crosscheck.ts';
-import { openDevice } from '../src/gpu/device.ts';
-import { requestNodeAdapter } from '../src/node/dawn.ts';
+import { openDevice, requestAdapter } from '../src/node.ts';
+
 import { ResilientTrainer } from '../src/gpu/resilient.ts';
 import { GpuTrainer, type KernelPath } from '../src/gpu/trainer.ts';
 import { compareBuffers } from '../src/check/compare.ts';
@@ -33,7 +33,7 @@ describe("the adapter's limits", () => {
     const trainer = await GpuTrainer.create(device, model, dataset, options, { path, maxBindingBytes: 4096 });
     expect(trainer.streamsDataset).toBe(true);
     expectAllClose(await crossCheckTrainer(trainer, model, dataset, options, 5));
-    trainer.destroy();
+    trainer.dispose();
   });
 
   it('a prediction too large for one pass is split into several', async () => {
@@ -45,7 +45,7 @@ describe("the adapter's limits", () => {
     const cpu = await new CpuTrainer(model, dataset, options).predict(dataset.inputs, dataset.size);
     const check = compareBuffers('outputs', gpu, cpu, { atol: 1e-6, rtol: 1e-5 });
     expect(check.ok, check.message).toBe(true);
-    trainer.destroy();
+    trainer.dispose();
   });
 
   it('a network that cannot fit is refused up front, naming the limit', async () => {
@@ -66,14 +66,20 @@ describe('a lost device', () => {
     const devices: GPUDevice[] = [];
     const messages: string[] = [];
     const open = async () => {
-      const opened = await openDevice(await requestNodeAdapter());
+      const opened = await openDevice(await requestAdapter());
       devices.push(opened);
       return opened;
     };
     const trainer = await ResilientTrainer.create(open, model, dataset, options, { onRecover: (m) => messages.push(m) });
     await trainer.train(10);
+    expect(await trainer.takeLosses()).toHaveLength(10); // the in-memory checkpoint is taken with the losses
     devices[0].destroy(); // as a driver reset would
     await trainer.train(10);
+    // The loss shows when the steps are read; the steps since the checkpoint run again on the
+    // new device, and each step's loss is reported exactly once.
+    const losses = await trainer.takeLosses();
+    expect(losses).toHaveLength(10);
+    expect(losses.every(Number.isFinite)).toBe(true);
     expect(devices).toHaveLength(2);
     expect(messages).toEqual([expect.stringMatching(/^the GPU device was lost \(.+\): resuming from step 10 on a new device$/)]);
     expect(trainer.step).toBe(20);
@@ -82,8 +88,8 @@ describe('a lost device', () => {
     await uninterrupted.train(20);
     const check = compareBuffers('params', await trainer.read('params'), await uninterrupted.read('params'), { atol: 1e-6, rtol: 1e-5 });
     expect(check.ok, check.message).toBe(true);
-    trainer.destroy();
-    uninterrupted.destroy();
+    trainer.dispose();
+    uninterrupted.dispose();
   });
 });
 

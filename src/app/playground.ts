@@ -1,18 +1,31 @@
 // The training playground: a dataset (XOR, two spirals, circles, the MNIST digits, or a
 // CSV file), a network, a loss, an optimizer; training on WebGPU with a live loss and
 // accuracy chart, the decision boundary for 2-D data, pause, resume, reset, and save and
-// load of the model file the command line reads and writes.
+// load of the model file the command line reads and writes. It trains through the
+// library's Network.fit, one epoch per call: a pause aborts the call in flight, and the
+// next call carries on where it stopped.
 
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
-import { datasetFromRows, type Dataset } from '../data/dataset.ts';
-import { accuracy, syntheticDataset, SYNTHETIC_DATASETS } from '../data/synthetic.ts';
-import { InputError } from '../errors.ts';
-import { ResilientTrainer } from '../gpu/resilient.ts';
-import { parseDataCsv } from '../io/data-file.ts';
-import { MODEL_LIMITS, modelToJson, parseModelFile } from '../io/model-file.ts';
-import { ACTIVATIONS, LOSSES, type Activation, type Loss } from '../model/model.ts';
-import { createModel, type Model } from '../model/network.ts';
-import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind } from '../model/optimizer.ts';
+import {
+  accuracy,
+  ACTIVATIONS,
+  datasetFromRows,
+  InputError,
+  LOSSES,
+  MODEL_LIMITS,
+  modelToJson,
+  Network,
+  OPTIMIZER_KINDS,
+  parseDataCsv,
+  parseModelFile,
+  syntheticDataset,
+  SYNTHETIC_DATASETS,
+  type Activation,
+  type Dataset,
+  type Loss,
+  type ModelFile,
+  type OptimizerKind,
+} from 'webgpu-backprop';
 import { download, field, h, select } from './dom.ts';
 import type { AppGpu } from './main.ts';
 import { loadMnist } from './mnist.ts';
@@ -24,8 +37,6 @@ type DatasetName = (typeof DATASETS)[number];
 /** Rows the accuracy and loss are measured on at most, so that measuring stays cheap. */
 const EVALUATION_ROWS = 2000;
 const BOUNDARY_GRID = 60;
-/** Steps between the in-memory checkpoints a lost device resumes from. */
-const CHECKPOINT_EVERY = 200;
 
 function parseLayers(text: string): number[] {
   const units = text.split(',').map((part) => part.trim()).filter(Boolean).map(Number);
@@ -60,7 +71,6 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     root.append(h('section', { class: 'playground' }, h('h2', {}, 'Playground'), h('p', { class: 'message' }, 'Training needs WebGPU, which this browser does not offer.')));
     return () => {};
   }
-  const openGpuDevice = gpu.device;
 
   const datasetSelect = select('dataset', DATASETS, 'xor');
   const csvFile = h('input', { type: 'file', id: 'csv-file', accept: '.csv,text/csv' });
@@ -74,7 +84,6 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const rateInput = h('input', { type: 'number', id: 'learning-rate', value: 0.01, min: 0, step: 'any' });
   const optimizerSelect = select('optimizer', OPTIMIZER_KINDS, 'adam');
   const seedInput = h('input', { type: 'number', id: 'seed', value: 1, min: 0, step: 1 });
-  const speedInput = h('input', { type: 'number', id: 'steps-per-frame', value: 20, min: 1, step: 1 });
   const trainButton = h('button', { type: 'button', id: 'train', class: 'primary' }, 'Train');
   const resetButton = h('button', { type: 'button', id: 'reset' }, 'Reset');
   const saveButton = h('button', { type: 'button', id: 'save' }, 'Save model');
@@ -87,13 +96,14 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
 
   let dataset: Dataset | undefined;
   let datasetName: DatasetName = 'xor';
-  let model: Model | undefined;
-  let trainer: ResilientTrainer | undefined;
+  let network: Network | undefined;
   let running = false;
   let stopped = false;
   let step = 0;
   let lastMeasured = 0;
   let busy: Promise<void> = Promise.resolve();
+  /** Aborts the `fit` in flight: a pause, a reset, leaving the page. */
+  let pause: AbortController | undefined;
 
   const chart = new Chart<'line', (number | null)[], number>(chartCanvas, {
     type: 'line',
@@ -145,33 +155,28 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     return syntheticDataset(datasetName, 300, seed);
   }
 
-  function buildModel(data: Dataset): Model {
+  function describeModel(data: Dataset): ModelFile {
     const layers = parseLayers(layersInput.value);
-    return createModel(
-      {
-        inputSize: data.inputSize,
-        layers: [
-          ...layers.map((units) => ({ units, activation: hiddenSelect.value as Activation })),
-          { units: data.outputSize, activation: outputSelect.value as Activation },
-        ],
-        loss: lossSelect.value as Loss,
-        trainBiases: true,
-      },
-      { seed: Number(seedInput.value) || 0 },
-    );
+    return {
+      inputSize: data.inputSize,
+      seed: Number(seedInput.value) || 0,
+      layers: [
+        ...layers.map((units) => ({ units, activation: hiddenSelect.value as Activation })),
+        { units: data.outputSize, activation: outputSelect.value as Activation },
+      ],
+      loss: lossSelect.value as Loss,
+      trainBiases: true,
+    };
   }
 
-  async function startTrainer(next: Model, data: Dataset): Promise<void> {
-    trainer?.destroy();
-    trainer = undefined;
-    const batchSize = Math.min(positive(batchInput, 'batch size', true), data.size);
-    const optimizer = DEFAULT_OPTIMIZERS[optimizerSelect.value as OptimizerKind];
-    const options = { learningRate: positive(rateInput, 'learning rate', false), batchSize, shuffle: true, seed: Number(seedInput.value) || 0, optimizer };
-    trainer = await ResilientTrainer.create(openGpuDevice, next, data, options, {
-      checkpointEvery: CHECKPOINT_EVERY,
+  async function startNetwork(description: ModelFile, data: Dataset): Promise<void> {
+    network?.dispose();
+    network = undefined;
+    network = await Network.create(description, {
+      device: gpu!.keeper,
       onRecover: (message) => (notice.textContent = `${message[0].toUpperCase()}${message.slice(1)}.`),
     });
-    model = next;
+    dataset = data;
     step = 0;
     chart.data.labels = [];
     for (const series of chart.data.datasets) series.data = [];
@@ -179,13 +184,25 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     await measure();
   }
 
+  /** The options of every `fit`; the same options continue one run, changed ones start another. */
+  function fitOptions(data: Dataset) {
+    return {
+      epochs: 1,
+      batchSize: Math.min(positive(batchInput, 'batch size', true), data.size),
+      learningRate: positive(rateInput, 'learning rate', false),
+      optimizer: optimizerSelect.value as OptimizerKind,
+      seed: Number(seedInput.value) || 0,
+      shuffle: true,
+    };
+  }
+
   /** Loss and accuracy over (the first rows of) the dataset, and the decision boundary. */
   async function measure(): Promise<void> {
-    if (!trainer || !dataset) return;
+    if (!network || !dataset) return;
     const sample = headRows(dataset, EVALUATION_ROWS);
-    const outputs = await trainer.predict(sample.inputs, sample.size);
+    const outputs = (await network.predict(sample.inputs)).flat();
     const correct = accuracy(outputs, sample.targets, sample.outputSize);
-    const loss = await trainer.evaluate(sample);
+    const { loss } = await network.evaluate(sample.inputs, sample.targets);
     status.dataset.dataset = datasetName;
     status.dataset.step = String(step);
     status.dataset.loss = String(loss);
@@ -207,7 +224,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   }
 
   async function drawBoundary(): Promise<void> {
-    if (!trainer || !dataset) return;
+    if (!network || !dataset) return;
     const G = BOUNDARY_GRID;
     const grid = new Float64Array(G * G * 2);
     for (let y = 0; y < G; y++) {
@@ -217,7 +234,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       }
     }
     const K = dataset.outputSize;
-    const out = await trainer.predict(grid, G * G);
+    const out = (await network.predict(grid)).flat();
     const context = boundary.getContext('2d')!;
     const cell = boundary.width / G;
     for (let k = 0; k < G * G; k++) {
@@ -238,22 +255,39 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     }
   }
 
+  /** One epoch (or what a pause leaves of it), then the chart and, every 400 ms, the measurements. */
   async function frame(): Promise<void> {
-    if (!running || stopped || !trainer) return;
-    const steps = positive(speedInput, 'steps per frame', true);
-    await trainer.train(steps);
-    const losses = await trainer.takeLosses();
-    step += losses.length;
-    const bad = losses.findIndex((loss) => !Number.isFinite(loss));
-    if (bad >= 0) {
+    if (!running || stopped || !network || !dataset) return;
+    pause = new AbortController();
+    let steps = 0;
+    let sum = 0;
+    const plot = () => {
+      if (steps === 0) return;
+      chart.data.labels!.push(step);
+      chart.data.datasets[0].data.push(sum / steps);
+      chart.data.datasets[1].data.push(null);
+      steps = 0;
+      sum = 0;
+    };
+    try {
+      await network.fit(dataset.inputs, dataset.targets, {
+        ...fitOptions(dataset),
+        signal: pause.signal,
+        callbacks: {
+          onBatchEnd: (_, logs) => {
+            step = logs.step + 1;
+            steps++;
+            sum += logs.loss;
+            if (steps >= 20) plot();
+          },
+        },
+      });
+    } catch (error) {
       setRunning(false);
-      throw new Error(`the loss became ${losses[bad]} at step ${step - losses.length + bad}: training diverged; try a smaller learning rate`);
+      throw error;
     }
-    const mean = losses.reduce((a, b) => a + b, 0) / losses.length;
-    chart.data.labels!.push(step);
-    chart.data.datasets[0].data.push(mean);
-    chart.data.datasets[1].data.push(null);
-    if (performance.now() - lastMeasured > 400) await measure();
+    plot();
+    if (performance.now() - lastMeasured > 400 || !running) await measure();
     else chart.update('none');
   }
 
@@ -266,12 +300,13 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   // Stops training at once (a Train clicked right after still counts), then rebuilds in turn.
   const reset = () => {
     setRunning(false);
+    pause?.abort();
     return exclusive(async () => {
       errorLine.textContent = '';
       datasetName = datasetSelect.value as DatasetName;
       status.textContent = 'Loading…';
-      dataset = await loadDataset();
-      await startTrainer(buildModel(dataset), dataset);
+      const data = await loadDataset();
+      await startNetwork(describeModel(data), data);
     });
   };
 
@@ -290,15 +325,15 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   });
   trainButton.addEventListener('click', () => {
     setRunning(!running);
+    if (!running) pause?.abort();
     // On pause, measure once the frame in flight is done: the figures then match the parameters a save writes.
     if (!running) exclusive(measure);
   });
   resetButton.addEventListener('click', reset);
   saveButton.addEventListener('click', () =>
     exclusive(async () => {
-      if (!trainer || !model) return;
-      const params = await trainer.read('params');
-      download('model.json', `${JSON.stringify(modelToJson(model, params), null, 2)}\n`);
+      if (!network) return;
+      download('model.json', `${JSON.stringify(network.toJSON(), null, 2)}\n`);
     }),
   );
   loadInput.addEventListener('change', () =>
@@ -315,7 +350,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
         throw new InputError(file.name, `the model takes ${loaded.spec.inputSize} inputs to ${last.units} outputs; this dataset has ${dataset.inputSize} and ${dataset.outputSize}`);
       }
       setRunning(false);
-      await startTrainer(loaded, dataset);
+      await startNetwork(modelToJson(loaded), dataset);
       status.textContent = `loaded ${file.name}: ${status.textContent}`;
     }),
   );
@@ -327,7 +362,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       h('h2', {}, 'Playground'),
       h('div', { class: 'row' }, field('dataset', datasetSelect), field('hidden layers (units)', layersInput), field('hidden activation', hiddenSelect), field('output activation', outputSelect), field('loss', lossSelect)),
       csvFields,
-      h('div', { class: 'row' }, field('batch size', batchInput), field('learning rate', rateInput), field('optimizer', optimizerSelect), field('seed', seedInput), field('steps per frame', speedInput)),
+      h('div', { class: 'row' }, field('batch size', batchInput), field('learning rate', rateInput), field('optimizer', optimizerSelect), field('seed', seedInput)),
       h('div', { class: 'row controls' }, trainButton, resetButton, saveButton, field('load model', loadInput)),
       status,
       notice,
@@ -339,7 +374,8 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   loop();
   return () => {
     stopped = true;
-    busy.then(() => trainer?.destroy());
+    pause?.abort();
+    busy.then(() => network?.dispose());
     chart.destroy();
   };
 }

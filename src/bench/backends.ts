@@ -36,7 +36,7 @@ export function webgpuBackend(device: GPUDevice, adapter: string): Backend {
         read: (name) => trainer.read(name),
         takeLosses: () => trainer.takeLosses(),
         counts: () => ({ ...trainer.counts }),
-        dispose: () => trainer.destroy(),
+        dispose: () => trainer.dispose(),
       };
     },
   };
@@ -54,7 +54,7 @@ export function referenceBackend(): Backend {
         train: (steps) => trainer.train(steps),
         read: (name) => trainer.read(name),
         takeLosses: () => trainer.takeLosses(),
-        dispose: () => trainer.destroy(),
+        dispose: () => trainer.dispose(),
       };
     },
   };

@@ -4,7 +4,7 @@
 
 import { bufferNames, bufferShape, type BufferName } from '../model/buffers.ts';
 import { describeParamIndex } from '../model/layout.ts';
-import type { Trainer, TrainerState } from '../train/trainer.ts';
+import type { Trainer } from '../train/trainer.ts';
 
 export interface NonFinite {
   step: number;
@@ -41,11 +41,11 @@ export async function firstNonFinite(trainer: Trainer): Promise<NonFinite | unde
 }
 
 /**
- * Replays from `state` one step at a time, up to `until` (exclusive), and returns the
- * first non-finite value it meets. The trainer is left after the step that made it.
+ * Runs the trainer one step at a time up to `until` (exclusive), from where it stands (a
+ * rewind to the state before the steps that went wrong), and returns the first
+ * non-finite value it meets. The trainer is left after the step that made it.
  */
-export async function locateNonFinite(trainer: Trainer, state: TrainerState, until: number): Promise<NonFinite | undefined> {
-  await trainer.writeState(state);
+export async function locateNonFinite(trainer: Trainer, until: number): Promise<NonFinite | undefined> {
   while (trainer.step < until) {
     await trainer.train(1);
     const found = await firstNonFinite(trainer);

@@ -4,11 +4,8 @@
 // expected, and a non-zero exit; no stack trace.
 
 import { Command, CommanderError, Option } from 'commander';
-import { WORKED_EXAMPLES } from '../examples/articles.ts';
-import { DeviceLostError, DivergedError, InputError } from '../errors.ts';
-import { OPTIMIZER_KINDS } from '../model/optimizer.ts';
+import { BackpropError, DivergedError, InputError, OPTIMIZER_KINDS, resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/node';
 import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
-import { resolveExample } from '../examples/trace.ts';
 import { formatTrace, traceOnCli } from './trace.ts';
 import { predict, train, type Backend } from './train.ts';
 
@@ -96,7 +93,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`webgpu-backprop: ${error.message}`);
       return EXIT_BAD_INPUT;
     }
-    if (error instanceof DivergedError || error instanceof DeviceLostError) {
+    if (error instanceof DivergedError) {
+      // A step's values went non-finite on checked data: the learning rate is the usual cause.
+      console.error(`webgpu-backprop: ${error.message}${error.step === undefined ? '' : ' (try a smaller --lr)'}`);
+      return EXIT_FAILURE;
+    }
+    if (error instanceof BackpropError) {
       console.error(`webgpu-backprop: ${error.message}`);
       return EXIT_FAILURE;
     }

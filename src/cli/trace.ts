@@ -1,14 +1,13 @@
 // `webgpu-backprop trace <example>`: a worked example step by step in the article's
 // notation, the article's printed value, the float64 reference and the GPU side by side.
 
-import { traceExample, type ExampleTrace } from '../examples/trace.ts';
-import type { WorkedExample } from '../examples/worked-example.ts';
+import { traceExample, type ExampleTrace, type WorkedExample } from 'webgpu-backprop/node';
 import { openCliDevice } from './gpu.ts';
 
 export async function traceOnCli(example: WorkedExample, withGpu: boolean): Promise<ExampleTrace> {
   const gpu = withGpu ? await openCliDevice() : undefined;
-  const trace = await traceExample(example, gpu);
-  gpu?.device.destroy();
+  const trace = await traceExample(example, gpu && { device: await gpu.keeper.current(), adapter: gpu.adapter });
+  gpu?.keeper.destroy();
   return trace;
 }
 

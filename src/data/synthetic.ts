@@ -63,26 +63,3 @@ export function syntheticDataset(name: SyntheticName, size: number, seed: number
   const generate = { xor, spirals, circles }[name];
   return toDataset(generate(size, random));
 }
-
-/**
- * The share of rows whose predicted class is the target's: the largest output against the
- * largest target, or (one output) which side of 0.5 each falls.
- */
-export function accuracy(outputs: ArrayLike<number>, targets: ArrayLike<number>, width: number): number {
-  const rows = targets.length / width;
-  let correct = 0;
-  for (let r = 0; r < rows; r++) {
-    if (width === 1) {
-      if (outputs[r] >= 0.5 === targets[r] >= 0.5) correct++;
-      continue;
-    }
-    let predicted = 0;
-    let actual = 0;
-    for (let k = 1; k < width; k++) {
-      if (outputs[r * width + k] > outputs[r * width + predicted]) predicted = k;
-      if (targets[r * width + k] > targets[r * width + actual]) actual = k;
-    }
-    if (predicted === actual) correct++;
-  }
-  return correct / rows;
-}

@@ -81,7 +81,7 @@ export async function traceCase(workedCase: WorkedCase, device: GPUDevice | unde
   if (device) {
     const trainer = await GpuTrainer.create(device, model, dataset, options);
     gpu = await recordStep(trainer, model, workedCase.longRun);
-    trainer.destroy();
+    trainer.dispose();
   }
   const referenceRows = traceRows(workedCase, reference);
   const rows = [...referenceRows, ...articleOnlyRows(workedCase, referenceRows, reference)];

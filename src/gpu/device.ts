@@ -1,6 +1,10 @@
-// Opening a GPUDevice with the limits a trainer needs, from any GPUAdapter (a browser's
-// navigator.gpu, or Dawn under Node: see node.ts).
+// Finding WebGPU and opening a device with the limits a trainer needs: the browser's
+// navigator.gpu, or under Node Dawn's GPU object, which the Node entry point
+// ('webgpu-backprop/node') registers here. The library proper never imports Node code.
 
+import { WebGpuUnavailableError } from '../errors.ts';
+
+/** What a WebGPU adapter says of itself. */
 export interface AdapterDescription {
   vendor: string;
   architecture: string;
@@ -17,14 +21,48 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`),
   };
 }
 
+/** The adapter in a few words, with "(software)" after a software one. */
 export function adapterName(adapter: GPUAdapter): string {
   const d = describeAdapter(adapter);
   const name = [d.vendor, d.architecture, d.description || d.device].filter(Boolean).join(' ');
   return d.isFallbackAdapter ? `${name} (software)` : name;
+}
+
+let provider: (() => Promise<GPU>) | undefined;
+
+/** Where WebGPU comes from outside a browser: the Node entry point registers Dawn here. */
+export function setGpuProvider(open: () => Promise<GPU>): void {
+  provider = open;
+}
+
+/** The environment's WebGPU entry point: navigator.gpu in a browser, Dawn's under Node (see setGpuProvider). */
+async function environmentGpu(): Promise<GPU> {
+  if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
+  if (provider) return provider();
+  const inNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
+  throw new WebGpuUnavailableError(
+    inNode
+      ? "no WebGPU in Node without Dawn: import from 'webgpu-backprop/node' (with the 'webgpu' package installed)"
+      : 'this browser has no WebGPU (navigator.gpu is missing; Chrome 113 or later has it)',
+  );
+}
+
+/** An adapter, high-performance where there is a choice; WebGpuUnavailableError where there is none. */
+export async function requestAdapter(): Promise<GPUAdapter> {
+  const gpu = await environmentGpu();
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    throw new WebGpuUnavailableError(
+      typeof navigator !== 'undefined' && navigator.gpu === gpu
+        ? 'this browser has WebGPU but found no adapter (is it disabled, or blocklisted for this GPU?)'
+        : 'WebGPU found no adapter: no GPU driver, and no SwiftShader (on Debian: apt-get install libvulkan1 chromium)',
+    );
+  }
+  return adapter;
 }
 
 /**
@@ -45,11 +83,51 @@ export async function openDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   });
 }
 
-export async function requestBrowserAdapter(): Promise<GPUAdapter> {
-  if (typeof navigator === 'undefined' || !navigator.gpu) {
-    throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
+/**
+ * A device that is replaced when it is lost (a driver reset, a tab in the background):
+ * `current()` gives the live one. Trainers built on it resume on the new device from
+ * their last checkpoint (see ResilientTrainer).
+ */
+export class DeviceKeeper {
+  private device: Promise<GPUDevice>;
+  private destroyed = false;
+
+  private constructor(
+    /** The adapter of the current device. */
+    public adapter: GPUAdapter,
+    device: GPUDevice,
+    /** Told when the device is lost, before a new one is opened. */
+    private readonly onLost?: (message: string) => void,
+  ) {
+    this.device = Promise.resolve(device);
+    this.watch(device);
   }
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('this browser has WebGPU but found no adapter (is it disabled, or blocklisted for this GPU?)');
-  return adapter;
+
+  static async open(onLost?: (message: string) => void): Promise<DeviceKeeper> {
+    const adapter = await requestAdapter();
+    return new DeviceKeeper(adapter, await openDevice(adapter), onLost);
+  }
+
+  private watch(device: GPUDevice): void {
+    device.lost.then((info) => {
+      if (this.destroyed) return;
+      this.onLost?.(info.message || info.reason || 'unknown reason');
+      this.device = requestAdapter().then(async (adapter) => {
+        this.adapter = adapter;
+        const next = await openDevice(adapter);
+        this.watch(next);
+        return next;
+      });
+    });
+  }
+
+  /** The live device (a new one once the last was lost). */
+  current(): Promise<GPUDevice> {
+    return this.device;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.device.then((device) => device.destroy(), () => {});
+  }
 }

@@ -1,34 +1,18 @@
 // The compute pipelines of one model: each WGSL kernel compiled with the override
-// constants of the layer it serves, and the explicit bind group layouts they share.
+// constants of the layer it serves, with explicit bind group layouts from the binding
+// table of abi.ts. Pipelines are cached per device, so a second trainer of the same
+// shape (another `fit` on new data, a prediction) compiles nothing.
 
-import { ACTIVATION_CODE, layerInputs, LOSS_CODE, outputActivation, type ModelSpec } from '../model/model.ts';
-import { OPTIMIZER_CODE, type OptimizerSpec } from '../model/optimizer.ts';
-import { loadShader, type KernelName } from './shaders.ts';
+import { ACTIVATION_CODE, GROUP0, LOSS_CODE, OPTIMIZER_CODE, STEP_UNIFORM_BYTES, USES_STEP, type KernelName } from './abi.ts';
+import { layerInputs, outputActivation, type ModelSpec } from '../model/model.ts';
+import type { OptimizerSpec } from '../model/optimizer.ts';
+import { shaderSource } from './shaders.ts';
 
-type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
-
-/** The buffers each kernel binds in group 0, in binding order (see the .wgsl files). */
-const GROUP0: Record<KernelName, BindingKind[]> = {
-  gather_batch: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
-  forward: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
-  softmax: ['uniform', 'read-only-storage', 'storage'],
-  output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
-  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
-  train_tiny: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
-};
-
-/** Kernels that also read the per-step uniforms (group 1, bound with a dynamic offset). */
-const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'output_delta', 'weight_update']);
-
-/** Bytes of the Step struct the layered kernels declare (5 × 4, rounded up to 16). */
-export const STEP_UNIFORM_BYTES = 32;
-/** Bytes of one Step in train_tiny.wgsl's storage array (5 × 4, no padding). */
-export const STEP_STORAGE_BYTES = 20;
-/** Bytes of the Layer struct (7 × 4, rounded up to 16). */
-export const LAYER_UNIFORM_BYTES = 32;
 /** Layers train_tiny.wgsl has override constants for. */
 export const FUSED_MAX_LAYERS = 4;
+/** The widest layer (or input) train_tiny.wgsl takes, and the most elements one phase may have. */
+export const FUSED_MAX_UNITS = 64;
+export const FUSED_MAX_PHASE = 4096;
 
 export interface Kernel {
   pipeline: GPUComputePipeline;
@@ -104,7 +88,7 @@ export function layerTiles(spec: ModelSpec, batch: number) {
  */
 export function fitsFusedKernel(spec: ModelSpec, batch: number): boolean {
   const widths = [spec.inputSize, ...spec.layers.map((layer) => layer.units)];
-  return spec.layers.length <= FUSED_MAX_LAYERS && Math.max(...widths) <= 64 && batch * Math.max(...widths) <= 4096;
+  return spec.layers.length <= FUSED_MAX_LAYERS && Math.max(...widths) <= FUSED_MAX_UNITS && batch * Math.max(...widths) <= FUSED_MAX_PHASE;
 }
 
 /**
@@ -117,90 +101,105 @@ export function fusedWorkgroupSize(spec: ModelSpec, batch: number): number {
   return Math.min(64, 2 ** Math.floor(Math.log2(widest)));
 }
 
-class KernelFactory {
-  private modules = new Map<KernelName, Promise<GPUShaderModule>>();
+/** A device's compiled modules and pipelines, by kernel and constants. */
+interface DeviceCache {
+  modules: Map<KernelName, GPUShaderModule>;
+  kernels: Map<string, Promise<Kernel>>;
+  stepLayout: GPUBindGroupLayout;
+}
 
-  constructor(
-    readonly device: GPUDevice,
-    readonly stepLayout: GPUBindGroupLayout,
-  ) {}
+const caches = new WeakMap<GPUDevice, DeviceCache>();
 
-  private module(name: KernelName): Promise<GPUShaderModule> {
-    let module = this.modules.get(name);
-    if (!module) {
-      module = loadShader(name).then((code) => this.device.createShaderModule({ label: name, code }));
-      this.modules.set(name, module);
-    }
-    return module;
+function deviceCache(device: GPUDevice): DeviceCache {
+  let cache = caches.get(device);
+  if (!cache) {
+    const stepLayout = device.createBindGroupLayout({
+      label: 'step',
+      entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: STEP_UNIFORM_BYTES } }],
+    });
+    cache = { modules: new Map(), kernels: new Map(), stepLayout };
+    caches.set(device, cache);
   }
+  return cache;
+}
 
-  async kernel(name: KernelName, constants: Record<string, number>, label: string = name): Promise<Kernel> {
-    const device = this.device;
+function shaderModule(device: GPUDevice, name: KernelName): GPUShaderModule {
+  const { modules } = deviceCache(device);
+  let module = modules.get(name);
+  if (!module) {
+    module = device.createShaderModule({ label: name, code: shaderSource(name) });
+    modules.set(name, module);
+  }
+  return module;
+}
+
+/** `name` compiled with `constants` (cached: the same kernel and constants compile once per device). */
+export function kernel(device: GPUDevice, name: KernelName, constants: Record<string, number>, label: string = name): Promise<Kernel> {
+  const cache = deviceCache(device);
+  const key = `${name} ${JSON.stringify(Object.entries(constants).sort(([a], [b]) => a.localeCompare(b)))}`;
+  let compiled = cache.kernels.get(key);
+  if (!compiled) {
     const layout = device.createBindGroupLayout({
       label,
       entries: GROUP0[name].map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
     });
-    const pipeline = await device.createComputePipelineAsync({
-      label,
-      layout: device.createPipelineLayout({ bindGroupLayouts: USES_STEP.has(name) ? [layout, this.stepLayout] : [layout] }),
-      compute: { module: await this.module(name), entryPoint: 'main', constants },
-    });
-    return { pipeline, layout };
+    compiled = device
+      .createComputePipelineAsync({
+        label,
+        layout: device.createPipelineLayout({ bindGroupLayouts: USES_STEP.has(name) ? [layout, cache.stepLayout] : [layout] }),
+        compute: { module: shaderModule(device, name), entryPoint: 'main', constants },
+      })
+      .then((pipeline) => ({ pipeline, layout }));
+    // A failed compilation is not kept: the next trainer tries again.
+    compiled.catch(() => cache.kernels.delete(key));
+    cache.kernels.set(key, compiled);
   }
-
-  async matmul(name: KernelName, tile: Tile, constants: Record<string, number>, label: string): Promise<MatmulKernel> {
-    return { ...(await this.kernel(name, { ...constants, TILE_M: tile.m, TILE_N: tile.n, TILE_K: tile.k }, label)), tile };
-  }
+  return compiled;
 }
 
-function stepLayoutOf(device: GPUDevice): GPUBindGroupLayout {
-  return device.createBindGroupLayout({
-    label: 'step',
-    entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: STEP_UNIFORM_BYTES } }],
-  });
+async function matmul(device: GPUDevice, name: KernelName, tile: Tile, constants: Record<string, number>, label: string): Promise<MatmulKernel> {
+  return { ...(await kernel(device, name, { ...constants, TILE_M: tile.m, TILE_N: tile.n, TILE_K: tile.k }, label)), tile };
 }
 
-async function forwardKernels(factory: KernelFactory, spec: ModelSpec, batch: number): Promise<ForwardKernels> {
+export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number): Promise<ForwardKernels> {
   const tiles = layerTiles(spec, batch);
   const [forward, softmax] = await Promise.all([
-    Promise.all(spec.layers.map((layer, l) => factory.matmul('forward', tiles[l].forward, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `forward layer${l}`))),
-    factory.kernel('softmax', {}),
+    Promise.all(spec.layers.map((layer, l) => matmul(device, 'forward', tiles[l].forward, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `forward layer${l}`))),
+    kernel(device, 'softmax', {}),
   ]);
   return { forward, softmax };
 }
 
-export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number): Promise<LayeredKernels> {
-  const stepLayout = stepLayoutOf(device);
-  const factory = new KernelFactory(device, stepLayout);
-  const optimizerConstants: Record<string, number> = {
+/** The optimizer's override constants (common.wgsl). */
+export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): Record<string, number> {
+  return {
     OPTIMIZER: OPTIMIZER_CODE[optimizer.kind],
     TRAIN_BIASES: spec.trainBiases ? 1 : 0,
     ...(optimizer.kind === 'momentum' ? { MOMENTUM_FACTOR: optimizer.momentum } : {}),
     ...(optimizer.kind === 'adam' ? { BETA1: optimizer.beta1, BETA2: optimizer.beta2, EPSILON: optimizer.epsilon } : {}),
   };
+}
+
+export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number): Promise<LayeredKernels> {
   const tiles = layerTiles(spec, batch);
   const [forward, gather, outputDelta, hiddenDelta, weightUpdate] = await Promise.all([
-    forwardKernels(factory, spec, batch),
-    factory.kernel('gather_batch', {}),
-    factory.kernel('output_delta', { ACTIVATION: ACTIVATION_CODE[outputActivation(spec)], LOSS: LOSS_CODE[spec.loss] }),
+    createForwardKernels(device, spec, batch),
+    kernel(device, 'gather_batch', {}),
+    kernel(device, 'output_delta', { ACTIVATION: ACTIVATION_CODE[outputActivation(spec)], LOSS: LOSS_CODE[spec.loss] }),
     Promise.all(
       spec.layers.map((layer, l) => {
         const tile = tiles[l].hidden;
-        return tile ? factory.matmul('hidden_delta', tile, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `hidden_delta layer${l}`) : undefined;
+        return tile ? matmul(device, 'hidden_delta', tile, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `hidden_delta layer${l}`) : undefined;
       }),
     ),
-    Promise.all(spec.layers.map((_, l) => factory.matmul('weight_update', tiles[l].update, optimizerConstants, `weight_update layer${l}`))),
+    Promise.all(spec.layers.map((_, l) => matmul(device, 'weight_update', tiles[l].update, optimizerConstants(spec, optimizer), `weight_update layer${l}`))),
   ]);
-  return { path: 'layered', ...forward, gather, outputDelta, hiddenDelta, weightUpdate, stepLayout };
+  return { path: 'layered', ...forward, gather, outputDelta, hiddenDelta, weightUpdate, stepLayout: deviceCache(device).stepLayout };
 }
 
 /** `network`: train_tiny.wgsl's override constants for this network (sizes, codes, offsets). */
 export async function createFusedKernels(device: GPUDevice, spec: ModelSpec, batch: number, network: Record<string, number>): Promise<FusedKernels> {
-  const factory = new KernelFactory(device, stepLayoutOf(device));
   const workgroupSize = fusedWorkgroupSize(spec, batch);
-  const [forward, train] = await Promise.all([
-    forwardKernels(factory, spec, batch),
-    factory.kernel('train_tiny', { ...network, WORKGROUP_SIZE: workgroupSize }),
-  ]);
+  const [forward, train] = await Promise.all([createForwardKernels(device, spec, batch), kernel(device, 'train_tiny', { ...network, WORKGROUP_SIZE: workgroupSize })]);
   return { path: 'fused', ...forward, train, workgroupSize };
 }

@@ -1,7 +1,7 @@
-// A GPU trainer that survives losing its device: it keeps the state of the last
-// completed `train` call (a checkpoint in memory), and when the device is lost it opens
-// a new one, rebuilds the trainer there, restores the checkpoint and carries on. The
-// steps since that checkpoint are run again; nothing else is lost.
+// A GPU trainer that survives losing its device: it keeps an in-memory checkpoint, and
+// when the device is lost it opens a new one, rebuilds the trainer there, restores the
+// checkpoint and runs the steps since again. Losses not yet taken are recomputed, so a
+// caller sees every step's loss exactly once.
 
 import type { Dataset } from '../data/dataset.ts';
 import { DeviceLostError } from '../errors.ts';
@@ -15,18 +15,25 @@ export interface ResilienceOptions extends GpuTrainerOptions {
   /** Told each time the device is lost and training resumes. */
   onRecover?: (message: string) => void;
   /**
-   * Steps between in-memory checkpoints (each is a read-back of the parameters); 0 takes
-   * one after every `train` call. A lost device costs at most this many steps again.
+   * Steps between in-memory checkpoints, taken when losses are taken (each is a read-back
+   * of the parameters); 0 takes one at every `takeLosses`. A lost device costs at most
+   * this many steps (and the steps since the last `takeLosses`) again.
    */
   checkpointEvery?: number;
   /** Devices to open at most over the trainer's life (the first one included). */
   maxDevices?: number;
+  /** The devices `openDevice` gives are this trainer's own: destroyed when it is disposed or moves on. */
+  ownsDevices?: boolean;
 }
 
 export class ResilientTrainer implements Trainer {
   readonly backend = 'webgpu';
   private checkpoint: TrainerState;
   private devices = 1;
+  /** The step the caller has asked for: a recovered trainer catches up to it. */
+  private target = 0;
+  /** The last mark: its step, and the checkpoint it can be rebuilt from on a new device. */
+  private marked: { step: number; from: TrainerState };
 
   private constructor(
     private inner: GpuTrainer,
@@ -34,6 +41,7 @@ export class ResilientTrainer implements Trainer {
     private readonly resilience: ResilienceOptions,
   ) {
     this.checkpoint = { step: 0, params: inner.model.params.slice(), optimizerState: [] };
+    this.marked = { step: 0, from: this.checkpoint };
   }
 
   static async create(openDevice: () => Promise<GPUDevice>, model: Model, dataset: Dataset, options: TrainOptions, resilience: ResilienceOptions = {}): Promise<ResilientTrainer> {
@@ -61,7 +69,7 @@ export class ResilientTrainer implements Trainer {
     return this.inner;
   }
 
-  /** Opens a new device, rebuilds the trainer on it and restores the last checkpoint. */
+  /** Opens a new device, rebuilds the trainer on it, restores the last checkpoint and catches up. */
   private async recover(error: DeviceLostError): Promise<void> {
     if (this.devices >= (this.resilience.maxDevices ?? 5)) throw error;
     this.devices++;
@@ -70,7 +78,10 @@ export class ResilientTrainer implements Trainer {
     const device = await this.openDevice();
     const inner = await GpuTrainer.create(device, model, dataset, options, this.resilience);
     await inner.writeState(this.checkpoint);
+    if (this.resilience.ownsDevices) this.inner.device.destroy();
     this.inner = inner;
+    await inner.train(this.target - inner.step);
+    // Losses of the steps run again are the caller's: they were never taken from the lost device.
   }
 
   /** Runs `work` on the current trainer, recovering and retrying while the device is lost. */
@@ -86,16 +97,17 @@ export class ResilientTrainer implements Trainer {
   }
 
   async train(steps: number): Promise<void> {
-    const target = this.inner.step + steps;
-    await this.withRecovery(async (trainer) => {
-      // After a recovery the trainer is back at the checkpoint: run everything since.
-      await trainer.train(target - trainer.step);
-      if (trainer.step - this.checkpoint.step >= (this.resilience.checkpointEvery ?? 0)) this.checkpoint = await trainer.readState();
-    });
+    this.target = this.inner.step + steps;
+    await this.withRecovery((trainer) => trainer.train(this.target - trainer.step));
   }
 
+  /** The losses; then, every `checkpointEvery` steps, a checkpoint (no loss is left untaken to lose with it). */
   takeLosses(): Promise<Float64Array> {
-    return this.withRecovery((trainer) => trainer.takeLosses());
+    return this.withRecovery(async (trainer) => {
+      const losses = await trainer.takeLosses();
+      if (trainer.step - this.checkpoint.step >= (this.resilience.checkpointEvery ?? 0)) this.checkpoint = await trainer.readState();
+      return losses;
+    });
   }
   read(name: BufferName): Promise<Float64Array> {
     return this.withRecovery((trainer) => trainer.read(name));
@@ -107,8 +119,27 @@ export class ResilientTrainer implements Trainer {
   }
 
   async writeState(state: TrainerState): Promise<void> {
+    this.target = state.step;
     await this.withRecovery((trainer) => trainer.writeState(state));
     this.checkpoint = state;
+  }
+  mark(): void {
+    this.inner.mark();
+    this.marked = { step: this.inner.step, from: this.checkpoint };
+  }
+  /**
+   * Back to the last mark. A recovery loses the mark with the old device; the mark is then
+   * rebuilt from the checkpoint before it, by running the steps between them again.
+   */
+  async rewind(): Promise<void> {
+    const devices = this.devices;
+    this.target = this.marked.step;
+    await this.withRecovery(async (trainer) => {
+      if (this.devices === devices) return trainer.rewind();
+      await trainer.writeState(this.marked.from);
+      await trainer.train(this.marked.step - trainer.step);
+      await trainer.takeLosses();
+    });
   }
   predict(inputs: Float64Array, count: number): Promise<Float64Array> {
     return this.withRecovery((trainer) => trainer.predict(inputs, count));
@@ -116,7 +147,8 @@ export class ResilientTrainer implements Trainer {
   evaluate(dataset: Dataset): Promise<number> {
     return this.withRecovery((trainer) => trainer.evaluate(dataset));
   }
-  destroy(): void {
-    this.inner.destroy();
+  dispose(): void {
+    this.inner.dispose();
+    if (this.resilience.ownsDevices) this.inner.device.destroy();
   }
 }

@@ -1,35 +1,19 @@
-// Loads the WGSL kernels from shaders/, in Node and in the browser alike: the URL is
-// resolved against this module, read from disk under Node, fetched under Vite (whose
-// build copies the files it finds through `new URL(…, import.meta.url)`).
+// The kernels' WGSL. Every .wgsl file of shaders/ is embedded as text when the module is
+// built (Vite's import.meta.glob), so neither a bundler nor a server has to find the
+// files at run time. A kernel's source is shaders/common.wgsl followed by its own file:
+// the one include mechanism (compiler messages count lines from the top of common.wgsl).
 
-export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update', 'train_tiny'] as const;
-export type KernelName = (typeof KERNELS)[number];
+import type { KernelName } from './abi.ts';
 
-const cache = new Map<KernelName, Promise<string>>();
+const FILES = import.meta.glob<string>('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
 
-export function loadShader(name: KernelName): Promise<string> {
-  let source = cache.get(name);
-  if (!source) {
-    source = readShader(new URL(`../../shaders/${name}.wgsl`, import.meta.url));
-    cache.set(name, source);
-  }
-  return source;
+function file(name: string): string {
+  const text = FILES[`../../shaders/${name}.wgsl`];
+  if (text === undefined) throw new Error(`no shaders/${name}.wgsl`);
+  return text;
 }
 
-/** All kernels at once: the browser app loads them up front so training needs no network. */
-export async function loadAllShaders(): Promise<Record<KernelName, string>> {
-  const sources = await Promise.all(KERNELS.map(loadShader));
-  return Object.fromEntries(KERNELS.map((name, k) => [name, sources[k]])) as Record<KernelName, string>;
-}
-
-async function readShader(url: URL): Promise<string> {
-  if (url.protocol === 'file:') {
-    // Named through a variable so that bundlers leave this Node-only import alone.
-    const fsModule = 'node:fs/promises';
-    const { readFile } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
-    return readFile(url, 'utf8');
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load ${url.pathname}: HTTP ${response.status}`);
-  return response.text();
+/** A kernel's WGSL: shaders/common.wgsl, then the kernel's own file. */
+export function shaderSource(name: KernelName): string {
+  return `${file('common')}\n${file(name)}`;
 }

@@ -15,7 +15,7 @@
 
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
-import { ACTIVATIONS, LOSSES, type ModelSpec } from '../model/model.ts';
+import { ACTIVATIONS, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
 import { createModel, layerBiases, layerWeights, setLayerParams, type Model } from '../model/network.ts';
 import { parseJson, zodError } from './json.ts';
 
@@ -46,8 +46,30 @@ const modelFileSchema = z
   })
   .strict();
 
-export type ModelFile = z.input<typeof modelFileSchema>;
-type LayerFile = z.infer<typeof layerSchema>;
+/** One layer of a model file: its activation, and its size or its weights (out × in) and biases. */
+export interface LayerFile {
+  activation: Activation;
+  units?: number;
+  /** weights[j][i]: from input i into neuron j. */
+  weights?: number[][];
+  biases?: number[];
+}
+
+/** A model file: the architecture with a seed, or every layer's weights. */
+export interface ModelFile {
+  loss: Loss;
+  /** Default true; the articles freeze their biases. */
+  trainBiases?: boolean;
+  inputSize?: number;
+  /** Seeds the initial weights of the architecture-only form (default 1). */
+  seed?: number | string;
+  layers: LayerFile[];
+}
+
+// The schema accepts exactly the interfaces above (checked by the compiler both ways).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const schemaMatchesModelFile: Same<z.input<typeof modelFileSchema>, ModelFile> = true;
+void schemaMatchesModelFile;
 
 /** Parses a model file's text; `source` names it in errors (a path, or an upload's name). */
 export function parseModelFile(text: string, source: string): Model {

@@ -18,9 +18,6 @@ export type Activation = (typeof ACTIVATIONS)[number];
 export const LOSSES = ['half-sse', 'sse', 'mse', 'cross-entropy'] as const;
 export type Loss = (typeof LOSSES)[number];
 
-/** The codes the WGSL kernels use for activations and losses (their override constants). */
-export const ACTIVATION_CODE: Record<Activation, number> = { linear: 0, sigmoid: 1, tanh: 2, relu: 3, softmax: 4 };
-export const LOSS_CODE: Record<Loss, number> = { 'half-sse': 0, sse: 1, mse: 2, 'cross-entropy': 3 };
 
 export interface LayerSpec {
   units: number;

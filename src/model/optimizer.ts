@@ -1,5 +1,5 @@
 // Optimizers, named as PyTorch names them. The update rules live in
-// reference/optimizers.ts (float64) and shaders/weight_update.wgsl (f32).
+// reference/optimizers.ts (float64) and shaders/common.wgsl (f32).
 
 export type OptimizerSpec =
   | { kind: 'sgd' }
@@ -10,7 +10,6 @@ export type OptimizerSpec =
 
 export type OptimizerKind = OptimizerSpec['kind'];
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adam'];
-export const OPTIMIZER_CODE: Record<OptimizerKind, number> = { sgd: 0, momentum: 1, adam: 2 };
 
 export const DEFAULT_OPTIMIZERS: { [K in OptimizerKind]: Extract<OptimizerSpec, { kind: K }> } = {
   sgd: { kind: 'sgd' },

@@ -1,12 +1,16 @@
-// Reading inputs and writing outputs for the command line. Outputs are written to a
-// temporary file beside the target and renamed over it, so a reader never sees half a
-// file and a failed run leaves the old one as it was.
+// Reading model, data and checkpoint files from disk, and writing outputs atomically: to
+// a temporary file beside the target, then renamed over it, so a reader never sees half
+// a file and a failed run leaves the old one as it was.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError, LimitError } from '../errors.ts';
+import { DATA_LIMITS, parseDataFile, type DataRows } from '../io/data-file.ts';
+import { MODEL_LIMITS, parseModelFile } from '../io/model-file.ts';
+import type { Model } from '../model/network.ts';
 
-export function readText(path: string, what: string, maxBytes: number): string {
+/** A text file, refused with an InputError naming it if it is missing, unreadable or over `maxBytes`. */
+export function readTextFile(path: string, what: string, maxBytes: number): string {
   let size: number;
   try {
     const stats = statSync(path);
@@ -14,19 +18,19 @@ export function readText(path: string, what: string, maxBytes: number): string {
     size = stats.size;
   } catch (error) {
     if (error instanceof InputError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as { code?: string }).code;
     throw new InputError(path, code === 'ENOENT' ? `no such ${what}` : `cannot read the ${what} (${code})`);
   }
-  if (size > maxBytes) throw new InputError(path, `the ${what} is ${size} bytes; at most ${maxBytes} are read`);
+  if (size > maxBytes) throw new LimitError(path, `the ${what} is ${size} bytes; at most ${maxBytes} are read`, `${what} size`);
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InputError(path, `cannot read the ${what} (${(error as NodeJS.ErrnoException).code})`);
+    throw new InputError(path, `cannot read the ${what} (${(error as { code?: string }).code})`);
   }
 }
 
 /** Writes `text` to `path` atomically: temporary file, fsync, rename. */
-export function writeAtomically(path: string, text: string): void {
+export function writeFileAtomically(path: string, text: string): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const fd = openSync(temporary, 'w');
@@ -39,7 +43,17 @@ export function writeAtomically(path: string, text: string): void {
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as { code?: string }).code;
     throw new InputError(path, `cannot write the file (${code ?? (error as Error).message})`);
   }
+}
+
+/** A model file from disk (see parseModelFile). */
+export function loadModelFile(path: string): Model {
+  return parseModelFile(readTextFile(path, 'model file', MODEL_LIMITS.fileBytes), path);
+}
+
+/** A data file from disk: JSON, or CSV (by its extension) with `targetColumns` naming the targets. */
+export function loadDataFile(path: string, targetColumns?: string[]): DataRows {
+  return parseDataFile(readTextFile(path, 'data file', DATA_LIMITS.fileBytes), path, targetColumns);
 }

@@ -3,6 +3,7 @@
 
 import { BatchSchedule } from '../data/batches.ts';
 import { gatherBatch, type Dataset } from '../data/dataset.ts';
+import { DisposedError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
@@ -18,6 +19,8 @@ export class CpuTrainer implements Trainer {
   private optimizerState: Float64Array[];
   private losses: number[] = [];
   private buffers = new Map<BufferName, Float64Array>();
+  private marked: TrainerState;
+  private disposed = false;
 
   constructor(
     readonly model: Model,
@@ -27,6 +30,7 @@ export class CpuTrainer implements Trainer {
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
     this.params = model.params.slice();
     this.optimizerState = Array.from({ length: stateSlots(options.optimizer) }, () => new Float64Array(model.layout.size));
+    this.marked = this.state();
   }
 
   get spec() {
@@ -37,7 +41,12 @@ export class CpuTrainer implements Trainer {
     return this.model.layout;
   }
 
+  private alive(): void {
+    if (this.disposed) throw new DisposedError('trainer');
+  }
+
   async train(steps: number): Promise<void> {
+    this.alive();
     for (let s = 0; s < steps; s++) this.trainStep();
   }
 
@@ -67,24 +76,32 @@ export class CpuTrainer implements Trainer {
   }
 
   async takeLosses(): Promise<Float64Array> {
+    this.alive();
     const losses = Float64Array.from(this.losses);
     this.losses = [];
     return losses;
   }
 
   async read(name: BufferName): Promise<Float64Array> {
+    this.alive();
     if (name === 'params') return this.params.slice();
     const buffer = this.buffers.get(name);
     if (!buffer) throw new Error(`no buffer ${name} yet: run a step first`);
     return buffer.slice();
   }
 
-  async readState(): Promise<TrainerState> {
+  private state(): TrainerState {
     return { step: this.step, params: this.params.slice(), optimizerState: this.optimizerState.map((s) => s.slice()) };
+  }
+
+  async readState(): Promise<TrainerState> {
+    this.alive();
+    return this.state();
   }
 
   /** Restores a state; optimizer state it lacks starts from zero. */
   async writeState(state: TrainerState): Promise<void> {
+    this.alive();
     this.step = state.step;
     this.params = state.params.slice();
     this.optimizerState = this.optimizerState.map((_, slot) => state.optimizerState[slot]?.slice() ?? new Float64Array(this.model.layout.size));
@@ -92,16 +109,30 @@ export class CpuTrainer implements Trainer {
     this.buffers.clear();
   }
 
+  mark(): void {
+    this.alive();
+    this.marked = this.state();
+  }
+
+  async rewind(): Promise<void> {
+    await this.writeState(this.marked);
+  }
+
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    this.alive();
     const values = forward(this.model.spec, this.model.layout, this.params, inputs, count);
     return values.out[values.out.length - 1];
   }
 
   async evaluate(dataset: Dataset): Promise<number> {
+    this.alive();
     const { spec, layout } = this.model;
     const values = forward(spec, layout, this.params, dataset.inputs, dataset.size);
     return mean(sampleLosses(spec, values, dataset.targets, dataset.size));
   }
 
-  destroy(): void {}
+  dispose(): void {
+    this.disposed = true;
+    this.buffers.clear();
+  }
 }

@@ -1,4 +1,5 @@
-// What every trainer offers, on the CPU reference and on WebGPU alike.
+// What every trainer offers, on the CPU reference and on WebGPU alike: the lower-level
+// interface under `Network`, for tests and tools that compare buffers step by step.
 
 import type { BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
@@ -7,6 +8,7 @@ import type { OptimizerSpec } from '../model/optimizer.ts';
 import type { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 
+/** How a trainer trains: the learning rate, the batches, the optimizer. */
 export interface TrainOptions {
   learningRate: number;
   batchSize: number;
@@ -24,6 +26,7 @@ export interface TrainerState {
   optimizerState: Float64Array[]; // each (P): momentum's velocity, Adam's m and v
 }
 
+/** A trainer: `CpuTrainer` (the float64 reference) or `GpuTrainer` (WebGPU), with the same named buffers. */
 export interface Trainer {
   readonly backend: 'cpu' | 'webgpu';
   readonly spec: ModelSpec;
@@ -33,17 +36,26 @@ export interface Trainer {
   /** Steps taken so far; step s trains on `schedule.indices(s)`. */
   readonly step: number;
 
-  /** Runs `steps` training steps. */
+  /**
+   * Runs `steps` training steps. On WebGPU it resolves once they are submitted; whatever
+   * is read afterwards (losses, buffers, state) sees them done.
+   */
   train(steps: number): Promise<void>;
   /** The batch loss of every step run since the last call, oldest first. */
   takeLosses(): Promise<Float64Array>;
   /** A named buffer as the last step left it (params: as of now, after the update). */
   read(name: BufferName): Promise<Float64Array>;
   readState(): Promise<TrainerState>;
+  /** Restores a state; optimizer state it lacks starts from zero. Losses not yet taken are dropped. */
   writeState(state: TrainerState): Promise<void>;
+  /** Remembers the current parameters, optimizer state and step (on the GPU: a copy there, no read-back). */
+  mark(): void;
+  /** Returns to the last `mark` (or to the start). Losses not yet taken are dropped. */
+  rewind(): Promise<void>;
   /** Forward pass only: outputs (N, OUT) for inputs (N, IN). */
   predict(inputs: Float64Array, count: number): Promise<Float64Array>;
   /** The mean loss over a whole dataset, with the current parameters. */
   evaluate(dataset: Dataset): Promise<number>;
-  destroy(): void;
+  /** Frees what the trainer holds; any later call throws `DisposedError`. */
+  dispose(): void;
 }

@@ -25,7 +25,7 @@ export async function crossCheck(
 ): Promise<Comparison[]> {
   const gpu = await GpuTrainer.create(device, gpuVariant.model ?? model, dataset, gpuVariant.options ?? options, { path: gpuVariant.path });
   const comparisons = await crossCheckTrainer(gpu, model, dataset, options, steps);
-  gpu.destroy();
+  gpu.dispose();
   return comparisons;
 }
 

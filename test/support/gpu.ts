@@ -1,13 +1,12 @@
 // One WebGPU device per test file: the machine's GPU, or SwiftShader where it has none.
 // The GPU tests never skip: without an adapter they fail, saying why.
 
-import { openDevice } from '../../src/gpu/device.ts';
-import { requestNodeAdapter } from '../../src/node/dawn.ts';
+import { openDevice, requestAdapter } from '../../src/node.ts';
 
 let device: Promise<GPUDevice> | undefined;
 
 export function testDevice(): Promise<GPUDevice> {
-  device ??= requestNodeAdapter().then(async (adapter) => {
+  device ??= requestAdapter().then(async (adapter) => {
     const opened = await openDevice(adapter);
     opened.addEventListener('uncapturederror', (event) => {
       throw new Error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);

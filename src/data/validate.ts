@@ -1,0 +1,53 @@
+// Arrays handed to the library, checked and turned into datasets: every row as wide as
+// the model needs, every value a finite number that float32 can hold (the GPU computes
+// in float32; a larger value would turn into Infinity there). Errors name the argument,
+// the row and the column.
+
+import { InputError } from '../errors.ts';
+import type { Dataset } from './dataset.ts';
+
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Rows as plain arrays, one typed array per row, or one flat typed array of rows × width. */
+export type Rows = readonly (readonly number[])[] | readonly ArrayLike<number>[] | Float32Array | Float64Array;
+
+/** Checks one value; `where` names it for the message. */
+export function checkValue(value: number, where: () => string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InputError(where(), `expected a finite number, got ${String(value)}`);
+  if (Math.abs(value) > FLOAT32_MAX) {
+    throw new InputError(where(), `${value} is beyond the largest float32 (±3.4028235e38): the GPU computes in float32; scale the data`);
+  }
+}
+
+/** Rows of `width` values as one flat array, checked; `name` is the argument's name (`inputs`, `targets`). */
+export function flattenRows(rows: Rows, width: number, name: string): Float64Array {
+  if (rows instanceof Float32Array || rows instanceof Float64Array) {
+    if (rows.length === 0 || rows.length % width !== 0) {
+      throw new InputError(name, `expected a flat array of rows of ${width} values (a multiple of ${width} values), got ${rows.length}`);
+    }
+    const flat = Float64Array.from(rows);
+    flat.forEach((value, k) => checkValue(value, () => `${name}[${Math.floor(k / width)}][${k % width}]`));
+    return flat;
+  }
+  if (!Array.isArray(rows) || rows.length === 0) throw new InputError(name, 'expected at least one row (an array of rows, or a flat Float32Array/Float64Array)');
+  const flat = new Float64Array(rows.length * width);
+  rows.forEach((row: ArrayLike<number>, r: number) => {
+    if (row === null || typeof row !== 'object' || typeof row.length !== 'number') throw new InputError(`${name}[${r}]`, `expected a row of ${width} numbers, got ${String(row)}`);
+    if (row.length !== width) throw new InputError(`${name}[${r}]`, `expected ${width} values, got ${row.length}`);
+    for (let c = 0; c < width; c++) {
+      checkValue(row[c], () => `${name}[${r}][${c}]`);
+      flat[r * width + c] = row[c];
+    }
+  });
+  return flat;
+}
+
+/** Inputs and targets as a dataset for a model of `inputSize` inputs and `outputSize` outputs. */
+export function toDataset(inputs: Rows, targets: Rows, inputSize: number, outputSize: number, names = { inputs: 'inputs', targets: 'targets' }): Dataset {
+  const x = flattenRows(inputs, inputSize, names.inputs);
+  const y = flattenRows(targets, outputSize, names.targets);
+  const size = x.length / inputSize;
+  if (y.length / outputSize !== size) throw new InputError(names.targets, `expected ${size} rows (one per row of ${names.inputs}), got ${y.length / outputSize}`);
+  return { inputs: x, targets: y, size, inputSize, outputSize };
+}

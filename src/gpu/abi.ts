@@ -1,0 +1,96 @@
+// The one place TypeScript knows what the WGSL declares: the kernels, the buffers each
+// binds, the codes of activations, losses and optimizers, and the uniform structs' sizes
+// and packing. test/abi.test.ts reads the .wgsl files and checks every fact here
+// against them.
+
+import type { Activation, Loss, ModelSpec } from '../model/model.ts';
+import { layerInputs } from '../model/model.ts';
+import { paramEntry, type ParamLayout } from '../model/layout.ts';
+import type { OptimizerKind } from '../model/optimizer.ts';
+
+/** The kernels, one .wgsl file each in shaders/ (common.wgsl is prepended to all of them). */
+export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update', 'train_tiny'] as const;
+export type KernelName = (typeof KERNELS)[number];
+
+/** The codes the kernels use for activations, losses and optimizers (the constants of common.wgsl). */
+export const ACTIVATION_CODE: Record<Activation, number> = { linear: 0, sigmoid: 1, tanh: 2, relu: 3, softmax: 4 };
+export const LOSS_CODE: Record<Loss, number> = { 'half-sse': 0, sse: 1, mse: 2, 'cross-entropy': 3 };
+export const OPTIMIZER_CODE: Record<OptimizerKind, number> = { sgd: 0, momentum: 1, adam: 2 };
+
+export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+
+/** The buffers each kernel binds in group 0, in binding order. */
+export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
+  gather_batch: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
+  forward: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
+  softmax: ['uniform', 'read-only-storage', 'storage'],
+  output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
+  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
+  train_tiny: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
+};
+
+/** Kernels that also read the Step uniform: group 1, binding 0, bound with a dynamic offset. */
+export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'output_delta', 'weight_update']);
+
+/** The fields of common.wgsl's Layer struct, in order; all u32. */
+export const LAYER_FIELDS = ['batch', 'inputs', 'units', 'next_units', 'weights_offset', 'biases_offset', 'next_weights_offset'] as const;
+/** The fields of common.wgsl's Step struct, in order: two u32, then three f32. */
+export const STEP_FIELDS = ['rows_offset', 'loss_slot', 'learning_rate', 'correction1', 'correction2'] as const;
+/** The fields of gather_batch.wgsl's Dims struct; all u32. */
+export const GATHER_DIMS_FIELDS = ['batch', 'inputs', 'outputs'] as const;
+
+/** A uniform struct of 4-byte fields takes a multiple of 16 bytes (WGSL's uniform layout rules). */
+function uniformBytes(fields: number): number {
+  return Math.ceil((4 * fields) / 16) * 16;
+}
+
+export const LAYER_UNIFORM_BYTES = uniformBytes(LAYER_FIELDS.length);
+export const STEP_UNIFORM_BYTES = uniformBytes(STEP_FIELDS.length);
+/** One Step in train_tiny.wgsl's storage array: 4-byte fields, no padding. */
+export const STEP_STORAGE_BYTES = 4 * STEP_FIELDS.length;
+export const GATHER_DIMS_BYTES = uniformBytes(GATHER_DIMS_FIELDS.length);
+/** Bytes of train_tiny.wgsl's Chunk uniform (one u32, padded). */
+export const CHUNK_UNIFORM_BYTES = 16;
+
+/** The Layer struct of layer `l` for a batch of `batch`: sizes, and offsets into the parameter buffer. */
+export function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, batch: number): Uint32Array<ArrayBuffer> {
+  const L = spec.layers.length;
+  const fields: Record<(typeof LAYER_FIELDS)[number], number> = {
+    batch,
+    inputs: layerInputs(spec, l),
+    units: spec.layers[l].units,
+    next_units: l < L - 1 ? spec.layers[l + 1].units : 0,
+    weights_offset: paramEntry(layout, l, 'weights').offset,
+    biases_offset: paramEntry(layout, l, 'biases').offset,
+    next_weights_offset: l < L - 1 ? paramEntry(layout, l + 1, 'weights').offset : 0,
+  };
+  const packed = new Uint32Array(LAYER_UNIFORM_BYTES / 4);
+  LAYER_FIELDS.forEach((name, k) => (packed[k] = fields[name]));
+  return packed;
+}
+
+export interface StepValues {
+  rowsOffset: number;
+  lossSlot: number;
+  learningRate: number;
+  correction1: number;
+  correction2: number;
+}
+
+/** Writes one Step struct at byte `offset` of `target`. */
+export function packStep(target: ArrayBuffer, offset: number, step: StepValues): void {
+  const view = new DataView(target, offset, STEP_STORAGE_BYTES);
+  view.setUint32(0, step.rowsOffset, true);
+  view.setUint32(4, step.lossSlot, true);
+  view.setFloat32(8, step.learningRate, true);
+  view.setFloat32(12, step.correction1, true);
+  view.setFloat32(16, step.correction2, true);
+}
+
+/** The Dims struct of gather_batch.wgsl. */
+export function gatherDims(batch: number, inputs: number, outputs: number): Uint32Array<ArrayBuffer> {
+  const packed = new Uint32Array(GATHER_DIMS_BYTES / 4);
+  packed.set([batch, inputs, outputs]);
+  return packed;
+}

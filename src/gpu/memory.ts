@@ -1,0 +1,116 @@
+// GPU memory for a trainer: regions of buffers where named buffers live, where the
+// dataset goes (all of it, or streamed), and the checks that refuse, before anything is
+// allocated, a network or batch the device cannot hold.
+
+import type { Dataset } from '../data/dataset.ts';
+import { LimitError } from '../errors.ts';
+import { stepBufferLayout } from '../model/buffers.ts';
+import type { ParamLayout } from '../model/layout.ts';
+import { layerInputs, type ModelSpec } from '../model/model.ts';
+
+/** Floats between regions of one buffer: 256 bytes, WebGPU's minStorageBufferOffsetAlignment. */
+export const ALIGNMENT = 64;
+/** Batch rows uploaded per chunk at most (16 MiB of u32). */
+const MAX_CHUNK_ROWS = 1 << 22;
+/** Steps per chunk (one submit) at most. */
+export const MAX_CHUNK_STEPS = 1024;
+
+/** A region of a GPU buffer: where a named buffer lives. */
+export interface Region {
+  buffer: GPUBuffer;
+  offset: number; // floats
+  length: number; // floats
+}
+
+export function binding(region: Region): GPUBufferBinding {
+  return { buffer: region.buffer, offset: 4 * region.offset, size: 4 * Math.max(1, region.length) };
+}
+
+export function whole(buffer: GPUBuffer): Region {
+  return { buffer, offset: 0, length: buffer.size / 4 };
+}
+
+export function alignUp(n: number): number {
+  return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
+}
+
+/** Bytes for `count` floats; WebGPU buffers are not made smaller than 16 bytes here. */
+export function f32Bytes(count: number): number {
+  return Math.max(4 * count, 16);
+}
+
+/** A storage buffer that can be written and read back. (GPUBufferUsage is read late: under Node it arrives with Dawn.) */
+export function storageBuffer(device: GPUDevice, label: string, floats: number): GPUBuffer {
+  return device.createBuffer({ label, size: f32Bytes(floats), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+}
+
+/** Copies a region back to the CPU, as float64. */
+export async function readRegion(device: GPUDevice, region: Region): Promise<Float64Array> {
+  const staging = device.createBuffer({ label: 'readback', size: f32Bytes(region.length), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder({ label: 'readback' });
+  encoder.copyBufferToBuffer(region.buffer, 4 * region.offset, staging, 0, 4 * region.length);
+  device.queue.submit([encoder.finish()]);
+  try {
+    await staging.mapAsync(GPUMapMode.READ);
+    return Float64Array.from(new Float32Array(staging.getMappedRange(), 0, region.length));
+  } finally {
+    staging.destroy();
+  }
+}
+
+/**
+ * Where the dataset lives on the GPU: all of it, uploaded once (resident); or, where it
+ * would not fit in one binding, only the rows of the chunk being trained, uploaded with
+ * each chunk (streamed).
+ */
+export interface DatasetPlacement {
+  streamed: boolean;
+  rows: number; //          rows the dataset buffer holds
+  targetsOffset: number; // floats: where the targets start, after the inputs
+  chunkSteps: number; //    steps per chunk
+}
+
+export function placeDataset(dataset: Dataset, batch: number, maxBinding: number): DatasetPlacement {
+  const chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.floor(MAX_CHUNK_ROWS / batch)));
+  const bytes = (rows: number) => 4 * (alignUp(rows * dataset.inputSize) + rows * dataset.outputSize);
+  if (bytes(dataset.size) <= maxBinding) {
+    return { streamed: false, rows: dataset.size, targetsOffset: alignUp(dataset.inputs.length), chunkSteps };
+  }
+  const rowBytes = 4 * (dataset.inputSize + dataset.outputSize);
+  const steps = Math.min(chunkSteps, Math.floor((maxBinding - 4 * ALIGNMENT) / (rowBytes * batch)));
+  if (steps < 1) {
+    throw new LimitError(`batch size ${batch}`, `needs ${rowBytes * batch} bytes of data in one GPU buffer; this adapter allows ${maxBinding}`, 'maxStorageBufferBindingSize');
+  }
+  const rows = steps * batch;
+  return { streamed: true, rows, targetsOffset: alignUp(rows * dataset.inputSize), chunkSteps: steps };
+}
+
+/** The most bytes one binding may hold on `device`, or fewer where the caller caps it. */
+export function maxBindingBytes(device: GPUDevice, cap = Infinity): number {
+  return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, cap);
+}
+
+/** Refuses, before allocating anything, a network or batch this device cannot hold. */
+export function checkDeviceLimits(device: GPUDevice, spec: ModelSpec, layout: ParamLayout, batch: number, maxBinding: number): void {
+  const limits = device.limits;
+  const check = (what: string, bytes: number) => {
+    if (bytes > maxBinding) {
+      throw new LimitError(
+        what,
+        `needs ${bytes} bytes in one GPU buffer; this adapter allows ${maxBinding} (maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}, maxBufferSize ${limits.maxBufferSize})`,
+        'maxStorageBufferBindingSize',
+      );
+    }
+  };
+  check('the parameters', 4 * layout.size);
+  spec.layers.forEach((layer, l) => check(`layer ${l}'s activations for a batch of ${batch}`, 4 * batch * Math.max(layer.units, layerInputs(spec, l))));
+  check(`the step's buffers for a batch of ${batch}`, 4 * stepBufferLayout(spec, batch).size);
+  const tiles = Math.ceil(batch / 16); // the smallest tile
+  if (tiles > limits.maxComputeWorkgroupsPerDimension) {
+    throw new LimitError(
+      `batch size ${batch}`,
+      `needs ${tiles} workgroups in one dimension; this adapter allows ${limits.maxComputeWorkgroupsPerDimension}`,
+      'maxComputeWorkgroupsPerDimension',
+    );
+  }
+}

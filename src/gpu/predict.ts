@@ -1,0 +1,135 @@
+// Inference on the GPU: the forward kernels over any number of rows, with buffers of
+// their own (the trainer's per-step buffers hold one batch). Rows are split into passes
+// where one pass would not fit the adapter's binding size or workgroup count.
+
+import { layerUniform, LAYER_UNIFORM_BYTES } from './abi.ts';
+import { createForwardKernels, type ForwardKernels } from './kernels.ts';
+import { binding, maxBindingBytes, readRegion, storageBuffer, whole, type Region } from './memory.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { DisposedError } from '../errors.ts';
+import type { ParamLayout } from '../model/layout.ts';
+import { outputSize, type ModelSpec } from '../model/model.ts';
+import type { Model } from '../model/network.ts';
+import { mean, sampleLosses, type ForwardValues } from '../reference/backprop.ts';
+
+const SOFTMAX_WORKGROUP = 64; // softmax.wgsl's WORKGROUP_SIZE
+
+export interface ForwardSetting {
+  device: GPUDevice;
+  spec: ModelSpec;
+  layout: ParamLayout;
+  kernels: ForwardKernels;
+  params: Region; // (P)
+  /** The most bytes one binding may hold. */
+  maxBinding: number;
+}
+
+/** The last layer's out (and net, with `withNet`) for `count` rows of `inputs`: (N, OUT) each. */
+export async function forwardRows(setting: ForwardSetting, inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
+  const { spec, device } = setting;
+  const widest = Math.max(spec.inputSize, ...spec.layers.map((layer) => layer.units));
+  const perPass = Math.max(1, Math.min(Math.floor(setting.maxBinding / (4 * widest)), device.limits.maxComputeWorkgroupsPerDimension * 16));
+  if (count <= perPass) return forwardPass(setting, inputs, count, withNet);
+  const K = outputSize(spec);
+  const net = new Float64Array(withNet ? count * K : 0);
+  const out = new Float64Array(count * K);
+  for (let first = 0; first < count; first += perPass) {
+    const rows = Math.min(perPass, count - first);
+    const pass = await forwardPass(setting, inputs.subarray(first * spec.inputSize, (first + rows) * spec.inputSize), rows, withNet);
+    out.set(pass.out, first * K);
+    if (withNet) net.set(pass.net, first * K);
+  }
+  return { net, out };
+}
+
+async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
+  const { device, spec, layout, kernels } = setting;
+  const temporary: GPUBuffer[] = [];
+  const storage = (floats: number) => {
+    const buffer = storageBuffer(device, 'prediction', floats);
+    temporary.push(buffer);
+    return whole(buffer);
+  };
+  const bindGroup = (layoutOf: GPUBindGroupLayout, regions: Region[], label: string) =>
+    device.createBindGroup({ label, layout: layoutOf, entries: regions.map((region, b) => ({ binding: b, resource: binding(region) })) });
+  try {
+    const input = storage(inputs.length); // (N, IN)
+    device.queue.writeBuffer(input.buffer, 0, new Float32Array(inputs));
+    const encoder = device.createCommandEncoder({ label: 'forward only' });
+    const pass = encoder.beginComputePass();
+    let layerInput = input;
+    let last = { net: input, out: input };
+    spec.layers.forEach((layer, l) => {
+      const uniform = device.createBuffer({ size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      temporary.push(uniform);
+      device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count));
+      const net = storage(count * layer.units); // (N, OUT_l)
+      const out = storage(count * layer.units); // (N, OUT_l)
+      const kernel = kernels.forward[l];
+      pass.setPipeline(kernel.pipeline);
+      pass.setBindGroup(0, bindGroup(kernel.layout, [whole(uniform), layerInput, setting.params, net, out], `predict layer${l}`));
+      pass.dispatchWorkgroups(Math.ceil(layer.units / kernel.tile.n), Math.ceil(count / kernel.tile.m));
+      if (layer.activation === 'softmax') {
+        pass.setPipeline(kernels.softmax.pipeline);
+        pass.setBindGroup(0, bindGroup(kernels.softmax.layout, [whole(uniform), net, out], 'predict softmax'));
+        pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_WORKGROUP)));
+      }
+      layerInput = out;
+      last = { net, out };
+    });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const length = count * outputSize(spec);
+    const [out, net] = await Promise.all([
+      readRegion(device, { ...last.out, length }),
+      withNet ? readRegion(device, { ...last.net, length }) : Promise.resolve(new Float64Array(0)),
+    ]);
+    return { net, out };
+  } finally {
+    for (const buffer of temporary) buffer.destroy();
+  }
+}
+
+/** The mean loss over a dataset, in float64, from the last layer's net and out computed on the GPU. */
+export function datasetLoss(spec: ModelSpec, net: Float64Array, out: Float64Array, dataset: Dataset): number {
+  const L = spec.layers.length;
+  const values: ForwardValues = { net: new Array(L), out: new Array(L) }; // sampleLosses reads the last layer's only
+  values.net[L - 1] = net;
+  values.out[L - 1] = out;
+  return mean(sampleLosses(spec, values, dataset.targets, dataset.size));
+}
+
+/** The forward pass alone, on a parameter buffer of its own: prediction without a trainer. */
+export class GpuPredictor {
+  private disposed = false;
+
+  private constructor(
+    private readonly setting: ForwardSetting,
+    private readonly paramsBuffer: GPUBuffer,
+  ) {}
+
+  static async create(device: GPUDevice, model: Model): Promise<GpuPredictor> {
+    const kernels = await createForwardKernels(device, model.spec, 64);
+    const params = storageBuffer(device, 'params', model.layout.size); // (P)
+    device.queue.writeBuffer(params, 0, new Float32Array(model.params));
+    return new GpuPredictor({ device, spec: model.spec, layout: model.layout, kernels, params: whole(params), maxBinding: maxBindingBytes(device) }, params);
+  }
+
+  /** Outputs (N, OUT) for inputs (N, IN). */
+  async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    if (this.disposed) throw new DisposedError('predictor');
+    return (await forwardRows(this.setting, inputs, count, false)).out;
+  }
+
+  /** The mean loss over a dataset. */
+  async evaluate(dataset: Dataset): Promise<number> {
+    if (this.disposed) throw new DisposedError('predictor');
+    const { net, out } = await forwardRows(this.setting, dataset.inputs, dataset.size, true);
+    return datasetLoss(this.setting.spec, net, out, dataset);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.paramsBuffer.destroy();
+  }
+}

@@ -1,0 +1,94 @@
+// webgpu-backprop: dense neural networks trained by backpropagation in WGSL compute
+// shaders on WebGPU, checked buffer by buffer against a float64 reference.
+//
+// The public API, for the browser and Node alike; 'webgpu-backprop/node' adds what only
+// Node has (Dawn's WebGPU, reading and writing files). Nothing else is public.
+
+// The network: create, fit, predict, evaluate, save, dispose.
+export { Network } from './network.ts';
+export type { BackendChoice, BatchLogs, EarlyStopping, EpochLogs, Evaluation, EvaluateOptions, FitCallbacks, FitOptions, History, NetworkOptions } from './network.ts';
+
+// Errors, one class per kind.
+export { BackpropError, DeviceLostError, DisposedError, DivergedError, InputError, LimitError, WebGpuUnavailableError } from './errors.ts';
+
+// The model description, shared by the reference and the GPU trainer.
+export { ACTIVATIONS, LOSSES, layerInputs, outputSize } from './model/model.ts';
+export type { Activation, LayerSpec, Loss, ModelSpec } from './model/model.ts';
+export { createModel, layerBiases, layerWeights } from './model/network.ts';
+export type { Model } from './model/network.ts';
+export { describeParamIndex, paramEntry, paramLayout, paramView } from './model/layout.ts';
+export type { ParamEntry, ParamKind, ParamLayout } from './model/layout.ts';
+export { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS } from './model/optimizer.ts';
+export type { OptimizerKind, OptimizerSpec } from './model/optimizer.ts';
+export { bufferNames, bufferShape } from './model/buffers.ts';
+export type { BufferName } from './model/buffers.ts';
+
+// Model files, data files and checkpoints, as text (Node reads and writes them from disk).
+export { MODEL_LIMITS, modelFromJson, modelToJson, parseModelFile } from './io/model-file.ts';
+export type { LayerFile, ModelFile } from './io/model-file.ts';
+export { checkDataFits, DATA_LIMITS, parseDataCsv, parseDataFile, parseDataJson } from './io/data-file.ts';
+export type { DataRows } from './io/data-file.ts';
+export { checkpointToJson, parseCheckpoint } from './io/checkpoint.ts';
+
+// Datasets and batches.
+export { datasetFromRows, gatherBatch } from './data/dataset.ts';
+export type { Dataset } from './data/dataset.ts';
+export { FLOAT32_MAX, toDataset } from './data/validate.ts';
+export type { Rows } from './data/validate.ts';
+export { BatchSchedule } from './data/batches.ts';
+export { SYNTHETIC_DATASETS, syntheticDataset } from './data/synthetic.ts';
+export type { SyntheticName } from './data/synthetic.ts';
+
+// Training: the lower-level trainers with their named buffers, and the one training loop.
+export type { Trainer, TrainerState, TrainOptions } from './train/trainer.ts';
+export { CpuTrainer } from './reference/trainer.ts';
+export { GpuTrainer } from './gpu/trainer.ts';
+export type { GpuTrainerOptions, KernelPath } from './gpu/trainer.ts';
+export { ResilientTrainer } from './gpu/resilient.ts';
+export type { ResilienceOptions } from './gpu/resilient.ts';
+export { createTrainer } from './train/create.ts';
+export type { CreateTrainerOptions } from './train/create.ts';
+export { checkFiniteLoss, runTraining } from './train/loop.ts';
+export type { TrainingChunk, TrainingLoopOptions, TrainingResult } from './train/loop.ts';
+export { DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_SEED, optimizerSpec, trainOptions } from './train/options.ts';
+export type { TrainOptionsInput } from './train/options.ts';
+export { accuracy, computeMetrics, meanAbsoluteError, METRICS, rSquared } from './train/metrics.ts';
+export type { Metric } from './train/metrics.ts';
+
+// The float64 reference, step by step, as the articles write it.
+export { backward, forward, hiddenDeltas, layerGradients, mean, outputDeltas, sampleLosses } from './reference/backprop.ts';
+export type { BackwardValues, ForwardValues } from './reference/backprop.ts';
+export { activate, derivativeFromOut, logSumExp, softmax } from './reference/activations.ts';
+export { outputDelta, sampleLoss } from './reference/losses.ts';
+export { optimizerStep } from './reference/optimizers.ts';
+
+// Checking a float32 trainer against the reference.
+export { compareBuffers } from './check/compare.ts';
+export type { Comparison, Tolerance } from './check/compare.ts';
+export { crossCheck } from './check/crosscheck.ts';
+export type { Checkable } from './check/crosscheck.ts';
+export { float32Tolerances, FLOAT32_UNIT_ROUNDOFF } from './check/tolerance.ts';
+export { firstNonFinite, locateNonFinite } from './check/diagnose.ts';
+export type { NonFinite } from './check/diagnose.ts';
+
+// WebGPU devices.
+export { adapterName, describeAdapter, DeviceKeeper, openDevice, requestAdapter } from './gpu/device.ts';
+export type { AdapterDescription } from './gpu/device.ts';
+
+// The articles' worked examples, traced number by number.
+export { findExample, WORKED_EXAMPLES } from './examples/articles.ts';
+export { resolveExample, traceCase, traceExample, traceToMarkdown } from './examples/trace.ts';
+export type { CaseTrace, ExampleTrace, TraceLine } from './examples/trace.ts';
+export { caseSetup } from './examples/worked-example.ts';
+export type { Notation, PrintedValue, WorkedCase, WorkedExample } from './examples/worked-example.ts';
+
+// Benchmarks: the workloads, the suite, the peers, the report.
+export { DEFAULT_SUITE_OPTIONS, measure, runSuite } from './bench/suite.ts';
+export type { Measurement, SuiteOptions } from './bench/suite.ts';
+export { flopsPerStep, STANDARD_WORKLOADS, sweepWorkloads, W1, W2, W3, weightCount } from './bench/workloads.ts';
+export type { Workload } from './bench/workloads.ts';
+export { referenceBackend, webgpuBackend } from './bench/backends.ts';
+export type { Backend, BenchRun } from './bench/backends.ts';
+export { tfjsBackend } from './bench/peers.ts';
+export { figure, markdownTable, speedRatios } from './bench/report.ts';
+export type { BenchReport } from './bench/report.ts';

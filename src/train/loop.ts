@@ -1,0 +1,91 @@
+// The one training loop, under Network.fit, the command line's `train` and the app's
+// playground: it runs steps in chunks (one read-back of the losses per chunk, sized to
+// take about `chunkMs`), ends chunks where the caller must act (an epoch's end, a
+// checkpoint), reports every chunk's losses, stops on request, and turns a non-finite
+// loss into a DivergedError that names the first non-finite value.
+
+import { DivergedError } from '../errors.ts';
+import { locateNonFinite } from '../check/diagnose.ts';
+import type { Trainer, TrainerState } from './trainer.ts';
+
+/** Steps per chunk, at the start and at most. */
+const FIRST_CHUNK_STEPS = 8;
+const MAX_CHUNK_STEPS = 1 << 16;
+
+export interface TrainingChunk {
+  /** The step (counted from 0, over the trainer's life) of the chunk's first loss. */
+  firstStep: number;
+  /** The batch loss of each step of the chunk, in order. */
+  losses: Float64Array;
+  /** Steps taken, over the trainer's life, after this chunk. */
+  step: number;
+}
+
+export interface TrainingLoopOptions {
+  /** Steps to run. */
+  steps: number;
+  /** Where a chunk must end besides checkpoints: the first step after `step` at which the caller acts (an epoch's end). */
+  nextStop?: (step: number) => number;
+  /** Steps between checkpoints (counted over the trainer's life): chunks end there and `onCheckpoint` gets the state. */
+  checkpointEvery?: number;
+  onCheckpoint?: (state: TrainerState) => void | Promise<void>;
+  /** After every chunk; return `false` to stop training there. */
+  onChunk?: (chunk: TrainingChunk) => void | boolean | Promise<void | boolean>;
+  /** Stops training at the next chunk's end. */
+  signal?: AbortSignal;
+  /** Wall time a chunk aims for (default 100 ms): shorter reports more often, longer syncs less. */
+  chunkMs?: number;
+}
+
+export interface TrainingResult {
+  /** Steps run by this call. */
+  steps: number;
+  /** The last step's batch loss (NaN if no step ran). */
+  lastLoss: number;
+  /** Why training ended: every step ran, `onChunk` returned false, or the signal was aborted. */
+  stoppedBy: 'done' | 'callback' | 'signal';
+}
+
+/** Runs `options.steps` steps of `trainer`; throws DivergedError at the first non-finite batch loss. */
+export async function runTraining(trainer: Trainer, options: TrainingLoopOptions): Promise<TrainingResult> {
+  const until = trainer.step + options.steps;
+  const every = options.checkpointEvery;
+  const chunkMs = options.chunkMs ?? 100;
+  let chunkSteps = FIRST_CHUNK_STEPS;
+  let lastLoss = NaN;
+  while (trainer.step < until) {
+    if (options.signal?.aborted) return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'signal' };
+    const step = trainer.step;
+    const nextCheckpoint = every ? (Math.floor(step / every) + 1) * every : Infinity;
+    const count = Math.min(chunkSteps, until - step, nextCheckpoint - step, (options.nextStop?.(step) ?? Infinity) - step);
+    const started = performance.now();
+    trainer.mark();
+    await trainer.train(count);
+    const losses = await trainer.takeLosses();
+    const bad = losses.findIndex((loss) => !Number.isFinite(loss));
+    if (bad >= 0) throw await divergence(trainer, step + count);
+    lastLoss = losses[losses.length - 1];
+    // Aim the next chunk at chunkMs, growing at most fourfold at a time.
+    const elapsed = performance.now() - started;
+    chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, 4 * chunkSteps, Math.round((count * chunkMs) / Math.max(elapsed, 1e-3))));
+    if (every && trainer.step % every === 0) await options.onCheckpoint?.(await trainer.readState());
+    if ((await options.onChunk?.({ firstStep: step, losses, step: trainer.step })) === false) {
+      return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'callback' };
+    }
+  }
+  return { steps: options.steps, lastLoss, stoppedBy: 'done' };
+}
+
+/** Replays the chunk from its mark, step by step, to name the first non-finite value. */
+async function divergence(trainer: Trainer, until: number): Promise<DivergedError> {
+  await trainer.rewind();
+  const found = await locateNonFinite(trainer, until);
+  if (!found) return new DivergedError('training diverged: a batch loss was not finite');
+  return new DivergedError(`training diverged: the first non-finite value was ${found.where} = ${found.value} at step ${found.step}`, found.step, found.where);
+}
+
+/** A loss over a whole dataset that is not finite is a divergence, not a result. */
+export function checkFiniteLoss(loss: number, what: string): number {
+  if (!Number.isFinite(loss)) throw new DivergedError(`training diverged: the loss over ${what} is ${loss}`);
+  return loss;
+}

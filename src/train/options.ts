@@ -1,0 +1,80 @@
+// Training options checked and completed with their defaults, the same for the API and
+// the command line. Defaults follow Keras and PyTorch: learning rate 0.01 (0.001 with
+// Adam), batch size 32 (or the whole dataset if smaller), shuffled, plain SGD.
+
+import { InputError } from '../errors.ts';
+import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
+import type { TrainOptions } from './trainer.ts';
+
+/** The learning rate where none is given: 0.01 for SGD and momentum, 0.001 for Adam. */
+export const DEFAULT_LEARNING_RATE: Record<OptimizerKind, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };
+/** The batch size where none is given (or the dataset's size, if smaller). */
+export const DEFAULT_BATCH_SIZE = 32;
+/** The seed of the shuffling where none is given. */
+export const DEFAULT_SEED = 1;
+
+/** Training options as a caller gives them: every field optional. */
+export interface TrainOptionsInput {
+  learningRate?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  /** A name (`'sgd'`, `'momentum'`, `'adam'`, with their usual constants) or a full specification. */
+  optimizer?: OptimizerKind | OptimizerSpec;
+}
+
+function fail(where: string, expected: string, value: unknown): never {
+  throw new InputError(where, `expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+}
+
+export function positiveInteger(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) fail(where, 'a positive integer', value);
+  return value;
+}
+
+function inUnitInterval(value: unknown, where: string, open: boolean): number {
+  if (typeof value !== 'number' || !(value >= 0) || (open ? value >= 1 : value > 1)) fail(where, `a number in [0, 1${open ? ')' : ']'}`, value);
+  return value;
+}
+
+/** An optimizer by name or specification, checked. */
+export function optimizerSpec(value: OptimizerKind | OptimizerSpec | undefined, where = 'optimizer'): OptimizerSpec {
+  if (value === undefined) return DEFAULT_OPTIMIZERS.sgd;
+  if (typeof value === 'string') {
+    if (!(OPTIMIZER_KINDS as readonly string[]).includes(value)) fail(where, `one of ${OPTIMIZER_KINDS.join(', ')}`, value);
+    return DEFAULT_OPTIMIZERS[value];
+  }
+  if (typeof value !== 'object' || value === null || !(OPTIMIZER_KINDS as readonly string[]).includes(value.kind)) {
+    fail(`${where}.kind`, `one of ${OPTIMIZER_KINDS.join(', ')}`, (value as { kind?: unknown } | null)?.kind);
+  }
+  switch (value.kind) {
+    case 'sgd':
+      return { kind: 'sgd' };
+    case 'momentum':
+      return { kind: 'momentum', momentum: inUnitInterval(value.momentum, `${where}.momentum`, true) };
+    case 'adam': {
+      const epsilon = value.epsilon;
+      if (typeof epsilon !== 'number' || !(epsilon > 0) || !Number.isFinite(epsilon)) fail(`${where}.epsilon`, 'a positive number', epsilon);
+      return { kind: 'adam', beta1: inUnitInterval(value.beta1, `${where}.beta1`, true), beta2: inUnitInterval(value.beta2, `${where}.beta2`, true), epsilon };
+    }
+  }
+}
+
+/**
+ * Complete, checked training options for a dataset of `samples` rows. `names` maps each
+ * field to the name the caller knows it by (a command-line flag, say), and `data` names
+ * the data, for the messages.
+ */
+export function trainOptions(input: TrainOptionsInput, samples: number, names: Partial<Record<keyof TrainOptionsInput, string>> = {}, data = 'the data'): TrainOptions {
+  const name = (field: keyof TrainOptionsInput) => names[field] ?? field;
+  const optimizer = optimizerSpec(input.optimizer, name('optimizer'));
+  const learningRate = input.learningRate ?? DEFAULT_LEARNING_RATE[optimizer.kind];
+  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) fail(name('learningRate'), 'a positive number', learningRate);
+  const batchSize = input.batchSize === undefined ? Math.min(DEFAULT_BATCH_SIZE, samples) : positiveInteger(input.batchSize, name('batchSize'));
+  if (batchSize > samples) throw new InputError(name('batchSize'), `${batchSize} is more than the ${samples} samples in ${data}`);
+  const shuffle = input.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') fail(name('shuffle'), 'true or false', shuffle);
+  const seed = input.seed ?? DEFAULT_SEED;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) fail(name('seed'), `a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`, seed);
+  return { learningRate, batchSize, shuffle, seed, optimizer };
+}
