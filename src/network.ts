@@ -276,7 +276,11 @@ export class Network {
     const epochLogs = async (e: number): Promise<EpochLogs> => {
       const first = e === 0 ? 0 : epochEnd(e - 1) - start;
       const logs: EpochLogs = { loss: mean(losses.subarray(first, epochEnd(e) - start)) };
-      if (metrics.length > 0) Object.assign(logs, await this.measure(trainer, training, metrics, false));
+      if (metrics.length > 0) {
+        // The loss stays the mean batch loss of the epoch, as Keras reports it; the metrics are over all the training rows.
+        const { loss: _, ...measured } = await this.measure(trainer, training, metrics, false);
+        Object.assign(logs, measured);
+      }
       if (validation) {
         const measured = await this.measure(trainer, validation, metrics, true);
         logs.val_loss = measured.loss;

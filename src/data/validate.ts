@@ -51,3 +51,10 @@ export function toDataset(inputs: Rows, targets: Rows, inputSize: number, output
   if (y.length / outputSize !== size) throw new InputError(names.targets, `expected ${size} rows (one per row of ${names.inputs}), got ${y.length / outputSize}`);
   return { inputs: x, targets: y, size, inputSize, outputSize };
 }
+
+/** Checks that `inputs` holds exactly `count` rows of `width` values (the lower-level trainers' predict). */
+export function checkRowCount(inputs: ArrayLike<number>, count: number, width: number): void {
+  if (!Number.isSafeInteger(count) || count < 1 || inputs.length !== count * width) {
+    throw new InputError('count', `expected the number of rows of ${width} values in inputs (${inputs.length / width}), got ${count}`);
+  }
+}

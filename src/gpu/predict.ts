@@ -6,6 +6,7 @@ import { layerUniform, LAYER_UNIFORM_BYTES } from './abi.ts';
 import { createForwardKernels, type ForwardKernels } from './kernels.ts';
 import { binding, maxBindingBytes, readRegion, storageBuffer, whole, type Region } from './memory.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { checkRowCount } from '../data/validate.ts';
 import { DisposedError } from '../errors.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { outputSize, type ModelSpec } from '../model/model.ts';
@@ -118,6 +119,7 @@ export class GpuPredictor {
   /** Outputs (N, OUT) for inputs (N, IN). */
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
     if (this.disposed) throw new DisposedError('predictor');
+    checkRowCount(inputs, count, this.setting.spec.inputSize);
     return (await forwardRows(this.setting, inputs, count, false)).out;
   }
 

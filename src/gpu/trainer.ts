@@ -13,6 +13,7 @@
 
 import { BatchSchedule } from '../data/batches.ts';
 import { gatherBatch, type Dataset } from '../data/dataset.ts';
+import { checkRowCount } from '../data/validate.ts';
 import { DeviceLostError, DisposedError, InputError } from '../errors.ts';
 import { bufferShape, stepBufferLayout, type BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
@@ -377,6 +378,7 @@ export class GpuTrainer implements Trainer {
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    checkRowCount(inputs, count, this.spec.inputSize);
     return (await this.guarded(() => forwardRows(this.forwardSetting(), inputs, count, false))).out;
   }
 

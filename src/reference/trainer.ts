@@ -3,6 +3,7 @@
 
 import { BatchSchedule } from '../data/batches.ts';
 import { gatherBatch, type Dataset } from '../data/dataset.ts';
+import { checkRowCount } from '../data/validate.ts';
 import { DisposedError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
@@ -120,6 +121,7 @@ export class CpuTrainer implements Trainer {
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
     this.alive();
+    checkRowCount(inputs, count, this.model.spec.inputSize);
     const values = forward(this.model.spec, this.model.layout, this.params, inputs, count);
     return values.out[values.out.length - 1];
   }

@@ -1,0 +1,96 @@
+// What TypeScript knows of the kernels (src/gpu/abi.ts) against what the WGSL declares:
+// every kernel's bindings, the codes of common.wgsl, and the uniform structs' fields.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  ACTIVATION_CODE,
+  GATHER_DIMS_FIELDS,
+  GROUP0,
+  KERNELS,
+  LAYER_FIELDS,
+  LAYER_UNIFORM_BYTES,
+  LOSS_CODE,
+  OPTIMIZER_CODE,
+  STEP_FIELDS,
+  STEP_STORAGE_BYTES,
+  STEP_UNIFORM_BYTES,
+  USES_STEP,
+  type BindingKind,
+} from '../src/gpu/abi.ts';
+
+const wgsl = (name: string) => readFileSync(`shaders/${name}.wgsl`, 'utf8');
+const common = wgsl('common');
+
+/** The bindings a WGSL source declares: group, binding, and the kind a bind group layout gives it. */
+function bindings(source: string): { group: number; binding: number; kind: BindingKind }[] {
+  const found = [...source.matchAll(/@group\((\d+)\)\s*@binding\((\d+)\)\s*var<([^>]+)>/g)];
+  return found.map(([, group, binding, space]) => {
+    const words = space.split(',').map((word) => word.trim());
+    const kind: BindingKind = words[0] === 'uniform' ? 'uniform' : words[1] === 'read_write' ? 'storage' : 'read-only-storage';
+    return { group: Number(group), binding: Number(binding), kind };
+  });
+}
+
+/** A struct's fields as [name, type], in order. */
+function structFields(source: string, name: string): [string, string][] {
+  const body = new RegExp(`struct ${name} \\{([^}]*)\\}`).exec(source);
+  if (!body) throw new Error(`no struct ${name}`);
+  return [...body[1].matchAll(/(\w+)\s*:\s*(\w+)\s*,/g)].map(([, field, type]) => [field, type]);
+}
+
+/** `const NAME = 3u;` constants of a WGSL source. */
+function constants(source: string): Map<string, number> {
+  return new Map([...source.matchAll(/const (\w+) = (\d+)u;/g)].map(([, name, value]) => [name, Number(value)]));
+}
+
+const SCREAMING = (name: string) => name.toUpperCase().replace(/-/g, '_');
+
+describe('src/gpu/abi.ts agrees with the WGSL', () => {
+  it('names every kernel in shaders/, and no other', () => {
+    const files = readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && f !== 'common.wgsl').map((f) => f.replace(/\.wgsl$/, ''));
+    expect([...KERNELS].sort()).toEqual(files.sort());
+  });
+
+  for (const kernel of KERNELS) {
+    it(`${kernel}: the binding table`, () => {
+      const declared = bindings(wgsl(kernel));
+      expect(declared.filter((b) => b.group === 0).map((b) => [b.binding, b.kind])).toEqual(GROUP0[kernel].map((kind, binding) => [binding, kind]));
+      const step = declared.filter((b) => b.group === 1);
+      expect(step).toEqual(USES_STEP.has(kernel) ? [{ group: 1, binding: 0, kind: 'uniform' }] : []);
+    });
+  }
+
+  it('the activation, loss and optimizer codes', () => {
+    const codes = constants(common);
+    for (const [name, code] of Object.entries({ ...ACTIVATION_CODE, ...LOSS_CODE, ...OPTIMIZER_CODE })) {
+      const wgslName = name === 'cross-entropy' ? 'CROSS_ENTROPY' : SCREAMING(name);
+      expect(codes.get(wgslName), wgslName).toBe(code);
+    }
+  });
+
+  it('the Layer, Step and Dims structs, field by field, and their sizes', () => {
+    const layer = structFields(common, 'Layer');
+    expect(layer.map(([name]) => name)).toEqual([...LAYER_FIELDS]);
+    expect(layer.every(([, type]) => type === 'u32')).toBe(true);
+    expect(LAYER_UNIFORM_BYTES).toBe(Math.ceil((4 * layer.length) / 16) * 16);
+
+    const step = structFields(common, 'Step');
+    expect(step.map(([name]) => name)).toEqual([...STEP_FIELDS]);
+    expect(step.map(([, type]) => type)).toEqual(['u32', 'u32', 'f32', 'f32', 'f32']);
+    expect(STEP_STORAGE_BYTES).toBe(4 * step.length);
+    expect(STEP_UNIFORM_BYTES).toBe(Math.ceil((4 * step.length) / 16) * 16);
+
+    expect(structFields(wgsl('gather_batch'), 'Dims').map(([name]) => name)).toEqual([...GATHER_DIMS_FIELDS]);
+  });
+
+  it('no kernel redeclares what common.wgsl shares, and each names it in its header', () => {
+    for (const kernel of KERNELS) {
+      const source = wgsl(kernel);
+      for (const shared of ['struct Layer', 'struct Step', 'fn activate', 'fn derivative_from_out', 'fn loss_gradient', 'fn softplus', 'fn optimize', 'const SIGMOID']) {
+        expect(new RegExp(`${shared}\\b`).test(source), `${kernel} declares ${shared}`).toBe(false);
+      }
+      expect(source.split('\n').slice(0, 16).join('\n'), kernel).toMatch(/Prepended: common\.wgsl/);
+    }
+  });
+});
