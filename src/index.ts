@@ -90,5 +90,6 @@ export type { Workload } from './bench/workloads.ts';
 export { referenceBackend, webgpuBackend } from './bench/backends.ts';
 export type { Backend, BenchRun } from './bench/backends.ts';
 export { tfjsBackend } from './bench/peers.ts';
+export type { TensorFlowModule } from './bench/peers.ts';
 export { figure, markdownTable, speedRatios } from './bench/report.ts';
 export type { BenchReport } from './bench/report.ts';

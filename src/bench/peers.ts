@@ -8,10 +8,20 @@ import type { Backend } from './backends.ts';
 
 type Tf = typeof TF;
 
+/**
+ * The TensorFlow.js module (`import * as tf from '@tensorflow/tfjs'`), typed loosely so
+ * that the library's declarations need no TensorFlow.js for users who do not have it.
+ */
+export interface TensorFlowModule {
+  version: { tfjs: string };
+}
+
 const transpose = (values: ArrayLike<number>, rows: number, columns: number) =>
   Float32Array.from({ length: rows * columns }, (_, k) => values[(k % rows) * columns + Math.floor(k / rows)]);
 
-export function tfjsBackend(tf: Tf, backendName: string, device: string): Backend {
+/** TensorFlow.js on `backendName` ('webgpu', 'wasm', …) as a benchmark backend. */
+export function tfjsBackend(module: TensorFlowModule, backendName: string, device: string): Backend {
+  const tf = module as unknown as Tf;
   return {
     name: `TensorFlow.js ${tf.version.tfjs} (${backendName})`,
     device,

@@ -1,0 +1,194 @@
+// The package as a user gets it: `npm pack`, installed into a fresh Node project and a
+// fresh Vite vanilla-ts project outside the checkout. The README's quick starts run there
+// verbatim: in plain `node`, and in headless Chromium from `vite build` and from the Vite
+// dev server. Both projects type-check with strict settings and `skipLibCheck: false`.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, screenshot } from './support/browser.ts';
+
+const ROOT = resolve('.');
+const work = mkdtempSync(join(tmpdir(), 'webgpu-backprop-package-'));
+const ours = JSON.parse(readFileSync('package.json', 'utf8'));
+/** The same create-vite every run: a fresh project, reproducibly. */
+const CREATE_VITE = 'create-vite@9.3.0';
+
+/** Runs a command to completion; rejects with its output if it fails. */
+function run(command: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) done(output);
+      else fail(new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${output}`));
+    });
+  });
+}
+
+/** A code block of the README, found by the marker comment above it. */
+function quickStart(name: 'browser' | 'node'): string {
+  const readme = readFileSync('README.md', 'utf8');
+  const match = new RegExp(`<!-- quickstart:${name}[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!match) throw new Error(`README.md has no quickstart:${name} block`);
+  return match[1];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.listen(0, 'localhost', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Starts a server and waits until it answers. */
+async function serve(command: string, args: string[], cwd: string, url: string): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd, stdio: 'ignore', detached: true });
+  for (let k = 0; k < 120; k++) {
+    try {
+      if ((await fetch(url)).ok) return child;
+    } catch {
+      // not up yet
+    }
+    await new Promise((wait) => setTimeout(wait, 500));
+  }
+  throw new Error(`${command} ${args.join(' ')} did not answer at ${url}`);
+}
+
+/** The #result the browser quick start writes, once it has trained. */
+async function trainInBrowser(url: string, screenshotName: string): Promise<{ backend: string; epochs: number; losses: number[]; loss: number; accuracy: number }> {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    await page.goto(url);
+    await page.waitForSelector('#result', { timeout: 120_000 });
+    await screenshot(page, screenshotName);
+    expect(errors).toEqual([]);
+    return JSON.parse((await page.textContent('#result'))!);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Strict settings a careful consumer uses: the library's declarations are checked too. */
+const STRICT = { strict: true, noUncheckedIndexedAccess: true, erasableSyntaxOnly: true, skipLibCheck: false };
+
+let tarball: string;
+let packed: { size: number; unpackedSize: number; files: { path: string; size: number }[] };
+
+beforeAll(async () => {
+  // The tarball of this checkout, built afresh (npm pack runs `prepare`, which builds dist/).
+  const output = await run('npm', ['pack', '--json', '--pack-destination', work], ROOT);
+  [packed] = JSON.parse(output.slice(output.indexOf('[')));
+  tarball = join(work, `webgpu-backprop-${ours.version}.tgz`);
+}, 300_000);
+
+describe('the packed tarball', () => {
+  it('holds the built library, its declarations, the command line and nothing of the checkout besides', () => {
+    const paths = packed.files.map((file) => file.path);
+    console.log(`webgpu-backprop-${ours.version}.tgz: ${(packed.size / 1024).toFixed(0)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${paths.length} files:\n  ${paths.join('\n  ')}`);
+    for (const needed of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts', 'dist/cli.js', 'bin/webgpu-backprop.js']) expect(paths).toContain(needed);
+    expect(paths.filter((path) => /^(src|test|bench|scripts|node_modules|dist-app)\//.test(path) || path.endsWith('.map'))).toEqual([]);
+    expect(packed.size).toBeLessThan(1024 * 1024);
+  });
+
+  it('declares webgpu as an optional peer, and none of the app\'s or the command line\'s own packages', () => {
+    expect(ours.peerDependenciesMeta.webgpu.optional).toBe(true);
+    expect(Object.keys(ours.dependencies).sort()).toEqual(['@webgpu/types', 'papaparse', 'seedrandom', 'zod']);
+  });
+});
+
+describe('a fresh Node project', () => {
+  const project = join(work, 'node-project');
+
+  beforeAll(async () => {
+    mkdirSync(project);
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({
+        name: 'node-project',
+        private: true,
+        type: 'module',
+        dependencies: { 'webgpu-backprop': `file:${tarball}`, webgpu: ours.devDependencies.webgpu },
+        devDependencies: { typescript: ours.devDependencies.typescript, '@types/node': ours.devDependencies['@types/node'] },
+      }),
+    );
+    writeFileSync(join(project, 'main.mjs'), quickStart('node'));
+    writeFileSync(join(project, 'main.ts'), quickStart('node'));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true, ...STRICT }, files: ['main.ts'] }),
+    );
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project);
+  }, 300_000);
+
+  it('runs the README quick start in plain node: XOR trained to 100% on WebGPU', async () => {
+    const output = await run(process.execPath, ['main.mjs'], project);
+    expect(output).toMatch(/^webgpu \(a WebGPU adapter was found\): 500 epochs, loss 0\.\d{4}, accuracy 1$/m);
+  });
+
+  it('type-checks the quick start with strict settings, the library\'s declarations included', async () => {
+    expect(await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], project)).toBe('');
+  });
+
+  it('runs the command line from the installed package', async () => {
+    expect(await run('npx', ['webgpu-backprop', 'examples'], project)).toMatch(/^mazur\s+article 001/m);
+    expect(await run('npx', ['webgpu-backprop', 'trace', 'mazur', '--backend', 'cpu'], project)).toMatch(/E_total\s+0\.298371109 ✓/);
+  });
+});
+
+describe('a fresh Vite vanilla-ts project', () => {
+  const project = join(work, 'vite-project');
+  const servers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    await run('npm', ['exec', '--yes', CREATE_VITE, '--', 'vite-project', '--template', 'vanilla-ts', '--no-interactive'], work);
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
+    writeFileSync(join(project, 'src', 'main.ts'), quickStart('browser'));
+    const config = JSON.parse(readFileSync(join(project, 'tsconfig.json'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, ''));
+    Object.assign(config.compilerOptions, STRICT);
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config, null, 2));
+  }, 300_000);
+
+  afterAll(() => {
+    for (const server of servers) process.kill(-server.pid!, 'SIGKILL');
+  });
+
+  it('installs without the webgpu package (a browser needs no Dawn)', () => {
+    expect(existsSync(join(project, 'node_modules', 'webgpu-backprop', 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules', 'webgpu'))).toBe(false);
+  });
+
+  it('builds with its own `tsc && vite build`, and the built page trains XOR with fit in Chromium', async () => {
+    await run('npm', ['run', 'build'], project);
+    const port = await freePort();
+    servers.push(await serve('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', 'localhost'], project, `http://localhost:${port}/`));
+    const result = await trainInBrowser(`http://localhost:${port}/`, 'package-vite-build');
+    expect(result.backend).toBe('webgpu');
+    expect(result.epochs).toBe(500);
+    expect(result.losses).toHaveLength(500);
+    expect(result.losses.at(-1)!).toBeLessThan(result.losses[0]! / 10);
+    expect(result.accuracy).toBe(1);
+  });
+
+  it('trains the same page under the Vite dev server', async () => {
+    const port = await freePort();
+    servers.push(await serve('npx', ['vite', '--port', String(port), '--strictPort', '--host', 'localhost'], project, `http://localhost:${port}/`));
+    const result = await trainInBrowser(`http://localhost:${port}/`, 'package-vite-dev');
+    expect(result.backend).toBe('webgpu');
+    expect(result.accuracy).toBe(1);
+  });
+});
