@@ -159,3 +159,10 @@ export function worstRatio(got: ArrayLike<number>, want: ArrayLike<number>, tole
   }
   return worst;
 }
+
+/** Where two arrays first differ (undefined if nowhere): quicker to read, and to compute, than a diff of every value. */
+export function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>): string | undefined {
+  if (got.length !== want.length) return `${got.length} values where ${want.length} were expected`;
+  for (let k = 0; k < want.length; k++) if (!Object.is(got[k], want[k])) return `[${k}]: ${got[k]} where ${want[k]} was expected`;
+  return undefined;
+}
