@@ -24,7 +24,7 @@ const spec = (inputSize: number, layers: [number, Activation][], loss: ModelSpec
 export const NETWORK_CASES: NetworkCase[] = [
   { name: '2-3-2 sigmoid, half-sse', spec: spec(2, [[3, 'sigmoid'], [2, 'sigmoid']], 'half-sse') },
   { name: '4-8 tanh-3 softmax, cross-entropy', spec: spec(4, [[8, 'tanh'], [3, 'softmax']], 'cross-entropy') },
-  { name: '5-16 relu-16 linear-1 linear, mse, frozen biases', spec: spec(5, [[16, 'relu'], [16, 'linear'], [1, 'linear']], 'mse', false) },
+  { name: '5-16 relu-16 linear-2 linear, mse, frozen biases', spec: spec(5, [[16, 'relu'], [16, 'linear'], [2, 'linear']], 'mse', false) },
   { name: '6-1 sigmoid, binary cross-entropy', spec: spec(6, [[1, 'sigmoid']], 'cross-entropy') },
   { name: '3-4 linear-4 relu-2 tanh, sse', spec: spec(3, [[4, 'linear'], [4, 'relu'], [2, 'tanh']], 'sse') },
   { name: '100-128 relu-64 tanh-32 sigmoid-10 softmax, cross-entropy', spec: spec(100, [[128, 'relu'], [64, 'tanh'], [32, 'sigmoid'], [10, 'softmax']], 'cross-entropy') },
