@@ -25,7 +25,7 @@ export const DEFAULT_LEARNING_RATES: Record<OptimizerKind, number> = { sgd: 0.01
 
 /** The defaults of train.py's flags; each left out is webgpu-backprop train's default. */
 export interface PytorchExportOptions {
-  /** The data file train.py trains on when --data is not given. */
+  /** The data file train.py trains on when --data is not given, as seen from where it runs. */
   data?: string;
   /** CSV: the target columns. */
   targets?: string[];
