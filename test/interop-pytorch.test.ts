@@ -32,14 +32,18 @@ const RELATIVE = 1e-10;
 const ROWS = 20;
 
 let workspace: string;
+let pytorchProblem: string | undefined;
 
 beforeAll(() => {
   const probe = spawnSync(PYTHON, ['-c', 'import torch, torch.distributed as d; assert d.is_gloo_available()'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    throw new Error(`PyTorch with gloo is missing for ${PYTHON}: run \`npm run setup\` (it installs Debian's python3-torch). ${probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? ''}`);
-  }
+  if (probe.status !== 0) pytorchProblem = probe.error?.message ?? probe.stderr.trim().split('\n').pop();
   workspace = mkdtempSync(join(tmpdir(), 'webgpu-backprop-pytorch-'));
 });
+
+/** Every test fails, none is skipped, where PyTorch is missing: the set-up installs it. */
+function requirePytorch(): void {
+  if (pytorchProblem !== undefined) throw new Error(`PyTorch with gloo is missing for ${PYTHON}: run \`npm run setup\` (it installs Debian's python3-torch). ${pytorchProblem}`);
+}
 
 afterAll(() => {
   if (workspace) rmSync(workspace, { recursive: true, force: true });
@@ -71,6 +75,7 @@ function handOff(name: string, model: Model, data: Dataset, options: PytorchExpo
 }
 
 function python(folder: string, args: string[]) {
+  requirePytorch();
   const run = spawnSync(PYTHON, args, { cwd: folder, encoding: 'utf8', timeout: 110_000 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
@@ -83,6 +88,7 @@ function trainPy(folder: string, args: string[]) {
 
 /** Runs commands side by side, as on separate machines; resolves with each one's exit status and output. */
 function together(commands: { folder: string; args: string[]; env?: Record<string, string> }[]) {
+  requirePytorch();
   return Promise.all(
     commands.map(
       ({ folder, args, env }) =>
