@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchSchedule } from '../src/data/batches.ts';
 import { datasetFromRows, splitRows, type Dataset } from '../src/data/dataset.ts';
+import { importOnnx } from '../src/interop/onnx.ts';
 import { exportPytorch, type PytorchExportOptions } from '../src/interop/pytorch.ts';
 import { parseModelFile } from '../src/io/model-file.ts';
 import { seededRandom } from '../src/model/init.ts';
@@ -24,7 +25,7 @@ import type { ModelSpec } from '../src/model/model.ts';
 import type { Model } from '../src/model/network.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerKind } from '../src/model/optimizer.ts';
 import { CpuTrainer } from '../src/reference/trainer.ts';
-import { NETWORK_CASES, referencePredict, seededInputs, seededModel } from './support/interop.ts';
+import { asFloat32, firstDifference, NETWORK_CASES, referencePredict, seededInputs, seededModel } from './support/interop.ts';
 
 /** Debian's python3-torch installs for Debian's interpreter; another python3 may come first on PATH. */
 const PYTHON = '/usr/bin/python3';
@@ -309,6 +310,22 @@ describe('train.py', () => {
     expect(script).toContain('    out = torch.sigmoid(net)\n');
     expect(script).toContain('    return 0.5 * ((target - out) ** 2).sum(dim=1)\n');
     expect(script).not.toMatch(/# @\w+@/);
+  });
+
+  it("reads the ONNX file torch.onnx.export writes for train.py's network: our weights, exactly as float32", () => {
+    const model = seededModel(NETWORK_CASES[1].spec, 3); // tanh, softmax
+    const folder = handOff('torch-onnx', model, seededData(NETWORK_CASES[1].spec, 3));
+    const script = [
+      'import torch, train',
+      'network = train.build_network().double()',
+      'train.load_model_file(network, "model.json")',
+      'torch.onnx.export(network.float(), torch.zeros(1, train.INPUT_SIZE), "torch.onnx", input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=13)',
+    ].join('\n');
+    const run = python(folder, ['-c', script]);
+    expect(run.status, run.stderr).toBe(0);
+    const imported = importOnnx(readFileSync(join(folder, 'torch.onnx')), 'torch.onnx', { loss: model.spec.loss });
+    expect(imported.spec).toEqual(model.spec);
+    expect(firstDifference(imported.params, asFloat32(model.params))).toBeUndefined();
   });
 
   it('refuses bad input with one line and exit status 2, before starting any process', () => {
