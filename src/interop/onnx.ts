@@ -258,8 +258,8 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
       if (node.opType === 'Gemm' && intAttr(node, 'transA', 0) !== 0) throw new InputError(where, 'transA = 1 is not supported: the input must be batch × features');
       if (inputsHere !== undefined && inputs !== inputsHere) throw new InputError(where, `the weights take ${inputs} inputs; the previous layer gives ${inputsHere}`);
       checkLimits(inputs, [units], where);
-      let weights = transposed ? w.values : transpose(w.values, inputs, units);
-      let biases: Float32Array = new Float32Array(units);
+      let weights = transposed ? w.values : transpose(w.values, inputs, units); // (OUT, IN)
+      let biases: Float32Array = new Float32Array(units); //                      (OUT)
       if (node.opType === 'Gemm') {
         const alpha = floatAttr(node, 'alpha', 1);
         const beta = floatAttr(node, 'beta', 1);

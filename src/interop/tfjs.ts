@@ -69,7 +69,7 @@ function kernelInitializer(activation: Activation) {
 export function exportTfjs(model: Model, options: { weightsPath?: string } = {}): { modelJson: TfjsModelJson; weightsBin: Uint8Array<ArrayBuffer> } {
   const layers = denseLayers(model);
   const weights: TfjsWeightEntry[] = [];
-  const values: number[] = [];
+  const values: number[] = []; // every kernel (IN, OUT) and bias (OUT), in the manifest's order
   const topology = layers.map((layer, l) => {
     const name = `dense_${l}`;
     // Keras computes x·kernel + bias: the kernel is in × out, our weights transposed.
@@ -246,13 +246,13 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
       const units = config.units;
       if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new InputError(`${where}: units`, `expected a positive integer, got ${JSON.stringify(units)}`);
       if (layers.length === 0) inputs = declaredInputs(config) ?? inputs;
-      const kernel = weightOf(weights, data, name, 'kernel', where);
+      const kernel = weightOf(weights, data, name, 'kernel', where); // (IN, OUT)
       const [kernelInputs, kernelUnits] = kernel.shape;
       if (kernel.shape.length !== 2 || kernelUnits !== units) throw new InputError(where, `the kernel has shape ${kernel.shape.join(' × ')}; expected inputs × ${units}`);
       const previous = layers.length === 0 ? inputs : layers[layers.length - 1].units;
       if (previous !== undefined && previous !== kernelInputs) throw new InputError(where, `the kernel takes ${kernelInputs} inputs; the layer before gives ${previous}`);
       checkLimits(kernelInputs, [units], where);
-      let biases: Float32Array = new Float32Array(units);
+      let biases: Float32Array = new Float32Array(units); // (OUT)
       if (config.use_bias ?? config.useBias ?? true) {
         const bias = weightOf(weights, data, name, 'bias', where);
         if (bias.shape.length !== 1 || bias.shape[0] !== units) throw new InputError(where, `the bias has shape ${bias.shape.join(' × ')}; expected ${units}`);
