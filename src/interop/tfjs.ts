@@ -1,0 +1,305 @@
+// TensorFlow.js layers-format export and import.
+//
+//   exportTfjs(model: Model, options?: { weightsPath?: string }): { modelJson: TfjsModelJson; weightsBin: Uint8Array }
+//   tfjsWeightPaths(modelJson: unknown, source: string): string[]
+//   importTfjs(modelJson: unknown, weightData: TfjsWeightData, source: string, options?: ImportOptions): Model
+//
+// Export writes what `model.save()` of a tf.sequential() of Dense layers writes: model.json
+// (format "layers-model", a Keras-style Sequential topology, a weights manifest) and one
+// weights file of float32 little-endian values, kernels in × out as Keras keeps them.
+// `tf.loadLayersModel('…/model.json')` loads the pair. Our loss and trainBiases are kept in
+// userDefinedMetadata, which TensorFlow.js carries along and ignores.
+//
+// Import reads Sequential models of Dense layers (an InputLayer first, and an Activation
+// layer after a linear Dense, are accepted too); any other layer is refused naming its
+// class, name and index. `weightData` is the contents of the manifest's files, in the
+// order `tfjsWeightPaths` lists them (one buffer of them all, concatenated, will do).
+
+import { z } from 'zod';
+import { InputError } from '../errors.ts';
+import { parseJson, zodError } from '../io/json.ts';
+import { MODEL_LIMITS } from '../io/model-file.ts';
+import { isActivation, type Activation, type Loss } from '../model/model.ts';
+import type { Model } from '../model/network.ts';
+import {
+  checkLimits,
+  defaultLoss,
+  denseLayers,
+  float32Bytes,
+  METADATA_KEY,
+  modelFromLayers,
+  readFloat32,
+  recordedLoss,
+  transpose,
+  type DenseLayer,
+  type ImportOptions,
+} from './dense.ts';
+
+export const TFJS_WEIGHTS_PATH = 'weights.bin';
+
+export interface TfjsWeightEntry {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+}
+
+/** model.json, as TensorFlow.js's ModelJSON has it. */
+export interface TfjsModelJson {
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: {
+    class_name: 'Sequential';
+    config: { name: string; layers: { class_name: 'Dense'; config: Record<string, unknown> }[] };
+    keras_version: string;
+    backend: string;
+  };
+  weightsManifest: { paths: string[]; weights: TfjsWeightEntry[] }[];
+  userDefinedMetadata: Record<string, { loss: Loss; trainBiases: boolean }>;
+}
+
+export type TfjsWeightData = Uint8Array | ArrayBuffer | readonly (Uint8Array | ArrayBuffer)[];
+
+/** Keras's default initializers for what our init uses: Glorot uniform, He normal for ReLU. */
+function kernelInitializer(activation: Activation) {
+  return activation === 'relu' ? { class_name: 'HeNormal', config: { seed: null } } : { class_name: 'GlorotUniform', config: { seed: null } };
+}
+
+/** The model as a TensorFlow.js layers model: model.json and its one weights file. */
+export function exportTfjs(model: Model, options: { weightsPath?: string } = {}): { modelJson: TfjsModelJson; weightsBin: Uint8Array<ArrayBuffer> } {
+  const layers = denseLayers(model);
+  const weights: TfjsWeightEntry[] = [];
+  const values: number[] = []; // every kernel (IN, OUT) and bias (OUT), in the manifest's order
+  const topology = layers.map((layer, l) => {
+    const name = `dense_${l}`;
+    // Keras computes x·kernel + bias: the kernel is in × out, our weights transposed.
+    weights.push({ name: `${name}/kernel`, shape: [layer.inputs, layer.units], dtype: 'float32' });
+    weights.push({ name: `${name}/bias`, shape: [layer.units], dtype: 'float32' });
+    for (const v of transpose(layer.weights, layer.units, layer.inputs)) values.push(v);
+    for (const v of layer.biases) values.push(v);
+    return {
+      class_name: 'Dense' as const,
+      config: {
+        units: layer.units,
+        activation: layer.activation,
+        use_bias: true,
+        kernel_initializer: kernelInitializer(layer.activation),
+        bias_initializer: { class_name: 'Zeros', config: {} },
+        kernel_regularizer: null,
+        bias_regularizer: null,
+        activity_regularizer: null,
+        kernel_constraint: null,
+        bias_constraint: null,
+        name,
+        trainable: true,
+        ...(l === 0 ? { batch_input_shape: [null, layer.inputs] } : {}),
+        dtype: 'float32',
+      },
+    };
+  });
+  const modelJson: TfjsModelJson = {
+    format: 'layers-model',
+    generatedBy: 'webgpu-backprop',
+    convertedBy: null,
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: 'sequential', layers: topology },
+      keras_version: 'tfjs-layers 4.22.0',
+      backend: 'tensor_flow.js',
+    },
+    weightsManifest: [{ paths: [options.weightsPath ?? TFJS_WEIGHTS_PATH], weights }],
+    userDefinedMetadata: { [METADATA_KEY]: { loss: model.spec.loss, trainBiases: model.spec.trainBiases } },
+  };
+  return { modelJson, weightsBin: float32Bytes(values) };
+}
+
+const weightEntrySchema = z
+  .object({
+    name: z.string(),
+    shape: z.array(z.number().int().nonnegative()),
+    dtype: z.string(),
+    quantization: z.object({ dtype: z.string() }).passthrough().optional(),
+  })
+  .passthrough();
+
+const layerSchema = z.object({ class_name: z.string(), config: z.record(z.string(), z.unknown()).optional() }).passthrough();
+
+const modelJsonSchema = z
+  .object({
+    format: z.string().optional(),
+    modelTopology: z.record(z.string(), z.unknown()),
+    weightsManifest: z.array(z.object({ paths: z.array(z.string()), weights: z.array(weightEntrySchema) }).passthrough()),
+    userDefinedMetadata: z.record(z.string(), z.unknown()).optional(),
+    trainingConfig: z.object({ loss: z.unknown().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+
+type ModelJson = z.infer<typeof modelJsonSchema>;
+
+function parseModelJson(modelJson: unknown, source: string): ModelJson {
+  const json = typeof modelJson === 'string' ? parseJson(modelJson, source) : modelJson;
+  const parsed = modelJsonSchema.safeParse(json);
+  if (!parsed.success) throw zodError(parsed.error, source);
+  if (parsed.data.format !== undefined && parsed.data.format !== 'layers-model') {
+    throw new InputError(`${source}: format`, `is ${JSON.stringify(parsed.data.format)}; expected "layers-model" (a graph model from tfjs-converter has no layers to read)`);
+  }
+  return parsed.data;
+}
+
+/** The weight files model.json names, in the order importTfjs wants their contents. */
+export function tfjsWeightPaths(modelJson: unknown, source: string): string[] {
+  return parseModelJson(modelJson, source).weightsManifest.flatMap((group) => group.paths);
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** Every manifest entry's place in the concatenated weight data. */
+function weightTable(json: ModelJson, data: Uint8Array, source: string): Map<string, { entry: z.infer<typeof weightEntrySchema>; offset: number }> {
+  const table = new Map<string, { entry: z.infer<typeof weightEntrySchema>; offset: number }>();
+  let offset = 0;
+  json.weightsManifest.forEach((group, g) => {
+    group.weights.forEach((entry, k) => {
+      const dtype = entry.quantization?.dtype ?? entry.dtype;
+      const size = DTYPE_BYTES[dtype];
+      if (size === undefined) throw new InputError(`${source}: weightsManifest[${g}].weights[${k}]`, `${entry.name} has dtype ${dtype}; its size in the weight files is unknown`);
+      table.set(entry.name.replace(/:0$/, ''), { entry, offset });
+      offset += size * entry.shape.reduce((a, b) => a * b, 1);
+    });
+  });
+  if (offset !== data.length) {
+    throw new InputError(`${source}: weightsManifest`, `describes ${offset} bytes of weights; the weight files hold ${data.length}`);
+  }
+  return table;
+}
+
+function concatenate(weightData: TfjsWeightData): Uint8Array {
+  const parts = (Array.isArray(weightData) ? weightData : [weightData]) as (Uint8Array | ArrayBuffer)[];
+  const bytes = parts.map((part) => (part instanceof Uint8Array ? part : new Uint8Array(part)));
+  if (bytes.length === 1) return bytes[0];
+  const all = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
+  let offset = 0;
+  for (const b of bytes) {
+    all.set(b, offset);
+    offset += b.length;
+  }
+  return all;
+}
+
+/** Keras and TensorFlow.js loss names, by what they compute per sample. */
+const KERAS_LOSSES: Record<string, Loss> = {
+  mean_squared_error: 'mse',
+  meanSquaredError: 'mse',
+  mse: 'mse',
+  categorical_crossentropy: 'cross-entropy',
+  categoricalCrossentropy: 'cross-entropy',
+  binary_crossentropy: 'cross-entropy',
+  binaryCrossentropy: 'cross-entropy',
+};
+
+function activationOf(value: unknown, where: string): Activation {
+  if (value === undefined || value === null) return 'linear';
+  if (!isActivation(value)) {
+    throw new InputError(where, `activation ${JSON.stringify(value)} is not supported (expected sigmoid, tanh, relu, linear or softmax)`);
+  }
+  return value;
+}
+
+/** The feature count a layer's batch input shape declares, if it declares one. */
+function declaredInputs(config: Record<string, unknown>): number | undefined {
+  const shape = config.batch_input_shape ?? config.batchInputShape ?? config.batch_shape;
+  if (Array.isArray(shape) && shape.length === 2 && typeof shape[1] === 'number') return shape[1];
+  const inputShape = config.input_shape ?? config.inputShape;
+  if (Array.isArray(inputShape) && inputShape.length === 1 && typeof inputShape[0] === 'number') return inputShape[0];
+  return undefined;
+}
+
+/** A TensorFlow.js layers model of Dense layers as our model. */
+export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, source: string, options: ImportOptions = {}): Model {
+  const json = parseModelJson(modelJson, source);
+  const data = concatenate(weightData);
+  if (data.length > MODEL_LIMITS.fileBytes) throw new InputError(source, `the weights are larger than the ${MODEL_LIMITS.fileBytes / 2 ** 20} MiB a model file may be`);
+  const weights = weightTable(json, data, source);
+
+  const topology = (json.modelTopology.model_config ?? json.modelTopology) as Record<string, unknown>;
+  if (topology.class_name !== 'Sequential') {
+    throw new InputError(`${source}: modelTopology`, `a ${JSON.stringify(topology.class_name)} model is not supported; expected a Sequential model of Dense layers`);
+  }
+  const config = topology.config as { layers?: unknown } | unknown[] | undefined;
+  const rawLayers = Array.isArray(config) ? config : config?.layers;
+  const parsedLayers = z.array(layerSchema).safeParse(rawLayers);
+  if (!parsedLayers.success) throw zodError(parsedLayers.error, `${source}: modelTopology.config.layers`);
+
+  const layers: DenseLayer[] = [];
+  const names: string[] = []; // how errors name each of our layers
+  let inputs: number | undefined;
+  let activated = true;
+  parsedLayers.data.forEach((layer, index) => {
+    const config = layer.config ?? {};
+    const name = typeof config.name === 'string' ? config.name : `#${index}`;
+    const where = `${source}: layer ${index} (${name}, ${layer.class_name})`;
+    if (layer.class_name === 'InputLayer' && layers.length === 0) {
+      inputs = declaredInputs(config);
+    } else if (layer.class_name === 'Activation' && layers.length > 0 && !activated) {
+      layers[layers.length - 1].activation = activationOf(config.activation, where);
+      activated = true;
+    } else if (layer.class_name === 'Dense') {
+      const units = config.units;
+      if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new InputError(`${where}: units`, `expected a positive integer, got ${JSON.stringify(units)}`);
+      if (layers.length === 0) inputs = declaredInputs(config) ?? inputs;
+      const kernel = weightOf(weights, data, name, 'kernel', where); // (IN, OUT)
+      const [kernelInputs, kernelUnits] = kernel.shape;
+      if (kernel.shape.length !== 2 || kernelUnits !== units) throw new InputError(where, `the kernel has shape ${kernel.shape.join(' × ')}; expected inputs × ${units}`);
+      const previous = layers.length === 0 ? inputs : layers[layers.length - 1].units;
+      if (previous !== undefined && previous !== kernelInputs) throw new InputError(where, `the kernel takes ${kernelInputs} inputs; the layer before gives ${previous}`);
+      checkLimits(kernelInputs, [units], where);
+      let biases: Float32Array = new Float32Array(units); // (OUT)
+      if (config.use_bias ?? config.useBias ?? true) {
+        const bias = weightOf(weights, data, name, 'bias', where);
+        if (bias.shape.length !== 1 || bias.shape[0] !== units) throw new InputError(where, `the bias has shape ${bias.shape.join(' × ')}; expected ${units}`);
+        biases = bias.values;
+      }
+      const activation = activationOf(config.activation, where);
+      layers.push({ activation, units, inputs: kernelInputs, weights: transpose(kernel.values, kernelInputs, units), biases });
+      names.push(where);
+      activated = activation !== 'linear';
+    } else {
+      throw new InputError(where, `layer class ${layer.class_name} is not supported (expected Dense layers, an InputLayer first, or an Activation after a linear Dense)`);
+    }
+  });
+
+  const last = layers[layers.length - 1];
+  const ours = json.userDefinedMetadata?.[METADATA_KEY] as { loss?: unknown; trainBiases?: unknown } | undefined;
+  const kerasLoss = json.trainingConfig?.loss;
+  const loss =
+    options.loss ??
+    (ours?.loss !== undefined
+      ? recordedLoss(ours.loss, `${source}: userDefinedMetadata.${METADATA_KEY}.loss`)
+      : typeof kerasLoss === 'string' && kerasLoss in KERAS_LOSSES
+        ? KERAS_LOSSES[kerasLoss]
+        : defaultLoss(last?.activation ?? 'linear'));
+  const trainBiases = options.trainBiases ?? ours?.trainBiases !== false;
+  return modelFromLayers(layers[0]?.inputs ?? 0, layers, loss, trainBiases, source, (l) => names[l]);
+}
+
+/** A Dense layer's kernel or bias as float32, found by the name TensorFlow.js gives it. */
+function weightOf(
+  table: ReturnType<typeof weightTable>,
+  data: Uint8Array,
+  layer: string,
+  kind: 'kernel' | 'bias',
+  where: string,
+): { shape: number[]; values: Float32Array } {
+  const suffix = `${layer}/${kind}`;
+  let found = table.get(suffix);
+  if (!found) {
+    // Keras writes scoped names (sequential/dense/kernel); take the one that ends so.
+    const candidates = [...table.keys()].filter((name) => name.endsWith(`/${suffix}`));
+    if (candidates.length === 1) found = table.get(candidates[0]);
+  }
+  if (!found) throw new InputError(where, `no weight named ${suffix} in the weights manifest`);
+  const { entry, offset } = found;
+  if (entry.quantization) throw new InputError(where, `${entry.name} is quantized to ${entry.quantization.dtype}; only float32 weights are supported`);
+  if (entry.dtype !== 'float32') throw new InputError(where, `${entry.name} has dtype ${entry.dtype}; only float32 weights are supported`);
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  return { shape: entry.shape, values: readFloat32(data, offset, count) };
+}
