@@ -30,6 +30,10 @@ export { checkDataFits, DATA_LIMITS, parseDataCsv, parseDataFile, parseDataJson 
 export type { DataRows } from './io/data-file.ts';
 export { checkpointToJson, parseCheckpoint } from './io/checkpoint.ts';
 
+// Other engines: ONNX, TensorFlow.js and PyTorch, out and back in.
+export { EXPORT_FORMATS, exportOnnx, exportPytorch, exportTfjs, importFormat, importOnnx, importTfjs, tfjsWeightPaths, ONNX_INPUT, ONNX_OUTPUT, ONNX_OPSET, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, TFJS_WEIGHTS_PATH } from './interop/index.ts';
+export type { ExportFormat, ImportFormat, ImportOptions, PytorchExportOptions, TfjsModelJson, TfjsWeightData } from './interop/index.ts';
+
 // Datasets and batches.
 export { datasetFromRows, gatherBatch } from './data/dataset.ts';
 export type { Dataset } from './data/dataset.ts';

@@ -11,6 +11,7 @@ import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/de
 import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
 import { modelFromJson, modelToJson, type ModelFile } from './io/model-file.ts';
+import { exportOnnx, exportPytorch, exportTfjs, EXPORT_FORMATS, TFJS_WEIGHTS_PATH, type ExportFormat, type PytorchExportOptions } from './interop/index.ts';
 import { outputSize, type ModelSpec } from './model/model.ts';
 import { createModel, type Model } from './model/network.ts';
 import type { OptimizerKind, OptimizerSpec } from './model/optimizer.ts';
@@ -225,6 +226,21 @@ export class Network {
   toJSON(): ModelFile {
     this.alive();
     return modelToJson(this.model);
+  }
+
+  /**
+   * The current weights in another engine's format, as files by name: `onnx` gives
+   * model.onnx (for ONNX Runtime); `tfjs` gives model.json and weights.bin (for
+   * `tf.loadLayersModel`); `pytorch` gives model.json and train.py (which trains on with
+   * PyTorch's DistributedDataParallel, its defaults taken from `options`).
+   */
+  export(format: ExportFormat, options: PytorchExportOptions = {}): Record<string, string | Uint8Array> {
+    this.alive();
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (format === 'onnx') return { 'model.onnx': exportOnnx(this.model) };
+    if (format === 'pytorch') return exportPytorch(this.model, options);
+    const { modelJson, weightsBin } = exportTfjs(this.model);
+    return { 'model.json': JSON.stringify(modelJson), [TFJS_WEIGHTS_PATH]: weightsBin };
   }
 
   /** The current parameters, flat, by the parameter layout (a copy). */

@@ -9,4 +9,4 @@ setGpuProvider(nodeGpu);
 
 export * from './index.ts';
 export { nodeGpu, SWIFTSHADER_ICD } from './node/dawn.ts';
-export { loadDataFile, loadModelFile, readTextFile, writeFileAtomically } from './node/files.ts';
+export { loadDataFile, loadModelFile, readBinaryFile, readTextFile, writeFileAtomically } from './node/files.ts';

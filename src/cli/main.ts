@@ -1,10 +1,11 @@
-// The command line: webgpu-backprop trace | train | predict | examples.
+// The command line: webgpu-backprop trace | train | predict | examples | export | import.
 //
 // Bad input ends the command with one line naming the file, field or flag and what was
 // expected, and a non-zero exit; no stack trace.
 
 import { Command, CommanderError, Option } from 'commander';
-import { BackpropError, DivergedError, InputError, OPTIMIZER_KINDS, resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/node';
+import { BackpropError, DivergedError, EXPORT_FORMATS, InputError, LOSSES, OPTIMIZER_KINDS, resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/node';
+import { exportModel, importModel } from './exchange.ts';
 import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
 import { formatTrace, traceOnCli } from './trace.ts';
 import { predict, train, type Backend } from './train.ts';
@@ -75,6 +76,27 @@ export function buildProgram(): Command {
     .action(async (options) => {
       const text = await predict(options);
       if (!options.out) process.stdout.write(text);
+    });
+
+  program
+    .command('export')
+    .description('write a model file for another engine: ONNX, TensorFlow.js (layers format) or PyTorch (a folder with train.py)')
+    .requiredOption('--model <file>', 'model file (JSON)')
+    .addOption(new Option('--format <format>', 'onnx: one .onnx file; tfjs: model.json and weights.bin; pytorch: model.json and train.py').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .requiredOption('--out <path>', 'the .onnx file, or the folder for tfjs and pytorch')
+    .action(async (options) => {
+      for (const path of await exportModel(options)) console.log(`wrote ${path}`);
+    });
+
+  program
+    .command('import')
+    .description('read an ONNX model or a TensorFlow.js model.json (Dense layers) as a model file')
+    .requiredOption('--from <file>', 'the .onnx file, or model.json with its weight files beside it')
+    .requiredOption('--out <file>', 'the model file to write')
+    .addOption(new Option('--loss <loss>', 'the loss, where the file does not record it (files this tool exports do)').choices([...LOSSES]))
+    .action((options) => {
+      const described = importModel(options);
+      console.log(`wrote ${options.out}: ${described}`);
     });
 
   return program;

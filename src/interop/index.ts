@@ -19,7 +19,7 @@
 
 export { exportOnnx, importOnnx, ONNX_BATCH, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx.ts';
 export { exportTfjs, importTfjs, tfjsWeightPaths, TFJS_WEIGHTS_PATH, type TfjsModelJson, type TfjsWeightData } from './tfjs.ts';
-export { DEFAULT_LEARNING_RATES, exportPytorch, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, type PytorchExportOptions } from './pytorch.ts';
+export { exportPytorch, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, type PytorchExportOptions } from './pytorch.ts';
 export { defaultLoss, type ImportOptions } from './dense.ts';
 
 /** The formats `export` writes. */

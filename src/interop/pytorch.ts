@@ -8,20 +8,18 @@
 // train-py.ts for this network: nn.Sequential(Linear, activation, …), its loss, and the
 // training settings given here as the defaults of its flags (which mirror those of
 // `webgpu-backprop train`). What train.py does and what is exact is told in its docstring
-// and in docs/handoff.md.
+// and in the README's "When one machine is not enough".
 
 import { InputError } from '../errors.ts';
 import { modelToJson } from '../io/model-file.ts';
 import type { Activation } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
-import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
+import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
+import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
 import { TRAIN_PY_TEMPLATE } from './train-py.ts';
 
 export const PYTORCH_MODEL_FILE = 'model.json';
 export const PYTORCH_SCRIPT = 'train.py';
-
-/** Learning rates a Keras or PyTorch user starts from, as `webgpu-backprop train` does. */
-export const DEFAULT_LEARNING_RATES: Record<OptimizerKind, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };
 
 /** The defaults of train.py's flags; each left out is webgpu-backprop train's default. */
 export interface PytorchExportOptions {
@@ -137,7 +135,7 @@ function settingsCode(model: Model, options: PytorchExportOptions): string {
       return comment ? `${line.padEnd(width)}  # ${comment}` : line;
     }),
     '}',
-    `DEFAULT_LEARNING_RATES = {${OPTIMIZER_KINDS.map((kind) => `"${kind}": ${python(DEFAULT_LEARNING_RATES[kind])}`).join(', ')}}`,
+    `DEFAULT_LEARNING_RATES = {${OPTIMIZER_KINDS.map((kind) => `"${kind}": ${python(DEFAULT_LEARNING_RATE[kind])}`).join(', ')}}`,
   ].join('\n');
 }
 

@@ -11,6 +11,11 @@ import type { Model } from '../model/network.ts';
 
 /** A text file, refused with an InputError naming it if it is missing, unreadable or over `maxBytes`. */
 export function readTextFile(path: string, what: string, maxBytes: number): string {
+  return new TextDecoder().decode(readBinaryFile(path, what, maxBytes));
+}
+
+/** A file's bytes, refused with an InputError naming it if it is missing, unreadable or over `maxBytes`. */
+export function readBinaryFile(path: string, what: string, maxBytes: number): Uint8Array {
   let size: number;
   try {
     const stats = statSync(path);
@@ -23,19 +28,20 @@ export function readTextFile(path: string, what: string, maxBytes: number): stri
   }
   if (size > maxBytes) throw new LimitError(path, `the ${what} is ${size} bytes; at most ${maxBytes} are read`, `${what} size`);
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (error) {
     throw new InputError(path, `cannot read the ${what} (${(error as { code?: string }).code})`);
   }
 }
 
-/** Writes `text` to `path` atomically: temporary file, fsync, rename. */
-export function writeFileAtomically(path: string, text: string): void {
+/** Writes `contents` to `path` atomically: temporary file, fsync, rename. */
+export function writeFileAtomically(path: string, contents: string | Uint8Array): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const fd = openSync(temporary, 'w');
     try {
-      writeSync(fd, text);
+      if (typeof contents === 'string') writeSync(fd, contents);
+      else writeSync(fd, contents);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
