@@ -148,6 +148,8 @@ interface Session {
   trainer: Trainer;
   dataset: Dataset;
   options: TrainOptions;
+  /** The training loop's chunk size at the end of the last fit: the next fit starts there. */
+  chunkSteps?: number;
 }
 
 export class Network {
@@ -311,8 +313,10 @@ export class Network {
 
     await callbacks.onTrainBegin?.();
     if (perEpoch) await callbacks.onEpochBegin?.(0);
+    const session = this.session!;
     const result = await runTraining(trainer, {
       steps: totalSteps,
+      chunkSteps: session.chunkSteps,
       nextStop: perEpoch ? (step) => epochEnd(epochOf(step)) : undefined,
       signal: options.signal,
       onChunk: async ({ firstStep, losses: chunk, step }) => {
@@ -345,6 +349,7 @@ export class Network {
         return true;
       },
     });
+    session.chunkSteps = result.chunkSteps;
     history.steps = result.steps;
     history.aborted = result.stoppedBy === 'signal';
     if (!perEpoch) {

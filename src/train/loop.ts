@@ -35,6 +35,8 @@ export interface TrainingLoopOptions {
   signal?: AbortSignal;
   /** Wall time a chunk aims for (default 100 ms): shorter reports more often, longer syncs less. */
   chunkMs?: number;
+  /** Steps of the first chunk (default 8); a caller running the loop again passes the last result's `chunkSteps`. */
+  chunkSteps?: number;
 }
 
 export interface TrainingResult {
@@ -44,6 +46,8 @@ export interface TrainingResult {
   lastLoss: number;
   /** Why training ended: every step ran, `onChunk` returned false, or the signal was aborted. */
   stoppedBy: 'done' | 'callback' | 'signal';
+  /** The chunk size the loop had settled on: where the next run of the loop may start. */
+  chunkSteps: number;
 }
 
 /** Runs `options.steps` steps of `trainer`; throws DivergedError at the first non-finite batch loss. */
@@ -51,10 +55,10 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
   const until = trainer.step + options.steps;
   const every = options.checkpointEvery;
   const chunkMs = options.chunkMs ?? 100;
-  let chunkSteps = FIRST_CHUNK_STEPS;
+  let chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, options.chunkSteps ?? FIRST_CHUNK_STEPS));
   let lastLoss = NaN;
   while (trainer.step < until) {
-    if (options.signal?.aborted) return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'signal' };
+    if (options.signal?.aborted) return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'signal', chunkSteps };
     const step = trainer.step;
     const nextCheckpoint = every ? (Math.floor(step / every) + 1) * every : Infinity;
     const count = Math.min(chunkSteps, until - step, nextCheckpoint - step, (options.nextStop?.(step) ?? Infinity) - step);
@@ -65,15 +69,16 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     const bad = losses.findIndex((loss) => !Number.isFinite(loss));
     if (bad >= 0) throw await divergence(trainer, step + count);
     lastLoss = losses[losses.length - 1];
-    // Aim the next chunk at chunkMs, growing at most fourfold at a time.
+    // Aim the next chunk at chunkMs, growing at most fourfold at a time. A chunk cut short
+    // (by an epoch's end) says little about the speed unless it took long.
     const elapsed = performance.now() - started;
-    chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, 4 * chunkSteps, Math.round((count * chunkMs) / Math.max(elapsed, 1e-3))));
+    if (count === chunkSteps || elapsed > chunkMs) chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, 4 * chunkSteps, Math.round((count * chunkMs) / Math.max(elapsed, 1e-3))));
     if (every && trainer.step % every === 0) await options.onCheckpoint?.(await trainer.readState());
     if ((await options.onChunk?.({ firstStep: step, losses, step: trainer.step })) === false) {
-      return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'callback' };
+      return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'callback', chunkSteps };
     }
   }
-  return { steps: options.steps, lastLoss, stoppedBy: 'done' };
+  return { steps: options.steps, lastLoss, stoppedBy: 'done', chunkSteps };
 }
 
 /** Replays the chunk from its mark, step by step, to name the first non-finite value. */
