@@ -70,7 +70,7 @@ const CASES: BadInput[] = [
   {
     name: 'an infinite value in a CSV data file',
     args: ['--model', model, '--data', file('inf.csv', 'a,b,y\n0,1,1\n1,Infinity,0\n'), '--targets', 'y'],
-    message: /inf\.csv: line 3, column b: expected a finite number, got "Infinity"$/,
+    message: /inf\.csv: line 3, column b: expected a number in decimal or exponent form \(such as 0\.5, -2 or 1e-3\), got "Infinity"$/,
   },
   { name: 'a learning rate of zero', args: ['--model', model, '--data', data, '--lr', '0'], message: /'--lr <rate>' argument '0' is invalid\. expected a positive number, got "0"$/ },
   { name: 'a negative batch size', args: ['--model', model, '--data', data, '--batch-size', '-4'], message: /'--batch-size <n>' argument '-4' is invalid\. expected a positive integer, got "-4"$/ },
