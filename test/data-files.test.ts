@@ -180,6 +180,19 @@ describe('reading from disk in chunks', () => {
     );
   });
 
+  it('a table of 5,000 rows, many times the first allocation, reads back every value exactly', async () => {
+    const rows = Array.from({ length: 5000 }, (_, r) => [r * 0.25 - 7, (r % 97) * 1e-3, r]);
+    const table = { width: 2, outputs: 1, values: rows };
+    const expected = { inputs: rows.flatMap((row) => row.slice(0, 2)), targets: rows.map((row) => row[2]) };
+    const csv = file('long.csv', asCsv(table));
+    const json = file('long.json', asJson(table));
+    for (const read of [parseDataTable(asCsv(table), csv, ['t0']), await readDataFile(csv, { targetColumns: ['t0'], chunkBytes: 4096 }), await readDataFile(json, { chunkBytes: 4096 })]) {
+      expect(read.size).toBe(5000);
+      expect(Array.from(read.inputs)).toEqual(expected.inputs);
+      expect(Array.from(read.targets!)).toEqual(expected.targets);
+    }
+  });
+
   it('locates an error at the same line and column whatever the chunk size', async () => {
     const csv = file('late.csv', 'a,b,y\n1,2,3\n\n4,5,6\n7,0x10,9\n');
     const json = file('late.json', '{"inputs": [[1, 2],\n  [3, 4],\n  [5, NaN]]}');
