@@ -234,10 +234,10 @@ const MUTANTS: Mutant[] = [
   },
   {
     id: 'L5',
-    change: 'growing a table drops its last value',
+    change: "a table's first block drops its last value when it doubles",
     file: 'src/io/data-table.ts',
-    original: 'larger.set(this.values);',
-    replacement: 'larger.set(this.values.subarray(0, this.values.length - 1));',
+    original: 'larger.set(this.block);',
+    replacement: 'larger.set(this.block.subarray(0, this.block.length - 1));',
     tests: ['test/data-files.test.ts'],
   },
   {

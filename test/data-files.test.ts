@@ -180,16 +180,20 @@ describe('reading from disk in chunks', () => {
     );
   });
 
-  it('a table of 5,000 rows, many times the first allocation, reads back every value exactly', async () => {
-    const rows = Array.from({ length: 5000 }, (_, r) => [r * 0.25 - 7, (r % 97) * 1e-3, r]);
-    const table = { width: 2, outputs: 1, values: rows };
-    const expected = { inputs: rows.flatMap((row) => row.slice(0, 2)), targets: rows.map((row) => row[2]) };
+  it('a table of 400,000 rows, more than one block of a million values, reads back every value exactly', async () => {
+    const rows = 400_000;
+    const value = (r: number, c: number) => (c === 3 ? r % 7 : r * 0.25 - c * 1e-3);
+    const table = { width: 3, outputs: 1, values: Array.from({ length: rows }, (_, r) => [0, 1, 2, 3].map((c) => value(r, c))) };
     const csv = file('long.csv', asCsv(table));
     const json = file('long.json', asJson(table));
-    for (const read of [parseDataTable(asCsv(table), csv, ['t0']), await readDataFile(csv, { targetColumns: ['t0'], chunkBytes: 4096 }), await readDataFile(json, { chunkBytes: 4096 })]) {
-      expect(read.size).toBe(5000);
-      expect(Array.from(read.inputs)).toEqual(expected.inputs);
-      expect(Array.from(read.targets!)).toEqual(expected.targets);
+    for (const read of [parseDataTable(asCsv(table), csv, ['t0']), await readDataFile(csv, { targetColumns: ['t0'] }), await readDataFile(json)]) {
+      expect([read.size, read.inputSize, read.outputSize]).toEqual([rows, 3, 1]);
+      let wrong = 0;
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < 3; c++) if (read.inputs[r * 3 + c] !== value(r, c)) wrong++;
+        if (read.targets![r] !== value(r, 3)) wrong++;
+      }
+      expect(wrong).toBe(0);
     }
   });
 

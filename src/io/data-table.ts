@@ -20,14 +20,24 @@ export interface DataTable {
   outputSize: number; // OUT, 0 without targets
 }
 
-/** Rows of numbers, appended one value at a time into a float64 array that grows by half. */
+/** Values per block: 8 MiB of float64. */
+const BLOCK = 1 << 20;
+
+/**
+ * Rows of numbers, appended one value at a time. They go into blocks of fixed size, so
+ * that growing never copies what is already read (the first block starts small and
+ * doubles, for small files); `finish` copies the blocks into one array of the exact size.
+ * Reading holds the numbers once, and finishing twice, at the most.
+ */
 export class RowsBuilder {
   constructor(
     /** The array in words, for errors: `data.json: inputs`. */
     readonly where: string,
   ) {}
 
-  private values: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  private full: (Float64Array | undefined)[] = []; // blocks of BLOCK values
+  private block: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  private inBlock = 0;
   private length = 0;
   private rowStart = 0;
   /** Completed rows. */
@@ -36,8 +46,9 @@ export class RowsBuilder {
   width = 0;
 
   add(value: number): void {
-    if (this.length === this.values.length) this.grow();
-    this.values[this.length++] = value;
+    if (this.inBlock === this.block.length) this.grow();
+    this.block[this.inBlock++] = value;
+    this.length++;
   }
 
   /** Values in the row being built. */
@@ -54,19 +65,34 @@ export class RowsBuilder {
     return width;
   }
 
-  /** The values, trimmed to their count. */
+  /** The values, in one array of their count; the blocks are let go as they are copied. */
   finish(): Float64Array {
-    return this.length === this.values.length ? this.values : this.values.slice(0, this.length);
+    const values = this.allocate(this.length);
+    this.full.forEach((block, k) => {
+      values.set(block!, k * BLOCK);
+      this.full[k] = undefined;
+    });
+    values.set(this.block.subarray(0, this.inBlock), this.full.length * BLOCK);
+    return values;
   }
 
   private grow(): void {
-    let larger: Float64Array<ArrayBuffer>;
+    if (this.block.length < BLOCK) {
+      const larger = this.allocate(this.block.length * 2);
+      larger.set(this.block);
+      this.block = larger;
+    } else {
+      this.full.push(this.block);
+      this.block = this.allocate(BLOCK);
+      this.inBlock = 0;
+    }
+  }
+
+  private allocate(length: number): Float64Array<ArrayBuffer> {
     try {
-      larger = new Float64Array(Math.ceil(this.values.length * 1.5));
+      return new Float64Array(length);
     } catch {
       throw new InputError(this.where, `${this.length} values are more than this machine can hold in memory`);
     }
-    larger.set(this.values);
-    this.values = larger;
   }
 }
