@@ -216,6 +216,17 @@ describe('reading from disk in chunks', () => {
     await expect(readDataFile(path)).rejects.toThrow(`${path}: the data file is 1073741825 bytes; at most 1073741824 (1 GiB) are read`);
   });
 
+  it('a 600 MB file is read a chunk at a time: an error at its start is reported without reading the rest', async () => {
+    // Sparse: 600 MB of zero bytes that take no disk. As one string it would be past V8's limit (ERR_STRING_TOO_LONG).
+    const path = join(dir, 'zeros.json');
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, 600e6);
+    closeSync(fd);
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(readDataFile(path)).rejects.toThrow(`${path}: line 1, column 1: not valid JSON (unexpected "\\u0000")`);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
+  });
+
   it('names a missing file, a directory, and target columns given for JSON', async () => {
     await expect(readDataFile(join(dir, 'nope.csv'))).rejects.toThrow(/nope\.csv: no such data file$/);
     await expect(readDataFile(dir)).rejects.toThrow(/: expected a data file, found a directory or device$/);
