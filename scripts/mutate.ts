@@ -282,6 +282,22 @@ const MUTANTS: Mutant[] = [
     tests: ['test/loaders.test.ts'],
     only: 'declared size',
   },
+  {
+    id: 'L11',
+    change: 'a dataset made through the API is not checked for values float32 cannot hold',
+    file: 'src/data/dataset.ts',
+    original: 'if (problem) throw new InputError(`${name}[${Math.floor(k / width)}][${k % width}]`, problem);',
+    replacement: 'if (problem && Number.isNaN(values[k])) throw new InputError(`${name}[${Math.floor(k / width)}][${k % width}]`, problem);',
+    tests: ['test/data-files.test.ts'],
+  },
+  {
+    id: 'L12',
+    change: 'the schedule counts steps past 2^53 rows',
+    file: 'src/data/batches.ts',
+    original: 'steps > this.maxSteps) {',
+    replacement: 'steps > 2 * this.maxSteps) {',
+    tests: ['test/flags.test.ts'],
+  },
 ];
 
 interface Outcome {
