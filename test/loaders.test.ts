@@ -5,10 +5,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { datasetFromRows } from '../src/data/dataset.ts';
+import { FLOAT32_MAX } from '../src/data/values.ts';
 import { InputError } from '../src/errors.ts';
 import { parseCheckpoint } from '../src/io/checkpoint.ts';
 import { parseDataCsv, parseDataJson } from '../src/io/data-file.ts';
-import { modelFromJson, modelToJson, parseModelFile } from '../src/io/model-file.ts';
+import { checkDataFits, parseDataTable } from '../src/io/data-file.ts';
+import { modelFromJson, modelToJson, parseModelDeclaration, parseModelFile } from '../src/io/model-file.ts';
+import { checkTrainingMemory, trainingBytes } from '../src/node/memory.ts';
 import { ACTIVATIONS, LOSSES, type Activation } from '../src/model/model.ts';
 import { createModel } from '../src/model/network.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
@@ -82,6 +85,40 @@ describe('model files', () => {
   });
 });
 
+describe("a model file's declared size, checked before anything is allocated", () => {
+  // A hundred bytes that ask for 16000 × 16001 parameters: 2 GB of float64, and seconds
+  // of seeded initialisation.
+  const text = JSON.stringify({ inputSize: 16000, seed: 1, loss: 'mse', layers: [{ units: 16000, activation: 'linear' }] });
+
+  it('is read as a declaration that allocates nothing, and checked against the data before the weights exist', () => {
+    expect(text.length).toBeLessThan(110);
+    const before = process.memoryUsage().arrayBuffers;
+    const declared = parseModelDeclaration(text, 'big.json');
+    expect(declared.spec).toEqual({ inputSize: 16000, layers: [{ units: 16000, activation: 'linear' }], loss: 'mse', trainBiases: true });
+    expect(declared.paramCount).toBe(16000 * 16001);
+    const data = parseDataTable('{"inputs": [[0, 1]], "targets": [[1]]}', 'xor.json');
+    expect(() => checkDataFits(data, 'xor.json', declared.spec.inputSize, 16000)).toThrow("xor.json: inputs: expected 16000 values per row (the model's inputs), got 2");
+    // 2 GB of weights would show here; the data and the parser's own buffers are kilobytes.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
+  });
+
+  it('is refused where training it needs more memory than there is, naming the file and the figures', () => {
+    const { spec } = parseModelDeclaration(text, 'big.json');
+    // Parameters, the trainer's copy and the gradients (SGD), float64, in the layout's padded size.
+    expect(trainingBytes(spec, 0)).toBe(8 * 3 * (256_000_000 + 16_000));
+    expect(trainingBytes(spec, 2)).toBe(8 * 5 * (256_000_000 + 16_000));
+    expect(() => checkTrainingMemory(spec, 2, 'big.json', 8e9)).toThrow(
+      'big.json: layers: training this network needs about 10.2 GB of memory (float64 parameters, gradients and optimizer state); 8.00 GB is available',
+    );
+    expect(() => checkTrainingMemory(spec, 0, 'big.json', 8e9)).not.toThrow();
+  });
+
+  it('past 2^28 parameters is refused by the schema limits alone', () => {
+    const tooBig = JSON.stringify({ inputSize: 16385, seed: 1, loss: 'mse', layers: [{ units: 16384, activation: 'linear' }] });
+    expect(() => parseModelDeclaration(tooBig, 'big.json')).toThrow('big.json: layers: the network has 268468224 parameters; at most 268435456 are allowed');
+  });
+});
+
 describe('data files', () => {
   it('any text loads as JSON data or is refused with an InputError', () => {
     fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => loadsOrRefuses(() => parseDataJson(text, 'fuzz.json'))), { numRuns: 2000 });
@@ -92,8 +129,8 @@ describe('data files', () => {
     fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 120 }), csvish), (text) => loadsOrRefuses(() => parseDataCsv(text, 'fuzz.csv', ['y']))), { numRuns: 3000 });
   });
 
-  it('round-trips: finite numbers written as CSV read back exactly, targets separated by name', () => {
-    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+  it('round-trips: numbers float32 can hold, written as CSV, read back exactly, targets separated by name', () => {
+    const finite = fc.double({ noNaN: true, min: -FLOAT32_MAX, max: FLOAT32_MAX });
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.array(fc.tuple(finite, finite, finite, finite, finite), { minLength: 1, maxLength: 20 }), (inputs, rows) => {
         const width = inputs + 1;

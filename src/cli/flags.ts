@@ -1,27 +1,39 @@
 // Parsers for the command line's numeric flags: each refuses a bad value with a
-// one-line error naming the flag and what it expects.
+// one-line error naming the flag and what it expects. Numbers are read in decimal or
+// exponent form only (0x10, 1_000 and Infinity are refused), and only within the range
+// where the value is used as given.
 
 import { InvalidArgumentError } from 'commander';
+import { MAX_SEED } from '../data/batches.ts';
+import { FLOAT32_MAX } from '../data/values.ts';
+import { parseDecimal } from '../io/numbers.ts';
 
-function number(text: string): number {
-  return text.trim() === '' ? NaN : Number(text);
+/** Whole numbers from `min` to `max`; `what` names them in the error. */
+function integerFlag(min: number, max: number, what: string): (text: string) => number {
+  return (text) => {
+    const value = parseDecimal(text);
+    if (!Number.isInteger(value) || value < min) throw new InvalidArgumentError(`expected ${what}, got ${JSON.stringify(text)}`);
+    if (value > max) throw new InvalidArgumentError(`expected ${what} up to ${max}, got ${JSON.stringify(text)}`);
+    return value;
+  };
 }
 
-export function positiveInteger(text: string): number {
-  const value = number(text);
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(text)}`);
-  return value;
-}
+/** Steps, epochs, batch size, checkpoint interval: past 2⁵³ − 1 a number is no longer exactly the integer typed. */
+export const positiveInteger = integerFlag(1, Number.MAX_SAFE_INTEGER, 'a positive integer');
 
-export function nonNegativeInteger(text: string): number {
-  const value = number(text);
-  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got ${JSON.stringify(text)}`);
-  return value;
-}
+/** The seed: a whole number a checkpoint can hold and give back (0 … MAX_SEED, as the checkpoint's schema). */
+export const nonNegativeInteger = integerFlag(0, MAX_SEED, 'a whole number ≥ 0');
 
+/** The smallest positive float32 (a subnormal): a learning rate below it is 0 on the GPU. */
+const FLOAT32_MIN_POSITIVE = 2 ** -149;
+
+/** The learning rate: positive, and a float32 on the GPU, so within float32's range and not rounding to 0. */
 export function positiveNumber(text: string): number {
-  const value = number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(text)}`);
+  const value = parseDecimal(text);
+  if (!(value > 0)) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(text)}`);
+  if (value > FLOAT32_MAX || value < FLOAT32_MIN_POSITIVE) {
+    throw new InvalidArgumentError(`expected a positive number float32 can hold (${FLOAT32_MIN_POSITIVE} to ${FLOAT32_MAX}), got ${JSON.stringify(text)}`);
+  }
   return value;
 }
 

@@ -8,7 +8,18 @@
 //   so every batch has exactly B rows.
 // Online training is B = 1; full-batch training is B = N without shuffling.
 
+import { InputError } from '../errors.ts';
 import { seededRandom } from '../model/init.ts';
+
+/**
+ * The largest seed: 2⁵³ − 1. Past it a number no longer stands for one integer
+ * (9007199254740993 reads as …992), so a seed could not be written down and given back
+ * exactly, as a checkpoint must.
+ */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+
+/** Rows the endless stream of a schedule can count exactly: step·B + k stays below 2⁵³. */
+const MAX_POSITIONS = 2 ** 53;
 
 export class BatchSchedule {
   private cachedEpoch = -1;
@@ -20,8 +31,21 @@ export class BatchSchedule {
     readonly shuffle: boolean,
     readonly seed: number,
   ) {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
-    if (datasetSize < 1) throw new Error('the dataset is empty');
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError('batchSize', `expected a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new InputError('seed', `expected a whole number from 0 to ${MAX_SEED}, got ${seed}`);
+    if (datasetSize < 1) throw new InputError('dataset', 'is empty: expected at least one sample');
+  }
+
+  /** The most steps a run can take: beyond, a step's rows would be counted past 2⁵³, inexactly. */
+  get maxSteps(): number {
+    return Math.floor(MAX_POSITIONS / this.batchSize);
+  }
+
+  /** Refuses a run of `steps` steps that the schedule cannot count exactly. */
+  checkSteps(steps: number): void {
+    if (!Number.isInteger(steps) || steps < 0 || steps > this.maxSteps) {
+      throw new InputError('steps', `expected a whole number up to ${this.maxSteps} (steps × batch size ${this.batchSize} must stay within 2^53), got ${steps}`);
+    }
   }
 
   /** The rows of step `step`'s batch: (B). */

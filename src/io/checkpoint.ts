@@ -5,6 +5,7 @@
 // run resumed on the reference continues bit for bit as if never stopped.
 
 import { z } from 'zod';
+import { MAX_SEED } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { InputError } from '../errors.ts';
 import { paramView, type ParamLayout } from '../model/layout.ts';
@@ -71,7 +72,7 @@ const checkpointSchema = z
       learningRate: z.number().positive(),
       batchSize: z.number().int().positive(),
       shuffle: z.boolean(),
-      seed: z.number().int().nonnegative(),
+      seed: z.number().int().nonnegative().max(MAX_SEED),
       optimizer: z.object({ kind: z.enum(OPTIMIZER_KINDS as [string, ...string[]]) }).passthrough(),
     }),
     model: z.unknown(),

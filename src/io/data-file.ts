@@ -1,11 +1,18 @@
 // Data files: JSON {"inputs": [[...]], "targets": [[...]]}, or CSV with a header row
-// whose target columns are named. Every value must be a finite number; every row as
-// wide as the first. Errors name the file and the row, line or column.
+// whose target columns are named. Every value must be a finite number that float32 can
+// hold; every row as wide as the first. Errors name the file and the row, line or column.
+//
+// The readers (data-json.ts, data-csv.ts) build flat float64 tables and take their text
+// in chunks; src/node/data-file.ts streams a file from disk through them. Here they read
+// a whole text, as the browser app has it.
 
-import Papa from 'papaparse';
-import { z } from 'zod';
+import { splitRows, type Dataset } from '../data/dataset.ts';
 import { InputError } from '../errors.ts';
-import { parseJson, zodError } from './json.ts';
+import { parseCsvTable } from './data-csv.ts';
+import { parseJsonTable } from './data-json.ts';
+import { DATA_LIMITS, type DataTable } from './data-table.ts';
+
+export { DATA_LIMITS, type DataTable } from './data-table.ts';
 
 export interface DataRows {
   inputs: number[][];
@@ -13,46 +20,34 @@ export interface DataRows {
   targets?: number[][];
 }
 
-/** Bounds checked before anything is allocated for a data file. */
-export const DATA_LIMITS = {
-  fileBytes: 1024 * 1024 * 1024,
-  rows: 10_000_000,
-  columns: 100_000,
-};
-
-const dataSchema = z
-  .object({
-    inputs: z.array(z.array(z.number()).min(1)).min(1).max(DATA_LIMITS.rows),
-    targets: z.array(z.array(z.number()).min(1)).max(DATA_LIMITS.rows).optional(),
-  })
-  .strict();
-
 function checkSize(text: string, source: string): void {
   if (text.length > DATA_LIMITS.fileBytes) {
     throw new InputError(source, `the file is larger than the ${DATA_LIMITS.fileBytes / 2 ** 30} GiB a data file may be`);
   }
 }
 
-function checkRectangular(rows: number[][], where: string): void {
-  const width = rows[0].length;
-  rows.forEach((row, r) => {
-    if (row.length !== width) throw new InputError(`${where}[${r}]`, `expected ${width} values like ${where}[0], got ${row.length}`);
-  });
+function tableToRows(table: DataTable): DataRows {
+  return {
+    inputs: splitRows(table.inputs, table.inputSize),
+    targets: table.targets ? splitRows(table.targets, table.outputSize) : undefined,
+  };
+}
+
+/** Whether a file name says CSV (else it is read as JSON). */
+export function isCsv(source: string): boolean {
+  return source.toLowerCase().endsWith('.csv');
+}
+
+/** Refuses target columns for a JSON file, which gives its targets itself. */
+export function checkTargetColumns(source: string, targetColumns: readonly string[] | undefined): void {
+  if (!isCsv(source) && targetColumns && targetColumns.length > 0) {
+    throw new InputError('--targets', 'names CSV columns; a JSON data file gives its targets itself');
+  }
 }
 
 export function parseDataJson(text: string, source: string): DataRows {
   checkSize(text, source);
-  const parsed = dataSchema.safeParse(parseJson(text, source));
-  if (!parsed.success) throw zodError(parsed.error, source);
-  const { inputs, targets } = parsed.data;
-  checkRectangular(inputs, `${source}: inputs`);
-  if (targets) {
-    if (targets.length !== inputs.length) {
-      throw new InputError(`${source}: targets`, `expected ${inputs.length} rows (one per row of inputs), got ${targets.length}`);
-    }
-    checkRectangular(targets, `${source}: targets`);
-  }
-  return { inputs, targets };
+  return tableToRows(parseJsonTable(text, source));
 }
 
 /**
@@ -61,59 +56,43 @@ export function parseDataJson(text: string, source: string): DataRows {
  */
 export function parseDataCsv(text: string, source: string, targetColumns: string[] = []): DataRows {
   checkSize(text, source);
-  const result = Papa.parse<string[]>(text.trim(), { skipEmptyLines: true });
-  if (result.errors.length > 0) {
-    const error = result.errors[0];
-    throw new InputError(`${source}: line ${(error.row ?? 0) + 1}`, `not valid CSV (${error.message})`);
-  }
-  const [header, ...rows] = result.data;
-  if (!header || rows.length === 0) throw new InputError(source, 'expected a header row and at least one row of data');
-  if (header.length > DATA_LIMITS.columns) throw new InputError(`${source}: line 1`, `more than ${DATA_LIMITS.columns} columns`);
-  if (rows.length > DATA_LIMITS.rows) throw new InputError(source, `more than ${DATA_LIMITS.rows} rows`);
-  const names = header.map((name) => name.trim());
-  for (const name of targetColumns) {
-    if (!names.includes(name)) throw new InputError(`${source}: line 1`, `no column named ${JSON.stringify(name)} (columns: ${names.join(', ')})`);
-  }
-  const targetIndex = targetColumns.map((name) => names.indexOf(name));
-  const inputIndex = names.map((_, c) => c).filter((c) => !targetIndex.includes(c));
-  if (inputIndex.length === 0) throw new InputError(`${source}: line 1`, 'every column is a target: no inputs left');
-  const inputs: number[][] = [];
-  const targets: number[][] = [];
-  rows.forEach((row, r) => {
-    const line = r + 2;
-    if (row.length !== names.length) {
-      throw new InputError(`${source}: line ${line}`, `expected ${names.length} values (one per column of the header), got ${row.length}`);
-    }
-    const values = row.map((cell, c) => {
-      const text = cell.trim();
-      const value = text === '' ? NaN : Number(text);
-      if (!Number.isFinite(value)) {
-        throw new InputError(`${source}: line ${line}, column ${names[c]}`, `expected a finite number, got ${JSON.stringify(cell)}`);
-      }
-      return value;
-    });
-    inputs.push(inputIndex.map((c) => values[c]));
-    if (targetIndex.length > 0) targets.push(targetIndex.map((c) => values[c]));
-  });
-  return { inputs, targets: targetIndex.length > 0 ? targets : undefined };
+  return tableToRows(parseCsvTable(text, source, targetColumns));
+}
+
+/** A data file's text as a table, read by its extension: .csv, or JSON. */
+export function parseDataTable(text: string, source: string, targetColumns?: string[]): DataTable {
+  checkSize(text, source);
+  checkTargetColumns(source, targetColumns);
+  return isCsv(source) ? parseCsvTable(text, source, targetColumns) : parseJsonTable(text, source);
 }
 
 /** Reads a data file by its extension: .csv, or JSON. */
 export function parseDataFile(text: string, source: string, targetColumns?: string[]): DataRows {
-  if (source.toLowerCase().endsWith('.csv')) return parseDataCsv(text, source, targetColumns);
-  if (targetColumns && targetColumns.length > 0) throw new InputError('--targets', 'names CSV columns; a JSON data file gives its targets itself');
-  return parseDataJson(text, source);
+  return tableToRows(parseDataTable(text, source, targetColumns));
 }
 
-/** Checks that the rows fit a model of `inputSize` inputs and `outputSize` outputs. */
-export function checkDataFits(data: DataRows, source: string, inputSize: number, outputSize: number | undefined): void {
-  if (data.inputs[0].length !== inputSize) {
-    throw new InputError(`${source}: inputs`, `expected ${inputSize} values per row (the model's inputs), got ${data.inputs[0].length}`);
+/** The shape of rows or of a table: values per row of inputs and of targets. */
+function widths(data: DataRows | DataTable): { inputs: number; targets?: number } {
+  if ('size' in data) return { inputs: data.inputSize, targets: data.targets ? data.outputSize : undefined };
+  return { inputs: data.inputs[0].length, targets: data.targets?.[0].length };
+}
+
+/** Checks that the rows fit a model of `inputSize` inputs and `outputSize` outputs (undefined: no targets needed). */
+export function checkDataFits(data: DataRows | DataTable, source: string, inputSize: number, outputSize: number | undefined): void {
+  const width = widths(data);
+  if (width.inputs !== inputSize) {
+    throw new InputError(`${source}: inputs`, `expected ${inputSize} values per row (the model's inputs), got ${width.inputs}`);
   }
   if (outputSize !== undefined) {
-    if (!data.targets) throw new InputError(source, 'expected targets for training (JSON: a "targets" array; CSV: --targets naming their columns)');
-    if (data.targets[0].length !== outputSize) {
-      throw new InputError(`${source}: targets`, `expected ${outputSize} values per row (the model's outputs), got ${data.targets[0].length}`);
+    if (width.targets === undefined) throw new InputError(source, 'expected targets for training (JSON: a "targets" array; CSV: --targets naming their columns)');
+    if (width.targets !== outputSize) {
+      throw new InputError(`${source}: targets`, `expected ${outputSize} values per row (the model's outputs), got ${width.targets}`);
     }
   }
+}
+
+/** A table read for training as a Dataset (the readers have checked its values). */
+export function tableDataset(table: DataTable, source: string): Dataset {
+  if (!table.targets) throw new InputError(source, 'expected targets for training (JSON: a "targets" array; CSV: --targets naming their columns)');
+  return { inputs: table.inputs, targets: table.targets, size: table.size, inputSize: table.inputSize, outputSize: table.outputSize };
 }

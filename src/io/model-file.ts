@@ -14,8 +14,9 @@
 // allocated for them.
 
 import { z } from 'zod';
+import { FLOAT32_MAX } from '../data/values.ts';
 import { InputError } from '../errors.ts';
-import { ACTIVATIONS, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
+import { ACTIVATIONS, checkSpec, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
 import { createModel, layerBiases, layerWeights, setLayerParams, type Model } from '../model/network.ts';
 import { parseJson, zodError } from './json.ts';
 
@@ -27,12 +28,15 @@ export const MODEL_LIMITS = {
   params: 1 << 28,
 };
 
+/** A weight or bias: the GPU holds it as a float32. */
+const parameter = z.number().refine((value) => Math.abs(value) <= FLOAT32_MAX, `expected a number float32 can hold (|x| ≤ ${FLOAT32_MAX})`);
+
 const layerSchema = z
   .object({
     activation: z.enum(ACTIVATIONS),
     units: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
-    weights: z.array(z.array(z.number())).optional(),
-    biases: z.array(z.number()).optional(),
+    weights: z.array(z.array(parameter)).optional(),
+    biases: z.array(parameter).optional(),
   })
   .strict();
 
@@ -71,16 +75,39 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const schemaMatchesModelFile: Same<z.input<typeof modelFileSchema>, ModelFile> = true;
 void schemaMatchesModelFile;
 
+/**
+ * A model file, checked but not yet built: its network is known and within MODEL_LIMITS,
+ * and nothing has been allocated for its parameters. Whoever reads one checks the
+ * network against the data and the memory at hand before calling `create`.
+ */
+export interface ModelDeclaration {
+  spec: ModelSpec;
+  /** Weights and biases. */
+  paramCount: number;
+  /** Allocates the parameters: initialised from the seed, or set from the file's weights. */
+  create(): Model;
+}
+
 /** Parses a model file's text; `source` names it in errors (a path, or an upload's name). */
 export function parseModelFile(text: string, source: string): Model {
+  return parseModelDeclaration(text, source).create();
+}
+
+/** Parses a model file's text into a declaration, allocating nothing for its parameters. */
+export function parseModelDeclaration(text: string, source: string): ModelDeclaration {
   if (text.length > MODEL_LIMITS.fileBytes) {
     throw new InputError(source, `the file is larger than the ${MODEL_LIMITS.fileBytes / 2 ** 20} MiB a model file may be`);
   }
-  return modelFromJson(parseJson(text, source), source);
+  return declareModel(parseJson(text, source), source);
 }
 
 /** Checks parsed JSON and builds the model it describes. */
 export function modelFromJson(json: unknown, source: string): Model {
+  return declareModel(json, source).create();
+}
+
+/** Checks parsed JSON: the schema, the shapes and the limits, before anything is allocated. */
+export function declareModel(json: unknown, source: string): ModelDeclaration {
   const parsed = modelFileSchema.safeParse(json);
   if (!parsed.success) throw zodError(parsed.error, source);
   const file = parsed.data;
@@ -93,8 +120,13 @@ export function modelFromJson(json: unknown, source: string): Model {
     );
   }
   const spec = withWeights === 0 ? architectureSpec(file, source) : weightsSpec(file, source);
-  checkParamCount(spec, source);
+  const paramCount = checkParamCount(spec, source);
   try {
+    checkSpec(spec);
+  } catch (error) {
+    throw error instanceof InputError ? error.inFile(source) : error;
+  }
+  const create = () => {
     const model = createModel(spec, { seed: file.seed ?? 1 });
     if (withWeights !== 0) {
       file.layers.forEach((layer, l) => {
@@ -102,9 +134,8 @@ export function modelFromJson(json: unknown, source: string): Model {
       });
     }
     return model;
-  } catch (error) {
-    throw error instanceof InputError ? error.inFile(source) : error;
-  }
+  };
+  return { spec, paramCount, create };
 }
 
 function architectureSpec(file: z.infer<typeof modelFileSchema>, source: string): ModelSpec {
@@ -150,7 +181,8 @@ function weightsSpec(file: z.infer<typeof modelFileSchema>, source: string): Mod
   return { inputSize: file.layers[0].weights![0].length, layers, loss: file.loss, trainBiases: file.trainBiases ?? true };
 }
 
-function checkParamCount(spec: ModelSpec, source: string): void {
+/** The network's weights and biases, refused past MODEL_LIMITS.params. */
+function checkParamCount(spec: ModelSpec, source: string): number {
   let params = 0;
   let inputs = spec.inputSize;
   for (const layer of spec.layers) {
@@ -160,6 +192,7 @@ function checkParamCount(spec: ModelSpec, source: string): void {
   if (params > MODEL_LIMITS.params) {
     throw new InputError(`${source}: layers`, `the network has ${params} parameters; at most ${MODEL_LIMITS.params} are allowed`);
   }
+  return params;
 }
 
 /** The model file of a model: its weights written out, the same form the command line reads. */

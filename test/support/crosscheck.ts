@@ -12,8 +12,11 @@ import { createModel, type Model } from '../../src/model/network.ts';
 import type { Activation, Loss, ModelSpec } from '../../src/model/model.ts';
 import { seededRandom } from '../../src/model/init.ts';
 import type { TrainOptions } from '../../src/train/trainer.ts';
+import { bufferNames } from '../../src/model/buffers.ts';
+import { CpuTrainer } from '../../src/reference/trainer.ts';
+import { float32Tolerances } from '../../src/check/tolerance.ts';
 
-/** `steps` steps on a new GPU trainer, checked against the reference (see src/crosscheck.ts). */
+/** `steps` steps on a new GPU trainer, checked against the reference (see src/check/crosscheck.ts). */
 export async function crossCheck(
   device: GPUDevice,
   model: Model,
@@ -78,4 +81,22 @@ export function randomDataset(network: RandomNetwork, size: number, seed: number
     }
   }
   return { inputs, targets, size, inputSize, outputSize };
+}
+
+/**
+ * How far a float32 trainer's parameters may be from the reference's after `steps`
+ * steps: the sum of each step's bound (src/check/tolerance.ts), as src/check/crosscheck.ts sums it,
+ * from the reference's buffers alone.
+ */
+export async function float32ParamsTolerance(model: Model, dataset: Dataset, options: TrainOptions, steps: number): Promise<Float64Array> {
+  const reference = new CpuTrainer(model, dataset, options);
+  const total = new Float64Array(model.layout.size);
+  for (let s = 0; s < steps; s++) {
+    await reference.train(1);
+    const buffers = new Map<string, Float64Array>();
+    for (const name of bufferNames(model.spec)) buffers.set(name, await reference.read(name));
+    const oneStep = float32Tolerances({ ...model, ...options, batch: options.batchSize }, (name) => buffers.get(name)!);
+    (oneStep('params').atol as Float64Array).forEach((a, k) => (total[k] += a));
+  }
+  return total;
 }

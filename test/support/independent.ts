@@ -1,7 +1,8 @@
 // An independent float64 trainer, written the way TensorFlow and PyTorch write it:
 // whole-batch matrix products with weights stored in × out (tf.matmul(x, W)), explicit
-// transposes, the gradient of the batch's mean loss. It shares no code with the
-// reference, so agreement between the two checks both.
+// transposes, the gradient of the batch's mean loss, and the optimizers as
+// torch.optim.SGD and torch.optim.Adam document their update. It shares no code with
+// the reference, so agreement between the two checks both.
 
 type Matrix = number[][];
 
@@ -48,9 +49,46 @@ function backThroughActivation(activation: string, y: Matrix, dy: Matrix): Matri
   return map2(y, dy, (v, g) => slope(v) * g);
 }
 
+/** The update rules, as PyTorch documents them. */
+export type IndependentOptimizer =
+  | { kind: 'sgd' }
+  /** torch.optim.SGD(momentum=μ, dampening=0): b ← μ·b + g (b = g at the first step); θ ← θ − γ·b. */
+  | { kind: 'momentum'; momentum: number }
+  /** torch.optim.Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; θ ← θ − γ·m̂/(√v̂ + ε), m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ). */
+  | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
+
 /**
- * Trains `steps` steps of plain SGD, batches of `batchSize` rows taken in data order
- * with wrap-around; returns the layers with their trained weights (out × in again).
+ * One optimizer's state for one tensor (a weight matrix, or a bias vector as a 1-row
+ * matrix), and its step: returns the updated tensor.
+ */
+function optimizerFor(optimizer: IndependentOptimizer, learningRate: number): (theta: Matrix, grad: Matrix) => Matrix {
+  let t = 0;
+  let buffer: Matrix | undefined; // momentum
+  let m: Matrix | undefined; //      Adam's first moment
+  let v: Matrix | undefined; //      Adam's second moment
+  return (theta, grad) => {
+    t++;
+    switch (optimizer.kind) {
+      case 'sgd':
+        return map2(theta, grad, (p, g) => p - learningRate * g);
+      case 'momentum':
+        buffer = buffer === undefined ? grad.map((row) => [...row]) : map2(buffer, grad, (b, g) => optimizer.momentum * b + g);
+        return map2(theta, buffer, (p, b) => p - learningRate * b);
+      case 'adam': {
+        const { beta1, beta2, epsilon } = optimizer;
+        m = map2(m ?? grad.map((row) => row.map(() => 0)), grad, (mean, g) => beta1 * mean + (1 - beta1) * g);
+        v = map2(v ?? grad.map((row) => row.map(() => 0)), grad, (square, g) => beta2 * square + (1 - beta2) * g * g);
+        const mHat = m.map((row) => row.map((x) => x / (1 - Math.pow(beta1, t))));
+        const vHat = v.map((row) => row.map((x) => x / (1 - Math.pow(beta2, t))));
+        return theta.map((row, r) => row.map((p, c) => p - (learningRate * mHat[r][c]) / (Math.sqrt(vHat[r][c]) + epsilon)));
+      }
+    }
+  };
+}
+
+/**
+ * Trains `steps` steps, batches of `batchSize` rows taken in data order with
+ * wrap-around; returns the layers with their trained weights (out × in again).
  */
 export function trainIndependently(
   layers: IndependentLayer[],
@@ -61,10 +99,13 @@ export function trainIndependently(
   learningRate: number,
   batchSize: number,
   steps: number,
+  optimizer: IndependentOptimizer = { kind: 'sgd' },
 ): IndependentLayer[] {
   // TensorFlow's layout: W is (IN, OUT).
   let W = layers.map((layer) => transpose(layer.weights));
   let b = layers.map((layer) => [...layer.biases]);
+  const stepW = layers.map(() => optimizerFor(optimizer, learningRate));
+  const stepB = layers.map(() => optimizerFor(optimizer, learningRate));
   const N = inputs.length;
   for (let step = 0; step < steps; step++) {
     const rows = Array.from({ length: batchSize }, (_, k) => (step * batchSize + k) % N);
@@ -94,8 +135,8 @@ export function trainIndependently(
     for (let l = layers.length - 1; l >= 0; l--) {
       const dW = matmul(transpose(activations[l]), dZ);
       const db = columnSums(dZ);
-      newW[l] = map2(W[l], dW, (w, g) => w - learningRate * g);
-      if (trainBiases) newB[l] = b[l].map((v, c) => v - learningRate * db[c]);
+      newW[l] = stepW[l](W[l], dW);
+      if (trainBiases) newB[l] = stepB[l]([b[l]], [db])[0];
       if (l > 0) dZ = backThroughActivation(layers[l - 1].activation, activations[l], matmul(dZ, transpose(W[l])));
     }
     W = newW;

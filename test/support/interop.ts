@@ -75,7 +75,7 @@ function sumEpsilon(K: number): number {
 
 /**
  * How far a float32 forward pass may be from the float64 reference, element by element:
- * (rows, OUT). The argument of src/tolerance.ts, for prediction alone:
+ * (rows, OUT). The argument of src/check/tolerance.ts, for prediction alone:
  *
  * A K-term dot product summed in float32 is off by at most λ·√K·u·Σ|a_i·b_i| with
  * probability 1 − 2·exp(−λ²/2) (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019); λ = 6
