@@ -18,16 +18,16 @@ export { createModel, layerBiases, layerWeights } from './model/network.ts';
 export type { Model } from './model/network.ts';
 export { describeParamIndex, paramEntry, paramLayout, paramView } from './model/layout.ts';
 export type { ParamEntry, ParamKind, ParamLayout } from './model/layout.ts';
-export { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS } from './model/optimizer.ts';
+export { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, stateSlots } from './model/optimizer.ts';
 export type { OptimizerKind, OptimizerSpec } from './model/optimizer.ts';
 export { bufferNames, bufferShape } from './model/buffers.ts';
 export type { BufferName } from './model/buffers.ts';
 
 // Model files, data files and checkpoints, as text (Node reads and writes them from disk).
-export { MODEL_LIMITS, modelFromJson, modelToJson, parseModelFile } from './io/model-file.ts';
-export type { LayerFile, ModelFile } from './io/model-file.ts';
-export { checkDataFits, DATA_LIMITS, parseDataCsv, parseDataFile, parseDataJson } from './io/data-file.ts';
-export type { DataRows } from './io/data-file.ts';
+export { declareModel, MODEL_LIMITS, modelFromJson, modelToJson, parseModelDeclaration, parseModelFile } from './io/model-file.ts';
+export type { LayerFile, ModelDeclaration, ModelFile } from './io/model-file.ts';
+export { checkDataFits, DATA_LIMITS, parseDataCsv, parseDataFile, parseDataJson, parseDataTable, tableDataset } from './io/data-file.ts';
+export type { DataRows, DataTable } from './io/data-file.ts';
 export { checkpointToJson, parseCheckpoint } from './io/checkpoint.ts';
 
 // Other engines: ONNX, TensorFlow.js and PyTorch, out and back in.
@@ -35,11 +35,12 @@ export { EXPORT_FORMATS, exportOnnx, exportPytorch, exportTfjs, importFormat, im
 export type { ExportFormat, ImportFormat, ImportOptions, PytorchExportOptions, TfjsModelJson, TfjsWeightData } from './interop/index.ts';
 
 // Datasets and batches.
-export { datasetFromRows, gatherBatch } from './data/dataset.ts';
+export { checkDatasetValues, datasetFromRows, gatherBatch } from './data/dataset.ts';
 export type { Dataset } from './data/dataset.ts';
-export { FLOAT32_MAX, toDataset } from './data/validate.ts';
+export { toDataset } from './data/validate.ts';
+export { FLOAT32_MAX, valueProblem } from './data/values.ts';
 export type { Rows } from './data/validate.ts';
-export { BatchSchedule } from './data/batches.ts';
+export { BatchSchedule, MAX_SEED } from './data/batches.ts';
 export { SYNTHETIC_DATASETS, syntheticDataset } from './data/synthetic.ts';
 export type { SyntheticName } from './data/synthetic.ts';
 

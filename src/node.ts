@@ -9,4 +9,7 @@ setGpuProvider(nodeGpu);
 
 export * from './index.ts';
 export { nodeGpu, SWIFTSHADER_ICD } from './node/dawn.ts';
-export { loadDataFile, loadModelFile, readBinaryFile, readTextFile, writeFileAtomically } from './node/files.ts';
+export { loadModelFile, readBinaryFile, readTextFile, writeFileAtomically } from './node/files.ts';
+export { readDataFile } from './node/data-file.ts';
+export type { ReadDataOptions } from './node/data-file.ts';
+export { availableMemory, checkTrainingMemory, trainingBytes } from './node/memory.ts';

@@ -7,19 +7,23 @@ import {
   checkDataFits,
   checkFiniteLoss,
   checkpointToJson,
+  checkTrainingMemory,
   createTrainer,
   InputError,
   layerInputs,
-  loadDataFile,
   loadModelFile,
   MODEL_LIMITS,
   modelToJson,
   Network,
+  optimizerSpec,
   outputSize,
   parseCheckpoint,
+  parseModelDeclaration,
+  readDataFile,
   readTextFile,
   runTraining,
-  toDataset,
+  stateSlots,
+  tableDataset,
   trainOptions,
   writeFileAtomically,
   type OptimizerKind,
@@ -79,12 +83,13 @@ function checkpointPath(flags: TrainFlags): string | undefined {
 
 export async function train(flags: TrainFlags): Promise<TrainResult> {
   if (flags.steps !== undefined && flags.epochs !== undefined) throw new InputError('--steps, --epochs', 'give one or the other, not both');
-  const model = loadModelFile(flags.model);
-  const IN = layerInputs(model.spec, 0);
-  const OUT = outputSize(model.spec);
-  const data = loadDataFile(flags.data, flags.targets);
-  checkDataFits(data, flags.data, IN, OUT);
-  const dataset = toDataset(data.inputs, data.targets!, IN, OUT, { inputs: `${flags.data}: inputs`, targets: `${flags.data}: targets` });
+  // The model is declared, checked against the data and the memory at hand, and only then allocated.
+  const declared = parseModelDeclaration(readTextFile(flags.model, 'model file', MODEL_LIMITS.fileBytes), flags.model);
+  const table = await readDataFile(flags.data, { targetColumns: flags.targets });
+  checkDataFits(table, flags.data, declared.spec.inputSize, outputSize(declared.spec));
+  checkTrainingMemory(declared.spec, stateSlots(optimizerSpec(flags.optimizer, '--optimizer')), flags.model);
+  const model = declared.create();
+  const dataset = tableDataset(table, flags.data);
   const options = trainOptions({ learningRate: flags.lr, batchSize: flags.batchSize, shuffle: flags.shuffle, seed: flags.seed, optimizer: flags.optimizer }, dataset.size, FLAG_NAMES, flags.data);
   const checkpointFile = checkpointPath(flags);
   const resumeFrom = flags.resume ? parseCheckpoint(readTextFile(checkpointFile!, 'checkpoint', 3 * MODEL_LIMITS.fileBytes), checkpointFile!, model, options, dataset) : undefined;
@@ -97,6 +102,14 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
   });
   try {
     const totalSteps = flags.steps ?? trainer.schedule.stepsForEpochs(flags.epochs ?? 1);
+    try {
+      trainer.schedule.checkSteps(totalSteps);
+    } catch (error) {
+      throw error instanceof InputError ? new InputError(flags.steps !== undefined ? '--steps' : '--epochs', error.problem) : error;
+    }
+    if (flags.checkpointEvery !== undefined && flags.checkpointEvery > totalSteps) {
+      throw new InputError('--checkpoint-every', `${flags.checkpointEvery} is more than the ${totalSteps} steps of this run: no checkpoint would be written`);
+    }
     if (resumeFrom) {
       if (resumeFrom.step > totalSteps) throw new InputError(checkpointFile!, `is at step ${resumeFrom.step}, past the ${totalSteps} steps of this run`);
       await trainer.writeState(resumeFrom);
@@ -120,7 +133,7 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
     } finally {
       bar?.stop();
     }
-    const datasetLoss = checkFiniteLoss(await trainer.evaluate(dataset), `the data file ${flags.data}`);
+    const datasetLoss = checkFiniteLoss(await trainer.evaluate(dataset), `the data file ${flags.data}`, trainer.step);
     if (flags.out) writeFileAtomically(flags.out, `${JSON.stringify(modelToJson(model, await trainer.read('params')), null, 2)}\n`);
     return { steps: totalSteps, lastLoss: result.lastLoss, datasetLoss, adapter: gpu?.adapter };
   } finally {
@@ -139,11 +152,11 @@ export interface PredictFlags {
 
 export async function predict(flags: PredictFlags): Promise<string> {
   const model = loadModelFile(flags.model);
-  const data = loadDataFile(flags.data, flags.targets);
-  checkDataFits(data, flags.data, layerInputs(model.spec, 0), undefined);
+  const table = await readDataFile(flags.data, { targetColumns: flags.targets });
+  checkDataFits(table, flags.data, layerInputs(model.spec, 0), undefined);
   const network = await Network.fromModel(model, { backend: flags.backend });
   try {
-    const outputs = await network.predict(data.inputs);
+    const outputs = await network.predict(table.inputs);
     const text = `${JSON.stringify({ outputs })}\n`;
     if (flags.out) writeFileAtomically(flags.out, text);
     return text;

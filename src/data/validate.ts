@@ -5,19 +5,15 @@
 
 import { InputError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
-
-/** The largest finite float32. */
-export const FLOAT32_MAX = 3.4028234663852886e38;
+import { valueProblem } from './values.ts';
 
 /** Rows as plain arrays, one typed array per row, or one flat typed array of rows × width. */
 export type Rows = readonly (readonly number[])[] | readonly ArrayLike<number>[] | Float32Array | Float64Array;
 
-/** Checks one value; `where` names it for the message. */
-export function checkValue(value: number, where: () => string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InputError(where(), `expected a finite number, got ${String(value)}`);
-  if (Math.abs(value) > FLOAT32_MAX) {
-    throw new InputError(where(), `${value} is beyond the largest float32 (±3.4028235e38): the GPU computes in float32; scale the data`);
-  }
+/** Checks one value (see valueProblem); `where` names it for the message. */
+function checkValue(value: number, where: () => string): void {
+  const problem = typeof value === 'number' ? valueProblem(value) : `expected a finite number, got ${String(value)}`;
+  if (problem) throw new InputError(where(), problem);
 }
 
 /** Rows of `width` values as one flat array, checked; `name` is the argument's name (`inputs`, `targets`). */

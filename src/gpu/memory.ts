@@ -79,7 +79,7 @@ export function placeDataset(dataset: Dataset, batch: number, maxBinding: number
   const rowBytes = 4 * (dataset.inputSize + dataset.outputSize);
   const steps = Math.min(chunkSteps, Math.floor((maxBinding - 4 * ALIGNMENT) / (rowBytes * batch)));
   if (steps < 1) {
-    throw new LimitError(`batch size ${batch}`, `needs ${rowBytes * batch} bytes of data in one GPU buffer; this adapter allows ${maxBinding}`, 'maxStorageBufferBindingSize');
+    throw new LimitError(`batch size ${batch}`, `needs ${rowBytes * batch} bytes of data in one GPU buffer; this adapter allows ${maxBinding} (maxStorageBufferBindingSize)`, 'maxStorageBufferBindingSize');
   }
   const rows = steps * batch;
   return { streamed: true, rows, targetsOffset: alignUp(rows * dataset.inputSize), chunkSteps: steps };
@@ -109,7 +109,7 @@ export function checkDeviceLimits(device: GPUDevice, spec: ModelSpec, layout: Pa
   if (tiles > limits.maxComputeWorkgroupsPerDimension) {
     throw new LimitError(
       `batch size ${batch}`,
-      `needs ${tiles} workgroups in one dimension; this adapter allows ${limits.maxComputeWorkgroupsPerDimension}`,
+      `needs ${tiles} workgroups in one dimension; this adapter allows ${limits.maxComputeWorkgroupsPerDimension} (maxComputeWorkgroupsPerDimension)`,
       'maxComputeWorkgroupsPerDimension',
     );
   }

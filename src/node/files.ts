@@ -5,7 +5,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError, LimitError } from '../errors.ts';
-import { DATA_LIMITS, parseDataFile, type DataRows } from '../io/data-file.ts';
 import { MODEL_LIMITS, parseModelFile } from '../io/model-file.ts';
 import type { Model } from '../model/network.ts';
 
@@ -57,9 +56,4 @@ export function writeFileAtomically(path: string, contents: string | Uint8Array)
 /** A model file from disk (see parseModelFile). */
 export function loadModelFile(path: string): Model {
   return parseModelFile(readTextFile(path, 'model file', MODEL_LIMITS.fileBytes), path);
-}
-
-/** A data file from disk: JSON, or CSV (by its extension) with `targetColumns` naming the targets. */
-export function loadDataFile(path: string, targetColumns?: string[]): DataRows {
-  return parseDataFile(readTextFile(path, 'data file', DATA_LIMITS.fileBytes), path, targetColumns);
 }

@@ -89,8 +89,8 @@ async function divergence(trainer: Trainer, until: number): Promise<DivergedErro
   return new DivergedError(`training diverged: the first non-finite value was ${found.where} = ${found.value} at step ${found.step}`, found.step, found.where);
 }
 
-/** A loss over a whole dataset that is not finite is a divergence, not a result. */
-export function checkFiniteLoss(loss: number, what: string): number {
-  if (!Number.isFinite(loss)) throw new DivergedError(`training diverged: the loss over ${what} is ${loss}`);
+/** A loss over a whole dataset that is not finite is a divergence, not a result; `step`: the steps trained. */
+export function checkFiniteLoss(loss: number, what: string, step?: number): number {
+  if (!Number.isFinite(loss)) throw new DivergedError(`training diverged: the loss over ${what} is ${loss}${step === undefined ? '' : ` after step ${step}`}`, step);
   return loss;
 }
