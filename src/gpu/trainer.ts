@@ -12,7 +12,7 @@
 // article-sized networks). predict.ts runs the forward pass alone.
 
 import { BatchSchedule } from '../data/batches.ts';
-import { gatherBatch, type Dataset } from '../data/dataset.ts';
+import { checkDatasetValues, gatherBatch, type Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DeviceLostError, DisposedError, InputError } from '../errors.ts';
 import { bufferShape, stepBufferLayout, type BufferName } from '../model/buffers.ts';
@@ -187,6 +187,7 @@ export class GpuTrainer implements Trainer {
 
   /** Compiles the kernels for `model` (or takes them from the device's cache) and uploads the dataset. */
   static async create(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions, gpu: GpuTrainerOptions = {}): Promise<GpuTrainer> {
+    checkDatasetValues(dataset);
     const maxBinding = maxBindingBytes(device, gpu.maxBindingBytes);
     checkDeviceLimits(device, model.spec, model.layout, options.batchSize, maxBinding);
     const placement = placeDataset(dataset, options.batchSize, maxBinding);

@@ -2,7 +2,7 @@
 // trainer, so the two can be run side by side and compared buffer by buffer.
 
 import { BatchSchedule } from '../data/batches.ts';
-import { gatherBatch, type Dataset } from '../data/dataset.ts';
+import { checkDatasetValues, gatherBatch, type Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DisposedError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
@@ -28,6 +28,7 @@ export class CpuTrainer implements Trainer {
     readonly dataset: Dataset,
     readonly options: TrainOptions,
   ) {
+    checkDatasetValues(dataset);
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
     this.params = model.params.slice();
     this.optimizerState = Array.from({ length: stateSlots(options.optimizer) }, () => new Float64Array(model.layout.size));
