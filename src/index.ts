@@ -21,7 +21,7 @@ export type { ParamEntry, ParamKind, ParamLayout } from './model/layout.ts';
 export { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, stateSlots } from './model/optimizer.ts';
 export type { OptimizerKind, OptimizerSpec } from './model/optimizer.ts';
 export { bufferNames, bufferShape } from './model/buffers.ts';
-export type { BufferName } from './model/buffers.ts';
+export type { BufferName, LayerBufferKind } from './model/buffers.ts';
 
 // Model files, data files and checkpoints, as text (Node reads and writes them from disk).
 export { declareModel, MODEL_LIMITS, modelFromJson, modelToJson, parseModelDeclaration, parseModelFile } from './io/model-file.ts';
@@ -32,7 +32,7 @@ export { checkpointToJson, parseCheckpoint } from './io/checkpoint.ts';
 
 // Other engines: ONNX, TensorFlow.js and PyTorch, out and back in.
 export { EXPORT_FORMATS, exportOnnx, exportPytorch, exportTfjs, importFormat, importOnnx, importTfjs, tfjsWeightPaths, ONNX_INPUT, ONNX_OUTPUT, ONNX_OPSET, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, TFJS_WEIGHTS_PATH } from './interop/index.ts';
-export type { ExportFormat, ImportFormat, ImportOptions, PytorchExportOptions, TfjsModelJson, TfjsWeightData } from './interop/index.ts';
+export type { ExportFormat, ImportFormat, ImportOptions, PytorchExportOptions, TfjsModelJson, TfjsWeightData, TfjsWeightEntry } from './interop/index.ts';
 
 // Datasets and batches.
 export { checkDatasetValues, datasetFromRows, gatherBatch } from './data/dataset.ts';

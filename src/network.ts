@@ -26,6 +26,7 @@ import type { Trainer, TrainerState, TrainOptions } from './train/trainer.ts';
 /** Where a network trains: WebGPU, the float64 reference, or (`auto`) WebGPU where an adapter exists, else the reference. */
 export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
 
+/** How `Network.create` opens a network: its backend, its device, its initial weights. */
 export interface NetworkOptions {
   /** Default `auto`: WebGPU where there is an adapter, else the float64 reference (`backendReason` says why). */
   backend?: BackendChoice;
@@ -71,10 +72,15 @@ export interface BatchLogs {
  * so no step waits for a read-back.
  */
 export interface FitCallbacks {
+  /** Before the first step. */
   onTrainBegin?: () => void | Promise<void>;
+  /** Before an epoch's first step (epochs count from 0). */
   onEpochBegin?: (epoch: number) => void | Promise<void>;
+  /** After each step, with its batch loss; `batch` counts the steps of the epoch from 0. */
   onBatchEnd?: (batch: number, logs: BatchLogs) => void | Promise<void>;
+  /** After each epoch, with its mean batch loss and the metrics asked for. */
   onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  /** After the last step, with the history. */
   onTrainEnd?: (history: History) => void | Promise<void>;
 }
 
@@ -90,6 +96,7 @@ export interface EarlyStopping {
   restoreBestWeights?: boolean;
 }
 
+/** `fit`'s options, with Keras's and TensorFlow.js's names and defaults. */
 export interface FitOptions {
   /** Passes over the training data (default 1). */
   epochs?: number;
@@ -133,11 +140,13 @@ export interface History {
   aborted: boolean;
 }
 
+/** `evaluate`'s options. */
 export interface EvaluateOptions {
   /** Figures beside the loss: `accuracy`, `mae`, `r2`. */
   metrics?: Metric[];
 }
 
+/** What `evaluate` gives: the mean loss, and each metric asked for. */
 export type Evaluation = { loss: number } & Partial<Record<Metric, number>>;
 
 /** Steps between the in-memory checkpoints a lost device resumes from (each a read-back of the parameters). */
@@ -152,6 +161,11 @@ interface Session {
   chunkSteps?: number;
 }
 
+/**
+ * A dense network trained by backpropagation, on WebGPU or on the float64 reference:
+ * create it, `fit` it, `predict` and `evaluate` with it, save it with `toJSON` or
+ * `export`, free it with `dispose`.
+ */
 export class Network {
   private session?: Session;
   private predictor?: GpuPredictor;

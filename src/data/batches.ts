@@ -21,6 +21,10 @@ export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 /** Rows the endless stream of a schedule can count exactly: step·B + k stays below 2⁵³. */
 const MAX_POSITIONS = 2 ** 53;
 
+/**
+ * Which rows each step's batch takes: a pure function of the step and the seed, so a
+ * resumed run sees the same batches (data order with wrap-around, or shuffled per epoch).
+ */
 export class BatchSchedule {
   private cachedEpoch = -1;
   private cachedPermutation = new Uint32Array(0);

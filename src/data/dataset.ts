@@ -4,6 +4,7 @@
 import { InputError } from '../errors.ts';
 import { valueProblem } from './values.ts';
 
+/** A dataset: inputs and targets as flat float64 arrays, one row per sample. */
 export interface Dataset {
   inputs: Float64Array; //  (N, IN)
   targets: Float64Array; // (N, OUT)

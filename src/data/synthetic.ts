@@ -5,7 +5,9 @@
 import { seededRandom, type Random } from '../model/init.ts';
 import type { Dataset } from './dataset.ts';
 
+/** The two-dimensional datasets TensorFlow Playground users know. */
 export const SYNTHETIC_DATASETS = ['xor', 'spirals', 'circles'] as const;
+/** A synthetic dataset: `xor`, `spirals` or `circles`. */
 export type SyntheticName = (typeof SYNTHETIC_DATASETS)[number];
 
 function toDataset(points: [number, number, number][]): Dataset {
@@ -58,6 +60,7 @@ function circles(size: number, random: Random): [number, number, number][] {
   return points;
 }
 
+/** `size` points of a synthetic dataset in [−1, 1]², one-hot targets over two classes, from `seed`. */
 export function syntheticDataset(name: SyntheticName, size: number, seed: number | string): Dataset {
   const random = seededRandom(`${name}:${seed}`);
   const generate = { xor, spirals, circles }[name];

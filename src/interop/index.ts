@@ -18,12 +18,13 @@
 // where the file does not record them (our exports do).
 
 export { exportOnnx, importOnnx, ONNX_BATCH, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx.ts';
-export { exportTfjs, importTfjs, tfjsWeightPaths, TFJS_WEIGHTS_PATH, type TfjsModelJson, type TfjsWeightData } from './tfjs.ts';
+export { exportTfjs, importTfjs, tfjsWeightPaths, TFJS_WEIGHTS_PATH, type TfjsModelJson, type TfjsWeightData, type TfjsWeightEntry } from './tfjs.ts';
 export { exportPytorch, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, type PytorchExportOptions } from './pytorch.ts';
 export { defaultLoss, type ImportOptions } from './dense.ts';
 
 /** The formats `export` writes. */
 export const EXPORT_FORMATS = ['onnx', 'tfjs', 'pytorch'] as const;
+/** A format `export` writes. */
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** What a file given to `import` holds: an ONNX model, a TF.js model.json, or already our model file. */

@@ -46,10 +46,13 @@ import {
   type ImportOptions,
 } from './dense.ts';
 
+/** The ONNX opset the export declares. */
 export const ONNX_OPSET = 21;
 /** IR version 10 goes with opset 21 (ONNX 1.16). */
 export const ONNX_IR_VERSION = 10;
+/** The name of the exported graph's input, shape (batch, IN). */
 export const ONNX_INPUT = 'input';
+/** The name of the exported graph's output, shape (batch, OUT). */
 export const ONNX_OUTPUT = 'output';
 /** The symbolic batch dimension of the input and the output. */
 export const ONNX_BATCH = 'batch';

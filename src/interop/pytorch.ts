@@ -18,7 +18,9 @@ import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../mode
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
 import { TRAIN_PY_TEMPLATE } from './train-py.ts';
 
+/** The model file in a PyTorch export folder. */
 export const PYTORCH_MODEL_FILE = 'model.json';
+/** The generated training script in a PyTorch export folder. */
 export const PYTORCH_SCRIPT = 'train.py';
 
 /** The defaults of train.py's flags; each left out is webgpu-backprop train's default. */

@@ -35,6 +35,7 @@ import {
   type ImportOptions,
 } from './dense.ts';
 
+/** The weights file's name that an exported model.json names. */
 export const TFJS_WEIGHTS_PATH = 'weights.bin';
 
 export interface TfjsWeightEntry {
@@ -58,6 +59,7 @@ export interface TfjsModelJson {
   userDefinedMetadata: Record<string, { loss: Loss; trainBiases: boolean }>;
 }
 
+/** The bytes of the weight files a model.json names, in its order. */
 export type TfjsWeightData = Uint8Array | ArrayBuffer | readonly (Uint8Array | ArrayBuffer)[];
 
 /** Keras's default initializers for what our init uses: Glorot uniform, He normal for ReLU. */

@@ -50,6 +50,7 @@ function flatArray(layout: ParamLayout, named: Record<string, number[] | number[
   return flat;
 }
 
+/** A checkpoint's JSON: the model, the options, the optimizer's state, the step and the data's fingerprint. */
 export function checkpointToJson(model: Model, options: TrainOptions, state: TrainerState, dataset: Dataset): unknown {
   return {
     format: CHECKPOINT_FORMAT,

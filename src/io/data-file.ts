@@ -14,6 +14,7 @@ import { DATA_LIMITS, type DataTable } from './data-table.ts';
 
 export { DATA_LIMITS, type DataTable } from './data-table.ts';
 
+/** A data file's rows: inputs, and targets where it has them. */
 export interface DataRows {
   inputs: number[][];
   /** Absent where a file gives inputs only (for prediction). */
@@ -45,6 +46,7 @@ export function checkTargetColumns(source: string, targetColumns: readonly strin
   }
 }
 
+/** Parses a JSON data file's text; `source` names it in errors. */
 export function parseDataJson(text: string, source: string): DataRows {
   checkSize(text, source);
   return tableToRows(parseJsonTable(text, source));

@@ -3,8 +3,10 @@
 
 import { layerInputs, outputSize, type ModelSpec } from './model.ts';
 
+/** A layer's per-sample buffers: its net input, its output, and δ = ∂E/∂net. */
 export type LayerBufferKind = 'net' | 'out' | 'delta';
 
+/** The name of a buffer both trainers expose, e.g. `input`, `layer1.net`, `grads`. */
 export type BufferName =
   | 'input' //  (B, IN)  the batch's inputs
   | 'target' // (B, OUT) the batch's targets

@@ -11,8 +11,10 @@ import { layerInputs, type ModelSpec } from './model.ts';
  */
 export const PARAM_ALIGNMENT = 64;
 
+/** What a parameter entry holds: a weight matrix or a bias vector. */
 export type ParamKind = 'weights' | 'biases';
 
+/** One weight matrix or bias vector in the flat parameter array. */
 export interface ParamEntry {
   /** `layer0.weights`, `layer0.biases`, `layer1.weights`, … */
   name: string;
@@ -25,6 +27,7 @@ export interface ParamEntry {
   length: number;
 }
 
+/** Every weight matrix and bias vector of a network: names, shapes and offsets. */
 export interface ParamLayout {
   entries: readonly ParamEntry[];
   /** Elements in the flat array, padding included. */
@@ -35,6 +38,7 @@ function alignUp(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
+/** The parameter layout of a network: each layer's weights, then its biases, each at an aligned offset. */
 export function paramLayout(spec: ModelSpec): ParamLayout {
   const entries: ParamEntry[] = [];
   let offset = 0;
@@ -50,6 +54,7 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
   return { entries, size: offset };
 }
 
+/** The entry of layer `layer`'s weights or biases. */
 export function paramEntry(layout: ParamLayout, layer: number, kind: ParamKind): ParamEntry {
   const entry = layout.entries.find((e) => e.layer === layer && e.kind === kind);
   if (!entry) throw new Error(`no ${kind} for layer ${layer} in this layout`);

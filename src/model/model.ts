@@ -4,7 +4,9 @@
 
 import { InputError } from '../errors.ts';
 
+/** The activations a layer may have; softmax on the output layer only. */
 export const ACTIVATIONS = ['sigmoid', 'linear', 'tanh', 'relu', 'softmax'] as const;
+/** An activation: `sigmoid`, `linear`, `tanh`, `relu` or `softmax`. */
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /**
@@ -16,14 +18,17 @@ export type Activation = (typeof ACTIVATIONS)[number];
  *   form −Σ_k [t_k log o_k + (1 − t_k) log(1 − o_k)]
  */
 export const LOSSES = ['half-sse', 'sse', 'mse', 'cross-entropy'] as const;
+/** A per-sample loss: `half-sse`, `sse`, `mse` or `cross-entropy`. */
 export type Loss = (typeof LOSSES)[number];
 
 
+/** One layer: its units and its activation. */
 export interface LayerSpec {
   units: number;
   activation: Activation;
 }
 
+/** A network: its input size, its layers, its loss, and whether biases train. */
 export interface ModelSpec {
   inputSize: number;
   layers: LayerSpec[];
@@ -45,6 +50,7 @@ export function layerInputs(spec: ModelSpec, layer: number): number {
   return layer === 0 ? spec.inputSize : spec.layers[layer - 1].units;
 }
 
+/** The number of outputs (the last layer's units). */
 export function outputSize(spec: ModelSpec): number {
   return spec.layers[spec.layers.length - 1].units;
 }

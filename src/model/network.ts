@@ -4,6 +4,7 @@ import { checkSpec, layerInputs, type ModelSpec } from './model.ts';
 import { initParams } from './init.ts';
 import { paramLayout, paramView, type ParamLayout } from './layout.ts';
 
+/** A model: its description and its parameters, in one flat array sliced by the parameter layout. */
 export interface Model {
   spec: ModelSpec;
   layout: ParamLayout;
@@ -35,6 +36,7 @@ export function layerWeights(layout: ParamLayout, params: Float64Array, layer: n
   return Array.from({ length: units }, (_, j) => Array.from(w.subarray(j * inputs, (j + 1) * inputs)));
 }
 
+/** Layer `layer`'s biases. */
 export function layerBiases(layout: ParamLayout, params: Float64Array, layer: number): number[] {
   return Array.from(paramView(layout, params, layer, 'biases'));
 }

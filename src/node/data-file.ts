@@ -10,6 +10,7 @@ import { csvOptions, CsvTableReader, csvSteps, NEWLINE_SAMPLE_BYTES } from '../i
 import { checkTargetColumns, DATA_LIMITS, isCsv, type DataTable } from '../io/data-file.ts';
 import { JsonTableReader } from '../io/data-json.ts';
 
+/** `readDataFile`'s options. */
 export interface ReadDataOptions {
   /** CSV: the target columns. */
   targetColumns?: string[];

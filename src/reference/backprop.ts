@@ -10,11 +10,13 @@ import { paramView, type ParamLayout } from '../model/layout.ts';
 import { activate, derivativeFromOut, softmax } from './activations.ts';
 import { outputDelta, sampleLoss } from './losses.ts';
 
+/** A forward pass's values: every layer's net inputs and outputs. */
 export interface ForwardValues {
   net: Float64Array[]; // net[l]: (B, OUT_l)
   out: Float64Array[]; // out[l]: (B, OUT_l)
 }
 
+/** A backward pass's values: every layer's deltas, and the gradients. */
 export interface BackwardValues {
   delta: Float64Array[]; // delta[l]: (B, OUT_l), δ = ∂E/∂net
   grads: Float64Array; //   (P) by the parameter layout
@@ -56,6 +58,7 @@ export function forwardLayer(
   return { net, out };
 }
 
+/** The forward pass of a whole network over a batch. */
 export function forward(
   spec: ModelSpec,
   layout: ParamLayout,
@@ -93,6 +96,7 @@ export function sampleLosses(
   return losses;
 }
 
+/** The mean of the values. */
 export function mean(values: Float64Array): number {
   let sum = 0;
   for (const v of values) sum += v;

@@ -12,6 +12,7 @@ import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
 import { backward, forward, mean, sampleLosses } from './backprop.ts';
 import { optimizerStep } from './optimizers.ts';
 
+/** The float64 reference as a Trainer: the specification the GPU trainer is checked against. */
 export class CpuTrainer implements Trainer {
   readonly backend = 'cpu';
   readonly schedule: BatchSchedule;
@@ -96,6 +97,7 @@ export class CpuTrainer implements Trainer {
     return { step: this.step, params: this.params.slice(), optimizerState: this.optimizerState.map((s) => s.slice()) };
   }
 
+  /** The step, the parameters and the optimizer's state (copies). */
   async readState(): Promise<TrainerState> {
     this.alive();
     return this.state();

@@ -9,6 +9,7 @@ import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import type { Trainer, TrainOptions } from './trainer.ts';
 
+/** Where `createTrainer`'s trainer runs. */
 export interface CreateTrainerOptions {
   backend: 'webgpu' | 'cpu';
   /**
@@ -25,6 +26,7 @@ export interface CreateTrainerOptions {
   kernels?: KernelPath;
 }
 
+/** A trainer of `model` on `dataset`: the float64 reference, or WebGPU. */
 export async function createTrainer(model: Model, dataset: Dataset, options: TrainOptions, how: CreateTrainerOptions): Promise<Trainer> {
   if (how.backend === 'cpu') return new CpuTrainer(model, dataset, options);
   const device = how.device;

@@ -12,6 +12,7 @@ import type { Trainer, TrainerState } from './trainer.ts';
 const FIRST_CHUNK_STEPS = 8;
 const MAX_CHUNK_STEPS = 1 << 16;
 
+/** What `runTraining` reports after each chunk of steps. */
 export interface TrainingChunk {
   /** The step (counted from 0, over the trainer's life) of the chunk's first loss. */
   firstStep: number;
@@ -21,6 +22,7 @@ export interface TrainingChunk {
   step: number;
 }
 
+/** `runTraining`'s options. */
 export interface TrainingLoopOptions {
   /** Steps to run. */
   steps: number;
@@ -28,6 +30,7 @@ export interface TrainingLoopOptions {
   nextStop?: (step: number) => number;
   /** Steps between checkpoints (counted over the trainer's life): chunks end there and `onCheckpoint` gets the state. */
   checkpointEvery?: number;
+  /** Gets the state at every checkpoint (to write it out). */
   onCheckpoint?: (state: TrainerState) => void | Promise<void>;
   /** After every chunk; return `false` to stop training there. */
   onChunk?: (chunk: TrainingChunk) => void | boolean | Promise<void | boolean>;
@@ -39,6 +42,7 @@ export interface TrainingLoopOptions {
   chunkSteps?: number;
 }
 
+/** How a run of `runTraining` ended. */
 export interface TrainingResult {
   /** Steps run by this call. */
   steps: number;

@@ -1,6 +1,7 @@
 // Metrics beside the loss, as Keras names them: accuracy for classifiers, mean absolute
 // error and R² for regression. Outputs and targets are (N, K), flat.
 
+/** The metrics: accuracy, mean absolute error, R². */
 export const METRICS = ['accuracy', 'mae', 'r2'] as const;
 /** A metric `fit` and `evaluate` can report beside the loss. */
 export type Metric = (typeof METRICS)[number];

@@ -45,6 +45,7 @@ export interface Trainer {
   takeLosses(): Promise<Float64Array>;
   /** A named buffer as the last step left it (params: as of now, after the update). */
   read(name: BufferName): Promise<Float64Array>;
+  /** The step, the parameters and the optimizer's state: all a run needs to continue. */
   readState(): Promise<TrainerState>;
   /** Restores a state; optimizer state it lacks starts from zero. Losses not yet taken are dropped. */
   writeState(state: TrainerState): Promise<void>;
