@@ -172,6 +172,7 @@ export class Network {
   /** The optimizer state and step count the next trainer starts from, when its optimizer is the same. */
   private carried?: { optimizer: OptimizerSpec; state: TrainerState };
   private disposed = false;
+  private training = false;
   private gpuError?: string;
 
   private constructor(
@@ -281,6 +282,17 @@ export class Network {
    */
   async fit(inputs: Rows, targets: Rows, options: FitOptions = {}): Promise<History> {
     this.alive();
+    // As TensorFlow.js: one fit at a time (predict and evaluate may run meanwhile).
+    if (this.training) throw new BackpropError('fit: this network is already training; await the fit in progress (or abort it with its signal) first');
+    this.training = true;
+    try {
+      return await this.train(inputs, targets, options);
+    } finally {
+      this.training = false;
+    }
+  }
+
+  private async train(inputs: Rows, targets: Rows, options: FitOptions): Promise<History> {
     const { spec } = this.model;
     const all = toDataset(inputs, targets, spec.inputSize, outputSize(spec));
     const { training, validation } = this.splitValidation(all, options);

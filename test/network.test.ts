@@ -88,6 +88,15 @@ describe.each(BACKENDS)('Network on %s', (backend) => {
     await expect(Network.create(XOR, { backend: 'gpu' as 'cpu' })).rejects.toThrow(/^backend: expected webgpu, cpu or auto, got "gpu"$/);
   });
 
+  it('refuses a second fit while one is running', async () => {
+    const net = await create(backend);
+    const first = net.fit(XOR_INPUTS, XOR_TARGETS, { epochs: 20 });
+    await expect(net.fit(XOR_INPUTS, XOR_TARGETS)).rejects.toThrow(/^fit: this network is already training/);
+    await first;
+    await net.fit(XOR_INPUTS, XOR_TARGETS); // and takes the next one once it is done
+    net.dispose();
+  });
+
   it('after dispose, every call throws DisposedError', async () => {
     const net = await create(backend);
     await net.fit(XOR_INPUTS, XOR_TARGETS, { epochs: 2 });
