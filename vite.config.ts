@@ -15,5 +15,15 @@ export default defineConfig({
   plugins: [mnistDigits()],
   server: { host: 'localhost', port: 5173 },
   preview: { host: 'localhost', port: 4173 },
-  build: { target: 'es2022', outDir: 'dist-app' },
+  build: {
+    target: 'es2022',
+    outDir: 'dist-app',
+    rolldownOptions: {
+      output: {
+        // TensorFlow.js (the benchmark page's peer, loaded only there) in chunks of its own
+        // packages, none much above Vite's 500 kB warning, instead of one chunk of 1 MB.
+        codeSplitting: { includeDependenciesRecursively: false, groups: [{ name: (id: string) => /node_modules\/@tensorflow\/([^/]+)\//.exec(id)?.[1], test: /node_modules\/@tensorflow\// }] },
+      },
+    },
+  },
 });

@@ -132,7 +132,7 @@ describe('worked example explorer', () => {
 
     // Edge labels collide with nothing, at either width.
     const collisions = () =>
-      page.$$eval('svg.network text.label, svg.network circle', (elements) => {
+      page.$$eval('svg.network text.label, svg.network text.value, svg.network circle', (elements) => {
         const boxes = elements.map((e) => ({ label: e.tagName === 'text', text: e.textContent, box: (e as SVGGraphicsElement).getBBox() }));
         const hits: string[] = [];
         boxes.forEach((a, i) =>

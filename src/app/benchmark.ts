@@ -61,6 +61,36 @@ function formatFlops(flops: number): string {
   return `${figure(flops / scale)} ${unit}`;
 }
 
+/**
+ * This project's WebGPU backend, its timed runs ending when their steps are done on the
+ * GPU rather than when they are submitted: each train() ends with a read of its steps'
+ * losses, as TensorFlow.js's ends with a read of its weights. The losses read are kept
+ * for the next takeLosses(), so the checks see every step's.
+ */
+function finishedWebgpuBackend(device: GPUDevice, adapter: string): Backend {
+  const backend = webgpuBackend(device, adapter);
+  return {
+    ...backend,
+    async start(workload) {
+      const run = await backend.start(workload);
+      const read: Float64Array[] = [];
+      return {
+        ...run,
+        async train(steps) {
+          await run.train(steps);
+          read.push(await run.takeLosses!());
+        },
+        async takeLosses() {
+          const parts = [...read.splice(0), await run.takeLosses!()];
+          const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+          parts.reduce((offset, p) => (all.set(p, offset), offset + p.length), 0);
+          return all;
+        },
+      };
+    },
+  };
+}
+
 function describeWorkload(workload: Workload): string {
   return `${workload.sizes.join('-')} sigmoid, batch ${workload.batch}, ${workload.steps.toLocaleString('en')} steps; ${formatFlops(flopsPerStep(workload))} a step`;
 }
@@ -164,7 +194,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     try {
       const workloads = workloadBoxes.filter(({ box }) => box.checked).flatMap(({ workloads }) => workloads);
       const backends: Backend[] = [];
-      if (backendBoxes.webgpu.checked) backends.push(webgpuBackend(await gpu.device(), gpu.adapter));
+      if (backendBoxes.webgpu.checked) backends.push(finishedWebgpuBackend(await gpu.device(), gpu.adapter));
       if (backendBoxes.reference.checked) backends.push(referenceBackend());
       backends.push(...(await tfjsBackends(gpu.adapter, { webgpu: backendBoxes.tfjsWebgpu.checked, wasm: backendBoxes.tfjsWasm.checked })));
       const mode = quick.checked ? QUICK : FULL;

@@ -5,6 +5,15 @@ import { h } from './dom.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
 
+/** An axis label: 0.25, 120, 1e-5. */
+function tick(value: number): string {
+  const magnitude = Math.abs(value);
+  return value === 0 || (magnitude >= 0.01 && magnitude < 1e5) ? String(Number(value.toPrecision(3))) : value.toExponential(0);
+}
+
+/** The smallest loss a logarithmic axis shows: a batch whose loss rounded to 0 in float32 sits there. */
+export const LOG_FLOOR = 1e-10;
+
 export interface Series {
   label: string;
   color: string;
@@ -50,7 +59,13 @@ export function curveChart(id: string, title: string, series: Series[], axes: { 
       plugins: { legend: { labels: { boxWidth: 12, font: { size: 11 } } } },
       scales: {
         x: { type: 'linear', min: 0, title: { display: true, text: axes.x }, ticks: { maxTicksLimit: 6 } },
-        y: { type: axes.logarithmic ? 'logarithmic' : 'linear', title: { display: true, text: axes.y }, min: axes.range?.[0], max: axes.range?.[1], ticks: { maxTicksLimit: 6 } },
+        y: {
+          type: axes.logarithmic ? 'logarithmic' : 'linear',
+          title: { display: true, text: axes.y },
+          min: axes.range?.[0],
+          max: axes.range?.[1],
+          ticks: { maxTicksLimit: 6, callback: (value) => tick(Number(value)) },
+        },
         ...(axes.right ? { right: { type: 'linear' as const, position: 'right' as const, max: 1, title: { display: true, text: axes.right }, grid: { drawOnChartArea: false } } } : {}),
       },
     },

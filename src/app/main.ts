@@ -46,7 +46,7 @@ function landing(root: HTMLElement, gpu: AppGpu | undefined): void {
         'webgpu-backprop is a TypeScript library that trains dense neural networks with WGSL compute shaders on WebGPU, in the browser and in Node, and checks every GPU buffer against a float64 reference and the classic worked examples. This app is its first user: step through the worked examples, train networks in this tab, and benchmark WebGPU.',
       ),
       h('div', { class: 'cards' }, ...PAGES.map((p) => h('a', { class: 'card', href: `#${p.page}`, 'data-card': p.page }, h('h3', {}, p.title), h('p', {}, p.text)))),
-      gpu?.software ? h('p', { class: 'hint' }, `This browser's WebGPU adapter is a software one (${gpu.adapter}): everything runs, on the CPU.`) : null,
+      gpu?.software ? h('p', { class: 'hint' }, `This browser's WebGPU adapter, ${gpu.adapter}, runs on the CPU: everything works, more slowly, and its timings say nothing about a GPU.`) : null,
     ),
   );
 }

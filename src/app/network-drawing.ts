@@ -71,6 +71,24 @@ export function drawNetwork(notation: Notation, values: NetworkValues, highlight
     const { x, y } = position(c, k);
     taken.push({ x: x - RADIUS, y: y - RADIUS, width: 2 * RADIUS, height: 2 * RADIUS });
   }));
+  // The texts under the neurons: the inputs' values, each neuron's own bias.
+  const underTexts: { x: number; y: number; text: string; lit: boolean }[] = [];
+  columns.forEach((names, c) =>
+    names.forEach((name, k) => {
+      const { x, y } = position(c, k);
+      let text: string | undefined;
+      let lit = false;
+      if (c === 0) text = String(values.inputs[k]);
+      else if (showBiases && !sharedBias(notation, c - 1)) {
+        const bias = notation.biases?.[c - 1][k] ?? `b_${name}`;
+        text = `${bias} = ${values.biases[c - 1][k]}`;
+        lit = highlight.has(bias);
+      }
+      if (text === undefined) return;
+      underTexts.push({ x, y: y + RADIUS + 14, text, lit });
+      taken.push({ x: x - textWidth(text) / 2 - 2, y: y + RADIUS + 2, width: textWidth(text) + 4, height: LABEL_HEIGHT });
+    }),
+  );
   const biasNodes: { x: number; y: number }[] = [];
   notation.neurons.forEach((_, l) => {
     if (!showBiases || !sharedBias(notation, l)) return;
@@ -120,18 +138,9 @@ export function drawNetwork(notation: Notation, values: NetworkValues, highlight
       const lit = highlight.has(name);
       nodes.append(svg('circle', { cx: x, cy: y, r: RADIUS, class: lit ? 'neuron lit' : c === 0 ? 'neuron input' : 'neuron' }));
       nodes.append(svg('text', { x, y: y + 5, class: 'neuron-name' }, name));
-      if (c === 0) {
-        const box = { x: x - 30, y: y + RADIUS + 2, width: 60, height: LABEL_HEIGHT };
-        taken.push(box);
-        nodes.append(svg('text', { x, y: y + RADIUS + 14, class: 'value' }, String(values.inputs[k])));
-      } else if (showBiases && !sharedBias(notation, c - 1)) {
-        const bias = notation.biases?.[c - 1][k] ?? `b_${name}`;
-        const text = `${bias} = ${values.biases[c - 1][k]}`;
-        taken.push({ x: x - textWidth(text) / 2, y: y + RADIUS + 2, width: textWidth(text), height: LABEL_HEIGHT });
-        nodes.append(svg('text', { x, y: y + RADIUS + 14, class: highlight.has(bias) ? 'value lit' : 'value' }, text));
-      }
     }),
   );
+  for (const { x, y, text, lit } of underTexts) nodes.append(svg('text', { x, y, class: lit ? 'value lit' : 'value' }, text));
 
   // Shared biases: one node per layer, feeding each of its neurons.
   biasNodes.forEach((at, l) => {

@@ -4,7 +4,7 @@
 // (regression). The training itself is the session's (session.ts), which outlives the page.
 
 import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Metric } from 'webgpu-backprop';
-import { curveChart, type CurveChart } from '../charts.ts';
+import { curveChart, LOG_FLOOR, type CurveChart } from '../charts.ts';
 import { download, field, formatDuration, h, progressBar, select } from '../dom.ts';
 import type { AppGpu } from '../main.ts';
 import { configFromQuery, configToQuery, DATASETS, HIDDEN_ACTIVATIONS, LIVE_SETTINGS, parseSetting, presetChange, sameConfig, type PlaygroundConfig } from './config.ts';
@@ -82,7 +82,8 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     csvFields.hidden = dataset !== 'csv';
     testField.hidden = dataset === 'mnist';
     mnistSplit.hidden = dataset !== 'mnist';
-    csvName.textContent = current.csv ? current.csv.name : '';
+    // After a page switch the file input is new and empty; the session still has the file.
+    csvName.textContent = current.csv && !csvFile.files?.length ? `in use: ${current.csv.name}` : '';
   };
 
   /** The settings the form shows, or the first that cannot be read. */
@@ -308,7 +309,8 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
 
     if (charts) {
       const points = (name: keyof typeof current.curves) => current.curves[name].map((p) => ({ x: p.epoch, y: p.value }));
-      charts.loss.update([points('batchLoss'), points('trainLoss'), points('testLoss')]);
+      const floored = (name: keyof typeof current.curves) => points(name).map((p) => ({ x: p.x, y: Math.max(p.y, LOG_FLOOR) }));
+      charts.loss.update([floored('batchLoss'), floored('trainLoss'), floored('testLoss')]);
       if (charts.metric) charts.metric.update(charts.metrics.includes('accuracy') ? [points('train_accuracy'), points('test_accuracy')] : [points('train_mae'), points('test_mae'), points('test_r2').map((p) => ({ x: p.x, y: Math.max(p.y, -1) }))]);
     }
     if (last && current.data && shownMeasurement !== last) {

@@ -205,7 +205,17 @@ export function confusionTable(matrix: number[][], classNames: string[]): HTMLEl
   const table = h(
     'table',
     { class: 'confusion', id: 'confusion' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'actual ╲ predicted'), ...short.map((name) => h('th', { scope: 'col' }, name)), h('th', { scope: 'col' }, 'accuracy'))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, h('span', { class: 'wide-only' }, 'actual ╲ predicted'), h('span', { class: 'narrow-only' }, '╲')),
+        ...short.map((name) => h('th', { scope: 'col' }, name)),
+        h('th', { scope: 'col' }, h('span', { class: 'wide-only' }, 'accuracy'), h('span', { class: 'narrow-only' }, 'acc.')),
+      ),
+    ),
     h(
       'tbody',
       {},
