@@ -8,40 +8,13 @@
 // setting that cannot be applied leaves no network at all. So training never resumes a
 // network the settings no longer describe.
 
-import { computeMetrics, confusionMatrix, InputError, Network, parseModelFile, type DeviceKeeper, type Evaluation, type Metric, type ModelFile } from 'webgpu-backprop';
+import { InputError, Network, parseModelFile, type DeviceKeeper, type ModelFile } from 'webgpu-backprop';
 import { DEFAULTS, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
 import { describeModel, outputChoice, prepareData, type CsvFile, type PreparedData } from './data.ts';
-import { dataArea, GRID_SIZE, gridInputs, type BoundaryGrid } from './panels.ts';
+import { addPoint, emptyCurves, measuredTrainingRows, measureNetwork, recordMeasurement, type Curves, type Measurement } from './measure.ts';
 
 export type Phase = 'idle' | 'loading' | 'ready' | 'training' | 'failed';
 
-export interface Point {
-  epoch: number;
-  value: number;
-}
-
-/** The figures of one measurement: losses and metrics on the training and test rows. */
-export interface Measurement {
-  step: number;
-  epoch: number;
-  train: Evaluation;
-  test: Evaluation;
-  /** The network's outputs for every test row (N, OUT), flat. */
-  testOutputs: Float64Array;
-  /** Classifiers: matrix[actual][predicted] over the test rows. */
-  confusion?: number[][];
-  /** Classifiers of two inputs: the outputs over a grid of the plane. */
-  grid?: BoundaryGrid;
-}
-
-export type Curves = Record<'batchLoss' | 'trainLoss' | 'testLoss' | `${'train' | 'test'}_${Metric}`, Point[]>;
-
-function emptyCurves(): Curves {
-  return { batchLoss: [], trainLoss: [], testLoss: [], train_accuracy: [], test_accuracy: [], train_mae: [], test_mae: [], train_r2: [], test_r2: [] };
-}
-
-/** Training rows the training figures are measured on at most: fixed, so the curve moves with the network only. */
-const TRAIN_MEASURE_ROWS = 1000;
 /** Steps one `fit` call may run before the loop measures and calls again (bounds fit's per-call buffers). */
 const STEPS_PER_FIT = 20_000;
 /** Measurements come at least MIN and at most MAX apart, and (between the two) take a sixth of the time. */
@@ -228,7 +201,7 @@ export class PlaygroundSession {
       });
       if (generation !== this.generation) return;
       this.data = data;
-      this.trainSample = data.train.size <= TRAIN_MEASURE_ROWS ? data.train : spreadRows(data.train, TRAIN_MEASURE_ROWS);
+      this.trainSample = measuredTrainingRows(data.train);
       await this.start(describeModel(this.config, data), generation);
     } catch (error) {
       if (generation !== this.generation) return;
@@ -342,7 +315,7 @@ export class PlaygroundSession {
             count++;
             const now = performance.now();
             if (now - lastPoint >= BATCH_POINT_MS) {
-              this.curves.batchLoss.push({ epoch: this.epoch, value: sum / count });
+              addPoint(this.curves.batchLoss, { epoch: this.epoch, value: sum / count });
               [sum, count, lastPoint] = [0, 0, now];
               this.rate.push({ time: now, step: this.step });
               while (this.rate.length > 2 && now - this.rate[0].time > 2000) this.rate.shift();
@@ -365,26 +338,10 @@ export class PlaygroundSession {
     if (!network || !data) return;
     const started = performance.now();
     const { metrics } = outputChoice(this.config, data);
-    const trainRows = this.trainSample ?? data.train;
-    const train = await network.evaluate(trainRows.inputs, trainRows.targets, { metrics });
-    // The test rows' outputs are wanted anyway (the panels): their metrics come from them.
-    const testOutputs = Float64Array.from((await network.predict(data.test.inputs)).flat());
-    const test = { ...(await network.evaluate(data.test.inputs, data.test.targets)), ...computeMetrics(metrics, testOutputs, data.test.targets, data.test.outputSize) };
-    let grid: BoundaryGrid | undefined;
-    if (data.classNames && data.train.inputSize === 2) {
-      const area = dataArea(data.train, data.test);
-      grid = { area, size: GRID_SIZE, outputs: Float64Array.from((await network.predict(gridInputs(area, GRID_SIZE))).flat()) };
-    }
+    const measured = await measureNetwork(network, data, this.trainSample ?? data.train, metrics);
     if (generation !== this.generation) return;
-    const confusion = data.classNames ? confusionMatrix(testOutputs, data.test.targets, data.test.outputSize) : undefined;
-    this.last = { step: this.step, epoch: this.epoch, train, test, testOutputs, confusion, grid };
-    const epoch = this.epoch;
-    this.curves.trainLoss.push({ epoch, value: train.loss });
-    this.curves.testLoss.push({ epoch, value: test.loss });
-    for (const metric of metrics) {
-      this.curves[`train_${metric}`].push({ epoch, value: train[metric]! });
-      this.curves[`test_${metric}`].push({ epoch, value: test[metric]! });
-    }
+    this.last = { step: this.step, epoch: this.epoch, ...measured };
+    recordMeasurement(this.curves, this.last, metrics);
     // The first measurement of a network compiles its pipelines: only later ones set the pace.
     if (this.phase === 'training') this.measureEvery = Math.min(MAX_MEASURE_MS, Math.max(MIN_MEASURE_MS, 5 * (performance.now() - started)));
     this.changed();
@@ -426,17 +383,4 @@ export class PlaygroundSession {
   leave(): Promise<void> {
     return this.pause();
   }
-}
-
-/** `count` rows spread evenly over the dataset (every k-th), so that each class is there whatever the order. */
-function spreadRows(dataset: PreparedData['train'], count: number): PreparedData['train'] {
-  const every = Math.floor(dataset.size / count);
-  const chosen = Array.from({ length: count }, (_, r) => r * every);
-  const inputs = new Float64Array(count * dataset.inputSize);
-  const targets = new Float64Array(count * dataset.outputSize);
-  chosen.forEach((n, r) => {
-    inputs.set(dataset.inputs.subarray(n * dataset.inputSize, (n + 1) * dataset.inputSize), r * dataset.inputSize);
-    targets.set(dataset.targets.subarray(n * dataset.outputSize, (n + 1) * dataset.outputSize), r * dataset.outputSize);
-  });
-  return { inputs, targets, size: count, inputSize: dataset.inputSize, outputSize: dataset.outputSize };
 }
