@@ -6,6 +6,7 @@
 import type { Activation, Loss } from '../model/model.ts';
 import type { Metric } from '../train/metrics.ts';
 
+/** One 0/1 column; one-hot rows; several 0/1 columns at once; anything else (numbers to predict). */
 export type TargetKind = 'binary' | 'one-hot' | 'multi-label' | 'continuous';
 
 /** The output layer, loss and metrics that suit a kind of target. */
