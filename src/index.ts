@@ -28,6 +28,8 @@ export { declareModel, MODEL_LIMITS, modelFromJson, modelToJson, parseModelDecla
 export type { LayerFile, ModelDeclaration, ModelFile } from './io/model-file.ts';
 export { checkDataFits, DATA_LIMITS, parseDataCsv, parseDataFile, parseDataJson, parseDataTable, tableDataset } from './io/data-file.ts';
 export type { DataRows, DataTable } from './io/data-file.ts';
+export { MAX_CLASSES, parseLabelledCsv } from './io/labelled-csv.ts';
+export type { LabelledData } from './io/labelled-csv.ts';
 export { checkpointToJson, parseCheckpoint } from './io/checkpoint.ts';
 
 // Other engines: ONNX, TensorFlow.js and PyTorch, out and back in.
@@ -43,6 +45,10 @@ export type { Rows } from './data/validate.ts';
 export { BatchSchedule, MAX_SEED } from './data/batches.ts';
 export { SYNTHETIC_DATASETS, syntheticDataset } from './data/synthetic.ts';
 export type { SyntheticName } from './data/synthetic.ts';
+export { applyInputScaling, checkInputScaling, fitInputScaling } from './data/scaling.ts';
+export type { InputScaling } from './data/scaling.ts';
+export { outputFor, targetKind } from './data/targets.ts';
+export type { OutputChoice, TargetKind } from './data/targets.ts';
 
 // Training: the lower-level trainers with their named buffers, and the one training loop.
 export type { Trainer, TrainerState, TrainOptions } from './train/trainer.ts';
@@ -57,7 +63,7 @@ export { checkFiniteLoss, runTraining } from './train/loop.ts';
 export type { TrainingChunk, TrainingLoopOptions, TrainingResult } from './train/loop.ts';
 export { DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_SEED, optimizerSpec, trainOptions } from './train/options.ts';
 export type { TrainOptionsInput } from './train/options.ts';
-export { accuracy, computeMetrics, meanAbsoluteError, METRICS, rSquared } from './train/metrics.ts';
+export { accuracy, computeMetrics, confusionMatrix, meanAbsoluteError, METRICS, predictedClasses, rSquared } from './train/metrics.ts';
 export type { Metric } from './train/metrics.ts';
 
 // The float64 reference, step by step, as the articles write it.

@@ -5,6 +5,7 @@
 // one training loop, runTraining.
 
 import type { Dataset } from './data/dataset.ts';
+import { applyInputScaling, type InputScaling } from './data/scaling.ts';
 import { flattenRows, toDataset, type Rows } from './data/validate.ts';
 import { BackpropError, DisposedError, InputError, WebGpuUnavailableError } from './errors.ts';
 import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/device.ts';
@@ -198,7 +199,7 @@ export class Network {
   static async create(description: ModelFile, options: NetworkOptions = {}): Promise<Network> {
     const described = modelFromJson(description, 'model');
     const seeded = options.seed !== undefined && !description.layers.some((layer) => layer.weights);
-    return Network.fromModel(seeded ? createModel(described.spec, { seed: options.seed! }) : described, options);
+    return Network.fromModel(seeded ? { ...createModel(described.spec, { seed: options.seed! }), inputScaling: described.inputScaling } : described, options);
   }
 
   /** A network with a model's description and parameters (as `loadModelFile` or `parseModelFile` give them). */
@@ -206,6 +207,7 @@ export class Network {
     const choice = options.backend ?? 'auto';
     if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new InputError('backend', `expected webgpu, cpu or auto, got ${JSON.stringify(choice)}`);
     const own = createModel(model.spec, { params: model.params.slice() });
+    if (model.inputScaling) own.inputScaling = { mean: [...model.inputScaling.mean], std: [...model.inputScaling.std] };
     const settings = { kernels: options.kernels, onRecover: options.onRecover };
     if (choice === 'cpu') return new Network(own, 'cpu', 'asked for the float64 reference', undefined, undefined, settings);
     const given = options.device;
@@ -237,6 +239,22 @@ export class Network {
   /** The model description: input size, layers, loss, whether biases train. */
   get spec(): ModelSpec {
     return this.model.spec;
+  }
+
+  /**
+   * The standardisation applied to every input before it reaches the first layer (from the
+   * model file's `inputScaling`), or undefined where inputs are taken as they are.
+   */
+  get inputScaling(): InputScaling | undefined {
+    const scaling = this.model.inputScaling;
+    return scaling && { mean: [...scaling.mean], std: [...scaling.std] };
+  }
+
+  /** Inputs (N, IN), flat and already a copy, standardised as the model asks. */
+  private scaled<T extends Float64Array | Dataset>(data: T): T {
+    const scaling = this.model.inputScaling;
+    if (scaling) applyInputScaling(data instanceof Float64Array ? data : data.inputs, scaling);
+    return data;
   }
 
   /** The model file of the current weights (the form the command line reads and writes). */
@@ -278,7 +296,8 @@ export class Network {
 
   /**
    * Trains on `inputs` (N, IN) and `targets` (N, OUT): rows as arrays, or flat typed
-   * arrays. Steps run in chunks, the GPU never waiting on a per-step read-back.
+   * arrays (inputs raw: the model's `inputScaling`, if any, is applied). Steps run in
+   * chunks, the GPU never waiting on a per-step read-back.
    */
   async fit(inputs: Rows, targets: Rows, options: FitOptions = {}): Promise<History> {
     this.alive();
@@ -294,7 +313,7 @@ export class Network {
 
   private async train(inputs: Rows, targets: Rows, options: FitOptions): Promise<History> {
     const { spec } = this.model;
-    const all = toDataset(inputs, targets, spec.inputSize, outputSize(spec));
+    const all = this.scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));
     const { training, validation } = this.splitValidation(all, options);
     const epochs = options.epochs === undefined ? 1 : positiveInteger(options.epochs, 'epochs');
     const metrics = checkMetrics(options.metrics, 'metrics');
@@ -398,7 +417,7 @@ export class Network {
       if (options.validationSplit !== undefined) throw new InputError('validationSplit', 'give validationSplit or validationData, not both');
       const data = options.validationData;
       if (!Array.isArray(data) || data.length !== 2) throw new InputError('validationData', 'expected [inputs, targets]');
-      return { training: all, validation: toDataset(data[0], data[1], spec.inputSize, outputSize(spec), { inputs: 'validationData[0]', targets: 'validationData[1]' }) };
+      return { training: all, validation: this.scaled(toDataset(data[0], data[1], spec.inputSize, outputSize(spec), { inputs: 'validationData[0]', targets: 'validationData[1]' })) };
     }
     const split = options.validationSplit;
     if (split === undefined) return { training: all };
@@ -471,11 +490,11 @@ export class Network {
     return this.predictor;
   }
 
-  /** Outputs (N, OUT) for inputs (N, IN): rows as arrays, or a flat typed array. */
+  /** Outputs (N, OUT) for raw inputs (N, IN): rows as arrays, or a flat typed array. */
   async predict(inputs: Rows): Promise<number[][]> {
     this.alive();
     const { spec } = this.model;
-    const flat = flattenRows(inputs, spec.inputSize, 'inputs');
+    const flat = this.scaled(flattenRows(inputs, spec.inputSize, 'inputs'));
     const count = flat.length / spec.inputSize;
     const outputs = await (await this.forwardRunner()).predict(flat, count);
     const K = outputSize(spec);
@@ -486,7 +505,7 @@ export class Network {
   async evaluate(inputs: Rows, targets: Rows, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.alive();
     const { spec } = this.model;
-    const data = toDataset(inputs, targets, spec.inputSize, outputSize(spec));
+    const data = this.scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));
     return this.measure(await this.forwardRunner(), data, checkMetrics(options.metrics, 'metrics'), false);
   }
 

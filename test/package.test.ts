@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, screenshot } from './support/browser.ts';
+import { launch } from './support/browser.ts';
 
 const ROOT = resolve('.');
 const work = mkdtempSync(join(tmpdir(), 'webgpu-backprop-package-'));
@@ -75,7 +75,8 @@ async function trainInBrowser(url: string, screenshotName: string): Promise<{ ba
     page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
     await page.goto(url);
     await page.waitForSelector('#result', { timeout: 120_000 });
-    await screenshot(page, screenshotName);
+    mkdirSync('test-results/screenshots', { recursive: true });
+    await page.screenshot({ path: `test-results/screenshots/${screenshotName}.png` });
     expect(errors).toEqual([]);
     return JSON.parse((await page.textContent('#result'))!);
   } finally {

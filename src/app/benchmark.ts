@@ -1,15 +1,33 @@
-// The benchmark page: the standard workloads (bench/) in this browser, on WebGPU, on the
-// float64 reference and on TensorFlow.js, each checked against the reference before it
-// is timed; a table, a chart, and the adapter's name.
+// The benchmark page: the standard workloads, described before anything runs, on WebGPU,
+// the float64 reference and TensorFlow.js in this browser, each checked against the
+// reference before it is timed; a table with each backend's speed-up over the reference,
+// a one-line summary per workload, a chart, and a plain warning when the adapter is a
+// software one (SwiftShader), whose figures say nothing about a GPU. The measuring is the
+// library's (measure); this page only chooses, runs one measurement at a time (so Stop
+// takes effect between them) and shows.
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
-import { figure, markdownTable, referenceBackend, runSuite, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
-import { download, field, h } from './dom.ts';
+import { figure, flopsPerStep, markdownTable, measure, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
+import { checkField, download, formatDuration, h } from './dom.ts';
 import type { AppGpu } from './main.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LogarithmicScale, Legend, Tooltip);
 
 const COLORS = ['#2471a3', '#7f8c8d', '#c0392b', '#d68910'];
+
+/** Quick mode: a tenth of each workload's steps, and about a second of timing per measurement. */
+const QUICK = { stepScale: 0.1, timeBudgetMs: 1_000 };
+const FULL = { stepScale: 1, timeBudgetMs: 20_000 };
+/** A measurement of fewer timed steps than this is shown as rough. */
+const ROUGH_STEPS = 5;
+
+const SWEEP = { widths: [16, 64, 256], batches: [1, 16, 128] };
+
+const DESCRIPTIONS: Record<string, string> = {
+  W1: 'The smallest network there is: one sample per step, so the time is all overhead (dispatch, submit). The CPU wins here; it shows what a step costs at least.',
+  W2: 'An MNIST-sized network: mid-sized matrix products, where WebGPU starts to pay on a real GPU.',
+  W3: 'Three 1,024-wide layers: large matrix products, the GPU’s home ground. On a software adapter each step takes seconds, and the float64 reference is slower still: minutes in all.',
+};
 
 async function tfjsBackends(adapter: string, wanted: { webgpu: boolean; wasm: boolean }): Promise<Backend[]> {
   if (!wanted.webgpu && !wanted.wasm) return [];
@@ -37,9 +55,71 @@ async function tfjsBackends(adapter: string, wanted: { webgpu: boolean; wasm: bo
   return backends;
 }
 
-export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
+/** 48 FLOP, 39.0 MFLOP, 3.24 GFLOP. */
+function formatFlops(flops: number): string {
+  const [scale, unit] = flops >= 1e9 ? [1e9, 'GFLOP'] : flops >= 1e6 ? [1e6, 'MFLOP'] : flops >= 1e3 ? [1e3, 'kFLOP'] : [1, 'FLOP'];
+  return `${figure(flops / scale)} ${unit}`;
+}
+
+/**
+ * This project's WebGPU backend, its timed runs ending when their steps are done on the
+ * GPU rather than when they are submitted: each train() ends with a read of its steps'
+ * losses, as TensorFlow.js's ends with a read of its weights. The losses read are kept
+ * for the next takeLosses(), so the checks see every step's.
+ */
+function finishedWebgpuBackend(device: GPUDevice, adapter: string): Backend {
+  const backend = webgpuBackend(device, adapter);
+  return {
+    ...backend,
+    async start(workload) {
+      const run = await backend.start(workload);
+      const read: Float64Array[] = [];
+      return {
+        ...run,
+        async train(steps) {
+          await run.train(steps);
+          read.push(await run.takeLosses!());
+        },
+        async takeLosses() {
+          const parts = [...read.splice(0), await run.takeLosses!()];
+          const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+          parts.reduce((offset, p) => (all.set(p, offset), offset + p.length), 0);
+          return all;
+        },
+      };
+    },
+  };
+}
+
+function describeWorkload(workload: Workload): string {
+  return `${workload.sizes.join('-')} sigmoid, batch ${workload.batch}, ${workload.steps.toLocaleString('en')} steps; ${formatFlops(flopsPerStep(workload))} a step`;
+}
+
+/** Each backend's speed against the float64 reference on the same workload (its ms/step over theirs). */
+function speedUp(measurements: Measurement[], m: Measurement): number | undefined {
+  const reference = measurements.find((r) => r.workload === m.workload && r.check === 'reference');
+  return reference && Number.isFinite(reference.msPerStep) && Number.isFinite(m.msPerStep) ? reference.msPerStep / m.msPerStep : undefined;
+}
+
+/** One line per workload: how each backend compares with ours and with the reference. */
+function summaries(measurements: Measurement[]): string[] {
+  const workloads = [...new Set(measurements.map((m) => m.workload))];
+  return workloads.map((workload) => {
+    const rows = measurements.filter((m) => m.workload === workload && Number.isFinite(m.msPerStep));
+    const ours = rows.find((m) => m.backend.startsWith('webgpu-backprop'));
+    if (!ours) return `${workload}: no WebGPU figure${rows.length ? '' : ' (nothing measured)'}.`;
+    const against = rows.filter((m) => m !== ours).map((m) => {
+      const ratio = m.msPerStep / ours.msPerStep;
+      return ratio >= 1 ? `${figure(ratio)}× as fast as ${m.backend}` : `${figure(1 / ratio)}× slower than ${m.backend}`;
+    });
+    return `${workload}: webgpu-backprop ${figure(ours.msPerStep)} ms a step${against.length ? `, ${against.join(', ')}` : ''}${ours.steps < ROUGH_STEPS ? ` (rough: ${ours.steps} steps timed)` : ''}.`;
+  });
+}
+
+export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const checkbox = (id: string, checked: boolean) => h('input', { type: 'checkbox', id, checked });
-  const workloadBoxes = [...STANDARD_WORKLOADS.map((w) => [w.name, checkbox(`workload-${w.name}`, w.name !== 'W3')] as const), ['sweep', checkbox('workload-sweep', false)] as const];
+  const sweep = sweepWorkloads(SWEEP.widths, SWEEP.batches);
+  const workloadBoxes = [...STANDARD_WORKLOADS.map((w) => ({ name: w.name, box: checkbox(`workload-${w.name}`, w.name !== 'W3'), workloads: [w] })), { name: 'sweep', box: checkbox('workload-sweep', false), workloads: sweep }];
   const backendBoxes = {
     webgpu: checkbox('backend-webgpu', true),
     reference: checkbox('backend-reference', true),
@@ -48,36 +128,42 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
   };
   const quick = checkbox('quick', true);
   const runButton = h('button', { type: 'button', id: 'run', class: 'primary', disabled: !gpu }, 'Run benchmarks');
+  const stopButton = h('button', { type: 'button', id: 'stop', disabled: true }, 'Stop');
   const exportButton = h('button', { type: 'button', id: 'export', disabled: true }, 'Export Markdown');
+  const progress = h('p', { class: 'status', id: 'bench-progress', 'aria-live': 'polite' });
   const log = h('pre', { class: 'log', id: 'log' });
+  const summary = h('ul', { class: 'summary', id: 'summary' });
   const table = h('table', { class: 'results', id: 'results' });
-  const canvas = h('canvas', { id: 'bench-chart', width: 760, height: 320 });
+  const canvas = h('canvas', { id: 'bench-chart' });
   let chart: Chart | undefined;
   let markdown = '';
+  let stopRequested = false;
 
   const render = (measurements: Measurement[]) => {
     table.replaceChildren(
-      h('thead', {}, h('tr', {}, ...['workload', 'backend', 'check', 'steps', 'ms/step', 'samples/s', 'GFLOP/s', 'dispatches/step', 'submits/step'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ...['workload', 'backend', 'check', 'steps timed', 'ms/step', 'speed-up vs reference', 'samples/s', 'GFLOP/s', 'dispatches/step'].map((t) => h('th', {}, t)))),
       h(
         'tbody',
         {},
-        ...measurements.map((m) =>
-          h(
+        ...measurements.map((m) => {
+          const ratio = speedUp(measurements, m);
+          return h(
             'tr',
             { 'data-backend': m.backend, 'data-workload': m.workload },
             h('td', {}, `${m.workload} (${m.title})`),
             h('td', {}, m.backend),
-            h('td', { class: m.check === 'failed' ? 'disagrees' : '' }, m.error ? `error: ${m.error}` : m.check),
-            h('td', {}, m.steps),
+            h('td', { class: m.check === 'failed' ? 'disagrees' : '', title: m.checkMessage }, m.error ? `error: ${m.error}` : m.check),
+            h('td', { class: m.steps < ROUGH_STEPS ? 'disagrees' : '', title: m.steps < ROUGH_STEPS ? 'too few steps for a steady figure' : '' }, m.steps < ROUGH_STEPS && m.steps > 0 ? `${m.steps} (rough)` : m.steps),
             h('td', { class: 'ms' }, figure(m.msPerStep)),
+            h('td', { class: 'speedup' }, m.check === 'reference' ? '1× (is the reference)' : ratio === undefined ? '–' : `${figure(ratio)}×`),
             h('td', {}, figure(m.samplesPerSecond)),
             h('td', {}, figure(m.gflops)),
             h('td', {}, figure(m.dispatchesPerStep)),
-            h('td', {}, figure(m.submitsPerStep)),
-          ),
-        ),
+          );
+        }),
       ),
     );
+    summary.replaceChildren(...summaries(measurements).map((line) => h('li', {}, line)));
     const workloads = [...new Set(measurements.map((m) => m.workload))];
     const backends = [...new Set(measurements.map((m) => m.backend))];
     chart?.destroy();
@@ -91,52 +177,102 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
           data: workloads.map((w) => measurements.find((m) => m.workload === w && m.backend === backend)?.samplesPerSecond ?? null),
         })),
       },
-      options: { animation: false, responsive: false, scales: { y: { type: 'logarithmic', title: { display: true, text: 'samples per second' } } } },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { type: 'logarithmic', title: { display: true, text: 'samples per second' } } } },
     });
   };
 
   runButton.addEventListener('click', async () => {
     if (!gpu) return;
     runButton.disabled = true;
+    stopButton.disabled = false;
+    exportButton.disabled = true;
+    stopRequested = false;
     root.dataset.state = 'running';
     log.textContent = '';
+    const started = performance.now();
+    const measurements: Measurement[] = [];
     try {
-      const workloads: Workload[] = workloadBoxes.filter(([, box]) => box.checked).flatMap(([name]) => (name === 'sweep' ? sweepWorkloads([16, 64, 256], [1, 16, 128]) : STANDARD_WORKLOADS.filter((w) => w.name === name)));
+      const workloads = workloadBoxes.filter(({ box }) => box.checked).flatMap(({ workloads }) => workloads);
       const backends: Backend[] = [];
-      if (backendBoxes.webgpu.checked) backends.push(webgpuBackend(await gpu.device(), gpu.adapter));
+      if (backendBoxes.webgpu.checked) backends.push(finishedWebgpuBackend(await gpu.device(), gpu.adapter));
       if (backendBoxes.reference.checked) backends.push(referenceBackend());
       backends.push(...(await tfjsBackends(gpu.adapter, { webgpu: backendBoxes.tfjsWebgpu.checked, wasm: backendBoxes.tfjsWasm.checked })));
-      const measurements = await runSuite(workloads, backends, {
-        checkSteps: 2,
-        timeBudgetMs: quick.checked ? 2_000 : 20_000,
-        stepScale: quick.checked ? 0.1 : 1,
-        log: (line) => (log.textContent += `${line}\n`),
-      });
-      render(measurements);
-      markdown = markdownTable({ date: new Date().toISOString(), environment: { adapter: gpu.adapter, browser: navigator.userAgent }, measurements });
-      exportButton.disabled = false;
-      root.dataset.state = 'done';
+      const mode = quick.checked ? QUICK : FULL;
+      const total = workloads.length * backends.length;
+      for (const workload of workloads) {
+        for (const backend of backends) {
+          if (stopRequested) break;
+          progress.textContent = `${measurements.length + 1} of ${total}: ${workload.name} on ${backend.name}… (${formatDuration(performance.now() - started)} so far)`;
+          measurements.push(await measure(workload, backend, { checkSteps: 2, ...mode, log: (line) => (log.textContent += `${line}\n`) }));
+          render(measurements);
+        }
+      }
+      const stopped = stopRequested && measurements.length < total;
+      progress.textContent = `${stopped ? `Stopped after ${measurements.length} of ${total} measurements` : `${total} measurements`} in ${formatDuration(performance.now() - started)}.`;
+      markdown = markdownTable({ date: new Date().toISOString(), environment: { adapter: gpu.adapter, software: String(gpu.software), browser: navigator.userAgent }, measurements });
+      exportButton.disabled = measurements.length === 0;
+      root.dataset.state = stopped ? 'stopped' : 'done';
     } catch (error) {
       log.textContent += `failed: ${(error as Error).message}\n`;
       root.dataset.state = 'error';
     } finally {
       runButton.disabled = false;
+      stopButton.disabled = true;
     }
   });
+  stopButton.addEventListener('click', () => {
+    stopRequested = true;
+    stopButton.disabled = true;
+    progress.textContent = `${progress.textContent} Stopping after this measurement…`;
+  });
   exportButton.addEventListener('click', () => download('benchmarks.md', `${markdown}\n`, 'text/markdown'));
+
+  const workloadCard = (name: string, box: HTMLInputElement, title: string, detail: string, text: string) =>
+    h('div', { class: 'workload', 'data-workload': name }, h('label', {}, box, ` ${name}: ${title}`), h('div', { class: 'hint' }, detail), h('div', {}, text));
 
   root.append(
     h(
       'section',
       { class: 'benchmark' },
       h('h2', {}, 'Benchmark'),
-      h('p', {}, gpu ? `Adapter: ${gpu.adapter}` : 'This browser has no WebGPU: the benchmarks need it.', h('span', { id: 'bench-adapter', hidden: true }, gpu?.adapter ?? '')),
-      h('div', { class: 'row' }, ...workloadBoxes.map(([name, box]) => field(name, box))),
-      h('div', { class: 'row' }, field('webgpu-backprop', backendBoxes.webgpu), field('float64 reference', backendBoxes.reference), field('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), field('TensorFlow.js wasm', backendBoxes.tfjsWasm), field('quick (a tenth of the steps, 2 s a measurement)', quick)),
-      h('div', { class: 'row controls' }, runButton, exportButton),
-      log,
-      table,
-      canvas,
+      h('p', { class: 'lede' }, 'Each workload trains the same network from the same weights on each backend. Every backend is first checked against the float64 reference on two steps (its buffers within float32 tolerance), and only then timed: one warm-up step, then as many steps as the workload asks (a tenth in quick mode) or as fit the time budget.'),
+      gpu
+        ? h('p', {}, 'Adapter: ', h('b', { id: 'bench-adapter' }, gpu.adapter))
+        : h('p', { class: 'message' }, 'This browser has no WebGPU: the benchmarks need it.'),
+      gpu?.software
+        ? h(
+            'p',
+            { class: 'software-note', id: 'software-note', role: 'note' },
+            h('b', {}, 'This adapter is a software one (SwiftShader): WebGPU runs on this machine’s CPU. '),
+            'Its figures say nothing about a GPU: on a GPU the WebGPU columns would be many times faster, and a CPU backend beating WebGPU here means nothing there. Only ratios measured side by side in one run, on one machine, compare.',
+          )
+        : null,
+      h('h3', {}, 'Workloads'),
+      h(
+        'div',
+        { class: 'workloads' },
+        ...STANDARD_WORKLOADS.map((w) => workloadCard(w.name, workloadBoxes.find((b) => b.name === w.name)!.box, w.title, describeWorkload(w), DESCRIPTIONS[w.name] ?? '')),
+        workloadCard(
+          'sweep',
+          workloadBoxes[workloadBoxes.length - 1].box,
+          'width × batch',
+          `${sweep.length} networks width-width-width-10, widths ${SWEEP.widths.join(', ')}, batches ${SWEEP.batches.join(', ')}`,
+          'Where WebGPU starts beating the CPU on this adapter, as the network and the batch grow.',
+        ),
+      ),
+      h('h3', {}, 'Backends'),
+      h('div', { class: 'row' }, checkField('webgpu-backprop (WebGPU)', backendBoxes.webgpu), checkField('float64 reference (CPU)', backendBoxes.reference), checkField('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), checkField('TensorFlow.js wasm', backendBoxes.tfjsWasm)),
+      h('div', { class: 'row' }, checkField(`quick: a tenth of the steps, about ${QUICK.timeBudgetMs / 1000} s of timing a measurement (figures marked rough where fewer than ${ROUGH_STEPS} steps fit)`, quick)),
+      h('div', { class: 'row controls' }, runButton, stopButton, exportButton),
+      progress,
+      summary,
+      h('div', { class: 'table-scroll' }, table),
+      h('div', { class: 'bench-chart' }, canvas),
+      h('details', {}, h('summary', {}, 'Log'), log),
     ),
   );
+  return () => {
+    stopRequested = true;
+    chart?.destroy();
+  };
 }

@@ -24,6 +24,11 @@ export function field(label: string, control: HTMLElement): HTMLLabelElement {
   return h('label', { class: 'field' }, h('span', {}, label), control);
 }
 
+/** A checkbox with its label beside it. */
+export function checkField(label: string, box: HTMLInputElement): HTMLLabelElement {
+  return h('label', { class: 'check' }, box, h('span', {}, label));
+}
+
 export function select(id: string, options: readonly string[], value: string): HTMLSelectElement {
   const element = h('select', { id });
   for (const option of options) element.append(h('option', { value: option, selected: option === value }, option));
@@ -47,4 +52,27 @@ export function formatNumber(value: number | undefined): string {
   if (value === 0) return '0';
   const magnitude = Math.abs(value);
   return magnitude < 1e-4 || magnitude >= 1e6 ? value.toExponential(6) : value.toFixed(9);
+}
+
+/** A duration as the status shows it: 4.2 s, 1 min 05 s. */
+export function formatDuration(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${String(Math.floor(seconds - 60 * minutes)).padStart(2, '0')} s`;
+}
+
+/** A progress bar with its label. */
+export function progressBar(id: string): { element: HTMLElement; set(label: string, fraction: number): void } {
+  const bar = h('progress', { id, max: 1, value: 0 });
+  const label = h('span', {});
+  const element = h('div', { class: 'progress', role: 'status' }, label, bar);
+  return {
+    element,
+    set(text, fraction) {
+      label.textContent = `${text}: ${Math.round(fraction * 100)}%`;
+      bar.value = fraction;
+      element.dataset.fraction = String(fraction);
+    },
+  };
 }

@@ -1,12 +1,16 @@
 // The worked-example explorer: pick an article's example, see its network drawn, step
 // through the forward pass, the error, the backward pass and the update one value at a
-// time in the article's notation, with the article's number, the float64 reference and
-// the GPU side by side. Weights, inputs, targets and learning rate can be edited; the run
-// exports as JSON and Markdown.
+// time (buttons or arrow keys) in the article's notation: each value's formula with its
+// numbers, the article's number, the float64 reference and the GPU side by side, the GPU's
+// difference marked against the float32 bound derived for it, and an erratum explained
+// where the article's number is off. Weights, inputs, targets and learning rate can be
+// edited; the run exports as JSON and Markdown.
 
 import { traceCase, traceToMarkdown, WORKED_EXAMPLES, type CaseTrace, type ExampleTrace, type ModelFile, type TraceLine, type WorkedCase, type WorkedExample } from 'webgpu-backprop';
 import { download, field, formatNumber, h } from './dom.ts';
+import { erratumAnchor, erratumEntry, erratumLink } from './errata.ts';
 import type { AppGpu } from './main.ts';
+import { drawNetwork, sharedBias } from './network-drawing.ts';
 
 interface Edits {
   inputs: number[];
@@ -36,55 +40,16 @@ function editedCase(base: WorkedCase, edits: Edits): WorkedCase {
   return { ...base, model, inputs: edits.inputs, targets: edits.targets, learningRate: edits.learningRate, printed: changed ? [] : base.printed };
 }
 
-/** Names of neurons and weights a trace symbol speaks of: 'h1' in net_h1, 'w5' in ∂E_total/∂w5. */
-function namesIn(symbol: string): Set<string> {
-  return new Set(symbol.match(/[a-z]+\d+/gi) ?? []);
+/** Whether a case has biases to show: named by the article, or not zero. */
+function hasBiases(workedCase: WorkedCase): boolean {
+  return workedCase.notation.biases !== undefined || workedCase.model.layers.some((layer) => layer.biases?.some((b) => b !== 0));
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
-
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
-  const element = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-  if (text !== undefined) element.textContent = text;
-  return element;
-}
-
-/** The network: inputs on the left, each layer to the right, weights on the edges, biases under the neurons. */
-function drawNetwork(workedCase: WorkedCase, edits: Edits, highlight: Set<string>): SVGSVGElement {
-  const { notation } = workedCase;
-  const columns = [notation.inputs, ...notation.neurons];
-  const width = 220 * columns.length;
-  const height = 90 * Math.max(...columns.map((c) => c.length)) + 40;
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'network', role: 'img', 'aria-label': 'the network' });
-  const position = (c: number, k: number) => ({ x: 70 + c * 200, y: ((k + 1) * height) / (columns[c].length + 1) });
-  notation.neurons.forEach((neurons, l) =>
-    neurons.forEach((_, j) =>
-      columns[l].forEach((_, i) => {
-        const from = position(l, i);
-        const to = position(l + 1, j);
-        const name = notation.weights[l][j][i];
-        const lit = highlight.has(name);
-        root.append(svg('line', { x1: from.x, y1: from.y, x2: to.x, y2: to.y, class: lit ? 'edge lit' : 'edge' }));
-        const at = { x: from.x + (to.x - from.x) * 0.3, y: from.y + (to.y - from.y) * 0.3 - 4 };
-        root.append(svg('text', { x: at.x, y: at.y, class: lit ? 'weight lit' : 'weight' }, `${name} = ${edits.weights[l][j][i]}`));
-      }),
-    ),
-  );
-  columns.forEach((names, c) =>
-    names.forEach((name, k) => {
-      const { x, y } = position(c, k);
-      const lit = highlight.has(name);
-      root.append(svg('circle', { cx: x, cy: y, r: 22, class: lit ? 'neuron lit' : c === 0 ? 'neuron input' : 'neuron' }));
-      root.append(svg('text', { x, y: y + 5, class: 'neuron-name' }, name));
-      if (c === 0) root.append(svg('text', { x, y: y + 40, class: 'value' }, String(edits.inputs[k])));
-      if (c > 0) {
-        const bias = notation.biases?.[c - 1][k] ?? 'b';
-        root.append(svg('text', { x, y: y + 40, class: 'value' }, `${bias} = ${edits.biases[c - 1][k]}`));
-      }
-    }),
-  );
-  return root;
+/** Names of neurons, weights and biases a line speaks of: its formula's symbols (h1, i1, w5, b1), else its own. */
+function namesIn(line: TraceLine | undefined): Set<string> {
+  if (!line) return new Set();
+  const symbolic = line.formula ? line.formula.split(' = ').slice(0, 2).join(' ') : line.symbol;
+  return new Set(symbolic.match(/[a-z]+\d+/gi) ?? []);
 }
 
 function numberInput(value: number, onChange: (value: number) => void, label: string): HTMLInputElement {
@@ -97,7 +62,17 @@ function numberInput(value: number, onChange: (value: number) => void, label: st
   return input;
 }
 
-export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
+/** |ref − gpu| against its bound: ✓ within, ✗ beyond, or no bound (values after further steps). */
+function differenceCell(line: TraceLine): HTMLTableCellElement {
+  if (line.difference === undefined) return h('td', { class: 'difference' });
+  const shown = line.difference.toExponential(1);
+  if (line.tolerance === undefined) return h('td', { class: 'difference unbounded', title: 'no float32 bound is derived for this value (one after further steps, or a piece of the article’s own chain rule)' }, `${shown} ·`);
+  return line.withinTolerance
+    ? h('td', { class: 'difference within', title: `within the float32 bound ${line.tolerance.toExponential(1)} derived for this value` }, `${shown} ✓`)
+    : h('td', { class: 'difference beyond', title: `beyond the float32 bound ${line.tolerance.toExponential(1)} derived for this value` }, `${shown} ✗`);
+}
+
+export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   let example: WorkedExample = WORKED_EXAMPLES[0];
   let caseIndex = 0;
   let edits = editsOf(example.cases[0]);
@@ -109,9 +84,10 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
   const picker = h('select', { id: 'example' });
   for (const e of WORKED_EXAMPLES) picker.append(h('option', { value: e.name }, `${e.name}: article ${e.article}, ${e.author}`));
   const casePicker = h('select', { id: 'case' });
-  const network = h('div', { class: 'network-box' });
+  const network = h('div', { class: 'network-box', id: 'network' });
   const editor = h('div', { class: 'editor' });
   const table = h('table', { class: 'trace', id: 'trace' });
+  const tableBox = h('div', { class: 'trace-box' }, table);
   const current = h('div', { class: 'current-value', id: 'current', 'aria-live': 'polite' });
   const status = h('p', { class: 'status' });
 
@@ -119,61 +95,89 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
 
   const renderEditor = () => {
     const c = example.cases[caseIndex];
+    const { notation } = c;
     const set = (apply: () => void) => {
       apply();
       recompute();
+    };
+    const biasFields = (l: number) => {
+      if (!hasBiases(c)) return [];
+      const shared = sharedBias(notation, l);
+      // A bias the article shares between a layer's neurons is one value: one field sets it for all.
+      if (shared) return [field(shared, numberInput(edits.biases[l][0], (v) => set(() => edits.biases[l].fill(v)), shared))];
+      return notation.neurons[l].map((neuron, j) => {
+        const name = notation.biases?.[l][j] ?? `b_${neuron}`;
+        return field(name, numberInput(edits.biases[l][j], (v) => set(() => (edits.biases[l][j] = v)), name));
+      });
     };
     editor.replaceChildren(
       h('h3', {}, 'Inputs, targets, learning rate'),
       h(
         'div',
         { class: 'row' },
-        ...c.notation.inputs.map((name, i) => field(name, numberInput(edits.inputs[i], (v) => set(() => (edits.inputs[i] = v)), name))),
-        ...c.notation.neurons[c.notation.neurons.length - 1].map((name, k) =>
-          field(`target ${name}`, numberInput(edits.targets[k], (v) => set(() => (edits.targets[k] = v)), `target ${name}`)),
-        ),
-        field('learning rate', numberInput(edits.learningRate, (v) => set(() => (edits.learningRate = v)), 'learning rate')),
+        ...notation.inputs.map((name, i) => field(name, numberInput(edits.inputs[i], (v) => set(() => (edits.inputs[i] = v)), name))),
+        ...notation.neurons[notation.neurons.length - 1].map((name, k) => field(`target ${name}`, numberInput(edits.targets[k], (v) => set(() => (edits.targets[k] = v)), `target ${name}`))),
+        field('learning rate η', numberInput(edits.learningRate, (v) => set(() => (edits.learningRate = v)), 'learning rate')),
       ),
-      h('h3', {}, 'Weights and biases'),
-      ...c.notation.neurons.map((neurons, l) =>
+      h('h3', {}, hasBiases(c) ? 'Weights and biases' : 'Weights'),
+      ...notation.neurons.map((neurons, l) =>
         h(
           'div',
           { class: 'row' },
-          ...neurons.flatMap((neuron, j) => [
-            ...c.notation.weights[l][j].map((name, i) => field(name, numberInput(edits.weights[l][j][i], (v) => set(() => (edits.weights[l][j][i] = v)), name))),
-            field(`${c.notation.biases?.[l][j] ?? 'bias'} (${neuron})`, numberInput(edits.biases[l][j], (v) => set(() => (edits.biases[l][j] = v)), `bias of ${neuron}`)),
-          ]),
+          ...neurons.flatMap((_, j) => notation.weights[l][j].map((name, i) => field(name, numberInput(edits.weights[l][j][i], (v) => set(() => (edits.weights[l][j][i] = v)), name)))),
+          ...biasFields(l),
         ),
       ),
-      h('button', { type: 'button', onclick: () => set(() => ((edits = editsOf(c)), renderEditor())) }, 'Restore the article’s values'),
+      h('button', { type: 'button', id: 'restore', onclick: () => set(() => ((edits = editsOf(c)), renderEditor())) }, 'Restore the article’s values'),
     );
   };
+
+  const drawingWidth = () => Math.max(300, Math.min(760, network.clientWidth || root.clientWidth || 760));
 
   const renderTrace = () => {
     const lines = trace?.lines ?? [];
     const shown = lines.slice(0, cursor + 1);
     const line: TraceLine | undefined = lines[cursor];
-    network.replaceChildren(drawNetwork(workedCase(), edits, namesIn(line?.symbol ?? '')));
+    const c = workedCase();
+    network.replaceChildren(drawNetwork(c.notation, edits, namesIn(line), drawingWidth(), hasBiases(c)));
     const hasGpu = lines.some((l) => l.webgpu !== undefined);
     table.replaceChildren(
-      h('thead', {}, h('tr', {}, h('th', {}, 'section'), h('th', {}, 'symbol'), h('th', {}, 'article'), h('th', {}, 'reference (float64)'), hasGpu ? h('th', {}, 'webgpu (float32)') : null, hasGpu ? h('th', {}, '|ref − gpu|') : null)),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'section'),
+          h('th', {}, 'symbol'),
+          h('th', {}, 'article'),
+          h('th', {}, 'reference (float64)'),
+          hasGpu ? h('th', {}, 'webgpu (float32)') : null,
+          hasGpu ? h('th', { title: 'the difference, marked ✓ within or ✗ beyond the float32 bound derived for the value' }, '|ref − gpu|') : null,
+          hasGpu ? h('th', {}, 'bound') : null,
+        ),
+      ),
       h(
         'tbody',
         {},
         ...shown.map((l, k) =>
           h(
             'tr',
-            { class: k === cursor ? 'cursor' : '', 'data-symbol': l.symbol },
+            { class: k === cursor ? 'cursor' : '', 'data-symbol': l.symbol, 'data-row': k },
             h('td', {}, l.section),
-            h('td', { class: 'symbol' }, l.symbol),
-            h('td', { class: l.article === undefined ? '' : l.agrees ? 'agrees' : 'disagrees', title: l.erratum ?? '' }, l.article === undefined ? '' : `${l.article} ${l.agrees ? '✓' : '✗'}`),
+            h('td', { class: 'symbol', title: l.formula ?? '' }, l.symbol),
+            h('td', { class: l.article === undefined ? '' : l.agrees ? 'agrees' : 'disagrees', title: l.erratum ? `erratum: ${erratumAnchor(l.erratum)}` : '' }, l.article === undefined ? '' : `${l.article} ${l.agrees ? '✓' : '✗'}`),
             h('td', { class: 'reference' }, formatNumber(l.reference)),
             hasGpu ? h('td', { class: 'webgpu' }, formatNumber(l.webgpu)) : null,
-            hasGpu ? h('td', {}, l.difference === undefined ? '' : l.difference.toExponential(1)) : null,
+            hasGpu ? differenceCell(l) : null,
+            hasGpu ? h('td', { class: 'bound' }, l.tolerance === undefined ? '–' : l.tolerance.toExponential(1)) : null,
           ),
         ),
       ),
     );
+    // The table follows the current row.
+    const row = table.querySelector<HTMLElement>('tr.cursor');
+    if (row) tableBox.scrollTop = Math.max(0, row.offsetTop - tableBox.clientHeight / 2);
     current.replaceChildren(
       line
         ? h(
@@ -181,14 +185,32 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
             {},
             h('div', { class: 'section-name' }, `${line.section} · ${cursor + 1} of ${lines.length}`),
             h('div', { class: 'big-symbol' }, line.symbol),
+            line.formula ? h('div', { class: 'formula', id: 'formula' }, line.formula) : null,
             h(
               'div',
               { class: 'side-by-side' },
               h('span', {}, 'article ', h('b', {}, line.article ?? '—')),
               h('span', {}, 'reference ', h('b', {}, formatNumber(line.reference))),
               h('span', {}, 'webgpu ', h('b', {}, line.webgpu === undefined ? '—' : formatNumber(line.webgpu))),
+              line.difference !== undefined
+                ? h(
+                    'span',
+                    { id: 'current-difference' },
+                    '|ref − gpu| ',
+                    h('b', {}, line.difference.toExponential(1)),
+                    line.tolerance === undefined ? ' (no float32 bound is derived for this value)' : line.withinTolerance ? ` ≤ ${line.tolerance.toExponential(1)} ✓` : ` > ${line.tolerance.toExponential(1)} ✗ beyond its float32 bound`,
+                  )
+                : null,
             ),
-            line.erratum ? h('div', { class: 'erratum' }, `The article's value disagrees with exact arithmetic: see ${line.erratum}.`) : null,
+            line.erratum
+              ? h(
+                  'div',
+                  { class: 'erratum', id: 'erratum' },
+                  h('b', {}, `The article prints ${line.article}; exact arithmetic gives ${formatNumber(line.reference)}. `),
+                  erratumEntry(erratumAnchor(line.erratum)),
+                  h('a', { href: erratumLink(erratumAnchor(line.erratum)), target: '_blank', id: 'erratum-link' }, `docs/errata.md#${erratumAnchor(line.erratum)}`),
+                )
+              : null,
           )
         : 'Computing…',
     );
@@ -205,7 +227,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
       if (mine !== generation) return;
       trace = result;
       cursor = showAll ? result.lines.length - 1 : Math.min(cursor, result.lines.length - 1);
-      status.textContent = `${result.lines.length} values. Step through them, or show them all.`;
+      status.textContent = `${result.lines.length} values. Step through them (buttons, or the arrow keys), or show them all.`;
       root.dataset.state = 'ready';
     } catch (error) {
       status.textContent = `Could not run this example: ${(error as Error).message}`;
@@ -232,7 +254,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
     recompute();
   });
 
-  const move = (by: number) => () => {
+  const move = (by: number) => {
     showAll = false;
     cursor = Math.max(0, Math.min((trace?.lines.length ?? 1) - 1, cursor + by));
     renderTrace();
@@ -242,6 +264,18 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
     cursor = (trace?.lines.length ?? 1) - 1;
     renderTrace();
   };
+  const keys = (event: KeyboardEvent) => {
+    const target = event.target as HTMLElement;
+    if (event.altKey || event.ctrlKey || event.metaKey || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)) return;
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity } as Record<string, number>;
+    if (event.key in step) move(step[event.key]);
+    else if (event.key === 'End') showEverything();
+    else return;
+    event.preventDefault();
+  };
+  document.addEventListener('keydown', keys);
+  const resize = new ResizeObserver(() => renderTrace());
+  resize.observe(network);
   const exported = (): ExampleTrace => ({ example: example.name, article: example.article, title: example.title, author: example.author, adapter: gpu?.adapter, cases: trace ? [trace] : [] });
 
   root.append(
@@ -249,23 +283,33 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): void {
       'section',
       { class: 'explorer' },
       h('h2', {}, 'Worked examples'),
+      h('p', { class: 'lede' }, 'One training step of each article’s example, value by value, in the article’s notation: its formula with the numbers filled in, the article’s number, the float64 reference and WebGPU.'),
       h('div', { class: 'row' }, field('example', picker), field('case', casePicker)),
       status,
       network,
       h(
         'div',
         { class: 'row controls' },
-        h('button', { type: 'button', id: 'first', onclick: move(-Infinity) }, '« First'),
-        h('button', { type: 'button', id: 'previous', onclick: move(-1) }, '◀ Previous'),
-        h('button', { type: 'button', id: 'next', class: 'primary', onclick: move(1) }, 'Next ▶'),
+        h('button', { type: 'button', id: 'first', onclick: () => move(-Infinity) }, '« First'),
+        h('button', { type: 'button', id: 'previous', onclick: () => move(-1) }, '◀ Previous'),
+        h('button', { type: 'button', id: 'next', class: 'primary', onclick: () => move(1) }, 'Next ▶'),
         h('button', { type: 'button', id: 'show-all', onclick: showEverything }, 'Show all'),
+        h('span', { class: 'keys' }, h('kbd', {}, '←'), ' ', h('kbd', {}, '→'), ' step, ', h('kbd', {}, 'Home'), ' ', h('kbd', {}, 'End')),
+      ),
+      current,
+      tableBox,
+      h(
+        'div',
+        { class: 'row controls' },
         h('button', { type: 'button', id: 'export-json', onclick: () => download(`${example.name}-trace.json`, JSON.stringify(exported(), null, 2)) }, 'Export JSON'),
         h('button', { type: 'button', id: 'export-markdown', onclick: () => download(`${example.name}-trace.md`, traceToMarkdown(exported()), 'text/markdown') }, 'Export Markdown'),
       ),
-      current,
-      table,
       editor,
     ),
   );
   chooseExample();
+  return () => {
+    document.removeEventListener('keydown', keys);
+    resize.disconnect();
+  };
 }

@@ -9,11 +9,13 @@ import {
   printedQuantity,
   recordStep,
   traceRows,
+  type BufferBounds,
   type StepRecord,
   type TraceRow,
   type WorkedCase,
   type WorkedExample,
 } from './worked-example.ts';
+import { float32Tolerances } from '../check/tolerance.ts';
 import { InputError } from '../errors.ts';
 import { GpuTrainer } from '../gpu/trainer.ts';
 import { layerBiases, layerWeights } from '../model/network.ts';
@@ -30,6 +32,12 @@ export interface TraceLine {
   reference: number;
   webgpu?: number;
   difference?: number;
+  /** How the value is computed, as the article writes it, with the reference's numbers filled in. */
+  formula?: string;
+  /** The bound on |reference − webgpu| derived for this value (src/check/tolerance.ts), where one is. */
+  tolerance?: number;
+  /** Whether the difference is within that bound. */
+  withinTolerance?: boolean;
 }
 
 export interface CaseTrace {
@@ -74,6 +82,30 @@ function articleOnlyRows(workedCase: WorkedCase, rows: TraceRow[], step: StepRec
     .map((p) => ({ section: "The article's intermediate quantities", symbol: p.symbol, value: printedQuantity(p, rows, step) }));
 }
 
+/** The float32 bound of every element of every buffer of the reference's step (a batch of one). */
+function stepBounds(step: StepRecord, learningRate: number, optimizer: ReturnType<typeof caseSetup>['options']['optimizer']): BufferBounds {
+  const { spec, layout } = step.model;
+  const buffers = new Map<string, Float64Array>([
+    ['input', step.input],
+    ['target', step.target],
+    ['params', step.after],
+    ['grads', step.grads],
+    ['loss', Float64Array.of(step.loss)],
+  ]);
+  spec.layers.forEach((_, l) => {
+    buffers.set(`layer${l}.net`, step.net[l]);
+    buffers.set(`layer${l}.out`, step.out[l]);
+    buffers.set(`layer${l}.delta`, step.delta[l]);
+  });
+  const tolerances = float32Tolerances({ spec, layout, batch: 1, learningRate, optimizer }, (name) => {
+    const buffer = buffers.get(name);
+    if (!buffer) throw new Error(`no reference buffer ${name}`);
+    return buffer;
+  });
+  // float32Tolerances gives one bound per element (atol) and no relative part.
+  return (name) => tolerances(name).atol as ArrayLike<number>;
+}
+
 export async function traceCase(workedCase: WorkedCase, device: GPUDevice | undefined): Promise<CaseTrace> {
   const { model, dataset, options } = caseSetup(workedCase);
   const reference = await recordStep(new CpuTrainer(model, dataset, options), model, workedCase.longRun);
@@ -83,7 +115,7 @@ export async function traceCase(workedCase: WorkedCase, device: GPUDevice | unde
     gpu = await recordStep(trainer, model, workedCase.longRun);
     trainer.dispose();
   }
-  const referenceRows = traceRows(workedCase, reference);
+  const referenceRows = traceRows(workedCase, reference, gpu ? stepBounds(reference, options.learningRate, options.optimizer) : undefined);
   const rows = [...referenceRows, ...articleOnlyRows(workedCase, referenceRows, reference)];
   const gpuRows = gpu ? traceRows(workedCase, gpu) : undefined;
   const gpuAll = gpu && gpuRows ? [...gpuRows, ...articleOnlyRows(workedCase, gpuRows, gpu)] : undefined;
@@ -92,6 +124,7 @@ export async function traceCase(workedCase: WorkedCase, device: GPUDevice | unde
     // Where the article names a quantity otherwise than our row does, show both names.
     const symbol = printed && printed.symbol !== row.symbol ? `${row.symbol} (article: ${printed.symbol})` : row.symbol;
     const line: TraceLine = { section: row.section, symbol, reference: row.value };
+    if (row.formula) line.formula = row.formula;
     if (printed) {
       line.article = printed.printed;
       line.agrees = agreesAtPrintedPrecision(row.value, printed.printed, workedCase.rounding);
@@ -100,6 +133,10 @@ export async function traceCase(workedCase: WorkedCase, device: GPUDevice | unde
     if (gpuAll) {
       line.webgpu = gpuAll[k].value;
       line.difference = Math.abs(gpuAll[k].value - row.value);
+      if (row.tolerance !== undefined) {
+        line.tolerance = row.tolerance;
+        line.withinTolerance = line.difference <= row.tolerance;
+      }
     }
     return line;
   });

@@ -5,12 +5,14 @@
 
 import { layerBuffer } from '../model/buffers.ts';
 import { paramEntry, paramView } from '../model/layout.ts';
+import { layerInputs, type Activation } from '../model/model.ts';
 import { derivativeFromOut } from '../reference/activations.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { modelFromJson, type ModelFile } from '../io/model-file.ts';
 import { datasetFromRows, type Dataset } from '../data/dataset.ts';
 import type { TrainOptions } from '../train/trainer.ts';
+import { errorFormula, errorGradientFormula, hiddenDeltaFormula, netFormula, outFormula, productFormula, slopeFormula, slopeTerms, sumFormula, updateFormula, type Named } from './formulas.ts';
 
 export interface Notation {
   inputs: string[]; //      ['i1', 'i2']
@@ -136,54 +138,126 @@ export interface TraceRow {
   section: string;
   symbol: string;
   value: number;
+  /** How the value is computed, symbols and then numbers, as the articles write it (`net_h1 = w1·i1 + … = 0.3775`). */
+  formula?: string;
+  /** The bound on |float32 − float64| for this value, where `bounds` were given and one is derived. */
+  tolerance?: number;
 }
+
+/**
+ * For each named buffer of the step, the bound on each element's |float32 − float64|
+ * (the `atol` of `float32Tolerances`).
+ */
+export type BufferBounds = (name: string) => ArrayLike<number>;
 
 function fill(template: string, names: Record<string, string>): string {
   return template.replace(/\{(\w)\}/g, (_, key: string) => names[key]);
 }
 
-/** One step laid out in the article's notation, section by section. */
-export function traceRows(example: WorkedCase, step: StepRecord): TraceRow[] {
+/**
+ * One step laid out in the article's notation, section by section, each value with its
+ * formula. Given `bounds` (the reference's float32 tolerances of the step), each value
+ * computed in the step gets its own bound, carried through the arithmetic that derives it
+ * from the buffers (E_o = ½(t − o)² moves by at most |t − o|·τ + τ²/2 when o moves by τ).
+ */
+export function traceRows(example: WorkedCase, step: StepRecord, bounds?: BufferBounds): TraceRow[] {
   const { notation } = example;
-  const { spec } = step.model;
+  const { spec, layout } = step.model;
   const L = spec.layers.length;
   const rows: TraceRow[] = [];
-  const add = (section: string, symbol: string, value: number) => rows.push({ section, symbol, value });
+  const add = (section: string, symbol: string, value: number, formula?: string, tolerance?: () => number) =>
+    rows.push({ section, symbol, value, formula, tolerance: bounds && tolerance ? tolerance() : undefined });
+  const bound = (name: string, index: number) => bounds!(name)[index];
   const sym = notation.symbols;
   const outputs = notation.neurons[L - 1];
+  const halfSse = spec.loss === 'half-sse';
+  const activation = (l: number) => spec.layers[l].activation;
+  const netOf = (l: number, j: number): Named => ({ symbol: fill(sym.net, { n: notation.neurons[l][j] }), value: step.net[l][j] });
+  const outOf = (l: number, j: number): Named => ({ symbol: fill(sym.out, { n: notation.neurons[l][j] }), value: step.out[l][j] });
+  const inputOf = (l: number, i: number): Named => (l === 0 ? { symbol: notation.inputs[i], value: step.input[i] } : outOf(l - 1, i));
+  const weightOf = (l: number, j: number, i: number): Named => ({ symbol: notation.weights[l][j][i], value: step.weight(l, j, i) });
+  const deltaOf = (l: number, j: number): Named => ({ symbol: `δ_${notation.neurons[l][j]}`, value: step.delta[l][j] });
+  const targetOf = (k: number): Named => ({ symbol: `target_${outputs[k]}`, value: step.target[k] });
+  const biasOf = (l: number, j: number): Named | undefined => {
+    const name = notation.biases?.[l][j] ?? (step.bias(l, j) !== 0 ? `b_${notation.neurons[l][j]}` : undefined);
+    return name === undefined ? undefined : { symbol: name, value: step.bias(l, j) };
+  };
+  const paramIndex = (l: number, kind: 'weights' | 'biases', k: number) => paramEntry(layout, l, kind).offset + k;
 
   spec.layers.forEach((_, l) =>
-    notation.neurons[l].forEach((n, j) => {
-      add('Forward pass', fill(sym.net, { n }), step.net[l][j]);
-      add('Forward pass', fill(sym.out, { n }), step.out[l][j]);
+    notation.neurons[l].forEach((_, j) => {
+      const terms = Array.from({ length: layerInputs(spec, l) }, (_, i) => ({ weight: weightOf(l, j, i), input: inputOf(l, i) }));
+      const net = netOf(l, j);
+      add('Forward pass', net.symbol, net.value, netFormula(net.symbol, terms, biasOf(l, j), net.value), () => bound(`layer${l}.net`, j));
+      const out = outOf(l, j);
+      const layerNets = notation.neurons[l].map((_, k) => netOf(l, k));
+      add('Forward pass', out.symbol, out.value, outFormula(out.symbol, activation(l), net, layerNets, out.value), () => bound(`layer${l}.out`, j));
     }),
   );
 
-  if (spec.loss === 'half-sse') {
-    outputs.forEach((n, k) => add('Error', fill(sym.error, { n, k: String(k + 1) }), 0.5 * (step.target[k] - step.out[L - 1][k]) ** 2));
+  // The errors, their gradients and the output slopes are computed here from the outputs:
+  // each moves with its output by the bound of `layer{L-1}.out`.
+  const outBound = (k: number) => bound(`layer${L - 1}.out`, k);
+  const errors: Named[] = [];
+  if (halfSse) {
+    outputs.forEach((n, k) => {
+      const out = outOf(L - 1, k);
+      const error: Named = { symbol: fill(sym.error, { n, k: String(k + 1) }), value: 0.5 * (step.target[k] - out.value) ** 2 };
+      errors.push(error);
+      add('Error', error.symbol, error.value, errorFormula(error.symbol, targetOf(k), out, error.value), () => Math.abs(step.target[k] - out.value) * outBound(k) + outBound(k) ** 2 / 2);
+    });
   }
-  add('Error', 'E_total', step.loss);
+  add('Error', 'E_total', step.loss, halfSse ? sumFormula('E_total', errors, step.loss) : undefined, () => bound('loss', 0));
 
-  outputs.forEach((n, k) => {
-    const out = fill(sym.out, { n });
-    const net = fill(sym.net, { n });
-    if (spec.loss === 'half-sse') add('Backward pass', `∂E_total/∂${out}`, step.out[L - 1][k] - step.target[k]);
-    add('Backward pass', `∂${out}/∂${net}`, step.slope(L - 1, k));
-    add('Backward pass', `δ_${n}`, step.delta[L - 1][k]);
+  const outputActivation = activation(L - 1);
+  outputs.forEach((_, k) => {
+    const out = outOf(L - 1, k);
+    const net = netOf(L - 1, k);
+    const gradient: Named = { symbol: `∂E_total/∂${out.symbol}`, value: out.value - step.target[k] };
+    if (halfSse) add('Backward pass', gradient.symbol, gradient.value, errorGradientFormula(gradient.symbol, targetOf(k), out, gradient.value), () => outBound(k));
+    const slope: Named = { symbol: `∂${out.symbol}/∂${net.symbol}`, value: step.slope(L - 1, k) };
+    add('Backward pass', slope.symbol, slope.value, slopeFormula(slope.symbol, outputActivation, out, slope.value), () => slopeBound(outputActivation, out.value, outBound(k)));
+    const delta = deltaOf(L - 1, k);
+    const deltaFormula = halfSse && outputActivation !== 'softmax' ? productFormula(delta.symbol, [gradient, slope], delta.value) : undefined;
+    add('Backward pass', delta.symbol, delta.value, deltaFormula, () => bound(`layer${L - 1}.delta`, k));
   });
-  for (let l = L - 2; l >= 0; l--) notation.neurons[l].forEach((n, j) => add('Backward pass', `δ_${n}`, step.delta[l][j]));
+  for (let l = L - 2; l >= 0; l--) {
+    notation.neurons[l].forEach((_, j) => {
+      const delta = deltaOf(l, j);
+      const terms = notation.neurons[l + 1].map((_, o) => ({ delta: deltaOf(l + 1, o), weight: weightOf(l + 1, o, j) }));
+      const formula = hiddenDeltaFormula(delta.symbol, terms, slopeTerms(activation(l), outOf(l, j)), delta.value);
+      add('Backward pass', delta.symbol, delta.value, formula, () => bound(`layer${l}.delta`, j));
+    });
+  }
 
   const weightNames: { name: string; l: number; j: number; i: number }[] = [];
   for (let l = L - 1; l >= 0; l--) {
     notation.weights[l].forEach((row, j) => row.forEach((name, i) => weightNames.push({ name, l, j, i })));
   }
   weightNames.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-  for (const { name, l, j, i } of weightNames) add('Backward pass', fill(sym.gradient, { w: name }), step.gradient(l, j, i));
-  for (const { name, l, j, i } of weightNames) add('Update', fill(sym.updated, { w: name }), step.weight(l, j, i, step.after));
+  const gradientOf = (w: { name: string; l: number; j: number; i: number }): Named => ({ symbol: fill(sym.gradient, { w: w.name }), value: step.gradient(w.l, w.j, w.i) });
+  const weightIndex = (w: { l: number; j: number; i: number }) => paramIndex(w.l, 'weights', w.j * layerInputs(spec, w.l) + w.i);
+  for (const w of weightNames) {
+    const gradient = gradientOf(w);
+    add('Backward pass', gradient.symbol, gradient.value, productFormula(gradient.symbol, [deltaOf(w.l, w.j), inputOf(w.l, w.i)], gradient.value), () => bound('grads', weightIndex(w)));
+  }
+  for (const w of weightNames) {
+    const symbol = fill(sym.updated, { w: w.name });
+    const value = step.weight(w.l, w.j, w.i, step.after);
+    add('Update', symbol, value, updateFormula(symbol, weightOf(w.l, w.j, w.i), example.learningRate, gradientOf(w), value), () => bound('params', weightIndex(w)));
+  }
   if (spec.trainBiases && notation.biases) {
-    notation.biases.forEach((names, l) => names.forEach((name, j) => add('Update', `${name}⁺ (${notation.neurons[l][j]})`, step.bias(l, j, step.after))));
+    notation.biases.forEach((names, l) =>
+      names.forEach((name, j) => {
+        const symbol = `${name}⁺ (${notation.neurons[l][j]})`;
+        const value = step.bias(l, j, step.after);
+        const formula = updateFormula(symbol, { symbol: name, value: step.bias(l, j) }, example.learningRate, deltaOf(l, j), value);
+        add('Update', symbol, value, formula, () => bound('params', paramIndex(l, 'biases', j)));
+      }),
+    );
   }
 
+  // After further steps, float32's error depends on the whole run: no bound is derived.
   add('After the update', 'E_total (after 1 update)', step.lossAfter);
   outputs.forEach((n, k) => add('After the update', `${fill(sym.out, { n })} (after 1 update)`, step.outAfter[k]));
   if (step.longRun) {
@@ -192,6 +266,25 @@ export function traceRows(example: WorkedCase, step: StepRecord): TraceRow[] {
     outputs.forEach((n, k) => add(`After ${steps} updates`, `${fill(sym.out, { n })} (after ${steps} updates)`, step.longRun!.out[k]));
   }
   return example.sections ? rows.filter((row) => example.sections!.includes(row.section)) : rows;
+}
+
+/**
+ * How far a slope computed from an output can move when the output moves by τ: sigmoid's
+ * o(1 − o) by |1 − 2o|·τ + τ², tanh's 1 − o² by 2|o|·τ + τ²; relu's 0 or 1 only where
+ * the output is within τ of 0; linear's 1 never.
+ */
+function slopeBound(activation: Activation, out: number, tau: number): number {
+  switch (activation) {
+    case 'sigmoid':
+    case 'softmax':
+      return Math.abs(1 - 2 * out) * tau + tau ** 2;
+    case 'tanh':
+      return 2 * Math.abs(out) * tau + tau ** 2;
+    case 'relu':
+      return Math.abs(out) <= tau ? 1 : 0;
+    case 'linear':
+      return 0;
+  }
 }
 
 /** The value of a printed quantity: its trace row, or the article's own formula. */

@@ -9,11 +9,16 @@
 //   {"inputSize": 784, "seed": 1, "loss": "cross-entropy",
 //    "layers": [{"units": 128, "activation": "relu"}, {"units": 10, "activation": "softmax"}]}
 //
+// Either form may carry `"inputScaling": {"mean": [...], "std": [...]}`, one of each per
+// input: the network was trained on (x − mean) / std, and predicts from raw inputs by
+// scaling them the same way.
+//
 // Files may come from anywhere, so they are parsed as data only (JSON.parse, never
 // evaluated), checked against a schema, and their sizes bounded before anything is
 // allocated for them.
 
 import { z } from 'zod';
+import { checkInputScaling, type InputScaling } from '../data/scaling.ts';
 import { FLOAT32_MAX } from '../data/values.ts';
 import { InputError } from '../errors.ts';
 import { ACTIVATIONS, checkSpec, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
@@ -47,6 +52,7 @@ const modelFileSchema = z
     inputSize: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
     seed: z.union([z.number(), z.string()]).optional(),
     layers: z.array(layerSchema).min(1).max(MODEL_LIMITS.layers),
+    inputScaling: z.object({ mean: z.array(z.number()).max(MODEL_LIMITS.units), std: z.array(z.number()).max(MODEL_LIMITS.units) }).strict().optional(),
   })
   .strict();
 
@@ -68,6 +74,8 @@ export interface ModelFile {
   /** Seeds the initial weights of the architecture-only form (default 1). */
   seed?: number | string;
   layers: LayerFile[];
+  /** The inputs' standardisation, where the network was trained on standardised inputs. */
+  inputScaling?: InputScaling;
 }
 
 // The schema accepts exactly the interfaces above (checked by the compiler both ways).
@@ -123,6 +131,7 @@ export function declareModel(json: unknown, source: string): ModelDeclaration {
   const paramCount = checkParamCount(spec, source);
   try {
     checkSpec(spec);
+    if (file.inputScaling) checkInputScaling(file.inputScaling, spec.inputSize, 'inputScaling');
   } catch (error) {
     throw error instanceof InputError ? error.inFile(source) : error;
   }
@@ -133,6 +142,7 @@ export function declareModel(json: unknown, source: string): ModelDeclaration {
         setLayerParams(model, l, layer.weights!, layer.biases ?? new Array(layer.weights!.length).fill(0));
       });
     }
+    if (file.inputScaling) model.inputScaling = { mean: [...file.inputScaling.mean], std: [...file.inputScaling.std] };
     return model;
   };
   return { spec, paramCount, create };
@@ -198,7 +208,7 @@ function checkParamCount(spec: ModelSpec, source: string): number {
 /** The model file of a model: its weights written out, the same form the command line reads. */
 export function modelToJson(model: Model, params: Float64Array = model.params): ModelFile {
   const { spec, layout } = model;
-  return {
+  const file: ModelFile = {
     loss: spec.loss,
     trainBiases: spec.trainBiases,
     layers: spec.layers.map((layer, l) => ({
@@ -207,4 +217,6 @@ export function modelToJson(model: Model, params: Float64Array = model.params): 
       biases: layerBiases(layout, params, l),
     })),
   };
+  if (model.inputScaling) file.inputScaling = { mean: [...model.inputScaling.mean], std: [...model.inputScaling.std] };
+  return file;
 }

@@ -84,6 +84,9 @@ export function checkSpec(spec: ModelSpec): void {
     }
   });
   const outAct = spec.layers[last].activation;
+  if (outAct === 'softmax' && spec.layers[last].units === 1) {
+    throw new InputError(`layers[${last}].activation`, 'softmax over one output is always 1 and learns nothing; for one 0/1 target use sigmoid (with cross-entropy)');
+  }
   if (spec.loss === 'cross-entropy' && outAct !== 'softmax' && outAct !== 'sigmoid') {
     throw new InputError(
       `layers[${last}].activation`,

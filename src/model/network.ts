@@ -1,5 +1,6 @@
 // A model: its description and its parameters, in the layout's one flat array.
 
+import type { InputScaling } from '../data/scaling.ts';
 import { checkSpec, layerInputs, type ModelSpec } from './model.ts';
 import { initParams } from './init.ts';
 import { paramLayout, paramView, type ParamLayout } from './layout.ts';
@@ -9,6 +10,11 @@ export interface Model {
   spec: ModelSpec;
   layout: ParamLayout;
   params: Float64Array; // (P) by the layout
+  /**
+   * The standardisation the inputs were trained with, where they were: `Network` applies
+   * it to every input it is given. Trainers take their data as given.
+   */
+  inputScaling?: InputScaling;
 }
 
 /** A model with the given parameters, or with weights initialised from `seed`. */

@@ -11,22 +11,11 @@ export type Metric = (typeof METRICS)[number];
  * largest target, or (one output) which side of 0.5 each falls.
  */
 export function accuracy(outputs: ArrayLike<number>, targets: ArrayLike<number>, width: number): number {
-  const rows = targets.length / width;
+  const predicted = predictedClasses(outputs, width);
+  const actual = predictedClasses(targets, width);
   let correct = 0;
-  for (let r = 0; r < rows; r++) {
-    if (width === 1) {
-      if (outputs[r] >= 0.5 === targets[r] >= 0.5) correct++;
-      continue;
-    }
-    let predicted = 0;
-    let actual = 0;
-    for (let k = 1; k < width; k++) {
-      if (outputs[r * width + k] > outputs[r * width + predicted]) predicted = k;
-      if (targets[r * width + k] > targets[r * width + actual]) actual = k;
-    }
-    if (predicted === actual) correct++;
-  }
-  return correct / rows;
+  for (let r = 0; r < predicted.length; r++) if (predicted[r] === actual[r]) correct++;
+  return correct / predicted.length;
 }
 
 /** The mean of |output − target| over every value. */
@@ -62,4 +51,35 @@ export function computeMetrics(metrics: readonly Metric[], outputs: ArrayLike<nu
     else values.r2 = rSquared(outputs, targets, width);
   }
   return values;
+}
+
+/** The predicted class of each row: the largest output (one output: whether it is at least 0.5). */
+export function predictedClasses(outputs: ArrayLike<number>, width: number): Int32Array {
+  const rows = outputs.length / width;
+  const classes = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (width === 1) {
+      classes[r] = outputs[r] >= 0.5 ? 1 : 0;
+      continue;
+    }
+    let best = 0;
+    for (let k = 1; k < width; k++) if (outputs[r * width + k] > outputs[r * width + best]) best = k;
+    classes[r] = best;
+  }
+  return classes;
+}
+
+/**
+ * The confusion matrix of a classifier, as TensorFlow.js's `tf.math.confusionMatrix`:
+ * `matrix[actual][predicted]` counts the rows of each actual class (the largest target)
+ * given each predicted class (the largest output). One output counts as two classes, 0
+ * and 1, split at 0.5.
+ */
+export function confusionMatrix(outputs: ArrayLike<number>, targets: ArrayLike<number>, width: number): number[][] {
+  const classes = width === 1 ? 2 : width;
+  const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  const predicted = predictedClasses(outputs, width);
+  const actual = predictedClasses(targets, width);
+  for (let r = 0; r < predicted.length; r++) matrix[actual[r]][predicted[r]]++;
+  return matrix;
 }

@@ -10,6 +10,8 @@ import { createServer, type ViteDevServer } from 'vite';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = 'test-results/screenshots';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
 
 export async function startApp(): Promise<{ url: string; server: ViteDevServer }> {
   const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 0, host: 'localhost' } });
@@ -26,12 +28,34 @@ export async function launch(webgpu = true): Promise<BrowserContext> {
     headless: true,
     args,
     acceptDownloads: true,
-    viewport: { width: 1280, height: 1000 },
+    viewport: DESKTOP,
   });
 }
 
-/** Saves a screenshot under test-results/screenshots/ for a person to look at. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** Waits until layout has settled: two animation frames, for resize observers and charts. */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
+/**
+ * Saves full-page screenshots at 1280 × 800 and at 390 × 844 (a phone) under
+ * test-results/screenshots/, for a person to look at, and fails if the page scrolls
+ * sideways on the phone. Leaves the page at 1280 × 800.
+ */
+export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+  await settled(page);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-1280.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await settled(page);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
+  const overflow = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > width + 0.5 && !e.closest('.table-scroll, .trace-box'));
+    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}#${e.id}.${[...e.classList].join('.')}`) };
+  });
+  if (overflow.scrollWidth > overflow.width) throw new Error(`${name}: the page scrolls sideways at ${PHONE.width} px (${overflow.scrollWidth} px wide: ${overflow.wide.join(', ')})`);
+  await page.setViewportSize(DESKTOP);
+  await settled(page);
 }

@@ -1,0 +1,177 @@
+// The playground's settings: their defaults, how they are written in the URL (so a link
+// shares them and they survive a switch of page), and which of them need a new network.
+// Data and architecture settings build a new network at once, as TensorFlow Playground
+// does; the learning rate, batch size and optimizer apply to the network being trained.
+
+import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, SYNTHETIC_DATASETS, type Activation, type Loss, type OptimizerKind } from 'webgpu-backprop';
+
+export const DATASETS = [...SYNTHETIC_DATASETS, 'mnist', 'csv'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+export const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
+
+export interface PlaygroundConfig {
+  dataset: DatasetName;
+  /** Units of each hidden layer. */
+  layers: number[];
+  activation: Activation;
+  /** The output layer's activation and the loss: `auto` picks what the targets need. */
+  output: Activation | 'auto';
+  loss: Loss | 'auto';
+  batchSize: number;
+  learningRate: number;
+  optimizer: OptimizerKind;
+  seed: number;
+  /** Percent of the rows held out as the test set (MNIST holds out its own fixed 10%). */
+  testPercent: number;
+  /** CSV: the target columns, comma-separated. */
+  targets: string;
+  /** CSV: standardise the inputs with the training rows' mean and standard deviation. */
+  standardize: boolean;
+}
+
+export const DEFAULTS: PlaygroundConfig = {
+  dataset: 'xor',
+  layers: [8, 8],
+  activation: 'tanh',
+  output: 'auto',
+  loss: 'auto',
+  batchSize: 16,
+  learningRate: 0.03,
+  optimizer: 'adam',
+  seed: 1,
+  testPercent: 30,
+  targets: '',
+  standardize: true,
+};
+
+/**
+ * What a dataset starts from when chosen: MNIST wants a wider network and bigger batches
+ * than the 2-D sets; a CSV file ReLU units, which do not saturate on targets of any size.
+ */
+export const PRESETS: Partial<Record<DatasetName, Partial<PlaygroundConfig>>> = {
+  mnist: { layers: [64], activation: 'relu', batchSize: 64, learningRate: 0.003, optimizer: 'adam' },
+  csv: { activation: 'relu' },
+};
+
+const PRESET_KEYS = ['layers', 'activation', 'batchSize', 'learningRate', 'optimizer'] as const;
+
+/** The settings a dataset starts from, where choosing it changes them (else undefined). */
+export function presetChange(from: DatasetName, to: DatasetName): Partial<PlaygroundConfig> | undefined {
+  const preset = (dataset: DatasetName) => Object.fromEntries(PRESET_KEYS.map((key) => [key, PRESETS[dataset]?.[key] ?? DEFAULTS[key]])) as Partial<PlaygroundConfig>;
+  const [before, after] = [preset(from), preset(to)];
+  return JSON.stringify(before) === JSON.stringify(after) ? undefined : after;
+}
+
+/** Settings the running network takes on at once; every other setting builds a new network. */
+export const LIVE_SETTINGS = ['learningRate', 'batchSize', 'optimizer'] as const satisfies readonly (keyof PlaygroundConfig)[];
+
+export const MAX_UNITS = 1024;
+
+const NAMES: Record<keyof PlaygroundConfig, string> = {
+  dataset: 'dataset',
+  layers: 'layers',
+  activation: 'activation',
+  output: 'output',
+  loss: 'loss',
+  batchSize: 'batch',
+  learningRate: 'lr',
+  optimizer: 'optimizer',
+  seed: 'seed',
+  testPercent: 'test',
+  targets: 'targets',
+  standardize: 'standardize',
+};
+
+/** A setting's value from text, or an error naming the setting and what it expects. */
+export function parseSetting<K extends keyof PlaygroundConfig>(key: K, text: string): PlaygroundConfig[K] {
+  const fail = (expected: string): never => {
+    throw new Error(`${NAMES[key]}: expected ${expected}, got ${JSON.stringify(text)}`);
+  };
+  const oneOf = (options: readonly string[]) => (options.includes(text) ? text : fail(`one of ${options.join(', ')}`));
+  const number = (integer: boolean, min: number, max: number) => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+      fail(`${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const value: unknown = (() => {
+    switch (key) {
+      case 'dataset':
+        return oneOf(DATASETS);
+      case 'layers': {
+        const parts = text.split(',').map((part) => part.trim()).filter(Boolean);
+        const units = parts.map(Number);
+        if (units.some((u) => !Number.isInteger(u) || u < 1 || u > MAX_UNITS)) fail(`comma-separated whole numbers of units from 1 to ${MAX_UNITS} (or nothing, for no hidden layer)`);
+        return units;
+      }
+      case 'activation':
+        return oneOf(HIDDEN_ACTIVATIONS);
+      case 'output':
+        return oneOf(['auto', ...ACTIVATIONS]);
+      case 'loss':
+        return oneOf(['auto', ...LOSSES]);
+      case 'batchSize':
+        return number(true, 1, 65_536);
+      case 'learningRate': {
+        const rate = number(false, 0, 10);
+        return rate > 0 ? rate : fail('a number above 0, up to 10');
+      }
+      case 'optimizer':
+        return oneOf(OPTIMIZER_KINDS);
+      case 'seed':
+        return number(true, 0, 2 ** 31 - 1);
+      case 'testPercent':
+        return number(true, 5, 90);
+      case 'targets':
+        return text.trim();
+      case 'standardize':
+        return text === 'true' || text === 'on' ? true : text === 'false' || text === 'off' ? false : fail('true or false');
+    }
+  })();
+  return value as PlaygroundConfig[K];
+}
+
+export function formatSetting(value: PlaygroundConfig[keyof PlaygroundConfig]): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** The settings as URL parameters (`dataset=spirals&layers=8,8&…`). */
+export function configToQuery(config: PlaygroundConfig): string {
+  const params = new URLSearchParams();
+  for (const key of Object.keys(NAMES) as (keyof PlaygroundConfig)[]) {
+    if (key === 'targets' && config.dataset !== 'csv') continue;
+    if (key === 'standardize' && config.dataset !== 'csv') continue;
+    params.set(NAMES[key], formatSetting(config[key]));
+  }
+  return params.toString().replace(/%2C/g, ',');
+}
+
+/** Settings from URL parameters: missing ones take their defaults; bad ones too, each with a message. */
+export function configFromQuery(query: string): { config: PlaygroundConfig; problems: string[] } {
+  const params = new URLSearchParams(query);
+  const dataset = params.get('dataset');
+  const base = { ...DEFAULTS, ...(dataset && (DATASETS as readonly string[]).includes(dataset) ? PRESETS[dataset as DatasetName] : {}) };
+  const config: PlaygroundConfig = { ...base, layers: [...base.layers] };
+  const problems: string[] = [];
+  for (const key of Object.keys(NAMES) as (keyof PlaygroundConfig)[]) {
+    const text = params.get(NAMES[key]);
+    if (text === null) continue;
+    try {
+      (config as unknown as Record<string, unknown>)[key] = parseSetting(key, text);
+    } catch (error) {
+      problems.push(`${(error as Error).message}; using ${formatSetting(config[key])}`);
+    }
+  }
+  return { config, problems };
+}
+
+export function sameConfig(a: PlaygroundConfig, b: PlaygroundConfig): boolean {
+  return configToQuery(a) === configToQuery(b);
+}
+
+/** Whether going from one configuration to the other needs a new network (anything but the live settings changed). */
+export function needsNewNetwork(from: PlaygroundConfig, to: PlaygroundConfig): boolean {
+  const strip = (config: PlaygroundConfig) => configToQuery({ ...config, learningRate: DEFAULTS.learningRate, batchSize: DEFAULTS.batchSize, optimizer: DEFAULTS.optimizer });
+  return strip(from) !== strip(to);
+}

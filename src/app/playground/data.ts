@@ -1,0 +1,180 @@
+// The playground's data: a 2-D set from a seed, the MNIST digits, or a CSV file, split
+// into training and test rows (stratified by class, from the seed), with what its
+// targets ask of the output layer, and the network that the settings describe for it.
+
+import seedrandom from 'seedrandom';
+import {
+  fitInputScaling,
+  InputError,
+  outputFor,
+  parseLabelledCsv,
+  predictedClasses,
+  syntheticDataset,
+  targetKind,
+  type Dataset,
+  type InputScaling,
+  type Metric,
+  type ModelFile,
+  type OutputChoice,
+  type SyntheticName,
+  type TargetKind,
+} from 'webgpu-backprop';
+import { loadMnist, TEST_SHARE } from '../mnist.ts';
+import type { PlaygroundConfig } from './config.ts';
+
+/** Points of a 2-D set, before the split. */
+const SYNTHETIC_SIZE = 400;
+
+export interface PreparedData {
+  /** What the data is, in words, and how it was split. */
+  description: string;
+  train: Dataset; // raw inputs: a network with inputScaling scales them itself
+  test: Dataset;
+  kind: TargetKind;
+  /** The output layer, loss and metrics the targets ask for. */
+  suggested: OutputChoice;
+  /** Classes by output, for a classifier (the two sides of one 0/1 output: 0 and 1). */
+  classNames?: string[];
+  /** The input columns' names. */
+  inputNames: string[];
+  /** Standardisation from the training rows, where asked for. */
+  inputScaling?: InputScaling;
+  /** MNIST: the inputs are 28 × 28 images. */
+  images: boolean;
+}
+
+export interface CsvFile {
+  name: string;
+  text: string;
+}
+
+const SYNTHETIC_TITLES: Record<SyntheticName, string> = { xor: 'XOR', spirals: 'two spirals', circles: 'a circle inside a ring' };
+
+function rows(dataset: Dataset, chosen: number[]): Dataset {
+  const { inputSize: IN, outputSize: OUT } = dataset;
+  const inputs = new Float64Array(chosen.length * IN);
+  const targets = new Float64Array(chosen.length * OUT);
+  chosen.forEach((n, r) => {
+    inputs.set(dataset.inputs.subarray(n * IN, (n + 1) * IN), r * IN);
+    targets.set(dataset.targets.subarray(n * OUT, (n + 1) * OUT), r * OUT);
+  });
+  return { inputs, targets, size: chosen.length, inputSize: IN, outputSize: OUT };
+}
+
+/**
+ * Holds out `percent` of the rows as the test set: of each class separately for a
+ * classifier (so both sets have every class in proportion), in an order drawn from the seed.
+ */
+export function splitRows(dataset: Dataset, percent: number, seed: number, stratified: boolean): { train: Dataset; test: Dataset } {
+  const random = seedrandom(`split:${seed}`);
+  const classes = stratified ? predictedClasses(dataset.targets, dataset.outputSize) : new Int32Array(dataset.size);
+  const groups = new Map<number, number[]>();
+  classes.forEach((c, n) => groups.set(c, [...(groups.get(c) ?? []), n]));
+  const train: number[] = [];
+  const test: number[] = [];
+  for (const members of groups.values()) {
+    // Fisher–Yates, from the seed.
+    for (let k = members.length - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1));
+      [members[k], members[j]] = [members[j], members[k]];
+    }
+    const held = Math.min(members.length - 1, Math.round((members.length * percent) / 100));
+    test.push(...members.slice(0, held));
+    train.push(...members.slice(held));
+  }
+  if (test.length === 0) throw new InputError('test %', `${percent}% of ${dataset.size} rows leaves no test rows; use more rows or a larger share`);
+  return { train: rows(dataset, train.sort((a, b) => a - b)), test: rows(dataset, test.sort((a, b) => a - b)) };
+}
+
+function classesOf(kind: TargetKind, width: number, names?: string[]): string[] | undefined {
+  if (kind === 'binary') return ['0', '1'];
+  if (kind === 'one-hot') return names ?? Array.from({ length: width }, (_, k) => String(k));
+  return undefined;
+}
+
+/** The data the settings ask for; `progress` hears how a download goes. */
+export async function prepareData(config: PlaygroundConfig, csv: CsvFile | undefined, progress: (label: string, fraction: number) => void): Promise<PreparedData> {
+  if (config.dataset === 'mnist') {
+    progress('Loading the MNIST digits', 0);
+    const { train, test } = await loadMnist((fraction) => progress('Loading the MNIST digits', fraction));
+    const kind = targetKind(train.targets, 10);
+    return {
+      description: `MNIST: ${train.size + test.size} digits of 28 × 28 pixels from the mnist package, which has no separate test set: the last ${Math.round(TEST_SHARE * 100)}% of each digit's samples (${test.size} digits) are held out as the test set and never trained on.`,
+      train,
+      test,
+      kind,
+      suggested: outputFor(kind),
+      classNames: classesOf(kind, 10),
+      inputNames: [],
+      images: true,
+    };
+  }
+  if (config.dataset === 'csv') {
+    if (!csv) throw new InputError('CSV file', 'choose a CSV file with a header row');
+    const targets = config.targets.split(',').map((t) => t.trim()).filter(Boolean);
+    const parsed = parseLabelledCsv(csv.text, csv.name, targets);
+    const all: Dataset = {
+      inputs: Float64Array.from(parsed.inputs.flat()),
+      targets: Float64Array.from(parsed.targets.flat()),
+      size: parsed.inputs.length,
+      inputSize: parsed.inputColumns.length,
+      outputSize: parsed.outputNames.length,
+    };
+    const kind = targetKind(all.targets, all.outputSize);
+    const { train, test } = splitRows(all, config.testPercent, config.seed, kind === 'one-hot' || kind === 'binary');
+    const inputScaling = config.standardize ? fitInputScaling(train.inputs, train.inputSize) : undefined;
+    const encoded = Object.entries(parsed.classes).map(([column, labels]) => `${column} one-hot over ${labels.length} classes (${labels.slice(0, 6).join(', ')}${labels.length > 6 ? ', …' : ''})`);
+    return {
+      description: [
+        `${csv.name}: ${all.size} rows, inputs ${parsed.inputColumns.join(', ')}; targets ${parsed.outputNames.length > 8 ? `${parsed.outputNames.length} outputs` : parsed.outputNames.join(', ')}.`,
+        encoded.length > 0 ? `Text labels: ${encoded.join('; ')}.` : '',
+        `${test.size} rows (${config.testPercent}%${kind === 'one-hot' || kind === 'binary' ? ' of each class' : ''}) held out as the test set.`,
+        inputScaling ? 'Inputs standardised with the training rows’ mean and standard deviation (saved in the model file, so prediction applies them).' : '',
+        kind === 'continuous' ? 'Targets are numbers to predict, taken as they are.' : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+      train,
+      test,
+      kind,
+      suggested: outputFor(kind),
+      classNames: classesOf(kind, all.outputSize, Object.keys(parsed.classes).length === 1 && parsed.outputNames.length === Object.values(parsed.classes)[0].length ? Object.values(parsed.classes)[0] : parsed.outputNames),
+      inputNames: parsed.inputColumns,
+      inputScaling,
+      images: false,
+    };
+  }
+  const all = syntheticDataset(config.dataset, SYNTHETIC_SIZE, config.seed);
+  const { train, test } = splitRows(all, config.testPercent, config.seed, true);
+  const kind = targetKind(all.targets, all.outputSize);
+  return {
+    description: `${SYNTHETIC_TITLES[config.dataset]}: ${all.size} points from seed ${config.seed}; ${test.size} (${config.testPercent}% of each class) held out as the test set.`,
+    train,
+    test,
+    kind,
+    suggested: outputFor(kind),
+    classNames: ['orange', 'blue'],
+    inputNames: ['x', 'y'],
+    images: false,
+  };
+}
+
+/** The output layer, loss and metrics of a configuration on its data: `auto` takes what the targets ask for. */
+export function outputChoice(config: PlaygroundConfig, data: PreparedData): OutputChoice {
+  const activation = config.output === 'auto' ? data.suggested.activation : config.output;
+  const loss = config.loss === 'auto' ? data.suggested.loss : config.loss;
+  return { activation, loss, metrics: data.suggested.metrics satisfies Metric[] };
+}
+
+/** The network the settings describe for the data. */
+export function describeModel(config: PlaygroundConfig, data: PreparedData): ModelFile {
+  const { activation, loss } = outputChoice(config, data);
+  return {
+    inputSize: data.train.inputSize,
+    seed: config.seed,
+    loss,
+    trainBiases: true,
+    layers: [...config.layers.map((units) => ({ units, activation: config.activation })), { units: data.train.outputSize, activation }],
+    ...(data.inputScaling ? { inputScaling: data.inputScaling } : {}),
+  };
+}
