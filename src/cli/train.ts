@@ -4,6 +4,7 @@
 
 import cliProgress from 'cli-progress';
 import {
+  applyInputScaling,
   checkDataFits,
   checkFiniteLoss,
   checkpointToJson,
@@ -89,7 +90,9 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
   checkDataFits(table, flags.data, declared.spec.inputSize, outputSize(declared.spec));
   checkTrainingMemory(declared.spec, stateSlots(optimizerSpec(flags.optimizer, '--optimizer')), flags.model);
   const model = declared.create();
-  const dataset = tableDataset(table, flags.data);
+  const read = tableDataset(table, flags.data);
+  // A model file with input scaling was trained on scaled inputs: its data is scaled alike (in a copy).
+  const dataset = model.inputScaling ? { ...read, inputs: applyInputScaling(read.inputs.slice(), model.inputScaling) } : read;
   const options = trainOptions({ learningRate: flags.lr, batchSize: flags.batchSize, shuffle: flags.shuffle, seed: flags.seed, optimizer: flags.optimizer }, dataset.size, FLAG_NAMES, flags.data);
   const checkpointFile = checkpointPath(flags);
   const resumeFrom = flags.resume ? parseCheckpoint(readTextFile(checkpointFile!, 'checkpoint', 3 * MODEL_LIMITS.fileBytes), checkpointFile!, model, options, dataset) : undefined;
