@@ -30,3 +30,30 @@ describe('src/interop', () => {
     }
   });
 });
+
+describe('a model with input scaling', () => {
+  it('goes to every format with the scaling folded into its first layer: the same function on raw inputs', async () => {
+    const { applyInputScaling } = await import('../src/data/scaling.ts');
+    const { forward } = await import('../src/reference/backprop.ts');
+    const { importOnnx, importTfjs } = await import('../src/interop/index.ts');
+    const { parseModelFile } = await import('../src/io/model-file.ts');
+    const base = seededModel(NETWORK_CASES[1].spec, 2);
+    const inputSize = base.spec.inputSize;
+    const model = { ...base, inputScaling: { mean: Array.from({ length: inputSize }, (_, i) => 10 * i - 3), std: Array.from({ length: inputSize }, (_, i) => 0.5 + i) } };
+    const raw = Float64Array.from({ length: 5 * inputSize }, (_, k) => Math.sin(k) * 20);
+    const outputs = (m: typeof base, x: Float64Array) => forward(m.spec, m.layout, m.params, x, 5).out.at(-1)!;
+    const expected = outputs(base, applyInputScaling(raw.slice(), model.inputScaling));
+    const { modelJson, weightsBin } = exportTfjs(model);
+    const exported = {
+      onnx: importOnnx(exportOnnx(model), 'scaled.onnx'),
+      tfjs: importTfjs(modelJson, weightsBin, 'model.json'),
+      pytorch: parseModelFile(exportPytorch(model)['model.json'], 'model.json'),
+    };
+    for (const [format, imported] of Object.entries(exported)) {
+      expect(imported.inputScaling, format).toBeUndefined();
+      // The folded weights went through float32 (ONNX, TF.js) or stayed float64 (PyTorch's
+      // model file): a few ulps of float32 on values of order 1 bound the difference.
+      outputs(imported, raw).forEach((value, k) => expect(Math.abs(value - expected[k]), `${format} output ${k}`).toBeLessThan(1e-5 * (1 + Math.abs(expected[k]))));
+    }
+  });
+});

@@ -43,9 +43,31 @@ export function recordedLoss(value: unknown, where: string): Loss {
   return value;
 }
 
-/** The layers of a model, as views into its float64 parameters. */
-export function denseLayers(model: Model): DenseLayer[] {
-  const { spec, layout, params } = model;
+/**
+ * The same function with the input scaling folded into the first layer, for engines that
+ * know dense layers only: x' = (x − mean)/std, so w'_ji = w_ji/std_i and
+ * b'_j = b_j − Σ_i w_ji·mean_i/std_i. (The function is the same; training it further on
+ * raw inputs is less well conditioned than on standardised ones.)
+ */
+export function foldInputScaling(model: Model): Model {
+  const scaling = model.inputScaling;
+  if (!scaling) return model;
+  const params = model.params.slice();
+  const weights = paramView(model.layout, params, 0, 'weights'); // (OUT, IN)
+  const biases = paramView(model.layout, params, 0, 'biases'); //   (OUT)
+  const inputs = model.spec.inputSize;
+  for (let j = 0; j < biases.length; j++) {
+    for (let i = 0; i < inputs; i++) {
+      weights[j * inputs + i] /= scaling.std[i];
+      biases[j] -= weights[j * inputs + i] * scaling.mean[i];
+    }
+  }
+  return { spec: model.spec, layout: model.layout, params };
+}
+
+/** The layers of a model (its input scaling folded in), as views into its float64 parameters. */
+export function denseLayers(scaled: Model): DenseLayer[] {
+  const { spec, layout, params } = foldInputScaling(scaled);
   let inputs = spec.inputSize;
   return spec.layers.map((layer, l) => {
     const dense: DenseLayer = {

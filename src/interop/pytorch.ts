@@ -16,6 +16,7 @@ import type { Activation } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
+import { foldInputScaling } from './dense.ts';
 import { TRAIN_PY_TEMPLATE } from './train-py.ts';
 
 /** The model file in a PyTorch export folder. */
@@ -187,7 +188,7 @@ export function exportPytorch(model: Model, options: PytorchExportOptions = {}):
     .replace('# @network@', networkCode(model))
     .replace('# @loss@', lossCode(model));
   return {
-    [PYTORCH_MODEL_FILE]: `${JSON.stringify(modelToJson(model))}\n`,
+    [PYTORCH_MODEL_FILE]: `${JSON.stringify(modelToJson(foldInputScaling(model)))}\n`,
     [PYTORCH_SCRIPT]: script,
   };
 }
