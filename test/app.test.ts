@@ -227,6 +227,31 @@ describe('training playground', () => {
     await page.waitForFunction(() => document.getElementById('architecture')?.textContent?.includes('loaded from'), null, { timeout: 60_000 });
     expect(await statusNumber(page, 'loss')).toBeCloseTo(loss, 6);
     expect(await statusNumber(page, 'accuracy')).toBe(1);
+
+    // The same network as ONNX, and as TensorFlow.js (model.json and its weights, chosen together), loads back the same.
+    const savedAs = async (format: string, files: number) => {
+      await page.selectOption('#save-format', format);
+      const downloads: Promise<string>[] = [];
+      page.on('download', (d) => downloads.push(d.path().then((path) => `${path}|${d.suggestedFilename()}`)));
+      await page.click('#save');
+      await page.waitForFunction(() => true);
+      for (let k = 0; downloads.length < files && k < 100; k++) await new Promise((wait) => setTimeout(wait, 50));
+      page.removeAllListeners('download');
+      return Promise.all(downloads.map(async (d) => {
+        const [path, name] = (await d).split('|');
+        return { name: name!, mimeType: 'application/octet-stream', buffer: readFileSync(path!) };
+      }));
+    };
+    for (const [format, files] of [['onnx', 1], ['tfjs', 2]] as const) {
+      const saved = await savedAs(format, files);
+      expect(saved.map((file) => file.name).sort(), format).toEqual(format === 'onnx' ? ['model.onnx'] : ['model.json', 'weights.bin']);
+      await page.click('#reset');
+      await page.waitForFunction(() => document.getElementById('status')?.dataset.step === '0' && document.getElementById('app')?.dataset.phase === 'ready');
+      await page.setInputFiles('#load', saved);
+      await page.waitForFunction((name) => document.getElementById('architecture')?.textContent?.includes(`loaded from ${name}`), saved.find((f) => f.name !== 'weights.bin')!.name, { timeout: 60_000 });
+      expect(await statusNumber(page, 'loss'), format).toBeCloseTo(loss, 6);
+      expect(await statusNumber(page, 'accuracy'), format).toBe(1);
+    }
     await page.close();
   });
 

@@ -35,9 +35,9 @@ export function select(id: string, options: readonly string[], value: string): H
   return element;
 }
 
-/** Offers `text` as a file download. */
-export function download(name: string, text: string, type = 'application/json'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Offers `contents` as a file download. */
+export function download(name: string, contents: string | Uint8Array<ArrayBuffer>, type = 'application/json'): void {
+  const url = URL.createObjectURL(new Blob([contents], { type }));
   const link = h('a', { href: url, download: name });
   document.body.append(link);
   link.click();

@@ -9,7 +9,7 @@ import { download, field, formatDuration, h, progressBar, select } from '../dom.
 import type { AppGpu } from '../main.ts';
 import { configFromQuery, configToQuery, DATASETS, HIDDEN_ACTIVATIONS, LIVE_SETTINGS, parseSetting, presetChange, sameConfig, type PlaygroundConfig } from './config.ts';
 import { outputChoice } from './data.ts';
-import { LOAD_ACCEPT, readModelFile, SAVE_FORMATS } from './model-files.ts';
+import { LOAD_ACCEPT, readModel, SAVE_FORMATS } from './model-files.ts';
 import { confusionTable, digitSamples, drawBoundary, drawScatter } from './panels.ts';
 import { PlaygroundSession } from './session.ts';
 
@@ -162,21 +162,23 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
   const trainButton = h('button', { type: 'button', id: 'train', class: 'primary' }, 'Train');
   const resetButton = h('button', { type: 'button', id: 'reset' }, 'Reset');
   const saveButton = h('button', { type: 'button', id: 'save' }, 'Save model');
-  const loadInput = h('input', { type: 'file', id: 'load', accept: LOAD_ACCEPT, class: 'visually-hidden' });
+  const saveFormat = h('select', { id: 'save-format', 'aria-label': 'save as' }, ...SAVE_FORMATS.map((format) => h('option', { value: format.id }, format.label)));
+  const loadInput = h('input', { type: 'file', id: 'load', accept: LOAD_ACCEPT, multiple: true, class: 'visually-hidden' });
   const loadButton = h('label', { class: 'button', for: 'load' }, 'Load model…', loadInput);
   trainButton.addEventListener('click', () => (current.phase === 'training' ? current.pause() : current.train()));
   resetButton.addEventListener('click', () => applyForm(true));
   saveButton.addEventListener('click', async () => {
     if (!current.network) return;
-    const saved = await SAVE_FORMATS[0].save(current.network);
-    download(saved.name, typeof saved.contents === 'string' ? saved.contents : '', saved.type);
+    const format = SAVE_FORMATS.find((f) => f.id === saveFormat.value) ?? SAVE_FORMATS[0]!;
+    for (const file of format.save(current.network)) download(file.name, file.contents, file.type);
   });
   loadInput.addEventListener('change', async () => {
-    const file = loadInput.files?.[0];
+    const files = [...(loadInput.files ?? [])];
     loadInput.value = '';
-    if (!file) return;
+    if (files.length === 0) return;
     try {
-      await current.loadModel(file.name, await readModelFile(file));
+      const { name, model } = await readModel(files);
+      await current.loadModel(name, model);
       writeForm(current.config);
       showUrl();
     } catch (error) {
@@ -356,7 +358,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
         ),
         h('fieldset', {}, h('legend', {}, 'Training'), h('div', { class: 'row' }, field('batch size', inputs.batchSize), field('learning rate', inputs.learningRate), field('optimizer', inputs.optimizer))),
       ),
-      h('div', { class: 'row controls' }, trainButton, resetButton, saveButton, loadButton),
+      h('div', { class: 'row controls' }, trainButton, resetButton, saveButton, saveFormat, loadButton),
       progress.element,
       status,
       figures,

@@ -8,7 +8,7 @@
 // setting that cannot be applied leaves no network at all. So training never resumes a
 // network the settings no longer describe.
 
-import { InputError, Network, parseModelFile, type DeviceKeeper, type ModelFile } from 'webgpu-backprop';
+import { InputError, Network, type DeviceKeeper, type Model, type ModelFile } from 'webgpu-backprop';
 import { DEFAULTS, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
 import { describeModel, outputChoice, prepareData, type CsvFile, type PreparedData } from './data.ts';
 import { addPoint, emptyCurves, measuredTrainingRows, measureNetwork, recordMeasurement, type Curves, type Measurement } from './measure.ts';
@@ -348,13 +348,12 @@ export class PlaygroundSession {
   }
 
   /** Loads a model file for the data in hand: same inputs and outputs, or a message saying what differs. */
-  loadModel(name: string, text: string): Promise<void> {
-    return this.serial(() => this.loadModelNow(name, text));
+  loadModel(name: string, model: Model): Promise<void> {
+    return this.serial(() => this.loadModelNow(name, model));
   }
 
-  private async loadModelNow(name: string, text: string): Promise<void> {
+  private async loadModelNow(name: string, model: Model): Promise<void> {
     if (!this.data) throw new InputError(name, 'choose the data first: a model file is loaded for the data in hand');
-    const model = parseModelFile(text, name);
     const last = model.spec.layers[model.spec.layers.length - 1];
     if (model.spec.inputSize !== this.data.train.inputSize || last.units !== this.data.train.outputSize) {
       throw new InputError(name, `the model takes ${model.spec.inputSize} inputs to ${last.units} outputs; this data has ${this.data.train.inputSize} inputs and ${this.data.train.outputSize} outputs`);
