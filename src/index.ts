@@ -41,6 +41,7 @@ export { checkDatasetValues, datasetFromRows, gatherBatch } from './data/dataset
 export type { Dataset } from './data/dataset.ts';
 export { toDataset } from './data/validate.ts';
 export { FLOAT32_MAX, valueProblem } from './data/values.ts';
+export { parseDecimal } from './io/numbers.ts';
 export type { Rows } from './data/validate.ts';
 export { BatchSchedule, MAX_SEED } from './data/batches.ts';
 export { SYNTHETIC_DATASETS, syntheticDataset } from './data/synthetic.ts';

@@ -108,7 +108,7 @@ describe('the packed tarball', () => {
 
   it('declares webgpu as an optional peer, and none of the app\'s or the command line\'s own packages', () => {
     expect(ours.peerDependenciesMeta.webgpu.optional).toBe(true);
-    expect(Object.keys(ours.dependencies).sort()).toEqual(['@bufbuild/protobuf', '@webgpu/types', 'onnx-buf', 'papaparse', 'seedrandom', 'zod']);
+    expect(Object.keys(ours.dependencies).sort()).toEqual(['@bufbuild/protobuf', '@streamparser/json', '@webgpu/types', 'onnx-buf', 'papaparse', 'seedrandom', 'zod']);
   });
 });
 

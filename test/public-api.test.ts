@@ -24,6 +24,8 @@ function libraryReaches(dir: string): string[] {
   return files(dir).flatMap((file) =>
     imports(readFileSync(file, 'utf8'))
       .filter((specifier) => specifier.startsWith('.') && !resolve(dirname(file), specifier).startsWith(root))
+      // Documents and other assets are no part of the library.
+      .filter((specifier) => /^(src|shaders)\//.test(relative('.', resolve(dirname(file), specifier.replace(/\?.*$/, '')))))
       .map((specifier) => `${relative('.', file)} imports ${specifier}`),
   );
 }

@@ -4,9 +4,7 @@
 // where the value is used as given.
 
 import { InvalidArgumentError } from 'commander';
-import { MAX_SEED } from '../data/batches.ts';
-import { FLOAT32_MAX } from '../data/values.ts';
-import { parseDecimal } from '../io/numbers.ts';
+import { FLOAT32_MAX, MAX_SEED, parseDecimal } from 'webgpu-backprop/node';
 
 /** Whole numbers from `min` to `max`; `what` names them in the error. */
 function integerFlag(min: number, max: number, what: string): (text: string) => number {
