@@ -333,6 +333,9 @@ const workDir = mkdtempSync(join(tmpdir(), 'webgpu-backprop-mutate-'));
 
 /** Runs vitest on `files` (narrowed by `only`); returns whether it passed and the first failing test. */
 function runTests(files: string[], only: string | undefined): { passed: boolean; failure: string } {
+  // The command line's tests run the built package: build it from the (mutated) sources first.
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { encoding: 'utf8', timeout: 300_000 });
+  if (build.status !== 0) return { passed: false, failure: `the package does not build: ${(build.stderr || build.stdout).trim().split('\n')[0]}` };
   const report = join(workDir, 'vitest.json');
   rmSync(report, { force: true });
   const args = ['vitest', 'run', ...files, ...(only ? ['-t', only] : []), '--reporter=json', `--outputFile=${report}`];
@@ -448,6 +451,7 @@ function main(): number {
     console.log(`${m.id.padEnd(4)} ${outcome.killed ? 'killed  ' : 'SURVIVED'} ${m.change}${outcome.killed ? ` (by: ${outcome.by})` : ''}`);
   }
   rmSync(workDir, { recursive: true, force: true });
+  spawnSync('npm', ['run', 'build', '--silent']); // dist/ as the restored sources build it
 
   const survivors = outcomes.filter((o) => !o.killed);
   console.log(`\n${outcomes.length - survivors.length} of ${outcomes.length} mutants killed${survivors.length > 0 ? `; survived: ${survivors.map((o) => o.mutant.id).join(', ')}` : ''}`);
