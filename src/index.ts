@@ -91,7 +91,7 @@ export type { AdapterDescription } from './gpu/device.ts';
 export { findExample, WORKED_EXAMPLES } from './examples/articles.ts';
 export { resolveExample, traceCase, traceExample, traceToMarkdown } from './examples/trace.ts';
 export type { CaseTrace, ExampleTrace, TraceLine } from './examples/trace.ts';
-export { caseSetup } from './examples/worked-example.ts';
+export { caseSetup, StepRecord } from './examples/worked-example.ts';
 export type { Notation, PrintedValue, WorkedCase, WorkedExample } from './examples/worked-example.ts';
 
 // Benchmarks: the workloads, the suite, the peers, the report.

@@ -284,6 +284,7 @@ export const missinglink: WorkedExample = {
   ],
 };
 
+/** The articles' worked examples: Mazur (001), hmkcode (000, 002), Lamsal (003), MissingLink (004). */
 export const WORKED_EXAMPLES: WorkedExample[] = [mazur, hmkcode, lamsal, missinglink];
 
 /** Finds an example by its short name or an alias ('mazur', '001', …). */

@@ -21,6 +21,7 @@ import { GpuTrainer } from '../gpu/trainer.ts';
 import { layerBiases, layerWeights } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 
+/** One value of a trace: its symbol, formula, the article's number, the reference's and the GPU's. */
 export interface TraceLine {
   section: string;
   symbol: string;
@@ -40,12 +41,14 @@ export interface TraceLine {
   withinTolerance?: boolean;
 }
 
+/** The trace of one case of an example: its set-up and its lines. */
 export interface CaseTrace {
   title: string;
   setup: string[];
   lines: TraceLine[];
 }
 
+/** The trace of a worked example: every case, with the article and the adapter. */
 export interface ExampleTrace {
   example: string;
   article: string;
@@ -106,6 +109,7 @@ function stepBounds(step: StepRecord, learningRate: number, optimizer: ReturnTyp
   return (name) => tolerances(name).atol as ArrayLike<number>;
 }
 
+/** Traces one case: its step on the reference and, given a device, on the GPU, line by line. */
 export async function traceCase(workedCase: WorkedCase, device: GPUDevice | undefined): Promise<CaseTrace> {
   const { model, dataset, options } = caseSetup(workedCase);
   const reference = await recordStep(new CpuTrainer(model, dataset, options), model, workedCase.longRun);
@@ -171,6 +175,7 @@ export function traceToMarkdown(trace: ExampleTrace): string {
   return out.join('\n');
 }
 
+/** An example by name or article number; an InputError listing the examples otherwise. */
 export function resolveExample(name: string): WorkedExample {
   const example = findExample(name);
   if (!example) {

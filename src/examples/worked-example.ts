@@ -14,6 +14,7 @@ import { datasetFromRows, type Dataset } from '../data/dataset.ts';
 import type { TrainOptions } from '../train/trainer.ts';
 import { errorFormula, errorGradientFormula, hiddenDeltaFormula, netFormula, outFormula, productFormula, slopeFormula, slopeTerms, sumFormula, updateFormula, type Named } from './formulas.ts';
 
+/** An article's names for the inputs, neurons, weights and biases. */
 export interface Notation {
   inputs: string[]; //      ['i1', 'i2']
   neurons: string[][]; //   per layer: [['h1', 'h2'], ['o1', 'o2']]
@@ -25,6 +26,7 @@ export interface Notation {
   symbols: { net: string; out: string; error: string; gradient: string; updated: string };
 }
 
+/** A number an article prints, at the precision it prints it, and where it is off, its erratum. */
 export interface PrintedValue {
   /** The symbol as the article writes it. */
   symbol: string;
@@ -38,6 +40,7 @@ export interface PrintedValue {
   erratum?: string;
 }
 
+/** One case of an article's example: the network, the sample, the learning rate and every printed value. */
 export interface WorkedCase {
   title: string;
   model: ModelFile;
@@ -54,6 +57,7 @@ export interface WorkedCase {
   sections?: string[];
 }
 
+/** An article and its cases. */
 export interface WorkedExample {
   name: string; // short name for the command line: mazur, hmkcode, lamsal, missinglink
   article: string; // its file number among the seed articles, e.g. '001'

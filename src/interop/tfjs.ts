@@ -38,6 +38,7 @@ import {
 /** The weights file's name that an exported model.json names. */
 export const TFJS_WEIGHTS_PATH = 'weights.bin';
 
+/** One tensor in a TF.js weights manifest: its name, shape and type. */
 export interface TfjsWeightEntry {
   name: string;
   shape: number[];

@@ -11,6 +11,7 @@ import { DATA_LIMITS } from './data-file.ts';
 /** Distinct labels a text column may hold: more are an identifier, not a class. */
 export const MAX_CLASSES = 1000;
 
+/** A CSV read for training with its targets made numeric: text labels one-hot encoded, and what each column became. */
 export interface LabelledData {
   inputs: number[][]; //  (N, IN)
   targets: number[][]; // (N, OUT): numeric target columns as given, label columns one-hot
