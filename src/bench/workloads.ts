@@ -6,6 +6,7 @@
 //   sweep  width × batch, to find where WebGPU starts beating the CPU
 
 import { mazur } from '../examples/articles.ts';
+import { stepFlops } from '../gpu/layered.ts';
 import { caseSetup } from '../examples/worked-example.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { seededRandom } from '../model/init.ts';
@@ -29,9 +30,14 @@ export function weightCount(sizes: number[]): number {
   return count;
 }
 
-/** Floating-point operations of one step: 2 each for the forward product, the deltas and the gradient. */
+/**
+ * Floating-point operations of one step, counted exactly as the layered path does its
+ * work (stepFlops): the three products at 2 per multiply-add, with no δ for the input
+ * layer, plus the bias adds, derivatives, bias sums and SGD updates. The same count for
+ * every backend.
+ */
 export function flopsPerStep(workload: Workload): number {
-  return 6 * weightCount(workload.sizes) * workload.batch;
+  return stepFlops(sigmoidSpec(workload.sizes), workload.batch, { kind: 'sgd' });
 }
 
 function sigmoidSpec(sizes: number[]): ModelSpec {
