@@ -12,7 +12,9 @@
 //   a_tile[k][m / 4], b_tile[k][n / 4]
 // Thread (tx, ty) owns GM × GN blocks of 4 × 4 results: rows 4·(ty + WG_Y·g) + r and
 // columns 4·(tx + WG_X·h) + c, g < GM, h < GN, r, c < 4. In each k step it reads GM + GN
-// vec4s and does 16·GM·GN multiply-adds (64 for 8 × 8). The threads of one row of the
+// vec4s and does 16·GM·GN multiply-adds (64 for 8 × 8; 8 × 16, which a CPU adapter
+// prefers, reads 6 vec4s for 128, though its 128 results are too many registers for a
+// GPU's threads to stay many). The threads of one row of the
 // workgroup read consecutive vec4s of b_tile (every bank once) and the same vec4 of
 // a_tile (a broadcast): no bank conflicts.
 //
@@ -34,7 +36,7 @@
 override WG_X: u32 = 16u;   // threads along N
 override WG_Y: u32 = 16u;   // threads along M
 override GM: u32 = 2u;      // 4-row blocks per thread: 1 or 2
-override GN: u32 = 2u;      // 4-column blocks per thread: 1 or 2
+override GN: u32 = 2u;      // 4-column blocks per thread: 1, 2 or 4
 override TILE_K: u32 = 16u; // k per pass through workgroup memory: a multiple of 4
 override TILE_M: u32 = 4u * WG_Y * GM; // derived: leave unset
 override TILE_N: u32 = 4u * WG_X * GN; // derived: leave unset
@@ -63,8 +65,12 @@ struct Quad {
 struct Block {
   c00_0: vec4f, c00_1: vec4f, c00_2: vec4f, c00_3: vec4f,
   c01_0: vec4f, c01_1: vec4f, c01_2: vec4f, c01_3: vec4f,
+  c02_0: vec4f, c02_1: vec4f, c02_2: vec4f, c02_3: vec4f,
+  c03_0: vec4f, c03_1: vec4f, c03_2: vec4f, c03_3: vec4f,
   c10_0: vec4f, c10_1: vec4f, c10_2: vec4f, c10_3: vec4f,
   c11_0: vec4f, c11_1: vec4f, c11_2: vec4f, c11_3: vec4f,
+  c12_0: vec4f, c12_1: vec4f, c12_2: vec4f, c12_3: vec4f,
+  c13_0: vec4f, c13_1: vec4f, c13_2: vec4f, c13_3: vec4f,
 }
 
 /** The k range workgroup `split` sums over: all of K, or its share. */
@@ -141,26 +147,48 @@ fn multiply_tile(acc: ptr<function, Block>, tx: u32, ty: u32) {
     let a1 = a_tile[k * a_stride + ty + WG_Y];
     let b0 = b_tile[k * b_stride + tx];
     let b1 = b_tile[k * b_stride + tx + WG_X];
+    let b2 = b_tile[k * b_stride + tx + 2u * WG_X];
+    let b3 = b_tile[k * b_stride + tx + 3u * WG_X];
     (*acc).c00_0 = fma(vec4f(a0.x), b0, (*acc).c00_0);
     (*acc).c00_1 = fma(vec4f(a0.y), b0, (*acc).c00_1);
     (*acc).c00_2 = fma(vec4f(a0.z), b0, (*acc).c00_2);
     (*acc).c00_3 = fma(vec4f(a0.w), b0, (*acc).c00_3);
-    if (GN == 2u) {
+    if (GN >= 2u) {
       (*acc).c01_0 = fma(vec4f(a0.x), b1, (*acc).c01_0);
       (*acc).c01_1 = fma(vec4f(a0.y), b1, (*acc).c01_1);
       (*acc).c01_2 = fma(vec4f(a0.z), b1, (*acc).c01_2);
       (*acc).c01_3 = fma(vec4f(a0.w), b1, (*acc).c01_3);
+    }
+    if (GN == 4u) {
+      (*acc).c02_0 = fma(vec4f(a0.x), b2, (*acc).c02_0);
+      (*acc).c02_1 = fma(vec4f(a0.y), b2, (*acc).c02_1);
+      (*acc).c02_2 = fma(vec4f(a0.z), b2, (*acc).c02_2);
+      (*acc).c02_3 = fma(vec4f(a0.w), b2, (*acc).c02_3);
+      (*acc).c03_0 = fma(vec4f(a0.x), b3, (*acc).c03_0);
+      (*acc).c03_1 = fma(vec4f(a0.y), b3, (*acc).c03_1);
+      (*acc).c03_2 = fma(vec4f(a0.z), b3, (*acc).c03_2);
+      (*acc).c03_3 = fma(vec4f(a0.w), b3, (*acc).c03_3);
     }
     if (GM == 2u) {
       (*acc).c10_0 = fma(vec4f(a1.x), b0, (*acc).c10_0);
       (*acc).c10_1 = fma(vec4f(a1.y), b0, (*acc).c10_1);
       (*acc).c10_2 = fma(vec4f(a1.z), b0, (*acc).c10_2);
       (*acc).c10_3 = fma(vec4f(a1.w), b0, (*acc).c10_3);
-      if (GN == 2u) {
+      if (GN >= 2u) {
         (*acc).c11_0 = fma(vec4f(a1.x), b1, (*acc).c11_0);
         (*acc).c11_1 = fma(vec4f(a1.y), b1, (*acc).c11_1);
         (*acc).c11_2 = fma(vec4f(a1.z), b1, (*acc).c11_2);
         (*acc).c11_3 = fma(vec4f(a1.w), b1, (*acc).c11_3);
+      }
+      if (GN == 4u) {
+        (*acc).c12_0 = fma(vec4f(a1.x), b2, (*acc).c12_0);
+        (*acc).c12_1 = fma(vec4f(a1.y), b2, (*acc).c12_1);
+        (*acc).c12_2 = fma(vec4f(a1.z), b2, (*acc).c12_2);
+        (*acc).c12_3 = fma(vec4f(a1.w), b2, (*acc).c12_3);
+        (*acc).c13_0 = fma(vec4f(a1.x), b3, (*acc).c13_0);
+        (*acc).c13_1 = fma(vec4f(a1.y), b3, (*acc).c13_1);
+        (*acc).c13_2 = fma(vec4f(a1.z), b3, (*acc).c13_2);
+        (*acc).c13_3 = fma(vec4f(a1.w), b3, (*acc).c13_3);
       }
     }
   }
@@ -208,13 +236,14 @@ fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
 
 /** Hands each result of a 4 × 4 block inside the `rows` × `columns` product to the kernel's epilogue. */
 fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: u32, columns: u32) {
-  let block = array<vec4f, 4>(r0, r1, r2, r3);
+  // Loops, not spelt out: the epilogue is inlined once here rather than 16 times (on a
+  // CPU adapter that much code no longer fits its caches); rows are picked by select, so
+  // no local array is indexed (which a GPU would keep in memory).
   for (var r = 0u; r < 4u; r++) {
-    if (m + r < rows) {
-      for (var c = 0u; c < 4u; c++) {
-        if (n + c < columns) {
-          finish_element(m + r, n + c, block[r][c]);
-        }
+    let row = select(select(r0, r1, r == 1u), select(r2, r3, r == 3u), r >= 2u);
+    for (var c = 0u; c < 4u; c++) {
+      if (m + r < rows && n + c < columns) {
+        finish_element(m + r, n + c, row[c]);
       }
     }
   }
@@ -223,17 +252,27 @@ fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: 
 /** Hands the thread's results (block origin m0, n0 of the workgroup) to the epilogue. */
 fn finish_block(acc: Block, m0: u32, n0: u32, tx: u32, ty: u32, rows: u32, columns: u32) {
   let m = m0 + 4u * ty;
-  let n = n0 + 4u * tx;
   let m_far = m0 + 4u * (ty + WG_Y);
-  let n_far = n0 + 4u * (tx + WG_X);
+  let n = n0 + 4u * tx;
+  let n1 = n0 + 4u * (tx + WG_X);
+  let n2 = n0 + 4u * (tx + 2u * WG_X);
+  let n3 = n0 + 4u * (tx + 3u * WG_X);
   finish_4x4(m, n, acc.c00_0, acc.c00_1, acc.c00_2, acc.c00_3, rows, columns);
-  if (GN == 2u) {
-    finish_4x4(m, n_far, acc.c01_0, acc.c01_1, acc.c01_2, acc.c01_3, rows, columns);
+  if (GN >= 2u) {
+    finish_4x4(m, n1, acc.c01_0, acc.c01_1, acc.c01_2, acc.c01_3, rows, columns);
+  }
+  if (GN == 4u) {
+    finish_4x4(m, n2, acc.c02_0, acc.c02_1, acc.c02_2, acc.c02_3, rows, columns);
+    finish_4x4(m, n3, acc.c03_0, acc.c03_1, acc.c03_2, acc.c03_3, rows, columns);
   }
   if (GM == 2u) {
     finish_4x4(m_far, n, acc.c10_0, acc.c10_1, acc.c10_2, acc.c10_3, rows, columns);
-    if (GN == 2u) {
-      finish_4x4(m_far, n_far, acc.c11_0, acc.c11_1, acc.c11_2, acc.c11_3, rows, columns);
+    if (GN >= 2u) {
+      finish_4x4(m_far, n1, acc.c11_0, acc.c11_1, acc.c11_2, acc.c11_3, rows, columns);
+    }
+    if (GN == 4u) {
+      finish_4x4(m_far, n2, acc.c12_0, acc.c12_1, acc.c12_2, acc.c12_3, rows, columns);
+      finish_4x4(m_far, n3, acc.c13_0, acc.c13_1, acc.c13_2, acc.c13_3, rows, columns);
     }
   }
 }

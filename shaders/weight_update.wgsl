@@ -125,12 +125,15 @@ fn update(index: u32, grad: f32) {
   }
 }
 
-/** Unit j's gradient from Σ_b δ_j·in_i (i < IN) or Σ_b δ_j (i = IN, the bias). */
-fn epilogue(j: u32, i: u32, sum: f32) {
+/** Weight w_ji's gradient from Σ_b δ_j·in_i, and its update. */
+fn weight_epilogue(j: u32, i: u32, sum: f32) {
+  update(layer.weights_offset + j * layer.inputs + i, sum * (1.0 / f32(layer.batch)));
+}
+
+/** Bias b_j's gradient from Σ_b δ_j, and its update (where biases train). */
+fn bias_epilogue(j: u32, sum: f32) {
   let grad = sum * (1.0 / f32(layer.batch));
-  if (i < layer.inputs) {
-    update(layer.weights_offset + j * layer.inputs + i, grad);
-  } else if (TRAIN_BIASES) {
+  if (TRAIN_BIASES) {
     update(layer.biases_offset + j, grad);
   } else {
     grads[layer.biases_offset + j] = grad;
@@ -142,11 +145,12 @@ fn partial_index(z: u32, j: u32, i: u32) -> u32 {
   return (z * layer.units + j) * (layer.inputs + 1u) + i;
 }
 
+/** A result of the product's tiles: always a weight's (the biases have workgroups of their own). */
 fn finish_element(j: u32, i: u32, sum: f32) {
   if (SPLIT_K > 1u) {
     partials[partial_index(split, j, i)] = sum;
   } else {
-    epilogue(j, i, sum);
+    weight_epilogue(j, i, sum);
   }
 }
 
@@ -175,7 +179,11 @@ fn bias_workgroup(thread: u32, k_begin: u32, k_end: u32) {
       for (var p = 0u; p < phases; p++) {
         sum += bias_sums[p * TILE_M + unit];
       }
-      finish_element(j, layer.inputs, sum);
+      if (SPLIT_K > 1u) {
+        partials[partial_index(split, j, layer.inputs)] = sum;
+      } else {
+        bias_epilogue(j, sum);
+      }
     }
   }
 }
@@ -210,6 +218,10 @@ fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) gro
     for (var z = 0u; z < SPLIT_K; z++) {
       sum += partials[partial_index(z, j, i)];
     }
-    epilogue(j, i, sum);
+    if (i < layer.inputs) {
+      weight_epilogue(j, i, sum);
+    } else {
+      bias_epilogue(j, sum);
+    }
   }
 }

@@ -24,11 +24,11 @@ beforeAll(async () => {
 });
 
 /** A large GPU as the tile choice sees one (132 units, as an H100): its plans, run here. */
-const LARGE_GPU: GpuTrainerOptions['profile'] = { units: 132, threadsPerUnit: 256, minThreads: 64, dispatchCost: 4000 };
+const LARGE_GPU: GpuTrainerOptions['profile'] = { units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000 };
 
 const LIMITS = { maxInvocations: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDimension: 65535, subgroups: false, timestamps: false };
-const SOFTWARE: GpuProfile = { ...LIMITS, units: 2, threadsPerUnit: 4, minThreads: 16, dispatchCost: 200_000, software: true };
-const HARDWARE: GpuProfile = { ...LIMITS, units: 132, threadsPerUnit: 256, minThreads: 64, dispatchCost: 4000, software: false };
+const SOFTWARE: GpuProfile = { ...LIMITS, units: 2, threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000, software: true };
+const HARDWARE: GpuProfile = { ...LIMITS, units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000, software: false };
 
 describe('the tile choice', () => {
   const shapes = [
@@ -65,10 +65,10 @@ describe('the tile choice', () => {
     expect(plan.groups[0] * plan.groups[1] * plan.groups[2]).toBeGreaterThanOrEqual(HARDWARE.units);
   });
 
-  it('on a CPU (SwiftShader) takes few large tiles of 8 × 8 results per thread, unsplit', () => {
+  it('on a CPU (SwiftShader) takes few large tiles of 8 × 16 results per thread, unsplit', () => {
     const plan = chooseMatmul({ m: 256, n: 1024, k: 1024 }, SOFTWARE);
     expect(plan.splitK).toBe(1);
-    expect([plan.gm, plan.gn]).toEqual([2, 2]);
+    expect([plan.gm, plan.gn]).toEqual([2, 4]);
     expect(plan.tileM * plan.tileN).toBeGreaterThanOrEqual(64 * 64);
   });
 
@@ -176,7 +176,7 @@ const VARIANTS: Variant[] = [
     },
   },
   {
-    name: 'tiles of 128 × 128 and every shape of a thread\'s block (8 × 8, 8 × 4, 4 × 8), batch 256, plans for a 2-core CPU',
+    name: 'tiles of 128 × 128 and more, batch 256, plans for a 2-core CPU',
     sizes: [64, 256, 5],
     activations: ['tanh', 'sigmoid'],
     loss: 'half-sse',
@@ -189,8 +189,17 @@ const VARIANTS: Variant[] = [
     },
   },
   {
-    name: 'batch 1, widths 1,025 and 1,026, large-GPU plans',
-    sizes: [1025, 1026, 3],
+    name: 'batch 2, layers 1,026 and 1,025 wide, large-GPU plans',
+    sizes: [1026, 1025, 3],
+    activations: ['sigmoid', 'linear'],
+    loss: 'mse',
+    batch: 2,
+    datasetSize: 3,
+    gpu: { profile: LARGE_GPU },
+  },
+  {
+    name: 'batch 1, layers 1,024 wide, large-GPU plans',
+    sizes: [1024, 1024, 3],
     activations: ['relu', 'sigmoid'],
     loss: 'half-sse',
     batch: 1,
@@ -200,6 +209,8 @@ const VARIANTS: Variant[] = [
 ];
 
 describe('every kernel variant against the reference, buffer by buffer', () => {
+  /** Every tile plan the variants ran, in a few words. */
+  const ran = new Set<string>();
   VARIANTS.forEach((variant, k) => {
     it(`${variant.name}: every buffer after 2 steps`, async () => {
       const model = randomModel(variant, 300 + k);
@@ -211,6 +222,7 @@ describe('every kernel variant against the reference, buffer by buffer', () => {
         gpu: variant.gpu,
         inspect: (trainer) => {
           labels = trainer.plan.map((dispatch) => dispatch.label);
+          for (const dispatch of trainer.plan) if (dispatch.plan) ran.add(`${4 * dispatch.plan.gm}×${4 * dispatch.plan.gn} a thread`);
           expect(trainer.path).toBe('layered');
           variant.expectPlan?.(labels, trainer);
         },
@@ -218,6 +230,10 @@ describe('every kernel variant against the reference, buffer by buffer', () => {
       expectAllClose(comparisons);
       expect(labels).toContain('output delta');
     });
+  });
+
+  it('between them, ran every shape of a thread\'s results', () => {
+    expect([...ran].sort()).toEqual(['4×16 a thread', '4×4 a thread', '4×8 a thread', '8×16 a thread', '8×4 a thread', '8×8 a thread']);
   });
 });
 

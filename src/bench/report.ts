@@ -100,17 +100,17 @@ export function rooflineMarkdown(roofline: Roofline, peakTflops?: number): strin
   const lines = [
     `Roofline of ${roofline.workload} (${roofline.title}): median of ${roofline.stepsProfiled} profiled steps, times from ${roofline.source}; kernels add up to ${figure(roofline.kernelMs)} ms a step.`,
     '',
-    `| kernel | workgroups | ms | MFLOP | MB | GFLOP/s | GB/s | share of step${peak} |`,
-    `|---|---|---|---|---|---|---|---${peakTflops ? '|---' : ''}|`,
+    `| kernel | tile | workgroups | ms | MFLOP | MB | GFLOP/s | GB/s | share of step${peak} |`,
+    `|---|---|---|---|---|---|---|---|---${peakTflops ? '|---' : ''}|`,
   ];
   for (const row of roofline.rows) {
     const fraction = peakTflops ? ` | ${figure((100 * row.gflops) / (1000 * peakTflops), 2)}%` : '';
     lines.push(
-      `| ${row.label} | ${row.workgroups.join('×')} | ${figure(row.ms)} | ${figure(row.flops / 1e6)} | ${figure(row.bytes / 1e6)} | ${figure(row.gflops)} | ${figure(row.gbps)} | ${figure(100 * row.share, 2)}%${fraction} |`,
+      `| ${row.label} | ${row.tile ?? ''} | ${row.workgroups.join('×')} | ${figure(row.ms)} | ${figure(row.flops / 1e6)} | ${figure(row.bytes / 1e6)} | ${figure(row.gflops)} | ${figure(row.gbps)} | ${figure(100 * row.share, 2)}%${fraction} |`,
     );
   }
   const flops = roofline.rows.reduce((sum, row) => sum + row.flops, 0);
   const total = flops / (roofline.kernelMs * 1e6);
-  lines.push(`| **step** | | ${figure(roofline.kernelMs)} | ${figure(flops / 1e6)} | ${figure(roofline.rows.reduce((sum, row) => sum + row.bytes, 0) / 1e6)} | ${figure(total)} | | 100%${peakTflops ? ` | ${figure((100 * total) / (1000 * peakTflops), 2)}%` : ''} |`);
+  lines.push(`| **step** | | | ${figure(roofline.kernelMs)} | ${figure(flops / 1e6)} | ${figure(roofline.rows.reduce((sum, row) => sum + row.bytes, 0) / 1e6)} | ${figure(total)} | | 100%${peakTflops ? ` | ${figure((100 * total) / (1000 * peakTflops), 2)}%` : ''} |`);
   return lines.join('\n');
 }

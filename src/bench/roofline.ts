@@ -11,6 +11,7 @@ import type { Workload } from './workloads.ts';
 export interface RooflineRow {
   label: string;
   kernel: string;
+  tile?: string;
   workgroups: [number, number, number];
   ms: number; // median over the profiled steps
   flops: number;
@@ -54,7 +55,7 @@ export async function profileWorkload(device: GPUDevice, workload: Workload, opt
     await trainer.takeLosses();
     const rows = profiles[0].map((first, i): RooflineRow => {
       const ms = median(profiles.map((timings) => timings[i].ms));
-      return { label: first.label, kernel: first.kernel, workgroups: first.workgroups, ms, flops: first.flops, bytes: first.bytes, gflops: first.flops / (ms * 1e6), gbps: first.bytes / (ms * 1e6), share: 0 };
+      return { label: first.label, kernel: first.kernel, tile: first.tile, workgroups: first.workgroups, ms, flops: first.flops, bytes: first.bytes, gflops: first.flops / (ms * 1e6), gbps: first.bytes / (ms * 1e6), share: 0 };
     });
     const kernelMs = rows.reduce((sum, row) => sum + row.ms, 0);
     for (const row of rows) row.share = row.ms / kernelMs;

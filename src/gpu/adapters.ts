@@ -35,6 +35,12 @@ export interface GpuProfile {
   threadsPerUnit: number;
   /** The fewest threads a workgroup should have (two 32-wide warps on a GPU; SwiftShader runs groups of 4). */
   minThreads: number;
+  /**
+   * 4-column blocks of results per thread at most: 2 (8 × 8 results) on a GPU, whose
+   * threads must stay few registers each; 4 (8 × 16) on a CPU, where each result is a
+   * memory location anyway and fewer loads per multiply-add pay.
+   */
+  maxColumnBlocks: number;
   /** What one more dispatch costs, in the multiply-adds one thread could do meanwhile. */
   dispatchCost: number;
   /** A software adapter (SwiftShader): a CPU. */
@@ -84,6 +90,7 @@ export function gpuProfile(device: GPUDevice, overrides: ProfileOverrides = {}):
     units,
     threadsPerUnit: software ? 4 : 256,
     minThreads: software ? 16 : 64,
+    maxColumnBlocks: software ? 4 : 2,
     dispatchCost: software ? 200_000 : 4_000,
     software,
     maxInvocations: limits.maxComputeInvocationsPerWorkgroup,

@@ -14,6 +14,7 @@ import { whole, type Region } from './memory.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import type { StepContext, StepEncoder } from './trainer.ts';
+import type { MatmulPlan } from './tiles.ts';
 
 /** One dispatch of a step, and what it costs. */
 export interface Dispatch {
@@ -26,6 +27,8 @@ export interface Dispatch {
   /** Reads the Step uniform (group 1, at the step's dynamic offset). */
   usesStep: boolean;
   workgroups: [number, number, number];
+  /** A matrix product's tile plan (tiles.ts). */
+  plan?: MatmulPlan;
   /** Floating-point operations: 2 per multiply-add, 1 per other addition or multiplication it must do. */
   flops: number;
   /** Bytes it must read and write at least: each operand once. */
@@ -93,6 +96,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
       group,
       usesStep,
       workgroups: tiles.groups,
+      plan: tiles,
       flops: cost.flops + (split ? 0 : finished.flops),
       bytes: cost.bytes + (split ? F32 * tiles.splitK * finished.count : finished.bytes),
     });

@@ -16,7 +16,7 @@ export interface MatmulPlan {
   wgX: number; //   threads along N
   wgY: number; //   threads along M
   gm: number; //    4-row blocks per thread (1 or 2)
-  gn: number; //    4-column blocks per thread (1 or 2)
+  gn: number; //    4-column blocks per thread (1, 2 or 4)
   tileK: number; // k per pass through workgroup memory
   splitK: number; // workgroups that share K (1: none)
   kSplit: number; //  k per split (a multiple of tileK)
@@ -24,6 +24,11 @@ export interface MatmulPlan {
   tileN: number;
   /** Workgroups along x (N), y (M) and z (splits). */
   groups: [number, number, number];
+}
+
+/** A plan in a few words: `128×128×32, 8×16 a thread, split 1`. */
+export function describePlan(plan: MatmulPlan): string {
+  return `${plan.tileM}×${plan.tileN}×${plan.tileK}, ${4 * plan.gm}×${4 * plan.gn} a thread, split ${plan.splitK}`;
 }
 
 /** Workgroup memory the plan takes, with `extraBytes` of the kernel's own. */
@@ -111,7 +116,7 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
       const threads = wgX * wgY;
       if (threads > profile.maxInvocations || threads < Math.min(profile.minThreads, profile.maxInvocations)) continue;
       for (const gm of [1, 2]) {
-        for (const gn of [1, 2]) {
+        for (const gn of [1, 2, 4].filter((blocks) => blocks <= profile.maxColumnBlocks)) {
           for (const tileK of DEPTHS) {
             const tileM = 4 * wgY * gm;
             const tileN = 4 * wgX * gn;

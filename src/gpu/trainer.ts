@@ -27,6 +27,7 @@ import { adamCorrections } from '../reference/optimizers.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
 import { layerUniform, LAYER_UNIFORM_BYTES, packStep, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
+import { describePlan } from './tiles.ts';
 import { fusedConstants, fusedEncoder } from './fused.ts';
 import {
   createFusedKernels,
@@ -83,7 +84,7 @@ export interface GpuTrainerOptions {
    * table of adapters.ts: its compute units, say (the limits are always the device's). A
    * test can plan as for a large GPU and run those plans here.
    */
-  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'dispatchCost'>>;
+  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost'>>;
 }
 
 /** Chunks submitted but not yet finished, at most: enough to keep the GPU busy while the next is encoded. */
@@ -138,6 +139,8 @@ export interface StepEncoder {
 export interface KernelTiming {
   label: string;
   kernel: string;
+  /** A matrix product's tile, e.g. `128×128×32, 8×16 a thread, split 1`. */
+  tile?: string;
   ms: number;
   flops: number;
   bytes: number;
@@ -555,7 +558,15 @@ export class GpuTrainer implements Trainer {
       device.queue.writeBuffer(buffers.batchRows, 0, rows);
       device.queue.writeBuffer(buffers.steps, 0, this.stepsUpload.buffer, 0, this.stepStride);
       const timings: KernelTiming[] = [];
-      const timingOf = (dispatch: Dispatch, ms: number): KernelTiming => ({ label: dispatch.label, kernel: dispatch.kernel, ms, flops: dispatch.flops, bytes: dispatch.bytes, workgroups: dispatch.workgroups });
+      const timingOf = (dispatch: Dispatch, ms: number): KernelTiming => ({
+        label: dispatch.label,
+        kernel: dispatch.kernel,
+        tile: dispatch.plan && describePlan(dispatch.plan),
+        ms,
+        flops: dispatch.flops,
+        bytes: dispatch.bytes,
+        workgroups: dispatch.workgroups,
+      });
       const wallClock = async (dispatch: Dispatch, record: (encoder: GPUCommandEncoder) => void) => {
         const encoder = device.createCommandEncoder({ label: dispatch.label });
         record(encoder);
