@@ -594,7 +594,8 @@ export class GpuTrainer implements Trainer {
           encoder.resolveQuerySet(querySet, 0, 2 * plan.length, resolved, 0);
           encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16 * plan.length);
           device.queue.submit([encoder.finish()]);
-          await readback.mapAsync(GPUMapMode.READ);
+          // Paced as training is, so that the wait does not take a core from the step it times.
+          await this.pacer.wait(1, performance.now(), () => readback.mapAsync(GPUMapMode.READ));
           const stamps = new BigUint64Array(readback.getMappedRange());
           plan.forEach((dispatch, i) => timings.push(timingOf(dispatch, Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6)));
           readback.unmap();
