@@ -1,39 +1,65 @@
-// `npm run bench`: the workloads on this project's WebGPU trainer, its float64 reference
-// and TensorFlow.js (WebGPU on Dawn, wasm), in one run. Prints a table and writes it,
-// with the raw figures, to bench/results/.
+// `npm run bench`: the workloads on this project's WebGPU trainer, its float64 reference,
+// a tight float64 loop and TensorFlow.js (WebGPU on Dawn, wasm), interleaved in one run;
+// then the roofline of W2 and W3 on WebGPU. Prints the tables and writes them, with the
+// raw figures, to bench/results/. `--gpu` is the run for a machine with a GPU: W3 and the
+// sweep on WebGPU (and TensorFlow.js's WebGPU backend), W3's roofline, and the fraction of
+// the adapter's FP32 peak.
 
 import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   adapterName,
-  DEFAULT_SUITE_OPTIONS,
+  breakEven,
+  describeAdapter,
+  knownAdapter,
   markdownTable,
   nodeGpu,
   openDevice,
+  profileWorkload,
   referenceBackend,
   requestAdapter,
+  rooflineMarkdown,
   runSuite,
   speedRatios,
   STANDARD_WORKLOADS,
   sweepWorkloads,
   tfjsBackend,
+  tightLoopBackend,
   webgpuBackend,
   type Backend,
   type BenchReport,
+  type Roofline,
   type Workload,
 } from 'webgpu-backprop/node';
 
-const BACKENDS = ['webgpu', 'cpu', 'tfjs-webgpu', 'tfjs-wasm'];
+const BACKENDS = ['webgpu', 'cpu', 'tight', 'tfjs-webgpu', 'tfjs-wasm'];
 
 const program = new Command('bench')
   .addOption(new Option('--workloads <names>', 'comma-separated: W1, W2, W3, sweep').default('W1,W2,W3,sweep'))
   .addOption(new Option('--backends <names>', `comma-separated: ${BACKENDS.join(', ')}`).default(BACKENDS.join(',')))
-  .option('--quick', 'a tenth of each workload\'s steps, and at most 5 s per measurement')
+  .option('--reps <n>', 'timed repetitions per backend', '5')
+  .option('--rep-ms <ms>', 'a repetition runs at least this long', '1000')
+  .option('--roofline <names>', "workloads to profile kernel by kernel ('none' for none)", 'W2,W3')
+  .option('--quick', 'three repetitions of a quarter second: a glance, not figures to quote')
+  .option('--gpu', 'the run for a machine with a GPU: W3 and the sweep on WebGPU and TensorFlow.js WebGPU, W3 roofline, fraction of FP32 peak')
+  .option('--peak-tflops <tflops>', "the adapter's FP32 peak, where the table of known adapters does not have it")
+  .option('--units <n>', "the adapter's compute units, where the table of known adapters does not have them")
   .option('--out-dir <dir>', 'where to write the results', 'bench/results')
   .parse();
-const flags = program.opts<{ workloads: string; backends: string; quick?: boolean; outDir: string }>();
+const flags = program.opts<{
+  workloads: string;
+  backends: string;
+  reps: string;
+  repMs: string;
+  roofline: string;
+  quick?: boolean;
+  gpu?: boolean;
+  peakTflops?: string;
+  units?: string;
+  outDir: string;
+}>();
 
 function packageVersion(name: string): string {
   try {
@@ -43,63 +69,107 @@ function packageVersion(name: string): string {
   }
 }
 
-const workloads: Workload[] = flags.workloads.split(',').flatMap((name) => {
-  if (name === 'sweep') return sweepWorkloads();
-  const workload = STANDARD_WORKLOADS.find((w) => w.name === name);
-  if (!workload) throw new Error(`no workload ${name}`);
-  return [workload];
-});
+function workloadsNamed(names: string): Workload[] {
+  return names
+    .split(',')
+    .filter((name) => name && name !== 'none')
+    .flatMap((name) => {
+      if (name === 'sweep') return sweepWorkloads();
+      const workload = STANDARD_WORKLOADS.find((w) => w.name === name);
+      if (!workload) throw new Error(`no workload ${name}`);
+      return [workload];
+    });
+}
 
+const workloads = workloadsNamed(flags.gpu ? 'W3,sweep' : flags.workloads);
+const wanted = flags.gpu ? ['webgpu', 'tfjs-webgpu'] : flags.backends.split(',');
+const rooflineWorkloads = workloadsNamed(flags.gpu ? 'W3' : flags.roofline);
+
+// TensorFlow.js's WebGPU backend looks for navigator.gpu, and the tile choice reads the CPU's threads from navigator.
+Object.defineProperty(globalThis, 'navigator', { value: { gpu: await nodeGpu(), hardwareConcurrency: cpus().length }, configurable: true });
 const adapter = await requestAdapter();
 const device = await openDevice(adapter);
 const adapterText = adapterName(adapter);
+const known = knownAdapter(adapter.info);
+const peakTflops = flags.peakTflops ? Number(flags.peakTflops) : known?.peakTflops;
+const gpuOptions = flags.units ? { profile: { units: Number(flags.units) } } : {};
+if (flags.gpu && describeAdapter(adapter).isFallbackAdapter) console.error(`bench: --gpu on a software adapter (${adapterText}): its figures say nothing about a GPU`);
+
 const backends: Backend[] = [];
-const wanted = flags.backends.split(',');
-if (wanted.includes('webgpu')) backends.push(webgpuBackend(device, adapterText));
+if (wanted.includes('webgpu')) backends.push(webgpuBackend(device, adapterText, gpuOptions));
 if (wanted.includes('cpu')) backends.push(referenceBackend());
+if (wanted.includes('tight')) backends.push(tightLoopBackend());
 if (wanted.some((name) => name.startsWith('tfjs-'))) {
-  // TensorFlow.js's WebGPU backend looks for navigator.gpu: give it Dawn's.
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: await nodeGpu() }, configurable: true });
-  const tf = await import('@tensorflow/tfjs');
-  if (wanted.includes('tfjs-webgpu')) {
-    await import('@tensorflow/tfjs-backend-webgpu');
-    backends.push(tfjsBackend(tf, 'webgpu', adapterText));
-  }
-  if (wanted.includes('tfjs-wasm')) {
-    await import('@tensorflow/tfjs-backend-wasm');
-    backends.push(tfjsBackend(tf, 'wasm', 'WebAssembly, one thread'));
+  try {
+    const tf = await import('@tensorflow/tfjs');
+    if (wanted.includes('tfjs-webgpu')) {
+      await import('@tensorflow/tfjs-backend-webgpu');
+      backends.push(tfjsBackend(tf, 'webgpu', adapterText));
+    }
+    if (wanted.includes('tfjs-wasm')) {
+      await import('@tensorflow/tfjs-backend-wasm');
+      backends.push(tfjsBackend(tf, 'wasm', 'WebAssembly, one thread'));
+    }
+  } catch (error) {
+    console.error(`bench: TensorFlow.js not measured: ${(error as Error).message}`);
   }
 }
 
-const options = { ...DEFAULT_SUITE_OPTIONS, log: (line: string) => console.error(line) };
-if (flags.quick) Object.assign(options, { stepScale: 0.1, timeBudgetMs: 5_000 });
-const measurements = await runSuite(workloads, backends, options);
+const loadBefore = loadavg();
+const log = (line: string) => console.error(line);
+const measurements = await runSuite(workloads, backends, {
+  reps: flags.quick ? 3 : Number(flags.reps),
+  repMs: flags.quick ? 250 : Number(flags.repMs),
+  log,
+});
+const rooflines: Roofline[] = [];
+for (const workload of rooflineWorkloads) {
+  log(`profiling ${workload.name} kernel by kernel`);
+  rooflines.push(await profileWorkload(device, workload, { steps: 3, gpu: gpuOptions }));
+}
+const loadAfter = loadavg();
 
 const report: BenchReport = {
   date: new Date().toISOString(),
   environment: {
     adapter: adapterText,
+    ...(peakTflops ? { 'FP32 peak': `${peakTflops} TFLOP/s${flags.peakTflops ? ' (--peak-tflops)' : ` (${known?.name})`}` } : {}),
+    features: [...device.features].sort().join(', '),
     cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
+    'load average (1 min) before and after': `${loadBefore[0].toFixed(2)}, ${loadAfter[0].toFixed(2)}`,
     node: process.version,
     webgpu: `webgpu (Dawn) ${packageVersion('webgpu')}`,
     tfjs: packageVersion('@tensorflow/tfjs'),
   },
   measurements,
+  rooflines,
+  peakTflops,
 };
-const table = markdownTable(report);
+
+const ours = 'webgpu-backprop';
+const tfjsWebgpu = measurements.find((m) => m.backend.startsWith('TensorFlow.js') && m.backend.endsWith('(webgpu)'))?.backend;
 const summary = [
-  ...speedRatios(measurements, 'webgpu-backprop', 'TensorFlow.js 4.22.0 (webgpu)').map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the samples/s of TensorFlow.js WebGPU`),
-  ...speedRatios(measurements, 'webgpu-backprop', 'float64 reference').map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the speed of the float64 reference`),
+  ...(tfjsWebgpu ? speedRatios(measurements, ours, tfjsWebgpu).map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the samples/s of TensorFlow.js WebGPU`) : []),
+  ...speedRatios(measurements, ours, 'float64 reference').map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the speed of the float64 reference`),
+  ...speedRatios(measurements, ours, 'float64 tight loop').map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the speed of the float64 tight loop`),
+  ...breakEven(measurements, ours),
 ];
-console.log(`${table}\n\n${summary.join('\n')}`);
+if (peakTflops) {
+  for (const m of measurements.filter((m) => m.backend.startsWith(ours) && Number.isFinite(m.gflops))) {
+    summary.push(`${m.workload}: webgpu-backprop ${m.gflops.toPrecision(3)} GFLOP/s, ${((100 * m.gflops) / (1000 * peakTflops)).toPrecision(3)}% of the FP32 peak`);
+  }
+}
+const text = [markdownTable(report), summary.join('\n'), ...rooflines.map((roofline) => rooflineMarkdown(roofline, peakTflops))].join('\n\n');
+console.log(text);
 
 mkdirSync(flags.outDir, { recursive: true });
-const stem = join(flags.outDir, report.date.slice(0, 19).replace(/[:T]/g, '-'));
-for (const [path, text] of [
+const kind = flags.gpu ? 'gpu' : describeAdapter(adapter).isFallbackAdapter ? 'swiftshader' : 'webgpu';
+const stem = join(flags.outDir, `${report.date.slice(0, 19).replace(/[:T]/g, '-')}-${kind}${flags.quick ? '-quick' : ''}`);
+for (const [path, content] of [
   [`${stem}.json`, JSON.stringify(report, null, 2)],
-  [`${stem}.md`, `${table}\n\n${summary.join('\n')}\n`],
+  [`${stem}.md`, `${text}\n`],
 ]) {
-  writeFileSync(`${path}.tmp`, text);
+  writeFileSync(`${path}.tmp`, content);
   renameSync(`${path}.tmp`, path);
 }
 console.error(`wrote ${stem}.json and ${stem}.md`);

@@ -1,94 +1,123 @@
 // Twin of hiddenDeltas (src/reference/backprop.ts): δ_h = (Σ_o δ_o · w_oh) · f′(out_h),
 // the layer above's deltas sent back through its weights, as one tiled matrix product
-// (B, NEXT) · (NEXT, OUT) with the activation's derivative fused into its last step.
-// Tiling as in forward.wgsl: TILE_M × TILE_N blocks of (B, OUT), a 4 × 4 piece per thread.
+// (tile_product.wgsl) (B, OUT) = (B, NEXT) · (NEXT, OUT), with the activation's derivative
+// applied as each result is stored.
 //
-// Prepended: common.wgsl (the Layer struct, activation codes, derivative_from_out).
+// Where the product is split over NEXT (SPLIT_K > 1), `main` writes partial sums and
+// `finish` adds them up and applies the derivative.
+//
+// Prepended: common.wgsl (Layer, the activation codes, derivative_from_out), tile_product.wgsl.
 
 @group(0) @binding(0) var<uniform> layer: Layer;
-@group(0) @binding(1) var<storage, read> next_delta: array<f32>;  // (B, NEXT)
-@group(0) @binding(2) var<storage, read> params: array<f32>;      // (P) the layer above's weights at next_weights_offset
-@group(0) @binding(3) var<storage, read> out: array<f32>;         // (B, OUT)
-@group(0) @binding(4) var<storage, read_write> delta: array<f32>; // (B, OUT)
+@group(0) @binding(1) var<storage, read> next_delta: array<vec4f>;    // (B, NEXT)
+@group(0) @binding(2) var<storage, read> params: array<vec4f>;        // (P) the layer above's weights (NEXT, OUT) at next_weights_offset
+@group(0) @binding(3) var<storage, read> out: array<f32>;             // (B, OUT)
+@group(0) @binding(4) var<storage, read_write> delta: array<f32>;     // (B, OUT)
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, B, OUT) where split
 
-override ACTIVATION: u32; // this layer's activation code
+override ACTIVATION: u32;           // this layer's activation code
+override VEC4_A: bool = false;      // NEXT is a multiple of 4: δ rows are read as vec4s
+override VEC4_B: bool = false;      // OUT is a multiple of 4: weight rows are read as vec4s
+override FINISH_THREADS: u32 = 256u;
 
-const PER_THREAD = 4u;
-override TILE_M: u32 = 64u; // samples per workgroup
-override TILE_N: u32 = 64u; // units per workgroup
-override TILE_K: u32 = 16u; // units of the layer above per pass through workgroup memory
-override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
+var<private> split: u32;
+var<private> first_sample: u32;
+var<private> first_unit: u32;
 
-var<workgroup> delta_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [o][b / 4], (TILE_K, TILE_M / 4)
-var<workgroup> weight_tile: array<vec4f, TILE_K * TILE_N / 4>; // [o][h / 4], (TILE_K, TILE_N / 4)
-
-/** Multiplies by f′(out) and stores one row of a thread's 4 × 4 piece. */
-fn finish(b: u32, first_unit: u32, sums: vec4f) {
+/** Four consecutive deltas δ_o … of the layer above, for sample b; zero past k_end or past the batch. */
+fn delta_quad(b: u32, o: u32, k_end: u32) -> vec4f {
   if (b >= layer.batch) {
-    return;
+    return vec4f(0.0);
   }
-  for (var c = 0u; c < PER_THREAD; c++) {
-    let h = first_unit + c;
-    if (h < layer.units) {
-      let index = b * layer.units + h;
-      delta[index] = sums[c] * derivative_from_out(ACTIVATION, out[index]);
+  let first = b * layer.next_units + o;
+  if (VEC4_A) {
+    return select(vec4f(0.0), next_delta[first / 4u], o < k_end);
+  }
+  var v = vec4f(0.0);
+  for (var c = 0u; c < 4u; c++) {
+    if (o + c < k_end) {
+      v[c] = next_delta[(first + c) / 4u][(first + c) % 4u];
     }
+  }
+  return v;
+}
+
+/** Four consecutive weights w_o,h … of row o of the layer above. */
+fn weight_quad(o: u32, h: u32, k_end: u32) -> vec4f {
+  if (o >= k_end) {
+    return vec4f(0.0);
+  }
+  let first = layer.next_weights_offset + o * layer.units + h;
+  if (VEC4_B) {
+    return select(vec4f(0.0), params[first / 4u], h < layer.units);
+  }
+  var v = vec4f(0.0);
+  for (var c = 0u; c < 4u; c++) {
+    if (h + c < layer.units) {
+      v[c] = params[(first + c) / 4u][(first + c) % 4u];
+    }
+  }
+  return v;
+}
+
+fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
+  if (job < A_JOBS) {
+    let at = transposed_job(job, TILE_M);
+    let b = first_sample + at.x;
+    let o = k0 + 4u * at.y;
+    return Quad(delta_quad(b, o, k_end), delta_quad(b + 1u, o, k_end), delta_quad(b + 2u, o, k_end), delta_quad(b + 3u, o, k_end));
+  }
+  let at = rows_job(job - A_JOBS, TILE_N);
+  let o = k0 + at.x;
+  let h = first_unit + 4u * at.y;
+  return Quad(weight_quad(o, h, k_end), weight_quad(o + 1u, h, k_end), weight_quad(o + 2u, h, k_end), weight_quad(o + 3u, h, k_end));
+}
+
+fn store_job(job: u32, quad: Quad) {
+  if (job < A_JOBS) {
+    store_a_transposed(transposed_job(job, TILE_M), quad);
+  } else {
+    store_b_rows(rows_job(job - A_JOBS, TILE_N), quad);
   }
 }
 
-@compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
+/** δ of sample b, unit h, from ∂E/∂out: times the derivative of the activation. */
+fn epilogue(b: u32, h: u32, sum: f32) {
+  let index = b * layer.units + h;
+  delta[index] = sum * derivative_from_out(ACTIVATION, out[index]);
+}
+
+fn finish_element(b: u32, h: u32, sum: f32) {
+  if (SPLIT_K > 1u) {
+    partials[(split * layer.batch + b) * layer.units + h] = sum;
+  } else {
+    epilogue(b, h, sum);
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
 fn main(
   @builtin(workgroup_id) group: vec3u,
   @builtin(local_invocation_id) local: vec3u,
   @builtin(local_invocation_index) thread: u32,
 ) {
-  let first_sample = group.y * TILE_M;
-  let first_unit = group.x * TILE_N;
-  // sums_r[c]: ∂E/∂out of sample first_sample + 4·local.y + r, unit first_unit + 4·local.x + c
-  var sums_0 = vec4f(0.0);
-  var sums_1 = vec4f(0.0);
-  var sums_2 = vec4f(0.0);
-  var sums_3 = vec4f(0.0);
+  first_sample = group.y * TILE_M;
+  first_unit = group.x * TILE_N;
+  split = group.z;
+  let k = k_range(group.z, layer.next_units);
+  let acc = multiply(k.x, k.y, thread, local.x, local.y);
+  finish_block(acc, first_sample, first_unit, local.x, local.y, layer.batch, layer.units);
+}
 
-  for (var k0 = 0u; k0 < layer.next_units; k0 += TILE_K) {
-    // δ of the layer above: consecutive threads read consecutive o of one sample.
-    for (var e = thread; e < TILE_K * TILE_M; e += THREADS) {
-      let t = e / TILE_K;
-      let k = e % TILE_K;
-      let b = first_sample + t;
-      var d = 0.0;
-      if (b < layer.batch && k0 + k < layer.next_units) {
-        d = next_delta[b * layer.next_units + k0 + k];
-      }
-      delta_tile[(k * TILE_M + t) / 4u][t % 4u] = d;
+/** A split product's partial sums added up, then the derivative: one thread per result. */
+@compute @workgroup_size(FINISH_THREADS)
+fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let count = layer.batch * layer.units;
+  for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
+    var sum = 0.0;
+    for (var z = 0u; z < SPLIT_K; z++) {
+      sum += partials[z * count + e];
     }
-    // Its weights, (NEXT, OUT): consecutive threads read consecutive h of one row o.
-    for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
-      let o = k0 + e / TILE_N;
-      let h = first_unit + e % TILE_N;
-      var w = 0.0;
-      if (o < layer.next_units && h < layer.units) {
-        w = params[layer.next_weights_offset + o * layer.units + h];
-      }
-      weight_tile[e / 4u][e % 4u] = w;
-    }
-    workgroupBarrier();
-
-    for (var k = 0u; k < TILE_K; k++) {
-      let d = delta_tile[k * (TILE_M / 4u) + local.y];
-      let w = weight_tile[k * (TILE_N / 4u) + local.x];
-      sums_0 = fma(vec4f(d.x), w, sums_0);
-      sums_1 = fma(vec4f(d.y), w, sums_1);
-      sums_2 = fma(vec4f(d.z), w, sums_2);
-      sums_3 = fma(vec4f(d.w), w, sums_3);
-    }
-    workgroupBarrier();
+    epilogue(e / layer.units, e % layer.units, sum);
   }
-
-  let b = first_sample + local.y * PER_THREAD;
-  let h = first_unit + local.x * PER_THREAD;
-  finish(b, h, sums_0);
-  finish(b + 1u, h, sums_1);
-  finish(b + 2u, h, sums_2);
-  finish(b + 3u, h, sums_3);
 }

@@ -1,32 +1,113 @@
 // Twin of layerGradients and optimizerStep (src/reference/backprop.ts, optimizers.ts):
 // the batch's gradient ∂E/∂w_ji = mean_b δ_j·in_i as one tiled matrix product
-// (OUT, B) · (B, IN), and the optimizer's step applied to each weight as soon as its
-// gradient is known. Workgroups of the first column of tiles also sum δ over the batch
-// for the biases. Tiling as in forward.wgsl: TILE_M × TILE_N blocks of (OUT, IN).
+// (tile_product.wgsl) (OUT, IN) = (OUT, B) · (B, IN), and the optimizer's step applied to
+// each weight as soon as its gradient is known.
 //
-// Prepended: common.wgsl (Layer, Step, the optimizer's overrides and codes, optimize).
+// The biases' gradients, mean_b δ_j, are summed by one more column of workgroups
+// (group.x = ⌈IN / TILE_N⌉), each for the TILE_M units of its row of tiles: no thread of
+// the product sums them.
+//
+// The first layer reads its inputs straight out of the dataset, through the step's batch
+// rows (GATHER). `grads` is written only for a check (CAPTURE), or where the biases are
+// frozen (their gradient is all there is to record). Where the product is split over the
+// batch (SPLIT_K > 1), `main` writes partial sums (the bias as column IN) and `finish`
+// adds them up and updates.
+//
+// Prepended: common.wgsl (Layer, Step, the optimizer's overrides and codes, optimize), tile_product.wgsl.
 
 @group(0) @binding(0) var<uniform> layer: Layer;
-@group(0) @binding(1) var<storage, read> input: array<f32>;        // (B, IN)
-@group(0) @binding(2) var<storage, read> delta: array<f32>;        // (B, OUT)
-@group(0) @binding(3) var<storage, read_write> params: array<f32>; // (P)
-@group(0) @binding(4) var<storage, read_write> grads: array<f32>;  // (P)
-@group(0) @binding(5) var<storage, read_write> state0: array<f32>; // (P) momentum's velocity, Adam's m; unused by SGD
-@group(0) @binding(6) var<storage, read_write> state1: array<f32>; // (P) Adam's v; unused otherwise
+@group(0) @binding(1) var<storage, read> input: array<vec4f>;         // (B, IN), or the dataset's (N, IN) inputs (GATHER)
+@group(0) @binding(2) var<storage, read> batch_rows: array<u32>;      // (STEPS, B): the dataset row of each sample (GATHER)
+@group(0) @binding(3) var<storage, read> delta: array<vec4f>;         // (B, OUT)
+@group(0) @binding(4) var<storage, read_write> params: array<f32>;    // (P)
+@group(0) @binding(5) var<storage, read_write> grads: array<f32>;     // (P)
+@group(0) @binding(6) var<storage, read_write> state0: array<f32>;    // (P) momentum's velocity, Adam's m; unused by SGD
+@group(0) @binding(7) var<storage, read_write> state1: array<f32>;    // (P) Adam's v; unused otherwise
+@group(0) @binding(8) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, OUT, IN + 1) where split
 @group(1) @binding(0) var<uniform> step: Step;
 
-const PER_THREAD = 4u;
-override TILE_M: u32 = 64u; // units per workgroup
-override TILE_N: u32 = 64u; // inputs per workgroup
-override TILE_K: u32 = 16u; // samples per pass through workgroup memory
-override THREADS: u32 = (TILE_M / PER_THREAD) * (TILE_N / PER_THREAD); // derived: leave unset
+override GATHER: bool = false;      // the inputs are dataset rows, picked by batch_rows
+override CAPTURE: bool = true;      // write every gradient to `grads`
+override VEC4_A: bool = false;      // OUT is a multiple of 4: δ rows are read as vec4s
+override VEC4_B: bool = false;      // IN is a multiple of 4: input rows are read as vec4s
+override FINISH_THREADS: u32 = 256u;
 
-var<workgroup> delta_tile: array<vec4f, TILE_K * TILE_M / 4>;  // [b][j / 4], (TILE_K, TILE_M / 4)
-var<workgroup> input_tile: array<vec4f, TILE_K * TILE_N / 4>;  // [b][i / 4], (TILE_K, TILE_N / 4)
+var<workgroup> bias_sums: array<f32, TILE_M + THREADS>; // (PHASES, TILE_M) partial sums of δ
 
-/** Writes a parameter's gradient and applies the optimizer to it. */
+var<private> split: u32;
+var<private> first_unit: u32;
+var<private> first_input: u32;
+
+/** The dataset row (GATHER) or the batch row of sample b. */
+fn input_row(b: u32) -> u32 {
+  if (GATHER) {
+    return batch_rows[step.rows_offset + b];
+  }
+  return b;
+}
+
+/** Four consecutive deltas δ_j … of sample b; zero past the batch's share (k_end). */
+fn delta_quad(b: u32, j: u32, k_end: u32) -> vec4f {
+  if (b >= k_end) {
+    return vec4f(0.0);
+  }
+  let first = b * layer.units + j;
+  if (VEC4_A) {
+    return select(vec4f(0.0), delta[first / 4u], j < layer.units);
+  }
+  var v = vec4f(0.0);
+  for (var c = 0u; c < 4u; c++) {
+    if (j + c < layer.units) {
+      v[c] = delta[(first + c) / 4u][(first + c) % 4u];
+    }
+  }
+  return v;
+}
+
+/** Four consecutive inputs in_i … of sample b. */
+fn input_quad(b: u32, i: u32, k_end: u32) -> vec4f {
+  if (b >= k_end) {
+    return vec4f(0.0);
+  }
+  let first = input_row(b) * layer.inputs + i;
+  if (VEC4_B) {
+    return select(vec4f(0.0), input[first / 4u], i < layer.inputs);
+  }
+  var v = vec4f(0.0);
+  for (var c = 0u; c < 4u; c++) {
+    if (i + c < layer.inputs) {
+      v[c] = input[(first + c) / 4u][(first + c) % 4u];
+    }
+  }
+  return v;
+}
+
+fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
+  if (job < A_JOBS) {
+    let at = rows_job(job, TILE_M);
+    let b = k0 + at.x;
+    let j = first_unit + 4u * at.y;
+    return Quad(delta_quad(b, j, k_end), delta_quad(b + 1u, j, k_end), delta_quad(b + 2u, j, k_end), delta_quad(b + 3u, j, k_end));
+  }
+  let at = rows_job(job - A_JOBS, TILE_N);
+  let b = k0 + at.x;
+  let i = first_input + 4u * at.y;
+  return Quad(input_quad(b, i, k_end), input_quad(b + 1u, i, k_end), input_quad(b + 2u, i, k_end), input_quad(b + 3u, i, k_end));
+}
+
+fn store_job(job: u32, quad: Quad) {
+  if (job < A_JOBS) {
+    store_a_rows(rows_job(job, TILE_M), quad);
+  } else {
+    store_b_rows(rows_job(job - A_JOBS, TILE_N), quad);
+  }
+}
+
+/** Records a parameter's gradient (where asked) and applies the optimizer to it. */
 fn update(index: u32, grad: f32) {
-  grads[index] = grad;
+  if (CAPTURE) {
+    grads[index] = grad;
+  }
   var s0 = 0.0;
   var s1 = 0.0;
   if (OPTIMIZER != SGD) {
@@ -44,83 +125,103 @@ fn update(index: u32, grad: f32) {
   }
 }
 
-/** One row of a thread's 4 × 4 piece: the weights' gradients and updates, and the bias's. */
-fn finish(j: u32, first_input: u32, sums: vec4f, bias_sum: f32, sums_biases: bool) {
-  if (j >= layer.units) {
-    return;
+/** Weight w_ji's gradient from Σ_b δ_j·in_i, and its update. */
+fn weight_epilogue(j: u32, i: u32, sum: f32) {
+  update(layer.weights_offset + j * layer.inputs + i, sum * (1.0 / f32(layer.batch)));
+}
+
+/** Bias b_j's gradient from Σ_b δ_j, and its update (where biases train). */
+fn bias_epilogue(j: u32, sum: f32) {
+  let grad = sum * (1.0 / f32(layer.batch));
+  if (TRAIN_BIASES) {
+    update(layer.biases_offset + j, grad);
+  } else {
+    grads[layer.biases_offset + j] = grad;
   }
-  let mean = 1.0 / f32(layer.batch);
-  for (var c = 0u; c < PER_THREAD; c++) {
-    let i = first_input + c;
-    if (i < layer.inputs) {
-      update(layer.weights_offset + j * layer.inputs + i, sums[c] * mean);
+}
+
+/** Where a split product keeps its partial sum for unit j, input i (IN for the bias). */
+fn partial_index(z: u32, j: u32, i: u32) -> u32 {
+  return (z * layer.units + j) * (layer.inputs + 1u) + i;
+}
+
+/** A result of the product's tiles: always a weight's (the biases have workgroups of their own). */
+fn finish_element(j: u32, i: u32, sum: f32) {
+  if (SPLIT_K > 1u) {
+    partials[partial_index(split, j, i)] = sum;
+  } else {
+    weight_epilogue(j, i, sum);
+  }
+}
+
+/**
+ * Σ_b δ_j over the batch's share for the TILE_M units of this row of tiles: PHASES threads
+ * per unit, each summing every PHASES-th sample, then one of them adds the PHASES sums.
+ */
+fn bias_workgroup(thread: u32, k_begin: u32, k_end: u32) {
+  let phases = max(THREADS / TILE_M, 1u);
+  for (var slot = thread; slot < TILE_M * phases; slot += THREADS) {
+    let j = first_unit + slot % TILE_M;
+    var sum = 0.0;
+    if (j < layer.units) {
+      for (var b = k_begin + slot / TILE_M; b < k_end; b += phases) {
+        let e = b * layer.units + j;
+        sum += delta[e / 4u][e % 4u];
+      }
     }
+    bias_sums[slot] = sum;
   }
-  if (sums_biases) {
-    let index = layer.biases_offset + j;
-    if (TRAIN_BIASES) {
-      update(index, bias_sum * mean);
-    } else {
-      grads[index] = bias_sum * mean;
+  workgroupBarrier();
+  for (var unit = thread; unit < TILE_M; unit += THREADS) {
+    let j = first_unit + unit;
+    if (j < layer.units) {
+      var sum = 0.0;
+      for (var p = 0u; p < phases; p++) {
+        sum += bias_sums[p * TILE_M + unit];
+      }
+      if (SPLIT_K > 1u) {
+        partials[partial_index(split, j, layer.inputs)] = sum;
+      } else {
+        bias_epilogue(j, sum);
+      }
     }
   }
 }
 
-@compute @workgroup_size(TILE_N / PER_THREAD, TILE_M / PER_THREAD)
+@compute @workgroup_size(WG_X, WG_Y)
 fn main(
   @builtin(workgroup_id) group: vec3u,
   @builtin(local_invocation_id) local: vec3u,
   @builtin(local_invocation_index) thread: u32,
 ) {
-  let first_unit = group.y * TILE_M;
-  let first_input = group.x * TILE_N;
-  // The first column of tiles also sums δ over the batch for the biases.
-  let sums_biases = group.x == 0u && local.x == 0u;
-  // sums_r[c]: Σ_b δ_j·in_i, j = first_unit + 4·local.y + r, i = first_input + 4·local.x + c
-  var sums_0 = vec4f(0.0);
-  var sums_1 = vec4f(0.0);
-  var sums_2 = vec4f(0.0);
-  var sums_3 = vec4f(0.0);
-  var bias_sums = vec4f(0.0); // Σ_b δ_j for the thread's 4 units
-
-  for (var k0 = 0u; k0 < layer.batch; k0 += TILE_K) {
-    // Both operands are (B, ·): consecutive threads read consecutive columns of one sample.
-    for (var e = thread; e < TILE_K * TILE_M; e += THREADS) {
-      let b = k0 + e / TILE_M;
-      let j = first_unit + e % TILE_M;
-      var d = 0.0;
-      if (b < layer.batch && j < layer.units) {
-        d = delta[b * layer.units + j];
-      }
-      delta_tile[e / 4u][e % 4u] = d;
-    }
-    for (var e = thread; e < TILE_K * TILE_N; e += THREADS) {
-      let b = k0 + e / TILE_N;
-      let i = first_input + e % TILE_N;
-      var x = 0.0;
-      if (b < layer.batch && i < layer.inputs) {
-        x = input[b * layer.inputs + i];
-      }
-      input_tile[e / 4u][e % 4u] = x;
-    }
-    workgroupBarrier();
-
-    for (var k = 0u; k < TILE_K; k++) {
-      let d = delta_tile[k * (TILE_M / 4u) + local.y];
-      let x = input_tile[k * (TILE_N / 4u) + local.x];
-      sums_0 = fma(vec4f(d.x), x, sums_0);
-      sums_1 = fma(vec4f(d.y), x, sums_1);
-      sums_2 = fma(vec4f(d.z), x, sums_2);
-      sums_3 = fma(vec4f(d.w), x, sums_3);
-      bias_sums += d;
-    }
-    workgroupBarrier();
+  first_unit = group.y * TILE_M;
+  first_input = group.x * TILE_N;
+  split = group.z;
+  let k = k_range(group.z, layer.batch);
+  if (group.x * TILE_N >= layer.inputs) {
+    bias_workgroup(thread, k.x, k.y);
+    return;
   }
+  let acc = multiply(k.x, k.y, thread, local.x, local.y);
+  finish_block(acc, first_unit, first_input, local.x, local.y, layer.units, layer.inputs);
+}
 
-  let j = first_unit + local.y * PER_THREAD;
-  let i = first_input + local.x * PER_THREAD;
-  finish(j, i, sums_0, bias_sums.x, sums_biases);
-  finish(j + 1u, i, sums_1, bias_sums.y, sums_biases);
-  finish(j + 2u, i, sums_2, bias_sums.z, sums_biases);
-  finish(j + 3u, i, sums_3, bias_sums.w, sums_biases);
+/** A split product's partial sums added up, then the update: one thread per parameter. */
+@compute @workgroup_size(FINISH_THREADS)
+fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let columns = layer.inputs + 1u;
+  let count = layer.units * columns;
+  for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
+    let j = e / columns;
+    let i = e % columns;
+    var sum = 0.0;
+    for (var z = 0u; z < SPLIT_K; z++) {
+      sum += partials[partial_index(z, j, i)];
+    }
+    if (i < layer.inputs) {
+      weight_epilogue(j, i, sum);
+    } else {
+      bias_epilogue(j, sum);
+    }
+  }
 }

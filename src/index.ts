@@ -55,7 +55,7 @@ export type { OutputChoice, TargetKind } from './data/targets.ts';
 export type { Trainer, TrainerState, TrainOptions } from './train/trainer.ts';
 export { CpuTrainer } from './reference/trainer.ts';
 export { GpuTrainer } from './gpu/trainer.ts';
-export type { GpuTrainerOptions, KernelPath } from './gpu/trainer.ts';
+export type { GpuTrainerOptions, KernelPath, KernelTiming } from './gpu/trainer.ts';
 export { ResilientTrainer } from './gpu/resilient.ts';
 export type { ResilienceOptions } from './gpu/resilient.ts';
 export { createTrainer } from './train/create.ts';
@@ -94,14 +94,18 @@ export type { CaseTrace, ExampleTrace, TraceLine } from './examples/trace.ts';
 export { caseSetup, StepRecord } from './examples/worked-example.ts';
 export type { Notation, PrintedValue, WorkedCase, WorkedExample } from './examples/worked-example.ts';
 
-// Benchmarks: the workloads, the suite, the peers, the report.
-export { DEFAULT_SUITE_OPTIONS, measure, runSuite } from './bench/suite.ts';
+// Benchmarks: the workloads, the suite, the peers, the roofline, the report.
+export { DEFAULT_SUITE_OPTIONS, measure, measureWorkload, runSuite } from './bench/suite.ts';
 export type { Measurement, SuiteOptions } from './bench/suite.ts';
 export { flopsPerStep, STANDARD_WORKLOADS, sweepWorkloads, W1, W2, W3, weightCount } from './bench/workloads.ts';
 export type { Workload } from './bench/workloads.ts';
-export { referenceBackend, webgpuBackend } from './bench/backends.ts';
+export { referenceBackend, tightLoopBackend, webgpuBackend } from './bench/backends.ts';
 export type { Backend, BenchRun } from './bench/backends.ts';
 export { tfjsBackend } from './bench/peers.ts';
-export type { TensorFlowModule } from './bench/peers.ts';
-export { figure, markdownTable, speedRatios } from './bench/report.ts';
+export type { TfModule, TfTensor } from './bench/peers.ts';
+export { profileWorkload } from './bench/roofline.ts';
+export type { Roofline, RooflineRow } from './bench/roofline.ts';
+export { breakEven, figure, markdownTable, rooflineMarkdown, speedRatios } from './bench/report.ts';
 export type { BenchReport } from './bench/report.ts';
+export { KNOWN_ADAPTERS, knownAdapter } from './gpu/adapters.ts';
+export type { KnownAdapter } from './gpu/adapters.ts';

@@ -433,7 +433,7 @@ describe('training playground', () => {
 describe('benchmark page', () => {
   it('describes the workloads before running, flags a software adapter, and reports speed-ups and a summary; Stop stops', async () => {
     const page = await open('#benchmark');
-    expect(await page.textContent('.workload[data-workload="W2"]')).toContain('784-128-10 sigmoid, batch 64, 200 steps; 39.0 MFLOP a step');
+    expect(await page.textContent('.workload[data-workload="W2"]')).toContain('784-128-10 sigmoid, batch 64; 26.5 MFLOP a step');
     expect(await page.textContent('#software-note')).toMatch(/^This adapter is a software one \(SwiftShader\).*say nothing about a GPU/);
     await page.uncheck('#workload-W1');
     await page.click('#run');
@@ -449,13 +449,14 @@ describe('benchmark page', () => {
     expect(await page.$$eval('#summary li', (items) => items.map((i) => i.textContent))).toEqual([expect.stringMatching(/^W2: webgpu-backprop [\d.]+ ms a step, .*float64 reference \(CPU\).*TensorFlow\.js/)]);
     await screenshots(page, 'benchmark');
 
-    // Stop: the run ends after the measurement in flight.
+    // Stop: the run ends after the repetition in flight, and what ran is shown.
     await page.check('#workload-W1');
     await page.click('#run');
-    await page.waitForFunction(() => /^1 of 6|^2 of 6/.test(document.getElementById('bench-progress')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /^Workload 1 of 2: W1/.test(document.getElementById('bench-progress')?.textContent ?? ''), null, { timeout: 120_000 });
     await page.click('#stop');
     await page.waitForSelector('#app[data-state="stopped"]', { timeout: 120_000 });
-    expect(await page.textContent('#bench-progress')).toMatch(/^Stopped after [1-3] of 6 measurements in /);
+    expect(await page.textContent('#bench-progress')).toMatch(/^Stopped during W1 \(1 of 2 workloads\) after .*; the repetitions run so far are shown, checked\.$/);
+    expect(await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-workload')))).toEqual(['W1', 'W1', 'W1']);
     expect(await page.isDisabled('#run')).toBe(false);
     await page.close();
   });

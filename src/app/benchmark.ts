@@ -1,13 +1,13 @@
 // The benchmark page: the standard workloads, described before anything runs, on WebGPU,
-// the float64 reference and TensorFlow.js in this browser, each checked against the
-// reference before it is timed; a table with each backend's speed-up over the reference,
-// a one-line summary per workload, a chart, and a plain warning when the adapter is a
-// software one (SwiftShader), whose figures say nothing about a GPU. The measuring is the
-// library's (measure); this page only chooses, runs one measurement at a time (so Stop
-// takes effect between them) and shows.
+// the float64 reference and TensorFlow.js in this browser, every timed run checked
+// against the reference; a table with each backend's median, its spread and its speed-up
+// over the reference, a one-line summary per workload, a chart, and a plain warning when
+// the adapter is a software one (SwiftShader), whose figures say nothing about a GPU. The
+// measuring is the library's (measureWorkload, all of a workload's backends interleaved);
+// this page only chooses, runs one workload at a time, stops between repetitions, and shows.
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
-import { figure, flopsPerStep, markdownTable, measure, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
+import { DEFAULT_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
 import { checkField, download, formatDuration, h } from './dom.ts';
 import type { AppGpu } from './main.ts';
 
@@ -15,11 +15,8 @@ Chart.register(BarController, BarElement, CategoryScale, LogarithmicScale, Legen
 
 const COLORS = ['#2471a3', '#7f8c8d', '#c0392b', '#d68910'];
 
-/** Quick mode: a tenth of each workload's steps, and about a second of timing per measurement. */
-const QUICK = { stepScale: 0.1, timeBudgetMs: 1_000 };
-const FULL = { stepScale: 1, timeBudgetMs: 20_000 };
-/** A measurement of fewer timed steps than this is shown as rough. */
-const ROUGH_STEPS = 5;
+/** A figure from fewer repetitions than the suite's default (quick mode) is shown as rough. */
+const rough = (m: Measurement) => m.reps < DEFAULT_SUITE_OPTIONS.reps;
 
 const SWEEP = { widths: [16, 64, 256], batches: [1, 16, 128] };
 
@@ -61,38 +58,8 @@ function formatFlops(flops: number): string {
   return `${figure(flops / scale)} ${unit}`;
 }
 
-/**
- * This project's WebGPU backend, its timed runs ending when their steps are done on the
- * GPU rather than when they are submitted: each train() ends with a read of its steps'
- * losses, as TensorFlow.js's ends with a read of its weights. The losses read are kept
- * for the next takeLosses(), so the checks see every step's.
- */
-function finishedWebgpuBackend(device: GPUDevice, adapter: string): Backend {
-  const backend = webgpuBackend(device, adapter);
-  return {
-    ...backend,
-    async start(workload) {
-      const run = await backend.start(workload);
-      const read: Float64Array[] = [];
-      return {
-        ...run,
-        async train(steps) {
-          await run.train(steps);
-          read.push(await run.takeLosses!());
-        },
-        async takeLosses() {
-          const parts = [...read.splice(0), await run.takeLosses!()];
-          const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-          parts.reduce((offset, p) => (all.set(p, offset), offset + p.length), 0);
-          return all;
-        },
-      };
-    },
-  };
-}
-
 function describeWorkload(workload: Workload): string {
-  return `${workload.sizes.join('-')} sigmoid, batch ${workload.batch}, ${workload.steps.toLocaleString('en')} steps; ${formatFlops(flopsPerStep(workload))} a step`;
+  return `${workload.sizes.join('-')} sigmoid, batch ${workload.batch}; ${formatFlops(flopsPerStep(workload))} a step`;
 }
 
 /** Each backend's speed against the float64 reference on the same workload (its ms/step over theirs). */
@@ -112,7 +79,7 @@ function summaries(measurements: Measurement[]): string[] {
       const ratio = m.msPerStep / ours.msPerStep;
       return ratio >= 1 ? `${figure(ratio)}× as fast as ${m.backend}` : `${figure(1 / ratio)}× slower than ${m.backend}`;
     });
-    return `${workload}: webgpu-backprop ${figure(ours.msPerStep)} ms a step${against.length ? `, ${against.join(', ')}` : ''}${ours.steps < ROUGH_STEPS ? ` (rough: ${ours.steps} steps timed)` : ''}.`;
+    return `${workload}: webgpu-backprop ${figure(ours.msPerStep)} ms a step${against.length ? `, ${against.join(', ')}` : ''}${rough(ours) ? ` (rough: ${ours.reps} repetitions)` : ''}.`;
   });
 }
 
@@ -137,11 +104,11 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const canvas = h('canvas', { id: 'bench-chart' });
   let chart: Chart | undefined;
   let markdown = '';
-  let stopRequested = false;
+  let stop: AbortController | undefined;
 
   const render = (measurements: Measurement[]) => {
     table.replaceChildren(
-      h('thead', {}, h('tr', {}, ...['workload', 'backend', 'check', 'steps timed', 'ms/step', 'speed-up vs reference', 'samples/s', 'GFLOP/s', 'dispatches/step'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ...['workload', 'backend', 'check', 'repetitions × steps', 'ms/step (median)', 'min–max', 'speed-up vs reference', 'samples/s', 'GFLOP/s', 'dispatches/step'].map((t) => h('th', {}, t)))),
       h(
         'tbody',
         {},
@@ -153,8 +120,9 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
             h('td', {}, `${m.workload} (${m.title})`),
             h('td', {}, m.backend),
             h('td', { class: m.check === 'failed' ? 'disagrees' : '', title: m.checkMessage }, m.error ? `error: ${m.error}` : m.check),
-            h('td', { class: m.steps < ROUGH_STEPS ? 'disagrees' : '', title: m.steps < ROUGH_STEPS ? 'too few steps for a steady figure' : '' }, m.steps < ROUGH_STEPS && m.steps > 0 ? `${m.steps} (rough)` : m.steps),
+            h('td', { class: rough(m) ? 'disagrees' : '', title: rough(m) ? 'too few repetitions for a steady figure' : '' }, `${m.reps} × ${m.stepsPerRep}${rough(m) && m.reps > 0 ? ' (rough)' : ''}`),
             h('td', { class: 'ms' }, figure(m.msPerStep)),
+            h('td', {}, m.reps > 0 ? `${figure(m.minMsPerStep)}–${figure(m.maxMsPerStep)}` : '–'),
             h('td', { class: 'speedup' }, m.check === 'reference' ? '1× (is the reference)' : ratio === undefined ? '–' : `${figure(ratio)}×`),
             h('td', {}, figure(m.samplesPerSecond)),
             h('td', {}, figure(m.gflops)),
@@ -186,7 +154,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     runButton.disabled = true;
     stopButton.disabled = false;
     exportButton.disabled = true;
-    stopRequested = false;
+    const controller = (stop = new AbortController());
     root.dataset.state = 'running';
     log.textContent = '';
     const started = performance.now();
@@ -194,21 +162,22 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     try {
       const workloads = workloadBoxes.filter(({ box }) => box.checked).flatMap(({ workloads }) => workloads);
       const backends: Backend[] = [];
-      if (backendBoxes.webgpu.checked) backends.push(finishedWebgpuBackend(await gpu.device(), gpu.adapter));
+      if (backendBoxes.webgpu.checked) backends.push(webgpuBackend(await gpu.device(), gpu.adapter));
       if (backendBoxes.reference.checked) backends.push(referenceBackend());
       backends.push(...(await tfjsBackends(gpu.adapter, { webgpu: backendBoxes.tfjsWebgpu.checked, wasm: backendBoxes.tfjsWasm.checked })));
-      const mode = quick.checked ? QUICK : FULL;
-      const total = workloads.length * backends.length;
-      for (const workload of workloads) {
-        for (const backend of backends) {
-          if (stopRequested) break;
-          progress.textContent = `${measurements.length + 1} of ${total}: ${workload.name} on ${backend.name}… (${formatDuration(performance.now() - started)} so far)`;
-          measurements.push(await measure(workload, backend, { checkSteps: 2, ...mode, log: (line) => (log.textContent += `${line}\n`) }));
-          render(measurements);
+      let stoppedIn: string | undefined;
+      for (const [k, workload] of workloads.entries()) {
+        progress.textContent = `Workload ${k + 1} of ${workloads.length}: ${workload.name} on ${backends.length} backends, interleaved… (${formatDuration(performance.now() - started)} so far)`;
+        measurements.push(...(await measureWorkload(workload, backends, { quick: quick.checked, signal: controller.signal, log: (line) => (log.textContent += `${line}\n`) })));
+        render(measurements);
+        if (controller.signal.aborted) {
+          stoppedIn = `${workload.name} (${k + 1} of ${workloads.length} workloads)`;
+          break;
         }
       }
-      const stopped = stopRequested && measurements.length < total;
-      progress.textContent = `${stopped ? `Stopped after ${measurements.length} of ${total} measurements` : `${total} measurements`} in ${formatDuration(performance.now() - started)}.`;
+      const elapsed = formatDuration(performance.now() - started);
+      progress.textContent = stoppedIn ? `Stopped during ${stoppedIn} after ${elapsed}; the repetitions run so far are shown, checked.` : `${workloads.length} workloads in ${elapsed}.`;
+      const stopped = stoppedIn !== undefined;
       markdown = markdownTable({ date: new Date().toISOString(), environment: { adapter: gpu.adapter, software: String(gpu.software), browser: navigator.userAgent }, measurements });
       exportButton.disabled = measurements.length === 0;
       root.dataset.state = stopped ? 'stopped' : 'done';
@@ -221,9 +190,9 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     }
   });
   stopButton.addEventListener('click', () => {
-    stopRequested = true;
+    stop?.abort();
     stopButton.disabled = true;
-    progress.textContent = `${progress.textContent} Stopping after this measurement…`;
+    progress.textContent = `${progress.textContent} Stopping after this repetition…`;
   });
   exportButton.addEventListener('click', () => download('benchmarks.md', `${markdown}\n`, 'text/markdown'));
 
@@ -235,7 +204,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       'section',
       { class: 'benchmark' },
       h('h2', {}, 'Benchmark'),
-      h('p', { class: 'lede' }, 'Each workload trains the same network from the same weights on each backend. Every backend is first checked against the float64 reference on two steps (its buffers within float32 tolerance), and only then timed: one warm-up step, then as many steps as the workload asks (a tenth in quick mode) or as fit the time budget.'),
+      h('p', { class: 'lede' }, 'Each workload trains the same network from the same weights on each backend. Each backend is warmed up (its kernels compile) and calibrated, then timed repetitions of at least a second go round the backends in turn, so that a change in this machine’s load falls on all of them alike; each figure is the median of the repetitions, shown with their extremes. A repetition ends when its work is done (a read of its last loss), and after each one the parameters are compared with the float64 reference trained to the same step, within float32 tolerance: the runs that were timed are the runs that were checked.'),
       gpu
         ? h('p', {}, 'Adapter: ', h('b', { id: 'bench-adapter' }, gpu.adapter))
         : h('p', { class: 'message' }, 'This browser has no WebGPU: the benchmarks need it.'),
@@ -262,7 +231,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       ),
       h('h3', {}, 'Backends'),
       h('div', { class: 'row' }, checkField('webgpu-backprop (WebGPU)', backendBoxes.webgpu), checkField('float64 reference (CPU)', backendBoxes.reference), checkField('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), checkField('TensorFlow.js wasm', backendBoxes.tfjsWasm)),
-      h('div', { class: 'row' }, checkField(`quick: a tenth of the steps, about ${QUICK.timeBudgetMs / 1000} s of timing a measurement (figures marked rough where fewer than ${ROUGH_STEPS} steps fit)`, quick)),
+      h('div', { class: 'row' }, checkField(`quick: 3 repetitions of a quarter second each, instead of ${DEFAULT_SUITE_OPTIONS.reps} of ${DEFAULT_SUITE_OPTIONS.repMs / 1000} s (figures marked rough)`, quick)),
       h('div', { class: 'row controls' }, runButton, stopButton, exportButton),
       progress,
       summary,
@@ -272,7 +241,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     ),
   );
   return () => {
-    stopRequested = true;
+    stop?.abort();
     chart?.destroy();
   };
 }

@@ -1,13 +1,22 @@
 // What the benchmarks run a workload on: this project's WebGPU trainer, its float64
-// reference, and (bench/tfjs.ts) TensorFlow.js.
+// reference, a tight float64 loop (tight.ts) and TensorFlow.js (peers.ts).
 
-import type { Checkable } from '../check/crosscheck.ts';
-import { GpuTrainer } from '../gpu/trainer.ts';
+import { GpuTrainer, type GpuTrainerOptions } from '../gpu/trainer.ts';
+import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
+import type { TrainOptions } from '../train/trainer.ts';
+import { TightLoop, tightLoopRuns } from './tight.ts';
 import type { Workload } from './workloads.ts';
 
-/** A workload set up on a backend, ready to train and to be checked. */
-export interface BenchRun extends Checkable {
+/** A workload set up on a backend: trained in timed runs, its parameters read between them. */
+export interface BenchRun {
+  /**
+   * Runs `steps` steps and resolves once they are done: for a GPU backend, after one read
+   * of the last loss (the only synchronisation a timed run has).
+   */
+  train(steps: number): Promise<void>;
+  /** The parameters now, in this project's layout (P). */
+  params(): Promise<Float64Array>;
   /** Dispatches and submits so far, where the backend counts them. */
   counts?(): { dispatches: number; submits: number };
   dispose(): void;
@@ -17,24 +26,30 @@ export interface Backend {
   name: string;
   /** Where it runs: the adapter, or the CPU. */
   device: string;
-  /** The float64 reference: what the others are checked against, never checked itself. */
+  /** The float64 reference: the others are checked against it (its own runs too, trivially). */
   isReference?: boolean;
-  /** Buffers it can be checked on (default: all of them). */
-  checkable?: 'params';
   start(workload: Workload): Promise<BenchRun>;
 }
 
-export function webgpuBackend(device: GPUDevice, adapter: string): Backend {
+/** Throws unless the workload is a standard one (sigmoid layers, half-sse, SGD, rows in data order). */
+export function standardSetting(model: Model, options: TrainOptions, who: string): void {
+  if (!tightLoopRuns(model, options)) throw new Error(`${who} runs the standard workloads only: sigmoid layers, half-sse, SGD, rows in data order`);
+}
+
+/** This project's trainer, training as `fit` does: nothing written but what the next kernels read. */
+export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTrainerOptions = {}): Backend {
   return {
     name: 'webgpu-backprop (WebGPU)',
     device: adapter,
     async start(workload) {
       const { model, dataset, options } = workload.build();
-      const trainer = await GpuTrainer.create(device, model, dataset, options);
+      const trainer = await GpuTrainer.create(device, model, dataset, options, { capture: false, ...gpu });
       return {
-        train: (steps) => trainer.train(steps),
-        read: (name) => trainer.read(name),
-        takeLosses: () => trainer.takeLosses(),
+        async train(steps) {
+          await trainer.train(steps);
+          await trainer.takeLosses();
+        },
+        params: () => trainer.read('params'),
         counts: () => ({ ...trainer.counts }),
         dispose: () => trainer.dispose(),
       };
@@ -51,10 +66,32 @@ export function referenceBackend(): Backend {
       const { model, dataset, options } = workload.build();
       const trainer = new CpuTrainer(model, dataset, options);
       return {
-        train: (steps) => trainer.train(steps),
-        read: (name) => trainer.read(name),
-        takeLosses: () => trainer.takeLosses(),
+        async train(steps) {
+          await trainer.train(steps);
+          await trainer.takeLosses();
+        },
+        params: () => trainer.read('params'),
         dispose: () => trainer.dispose(),
+      };
+    },
+  };
+}
+
+/** The tight float64 loop (tight.ts): standard workloads only. */
+export function tightLoopBackend(): Backend {
+  return {
+    name: 'float64 tight loop (CPU)',
+    device: 'JavaScript, one thread',
+    async start(workload) {
+      const { model, dataset, options } = workload.build();
+      const loop = new TightLoop(model, dataset, options);
+      return {
+        async train(steps) {
+          loop.train(steps);
+          loop.takeLosses();
+        },
+        params: async () => loop.params.slice(),
+        dispose: () => {},
       };
     },
   };

@@ -1,76 +1,100 @@
 // TensorFlow.js on the same work: the same network, initial weights, batches in data
-// order and loss, trained the way its users train (variables, tf.train.sgd, minimize).
-// Its layout is TensorFlow's: weights in × out, so ours transposed.
+// order and loss, trained the way its users train fastest with the ops API: each layer
+// one tf.fused.matMul with its bias fused, then tf.sigmoid (TensorFlow.js cannot take the
+// gradient of a fused sigmoid), plain SGD through optimizer.minimize, each step's batch
+// a slice of the dataset uploaded once. Synchronised as ours is: a timed run ends with one
+// read of its last loss. Its layout is TensorFlow's: weights in × out, so ours transposed.
+//
+// The TensorFlow.js module is passed in and typed by the little this file calls, so the
+// library's types never name TensorFlow.js (a user without it still type-checks).
 
-import type * as TF from '@tensorflow/tfjs';
 import { paramView } from '../model/layout.ts';
 import type { Backend } from './backends.ts';
+import { standardSetting } from './backends.ts';
 
-type Tf = typeof TF;
+/** The parts of a TensorFlow.js tensor used here. */
+export interface TfTensor {
+  readonly shape: readonly number[];
+  data(): Promise<ArrayLike<number>>;
+  dispose(): void;
+}
 
 /**
- * The TensorFlow.js module (`import * as tf from '@tensorflow/tfjs'`), typed loosely so
- * that the library's declarations need no TensorFlow.js for users who do not have it.
+ * The parts of TensorFlow.js used here, over its tensor type T
+ * (`import * as tf from '@tensorflow/tfjs'` satisfies it, with T its Tensor).
  */
-export interface TensorFlowModule {
-  version: { tfjs: string };
+export interface TfModule<T extends TfTensor> {
+  readonly version: { readonly tfjs: string };
+  /** Its tensor class: where T is inferred from (NoInfer elsewhere keeps it there). */
+  readonly Tensor: abstract new (...args: never[]) => T;
+  setBackend(name: string): Promise<boolean>;
+  getBackend(): string;
+  ready(): Promise<void>;
+  tensor2d(values: Float32Array, shape: [number, number]): NoInfer<T>;
+  tensor1d(values: Float32Array): NoInfer<T>;
+  variable(initial: NoInfer<T>): NoInfer<T>;
+  train: { sgd(learningRate: number): { minimize(f: () => NoInfer<T>, returnCost?: boolean, varList?: NoInfer<T>[]): NoInfer<T> | null; dispose(): void } };
+  slice(x: NoInfer<T>, begin: number[], size: number[]): NoInfer<T>;
+  fused: { matMul(args: { a: NoInfer<T>; b: NoInfer<T>; bias?: NoInfer<T> }): NoInfer<T> };
+  sigmoid(x: NoInfer<T>): NoInfer<T>;
+  sub(a: NoInfer<T>, b: NoInfer<T>): NoInfer<T>;
+  square(x: NoInfer<T>): NoInfer<T>;
+  sum(x: NoInfer<T>): NoInfer<T>;
+  mul(a: NoInfer<T>, b: number): NoInfer<T>;
 }
 
 const transpose = (values: ArrayLike<number>, rows: number, columns: number) =>
   Float32Array.from({ length: rows * columns }, (_, k) => values[(k % rows) * columns + Math.floor(k / rows)]);
 
-/** TensorFlow.js on `backendName` ('webgpu', 'wasm', …) as a benchmark backend. */
-export function tfjsBackend(module: TensorFlowModule, backendName: string, device: string): Backend {
-  const tf = module as unknown as Tf;
+export function tfjsBackend<T extends TfTensor>(tf: TfModule<T>, backendName: string, device: string): Backend {
   return {
     name: `TensorFlow.js ${tf.version.tfjs} (${backendName})`,
     device,
-    checkable: 'params',
     async start(workload) {
       if (!(await tf.setBackend(backendName))) throw new Error(`TensorFlow.js has no ${backendName} backend here`);
       await tf.ready();
       const { model, dataset, options } = workload.build();
+      standardSetting(model, options, 'TensorFlow.js');
       const { spec, layout } = model;
       const B = options.batchSize;
+      const N = dataset.size;
       const weights = spec.layers.map((layer, l) => {
         const inputs = l === 0 ? spec.inputSize : spec.layers[l - 1].units;
         return tf.variable(tf.tensor2d(transpose(paramView(layout, model.params, l, 'weights'), layer.units, inputs), [inputs, layer.units]));
       });
       const biases = spec.layers.map((_, l) => tf.variable(tf.tensor1d(Float32Array.from(paramView(layout, model.params, l, 'biases')))));
-      const X = tf.tensor2d(Float32Array.from(dataset.inputs), [dataset.size, dataset.inputSize]);
-      const T = tf.tensor2d(Float32Array.from(dataset.targets), [dataset.size, dataset.outputSize]);
+      const X = tf.tensor2d(Float32Array.from(dataset.inputs), [N, dataset.inputSize]);
+      const T = tf.tensor2d(Float32Array.from(dataset.targets), [N, dataset.outputSize]);
       const optimizer = tf.train.sgd(options.learningRate);
       const varList = spec.trainBiases ? [...weights, ...biases] : weights;
       let step = 0;
-      // The rows of every step, uploaded once: data order, wrapping around (src/data/batches.ts).
-      let rows: TF.Tensor1D | undefined;
-      let rowsSteps = 0;
-      const ensureRows = (steps: number) => {
-        if (rows && step + steps <= rowsSteps) return;
-        rows?.dispose();
-        rowsSteps = step + Math.max(steps, 1024);
-        rows = tf.tensor1d(Int32Array.from({ length: rowsSteps * B }, (_, k) => k % dataset.size), 'int32');
-      };
-      const lossOf = (s: number) => () => {
-        const x = tf.gather(X, tf.slice(rows!, s * B, B));
-        const t = tf.gather(T, tf.slice(rows!, s * B, B));
-        let out: TF.Tensor2D = x;
-        spec.layers.forEach((_, l) => (out = tf.sigmoid(tf.add(tf.matMul(out, weights[l]), biases[l])) as TF.Tensor2D));
+      // Step s takes rows sB … sB + B − 1 (src/data/batches.ts): a slice, since B divides N.
+      if (N % B !== 0) throw new Error('the TensorFlow.js benchmark takes batches that divide the dataset');
+      const loss = (s: number) => () => {
+        const start = (s * B) % N;
+        let out = tf.slice(X, [start, 0], [B, dataset.inputSize]);
+        spec.layers.forEach((_, l) => (out = tf.sigmoid(tf.fused.matMul({ a: out, b: weights[l], bias: biases[l] }))));
         // half-sse per sample, the mean over the batch
-        return tf.div(tf.mul(0.5, tf.sum(tf.square(tf.sub(t, out)))), B) as TF.Scalar;
+        return tf.mul(tf.sum(tf.square(tf.sub(tf.slice(T, [start, 0], [B, dataset.outputSize]), out))), 0.5 / B);
+      };
+      let lastLoss: T | undefined;
+      // TensorFlow.js runs ops on one backend at a time; another backend's runs interleave with these.
+      const active = async () => {
+        if (tf.getBackend() !== backendName) await tf.setBackend(backendName);
       };
       return {
         async train(steps) {
-          ensureRows(steps);
+          await active();
           for (let s = 0; s < steps; s++, step++) {
-            tf.tidy(() => {
-              optimizer.minimize(lossOf(step), false, varList);
-            });
+            // minimize frees the step's intermediate tensors itself; it keeps the cost.
+            const cost = optimizer.minimize(loss(step), true, varList)!;
+            lastLoss?.dispose();
+            lastLoss = cost;
           }
-          await weights[0].data(); // wait for the GPU: the work is queued until read
+          await lastLoss?.data(); // the one read: the GPU's queued work is done once it arrives
         },
-        async read(name) {
-          if (name !== 'params') throw new Error('TensorFlow.js is checked on the parameters only');
+        async params() {
+          await active();
           const params = new Float64Array(layout.size);
           for (let l = 0; l < spec.layers.length; l++) {
             const [inputs, units] = weights[l].shape;
@@ -80,8 +104,7 @@ export function tfjsBackend(module: TensorFlowModule, backendName: string, devic
           return params;
         },
         dispose() {
-          tf.dispose([...weights, ...biases, X, T]);
-          rows?.dispose();
+          for (const tensor of [...weights, ...biases, X, T, ...(lastLoss ? [lastLoss] : [])]) tensor.dispose();
           optimizer.dispose();
         },
       };

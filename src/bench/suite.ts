@@ -1,8 +1,14 @@
-// Measures workloads on backends: each backend is first checked against the float64
-// reference on the same work, then timed.
+// Measures workloads on backends, all of a workload's backends in one interleaved run:
+// each backend is warmed up and calibrated (how many steps make a repetition of at least
+// `repMs`), then the repetitions go round the backends in turn, so that a change in the
+// machine's load falls on all of them alike. Each figure is the median of the
+// repetitions, with their minimum and maximum. After every repetition the backend's
+// parameters are read (outside the timed region); once the timing is over each of them
+// is checked against the float64 reference trained to the same step, within the float32
+// tolerance of src/check/: the runs that were timed are the runs that were checked.
 
-import { crossCheck } from '../check/crosscheck.ts';
-import type { Backend } from './backends.ts';
+import { ReferenceTrajectory } from '../check/crosscheck.ts';
+import type { Backend, BenchRun } from './backends.ts';
 import { flopsPerStep, type Workload } from './workloads.ts';
 
 export interface Measurement {
@@ -10,95 +16,196 @@ export interface Measurement {
   title: string;
   backend: string;
   device: string;
-  /** 'reference' for the reference itself; else whether its buffers matched the reference's. */
+  /** 'reference' for the reference itself; else whether every timed run's parameters matched the reference's. */
   check: 'reference' | 'passed' | 'failed';
   checkMessage: string;
+  /** Steps timed, over all repetitions. */
   steps: number;
+  reps: number;
+  stepsPerRep: number;
+  /** Median over the repetitions, and their extremes. */
   msPerStep: number;
+  minMsPerStep: number;
+  maxMsPerStep: number;
+  /** Each repetition's ms per step, in order. */
+  repMsPerStep: number[];
   samplesPerSecond: number;
   gflops: number;
+  /** The exact count the GFLOP/s come from (workloads.ts). */
+  flopsPerStep: number;
   dispatchesPerStep?: number;
   submitsPerStep?: number;
   error?: string;
 }
 
 export interface SuiteOptions {
-  /** Steps the check trains before comparing. */
-  checkSteps: number;
-  /** The reference, and any backend slower than this per run, time fewer steps than the workload asks. */
-  timeBudgetMs: number;
-  /** Scale every workload's steps (0.1 for a quick run). */
-  stepScale: number;
+  /** Timed repetitions per backend (at least 5 for the figures the README quotes). */
+  reps?: number;
+  /** A repetition runs as many steps as take at least this long (one step where one takes longer). */
+  repMs?: number;
+  /** Check every timed run's parameters against the reference (default true). */
+  check?: boolean;
+  /** A quick run: 3 repetitions of a quarter second (figures for a glance, not to quote). */
+  quick?: boolean;
   log?: (line: string) => void;
+  /**
+   * Stops the measuring between repetitions: each backend keeps the repetitions it ran
+   * (checked as usual); one stopped before its first has `error` 'stopped'.
+   */
+  signal?: AbortSignal;
 }
 
-export const DEFAULT_SUITE_OPTIONS: SuiteOptions = { checkSteps: 2, timeBudgetMs: 20_000, stepScale: 1 };
+export const DEFAULT_SUITE_OPTIONS: Required<Pick<SuiteOptions, 'reps' | 'repMs' | 'check'>> = { reps: 5, repMs: 1000, check: true };
 
-async function check(workload: Workload, backend: Backend, options: SuiteOptions): Promise<{ ok: boolean; message: string }> {
-  if (backend.isReference) return { ok: true, message: 'is the reference' };
-  const run = await backend.start(workload);
-  try {
-    const { model, dataset, options: trainOptions } = workload.build();
-    const steps = Math.min(options.checkSteps, workload.steps);
-    const comparisons = await crossCheck(run, model, dataset, trainOptions, steps, backend.checkable === 'params' ? ['params'] : undefined);
-    const failed = comparisons.find((c) => !c.ok);
-    return failed ? { ok: false, message: failed.message } : { ok: true, message: `${comparisons.length} buffers within float32 tolerance after ${steps} steps` };
-  } finally {
-    run.dispose();
-  }
+/** Steps a repetition may take at most (a tiny network at a microsecond a step). */
+const MAX_REP_STEPS = 200_000;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+interface Running {
+  backend: Backend;
+  run?: BenchRun;
+  error?: string;
+  /** Steps run so far (warm-up and calibration included): the step its snapshots are at. */
+  step: number;
+  stepsPerRep: number;
+  repMs: number[];
+  snapshots: { step: number; params: Float32Array }[];
+  counts?: { before: { dispatches: number; submits: number }; dispatches: number; submits: number };
 }
 
-export async function measure(workload: Workload, backend: Backend, options: SuiteOptions = DEFAULT_SUITE_OPTIONS): Promise<Measurement> {
-  const log = options.log ?? (() => {});
-  const base = { workload: workload.name, title: workload.title, backend: backend.name, device: backend.device };
-  let checked: { ok: boolean; message: string };
-  try {
-    checked = await check(workload, backend, options);
-  } catch (error) {
-    return { ...base, check: 'failed', checkMessage: '', steps: 0, msPerStep: NaN, samplesPerSecond: NaN, gflops: NaN, error: (error as Error).message };
-  }
-  log(`${workload.name} on ${backend.name}: check ${checked.ok ? 'passed' : 'FAILED'} (${checked.message})`);
-  const result = { ...base, check: backend.isReference ? ('reference' as const) : checked.ok ? ('passed' as const) : ('failed' as const), checkMessage: checked.message };
-  if (!checked.ok) return { ...result, steps: 0, msPerStep: NaN, samplesPerSecond: NaN, gflops: NaN };
+async function timed(run: BenchRun, steps: number): Promise<number> {
+  const started = performance.now();
+  await run.train(steps);
+  return performance.now() - started;
+}
 
-  const run = await backend.start(workload);
-  try {
-    // Warm up (pipelines compile, caches fill), then see how long a step takes before
-    // deciding how many to time within the budget.
-    let t = performance.now();
-    await run.train(1);
-    const firstStep = performance.now() - t;
-    const planned = Math.max(1, Math.round(workload.steps * options.stepScale));
-    const steps = Math.max(1, Math.min(planned, Math.floor(options.timeBudgetMs / Math.max(firstStep, 1e-3))));
-    await run.train(Math.min(steps, 10));
-    const before = run.counts?.();
-    t = performance.now();
-    await run.train(steps);
-    const elapsed = performance.now() - t;
-    const after = run.counts?.();
+/** Warm-up (pipelines compile, caches fill), then steps per repetition from a first timing. */
+async function calibrate(running: Running, repMs: number): Promise<void> {
+  const run = running.run!;
+  await run.train(1);
+  running.step = 1;
+  let steps = 1;
+  for (;;) {
+    const elapsed = await timed(run, steps);
+    running.step += steps;
     const msPerStep = elapsed / steps;
-    const measurement: Measurement = {
-      ...result,
-      steps,
-      msPerStep,
-      samplesPerSecond: (workload.batch * 1000) / msPerStep,
-      gflops: flopsPerStep(workload) / (msPerStep * 1e6),
-    };
-    if (before && after) {
-      measurement.dispatchesPerStep = (after.dispatches - before.dispatches) / steps;
-      measurement.submitsPerStep = (after.submits - before.submits) / steps;
+    if (elapsed >= repMs / 4 || steps >= MAX_REP_STEPS) {
+      running.stepsPerRep = Math.max(1, Math.min(MAX_REP_STEPS, Math.ceil(repMs / Math.max(msPerStep, 1e-6))));
+      return;
     }
-    log(`${workload.name} on ${backend.name}: ${msPerStep.toFixed(3)} ms/step over ${steps} steps`);
-    return measurement;
-  } catch (error) {
-    return { ...result, steps: 0, msPerStep: NaN, samplesPerSecond: NaN, gflops: NaN, error: (error as Error).message };
-  } finally {
-    run.dispose();
+    steps = Math.min(MAX_REP_STEPS, Math.max(steps * 2, Math.ceil(repMs / 4 / Math.max(msPerStep, 1e-6))));
   }
 }
 
-export async function runSuite(workloads: Workload[], backends: Backend[], options: SuiteOptions = DEFAULT_SUITE_OPTIONS): Promise<Measurement[]> {
+/** One workload on every backend, interleaved. */
+export async function measureWorkload(workload: Workload, backends: Backend[], options: SuiteOptions = {}): Promise<Measurement[]> {
+  const quick = options.quick ?? false;
+  const reps = options.reps ?? (quick ? 3 : DEFAULT_SUITE_OPTIONS.reps);
+  const repMs = options.repMs ?? (quick ? 250 : DEFAULT_SUITE_OPTIONS.repMs);
+  const log = options.log ?? (() => {});
+  const running: Running[] = backends.map((backend) => ({ backend, step: 0, stepsPerRep: 0, repMs: [], snapshots: [] }));
+  const fail = (r: Running, error: unknown) => {
+    r.error = (error as Error).message ?? String(error);
+    log(`${workload.name} on ${r.backend.name}: ${r.error}`);
+    r.run?.dispose();
+    r.run = undefined;
+  };
+
+  const stopped = () => options.signal?.aborted ?? false;
+  for (const r of running) {
+    if (stopped()) break;
+    try {
+      r.run = await r.backend.start(workload);
+      await calibrate(r, repMs);
+      log(`${workload.name} on ${r.backend.name}: ${r.stepsPerRep} steps a repetition`);
+    } catch (error) {
+      fail(r, error);
+    }
+  }
+  for (let rep = 0; rep < reps && !stopped(); rep++) {
+    for (const r of running) {
+      if (!r.run || stopped()) continue;
+      try {
+        const before = r.run.counts?.();
+        const elapsed = await timed(r.run, r.stepsPerRep);
+        const after = r.run.counts?.();
+        r.step += r.stepsPerRep;
+        r.repMs.push(elapsed / r.stepsPerRep);
+        if (before && after) {
+          r.counts ??= { before, dispatches: 0, submits: 0 };
+          r.counts.dispatches += after.dispatches - before.dispatches;
+          r.counts.submits += after.submits - before.submits;
+        }
+        if (options.check ?? DEFAULT_SUITE_OPTIONS.check) r.snapshots.push({ step: r.step, params: Float32Array.from(await r.run.params()) });
+      } catch (error) {
+        fail(r, error);
+      }
+    }
+  }
+  for (const r of running) r.run?.dispose();
+
+  // The reference, trained once through every step a snapshot was taken at.
+  const checks = new Map<Running, { ok: boolean; message: string }>();
+  const pending = running.flatMap((r) => (r.backend.isReference || r.error ? [] : r.snapshots.map((snapshot) => ({ r, snapshot }))));
+  if (pending.length > 0) {
+    const { model, dataset, options: trainOptions } = workload.build();
+    const trajectory = new ReferenceTrajectory(model, dataset, trainOptions);
+    pending.sort((a, b) => a.snapshot.step - b.snapshot.step);
+    for (const { r, snapshot } of pending) {
+      await trajectory.advanceTo(snapshot.step);
+      const comparison = trajectory.compare('params', snapshot.params);
+      const previous = checks.get(r);
+      if (!previous || previous.ok) checks.set(r, comparison.ok ? { ok: true, message: `every timed run's parameters within float32 tolerance of the reference (up to step ${snapshot.step})` } : { ok: false, message: `after step ${snapshot.step}: ${comparison.message}` });
+    }
+  }
+
+  const flops = flopsPerStep(workload);
+  return running.map((r): Measurement => {
+    const base = { workload: workload.name, title: workload.title, backend: r.backend.name, device: r.backend.device, flopsPerStep: flops };
+    const checked = checks.get(r);
+    const check = r.backend.isReference ? ('reference' as const) : checked?.ok ? ('passed' as const) : ('failed' as const);
+    const checkMessage = r.backend.isReference ? 'is the reference' : (checked?.message ?? 'not checked');
+    if (r.error || r.repMs.length === 0) {
+      return { ...base, check: 'failed', checkMessage, steps: 0, reps: 0, stepsPerRep: r.stepsPerRep, msPerStep: NaN, minMsPerStep: NaN, maxMsPerStep: NaN, repMsPerStep: r.repMs, samplesPerSecond: NaN, gflops: NaN, error: r.error ?? (stopped() ? 'stopped' : 'no repetition ran') };
+    }
+    const msPerStep = median(r.repMs);
+    const steps = r.repMs.length * r.stepsPerRep;
+    const measurement: Measurement = {
+      ...base,
+      check,
+      checkMessage,
+      steps,
+      reps: r.repMs.length,
+      stepsPerRep: r.stepsPerRep,
+      msPerStep,
+      minMsPerStep: Math.min(...r.repMs),
+      maxMsPerStep: Math.max(...r.repMs),
+      repMsPerStep: r.repMs,
+      samplesPerSecond: (workload.batch * 1000) / msPerStep,
+      gflops: flops / (msPerStep * 1e6),
+    };
+    if (r.counts) {
+      measurement.dispatchesPerStep = r.counts.dispatches / steps;
+      measurement.submitsPerStep = r.counts.submits / steps;
+    }
+    log(`${workload.name} on ${r.backend.name}: median ${msPerStep.toPrecision(4)} ms/step (${measurement.minMsPerStep.toPrecision(4)}–${measurement.maxMsPerStep.toPrecision(4)}), check ${measurement.check}`);
+    return measurement;
+  });
+}
+
+export async function runSuite(workloads: Workload[], backends: Backend[], options: SuiteOptions = {}): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
-  for (const workload of workloads) for (const backend of backends) measurements.push(await measure(workload, backend, options));
+  for (const workload of workloads) measurements.push(...(await measureWorkload(workload, backends, options)));
   return measurements;
+}
+
+/** One workload on one backend (measureWorkload with a single backend). */
+export async function measure(workload: Workload, backend: Backend, options: SuiteOptions = {}): Promise<Measurement> {
+  const [measurement] = await measureWorkload(workload, [backend], options);
+  return measurement;
 }

@@ -1,11 +1,12 @@
 // The standard workloads: sigmoid layers, half-sse loss, plain SGD, float32 on the GPU,
 // data from a fixed seed, batches in data order.
-//   W1  article 001's 2-2-2 network and sample, batch 1, 10,000 steps
-//   W2  784-128-10, batch 64, 200 steps
-//   W3  1024-1024-1024-10, batch 256, 50 steps
+//   W1  article 001's 2-2-2 network and sample, batch 1
+//   W2  784-128-10, batch 64
+//   W3  1024-1024-1024-10, batch 256
 //   sweep  width × batch, to find where WebGPU starts beating the CPU
 
 import { mazur } from '../examples/articles.ts';
+import { stepFlops } from '../gpu/layered.ts';
 import { caseSetup } from '../examples/worked-example.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { seededRandom } from '../model/init.ts';
@@ -18,7 +19,6 @@ export interface Workload {
   title: string;
   sizes: number[]; // inputs, then each layer's units
   batch: number;
-  steps: number;
   build(): { model: Model; dataset: Dataset; options: TrainOptions };
 }
 
@@ -29,9 +29,14 @@ export function weightCount(sizes: number[]): number {
   return count;
 }
 
-/** Floating-point operations of one step: 2 each for the forward product, the deltas and the gradient. */
+/**
+ * Floating-point operations of one step, counted exactly as the layered path does its
+ * work (stepFlops): the three products at 2 per multiply-add, with no δ for the input
+ * layer, plus the bias adds, derivatives, bias sums and SGD updates. The same count for
+ * every backend.
+ */
 export function flopsPerStep(workload: Workload): number {
-  return 6 * weightCount(workload.sizes) * workload.batch;
+  return stepFlops(sigmoidSpec(workload.sizes), workload.batch, { kind: 'sgd' });
 }
 
 function sigmoidSpec(sizes: number[]): ModelSpec {
@@ -54,13 +59,12 @@ function seededData(sizes: number[], size: number, seed: string): Dataset {
   return { inputs, targets, size, inputSize: IN, outputSize: OUT };
 }
 
-function seeded(name: string, title: string, sizes: number[], batch: number, steps: number, datasetSize: number): Workload {
+function seeded(name: string, title: string, sizes: number[], batch: number, datasetSize: number): Workload {
   return {
     name,
     title,
     sizes,
     batch,
-    steps,
     build: () => ({
       model: createModel(sigmoidSpec(sizes), { seed: name }),
       dataset: seededData(sizes, datasetSize, `${name}:data`),
@@ -74,18 +78,17 @@ export const W1: Workload = {
   title: "article 001's 2-2-2 network, batch 1",
   sizes: [2, 2, 2],
   batch: 1,
-  steps: 10_000,
   build: () => caseSetup(mazur.cases[0]),
 };
 
-export const W2 = seeded('W2', '784-128-10, batch 64', [784, 128, 10], 64, 200, 2048);
-export const W3 = seeded('W3', '1024-1024-1024-10, batch 256', [1024, 1024, 1024, 10], 256, 50, 1024);
+export const W2 = seeded('W2', '784-128-10, batch 64', [784, 128, 10], 64, 2048);
+export const W3 = seeded('W3', '1024-1024-1024-10, batch 256', [1024, 1024, 1024, 10], 256, 1024);
 
 export const STANDARD_WORKLOADS = [W1, W2, W3];
 
 /** width-width-width-10 networks over a grid of widths and batch sizes. */
 export function sweepWorkloads(widths = [16, 64, 256, 1024], batches = [1, 16, 128]): Workload[] {
   return widths.flatMap((width) =>
-    batches.map((batch) => seeded(`sweep w${width} b${batch}`, `${width}-${width}-${width}-10, batch ${batch}`, [width, width, width, 10], batch, 20, Math.max(batch, 256))),
+    batches.map((batch) => seeded(`sweep w${width} b${batch}`, `${width}-${width}-${width}-10, batch ${batch}`, [width, width, width, 10], batch, Math.max(batch, 256))),
   );
 }

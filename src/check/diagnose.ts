@@ -43,9 +43,11 @@ export async function firstNonFinite(trainer: Trainer): Promise<NonFinite | unde
 /**
  * Runs the trainer one step at a time up to `until` (exclusive), from where it stands (a
  * rewind to the state before the steps that went wrong), and returns the first
- * non-finite value it meets. The trainer is left after the step that made it.
+ * non-finite value it meets. The trainer is left after the step that made it, writing
+ * every named buffer.
  */
 export async function locateNonFinite(trainer: Trainer, until: number): Promise<NonFinite | undefined> {
+  await trainer.setCapture?.(true); // every buffer of every step replayed
   while (trainer.step < until) {
     await trainer.train(1);
     const found = await firstNonFinite(trainer);

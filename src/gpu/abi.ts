@@ -19,19 +19,26 @@ export const OPTIMIZER_CODE: Record<OptimizerKind, number> = { sgd: 0, momentum:
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
-/** The buffers each kernel binds in group 0, in binding order. */
+/** The buffers each kernel binds in group 0, in binding order (every entry point of a kernel shares them). */
 export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
+  // dims, dataset inputs, dataset targets, batch rows, input, target
   gather_batch: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
-  forward: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
+  // layer, input, batch rows, params, net, out, partials
+  forward: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
+  // layer, net, out
   softmax: ['uniform', 'read-only-storage', 'storage'],
-  output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
-  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
+  // layer, params, dataset targets, batch rows, net, out, delta, loss, loss history
+  output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
+  // layer, next delta, params, out, delta, partials
+  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
+  // layer, input, batch rows, delta, params, grads, state0, state1, partials
+  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
+  // chunk, dataset, batch rows, steps, values, params, grads, state, loss history
   train_tiny: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
 };
 
 /** Kernels that also read the Step uniform: group 1, binding 0, bound with a dynamic offset. */
-export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'output_delta', 'weight_update']);
+export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'forward', 'output_delta', 'weight_update']);
 
 /** The fields of common.wgsl's Layer struct, in order; all u32. */
 export const LAYER_FIELDS = ['batch', 'inputs', 'units', 'next_units', 'weights_offset', 'biases_offset', 'next_weights_offset'] as const;
@@ -70,22 +77,16 @@ export function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, ba
   return packed;
 }
 
-export interface StepValues {
-  rowsOffset: number;
-  lossSlot: number;
-  learningRate: number;
-  correction1: number;
-  correction2: number;
-}
-
-/** Writes one Step struct at byte `offset` of `target`. */
-export function packStep(target: ArrayBuffer, offset: number, step: StepValues): void {
-  const view = new DataView(target, offset, STEP_STORAGE_BYTES);
-  view.setUint32(0, step.rowsOffset, true);
-  view.setUint32(4, step.lossSlot, true);
-  view.setFloat32(8, step.learningRate, true);
-  view.setFloat32(12, step.correction1, true);
-  view.setFloat32(16, step.correction2, true);
+/**
+ * Writes one Step struct at byte `offset` of `target` (a view over the whole upload, made
+ * once: nothing is allocated per step), field by field as STEP_FIELDS lists them.
+ */
+export function packStep(target: DataView, offset: number, rowsOffset: number, lossSlot: number, learningRate: number, correction1: number, correction2: number): void {
+  target.setUint32(offset, rowsOffset, true);
+  target.setUint32(offset + 4, lossSlot, true);
+  target.setFloat32(offset + 8, learningRate, true);
+  target.setFloat32(offset + 12, correction1, true);
+  target.setFloat32(offset + 16, correction2, true);
 }
 
 /** The Dims struct of gather_batch.wgsl. */

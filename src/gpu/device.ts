@@ -65,13 +65,19 @@ export async function requestAdapter(): Promise<GPUAdapter> {
   return adapter;
 }
 
+/** Optional features the kernels and the benchmarks use where the adapter has them. */
+export const WANTED_FEATURES: readonly GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'timestamp-query'];
+
 /**
- * A device with the adapter's largest buffer and workgroup limits: the defaults
- * (128 MiB bindings, 8 storage buffers per stage) are smaller than many adapters offer.
+ * A device with the adapter's largest buffer and workgroup limits (the defaults, 128 MiB
+ * bindings and 8 storage buffers per stage, are smaller than many adapters offer), and
+ * the features of WANTED_FEATURES it has: subgroups for the reductions, timestamp queries
+ * for the per-kernel timings.
  */
 export async function openDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const limits = adapter.limits;
   return adapter.requestDevice({
+    requiredFeatures: WANTED_FEATURES.filter((feature) => adapter.features.has(feature)),
     requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,

@@ -10,6 +10,7 @@ import { layerInputs, outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { TrainOptions } from '../train/trainer.ts';
 import type { StepContext, StepEncoder } from './trainer.ts';
+import { stepFlops, type Dispatch } from './layered.ts';
 
 /** train_tiny.wgsl's override constants: the network's sizes and codes, and where each buffer lives. */
 export function fusedConstants(model: Model, options: TrainOptions, placement: DatasetPlacement, state1Offset: number): Record<string, number> {
@@ -43,6 +44,10 @@ export function fusedConstants(model: Model, options: TrainOptions, placement: D
   return constants;
 }
 
+/**
+ * One dispatch runs a whole chunk: `encode` takes all of a chunk's steps at once. Its plan
+ * is that dispatch, with one step's FLOPs and bytes.
+ */
 export function fusedEncoder(context: StepContext, kernels: FusedKernels): StepEncoder {
   const { device, buffers } = context;
   const chunk = device.createBuffer({ label: 'chunk', size: CHUNK_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -53,15 +58,33 @@ export function fusedEncoder(context: StepContext, kernels: FusedKernels): StepE
     'train tiny',
   );
   const stepCount = new Uint32Array(CHUNK_UNIFORM_BYTES / 4);
-  return (encoder, count) => {
-    // The number of steps is the only thing that changes between chunks.
-    stepCount[0] = count;
-    device.queue.writeBuffer(chunk, 0, stepCount);
-    const pass = encoder.beginComputePass({ label: 'fused steps' });
-    pass.setPipeline(kernels.train.pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(1);
-    pass.end();
-    context.counts.dispatches++;
+  const dispatch: Dispatch = {
+    label: 'fused step',
+    kernel: 'train_tiny',
+    pipeline: kernels.train.pipeline,
+    group,
+    usesStep: false,
+    workgroups: [1, 1, 1],
+    flops: stepFlops(context.spec, context.batch, context.optimizer),
+    bytes: 4 * (stepBufferLayout(context.spec, context.batch).size + 3 * context.buffers.params.size / 4),
+  };
+  return {
+    plan: [dispatch],
+    submitSteps: Infinity,
+    encode(encoder, first, count) {
+      if (first !== 0) throw new Error('the fused kernel runs a chunk from its first step');
+      // The number of steps is the only thing that changes between chunks.
+      stepCount[0] = count;
+      device.queue.writeBuffer(chunk, 0, stepCount);
+      const pass = encoder.beginComputePass({ label: 'fused steps' });
+      pass.setPipeline(kernels.train.pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(1);
+      pass.end();
+      context.counts.dispatches++;
+    },
+    encodeDispatch() {
+      throw new Error('the fused kernel runs whole steps only');
+    },
   };
 }

@@ -1,83 +1,88 @@
 // The compute pipelines of one model: each WGSL kernel compiled with the override
-// constants of the layer it serves, with explicit bind group layouts from the binding
-// table of abi.ts. Pipelines are cached per device, so a second trainer of the same
-// shape (another `fit` on new data, a prediction) compiles nothing.
+// constants of the layer it serves (its tile plan among them, tiles.ts), with explicit
+// bind group layouts from the binding table of abi.ts. Pipelines are cached per device,
+// so a second trainer of the same shape (another `fit` on new data, a prediction)
+// compiles nothing.
 
 import { ACTIVATION_CODE, GROUP0, LOSS_CODE, OPTIMIZER_CODE, STEP_UNIFORM_BYTES, USES_STEP, type KernelName } from './abi.ts';
+import type { GpuProfile } from './adapters.ts';
 import { layerInputs, outputActivation, type ModelSpec } from '../model/model.ts';
 import type { OptimizerSpec } from '../model/optimizer.ts';
 import { shaderSource } from './shaders.ts';
+import { chooseMatmul, planConstants, type MatmulPlan, type MatmulShape } from './tiles.ts';
 
 /** Layers train_tiny.wgsl has override constants for. */
 export const FUSED_MAX_LAYERS = 4;
 /** The widest layer (or input) train_tiny.wgsl takes, and the most elements one phase may have. */
 export const FUSED_MAX_UNITS = 64;
 export const FUSED_MAX_PHASE = 4096;
+/** Threads of a split product's `finish` pass and of softmax.wgsl, per workgroup. */
+export const FINISH_THREADS = 256;
+export const SOFTMAX_THREADS = 64;
+/** Threads per workgroup of the output stage (output_delta.wgsl): one per sample. */
+export const OUTPUT_THREADS = 64;
 
 export interface Kernel {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
 }
 
-/** The block of a matrix product one workgroup computes: TILE_M × TILE_N, TILE_K deep. */
-export interface Tile {
-  m: number;
-  n: number;
-  k: number;
+/** A matrix product: its tile plan, its kernel, and the pass that finishes a split product. */
+export interface MatmulKernel {
+  plan: MatmulPlan;
+  main: Kernel;
+  finish?: Kernel;
 }
 
-export interface MatmulKernel extends Kernel {
-  tile: Tile;
-}
-
-/** The forward pass, which every trainer needs (prediction runs it on its own). */
+/** The forward pass alone (prediction): one product per layer, never split, and softmax. */
 export interface ForwardKernels {
   forward: MatmulKernel[]; // per layer
   softmax: Kernel;
 }
 
 /** One kernel per job of a step, dispatched one after another. */
-export interface LayeredKernels extends ForwardKernels {
+export interface LayeredKernels {
   path: 'layered';
-  gather: Kernel;
-  outputDelta: Kernel;
+  /** Compiled to write every named buffer (see GpuTrainerOptions.capture). */
+  capture: boolean;
+  forward: MatmulKernel[]; //                   per layer; the first reads the dataset, the last leaves its net to `output`
+  output: Kernel; //                            output_delta.wgsl: out, loss and δ of the output layer
+  outputGroups: number; //                      its workgroups: each leaves one share of the loss
   hiddenDelta: (MatmulKernel | undefined)[]; // per layer; none for the output layer
-  weightUpdate: MatmulKernel[]; // per layer
+  weightUpdate: MatmulKernel[]; //              per layer; the first reads the dataset
+  gather: Kernel; //                            gather_batch.wgsl: the batch as named buffers (capture only)
   stepLayout: GPUBindGroupLayout;
 }
 
 /** train_tiny.wgsl: many whole steps in one dispatch. */
-export interface FusedKernels extends ForwardKernels {
+export interface FusedKernels {
   path: 'fused';
   train: Kernel;
   workgroupSize: number;
 }
 
-/** The smallest of `sides` that covers `size`, else the largest. */
-function cover(size: number, sides: number[]): number {
-  return sides.find((side) => side >= size) ?? sides[sides.length - 1];
-}
-
-/**
- * The tile for an (M, N) product summing over K: 16, 32 or 64 rows and columns, so that
- * a small layer (or a batch of one) is not spread over a 256-thread workgroup that has
- * nothing to do; 4 to 32 deep. Two 64 × 32 f32 tiles are 16 KiB, the workgroup memory
- * every WebGPU adapter offers.
- */
-export function matmulTile(m: number, n: number, k: number): Tile {
-  return { m: cover(m, [16, 32, 64]), n: cover(n, [16, 32, 64]), k: cover(k, [4, 8, 16, 32]) };
-}
-
-/** The tiles of each layer's three products for a batch of `batch`. */
-export function layerTiles(spec: ModelSpec, batch: number) {
+/** The three products of each layer: their shapes for a batch of `batch`. */
+export function layerShapes(spec: ModelSpec, batch: number) {
   const L = spec.layers.length;
   return spec.layers.map((layer, l) => ({
     // (B, OUT) = (B, IN) · (IN, OUT)
-    forward: matmulTile(batch, layer.units, layerInputs(spec, l)),
+    forward: { m: batch, n: layer.units, k: layerInputs(spec, l) } as MatmulShape,
     // (B, OUT) = (B, NEXT) · (NEXT, OUT)
-    hidden: l < L - 1 ? matmulTile(batch, layer.units, spec.layers[l + 1].units) : undefined,
+    hidden: l < L - 1 ? ({ m: batch, n: layer.units, k: spec.layers[l + 1].units } as MatmulShape) : undefined,
     // (OUT, IN) = (OUT, B) · (B, IN)
-    update: matmulTile(layer.units, layerInputs(spec, l), batch),
+    update: { m: layer.units, n: layerInputs(spec, l), k: batch } as MatmulShape,
+  }));
+}
+
+/** weight_update.wgsl's own workgroup memory: the bias sums. */
+const updateStorage = (tileM: number, threads: number) => 4 * (tileM + threads);
+
+/** The tile plan of each layer's three products on this adapter. */
+export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile) {
+  return layerShapes(spec, batch).map((shapes) => ({
+    forward: chooseMatmul(shapes.forward, profile),
+    hidden: shapes.hidden ? chooseMatmul(shapes.hidden, profile) : undefined,
+    update: chooseMatmul(shapes.update, profile, { extraColumns: 1, extraStorage: updateStorage }),
   }));
 }
 
@@ -103,7 +108,8 @@ export function fusedWorkgroupSize(spec: ModelSpec, batch: number): number {
 
 /** A device's compiled modules and pipelines, by kernel and constants. */
 interface DeviceCache {
-  modules: Map<KernelName, GPUShaderModule>;
+  modules: Map<string, GPUShaderModule>;
+  layouts: Map<KernelName, GPUBindGroupLayout>;
   kernels: Map<string, Promise<Kernel>>;
   stepLayout: GPUBindGroupLayout;
 }
@@ -117,37 +123,64 @@ function deviceCache(device: GPUDevice): DeviceCache {
       label: 'step',
       entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: STEP_UNIFORM_BYTES } }],
     });
-    cache = { modules: new Map(), kernels: new Map(), stepLayout };
+    cache = { modules: new Map(), layouts: new Map(), kernels: new Map(), stepLayout };
     caches.set(device, cache);
   }
   return cache;
 }
 
-function shaderModule(device: GPUDevice, name: KernelName): GPUShaderModule {
+function shaderModule(device: GPUDevice, name: KernelName, subgroups: boolean): GPUShaderModule {
   const { modules } = deviceCache(device);
-  let module = modules.get(name);
+  const key = `${name}${subgroups ? ' subgroups' : ''}`;
+  let module = modules.get(key);
   if (!module) {
-    module = device.createShaderModule({ label: name, code: shaderSource(name) });
-    modules.set(name, module);
+    module = device.createShaderModule({ label: name, code: shaderSource(name, { subgroups }) });
+    modules.set(key, module);
   }
   return module;
 }
 
-/** `name` compiled with `constants` (cached: the same kernel and constants compile once per device). */
-export function kernel(device: GPUDevice, name: KernelName, constants: Record<string, number>, label: string = name): Promise<Kernel> {
+/** The layout of group 1: the Step uniform, at a dynamic offset. */
+export function stepBindGroupLayout(device: GPUDevice): GPUBindGroupLayout {
+  return deviceCache(device).stepLayout;
+}
+
+/** The bind group layout of a kernel's group 0 (one per kernel: every entry point and constant shares it). */
+export function bindGroupLayout(device: GPUDevice, name: KernelName): GPUBindGroupLayout {
   const cache = deviceCache(device);
-  const key = `${name} ${JSON.stringify(Object.entries(constants).sort(([a], [b]) => a.localeCompare(b)))}`;
-  let compiled = cache.kernels.get(key);
-  if (!compiled) {
-    const layout = device.createBindGroupLayout({
-      label,
+  let layout = cache.layouts.get(name);
+  if (!layout) {
+    layout = device.createBindGroupLayout({
+      label: name,
       entries: GROUP0[name].map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
     });
+    cache.layouts.set(name, layout);
+  }
+  return layout;
+}
+
+export interface KernelOptions {
+  /** The entry point (default `main`). */
+  entryPoint?: string;
+  /** Compile with the subgroup reductions (reduce_subgroups.wgsl) where the kernel reduces. */
+  subgroups?: boolean;
+  label?: string;
+}
+
+/** `name` compiled with `constants` (cached: the same kernel and constants compile once per device). */
+export function kernel(device: GPUDevice, name: KernelName, constants: Record<string, number>, options: KernelOptions = {}): Promise<Kernel> {
+  const cache = deviceCache(device);
+  const entryPoint = options.entryPoint ?? 'main';
+  const subgroups = Boolean(options.subgroups);
+  const key = `${name} ${entryPoint} ${subgroups} ${JSON.stringify(Object.entries(constants).sort(([a], [b]) => a.localeCompare(b)))}`;
+  let compiled = cache.kernels.get(key);
+  if (!compiled) {
+    const layout = bindGroupLayout(device, name);
     compiled = device
       .createComputePipelineAsync({
-        label,
+        label: options.label ?? name,
         layout: device.createPipelineLayout({ bindGroupLayouts: USES_STEP.has(name) ? [layout, cache.stepLayout] : [layout] }),
-        compute: { module: shaderModule(device, name), entryPoint: 'main', constants },
+        compute: { module: shaderModule(device, name, subgroups), entryPoint, constants },
       })
       .then((pipeline) => ({ pipeline, layout }));
     // A failed compilation is not kept: the next trainer tries again.
@@ -157,15 +190,28 @@ export function kernel(device: GPUDevice, name: KernelName, constants: Record<st
   return compiled;
 }
 
-async function matmul(device: GPUDevice, name: KernelName, tile: Tile, constants: Record<string, number>, label: string): Promise<MatmulKernel> {
-  return { ...(await kernel(device, name, { ...constants, TILE_M: tile.m, TILE_N: tile.n, TILE_K: tile.k }, label)), tile };
+/** A product's kernel with its plan's constants, and its `finish` pass where the plan splits K. */
+async function matmul(device: GPUDevice, name: KernelName, plan: MatmulPlan, constants: Record<string, number>, label: string, finishes = true): Promise<MatmulKernel> {
+  const all = { ...constants, ...planConstants(plan) };
+  const finishConstants = { ...constants, SPLIT_K: plan.splitK, FINISH_THREADS };
+  const [main, finish] = await Promise.all([
+    kernel(device, name, all, { label }),
+    plan.splitK > 1 && finishes ? kernel(device, name, finishConstants, { entryPoint: 'finish', label: `${label} finish` }) : undefined,
+  ]);
+  return { plan, main, finish };
 }
 
-export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number): Promise<ForwardKernels> {
-  const tiles = layerTiles(spec, batch);
+/** The forward pass for prediction: rows in tiles of the plan for `batch` rows, no split, every net written. */
+export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile): Promise<ForwardKernels> {
+  const shapes = layerShapes(spec, batch);
   const [forward, softmax] = await Promise.all([
-    Promise.all(spec.layers.map((layer, l) => matmul(device, 'forward', tiles[l].forward, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `forward layer${l}`))),
-    kernel(device, 'softmax', {}),
+    Promise.all(
+      spec.layers.map((layer, l) => {
+        const plan = chooseMatmul(shapes[l].forward, profile, { noSplit: true });
+        return matmul(device, 'forward', plan, { ACTIVATION: ACTIVATION_CODE[layer.activation], VEC4_LOADS: layerInputs(spec, l) % 4 === 0 ? 1 : 0 }, `predict layer${l}`);
+      }),
+    ),
+    kernel(device, 'softmax', { WORKGROUP_SIZE: SOFTMAX_THREADS }),
   ]);
   return { forward, softmax };
 }
@@ -180,26 +226,60 @@ export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): R
   };
 }
 
-export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number): Promise<LayeredKernels> {
-  const tiles = layerTiles(spec, batch);
-  const [forward, gather, outputDelta, hiddenDelta, weightUpdate] = await Promise.all([
-    createForwardKernels(device, spec, batch),
-    kernel(device, 'gather_batch', {}),
-    kernel(device, 'output_delta', { ACTIVATION: ACTIVATION_CODE[outputActivation(spec)], LOSS: LOSS_CODE[spec.loss] }),
+/** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */
+const vec4 = (width: number) => (width % 4 === 0 ? 1 : 0);
+
+export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number, profile: GpuProfile, capture: boolean): Promise<LayeredKernels> {
+  const L = spec.layers.length;
+  const plans = layerPlans(spec, batch, profile);
+  const CAPTURE = capture ? 1 : 0;
+  const [forward, output, hiddenDelta, weightUpdate, gather] = await Promise.all([
     Promise.all(
       spec.layers.map((layer, l) => {
-        const tile = tiles[l].hidden;
-        return tile ? matmul(device, 'hidden_delta', tile, { ACTIVATION: ACTIVATION_CODE[layer.activation] }, `hidden_delta layer${l}`) : undefined;
+        const last = l === L - 1;
+        const constants = { ACTIVATION: ACTIVATION_CODE[layer.activation], GATHER: l === 0 ? 1 : 0, OUTPUT: last ? 1 : 0, CAPTURE, VEC4_LOADS: vec4(layerInputs(spec, l)) };
+        // The output layer's split is finished by output_delta.wgsl.
+        return matmul(device, 'forward', plans[l].forward, constants, `forward layer${l}`, !last);
       }),
     ),
-    Promise.all(spec.layers.map((_, l) => matmul(device, 'weight_update', tiles[l].update, optimizerConstants(spec, optimizer), `weight_update layer${l}`))),
+    kernel(
+      device,
+      'output_delta',
+      { ACTIVATION: ACTIVATION_CODE[outputActivation(spec)], LOSS: LOSS_CODE[spec.loss], SPLIT_K: plans[L - 1].forward.splitK, CAPTURE, THREADS: OUTPUT_THREADS },
+      { subgroups: profile.subgroups, label: 'output delta' },
+    ),
+    Promise.all(
+      spec.layers.map((layer, l) => {
+        const plan = plans[l].hidden;
+        if (!plan) return undefined;
+        const constants = { ACTIVATION: ACTIVATION_CODE[layer.activation], VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(layer.units) };
+        return matmul(device, 'hidden_delta', plan, constants, `hidden delta layer${l}`);
+      }),
+    ),
+    Promise.all(
+      spec.layers.map((layer, l) => {
+        const constants = { ...optimizerConstants(spec, optimizer), GATHER: l === 0 ? 1 : 0, CAPTURE, VEC4_A: vec4(layer.units), VEC4_B: vec4(layerInputs(spec, l)) };
+        return matmul(device, 'weight_update', plans[l].update, constants, `weight update layer${l}`);
+      }),
+    ),
+    kernel(device, 'gather_batch', {}),
   ]);
-  return { path: 'layered', ...forward, gather, outputDelta, hiddenDelta, weightUpdate, stepLayout: deviceCache(device).stepLayout };
+  return {
+    path: 'layered',
+    capture,
+    forward,
+    output,
+    outputGroups: Math.ceil(batch / OUTPUT_THREADS),
+    hiddenDelta,
+    weightUpdate,
+    gather,
+    stepLayout: deviceCache(device).stepLayout,
+  };
 }
 
 /** `network`: train_tiny.wgsl's override constants for this network (sizes, codes, offsets). */
 export async function createFusedKernels(device: GPUDevice, spec: ModelSpec, batch: number, network: Record<string, number>): Promise<FusedKernels> {
   const workgroupSize = fusedWorkgroupSize(spec, batch);
-  const [forward, train] = await Promise.all([createForwardKernels(device, spec, batch), kernel(device, 'train_tiny', { ...network, WORKGROUP_SIZE: workgroupSize })]);
-  return { path: 'fused', ...forward, train, workgroupSize };
+  const train = await kernel(device, 'train_tiny', { ...network, WORKGROUP_SIZE: workgroupSize });
+  return { path: 'fused', train, workgroupSize };
 }

@@ -1,72 +1,233 @@
 // The layered path: a step as one dispatch per job, for networks of any size.
-//   gather_batch, forward × L (+ softmax), output_delta, hidden_delta × (L − 1), weight_update × L
-// Bind groups are built once; encoding a chunk of steps only records dispatches.
+//   [gather_batch]  forward × L (+ finish where split)  output_delta
+//   hidden_delta × (L − 1) (+ finish)  weight_update × L (+ finish)
+// The first layer's forward product and weight update read the batch straight out of the
+// dataset, and output_delta its targets; gather_batch runs only to capture `input` and
+// `target` for a check. The step is planned once: a list of dispatches with their
+// pipelines, bind groups and workgroup counts, and the FLOPs and bytes each moves (for
+// the benchmarks' roofline table). Encoding steps only records those dispatches; nothing
+// is allocated per step.
 
 import { gatherDims, GATHER_DIMS_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
-import type { Kernel, LayeredKernels, MatmulKernel } from './kernels.ts';
+import { FINISH_THREADS, type LayeredKernels, type MatmulKernel } from './kernels.ts';
 import { whole, type Region } from './memory.ts';
-import { layerInputs, outputActivation } from '../model/model.ts';
+import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
+import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import type { StepContext, StepEncoder } from './trainer.ts';
+import type { MatmulPlan } from './tiles.ts';
 
-const GATHER_WORKGROUP = 64; // gather_batch.wgsl's WORKGROUP_SIZE
-const SOFTMAX_WORKGROUP = 64; // softmax.wgsl's WORKGROUP_SIZE
+/** One dispatch of a step, and what it costs. */
+export interface Dispatch {
+  /** What it does, e.g. `forward layer1`, `weight update layer0 finish`. */
+  label: string;
+  /** Its kernel (.wgsl file) and entry point. */
+  kernel: string;
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  /** Reads the Step uniform (group 1, at the step's dynamic offset). */
+  usesStep: boolean;
+  workgroups: [number, number, number];
+  /** A matrix product's tile plan (tiles.ts). */
+  plan?: MatmulPlan;
+  /** Floating-point operations: 2 per multiply-add, 1 per other addition or multiplication it must do. */
+  flops: number;
+  /** Bytes it must read and write at least: each operand once. */
+  bytes: number;
+}
+
+const F32 = 4;
+/** Steps per submit: the GPU starts on them while the next are encoded. */
+const SUBMIT_STEPS = 16;
+
+/** Per-parameter operations of an optimizer step (besides the gradient's scaling by 1/B). */
+function updateFlops(optimizer: OptimizerSpec): number {
+  return optimizer.kind === 'sgd' ? 2 : optimizer.kind === 'momentum' ? 4 : 12;
+}
+
+/**
+ * FLOPs of one step, counted as the layered path's dispatches count them: the three
+ * products (2 per multiply-add; no δ for the input layer, which has none), the bias adds,
+ * derivatives, bias sums, gradient scaling and updates. Activations and the loss are not
+ * counted. The same count for every backend a benchmark compares.
+ */
+export function stepFlops(spec: ModelSpec, batch: number, optimizer: OptimizerSpec = { kind: 'sgd' }): number {
+  const B = batch;
+  let flops = 0;
+  spec.layers.forEach((layer, l) => {
+    const IN = layerInputs(spec, l);
+    const OUT = layer.units;
+    flops += 2 * B * IN * OUT + B * OUT; // forward product and bias
+    if (l > 0) flops += 2 * B * OUT * IN + B * IN; // δ of the layer below, and its derivative
+    flops += 2 * OUT * IN * B + OUT * B + (OUT * IN + OUT) * (1 + updateFlops(optimizer)); // gradients, bias sums, scaling, update
+  });
+  return flops;
+}
 
 export function layeredEncoder(context: StepContext, kernels: LayeredKernels): StepEncoder {
   const { device, spec, buffers, dataset, placement, bindGroup, region } = context;
   const L = spec.layers.length;
   const B = context.batch;
+  const K = outputSize(spec);
+  const capture = kernels.capture;
   const uniform = (l: number) => whole(buffers.layerUniforms[l]);
   const layerInput = (l: number) => region(l === 0 ? 'input' : `layer${l - 1}.out`);
   const value = (l: number, kind: 'net' | 'out' | 'delta') => region(`layer${l}.${kind}`);
   const params = region('params');
-  const gatherUniform = device.createBuffer({ label: 'gather dims', size: GATHER_DIMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  buffers.owned.push(gatherUniform);
-  device.queue.writeBuffer(gatherUniform, 0, gatherDims(B, dataset.inputSize, dataset.outputSize));
+  const partials = whole(buffers.partials);
+  const batchRows = whole(buffers.batchRows);
   const datasetInputs: Region = { buffer: buffers.dataset, offset: 0, length: placement.rows * dataset.inputSize };
   const datasetTargets: Region = { buffer: buffers.dataset, offset: placement.targetsOffset, length: placement.rows * dataset.outputSize };
-  const groups = {
-    gather: bindGroup(kernels.gather, [whole(gatherUniform), datasetInputs, datasetTargets, whole(buffers.batchRows), region('input'), region('target')], 'gather'),
-    forward: spec.layers.map((_, l) => bindGroup(kernels.forward[l], [uniform(l), layerInput(l), params, value(l, 'net'), value(l, 'out')], `forward layer${l}`)),
-    softmax: outputActivation(spec) === 'softmax' ? bindGroup(kernels.softmax, [uniform(L - 1), value(L - 1, 'net'), value(L - 1, 'out')], 'softmax') : undefined,
-    outputDelta: bindGroup(
-      kernels.outputDelta,
-      [uniform(L - 1), value(L - 1, 'net'), value(L - 1, 'out'), region('target'), value(L - 1, 'delta'), region('loss'), whole(buffers.lossHistory)],
-      'output delta',
-    ),
-    hiddenDelta: spec.layers.map((_, l) =>
-      l < L - 1 ? bindGroup(kernels.hiddenDelta[l]!, [uniform(l), value(l + 1, 'delta'), params, value(l, 'out'), value(l, 'delta')], `hidden delta layer${l}`) : undefined,
-    ),
-    weightUpdate: spec.layers.map((_, l) =>
-      bindGroup(kernels.weightUpdate[l], [uniform(l), layerInput(l), value(l, 'delta'), params, region('grads'), context.stateRegion(0), context.stateRegion(1)], `weight update layer${l}`),
-    ),
-    step: device.createBindGroup({ label: 'step', layout: kernels.stepLayout, entries: [{ binding: 0, resource: { buffer: buffers.steps, size: STEP_UNIFORM_BYTES } }] }),
-  };
+  // The output layer's net holds forward.wgsl's partial sums where its product is split.
+  const outputNet: Region = { buffer: buffers.outputNet, offset: 0, length: buffers.outputNet.size / F32 };
+  const stepGroup = device.createBindGroup({ label: 'step', layout: kernels.stepLayout, entries: [{ binding: 0, resource: { buffer: buffers.steps, size: STEP_UNIFORM_BYTES } }] });
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-  const gatherGroups = Math.min(maxGroups, Math.ceil((B * (dataset.inputSize + dataset.outputSize)) / GATHER_WORKGROUP));
-  const softmaxGroups = Math.min(maxGroups, Math.ceil(B / SOFTMAX_WORKGROUP));
+  const finishGroups = (count: number) => Math.min(maxGroups, Math.ceil(count / FINISH_THREADS));
+  const stateBytes = F32 * stateSlots(context.optimizer);
+  const plan: Dispatch[] = [];
 
-  return (encoder, count) => {
-    const pass = encoder.beginComputePass({ label: 'layered steps' });
-    for (let k = 0; k < count; k++) {
-      const stepOffset = k * context.stepStride;
-      const run = (kernel: Kernel, group: GPUBindGroup, x: number, y = 1, usesStep = false) => {
-        pass.setPipeline(kernel.pipeline);
-        pass.setBindGroup(0, group);
-        if (usesStep) pass.setBindGroup(1, groups.step, [stepOffset]);
-        pass.dispatchWorkgroups(x, y);
-        context.counts.dispatches++;
-      };
-      // An M × N product in tiles of tile.m × tile.n: workgroups along N (x) and M (y).
-      const matmul = (kernel: MatmulKernel, group: GPUBindGroup, m: number, n: number, usesStep = false) =>
-        run(kernel, group, Math.ceil(n / kernel.tile.n), Math.ceil(m / kernel.tile.m), usesStep);
-
-      run(kernels.gather, groups.gather, gatherGroups, 1, true);
-      spec.layers.forEach((layer, l) => matmul(kernels.forward[l], groups.forward[l], B, layer.units));
-      if (groups.softmax) run(kernels.softmax, groups.softmax, softmaxGroups);
-      run(kernels.outputDelta, groups.outputDelta, 1, 1, true);
-      for (let l = L - 2; l >= 0; l--) matmul(kernels.hiddenDelta[l]!, groups.hiddenDelta[l]!, B, spec.layers[l].units);
-      spec.layers.forEach((layer, l) => matmul(kernels.weightUpdate[l], groups.weightUpdate[l], layer.units, layerInputs(spec, l), true));
+  // A product's dispatch, and its finish pass where the plan splits it; `finished` describes the finish's epilogue.
+  const product = (label: string, name: string, matmul: MatmulKernel, group: GPUBindGroup, usesStep: boolean, cost: { flops: number; bytes: number }, finished: { count: number; flops: number; bytes: number }) => {
+    const { plan: tiles } = matmul;
+    const split = tiles.splitK > 1;
+    plan.push({
+      label,
+      kernel: name,
+      pipeline: matmul.main.pipeline,
+      group,
+      usesStep,
+      workgroups: tiles.groups,
+      plan: tiles,
+      flops: cost.flops + (split ? 0 : finished.flops),
+      bytes: cost.bytes + (split ? F32 * tiles.splitK * finished.count : finished.bytes),
+    });
+    if (split && matmul.finish) {
+      plan.push({
+        label: `${label} finish`,
+        kernel: `${name} finish`,
+        pipeline: matmul.finish.pipeline,
+        group,
+        usesStep,
+        workgroups: [finishGroups(finished.count), 1, 1],
+        flops: (tiles.splitK - 1) * finished.count + finished.flops,
+        bytes: F32 * tiles.splitK * finished.count + finished.bytes,
+      });
     }
-    pass.end();
+  };
+
+  if (capture) {
+    const gatherUniform = device.createBuffer({ label: 'gather dims', size: GATHER_DIMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    buffers.owned.push(gatherUniform);
+    device.queue.writeBuffer(gatherUniform, 0, gatherDims(B, dataset.inputSize, dataset.outputSize));
+    plan.push({
+      label: 'gather batch',
+      kernel: 'gather_batch',
+      pipeline: kernels.gather.pipeline,
+      group: bindGroup(kernels.gather, [whole(gatherUniform), datasetInputs, datasetTargets, batchRows, region('input'), region('target')], 'gather'),
+      usesStep: true,
+      workgroups: [Math.min(maxGroups, Math.ceil((B * (dataset.inputSize + dataset.outputSize)) / 64)), 1, 1],
+      flops: 0,
+      bytes: 2 * F32 * B * (dataset.inputSize + dataset.outputSize),
+    });
+  }
+
+  spec.layers.forEach((layer, l) => {
+    const IN = layerInputs(spec, l);
+    const OUT = layer.units;
+    const last = l === L - 1;
+    const input = l === 0 ? datasetInputs : layerInput(l);
+    const net = last ? outputNet : value(l, 'net');
+    const group = bindGroup(kernels.forward[l].main, [uniform(l), input, batchRows, params, net, value(l, 'out'), partials], `forward layer${l}`);
+    const writes = last || capture ? 2 : 1; // out, and net where something reads it (the output layer: net only)
+    product(
+      `forward layer${l}`,
+      'forward',
+      kernels.forward[l],
+      group,
+      true,
+      { flops: 2 * B * IN * OUT, bytes: F32 * (B * IN + OUT * IN + OUT) },
+      { count: B * OUT, flops: B * OUT, bytes: F32 * (writes - (last ? 1 : 0)) * B * OUT },
+    );
+  });
+
+  plan.push({
+    label: 'output delta',
+    kernel: 'output_delta',
+    pipeline: kernels.output.pipeline,
+    group: bindGroup(kernels.output, [uniform(L - 1), params, datasetTargets, batchRows, outputNet, value(L - 1, 'out'), value(L - 1, 'delta'), region('loss'), whole(buffers.lossHistory)], 'output delta'),
+    usesStep: true,
+    workgroups: [kernels.outputGroups, 1, 1],
+    flops: 0,
+    bytes: F32 * B * K * (kernels.forward[L - 1].plan.splitK + 4) + (capture ? F32 * B : 0),
+  });
+
+  for (let l = L - 2; l >= 0; l--) {
+    const OUT = spec.layers[l].units;
+    const NEXT = spec.layers[l + 1].units;
+    const matmul = kernels.hiddenDelta[l]!;
+    const group = bindGroup(matmul.main, [uniform(l), value(l + 1, 'delta'), params, value(l, 'out'), value(l, 'delta'), partials], `hidden delta layer${l}`);
+    product(
+      `hidden delta layer${l}`,
+      'hidden_delta',
+      matmul,
+      group,
+      false,
+      { flops: 2 * B * NEXT * OUT, bytes: F32 * (B * NEXT + NEXT * OUT) },
+      { count: B * OUT, flops: B * OUT, bytes: F32 * 2 * B * OUT },
+    );
+  }
+
+  spec.layers.forEach((layer, l) => {
+    const IN = layerInputs(spec, l);
+    const OUT = layer.units;
+    const input = l === 0 ? datasetInputs : layerInput(l);
+    const matmul = kernels.weightUpdate[l];
+    const group = bindGroup(
+      matmul.main,
+      [uniform(l), input, batchRows, value(l, 'delta'), params, region('grads'), context.stateRegion(0), context.stateRegion(1), partials],
+      `weight update layer${l}`,
+    );
+    const parameters = OUT * IN + OUT;
+    product(
+      `weight update layer${l}`,
+      'weight_update',
+      matmul,
+      group,
+      true,
+      { flops: 2 * OUT * IN * B + OUT * B, bytes: F32 * (B * OUT + B * IN) },
+      {
+        count: OUT * (IN + 1),
+        flops: parameters * (1 + updateFlops(context.optimizer)),
+        bytes: parameters * (2 * F32 + 2 * stateBytes + (capture ? F32 : 0)),
+      },
+    );
+  });
+
+  const encodeDispatch = (pass: GPUComputePassEncoder, dispatch: Dispatch, stepOffset: number) => {
+    pass.setPipeline(dispatch.pipeline);
+    pass.setBindGroup(0, dispatch.group);
+    if (dispatch.usesStep) pass.setBindGroup(1, stepGroup, [stepOffset]);
+    pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1], dispatch.workgroups[2]);
+  };
+  const stepOffsets = [0]; // reused: setBindGroup copies it
+
+  return {
+    plan,
+    submitSteps: SUBMIT_STEPS,
+    encode(encoder, first, count) {
+      const pass = encoder.beginComputePass({ label: 'layered steps' });
+      for (let k = first; k < first + count; k++) {
+        const offset = k * context.stepStride;
+        for (const dispatch of plan) {
+          stepOffsets[0] = offset;
+          pass.setPipeline(dispatch.pipeline);
+          pass.setBindGroup(0, dispatch.group);
+          if (dispatch.usesStep) pass.setBindGroup(1, stepGroup, stepOffsets);
+          pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1], dispatch.workgroups[2]);
+        }
+        context.counts.dispatches += plan.length;
+      }
+      pass.end();
+    },
+    encodeDispatch,
   };
 }

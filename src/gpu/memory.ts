@@ -22,8 +22,13 @@ export interface Region {
   length: number; // floats
 }
 
+/**
+ * A region as a binding, its size rounded up to whole vec4s: kernels read some buffers as
+ * array<vec4f>, whose last, partial vec4 must lie inside the binding. (Buffers are made
+ * with that room, see f32Bytes; regions inside a buffer are 64 floats apart.)
+ */
 export function binding(region: Region): GPUBufferBinding {
-  return { buffer: region.buffer, offset: 4 * region.offset, size: 4 * Math.max(1, region.length) };
+  return { buffer: region.buffer, offset: 4 * region.offset, size: Math.min(f32Bytes(region.length), region.buffer.size - 4 * region.offset) };
 }
 
 export function whole(buffer: GPUBuffer): Region {
@@ -34,9 +39,9 @@ export function alignUp(n: number): number {
   return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
 }
 
-/** Bytes for `count` floats; WebGPU buffers are not made smaller than 16 bytes here. */
+/** Bytes for `count` floats, in whole vec4s (16 bytes), at least one. */
 export function f32Bytes(count: number): number {
-  return Math.max(4 * count, 16);
+  return Math.max(16 * Math.ceil(count / 4), 16);
 }
 
 /** A storage buffer that can be written and read back. (GPUBufferUsage is read late: under Node it arrives with Dawn.) */

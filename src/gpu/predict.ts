@@ -2,8 +2,9 @@
 // their own (the trainer's per-step buffers hold one batch). Rows are split into passes
 // where one pass would not fit the adapter's binding size or workgroup count.
 
-import { layerUniform, LAYER_UNIFORM_BYTES } from './abi.ts';
-import { createForwardKernels, type ForwardKernels } from './kernels.ts';
+import { layerUniform, LAYER_UNIFORM_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
+import { gpuProfile } from './adapters.ts';
+import { createForwardKernels, SOFTMAX_THREADS, stepBindGroupLayout, type ForwardKernels } from './kernels.ts';
 import { binding, maxBindingBytes, readRegion, storageBuffer, whole, type Region } from './memory.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
@@ -12,8 +13,6 @@ import type { ParamLayout } from '../model/layout.ts';
 import { outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { mean, sampleLosses, type ForwardValues } from '../reference/backprop.ts';
-
-const SOFTMAX_WORKGROUP = 64; // softmax.wgsl's WORKGROUP_SIZE
 
 export interface ForwardSetting {
   device: GPUDevice;
@@ -29,7 +28,8 @@ export interface ForwardSetting {
 export async function forwardRows(setting: ForwardSetting, inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
   const { spec, device } = setting;
   const widest = Math.max(spec.inputSize, ...spec.layers.map((layer) => layer.units));
-  const perPass = Math.max(1, Math.min(Math.floor(setting.maxBinding / (4 * widest)), device.limits.maxComputeWorkgroupsPerDimension * 16));
+  const smallestTile = Math.min(...setting.kernels.forward.map((kernel) => kernel.plan.tileM));
+  const perPass = Math.max(1, Math.min(Math.floor(setting.maxBinding / (4 * widest)), device.limits.maxComputeWorkgroupsPerDimension * smallestTile));
   if (count <= perPass) return forwardPass(setting, inputs, count, withNet);
   const K = outputSize(spec);
   const net = new Float64Array(withNet ? count * K : 0);
@@ -56,6 +56,12 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
   try {
     const input = storage(inputs.length); // (N, IN)
     device.queue.writeBuffer(input.buffer, 0, new Float32Array(inputs));
+    // Bound because forward.wgsl declares them; prediction uses neither (no batch rows, no split).
+    const noRows = storage(1);
+    const noPartials = storage(1);
+    const stepUniform = device.createBuffer({ size: STEP_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM });
+    temporary.push(stepUniform);
+    const step = device.createBindGroup({ layout: stepBindGroupLayout(device), entries: [{ binding: 0, resource: { buffer: stepUniform, size: STEP_UNIFORM_BYTES } }] });
     const encoder = device.createCommandEncoder({ label: 'forward only' });
     const pass = encoder.beginComputePass();
     let layerInput = input;
@@ -66,14 +72,15 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
       device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count));
       const net = storage(count * layer.units); // (N, OUT_l)
       const out = storage(count * layer.units); // (N, OUT_l)
-      const kernel = kernels.forward[l];
-      pass.setPipeline(kernel.pipeline);
-      pass.setBindGroup(0, bindGroup(kernel.layout, [whole(uniform), layerInput, setting.params, net, out], `predict layer${l}`));
-      pass.dispatchWorkgroups(Math.ceil(layer.units / kernel.tile.n), Math.ceil(count / kernel.tile.m));
+      const { main, plan } = kernels.forward[l];
+      pass.setPipeline(main.pipeline);
+      pass.setBindGroup(0, bindGroup(main.layout, [whole(uniform), layerInput, noRows, setting.params, net, out, noPartials], `predict layer${l}`));
+      pass.setBindGroup(1, step, [0]);
+      pass.dispatchWorkgroups(Math.ceil(layer.units / plan.tileN), Math.ceil(count / plan.tileM));
       if (layer.activation === 'softmax') {
         pass.setPipeline(kernels.softmax.pipeline);
         pass.setBindGroup(0, bindGroup(kernels.softmax.layout, [whole(uniform), net, out], 'predict softmax'));
-        pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_WORKGROUP)));
+        pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_THREADS)));
       }
       layerInput = out;
       last = { net, out };
@@ -110,7 +117,7 @@ export class GpuPredictor {
   ) {}
 
   static async create(device: GPUDevice, model: Model): Promise<GpuPredictor> {
-    const kernels = await createForwardKernels(device, model.spec, 64);
+    const kernels = await createForwardKernels(device, model.spec, 64, gpuProfile(device));
     const params = storageBuffer(device, 'params', model.layout.size); // (P)
     device.queue.writeBuffer(params, 0, new Float32Array(model.params));
     return new GpuPredictor({ device, spec: model.spec, layout: model.layout, kernels, params: whole(params), maxBinding: maxBindingBytes(device) }, params);

@@ -34,6 +34,8 @@ export class ResilientTrainer implements Trainer {
   private target = 0;
   /** The last mark: its step, and the checkpoint it can be rebuilt from on a new device. */
   private marked: { step: number; from: TrainerState };
+  /** Whether the trainer writes every named buffer (set by setCapture; a rebuilt trainer keeps it). */
+  private capture: boolean | undefined;
 
   private constructor(
     private inner: GpuTrainer,
@@ -76,7 +78,7 @@ export class ResilientTrainer implements Trainer {
     this.resilience.onRecover?.(`${error.message}: resuming from step ${this.checkpoint.step} on a new device`);
     const { model, dataset, options } = this.inner;
     const device = await this.openDevice();
-    const inner = await GpuTrainer.create(device, model, dataset, options, this.resilience);
+    const inner = await GpuTrainer.create(device, model, dataset, options, { ...this.resilience, capture: this.capture ?? this.resilience.capture });
     await inner.writeState(this.checkpoint);
     if (this.resilience.ownsDevices) this.inner.device.destroy();
     this.inner = inner;
@@ -111,6 +113,11 @@ export class ResilientTrainer implements Trainer {
   }
   read(name: BufferName): Promise<Float64Array> {
     return this.withRecovery((trainer) => trainer.read(name));
+  }
+  /** Sets the capture of the current trainer, and of any it is rebuilt as on a new device. */
+  async setCapture(on: boolean): Promise<void> {
+    this.capture = on;
+    await this.withRecovery((trainer) => trainer.setCapture(on));
   }
   /** The state as of now: the checkpoint itself where nothing has run since it was taken. */
   async readState(): Promise<TrainerState> {

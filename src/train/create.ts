@@ -24,15 +24,22 @@ export interface CreateTrainerOptions {
   checkpointEvery?: number;
   /** Which kernels run a step (default: the fused kernel wherever the network fits it). */
   kernels?: KernelPath;
+  /**
+   * Write every named buffer at every step, for `read` (default false: training writes
+   * only what it needs; see GpuTrainerOptions.capture and Trainer.setCapture).
+   */
+  capture?: boolean;
 }
 
 /** A trainer of `model` on `dataset`: the float64 reference, or WebGPU. */
 export async function createTrainer(model: Model, dataset: Dataset, options: TrainOptions, how: CreateTrainerOptions): Promise<Trainer> {
   if (how.backend === 'cpu') return new CpuTrainer(model, dataset, options);
   const device = how.device;
-  if (device && typeof device !== 'function') return GpuTrainer.create(device, model, dataset, options, { path: how.kernels });
+  const capture = how.capture ?? false;
+  if (device && typeof device !== 'function') return GpuTrainer.create(device, model, dataset, options, { path: how.kernels, capture });
   return ResilientTrainer.create(device ?? (async () => openDevice(await requestAdapter())), model, dataset, options, {
     path: how.kernels,
+    capture,
     onRecover: how.onRecover,
     checkpointEvery: how.checkpointEvery,
     ownsDevices: !device,

@@ -57,6 +57,12 @@ export interface Trainer {
   predict(inputs: Float64Array, count: number): Promise<Float64Array>;
   /** The mean loss over a whole dataset, with the current parameters. */
   evaluate(dataset: Dataset): Promise<number>;
+  /**
+   * Where a trainer writes some named buffers only on request (the GPU trainer's layered
+   * path): start (or stop) writing all of them, from the next step on. Trainers that always
+   * write them all leave this out.
+   */
+  setCapture?(on: boolean): Promise<void>;
   /** Frees what the trainer holds; any later call throws `DisposedError`. */
   dispose(): void;
 }

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { Comparison } from '../../src/check/compare.ts';
 import { crossCheck as crossCheckTrainer } from '../../src/check/crosscheck.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
-import { GpuTrainer, type KernelPath } from '../../src/gpu/trainer.ts';
+import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../../src/gpu/trainer.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
 import type { Activation, Loss, ModelSpec } from '../../src/model/model.ts';
 import { seededRandom } from '../../src/model/init.ts';
@@ -23,13 +23,20 @@ export async function crossCheck(
   dataset: Dataset,
   options: TrainOptions,
   steps: number,
-  /** Which GPU kernels; and the GPU run on something else, for tests that the check catches a difference. */
-  gpuVariant: { path?: KernelPath; model?: Model; options?: TrainOptions } = {},
+  /**
+   * Which GPU kernels and trainer options; the GPU run on something else, for tests that
+   * the check catches a difference; and a look at the trainer (its plan) before it goes.
+   */
+  gpuVariant: { path?: KernelPath; model?: Model; options?: TrainOptions; gpu?: GpuTrainerOptions; inspect?: (trainer: GpuTrainer) => void } = {},
 ): Promise<Comparison[]> {
-  const gpu = await GpuTrainer.create(device, gpuVariant.model ?? model, dataset, gpuVariant.options ?? options, { path: gpuVariant.path });
-  const comparisons = await crossCheckTrainer(gpu, model, dataset, options, steps);
-  gpu.dispose();
-  return comparisons;
+  const gpu = await GpuTrainer.create(device, gpuVariant.model ?? model, dataset, gpuVariant.options ?? options, { path: gpuVariant.path, ...gpuVariant.gpu });
+  try {
+    const comparisons = await crossCheckTrainer(gpu, model, dataset, options, steps);
+    gpuVariant.inspect?.(gpu);
+    return comparisons;
+  } finally {
+    gpu.dispose();
+  }
 }
 
 /** Fails with the message of the first buffer out of tolerance (its largest difference and first bad index). */

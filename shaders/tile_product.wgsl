@@ -1,0 +1,278 @@
+// The tile product shared by the three matrix products of a step: forward.wgsl
+// (out·Wᵀ), hidden_delta.wgsl (δ·W) and weight_update.wgsl (δᵀ·in). The shader loader
+// (src/gpu/shaders.ts) puts this file between common.wgsl and those three kernels.
+// Its twin is the innermost sum of netInput, hiddenDeltas and layerGradients
+// (src/reference/backprop.ts).
+//
+// C (M, N) = A (M, K) · B (K, N): each workgroup computes one TILE_M × TILE_N block of C,
+// summing over K (or over its share of K, where the product is split, see SPLIT_K),
+// TILE_K at a time through workgroup memory.
+//
+// Workgroup memory holds both operands k-major, as vec4s along M and N:
+//   a_tile[k][m / 4], b_tile[k][n / 4]
+// Thread (tx, ty) owns GM × GN blocks of 4 × 4 results: rows 4·(ty + WG_Y·g) + r and
+// columns 4·(tx + WG_X·h) + c, g < GM, h < GN, r, c < 4. In each k step it reads GM + GN
+// vec4s and does 16·GM·GN multiply-adds (64 for 8 × 8; 8 × 16, which a CPU adapter
+// prefers, reads 6 vec4s for 128, though its 128 results are too many registers for a
+// GPU's threads to stay many). The threads of one row of the
+// workgroup read consecutive vec4s of b_tile (every bank once) and the same vec4 of
+// a_tile (a broadcast): no bank conflicts.
+//
+// Filling a tile is split into jobs of four vec4s each (a Quad), at most two per thread,
+// so that the next k-tile can be read into registers while the current one is multiplied:
+//   - an operand stored k-contiguous in memory (the forward product's inputs and weights,
+//     the layer above's δ in hidden_delta.wgsl) is read 4 rows × 4 k at a time and
+//     written transposed: 4 vec4s along M (or N). Eight row blocks run fastest, so the
+//     eight threads that share a 128-bit store phase write eight consecutive vec4s.
+//   - an operand stored n-contiguous (W in hidden_delta.wgsl, δ and the inputs in
+//     weight_update.wgsl) is read 4 k-rows × one vec4 and written as it is: consecutive
+//     threads read and write consecutive vec4s.
+// Each kernel supplies, for jobs 0 ..< JOBS (A's first, then B's):
+//   fn load_job(job: u32, k0: u32, k_end: u32) -> Quad   the job's values of k-tile k0
+//   fn store_job(job: u32, quad: Quad)                   into a_tile or b_tile
+// and, for its epilogue:
+//   fn finish_element(m: u32, n: u32, value: f32)
+
+override WG_X: u32 = 16u;   // threads along N
+override WG_Y: u32 = 16u;   // threads along M
+override GM: u32 = 2u;      // 4-row blocks per thread: 1 or 2
+override GN: u32 = 2u;      // 4-column blocks per thread: 1, 2 or 4
+override TILE_K: u32 = 16u; // k per pass through workgroup memory: a multiple of 4
+override TILE_M: u32 = 4u * WG_Y * GM; // derived: leave unset
+override TILE_N: u32 = 4u * WG_X * GN; // derived: leave unset
+override THREADS: u32 = WG_X * WG_Y; //   derived: leave unset
+override A_JOBS: u32 = TILE_M * TILE_K / 16u; //          derived: leave unset
+override JOBS: u32 = (TILE_M + TILE_N) * TILE_K / 16u; // derived: leave unset (at most 2·THREADS)
+
+// Split-K: where the blocks of C alone would leave the GPU's cores idle, workgroup z sums
+// k in [z·K_SPLIT, (z + 1)·K_SPLIT) and writes its partial block; the kernel's `finish`
+// entry point adds the SPLIT_K partial blocks and applies the epilogue.
+override SPLIT_K: u32 = 1u;
+override K_SPLIT: u32 = 0u; // a multiple of TILE_K (unused where SPLIT_K is 1)
+
+var<workgroup> a_tile: array<vec4f, TILE_K * TILE_M / 4u>; // (TILE_K, TILE_M / 4)
+var<workgroup> b_tile: array<vec4f, TILE_K * TILE_N / 4u>; // (TILE_K, TILE_N / 4)
+
+/** Four vec4s: what one job moves from storage into workgroup memory. */
+struct Quad {
+  v0: vec4f,
+  v1: vec4f,
+  v2: vec4f,
+  v3: vec4f,
+}
+
+/** A thread's results: block (g, h) row r is c{g}{h}_{r}, its four columns. */
+struct Block {
+  c00_0: vec4f, c00_1: vec4f, c00_2: vec4f, c00_3: vec4f,
+  c01_0: vec4f, c01_1: vec4f, c01_2: vec4f, c01_3: vec4f,
+  c02_0: vec4f, c02_1: vec4f, c02_2: vec4f, c02_3: vec4f,
+  c03_0: vec4f, c03_1: vec4f, c03_2: vec4f, c03_3: vec4f,
+  c10_0: vec4f, c10_1: vec4f, c10_2: vec4f, c10_3: vec4f,
+  c11_0: vec4f, c11_1: vec4f, c11_2: vec4f, c11_3: vec4f,
+  c12_0: vec4f, c12_1: vec4f, c12_2: vec4f, c12_3: vec4f,
+  c13_0: vec4f, c13_1: vec4f, c13_2: vec4f, c13_3: vec4f,
+}
+
+/** The k range workgroup `split` sums over: all of K, or its share. */
+fn k_range(split: u32, K: u32) -> vec2u {
+  if (SPLIT_K == 1u) {
+    return vec2u(0u, K);
+  }
+  let begin = split * K_SPLIT;
+  return vec2u(begin, min(K, begin + K_SPLIT));
+}
+
+/**
+ * A job of a k-contiguous operand with `rows` rows in its tile: the first of its 4 rows
+ * within the tile, and its k-quad within the k-tile.
+ */
+fn transposed_job(job: u32, rows: u32) -> vec2u {
+  let blocks = rows / 4u;
+  let run = min(8u, blocks); // row blocks that run fastest
+  let quads = TILE_K / 4u;
+  let block = (job / (run * quads)) * run + job % run;
+  return vec2u(4u * block, (job / run) % quads);
+}
+
+/** A job of an n-contiguous operand with `columns` columns in its tile: its first k-row and its column quad. */
+fn rows_job(job: u32, columns: u32) -> vec2u {
+  let quads = columns / 4u;
+  return vec2u(4u * (job / quads), job % quads);
+}
+
+/** Four vec4 rows (4 consecutive k each) of 4 consecutive m, written as four vec4s along m. */
+fn store_a_transposed(at: vec2u, quad: Quad) {
+  let stride = TILE_M / 4u;
+  let first = 4u * at.y * stride + at.x / 4u;
+  a_tile[first] = vec4f(quad.v0.x, quad.v1.x, quad.v2.x, quad.v3.x);
+  a_tile[first + stride] = vec4f(quad.v0.y, quad.v1.y, quad.v2.y, quad.v3.y);
+  a_tile[first + 2u * stride] = vec4f(quad.v0.z, quad.v1.z, quad.v2.z, quad.v3.z);
+  a_tile[first + 3u * stride] = vec4f(quad.v0.w, quad.v1.w, quad.v2.w, quad.v3.w);
+}
+
+fn store_b_transposed(at: vec2u, quad: Quad) {
+  let stride = TILE_N / 4u;
+  let first = 4u * at.y * stride + at.x / 4u;
+  b_tile[first] = vec4f(quad.v0.x, quad.v1.x, quad.v2.x, quad.v3.x);
+  b_tile[first + stride] = vec4f(quad.v0.y, quad.v1.y, quad.v2.y, quad.v3.y);
+  b_tile[first + 2u * stride] = vec4f(quad.v0.z, quad.v1.z, quad.v2.z, quad.v3.z);
+  b_tile[first + 3u * stride] = vec4f(quad.v0.w, quad.v1.w, quad.v2.w, quad.v3.w);
+}
+
+/** Four k-rows of one column quad, written as they are. */
+fn store_a_rows(at: vec2u, quad: Quad) {
+  let stride = TILE_M / 4u;
+  let first = at.x * stride + at.y;
+  a_tile[first] = quad.v0;
+  a_tile[first + stride] = quad.v1;
+  a_tile[first + 2u * stride] = quad.v2;
+  a_tile[first + 3u * stride] = quad.v3;
+}
+
+fn store_b_rows(at: vec2u, quad: Quad) {
+  let stride = TILE_N / 4u;
+  let first = at.x * stride + at.y;
+  b_tile[first] = quad.v0;
+  b_tile[first + stride] = quad.v1;
+  b_tile[first + 2u * stride] = quad.v2;
+  b_tile[first + 3u * stride] = quad.v3;
+}
+
+/** One k-tile from workgroup memory into the thread's results. */
+fn multiply_tile(acc: ptr<function, Block>, tx: u32, ty: u32) {
+  let a_stride = TILE_M / 4u;
+  let b_stride = TILE_N / 4u;
+  for (var k = 0u; k < TILE_K; k++) {
+    let a0 = a_tile[k * a_stride + ty];
+    let a1 = a_tile[k * a_stride + ty + WG_Y];
+    let b0 = b_tile[k * b_stride + tx];
+    let b1 = b_tile[k * b_stride + tx + WG_X];
+    let b2 = b_tile[k * b_stride + tx + 2u * WG_X];
+    let b3 = b_tile[k * b_stride + tx + 3u * WG_X];
+    (*acc).c00_0 = fma(vec4f(a0.x), b0, (*acc).c00_0);
+    (*acc).c00_1 = fma(vec4f(a0.y), b0, (*acc).c00_1);
+    (*acc).c00_2 = fma(vec4f(a0.z), b0, (*acc).c00_2);
+    (*acc).c00_3 = fma(vec4f(a0.w), b0, (*acc).c00_3);
+    if (GN >= 2u) {
+      (*acc).c01_0 = fma(vec4f(a0.x), b1, (*acc).c01_0);
+      (*acc).c01_1 = fma(vec4f(a0.y), b1, (*acc).c01_1);
+      (*acc).c01_2 = fma(vec4f(a0.z), b1, (*acc).c01_2);
+      (*acc).c01_3 = fma(vec4f(a0.w), b1, (*acc).c01_3);
+    }
+    if (GN == 4u) {
+      (*acc).c02_0 = fma(vec4f(a0.x), b2, (*acc).c02_0);
+      (*acc).c02_1 = fma(vec4f(a0.y), b2, (*acc).c02_1);
+      (*acc).c02_2 = fma(vec4f(a0.z), b2, (*acc).c02_2);
+      (*acc).c02_3 = fma(vec4f(a0.w), b2, (*acc).c02_3);
+      (*acc).c03_0 = fma(vec4f(a0.x), b3, (*acc).c03_0);
+      (*acc).c03_1 = fma(vec4f(a0.y), b3, (*acc).c03_1);
+      (*acc).c03_2 = fma(vec4f(a0.z), b3, (*acc).c03_2);
+      (*acc).c03_3 = fma(vec4f(a0.w), b3, (*acc).c03_3);
+    }
+    if (GM == 2u) {
+      (*acc).c10_0 = fma(vec4f(a1.x), b0, (*acc).c10_0);
+      (*acc).c10_1 = fma(vec4f(a1.y), b0, (*acc).c10_1);
+      (*acc).c10_2 = fma(vec4f(a1.z), b0, (*acc).c10_2);
+      (*acc).c10_3 = fma(vec4f(a1.w), b0, (*acc).c10_3);
+      if (GN >= 2u) {
+        (*acc).c11_0 = fma(vec4f(a1.x), b1, (*acc).c11_0);
+        (*acc).c11_1 = fma(vec4f(a1.y), b1, (*acc).c11_1);
+        (*acc).c11_2 = fma(vec4f(a1.z), b1, (*acc).c11_2);
+        (*acc).c11_3 = fma(vec4f(a1.w), b1, (*acc).c11_3);
+      }
+      if (GN == 4u) {
+        (*acc).c12_0 = fma(vec4f(a1.x), b2, (*acc).c12_0);
+        (*acc).c12_1 = fma(vec4f(a1.y), b2, (*acc).c12_1);
+        (*acc).c12_2 = fma(vec4f(a1.z), b2, (*acc).c12_2);
+        (*acc).c12_3 = fma(vec4f(a1.w), b2, (*acc).c12_3);
+        (*acc).c13_0 = fma(vec4f(a1.x), b3, (*acc).c13_0);
+        (*acc).c13_1 = fma(vec4f(a1.y), b3, (*acc).c13_1);
+        (*acc).c13_2 = fma(vec4f(a1.z), b3, (*acc).c13_2);
+        (*acc).c13_3 = fma(vec4f(a1.w), b3, (*acc).c13_3);
+      }
+    }
+  }
+}
+
+/**
+ * The thread's results of the product summed over k in [k_begin, k_end). The next
+ * k-tile's jobs are read into registers before the current tile is multiplied, so their
+ * latency hides behind the arithmetic.
+ */
+fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
+  var acc: Block;
+  let job0 = thread;
+  let job1 = thread + THREADS;
+  var quad0: Quad;
+  var quad1: Quad;
+  if (job0 < JOBS) {
+    quad0 = load_job(job0, k_begin, k_end);
+  }
+  if (job1 < JOBS) {
+    quad1 = load_job(job1, k_begin, k_end);
+  }
+  for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
+    if (job0 < JOBS) {
+      store_job(job0, quad0);
+    }
+    if (job1 < JOBS) {
+      store_job(job1, quad1);
+    }
+    workgroupBarrier();
+    let next = k0 + TILE_K;
+    if (next < k_end) {
+      if (job0 < JOBS) {
+        quad0 = load_job(job0, next, k_end);
+      }
+      if (job1 < JOBS) {
+        quad1 = load_job(job1, next, k_end);
+      }
+    }
+    multiply_tile(&acc, tx, ty);
+    workgroupBarrier();
+  }
+  return acc;
+}
+
+/** Hands each result of a 4 × 4 block inside the `rows` × `columns` product to the kernel's epilogue. */
+fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: u32, columns: u32) {
+  // Loops, not spelt out: the epilogue is inlined once here rather than 16 times (on a
+  // CPU adapter that much code no longer fits its caches); rows are picked by select, so
+  // no local array is indexed (which a GPU would keep in memory).
+  for (var r = 0u; r < 4u; r++) {
+    let row = select(select(r0, r1, r == 1u), select(r2, r3, r == 3u), r >= 2u);
+    for (var c = 0u; c < 4u; c++) {
+      if (m + r < rows && n + c < columns) {
+        finish_element(m + r, n + c, row[c]);
+      }
+    }
+  }
+}
+
+/** Hands the thread's results (block origin m0, n0 of the workgroup) to the epilogue. */
+fn finish_block(acc: Block, m0: u32, n0: u32, tx: u32, ty: u32, rows: u32, columns: u32) {
+  let m = m0 + 4u * ty;
+  let m_far = m0 + 4u * (ty + WG_Y);
+  let n = n0 + 4u * tx;
+  let n1 = n0 + 4u * (tx + WG_X);
+  let n2 = n0 + 4u * (tx + 2u * WG_X);
+  let n3 = n0 + 4u * (tx + 3u * WG_X);
+  finish_4x4(m, n, acc.c00_0, acc.c00_1, acc.c00_2, acc.c00_3, rows, columns);
+  if (GN >= 2u) {
+    finish_4x4(m, n1, acc.c01_0, acc.c01_1, acc.c01_2, acc.c01_3, rows, columns);
+  }
+  if (GN == 4u) {
+    finish_4x4(m, n2, acc.c02_0, acc.c02_1, acc.c02_2, acc.c02_3, rows, columns);
+    finish_4x4(m, n3, acc.c03_0, acc.c03_1, acc.c03_2, acc.c03_3, rows, columns);
+  }
+  if (GM == 2u) {
+    finish_4x4(m_far, n, acc.c10_0, acc.c10_1, acc.c10_2, acc.c10_3, rows, columns);
+    if (GN >= 2u) {
+      finish_4x4(m_far, n1, acc.c11_0, acc.c11_1, acc.c11_2, acc.c11_3, rows, columns);
+    }
+    if (GN == 4u) {
+      finish_4x4(m_far, n2, acc.c12_0, acc.c12_1, acc.c12_2, acc.c12_3, rows, columns);
+      finish_4x4(m_far, n3, acc.c13_0, acc.c13_1, acc.c13_2, acc.c13_3, rows, columns);
+    }
+  }
+}

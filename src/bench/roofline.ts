@@ -1,0 +1,66 @@
+// Per-kernel timings of a training step, as a roofline table: each dispatch's time (from
+// timestamp queries where the adapter has them, else the wall clock), the FLOPs and the
+// bytes it must move (the layered plan's counts), what it achieved of each, and its share
+// of the step. A reader sees which kernel bounds a workload, and whether by arithmetic or
+// by memory.
+
+import type { GpuTrainerOptions, KernelTiming } from '../gpu/trainer.ts';
+import { GpuTrainer } from '../gpu/trainer.ts';
+import type { Workload } from './workloads.ts';
+
+export interface RooflineRow {
+  label: string;
+  kernel: string;
+  tile?: string;
+  workgroups: [number, number, number];
+  ms: number; // median over the profiled steps
+  flops: number;
+  bytes: number;
+  gflops: number;
+  gbps: number;
+  share: number; // of the step's summed kernel time
+}
+
+export interface Roofline {
+  workload: string;
+  title: string;
+  source: 'timestamp-query' | 'wall clock';
+  stepsProfiled: number;
+  /** The kernels' times added up: the step without launch gaps. */
+  kernelMs: number;
+  rows: RooflineRow[];
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** Profiles `steps` training steps of a workload on this project's trainer (after one to warm up). */
+export async function profileWorkload(device: GPUDevice, workload: Workload, options: { steps?: number; gpu?: GpuTrainerOptions } = {}): Promise<Roofline> {
+  const { model, dataset, options: trainOptions } = workload.build();
+  const trainer = await GpuTrainer.create(device, model, dataset, trainOptions, { capture: false, ...options.gpu });
+  try {
+    await trainer.train(1);
+    await trainer.takeLosses();
+    const steps = options.steps ?? 3;
+    const profiles: KernelTiming[][] = [];
+    let source: Roofline['source'] = 'wall clock';
+    for (let s = 0; s < steps; s++) {
+      const profiled = await trainer.profileStep();
+      profiles.push(profiled.timings);
+      source = profiled.source;
+    }
+    await trainer.takeLosses();
+    const rows = profiles[0].map((first, i): RooflineRow => {
+      const ms = median(profiles.map((timings) => timings[i].ms));
+      return { label: first.label, kernel: first.kernel, tile: first.tile, workgroups: first.workgroups, ms, flops: first.flops, bytes: first.bytes, gflops: first.flops / (ms * 1e6), gbps: first.bytes / (ms * 1e6), share: 0 };
+    });
+    const kernelMs = rows.reduce((sum, row) => sum + row.ms, 0);
+    for (const row of rows) row.share = row.ms / kernelMs;
+    return { workload: workload.name, title: workload.title, source, stepsProfiled: steps, kernelMs, rows };
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+// What the kernels' tile choice and the benchmarks need to know about an adapter that
+// WebGPU does not say: how many compute units it has (to give each one work) and its FP32
+// peak (to say what fraction of it a kernel reaches). A short table of known GPUs, and
+// estimates for the rest; a caller can always say better.
+
+export interface KnownAdapter {
+  /** Matched against the adapter's vendor, architecture, device and description. */
+  pattern: RegExp;
+  name: string;
+  /** Streaming multiprocessors, compute units or cores: what runs workgroups side by side. */
+  units: number;
+  /** FP32 peak without tensor cores, in TFLOP/s (vendor figures, boost clock). */
+  peakTflops: number;
+}
+
+/** A few GPUs people benchmark on. Order matters: the first match wins. */
+export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
+  { pattern: /h200/i, name: 'NVIDIA H200', units: 132, peakTflops: 66.9 },
+  { pattern: /h100.*pcie/i, name: 'NVIDIA H100 PCIe', units: 114, peakTflops: 51.2 },
+  { pattern: /h100|hopper/i, name: 'NVIDIA H100 SXM', units: 132, peakTflops: 66.9 },
+  { pattern: /a100|ampere.*(sxm|pcie)/i, name: 'NVIDIA A100', units: 108, peakTflops: 19.5 },
+  { pattern: /l4\b/i, name: 'NVIDIA L4', units: 58, peakTflops: 30.3 },
+  { pattern: /4090/i, name: 'NVIDIA GeForce RTX 4090', units: 128, peakTflops: 82.6 },
+  { pattern: /3090/i, name: 'NVIDIA GeForce RTX 3090', units: 82, peakTflops: 35.6 },
+  { pattern: /apple m\d max/i, name: 'Apple M-series Max', units: 40, peakTflops: 16 },
+  { pattern: /apple m\d pro/i, name: 'Apple M-series Pro', units: 18, peakTflops: 7 },
+  { pattern: /apple/i, name: 'Apple M-series', units: 10, peakTflops: 4 },
+];
+
+/** How the tile choice models an adapter. */
+export interface GpuProfile {
+  /** Compute units: workgroups that run side by side. */
+  units: number;
+  /** Threads one unit needs resident to keep busy (a CPU core running SwiftShader: one SIMD group of 4). */
+  threadsPerUnit: number;
+  /** The fewest threads a workgroup should have (two 32-wide warps on a GPU; SwiftShader runs groups of 4). */
+  minThreads: number;
+  /**
+   * 4-column blocks of results per thread at most: 2 (8 × 8 results) on a GPU, whose
+   * threads must stay few registers each; 4 (8 × 16) on a CPU, where each result is a
+   * memory location anyway and fewer loads per multiply-add pay.
+   */
+  maxColumnBlocks: number;
+  /** What one more dispatch costs, in the multiply-adds one thread could do meanwhile. */
+  dispatchCost: number;
+  /** A software adapter (SwiftShader): a CPU. */
+  software: boolean;
+  maxInvocations: number;
+  maxWorkgroupStorage: number;
+  maxWorkgroupsPerDimension: number;
+  /** The adapter has the `subgroups` feature and the device was opened with it. */
+  subgroups: boolean;
+  /** The device was opened with `timestamp-query`. */
+  timestamps: boolean;
+}
+
+export function adapterText(info: GPUAdapterInfo | undefined): string {
+  return info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') : '';
+}
+
+export function knownAdapter(info: GPUAdapterInfo | undefined): KnownAdapter | undefined {
+  const text = adapterText(info);
+  return text ? KNOWN_ADAPTERS.find((known) => known.pattern.test(text)) : undefined;
+}
+
+/** Whether an adapter is a software one (SwiftShader, or any the browser marks as a fallback). */
+export function isSoftwareAdapter(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  return Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|warp/i.test(adapterText(info));
+}
+
+/** CPU threads, where the environment says (browsers, Node 21+), else a guess. */
+function cpuThreads(): number {
+  const count = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof count === 'number' && count > 0 ? count : 4;
+}
+
+export interface ProfileOverrides {
+  /** Take the workgroup-memory reductions even where the device has subgroups. */
+  noSubgroups?: boolean;
+}
+
+/** The profile of `device`, from its adapter's description, its limits and features, and the table. */
+export function gpuProfile(device: GPUDevice, overrides: ProfileOverrides = {}): GpuProfile {
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const software = isSoftwareAdapter(info);
+  const limits = device.limits;
+  const units = software ? cpuThreads() : (knownAdapter(info)?.units ?? 32);
+  return {
+    units,
+    threadsPerUnit: software ? 4 : 256,
+    minThreads: software ? 16 : 64,
+    maxColumnBlocks: software ? 4 : 2,
+    dispatchCost: software ? 200_000 : 4_000,
+    software,
+    maxInvocations: limits.maxComputeInvocationsPerWorkgroup,
+    maxWorkgroupStorage: limits.maxComputeWorkgroupStorageSize,
+    maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    subgroups: device.features.has('subgroups') && !overrides.noSubgroups,
+    timestamps: device.features.has('timestamp-query'),
+  };
+}

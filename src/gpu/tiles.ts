@@ -1,0 +1,140 @@
+// How each matrix product of a step is cut into workgroups (tile_product.wgsl): the
+// tile, its depth, the results per thread and the split of K, chosen per product from
+// its shape and the adapter's limits, by a small cost model.
+
+import type { GpuProfile } from './adapters.ts';
+
+/** An (M, N) product summing over K. */
+export interface MatmulShape {
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** tile_product.wgsl's override constants for one product, and what they imply. */
+export interface MatmulPlan {
+  wgX: number; //   threads along N
+  wgY: number; //   threads along M
+  gm: number; //    4-row blocks per thread (1 or 2)
+  gn: number; //    4-column blocks per thread (1, 2 or 4)
+  tileK: number; // k per pass through workgroup memory
+  splitK: number; // workgroups that share K (1: none)
+  kSplit: number; //  k per split (a multiple of tileK)
+  tileM: number;
+  tileN: number;
+  /** Workgroups along x (N), y (M) and z (splits). */
+  groups: [number, number, number];
+}
+
+/** A plan in a few words: `128×128×32, 8×16 a thread, split 1`. */
+export function describePlan(plan: MatmulPlan): string {
+  return `${plan.tileM}×${plan.tileN}×${plan.tileK}, ${4 * plan.gm}×${4 * plan.gn} a thread, split ${plan.splitK}`;
+}
+
+/** Workgroup memory the plan takes, with `extraBytes` of the kernel's own. */
+export function planStorageBytes(plan: Pick<MatmulPlan, 'tileM' | 'tileN' | 'tileK'>, extraBytes = 0): number {
+  return 4 * (plan.tileM + plan.tileN) * plan.tileK + extraBytes;
+}
+
+/** tile_product.wgsl's constants for the plan. */
+export function planConstants(plan: MatmulPlan): Record<string, number> {
+  return { WG_X: plan.wgX, WG_Y: plan.wgY, GM: plan.gm, GN: plan.gn, TILE_K: plan.tileK, SPLIT_K: plan.splitK, K_SPLIT: plan.kSplit };
+}
+
+export interface ChooseOptions {
+  /** Extra workgroups along x (weight_update.wgsl's column of bias workgroups). */
+  extraColumns?: number;
+  /** Workgroup memory the kernel takes besides the tiles, as a function of the plan. */
+  extraStorage?: (tileM: number, threads: number) => number;
+  /** No split of K (a kernel run on its own, as in prediction). */
+  noSplit?: boolean;
+}
+
+const SIDES = [4, 8, 16]; // threads along each side of a workgroup
+const DEPTHS = [4, 8, 16, 32];
+const SPLITS = [1, 2, 4, 8, 16, 32, 64];
+/** Units of a thread's time, in multiply-adds: a vec4 read from workgroup memory, and a k-tile's fill and barriers. */
+const VEC4_READ_COST = 2;
+const TILE_PASS_COST = 48;
+/** A split product's finish pass: per partial sum read, and per result. */
+const PARTIAL_COST = 4;
+/** The least k a split workgroup sums: less, and the partial sums cost more than they spread. */
+const MIN_K_PER_SPLIT = 128;
+
+/**
+ * The estimated time of a plan, in multiply-adds of one thread: the product's work
+ * (padding of ragged tiles included) spread over the threads that can run at once (each
+ * unit runs at most `threadsPerUnit`, and a workgroup stays on one unit), plus, for a
+ * split, the pass that adds the partial sums up and one more dispatch. Extra columns of
+ * workgroups (weight_update.wgsl's bias sums) are left out: they do a sliver of the work.
+ */
+export function planCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, extraColumns = 0): number {
+  const threads = plan.wgX * plan.wgY;
+  const workgroups = (plan.groups[0] - extraColumns) * plan.groups[1] * plan.groups[2];
+  const perK = 16 * plan.gm * plan.gn + VEC4_READ_COST * (plan.gm + plan.gn);
+  const perThread = plan.kSplit * perK + Math.ceil(plan.kSplit / plan.tileK) * TILE_PASS_COST;
+  const busyUnits = Math.min(profile.units, workgroups);
+  const perUnit = Math.min(profile.threadsPerUnit, threads * Math.ceil(workgroups / busyUnits));
+  let cost = (workgroups * threads * perThread) / (busyUnits * perUnit);
+  if (plan.splitK > 1) {
+    const elements = shape.m * shape.n;
+    cost += ((plan.splitK + 1) * elements * PARTIAL_COST) / (profile.units * profile.threadsPerUnit) + profile.dispatchCost;
+  }
+  return cost;
+}
+
+function plan(shape: MatmulShape, wgX: number, wgY: number, gm: number, gn: number, tileK: number, splitK: number, extraColumns: number): MatmulPlan {
+  const tileM = 4 * wgY * gm;
+  const tileN = 4 * wgX * gn;
+  const kSplit = splitK === 1 ? shape.k : Math.ceil(shape.k / splitK / tileK) * tileK;
+  const splits = splitK === 1 ? 1 : Math.ceil(shape.k / kSplit);
+  return {
+    wgX,
+    wgY,
+    gm,
+    gn,
+    tileK,
+    splitK: splits,
+    kSplit: splits === 1 ? shape.k : kSplit,
+    tileM,
+    tileN,
+    groups: [Math.ceil(shape.n / tileN) + extraColumns, Math.ceil(shape.m / tileM), splits],
+  };
+}
+
+/**
+ * The cheapest plan for a product on this adapter, by planCost, among those its limits
+ * allow: at most maxComputeInvocationsPerWorkgroup threads, tiles in
+ * maxComputeWorkgroupStorageSize, at most two fill jobs per thread (tile_product.wgsl),
+ * and workgroup counts within maxComputeWorkgroupsPerDimension.
+ */
+export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan {
+  let best: { plan: MatmulPlan; cost: number } | undefined;
+  const extraColumns = options.extraColumns ?? 0;
+  for (const wgX of SIDES) {
+    for (const wgY of SIDES) {
+      const threads = wgX * wgY;
+      if (threads > profile.maxInvocations || threads < Math.min(profile.minThreads, profile.maxInvocations)) continue;
+      for (const gm of [1, 2]) {
+        for (const gn of [1, 2, 4].filter((blocks) => blocks <= profile.maxColumnBlocks)) {
+          for (const tileK of DEPTHS) {
+            const tileM = 4 * wgY * gm;
+            const tileN = 4 * wgX * gn;
+            if (((tileM + tileN) * tileK) / 16 > 2 * threads) continue; // tile_product.wgsl: at most two jobs a thread
+            const extra = options.extraStorage?.(tileM, threads) ?? 0;
+            if (planStorageBytes({ tileM, tileN, tileK }, extra) > profile.maxWorkgroupStorage) continue;
+            for (const splitK of options.noSplit ? [1] : SPLITS) {
+              if (splitK > 1 && shape.k < splitK * Math.max(MIN_K_PER_SPLIT, 2 * tileK)) break;
+              const candidate = plan(shape, wgX, wgY, gm, gn, tileK, splitK, extraColumns);
+              if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
+              const cost = planCost(shape, candidate, profile, extraColumns);
+              if (!best || cost < best.cost * 0.999) best = { plan: candidate, cost };
+            }
+          }
+        }
+      }
+    }
+  }
+  if (!best) throw new Error(`no tile fits a ${shape.m} × ${shape.n} × ${shape.k} product on this adapter`);
+  return best.plan;
+}

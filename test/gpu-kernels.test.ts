@@ -1,0 +1,304 @@
+// Every variant of the layered path's kernels, checked buffer by buffer against the
+// reference on shapes chosen to reach it: tiles of every size the chooser picks here and
+// for a large GPU (its plans run on this adapter), split products finished by their own
+// pass or by the output stage, vec4 and scalar loads, the dataset read through the batch
+// rows, the output stage's subgroup and workgroup-memory reductions, training without
+// capturing, and the per-kernel profile. Ragged edges in every dimension, K not a
+// multiple of the tile depth, output widths 1, 3 and 10, widths above 1,024, batches of
+// 1 and 1,000.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chooseMatmul, planStorageBytes, type MatmulPlan } from '../src/gpu/tiles.ts';
+import type { GpuProfile } from '../src/gpu/adapters.ts';
+import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../src/gpu/trainer.ts';
+import { stepFlops } from '../src/gpu/layered.ts';
+import { InputError } from '../src/errors.ts';
+import { DEFAULT_OPTIMIZERS, type OptimizerSpec } from '../src/model/optimizer.ts';
+import { crossCheck as crossCheckTrainer } from '../src/check/crosscheck.ts';
+import { crossCheck, expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
+import { testDevice } from './support/gpu.ts';
+
+let device: GPUDevice;
+beforeAll(async () => {
+  device = await testDevice();
+});
+
+/** A large GPU as the tile choice sees one (132 units, as an H100): its plans, run here. */
+const LARGE_GPU: GpuTrainerOptions['profile'] = { units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000 };
+
+const LIMITS = { maxInvocations: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDimension: 65535, subgroups: false, timestamps: false };
+const SOFTWARE: GpuProfile = { ...LIMITS, units: 2, threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000, software: true };
+const HARDWARE: GpuProfile = { ...LIMITS, units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000, software: false };
+
+describe('the tile choice', () => {
+  const shapes = [
+    { m: 256, n: 1024, k: 1024 },
+    { m: 256, n: 10, k: 1024 },
+    { m: 1024, n: 1024, k: 256 },
+    { m: 1, n: 1024, k: 1024 },
+    { m: 1000, n: 3, k: 7 },
+    { m: 5, n: 1027, k: 1 },
+  ];
+  const valid = (plan: MatmulPlan, shape: { m: number; n: number; k: number }, profile: GpuProfile) => {
+    const threads = plan.wgX * plan.wgY;
+    expect(threads).toBeLessThanOrEqual(profile.maxInvocations);
+    expect(plan.tileM).toBe(4 * plan.wgY * plan.gm);
+    expect(plan.tileN).toBe(4 * plan.wgX * plan.gn);
+    expect(((plan.tileM + plan.tileN) * plan.tileK) / 16).toBeLessThanOrEqual(2 * threads); // tile_product.wgsl: two jobs a thread
+    expect(planStorageBytes(plan)).toBeLessThanOrEqual(profile.maxWorkgroupStorage);
+    expect(plan.tileK % 4).toBe(0);
+    // The splits cover K, each a whole number of k-tiles, none empty.
+    expect(plan.splitK * plan.kSplit).toBeGreaterThanOrEqual(shape.k);
+    expect((plan.splitK - 1) * plan.kSplit).toBeLessThan(shape.k);
+    if (plan.splitK > 1) expect(plan.kSplit % plan.tileK).toBe(0);
+    expect(plan.groups).toEqual([Math.ceil(shape.n / plan.tileN), Math.ceil(shape.m / plan.tileM), plan.splitK]);
+  };
+
+  it.each(shapes)('stays within the adapter limits, and its splits cover K: %o', (shape) => {
+    for (const profile of [SOFTWARE, HARDWARE]) valid(chooseMatmul(shape, profile), shape, profile);
+  });
+
+  it('fills a large GPU: splits K where the blocks of the product alone are too few', () => {
+    const narrow = chooseMatmul({ m: 256, n: 10, k: 1024 }, HARDWARE); // W3's output layer
+    expect(narrow.splitK).toBeGreaterThan(1);
+    const plan = chooseMatmul({ m: 256, n: 1024, k: 1024 }, HARDWARE);
+    expect(plan.groups[0] * plan.groups[1] * plan.groups[2]).toBeGreaterThanOrEqual(HARDWARE.units);
+  });
+
+  it('on a CPU (SwiftShader) takes few large tiles of 8 × 16 results per thread, unsplit', () => {
+    const plan = chooseMatmul({ m: 256, n: 1024, k: 1024 }, SOFTWARE);
+    expect(plan.splitK).toBe(1);
+    expect([plan.gm, plan.gn]).toEqual([2, 4]);
+    expect(plan.tileM * plan.tileN).toBeGreaterThanOrEqual(64 * 64);
+  });
+
+  it('takes no tile larger than the limits allow', () => {
+    const small = { ...SOFTWARE, maxInvocations: 64, maxWorkgroupStorage: 4096 };
+    const plan = chooseMatmul({ m: 256, n: 1024, k: 1024 }, small);
+    valid(plan, { m: 256, n: 1024, k: 1024 }, small);
+  });
+});
+
+interface Variant extends RandomNetwork {
+  name: string;
+  batch: number;
+  datasetSize: number;
+  optimizer?: OptimizerSpec;
+  learningRate?: number;
+  path?: KernelPath;
+  gpu?: GpuTrainerOptions;
+  /** What the plan must contain for the variant to be reached. */
+  expectPlan?: (labels: string[], trainer: GpuTrainer) => void;
+}
+
+const split = (trainer: GpuTrainer, label: string) => {
+  const plan = trainer.plan.find((dispatch) => dispatch.label === label);
+  if (!plan) throw new Error(`no dispatch ${label} in ${trainer.plan.map((d) => d.label).join(', ')}`);
+  return plan.workgroups[2];
+};
+
+const VARIANTS: Variant[] = [
+  {
+    name: 'input 1,027 wide (K ragged, scalar loads), output width 1, batch 5, large-GPU plans',
+    sizes: [1027, 9, 1],
+    activations: ['sigmoid', 'sigmoid'],
+    loss: 'half-sse',
+    batch: 5,
+    datasetSize: 12,
+    gpu: { profile: LARGE_GPU },
+    expectPlan: (labels, trainer) => {
+      expect(split(trainer, 'forward layer0')).toBeGreaterThan(1);
+      expect(labels).toContain('forward layer0 finish');
+    },
+  },
+  {
+    name: 'hidden layer 1,030 wide, softmax output width 3, cross-entropy, batch 6, large-GPU plans',
+    sizes: [12, 1030, 3],
+    activations: ['tanh', 'softmax'],
+    loss: 'cross-entropy',
+    batch: 6,
+    datasetSize: 10,
+    gpu: { profile: LARGE_GPU },
+    // The output layer's split product, finished by the output stage.
+    expectPlan: (labels, trainer) => {
+      expect(split(trainer, 'forward layer1')).toBeGreaterThan(1);
+      expect(labels).not.toContain('forward layer1 finish');
+    },
+  },
+  {
+    name: 'batch 1,000, output width 10, mse, momentum, large-GPU plans (gradients split over the batch)',
+    sizes: [8, 40, 10],
+    activations: ['relu', 'sigmoid'],
+    loss: 'mse',
+    batch: 1000,
+    datasetSize: 1000,
+    optimizer: DEFAULT_OPTIMIZERS.momentum,
+    learningRate: 0.05,
+    gpu: { profile: LARGE_GPU },
+    expectPlan: (labels, trainer) => {
+      expect(split(trainer, 'weight update layer0')).toBeGreaterThan(1);
+      expect(labels).toContain('weight update layer0 finish');
+    },
+  },
+  {
+    name: 'the same on the workgroup-memory reduction (no subgroups), plans for this adapter',
+    sizes: [8, 40, 10],
+    activations: ['relu', 'sigmoid'],
+    loss: 'mse',
+    batch: 1000,
+    datasetSize: 1000,
+    gpu: { subgroups: false },
+    expectPlan: (_, trainer) => expect(trainer.profile.subgroups).toBe(false),
+  },
+  {
+    name: 'batch 1, layered, frozen biases',
+    sizes: [20, 16, 10],
+    activations: ['linear', 'sigmoid'],
+    loss: 'sse',
+    trainBiases: false,
+    batch: 1,
+    datasetSize: 3,
+    path: 'layered',
+  },
+  {
+    name: 'widths multiples of 4 (vec4 loads everywhere), δ split over 600 units above, adam, large-GPU plans',
+    sizes: [16, 24, 600, 4],
+    activations: ['sigmoid', 'relu', 'linear'],
+    loss: 'sse',
+    batch: 8,
+    datasetSize: 20,
+    optimizer: DEFAULT_OPTIMIZERS.adam,
+    learningRate: 0.01,
+    gpu: { profile: LARGE_GPU },
+    expectPlan: (labels, trainer) => {
+      expect(split(trainer, 'hidden delta layer0')).toBeGreaterThan(1);
+      expect(labels).toContain('hidden delta layer0 finish');
+    },
+  },
+  {
+    name: 'tiles of 128 × 128 and more, batch 256, plans for a 2-core CPU',
+    sizes: [64, 256, 5],
+    activations: ['tanh', 'sigmoid'],
+    loss: 'half-sse',
+    batch: 256,
+    datasetSize: 300,
+    gpu: { profile: { units: 2 } },
+    expectPlan: (_, trainer) => {
+      const blocks = new Set(trainer.plan.map((dispatch) => dispatch.workgroups.join('×')));
+      expect(blocks).toContain('2×2×1'); // forward layer0: 256 × 256 in 128 × 128 tiles
+    },
+  },
+  {
+    name: 'batch 2, layers 1,026 and 1,025 wide, large-GPU plans',
+    sizes: [1026, 1025, 3],
+    activations: ['sigmoid', 'linear'],
+    loss: 'mse',
+    batch: 2,
+    datasetSize: 3,
+    gpu: { profile: LARGE_GPU },
+  },
+  {
+    name: 'batch 1, layers 1,024 wide, large-GPU plans',
+    sizes: [1024, 1024, 3],
+    activations: ['relu', 'sigmoid'],
+    loss: 'half-sse',
+    batch: 1,
+    datasetSize: 4,
+    gpu: { profile: LARGE_GPU },
+  },
+];
+
+describe('every kernel variant against the reference, buffer by buffer', () => {
+  /** Every tile plan the variants ran, in a few words. */
+  const ran = new Set<string>();
+  VARIANTS.forEach((variant, k) => {
+    it(`${variant.name}: every buffer after 2 steps`, async () => {
+      const model = randomModel(variant, 300 + k);
+      const dataset = randomDataset(variant, variant.datasetSize, 300 + k);
+      const options = { learningRate: variant.learningRate ?? 0.1, batchSize: variant.batch, shuffle: true, seed: k, optimizer: variant.optimizer ?? DEFAULT_OPTIMIZERS.sgd };
+      let labels: string[] = [];
+      const comparisons = await crossCheck(device, model, dataset, options, 2, {
+        path: variant.path ?? 'layered',
+        gpu: variant.gpu,
+        inspect: (trainer) => {
+          labels = trainer.plan.map((dispatch) => dispatch.label);
+          for (const dispatch of trainer.plan) if (dispatch.plan) ran.add(`${4 * dispatch.plan.gm}×${4 * dispatch.plan.gn} a thread`);
+          expect(trainer.path).toBe('layered');
+          variant.expectPlan?.(labels, trainer);
+        },
+      });
+      expectAllClose(comparisons);
+      expect(labels).toContain('output delta');
+    });
+  });
+
+  it('between them, ran every shape of a thread\'s results', () => {
+    expect([...ran].sort()).toEqual(['4×16 a thread', '4×4 a thread', '4×8 a thread', '8×16 a thread', '8×4 a thread', '8×8 a thread']);
+  });
+});
+
+describe('training without capturing (as fit trains)', () => {
+  const network: RandomNetwork = { sizes: [9, 33, 3], activations: ['tanh', 'softmax'], loss: 'cross-entropy' };
+  const options = { learningRate: 0.1, batchSize: 17, shuffle: true, seed: 5, optimizer: DEFAULT_OPTIMIZERS.sgd };
+
+  it('matches the reference on the parameters, the outputs, the deltas and every loss', async () => {
+    const model = randomModel(network, 41);
+    const dataset = randomDataset(network, 50, 41);
+    const trainer = await GpuTrainer.create(device, model, dataset, options, { path: 'layered', capture: false });
+    try {
+      expect(trainer.capture).toBe(false);
+      expect(trainer.plan.map((d) => d.label)).not.toContain('gather batch');
+      expectAllClose(await crossCheckTrainer(trainer, model, dataset, options, 4, ['params', 'layer0.out', 'layer0.delta', 'layer1.net', 'layer1.out', 'layer1.delta']));
+    } finally {
+      trainer.dispose();
+    }
+  });
+
+  it('refuses to read a buffer it did not write, until asked to capture', async () => {
+    const model = randomModel(network, 42);
+    const dataset = randomDataset(network, 50, 42);
+    const trainer = await GpuTrainer.create(device, model, dataset, options, { path: 'layered', capture: false });
+    try {
+      await trainer.train(1);
+      await expect(trainer.read('grads')).rejects.toThrow(InputError);
+      await expect(trainer.read('layer0.net')).rejects.toThrow(/setCapture/);
+      await trainer.setCapture(true);
+      expect(trainer.plan.map((d) => d.label)).toContain('gather batch');
+      // Two more steps, now captured: every buffer of the last one agrees.
+      await trainer.train(2);
+      const comparisons = await crossCheckTrainer(
+        { train: async () => {}, read: (name) => trainer.read(name) },
+        model,
+        dataset,
+        options,
+        3,
+      );
+      expectAllClose(comparisons);
+    } finally {
+      trainer.dispose();
+    }
+  });
+});
+
+describe('the per-kernel profile', () => {
+  it('times every dispatch of a step (timestamp queries where the adapter has them), with the FLOPs of a step, and trains as a step does', async () => {
+    const network: RandomNetwork = { sizes: [20, 30, 4], activations: ['sigmoid', 'sigmoid'], loss: 'half-sse' };
+    const model = randomModel(network, 43);
+    const dataset = randomDataset(network, 40, 43);
+    const options = { learningRate: 0.1, batchSize: 12, shuffle: false, seed: 1, optimizer: DEFAULT_OPTIMIZERS.sgd };
+    const trainer = await GpuTrainer.create(device, model, dataset, options, { path: 'layered', capture: false });
+    try {
+      await trainer.train(1);
+      const { timings, source } = await trainer.profileStep();
+      expect(source).toBe(device.features.has('timestamp-query') ? 'timestamp-query' : 'wall clock');
+      expect(timings.map((t) => t.label)).toEqual(trainer.plan.map((d) => d.label));
+      for (const timing of timings) expect(timing.ms).toBeGreaterThanOrEqual(0);
+      expect(timings.reduce((sum, t) => sum + t.flops, 0)).toBe(stepFlops(model.spec, 12));
+      await trainer.train(1);
+      // The profiled step was step 2 of 3: the parameters agree with three reference steps.
+      expectAllClose(await crossCheckTrainer({ train: async () => {}, read: (name) => trainer.read(name), takeLosses: () => trainer.takeLosses() }, model, dataset, options, 3, ['params']));
+    } finally {
+      trainer.dispose();
+    }
+  });
+});
