@@ -2,6 +2,7 @@
 // import its public entry points ('webgpu-backprop', 'webgpu-backprop/node') and nothing
 // else of it.
 
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,4 +69,18 @@ describe('the library is used through its public entry points only', () => {
     const nodeOnly = [...seen].flatMap((file) => imports(readFileSync(file, 'utf8')).filter((s) => s.startsWith('node:') || s === 'webgpu').map((s) => `${relative('.', file)} imports ${s}`));
     expect(nodeOnly).toEqual([]);
   });
+});
+
+// A user reads the API in its doc comments (and in the pages TypeDoc makes of them): every
+// export of both entry points has one, and every type an export names is exported too.
+// TypeDoc checks both (typedoc.json's validation); here any warning of its fails the test.
+describe('the public API is documented', () => {
+  it('TypeDoc finds every export of both entry points documented, with no warning', () => {
+    const typedoc = spawnSync(process.execPath, [join('node_modules', 'typedoc', 'bin', 'typedoc'), '--emit', 'none', '--treatWarningsAsErrors'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const output = `${typedoc.stdout}${typedoc.stderr}`.trim();
+    expect(typedoc.status, `TypeDoc exited with ${typedoc.status ?? typedoc.signal}:\n${output}`).toBe(0);
+  }, 120_000);
 });

@@ -19,15 +19,19 @@ export interface BenchRun {
   params(): Promise<Float64Array>;
   /** Dispatches and submits so far, where the backend counts them. */
   counts?(): { dispatches: number; submits: number };
+  /** Frees what the run holds (GPU buffers, tensors); the run is unusable after. */
   dispose(): void;
 }
 
+/** Something the benchmarks time a workload on: it sets up a run per workload. */
 export interface Backend {
+  /** As the tables show it, e.g. `webgpu-backprop (WebGPU)`. */
   name: string;
   /** Where it runs: the adapter, or the CPU. */
   device: string;
   /** The float64 reference: the others are checked against it (its own runs too, trivially). */
   isReference?: boolean;
+  /** Builds the workload's model and data here and returns a run ready to train (nothing timed yet). */
   start(workload: Workload): Promise<BenchRun>;
 }
 
@@ -57,6 +61,7 @@ export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTraine
   };
 }
 
+/** The float64 reference (CpuTrainer), which the other backends are checked against. */
 export function referenceBackend(): Backend {
   return {
     name: 'float64 reference (CPU)',

@@ -15,7 +15,9 @@ import { standardSetting } from './backends.ts';
 /** The parts of a TensorFlow.js tensor used here. */
 export interface TfTensor {
   readonly shape: readonly number[];
+  /** tensor.data */
   data(): Promise<ArrayLike<number>>;
+  /** tensor.dispose */
   dispose(): void;
 }
 
@@ -27,25 +29,54 @@ export interface TfModule<T extends TfTensor> {
   readonly version: { readonly tfjs: string };
   /** Its tensor class: where T is inferred from (NoInfer elsewhere keeps it there). */
   readonly Tensor: abstract new (...args: never[]) => T;
+  /** tf.setBackend */
   setBackend(name: string): Promise<boolean>;
+  /** tf.getBackend */
   getBackend(): string;
+  /** tf.ready */
   ready(): Promise<void>;
+  /** tf.tensor2d */
   tensor2d(values: Float32Array, shape: [number, number]): NoInfer<T>;
+  /** tf.tensor1d */
   tensor1d(values: Float32Array): NoInfer<T>;
+  /** tf.variable */
   variable(initial: NoInfer<T>): NoInfer<T>;
-  train: { sgd(learningRate: number): { minimize(f: () => NoInfer<T>, returnCost?: boolean, varList?: NoInfer<T>[]): NoInfer<T> | null; dispose(): void } };
+  train: {
+    /** tf.train.sgd */
+    sgd(learningRate: number): {
+      /** optimizer.minimize */
+      minimize(f: () => NoInfer<T>, returnCost?: boolean, varList?: NoInfer<T>[]): NoInfer<T> | null;
+      /** optimizer.dispose */
+      dispose(): void;
+    };
+  };
+  /** tf.slice */
   slice(x: NoInfer<T>, begin: number[], size: number[]): NoInfer<T>;
-  fused: { matMul(args: { a: NoInfer<T>; b: NoInfer<T>; bias?: NoInfer<T> }): NoInfer<T> };
+  fused: {
+    /** tf.fused.matMul */
+    matMul(args: { a: NoInfer<T>; b: NoInfer<T>; bias?: NoInfer<T> }): NoInfer<T>;
+  };
+  /** tf.sigmoid */
   sigmoid(x: NoInfer<T>): NoInfer<T>;
+  /** tf.sub */
   sub(a: NoInfer<T>, b: NoInfer<T>): NoInfer<T>;
+  /** tf.square */
   square(x: NoInfer<T>): NoInfer<T>;
+  /** tf.sum */
   sum(x: NoInfer<T>): NoInfer<T>;
+  /** tf.mul */
   mul(a: NoInfer<T>, b: number): NoInfer<T>;
 }
 
 const transpose = (values: ArrayLike<number>, rows: number, columns: number) =>
   Float32Array.from({ length: rows * columns }, (_, k) => values[(k % rows) * columns + Math.floor(k / rows)]);
 
+/**
+ * TensorFlow.js as a backend, on its backend `backendName` ('webgpu', 'cpu', …), for the
+ * standard workloads only: each layer one tf.fused.matMul with its bias, then tf.sigmoid,
+ * and plain SGD through optimizer.minimize, from the same initial weights and batches.
+ * `device` names where it runs, for the tables.
+ */
 export function tfjsBackend<T extends TfTensor>(tf: TfModule<T>, backendName: string, device: string): Backend {
   return {
     name: `TensorFlow.js ${tf.version.tfjs} (${backendName})`,

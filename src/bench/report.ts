@@ -5,8 +5,11 @@
 import type { Roofline } from './roofline.ts';
 import type { Measurement } from './suite.ts';
 
+/** A benchmark run as written to JSON and rendered as Markdown. */
 export interface BenchReport {
+  /** When it ran (ISO 8601). */
   date: string;
+  /** What it ran on, shown as `key: value` pairs: the adapter, versions, load. */
   environment: Record<string, string>;
   measurements: Measurement[];
   rooflines?: Roofline[];
@@ -31,6 +34,7 @@ export function speedRatios(measurements: Measurement[], of: string, against: st
   });
 }
 
+/** The measurements as a Markdown table, one row per workload and backend, under a line naming the date and environment. */
 export function markdownTable(report: BenchReport): string {
   const lines = [
     `Benchmarks of ${report.date}. ${Object.entries(report.environment).map(([k, v]) => `${k}: ${v}`).join('; ')}.`,

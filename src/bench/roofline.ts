@@ -8,22 +8,35 @@ import type { GpuTrainerOptions, KernelTiming } from '../gpu/trainer.ts';
 import { GpuTrainer } from '../gpu/trainer.ts';
 import type { Workload } from './workloads.ts';
 
+/** One dispatch of the step: its time, its work, and what it achieved. */
 export interface RooflineRow {
+  /** What it does, e.g. `forward layer1`. */
   label: string;
+  /** Its kernel (.wgsl file) and entry point. */
   kernel: string;
+  /** A matrix product's tile, where it is one. */
   tile?: string;
   workgroups: [number, number, number];
-  ms: number; // median over the profiled steps
+  /** Milliseconds, the median over the profiled steps. */
+  ms: number;
+  /** Floating-point operations it must do (the plan's count). */
   flops: number;
+  /** Bytes it must read and write at least. */
   bytes: number;
+  /** GFLOP/s: flops / ms / 10⁶. */
   gflops: number;
+  /** GB/s: bytes / ms / 10⁶. */
   gbps: number;
-  share: number; // of the step's summed kernel time
+  /** Its fraction (0 to 1) of the step's summed kernel time. */
+  share: number;
 }
 
+/** A workload's training step, kernel by kernel (profileWorkload). */
 export interface Roofline {
+  /** The workload's name. */
   workload: string;
   title: string;
+  /** Where the times come from: the GPU's timestamp queries, or the wall clock around each dispatch. */
   source: 'timestamp-query' | 'wall clock';
   stepsProfiled: number;
   /** The kernels' times added up: the step without launch gaps. */

@@ -11,17 +11,27 @@ import { ReferenceTrajectory } from '../check/crosscheck.ts';
 import type { Backend, BenchRun } from './backends.ts';
 import { flopsPerStep, type Workload } from './workloads.ts';
 
+/**
+ * One backend's figures on one workload: time per step over the repetitions, the
+ * throughput that follows from it, and whether its runs matched the reference.
+ */
 export interface Measurement {
+  /** The workload's name (`W2`, `sweep w64 b16`). */
   workload: string;
   title: string;
+  /** The backend's name. */
   backend: string;
+  /** Where the backend ran: the adapter, or the CPU. */
   device: string;
   /** 'reference' for the reference itself; else whether every timed run's parameters matched the reference's. */
   check: 'reference' | 'passed' | 'failed';
+  /** What the check found, in words (the first difference out of tolerance where it failed). */
   checkMessage: string;
   /** Steps timed, over all repetitions. */
   steps: number;
+  /** Repetitions timed. */
   reps: number;
+  /** Steps in each repetition, from the calibration. */
   stepsPerRep: number;
   /** Median over the repetitions, and their extremes. */
   msPerStep: number;
@@ -29,15 +39,21 @@ export interface Measurement {
   maxMsPerStep: number;
   /** Each repetition's ms per step, in order. */
   repMsPerStep: number[];
+  /** Training samples per second at the median: batch × 1000 / msPerStep. */
   samplesPerSecond: number;
+  /** GFLOP/s at the median: flopsPerStep / msPerStep / 10⁶. */
   gflops: number;
   /** The exact count the GFLOP/s come from (workloads.ts). */
   flopsPerStep: number;
+  /** Compute dispatches per timed step, where the backend counts them (WebGPU). */
   dispatchesPerStep?: number;
+  /** Queue submits per timed step, where the backend counts them (WebGPU). */
   submitsPerStep?: number;
+  /** Why the backend has no figures (it failed, or was stopped before its first repetition); they are NaN then. */
   error?: string;
 }
 
+/** How a workload is measured: repetitions and their length, the check, progress and stopping. */
 export interface SuiteOptions {
   /** Timed repetitions per backend (at least 5 for the figures the README quotes). */
   reps?: number;
@@ -47,6 +63,7 @@ export interface SuiteOptions {
   check?: boolean;
   /** A quick run: 3 repetitions of a quarter second (figures for a glance, not to quote). */
   quick?: boolean;
+  /** Told each line of progress: a backend's calibration, its median, a failure. */
   log?: (line: string) => void;
   /**
    * Stops the measuring between repetitions: each backend keeps the repetitions it ran
@@ -55,6 +72,7 @@ export interface SuiteOptions {
   signal?: AbortSignal;
 }
 
+/** A full run's settings: 5 repetitions of at least 1000 ms per backend, every timed run checked. */
 export const DEFAULT_SUITE_OPTIONS: Required<Pick<SuiteOptions, 'reps' | 'repMs' | 'check'>> = { reps: 5, repMs: 1000, check: true };
 
 /** Steps a repetition may take at most (a tiny network at a microsecond a step). */
@@ -198,6 +216,7 @@ export async function measureWorkload(workload: Workload, backends: Backend[], o
   });
 }
 
+/** Each workload in turn on every backend (measureWorkload): all the measurements, workload by workload. */
 export async function runSuite(workloads: Workload[], backends: Backend[], options: SuiteOptions = {}): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
   for (const workload of workloads) measurements.push(...(await measureWorkload(workload, backends, options)));

@@ -14,11 +14,20 @@ import { createModel, type Model } from '../model/network.ts';
 import type { ModelSpec } from '../model/model.ts';
 import type { TrainOptions } from '../train/trainer.ts';
 
+/** A network, its data and its training options, under the name the benchmark tables give it. */
 export interface Workload {
+  /** Short name: `W1`, `sweep w64 b16`. */
   name: string;
+  /** The network and batch in words: `784-128-10, batch 64`. */
   title: string;
-  sizes: number[]; // inputs, then each layer's units
+  /** Inputs, then each layer's units. */
+  sizes: number[];
+  /** Samples per step. */
   batch: number;
+  /**
+   * A fresh model, its dataset and the options to train it with; every call gives the
+   * same initial parameters and data, so each backend starts from the same point.
+   */
   build(): { model: Model; dataset: Dataset; options: TrainOptions };
 }
 
@@ -73,6 +82,7 @@ function seeded(name: string, title: string, sizes: number[], batch: number, dat
   };
 }
 
+/** Article 001's 2-2-2 network on its one training sample, batch 1, as its worked example sets it up. */
 export const W1: Workload = {
   name: 'W1',
   title: "article 001's 2-2-2 network, batch 1",
@@ -81,9 +91,12 @@ export const W1: Workload = {
   build: () => caseSetup(mazur.cases[0]),
 };
 
+/** A 784-128-10 network (MNIST's shape), batch 64, on 2048 seeded random rows. */
 export const W2 = seeded('W2', '784-128-10, batch 64', [784, 128, 10], 64, 2048);
+/** A 1024-1024-1024-10 network, batch 256, on 1024 seeded random rows. */
 export const W3 = seeded('W3', '1024-1024-1024-10, batch 256', [1024, 1024, 1024, 10], 256, 1024);
 
+/** W1, W2 and W3, in that order: the workloads the benchmark command and page offer. */
 export const STANDARD_WORKLOADS = [W1, W2, W3];
 
 /** width-width-width-10 networks over a grid of widths and batch sizes. */

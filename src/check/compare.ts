@@ -2,22 +2,32 @@
 // rtol·|expected| element by element, and otherwise names the largest difference and
 // the first element out of tolerance.
 
+/** How far an element may be from its reference: |actual − expected| ≤ atol + rtol·|expected|. */
 export interface Tolerance {
-  /** One bound for every element, or one per element. */
+  /** The absolute bound: one for every element, or one per element. */
   atol: number | ArrayLike<number>;
+  /** The relative bound, a fraction of |expected|. */
   rtol: number;
 }
 
+/** A buffer against its reference: whether every element is within tolerance, and the worst of them. */
 export interface Comparison {
+  /** Every element within tolerance (NaN never is). */
   ok: boolean;
   /** The largest |actual − expected|, and where. */
   maxDifference: number;
   maxIndex: number;
   /** The first element out of tolerance, or −1. */
   firstBad: number;
+  /** One line naming the buffer, the largest difference and, where it failed, the first element out of tolerance. */
   message: string;
 }
 
+/**
+ * Compares `actual` with `expected` element by element. `name` heads the message and
+ * `describeIndex` names an element in it (`[k]` by default). Buffers of different lengths
+ * fail outright.
+ */
 export function compareBuffers(
   name: string,
   actual: ArrayLike<number>,

@@ -12,7 +12,9 @@ import type { TrainOptions } from '../train/trainer.ts';
 
 /** What a candidate must offer to be checked: training, and reading named buffers. */
 export interface Checkable {
+  /** Runs `steps` training steps. */
   train(steps: number): Promise<void>;
+  /** A named buffer's values as of the last step. */
   read(name: BufferName): Promise<Float64Array>;
   /** The batch loss of each step since the last call; leave out where the candidate has none. */
   takeLosses?(): Promise<Float64Array>;

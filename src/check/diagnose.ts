@@ -6,12 +6,15 @@ import { bufferNames, bufferShape, type BufferName } from '../model/buffers.ts';
 import { describeParamIndex } from '../model/layout.ts';
 import type { Trainer } from '../train/trainer.ts';
 
+/** The first NaN or ±Infinity a training run produced: the step, the buffer, the element and its value. */
 export interface NonFinite {
+  /** The step that produced it, counted from 0. */
   step: number;
   /** A named buffer, or the batch's mean loss (which can overflow where every sample's loss is finite). */
   buffer: BufferName | 'batch loss';
   /** The layer the buffer belongs to, where it belongs to one. */
   layer?: number;
+  /** The element's index in the buffer. */
   index: number;
   /** The element in words: `layer1.net[sample 3, unit 7]`, `layer0.weights[2,1]`. */
   where: string;

@@ -27,6 +27,7 @@ import { layerInputs, outputActivation, outputSize } from '../model/model.ts';
 import type { OptimizerSpec } from '../model/optimizer.ts';
 import type { Tolerance } from './compare.ts';
 
+/** u = 2⁻²⁴: the largest relative error of rounding a real number to the nearest float32. */
 export const FLOAT32_UNIT_ROUNDOFF = 2 ** -24;
 
 /** Standard deviations of the probabilistic bound. */
@@ -48,9 +49,11 @@ function sumEpsilon(K: number): number {
 /** Reads one of the reference's buffers of the step being checked. */
 export type ReferenceBuffers = (name: string) => Float64Array;
 
-interface Setting {
+/** The training step the tolerances are for: the network, its parameter layout, the batch size and the optimizer. */
+export interface Setting {
   spec: ModelSpec;
   layout: ParamLayout;
+  /** Samples per step (B). */
   batch: number;
   learningRate: number;
   optimizer: OptimizerSpec;

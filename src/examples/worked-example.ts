@@ -94,15 +94,18 @@ export class StepRecord {
     readonly longRun?: { steps: number; loss: number; out: Float64Array },
   ) {}
 
+  /** The weight from input i into neuron j of `layer`, before the step (or in `params`). */
   weight(layer: number, j: number, i: number, params: Float64Array = this.before): number {
     const inputs = paramEntry(this.model.layout, layer, 'weights').shape[1];
     return paramView(this.model.layout, params, layer, 'weights')[j * inputs + i];
   }
 
+  /** ∂E/∂w of the weight from input i into neuron j of `layer`, in this step. */
   gradient(layer: number, j: number, i: number): number {
     return this.weight(layer, j, i, this.grads);
   }
 
+  /** Neuron j's bias in `layer`, before the step (or in `params`). */
   bias(layer: number, j: number, params: Float64Array = this.before): number {
     return paramView(this.model.layout, params, layer, 'biases')[j];
   }

@@ -3,9 +3,11 @@
 // peak (to say what fraction of it a kernel reaches). A short table of known GPUs, and
 // estimates for the rest; a caller can always say better.
 
+/** A GPU of the table KNOWN_ADAPTERS: how to recognise it, and its compute units and FP32 peak. */
 export interface KnownAdapter {
   /** Matched against the adapter's vendor, architecture, device and description. */
   pattern: RegExp;
+  /** Its product name, e.g. `NVIDIA H100 SXM`. */
   name: string;
   /** Streaming multiprocessors, compute units or cores: what runs workgroups side by side. */
   units: number;
@@ -45,8 +47,11 @@ export interface GpuProfile {
   dispatchCost: number;
   /** A software adapter (SwiftShader): a CPU. */
   software: boolean;
+  /** The device's maxComputeInvocationsPerWorkgroup. */
   maxInvocations: number;
+  /** The device's maxComputeWorkgroupStorageSize, in bytes. */
   maxWorkgroupStorage: number;
+  /** The device's maxComputeWorkgroupsPerDimension. */
   maxWorkgroupsPerDimension: number;
   /** The adapter has the `subgroups` feature and the device was opened with it. */
   subgroups: boolean;
@@ -58,6 +63,7 @@ export function adapterText(info: GPUAdapterInfo | undefined): string {
   return info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') : '';
 }
 
+/** The first entry of KNOWN_ADAPTERS that matches the adapter's info, if any. */
 export function knownAdapter(info: GPUAdapterInfo | undefined): KnownAdapter | undefined {
   const text = adapterText(info);
   return text ? KNOWN_ADAPTERS.find((known) => known.pattern.test(text)) : undefined;

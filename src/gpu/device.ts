@@ -14,6 +14,7 @@ export interface AdapterDescription {
   isFallbackAdapter: boolean;
 }
 
+/** The adapter's own description, and whether it is a software one. */
 export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   const info = adapter.info;
   return {
@@ -109,6 +110,7 @@ export class DeviceKeeper {
     this.watch(device);
   }
 
+  /** Requests an adapter and opens a device on it (openDevice); `onLost` is told each time the device is lost. */
   static async open(onLost?: (message: string) => void): Promise<DeviceKeeper> {
     const adapter = await requestAdapter();
     return new DeviceKeeper(adapter, await openDevice(adapter), onLost);
@@ -132,6 +134,7 @@ export class DeviceKeeper {
     return this.device;
   }
 
+  /** Destroys the current device and stops replacing it. */
   destroy(): void {
     this.destroyed = true;
     this.device.then((device) => device.destroy(), () => {});

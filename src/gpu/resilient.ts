@@ -11,6 +11,7 @@ import { stateSlots } from '../model/optimizer.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
 import { GpuTrainer, type GpuTrainerOptions } from './trainer.ts';
 
+/** A ResilientTrainer's options: the GpuTrainer's, and how it checkpoints and recovers. */
 export interface ResilienceOptions extends GpuTrainerOptions {
   /** Told each time the device is lost and training resumes. */
   onRecover?: (message: string) => void;
@@ -26,6 +27,12 @@ export interface ResilienceOptions extends GpuTrainerOptions {
   ownsDevices?: boolean;
 }
 
+/**
+ * A GpuTrainer that moves to a new device when its device is lost: it restores its last
+ * in-memory checkpoint there and runs the steps since again, so a caller sees each
+ * step's loss exactly once. It gives up, throwing the DeviceLostError, once it has used
+ * `maxDevices` devices (default 5).
+ */
 export class ResilientTrainer implements Trainer {
   readonly backend = 'webgpu';
   private checkpoint: TrainerState;
@@ -46,6 +53,10 @@ export class ResilientTrainer implements Trainer {
     this.marked = { step: 0, from: this.checkpoint };
   }
 
+  /**
+   * Builds the trainer on a device from `openDevice`, which is called again for each new
+   * device after a loss (e.g. `() => keeper.current()` with a DeviceKeeper).
+   */
   static async create(openDevice: () => Promise<GPUDevice>, model: Model, dataset: Dataset, options: TrainOptions, resilience: ResilienceOptions = {}): Promise<ResilientTrainer> {
     const inner = await GpuTrainer.create(await openDevice(), model, dataset, options, resilience);
     return new ResilientTrainer(inner, openDevice, resilience);

@@ -13,14 +13,23 @@ export interface MatmulShape {
 
 /** tile_product.wgsl's override constants for one product, and what they imply. */
 export interface MatmulPlan {
-  wgX: number; //   threads along N
-  wgY: number; //   threads along M
-  gm: number; //    4-row blocks per thread (1 or 2)
-  gn: number; //    4-column blocks per thread (1, 2 or 4)
-  tileK: number; // k per pass through workgroup memory
-  splitK: number; // workgroups that share K (1: none)
-  kSplit: number; //  k per split (a multiple of tileK)
+  /** Threads along N. */
+  wgX: number;
+  /** Threads along M. */
+  wgY: number;
+  /** 4-row blocks per thread (1 or 2). */
+  gm: number;
+  /** 4-column blocks per thread (1, 2 or 4). */
+  gn: number;
+  /** k per pass through workgroup memory. */
+  tileK: number;
+  /** Workgroups that share K (1: none). */
+  splitK: number;
+  /** k per split (a multiple of tileK). */
+  kSplit: number;
+  /** Rows of the result per workgroup: 4 · gm · wgY. */
   tileM: number;
+  /** Columns of the result per workgroup: 4 · gn · wgX. */
   tileN: number;
   /** Workgroups along x (N), y (M) and z (splits). */
   groups: [number, number, number];

@@ -64,7 +64,9 @@ import { datasetLoss, forwardRows } from './predict.ts';
 /** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
 export type KernelPath = 'auto' | 'layered' | 'fused';
 
+/** How a GpuTrainer runs on its device (all optional). */
 export interface GpuTrainerOptions {
+  /** Which kernels run a step (default `auto`). */
   path?: KernelPath;
   /**
    * The most bytes one buffer binding may hold: the device's limit, or less to cap the GPU
@@ -164,6 +166,12 @@ function keptWithoutCapture(spec: ModelSpec, name: BufferName): boolean {
   return match[2] !== 'net' || Number(match[1]) === L - 1;
 }
 
+/**
+ * The training step as WGSL compute dispatches on one WebGPU device, float32, with the
+ * same named buffers as the reference (CpuTrainer). `train` returns once its steps are
+ * submitted; the losses and buffers are read back on request. A lost device makes every
+ * later call throw DeviceLostError (ResilientTrainer recovers from that).
+ */
 export class GpuTrainer implements Trainer {
   readonly backend = 'webgpu';
   readonly schedule: BatchSchedule;
