@@ -82,7 +82,7 @@ export type { Comparison, Tolerance } from './check/compare.ts';
 export { crossCheck } from './check/crosscheck.ts';
 export type { Checkable } from './check/crosscheck.ts';
 export { float32Tolerances, FLOAT32_UNIT_ROUNDOFF } from './check/tolerance.ts';
-export type { ReferenceBuffers, Setting } from './check/tolerance.ts';
+export type { ReferenceBuffers, ToleranceSetting } from './check/tolerance.ts';
 export { firstNonFinite, locateNonFinite } from './check/diagnose.ts';
 export type { NonFinite } from './check/diagnose.ts';
 

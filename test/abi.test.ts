@@ -18,9 +18,12 @@ import {
   USES_STEP,
   type BindingKind,
 } from '../src/gpu/abi.ts';
+import { sharedFiles } from '../src/gpu/shaders.ts';
 
 const wgsl = (name: string) => readFileSync(`shaders/${name}.wgsl`, 'utf8');
 const common = wgsl('common');
+/** The files the shader loader prepends to kernels (common.wgsl and the rest), on adapters with subgroups and without. */
+const SHARED = new Set(KERNELS.flatMap((kernel) => [...sharedFiles(kernel, { subgroups: true }), ...sharedFiles(kernel, { subgroups: false })]));
 
 /** The bindings a WGSL source declares: group, binding, and the kind a bind group layout gives it. */
 function bindings(source: string): { group: number; binding: number; kind: BindingKind }[] {
@@ -47,9 +50,10 @@ function constants(source: string): Map<string, number> {
 const SCREAMING = (name: string) => name.toUpperCase().replace(/-/g, '_');
 
 describe('src/gpu/abi.ts agrees with the WGSL', () => {
-  it('names every kernel in shaders/, and no other', () => {
-    const files = readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && f !== 'common.wgsl').map((f) => f.replace(/\.wgsl$/, ''));
-    expect([...KERNELS].sort()).toEqual(files.sort());
+  it('names every kernel in shaders/, and no other: the other files are the shared ones the loader prepends', () => {
+    const files = readdirSync('shaders').filter((f) => f.endsWith('.wgsl')).map((f) => f.replace(/\.wgsl$/, ''));
+    expect([...KERNELS, ...SHARED].sort()).toEqual(files.sort());
+    expect(KERNELS.filter((kernel) => SHARED.has(kernel))).toEqual([]);
   });
 
   for (const kernel of KERNELS) {
@@ -90,7 +94,11 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
       for (const shared of ['struct Layer', 'struct Step', 'fn activate', 'fn derivative_from_out', 'fn loss_gradient', 'fn softplus', 'fn optimize', 'const SIGMOID']) {
         expect(new RegExp(`${shared}\\b`).test(source), `${kernel} declares ${shared}`).toBe(false);
       }
-      expect(source.split('\n').slice(0, 16).join('\n'), kernel).toMatch(/Prepended: common\.wgsl/);
+      // The header's "Prepended:" paragraph names every file the loader puts before the kernel.
+      const prepended = /\/\/ Prepended: ((?:.|\n\/\/ )*)/.exec(source)?.[1] ?? '';
+      for (const file of new Set([...sharedFiles(kernel, { subgroups: true }), ...sharedFiles(kernel, { subgroups: false })])) {
+        expect(prepended, `${kernel} names ${file}.wgsl in its header`).toContain(`${file}.wgsl`);
+      }
     }
   });
 });

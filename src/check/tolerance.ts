@@ -50,7 +50,7 @@ function sumEpsilon(K: number): number {
 export type ReferenceBuffers = (name: string) => Float64Array;
 
 /** The training step the tolerances are for: the network, its parameter layout, the batch size and the optimizer. */
-export interface Setting {
+export interface ToleranceSetting {
   spec: ModelSpec;
   layout: ParamLayout;
   /** Samples per step (B). */
@@ -74,7 +74,7 @@ function lossScale(loss: string, outputs: number): number {
  * Element-wise tolerances for every buffer of one training step, from the reference's
  * buffers of that step.
  */
-export function float32Tolerances(setting: Setting, reference: ReferenceBuffers): (name: string) => Tolerance {
+export function float32Tolerances(setting: ToleranceSetting, reference: ReferenceBuffers): (name: string) => Tolerance {
   const { spec, layout, batch: B, learningRate } = setting;
   const L = spec.layers.length;
   const K = outputSize(spec);
