@@ -165,6 +165,22 @@ describe('on WebGPU, both kernel paths', () => {
     }
   });
 
+  it('prediction (softmax.wgsl): logits near ±100 and ±1,000 give the reference\'s outputs', async () => {
+    for (const center of [100, -100, 1000, -1000]) {
+      const { model, dataset } = extremeNetwork(center, 5);
+      const trainer = await GpuTrainer.create(device, model, dataset, options(8));
+      const predicted = await trainer.predict(dataset.inputs, dataset.size);
+      trainer.dispose();
+      const expected = forward(model.spec, model.layout, model.params, dataset.inputs, dataset.size).out[1];
+      // In float32 each logit carries the rounding of its sum, up to 8 terms with the
+      // bias near |center| dominating: ≤ 8 · 2⁻²⁴ · 1,001 ≈ 4.8e-4. out_k = e^(net_k − lse)
+      // then carries twice that as a relative error: e^(9.6e-4) − 1 < 1e-3. Without the
+      // row maximum, e^100 and e^1000 overflow float32 and every output is NaN.
+      const FLOAT32_NEAR_1000 = 1e-3;
+      predicted.forEach((p, k) => expect(Math.abs(p - expected[k]), `logits near ${center}, output ${k}`).toBeLessThanOrEqual(FLOAT32_NEAR_1000 * expected[k]));
+    }
+  });
+
   it.each(PATHS)('%s kernels: targets that do not sum to 1 give the reference\'s deltas, gradients and parameters', async (path) => {
     const network: RandomNetwork = { sizes: [4, 7, 5], activations: ['relu', 'softmax'], loss: 'cross-entropy' };
     const model = randomModel(network, 9);
