@@ -176,7 +176,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
         }
       }
       const elapsed = formatDuration(performance.now() - started);
-      progress.textContent = stoppedIn ? `Stopped during ${stoppedIn} after ${elapsed}; the repetitions run so far are shown, checked.` : `${workloads.length} workloads in ${elapsed}.`;
+      progress.textContent = stoppedIn ? `Stopped during ${stoppedIn} after ${elapsed}; the repetitions run so far are shown, checked.` : `${workloads.length} workload${workloads.length === 1 ? '' : 's'} in ${elapsed}.`;
       const stopped = stoppedIn !== undefined;
       markdown = markdownTable({ date: new Date().toISOString(), environment: { adapter: gpu.adapter, software: String(gpu.software), browser: navigator.userAgent }, measurements });
       exportButton.disabled = measurements.length === 0;
