@@ -8,6 +8,7 @@ import { crossCheck as crossCheckTrainer } from '../src/check/crosscheck.ts';
 import { openDevice, requestAdapter } from '../src/node.ts';
 
 import { ResilientTrainer } from '../src/gpu/resilient.ts';
+import { DeviceLostError } from '../src/errors.ts';
 import { GpuTrainer, type KernelPath } from '../src/gpu/trainer.ts';
 import { compareBuffers } from '../src/check/compare.ts';
 import { modelToJson } from '../src/io/model-file.ts';
@@ -59,6 +60,15 @@ describe("the adapter's limits", () => {
 });
 
 describe('a lost device', () => {
+  it('fails the very call during which it was lost, not only the next one', async () => {
+    const lostDevice = await openDevice(await requestAdapter());
+    const trainer = await GpuTrainer.create(lostDevice, randomModel(network, 6), randomDataset(network, 16, 6), { learningRate: 0.1, batchSize: 4, shuffle: false, seed: 1, optimizer: DEFAULT_OPTIMIZERS.sgd });
+    await trainer.train(2);
+    lostDevice.destroy(); // the loss is reported asynchronously, after the call has begun
+    await expect(trainer.train(3)).rejects.toThrow(DeviceLostError);
+    trainer.dispose();
+  });
+
   it('is said so, and training resumes from the last checkpoint on a new device, ending where an uninterrupted run ends', async () => {
     const model = randomModel(network, 4);
     const dataset = randomDataset(network, 40, 4);

@@ -14,6 +14,23 @@ const ALREADY_DONE_MS = 1;
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * One turn of the event loop, so that events the GPU has delivered (a lost device) are
+ * seen. Not `setTimeout(…, 0)`: Node makes that a millisecond, which a loop of short `fit`
+ * calls pays several times a call. Node has setImmediate; a browser, MessageChannel.
+ */
+export function nextTask(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
+}
+
 export class Pacer {
   /** Milliseconds per step, as last measured (undefined before the first measurement). */
   private msPerStep: number | undefined;

@@ -58,7 +58,7 @@ import {
   type DatasetPlacement,
   type Region,
 } from './memory.ts';
-import { Pacer } from './pacing.ts';
+import { nextTask, Pacer } from './pacing.ts';
 import { datasetLoss, forwardRows } from './predict.ts';
 
 /** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
@@ -373,7 +373,7 @@ export class GpuTrainer implements Trainer {
     try {
       const result = await work();
       // A lost device fails nothing loudly: its work is dropped. Let its lost promise settle first.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await nextTask();
       if (this.lost) throw new DeviceLostError(this.lost);
       return result;
     } catch (error) {
