@@ -9,15 +9,18 @@ import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { namesFrom, positiveInteger, positiveNumber } from './flags.ts';
 import {
   adapterName,
   breakEven,
+  DEFAULT_SUITE_OPTIONS,
   describeAdapter,
   knownAdapter,
   markdownTable,
   nodeGpu,
   openDevice,
   profileWorkload,
+  QUICK_SUITE_OPTIONS,
   referenceBackend,
   requestAdapter,
   rooflineMarkdown,
@@ -35,29 +38,30 @@ import {
 } from 'webgpu-backprop/node';
 
 const BACKENDS = ['webgpu', 'cpu', 'tight', 'tfjs-webgpu', 'tfjs-wasm'];
+const WORKLOADS = [...STANDARD_WORKLOADS.map((w) => w.name), 'sweep'];
 
 const program = new Command('bench')
-  .addOption(new Option('--workloads <names>', 'comma-separated: W1, W2, W3, sweep').default('W1,W2,W3,sweep'))
-  .addOption(new Option('--backends <names>', `comma-separated: ${BACKENDS.join(', ')}`).default(BACKENDS.join(',')))
-  .option('--reps <n>', 'timed repetitions per backend', '5')
-  .option('--rep-ms <ms>', 'a repetition runs at least this long', '1000')
-  .option('--roofline <names>', "workloads to profile kernel by kernel ('none' for none)", 'W2,W3')
+  .addOption(new Option('--workloads <names>', `comma-separated: ${WORKLOADS.join(', ')}`).argParser(namesFrom(WORKLOADS)).default(['W1', 'W2', 'W3', 'sweep'], 'W1,W2,W3,sweep'))
+  .addOption(new Option('--backends <names>', `comma-separated: ${BACKENDS.join(', ')}`).argParser(namesFrom(BACKENDS)).default(BACKENDS, BACKENDS.join(',')))
+  .option('--reps <n>', 'timed repetitions per backend', positiveInteger, DEFAULT_SUITE_OPTIONS.reps)
+  .option('--rep-ms <ms>', 'a repetition runs at least this long', positiveNumber, DEFAULT_SUITE_OPTIONS.repMs)
+  .addOption(new Option('--roofline <names>', "workloads to profile kernel by kernel ('none' for none)").argParser(namesFrom([...WORKLOADS, 'none'])).default(['W2', 'W3'], 'W2,W3'))
   .option('--quick', 'three repetitions of a quarter second: a glance, not figures to quote')
   .option('--gpu', 'the run for a machine with a GPU: W3 and the sweep on WebGPU and TensorFlow.js WebGPU, W3 roofline, fraction of FP32 peak')
-  .option('--peak-tflops <tflops>', "the adapter's FP32 peak, where the table of known adapters does not have it")
-  .option('--units <n>', "the adapter's compute units, where the table of known adapters does not have them")
+  .option('--peak-tflops <tflops>', "the adapter's FP32 peak, where the table of known adapters does not have it", positiveNumber)
+  .option('--units <n>', "the adapter's compute units, where the table of known adapters does not have them", positiveInteger)
   .option('--out-dir <dir>', 'where to write the results', 'bench/results')
   .parse();
 const flags = program.opts<{
-  workloads: string;
-  backends: string;
-  reps: string;
-  repMs: string;
-  roofline: string;
+  workloads: string[];
+  backends: string[];
+  reps: number;
+  repMs: number;
+  roofline: string[];
   quick?: boolean;
   gpu?: boolean;
-  peakTflops?: string;
-  units?: string;
+  peakTflops?: number;
+  units?: number;
   outDir: string;
 }>();
 
@@ -69,21 +73,13 @@ function packageVersion(name: string): string {
   }
 }
 
-function workloadsNamed(names: string): Workload[] {
-  return names
-    .split(',')
-    .filter((name) => name && name !== 'none')
-    .flatMap((name) => {
-      if (name === 'sweep') return sweepWorkloads();
-      const workload = STANDARD_WORKLOADS.find((w) => w.name === name);
-      if (!workload) throw new Error(`no workload ${name}`);
-      return [workload];
-    });
+function workloadsNamed(names: string[]): Workload[] {
+  return names.filter((name) => name !== 'none').flatMap((name) => (name === 'sweep' ? sweepWorkloads() : STANDARD_WORKLOADS.filter((w) => w.name === name)));
 }
 
-const workloads = workloadsNamed(flags.gpu ? 'W3,sweep' : flags.workloads);
-const wanted = flags.gpu ? ['webgpu', 'tfjs-webgpu'] : flags.backends.split(',');
-const rooflineWorkloads = workloadsNamed(flags.gpu ? 'W3' : flags.roofline);
+const workloads = workloadsNamed(flags.gpu ? ['W3', 'sweep'] : flags.workloads);
+const wanted = flags.gpu ? ['webgpu', 'tfjs-webgpu'] : flags.backends;
+const rooflineWorkloads = workloadsNamed(flags.gpu ? ['W3'] : flags.roofline);
 
 // TensorFlow.js's WebGPU backend looks for navigator.gpu, and the tile choice reads the CPU's threads from navigator.
 Object.defineProperty(globalThis, 'navigator', { value: { gpu: await nodeGpu(), hardwareConcurrency: cpus().length }, configurable: true });
@@ -91,8 +87,8 @@ const adapter = await requestAdapter();
 const device = await openDevice(adapter);
 const adapterText = adapterName(adapter);
 const known = knownAdapter(adapter.info);
-const peakTflops = flags.peakTflops ? Number(flags.peakTflops) : known?.peakTflops;
-const gpuOptions = flags.units ? { profile: { units: Number(flags.units) } } : {};
+const peakTflops = flags.peakTflops ?? known?.peakTflops;
+const gpuOptions = flags.units ? { profile: { units: flags.units } } : {};
 if (flags.gpu && describeAdapter(adapter).isFallbackAdapter) console.error(`bench: --gpu on a software adapter (${adapterText}): its figures say nothing about a GPU`);
 
 const backends: Backend[] = [];
@@ -118,8 +114,7 @@ if (wanted.some((name) => name.startsWith('tfjs-'))) {
 const loadBefore = loadavg();
 const log = (line: string) => console.error(line);
 const measurements = await runSuite(workloads, backends, {
-  reps: flags.quick ? 3 : Number(flags.reps),
-  repMs: flags.quick ? 250 : Number(flags.repMs),
+  ...(flags.quick ? QUICK_SUITE_OPTIONS : { reps: flags.reps, repMs: flags.repMs }),
   log,
 });
 const rooflines: Roofline[] = [];
@@ -173,4 +168,7 @@ for (const [path, content] of [
   renameSync(`${path}.tmp`, path);
 }
 console.error(`wrote ${stem}.json and ${stem}.md`);
-process.exit(0);
+// A figure whose run disagreed with the reference, or a backend that failed, fails the command.
+const failed = measurements.filter((m) => m.check === 'failed');
+for (const m of failed) console.error(`bench: ${m.workload} on ${m.backend}: ${m.error ?? m.checkMessage}`);
+process.exit(failed.length > 0 ? 1 : 0);

@@ -10,7 +10,7 @@ const LINEAR = 0u;
 const SIGMOID = 1u;
 const TANH = 2u;
 const RELU = 3u;
-const SOFTMAX = 4u; // a row-wise function: softmax.wgsl (or the fused kernel) writes `out`
+const SOFTMAX = 4u; // a row-wise function: in training the output stage (or the fused kernel) writes `out`, in prediction softmax.wgsl
 
 // Loss codes: LOSS_CODE in src/gpu/abi.ts.
 const HALF_SSE = 0u;

@@ -23,7 +23,7 @@
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;   // (SPLIT_K, B, OUT) where split (not OUTPUT)
 @group(1) @binding(0) var<uniform> step: Step;
 
-override ACTIVATION: u32;           // an activation code; softmax.wgsl writes `out` for SOFTMAX
+override ACTIVATION: u32;           // an activation code; for SOFTMAX, `out` is written by output_delta.wgsl (training) or softmax.wgsl (prediction)
 override GATHER: bool = false;      // the inputs are dataset rows, picked by batch_rows
 override OUTPUT: bool = false;      // the output layer of a training step: write net only (output_delta.wgsl does the rest)
 override CAPTURE: bool = true;      // write net for every layer (the named buffers a check reads)

@@ -1,5 +1,7 @@
-// Twin of gatherBatch (src/data/dataset.ts): copies one step's batch out of the dataset,
-// which stays on the GPU for the whole run. The rows of every step of a chunk are
+// Twin of gatherBatch (src/data/dataset.ts): copies one step's batch out of the dataset
+// on the GPU into `input` and `target`. It runs only where the trainer captures, so that a
+// check can read those two buffers: otherwise the first layer and the output stage read
+// the batch's rows straight out of the dataset. The rows of every step of a chunk are
 // uploaded together; `step.rows_offset` says where this step's rows start.
 //
 // Prepended: common.wgsl (the Step struct).
@@ -18,7 +20,7 @@ struct Dims {
 @group(0) @binding(5) var<storage, read_write> targets: array<f32>;   // (B, OUT)
 @group(1) @binding(0) var<uniform> step: Step;
 
-override WORKGROUP_SIZE: u32 = 64;
+override WORKGROUP_SIZE: u32;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {

@@ -1,5 +1,6 @@
 // Twin of softmax (src/reference/activations.ts): out = softmax(net) row by row, for a
-// softmax output layer, after forward.wgsl has written its net inputs.
+// softmax output layer in prediction (src/gpu/predict.ts), after forward.wgsl has written
+// its net inputs. In training the output stage (output_delta.wgsl) computes it.
 //
 // Prepended: common.wgsl (the Layer struct).
 
@@ -7,7 +8,7 @@
 @group(0) @binding(1) var<storage, read> net: array<f32>;        // (B, OUT)
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;  // (B, OUT)
 
-override WORKGROUP_SIZE: u32 = 64;
+override WORKGROUP_SIZE: u32;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {

@@ -12,11 +12,11 @@
 //   a_tile[k][m / 4], b_tile[k][n / 4]
 // Thread (tx, ty) owns GM × GN blocks of 4 × 4 results: rows 4·(ty + WG_Y·g) + r and
 // columns 4·(tx + WG_X·h) + c, g < GM, h < GN, r, c < 4. In each k step it reads GM + GN
-// vec4s and does 16·GM·GN multiply-adds (64 for 8 × 8; 8 × 16, which a CPU adapter
-// prefers, reads 6 vec4s for 128, though its 128 results are too many registers for a
-// GPU's threads to stay many). The threads of one row of the
-// workgroup read consecutive vec4s of b_tile (every bank once) and the same vec4 of
-// a_tile (a broadcast): no bank conflicts.
+// vec4s and does 16·GM·GN multiply-adds: 64 for 8 × 8 results. A CPU adapter prefers
+// 8 × 16 (6 vec4s read for 128 multiply-adds); on a GPU, 128 results take so many
+// registers that too few threads stay resident. The threads of one row of the workgroup
+// read consecutive vec4s of b_tile (every bank once) and the same vec4 of a_tile (a
+// broadcast): no bank conflicts.
 //
 // Filling a tile is split into jobs of four vec4s each (a Quad), at most two per thread,
 // so that the next k-tile can be read into registers while the current one is multiplied:
@@ -143,12 +143,23 @@ fn multiply_tile(acc: ptr<function, Block>, tx: u32, ty: u32) {
   let a_stride = TILE_M / 4u;
   let b_stride = TILE_N / 4u;
   for (var k = 0u; k < TILE_K; k++) {
+    // Only the blocks the thread owns: the others would lie past the tiles at the last k.
     let a0 = a_tile[k * a_stride + ty];
-    let a1 = a_tile[k * a_stride + ty + WG_Y];
+    var a1 = vec4f();
+    if (GM == 2u) {
+      a1 = a_tile[k * a_stride + ty + WG_Y];
+    }
     let b0 = b_tile[k * b_stride + tx];
-    let b1 = b_tile[k * b_stride + tx + WG_X];
-    let b2 = b_tile[k * b_stride + tx + 2u * WG_X];
-    let b3 = b_tile[k * b_stride + tx + 3u * WG_X];
+    var b1 = vec4f();
+    var b2 = vec4f();
+    var b3 = vec4f();
+    if (GN >= 2u) {
+      b1 = b_tile[k * b_stride + tx + WG_X];
+    }
+    if (GN == 4u) {
+      b2 = b_tile[k * b_stride + tx + 2u * WG_X];
+      b3 = b_tile[k * b_stride + tx + 3u * WG_X];
+    }
     (*acc).c00_0 = fma(vec4f(a0.x), b0, (*acc).c00_0);
     (*acc).c00_1 = fma(vec4f(a0.y), b0, (*acc).c00_1);
     (*acc).c00_2 = fma(vec4f(a0.z), b0, (*acc).c00_2);

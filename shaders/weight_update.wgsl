@@ -32,7 +32,7 @@ override VEC4_A: bool = false;      // OUT is a multiple of 4: δ rows are read 
 override VEC4_B: bool = false;      // IN is a multiple of 4: input rows are read as vec4s
 override FINISH_THREADS: u32 = 256u;
 
-var<workgroup> bias_sums: array<f32, TILE_M + THREADS>; // (PHASES, TILE_M) partial sums of δ
+var<workgroup> bias_sums: array<f32, TILE_M + THREADS>; // (PHASES, TILE_M) partial sums of δ: PHASES · TILE_M ≤ max(THREADS, TILE_M)
 
 var<private> split: u32;
 var<private> first_unit: u32;

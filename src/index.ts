@@ -98,9 +98,9 @@ export { caseSetup, StepRecord } from './examples/worked-example.ts';
 export type { Notation, PrintedValue, WorkedCase, WorkedExample } from './examples/worked-example.ts';
 
 // Benchmarks: the workloads, the suite, the peers, the roofline, the report.
-export { DEFAULT_SUITE_OPTIONS, measure, measureWorkload, runSuite } from './bench/suite.ts';
+export { DEFAULT_SUITE_OPTIONS, measureWorkload, QUICK_SUITE_OPTIONS, runSuite } from './bench/suite.ts';
 export type { Measurement, SuiteOptions } from './bench/suite.ts';
-export { flopsPerStep, STANDARD_WORKLOADS, sweepWorkloads, W1, W2, W3, weightCount } from './bench/workloads.ts';
+export { flopsPerStep, STANDARD_WORKLOADS, sweepWorkloads, W1, W2, W3 } from './bench/workloads.ts';
 export type { Workload } from './bench/workloads.ts';
 export { referenceBackend, tightLoopBackend, webgpuBackend } from './bench/backends.ts';
 export type { Backend, BenchRun } from './bench/backends.ts';

@@ -26,7 +26,7 @@ beforeAll(async () => {
 /** A large GPU as the tile choice sees one (132 units, as an H100): its plans, run here. */
 const LARGE_GPU: GpuTrainerOptions['profile'] = { units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000 };
 
-const LIMITS = { maxInvocations: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDimension: 65535, subgroups: false, timestamps: false };
+const LIMITS = { maxInvocations: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDimension: 65535, subgroups: false };
 const SOFTWARE: GpuProfile = { ...LIMITS, units: 2, threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000, software: true };
 const HARDWARE: GpuProfile = { ...LIMITS, units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000, software: false };
 
@@ -138,6 +138,8 @@ const VARIANTS: Variant[] = [
     expectPlan: (labels, trainer) => {
       expect(split(trainer, 'weight update layer0')).toBeGreaterThan(1);
       expect(labels).toContain('weight update layer0 finish');
+      // The subgroup reduction wherever the adapter offers it (SwiftShader does); the next variant takes the other.
+      expect(trainer.profile.subgroups).toBe(device.features.has('subgroups'));
     },
   },
   {
@@ -281,6 +283,30 @@ describe('training without capturing (as fit trains)', () => {
 });
 
 describe('the per-kernel profile', () => {
+  it("counts a step's FLOPs in its dispatches, split products' additions of partial sums on top", async () => {
+    // Large-GPU plans split the output layer's forward product (finished by the output
+    // stage), and more.
+    const network: RandomNetwork = { sizes: [12, 1030, 3], activations: ['tanh', 'softmax'], loss: 'cross-entropy' };
+    const B = 6;
+    const model = randomModel(network, 44);
+    const options = { learningRate: 0.1, batchSize: B, shuffle: false, seed: 1, optimizer: DEFAULT_OPTIMIZERS.sgd };
+    const trainer = await GpuTrainer.create(device, model, randomDataset(network, 10, 44), options, { path: 'layered', capture: false, profile: LARGE_GPU });
+    try {
+      // Results of each product: (B, OUT) forward and δ, (OUT, IN + 1) gradients with the bias column.
+      const results = (label: string) => {
+        const [, kind, l] = /^(forward|hidden delta|weight update) layer(\d+)$/.exec(label)!;
+        const OUT = network.sizes[Number(l) + 1];
+        return kind === 'weight update' ? OUT * (network.sizes[Number(l)] + 1) : B * OUT;
+      };
+      const splits = trainer.plan.filter((d) => d.plan && d.plan.splitK > 1);
+      expect(splits.map((d) => d.label)).toContain('forward layer1');
+      const additions = splits.reduce((sum, d) => sum + (d.plan!.splitK - 1) * results(d.label), 0);
+      expect(trainer.plan.reduce((sum, d) => sum + d.flops, 0)).toBe(stepFlops(model.spec, B) + additions);
+    } finally {
+      trainer.dispose();
+    }
+  });
+
   it('times every dispatch of a step (timestamp queries where the adapter has them), with the FLOPs of a step, and trains as a step does', async () => {
     const network: RandomNetwork = { sizes: [20, 30, 4], activations: ['sigmoid', 'sigmoid'], loss: 'half-sse' };
     const model = randomModel(network, 43);

@@ -7,7 +7,7 @@
 // this page only chooses, runs one workload at a time, stops between repetitions, and shows.
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
-import { DEFAULT_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
+import { DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
 import { checkField, download, formatDuration, h } from './dom.ts';
 import type { AppGpu } from './main.ts';
 
@@ -52,7 +52,7 @@ async function tfjsBackends(adapter: string, wanted: { webgpu: boolean; wasm: bo
   return backends;
 }
 
-/** 48 FLOP, 39.0 MFLOP, 3.24 GFLOP. */
+/** 86.0 FLOP, 26.5 MFLOP, 2.71 GFLOP. */
 function formatFlops(flops: number): string {
   const [scale, unit] = flops >= 1e9 ? [1e9, 'GFLOP'] : flops >= 1e6 ? [1e6, 'MFLOP'] : flops >= 1e3 ? [1e3, 'kFLOP'] : [1, 'FLOP'];
   return `${figure(flops / scale)} ${unit}`;
@@ -204,7 +204,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       'section',
       { class: 'benchmark' },
       h('h2', {}, 'Benchmark'),
-      h('p', { class: 'lede' }, 'Each workload trains the same network from the same weights on each backend. Each backend is warmed up (its kernels compile) and calibrated, then timed repetitions of at least a second go round the backends in turn, so that a change in this machine’s load falls on all of them alike; each figure is the median of the repetitions, shown with their extremes. A repetition ends when its work is done (a read of its last loss), and after each one the parameters are compared with the float64 reference trained to the same step, within float32 tolerance: the runs that were timed are the runs that were checked.'),
+      h('p', { class: 'lede' }, 'Each workload trains the same network from the same weights on each backend. Each backend is warmed up (its kernels compile) and calibrated, then timed repetitions (of at least a second; a quarter in quick mode) go round the backends in turn, so that a change in this machine’s load falls on all of them alike; each figure is the median of the repetitions, shown with their extremes. A repetition ends when its work is done (a read of its last loss), and after each one the parameters are compared with the float64 reference trained to the same step, within float32 tolerance: the runs that were timed are the runs that were checked.'),
       gpu
         ? h('p', {}, 'Adapter: ', h('b', { id: 'bench-adapter' }, gpu.adapter))
         : h('p', { class: 'message' }, 'This browser has no WebGPU: the benchmarks need it.'),
@@ -231,7 +231,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       ),
       h('h3', {}, 'Backends'),
       h('div', { class: 'row' }, checkField('webgpu-backprop (WebGPU)', backendBoxes.webgpu), checkField('float64 reference (CPU)', backendBoxes.reference), checkField('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), checkField('TensorFlow.js wasm', backendBoxes.tfjsWasm)),
-      h('div', { class: 'row' }, checkField(`quick: 3 repetitions of a quarter second each, instead of ${DEFAULT_SUITE_OPTIONS.reps} of ${DEFAULT_SUITE_OPTIONS.repMs / 1000} s (figures marked rough)`, quick)),
+      h('div', { class: 'row' }, checkField(`quick: ${QUICK_SUITE_OPTIONS.reps} repetitions of ${QUICK_SUITE_OPTIONS.repMs / 1000} s each, instead of ${DEFAULT_SUITE_OPTIONS.reps} of ${DEFAULT_SUITE_OPTIONS.repMs / 1000} s (figures marked rough)`, quick)),
       h('div', { class: 'row controls' }, runButton, stopButton, exportButton),
       progress,
       summary,

@@ -11,8 +11,8 @@ import type { Workload } from './workloads.ts';
 /** A workload set up on a backend: trained in timed runs, its parameters read between them. */
 export interface BenchRun {
   /**
-   * Runs `steps` steps and resolves once they are done: for a GPU backend, after one read
-   * of the last loss (the only synchronisation a timed run has).
+   * Runs `steps` steps and resolves once they are done: for a GPU backend, once the
+   * steps' losses are read back (ours a chunk at a time, TensorFlow.js its last loss).
    */
   train(steps: number): Promise<void>;
   /** The parameters now, in this project's layout (P). */

@@ -59,9 +59,7 @@ export interface SuiteOptions {
   reps?: number;
   /** A repetition runs as many steps as take at least this long (one step where one takes longer). */
   repMs?: number;
-  /** Check every timed run's parameters against the reference (default true). */
-  check?: boolean;
-  /** A quick run: 3 repetitions of a quarter second (figures for a glance, not to quote). */
+  /** A quick run: QUICK_SUITE_OPTIONS (figures for a glance, not to quote). */
   quick?: boolean;
   /** Told each line of progress: a backend's calibration, its median, a failure. */
   log?: (line: string) => void;
@@ -72,8 +70,10 @@ export interface SuiteOptions {
   signal?: AbortSignal;
 }
 
-/** A full run's settings: 5 repetitions of at least 1000 ms per backend, every timed run checked. */
-export const DEFAULT_SUITE_OPTIONS: Required<Pick<SuiteOptions, 'reps' | 'repMs' | 'check'>> = { reps: 5, repMs: 1000, check: true };
+/** A full run's settings: 5 repetitions of at least 1000 ms per backend. */
+export const DEFAULT_SUITE_OPTIONS: Required<Pick<SuiteOptions, 'reps' | 'repMs'>> = { reps: 5, repMs: 1000 };
+/** A quick run's settings: 3 repetitions of at least a quarter second. */
+export const QUICK_SUITE_OPTIONS: Required<Pick<SuiteOptions, 'reps' | 'repMs'>> = { reps: 3, repMs: 250 };
 
 /** Steps a repetition may take at most (a tiny network at a microsecond a step). */
 const MAX_REP_STEPS = 200_000;
@@ -123,8 +123,9 @@ async function calibrate(running: Running, repMs: number): Promise<void> {
 /** One workload on every backend, interleaved. */
 export async function measureWorkload(workload: Workload, backends: Backend[], options: SuiteOptions = {}): Promise<Measurement[]> {
   const quick = options.quick ?? false;
-  const reps = options.reps ?? (quick ? 3 : DEFAULT_SUITE_OPTIONS.reps);
-  const repMs = options.repMs ?? (quick ? 250 : DEFAULT_SUITE_OPTIONS.repMs);
+  const settings = quick ? QUICK_SUITE_OPTIONS : DEFAULT_SUITE_OPTIONS;
+  const reps = options.reps ?? settings.reps;
+  const repMs = options.repMs ?? settings.repMs;
   const log = options.log ?? (() => {});
   const running: Running[] = backends.map((backend) => ({ backend, step: 0, stepsPerRep: 0, repMs: [], snapshots: [] }));
   const fail = (r: Running, error: unknown) => {
@@ -159,7 +160,7 @@ export async function measureWorkload(workload: Workload, backends: Backend[], o
           r.counts.dispatches += after.dispatches - before.dispatches;
           r.counts.submits += after.submits - before.submits;
         }
-        if (options.check ?? DEFAULT_SUITE_OPTIONS.check) r.snapshots.push({ step: r.step, params: Float32Array.from(await r.run.params()) });
+        r.snapshots.push({ step: r.step, params: Float32Array.from(await r.run.params()) });
       } catch (error) {
         fail(r, error);
       }
@@ -223,8 +224,3 @@ export async function runSuite(workloads: Workload[], backends: Backend[], optio
   return measurements;
 }
 
-/** One workload on one backend (measureWorkload with a single backend). */
-export async function measure(workload: Workload, backend: Backend, options: SuiteOptions = {}): Promise<Measurement> {
-  const [measurement] = await measureWorkload(workload, [backend], options);
-  return measurement;
-}

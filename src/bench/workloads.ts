@@ -31,13 +31,6 @@ export interface Workload {
   build(): { model: Model; dataset: Dataset; options: TrainOptions };
 }
 
-/** Weights of a network of these sizes (biases not counted). */
-export function weightCount(sizes: number[]): number {
-  let count = 0;
-  for (let l = 1; l < sizes.length; l++) count += sizes[l - 1] * sizes[l];
-  return count;
-}
-
 /**
  * Floating-point operations of one step, counted exactly as the layered path does its
  * work (stepFlops): the three products at 2 per multiply-add, with no δ for the input

@@ -8,7 +8,7 @@ import { layerInputs } from '../model/model.ts';
 import { paramEntry, type ParamLayout } from '../model/layout.ts';
 import type { OptimizerKind } from '../model/optimizer.ts';
 
-/** The kernels, one .wgsl file each in shaders/ (common.wgsl is prepended to all of them). */
+/** The kernels, one .wgsl file each in shaders/ (the loader prepends the shared files to them: src/gpu/shaders.ts). */
 export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update', 'train_tiny'] as const;
 export type KernelName = (typeof KERNELS)[number];
 

@@ -55,11 +55,9 @@ export interface GpuProfile {
   maxWorkgroupsPerDimension: number;
   /** The adapter has the `subgroups` feature and the device was opened with it. */
   subgroups: boolean;
-  /** The device was opened with `timestamp-query`. */
-  timestamps: boolean;
 }
 
-export function adapterText(info: GPUAdapterInfo | undefined): string {
+function adapterText(info: GPUAdapterInfo | undefined): string {
   return info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') : '';
 }
 
@@ -103,6 +101,5 @@ export function gpuProfile(device: GPUDevice, overrides: ProfileOverrides = {}):
     maxWorkgroupStorage: limits.maxComputeWorkgroupStorageSize,
     maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
     subgroups: device.features.has('subgroups') && !overrides.noSubgroups,
-    timestamps: device.features.has('timestamp-query'),
   };
 }

@@ -3,6 +3,7 @@
 // ('webgpu-backprop/node') registers here. The library proper never imports Node code.
 
 import { WebGpuUnavailableError } from '../errors.ts';
+import { isSoftwareAdapter } from './adapters.ts';
 
 /** What a WebGPU adapter says of itself. */
 export interface AdapterDescription {
@@ -22,7 +23,7 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`),
+    isFallbackAdapter: isSoftwareAdapter(info),
   };
 }
 

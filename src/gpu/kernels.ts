@@ -16,9 +16,12 @@ export const FUSED_MAX_LAYERS = 4;
 /** The widest layer (or input) train_tiny.wgsl takes, and the most elements one phase may have. */
 export const FUSED_MAX_UNITS = 64;
 export const FUSED_MAX_PHASE = 4096;
-/** Threads of a split product's `finish` pass and of softmax.wgsl, per workgroup. */
+/** Threads of a split product's `finish` pass, per workgroup. */
 export const FINISH_THREADS = 256;
+/** Threads of softmax.wgsl (prediction), per workgroup. */
 export const SOFTMAX_THREADS = 64;
+/** Threads of gather_batch.wgsl, per workgroup. */
+export const GATHER_THREADS = 64;
 /** Threads per workgroup of the output stage (output_delta.wgsl): one per sample. */
 export const OUTPUT_THREADS = 64;
 
@@ -62,7 +65,7 @@ export interface FusedKernels {
 }
 
 /** The three products of each layer: their shapes for a batch of `batch`. */
-export function layerShapes(spec: ModelSpec, batch: number) {
+function layerShapes(spec: ModelSpec, batch: number) {
   const L = spec.layers.length;
   return spec.layers.map((layer, l) => ({
     // (B, OUT) = (B, IN) · (IN, OUT)
@@ -262,7 +265,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, o
         return matmul(device, 'weight_update', plans[l].update, constants, `weight update layer${l}`);
       }),
     ),
-    kernel(device, 'gather_batch', {}),
+    kernel(device, 'gather_batch', { WORKGROUP_SIZE: GATHER_THREADS }),
   ]);
   return {
     path: 'layered',

@@ -9,7 +9,7 @@
 // is allocated per step.
 
 import { gatherDims, GATHER_DIMS_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
-import { FINISH_THREADS, type LayeredKernels, type MatmulKernel } from './kernels.ts';
+import { FINISH_THREADS, GATHER_THREADS, type LayeredKernels, type MatmulKernel } from './kernels.ts';
 import { whole, type Region } from './memory.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
@@ -45,10 +45,11 @@ function updateFlops(optimizer: OptimizerSpec): number {
 }
 
 /**
- * FLOPs of one step, counted as the layered path's dispatches count them: the three
- * products (2 per multiply-add; no δ for the input layer, which has none), the bias adds,
- * derivatives, bias sums, gradient scaling and updates. Activations and the loss are not
- * counted. The same count for every backend a benchmark compares.
+ * FLOPs of one step: the three products (2 per multiply-add; no δ for the input layer,
+ * which has none), the bias adds, derivatives, bias sums, gradient scaling and updates.
+ * Activations and the loss are not counted. The same count for every backend a benchmark
+ * compares. The layered path's dispatches count the same work, plus the SPLIT_K − 1
+ * additions per result by which a split product's partial sums are added up.
  */
 export function stepFlops(spec: ModelSpec, batch: number, optimizer: OptimizerSpec = { kind: 'sgd' }): number {
   const B = batch;
@@ -75,9 +76,9 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
   const params = region('params');
   const partials = whole(buffers.partials);
   const batchRows = whole(buffers.batchRows);
-  const datasetInputs: Region = { buffer: buffers.dataset, offset: 0, length: placement.rows * dataset.inputSize };
-  const datasetTargets: Region = { buffer: buffers.dataset, offset: placement.targetsOffset, length: placement.rows * dataset.outputSize };
-  // The output layer's net holds forward.wgsl's partial sums where its product is split.
+  const datasetInputs: Region = { buffer: buffers.dataset, offset: 0, length: placement.rows * dataset.inputSize }; // (N, IN)
+  const datasetTargets: Region = { buffer: buffers.dataset, offset: placement.targetsOffset, length: placement.rows * dataset.outputSize }; // (N, K)
+  // (B, K), or (SPLIT_K, B, K): forward.wgsl's partial sums where the output layer's product is split.
   const outputNet: Region = { buffer: buffers.outputNet, offset: 0, length: buffers.outputNet.size / F32 };
   const stepGroup = device.createBindGroup({ label: 'step', layout: kernels.stepLayout, entries: [{ binding: 0, resource: { buffer: buffers.steps, size: STEP_UNIFORM_BYTES } }] });
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
@@ -124,7 +125,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
       pipeline: kernels.gather.pipeline,
       group: bindGroup(kernels.gather, [whole(gatherUniform), datasetInputs, datasetTargets, batchRows, region('input'), region('target')], 'gather'),
       usesStep: true,
-      workgroups: [Math.min(maxGroups, Math.ceil((B * (dataset.inputSize + dataset.outputSize)) / 64)), 1, 1],
+      workgroups: [Math.min(maxGroups, Math.ceil((B * (dataset.inputSize + dataset.outputSize)) / GATHER_THREADS)), 1, 1],
       flops: 0,
       bytes: 2 * F32 * B * (dataset.inputSize + dataset.outputSize),
     });
@@ -137,7 +138,9 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
     const input = l === 0 ? datasetInputs : layerInput(l);
     const net = last ? outputNet : value(l, 'net');
     const group = bindGroup(kernels.forward[l].main, [uniform(l), input, batchRows, params, net, value(l, 'out'), partials], `forward layer${l}`);
-    const writes = last || capture ? 2 : 1; // out, and net where something reads it (the output layer: net only)
+    // Stored per result: a hidden layer's out, and its net too where captured; the output
+    // layer's net only (the output stage writes its out).
+    const stores = last ? 1 : capture ? 2 : 1;
     product(
       `forward layer${l}`,
       'forward',
@@ -145,7 +148,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
       group,
       true,
       { flops: 2 * B * IN * OUT, bytes: F32 * (B * IN + OUT * IN + OUT) },
-      { count: B * OUT, flops: B * OUT, bytes: F32 * (writes - (last ? 1 : 0)) * B * OUT },
+      { count: B * OUT, flops: B * OUT, bytes: F32 * stores * B * OUT },
     );
   });
 
@@ -156,7 +159,8 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
     group: bindGroup(kernels.output, [uniform(L - 1), params, datasetTargets, batchRows, outputNet, value(L - 1, 'out'), value(L - 1, 'delta'), region('loss'), whole(buffers.lossHistory)], 'output delta'),
     usesStep: true,
     workgroups: [kernels.outputGroups, 1, 1],
-    flops: 0,
+    // Where the output layer's product is split, its partial sums and bias are added here.
+    flops: kernels.forward[L - 1].plan.splitK > 1 ? kernels.forward[L - 1].plan.splitK * B * K : 0,
     bytes: F32 * B * K * (kernels.forward[L - 1].plan.splitK + 4) + (capture ? F32 * B : 0),
   });
 

@@ -77,7 +77,7 @@ const MIN_K_PER_SPLIT = 128;
  * split, the pass that adds the partial sums up and one more dispatch. Extra columns of
  * workgroups (weight_update.wgsl's bias sums) are left out: they do a sliver of the work.
  */
-export function planCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, extraColumns = 0): number {
+function planCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, extraColumns = 0): number {
   const threads = plan.wgX * plan.wgY;
   const workgroups = (plan.groups[0] - extraColumns) * plan.groups[1] * plan.groups[2];
   const perK = 16 * plan.gm * plan.gn + VEC4_READ_COST * (plan.gm + plan.gn);

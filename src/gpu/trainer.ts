@@ -18,7 +18,7 @@
 import { BatchSchedule } from '../data/batches.ts';
 import { checkDatasetValues, gatherBatch, type Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
-import { DeviceLostError, DisposedError, InputError } from '../errors.ts';
+import { DeviceLostError, DisposedError, InputError, LimitError } from '../errors.ts';
 import { bufferShape, stepBufferLayout, type BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { outputSize, type ModelSpec } from '../model/model.ts';
@@ -686,7 +686,7 @@ function updateColumns(spec: ModelSpec, l: number): number {
 
 function checkPartials(maxBinding: number, partials: number, outputNet: number): void {
   for (const floats of [partials, outputNet]) {
-    if (4 * floats > maxBinding) throw new InputError('the split products', `need ${4 * floats} bytes of partial sums in one GPU buffer; this adapter allows ${maxBinding}`);
+    if (4 * floats > maxBinding) throw new LimitError('the split products', `need ${4 * floats} bytes of partial sums in one GPU buffer; this adapter allows ${maxBinding}`, 'maxStorageBufferBindingSize');
   }
 }
 
