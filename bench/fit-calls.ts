@@ -7,7 +7,7 @@
 // max, and the ratio of the medians.
 
 import { Command } from 'commander';
-import { adapterName, Network, requestAdapter, type ModelFile } from 'webgpu-backprop/node';
+import { adapterName, median, Network, requestAdapter, type ModelFile } from 'webgpu-backprop/node';
 import { positiveInteger } from './flags.ts';
 
 const program = new Command('bench:fit')
@@ -38,12 +38,6 @@ function data(inputs: number, outputs: number, rows: number): { x: Float32Array;
   const y = new Float32Array(rows * outputs);
   for (let r = 0; r < rows; r++) y[r * outputs + (Math.floor((random() + 1) * 1e6) % outputs)] = 1;
   return { x, y };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const adapter = await requestAdapter();

@@ -98,7 +98,7 @@ export { caseSetup, StepRecord } from './examples/worked-example.ts';
 export type { Notation, PrintedValue, WorkedCase, WorkedExample } from './examples/worked-example.ts';
 
 // Benchmarks: the workloads, the suite, the peers, the roofline, the report.
-export { DEFAULT_SUITE_OPTIONS, measureWorkload, QUICK_SUITE_OPTIONS, runSuite } from './bench/suite.ts';
+export { DEFAULT_SUITE_OPTIONS, measureWorkload, median, QUICK_SUITE_OPTIONS, runSuite } from './bench/suite.ts';
 export type { Measurement, SuiteOptions } from './bench/suite.ts';
 export { flopsPerStep, STANDARD_WORKLOADS, sweepWorkloads, W1, W2, W3 } from './bench/workloads.ts';
 export type { Workload } from './bench/workloads.ts';

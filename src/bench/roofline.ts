@@ -6,6 +6,7 @@
 
 import type { GpuTrainerOptions, KernelTiming } from '../gpu/trainer.ts';
 import { GpuTrainer } from '../gpu/trainer.ts';
+import { median } from './suite.ts';
 import type { Workload } from './workloads.ts';
 
 /** One dispatch of the step: its time, its work, and what it achieved. */
@@ -43,12 +44,6 @@ export interface Roofline {
   kernelMs: number;
   rows: RooflineRow[];
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /** Profiles `steps` training steps of a workload on this project's trainer (after one to warm up). */
 export async function profileWorkload(device: GPUDevice, workload: Workload, options: { steps?: number; gpu?: GpuTrainerOptions } = {}): Promise<Roofline> {

@@ -78,11 +78,12 @@ export const QUICK_SUITE_OPTIONS: Required<Pick<SuiteOptions, 'reps' | 'repMs'>>
 /** Steps a repetition may take at most (a tiny network at a microsecond a step). */
 const MAX_REP_STEPS = 200_000;
 
-const median = (values: number[]) => {
+/** The median of `values` (the mean of the middle two where their number is even): every figure the benchmarks print. */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
+}
 
 interface Running {
   backend: Backend;
