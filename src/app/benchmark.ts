@@ -204,7 +204,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       'section',
       { class: 'benchmark' },
       h('h2', {}, 'Benchmark'),
-      h('p', { class: 'lede' }, 'Each workload trains the same network from the same weights on each backend. Each backend is warmed up (its kernels compile) and calibrated, then timed repetitions (of at least a second; a quarter in quick mode) go round the backends in turn, so that a change in this machine’s load falls on all of them alike; each figure is the median of the repetitions, shown with their extremes. A repetition ends when its work is done (a read of its last loss), and after each one the parameters are compared with the float64 reference trained to the same step, within float32 tolerance: the runs that were timed are the runs that were checked.'),
+      h('p', { class: 'lede' }, 'Each workload trains the same network from the same weights on each backend. Each backend is warmed up (its kernels compile) and calibrated, then timed repetitions (of at least a second; a quarter in quick mode) go round the backends in turn, so that a change in this machine’s load falls on all of them alike; each figure is the median of the repetitions, shown with their extremes. A repetition ends when its work is done (its losses read back), and after each one the parameters are compared with the float64 reference trained to the same step, within float32 tolerance: the runs that were timed are the runs that were checked.'),
       gpu
         ? h('p', {}, 'Adapter: ', h('b', { id: 'bench-adapter' }, gpu.adapter))
         : h('p', { class: 'message' }, 'This browser has no WebGPU: the benchmarks need it.'),
