@@ -1,5 +1,6 @@
 // What TypeScript knows of the kernels (src/gpu/abi.ts) against what the WGSL declares:
-// every kernel's bindings, the codes of common.wgsl, and the uniform structs' fields.
+// every kernel's bindings, the codes of common.wgsl, the uniform structs' fields, and the
+// workgroup memory the tile choice counts.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +20,8 @@ import {
   type BindingKind,
 } from '../src/gpu/abi.ts';
 import { sharedFiles } from '../src/gpu/shaders.ts';
+import { updateStorage } from '../src/gpu/kernels.ts';
+import { planStorageBytes } from '../src/gpu/tiles.ts';
 
 const wgsl = (name: string) => readFileSync(`shaders/${name}.wgsl`, 'utf8');
 const common = wgsl('common');
@@ -86,6 +89,33 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
     expect(STEP_UNIFORM_BYTES).toBe(Math.ceil((4 * step.length) / 16) * 16);
 
     expect(structFields(wgsl('gather_batch'), 'Dims').map(([name]) => name)).toEqual([...GATHER_DIMS_FIELDS]);
+  });
+
+  it("workgroup memory: what tiles.ts and kernels.ts count is what tile_product.wgsl and weight_update.wgsl declare", () => {
+    /** A WGSL u32 expression of override names and literals, evaluated with `values`. */
+    const evaluate = (expression: string, values: Record<string, number>): number => {
+      const js = expression.replace(/(\d+)u\b/g, '$1').replace(/\b[A-Z_][A-Z0-9_]*\b/g, (name) => {
+        if (!(name in values)) throw new Error(`no value for ${name} in ${expression}`);
+        return String(values[name]);
+      });
+      return Math.trunc(Function(`return (${js});`)() as number);
+    };
+    /** Bytes of the var<workgroup> arrays a source declares. */
+    const workgroupBytes = (source: string, values: Record<string, number>) =>
+      [...source.matchAll(/var<workgroup> \w+: array<(vec4f|f32), ([^>]+)>;/g)].reduce((sum, [, type, size]) => sum + (type === 'vec4f' ? 16 : 4) * evaluate(size, values), 0);
+    const tile = wgsl('tile_product');
+    for (const plan of [
+      { WG_X: 16, WG_Y: 16, GM: 2, GN: 2, TILE_K: 16 },
+      { WG_X: 8, WG_Y: 4, GM: 1, GN: 4, TILE_K: 8 },
+      { WG_X: 16, WG_Y: 8, GM: 2, GN: 4, TILE_K: 32 },
+    ]) {
+      // The derived overrides (TILE_M, TILE_N, THREADS …) as tile_product.wgsl derives them.
+      const values: Record<string, number> = { ...plan };
+      for (const [, name, expression] of tile.matchAll(/override (\w+): u32 = ([^;]+);/g)) if (!(name in values)) values[name] = evaluate(expression, values);
+      const { TILE_M, TILE_N, TILE_K, THREADS } = values;
+      expect(workgroupBytes(tile, values), `tiles of ${JSON.stringify(plan)}`).toBe(planStorageBytes({ tileM: TILE_M, tileN: TILE_N, tileK: TILE_K }));
+      expect(workgroupBytes(wgsl('weight_update'), values), `bias sums of ${JSON.stringify(plan)}`).toBe(updateStorage(TILE_M, THREADS));
+    }
   });
 
   it('no kernel redeclares what common.wgsl shares, and each names it in its header', () => {

@@ -78,7 +78,7 @@ function layerShapes(spec: ModelSpec, batch: number) {
 }
 
 /** weight_update.wgsl's own workgroup memory: the bias sums. */
-const updateStorage = (tileM: number, threads: number) => 4 * (tileM + threads);
+export const updateStorage = (tileM: number, threads: number) => 4 * (tileM + threads);
 
 /** The tile plan of each layer's three products on this adapter. */
 export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile) {
