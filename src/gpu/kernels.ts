@@ -204,6 +204,9 @@ async function matmul(device: GPUDevice, name: KernelName, plan: MatmulPlan, con
   return { plan, main, finish };
 }
 
+/** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */
+const vec4 = (width: number) => (width % 4 === 0 ? 1 : 0);
+
 /** The forward pass for prediction: rows in tiles of the plan for `batch` rows, no split, every net written. */
 export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile): Promise<ForwardKernels> {
   const shapes = layerShapes(spec, batch);
@@ -211,7 +214,7 @@ export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, b
     Promise.all(
       spec.layers.map((layer, l) => {
         const plan = chooseMatmul(shapes[l].forward, profile, { noSplit: true });
-        return matmul(device, 'forward', plan, { ACTIVATION: ACTIVATION_CODE[layer.activation], VEC4_LOADS: layerInputs(spec, l) % 4 === 0 ? 1 : 0 }, `predict layer${l}`);
+        return matmul(device, 'forward', plan, { ACTIVATION: ACTIVATION_CODE[layer.activation], VEC4_LOADS: vec4(layerInputs(spec, l)) }, `predict layer${l}`);
       }),
     ),
     kernel(device, 'softmax', { WORKGROUP_SIZE: SOFTMAX_THREADS }),
@@ -228,9 +231,6 @@ export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): R
     ...(optimizer.kind === 'adam' ? { BETA1: optimizer.beta1, BETA2: optimizer.beta2, EPSILON: optimizer.epsilon } : {}),
   };
 }
-
-/** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */
-const vec4 = (width: number) => (width % 4 === 0 ? 1 : 0);
 
 export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number, profile: GpuProfile, capture: boolean): Promise<LayeredKernels> {
   const L = spec.layers.length;

@@ -21,7 +21,7 @@ import { checkRowCount } from '../data/validate.ts';
 import { DeviceLostError, DisposedError, InputError, LimitError } from '../errors.ts';
 import { bufferShape, stepBufferLayout, type BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
-import { outputSize, type ModelSpec } from '../model/model.ts';
+import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import { adamCorrections } from '../reference/optimizers.ts';
@@ -230,7 +230,7 @@ export class GpuTrainer implements Trainer {
     this.shares = layered ? kernels.outputGroups : 1;
     this.schedule = new BatchSchedule(dataset.size, B, options.shuffle, options.seed);
     this.stepStride = layered ? Math.max(STEP_UNIFORM_BYTES, device.limits.minUniformBufferOffsetAlignment) : STEP_STORAGE_BYTES;
-    this.state1Offset = stateSlots(options.optimizer) > 0 ? alignUp(layout.size) : ALIGNMENT;
+    this.state1Offset = state1Offset(options.optimizer, layout.size);
     this.rowsUpload = new Uint32Array(placement.chunkSteps * B);
     this.stepsUpload = new DataView(new ArrayBuffer(placement.chunkSteps * this.stepStride));
     const stepLayout = stepBufferLayout(spec, B);
@@ -303,10 +303,10 @@ export class GpuTrainer implements Trainer {
       throw new InputError('the fused kernel', `takes up to ${FUSED_MAX_LAYERS} layers of at most ${FUSED_MAX_UNITS} units, and batch × width up to ${FUSED_MAX_PHASE}`);
     }
     const profile = { ...gpuProfile(device, { noSubgroups: gpu.subgroups === false }), ...gpu.profile };
-    const state1Offset = stateSlots(options.optimizer) > 0 ? alignUp(model.layout.size) : ALIGNMENT;
+    const secondSlot = state1Offset(options.optimizer, model.layout.size);
     const fused = path === 'fused' || (path === 'auto' && fits);
     const kernels = fused
-      ? await createFusedKernels(device, model.spec, options.batchSize, fusedConstants(model, options, placement, state1Offset))
+      ? await createFusedKernels(device, model.spec, options.batchSize, fusedConstants(model, options, placement, secondSlot))
       : await createLayeredKernels(device, model.spec, options.optimizer, options.batchSize, profile, gpu.capture ?? true);
     const { partials, outputNet } = fused ? { partials: 0, outputNet: 0 } : splitRoom(model.spec, options.batchSize, profile);
     checkPartials(maxBinding, partials, outputNet);
@@ -681,7 +681,12 @@ function splitRoom(spec: ModelSpec, batch: number, profile: GpuProfile): { parti
 
 /** Columns of a layer's gradient product: its inputs, and the bias. */
 function updateColumns(spec: ModelSpec, l: number): number {
-  return (l === 0 ? spec.inputSize : spec.layers[l - 1].units) + 1;
+  return layerInputs(spec, l) + 1;
+}
+
+/** Where the optimizer's second state slot starts in the state buffer (floats): slots are aligned, and empty for SGD. */
+function state1Offset(optimizer: OptimizerSpec, parameters: number): number {
+  return stateSlots(optimizer) > 0 ? alignUp(parameters) : ALIGNMENT;
 }
 
 function checkPartials(maxBinding: number, partials: number, outputNet: number): void {
