@@ -9,7 +9,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chooseMatmul, planStorageBytes, type MatmulPlan } from '../src/gpu/tiles.ts';
-import type { GpuProfile } from '../src/gpu/adapters.ts';
+import { CPU_THREADING, GPU_THREADING, type GpuProfile } from '../src/gpu/adapters.ts';
 import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../src/gpu/trainer.ts';
 import { stepFlops } from '../src/gpu/layered.ts';
 import { InputError } from '../src/errors.ts';
@@ -24,11 +24,11 @@ beforeAll(async () => {
 });
 
 /** A large GPU as the tile choice sees one (132 units, as an H100): its plans, run here. */
-const LARGE_GPU: GpuTrainerOptions['profile'] = { units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000 };
+const LARGE_GPU = { units: 132, ...GPU_THREADING };
 
 const LIMITS = { maxInvocations: 256, maxWorkgroupStorage: 16384, maxWorkgroupsPerDimension: 65535, subgroups: false };
-const SOFTWARE: GpuProfile = { ...LIMITS, units: 2, threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000, software: true };
-const HARDWARE: GpuProfile = { ...LIMITS, units: 132, threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4000, software: false };
+const SOFTWARE: GpuProfile = { ...LIMITS, units: 2, ...CPU_THREADING, software: true };
+const HARDWARE: GpuProfile = { ...LIMITS, ...LARGE_GPU, software: false };
 
 describe('the tile choice', () => {
   const shapes = [

@@ -94,7 +94,8 @@ interface Running {
   stepsPerRep: number;
   repMs: number[];
   snapshots: { step: number; params: Float32Array }[];
-  counts?: { before: { dispatches: number; submits: number }; dispatches: number; submits: number };
+  /** Dispatches and submits over the timed repetitions, where the backend counts them. */
+  counts?: { dispatches: number; submits: number };
 }
 
 async function timed(run: BenchRun, steps: number): Promise<number> {
@@ -157,7 +158,7 @@ export async function measureWorkload(workload: Workload, backends: Backend[], o
         r.step += r.stepsPerRep;
         r.repMs.push(elapsed / r.stepsPerRep);
         if (before && after) {
-          r.counts ??= { before, dispatches: 0, submits: 0 };
+          r.counts ??= { dispatches: 0, submits: 0 };
           r.counts.dispatches += after.dispatches - before.dispatches;
           r.counts.submits += after.submits - before.submits;
         }

@@ -84,6 +84,11 @@ export interface ProfileOverrides {
   noSubgroups?: boolean;
 }
 
+/** How the tile choice models a GPU's threads and dispatches (GpuProfile's fields). */
+export const GPU_THREADING = { threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4_000 } as const;
+/** The same for a CPU running a software adapter (SwiftShader). */
+export const CPU_THREADING = { threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000 } as const;
+
 /** The profile of `device`, from its adapter's description, its limits and features, and the table. */
 export function gpuProfile(device: GPUDevice, overrides: ProfileOverrides = {}): GpuProfile {
   const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
@@ -92,10 +97,7 @@ export function gpuProfile(device: GPUDevice, overrides: ProfileOverrides = {}):
   const units = software ? cpuThreads() : (knownAdapter(info)?.units ?? 32);
   return {
     units,
-    threadsPerUnit: software ? 4 : 256,
-    minThreads: software ? 16 : 64,
-    maxColumnBlocks: software ? 4 : 2,
-    dispatchCost: software ? 200_000 : 4_000,
+    ...(software ? CPU_THREADING : GPU_THREADING),
     software,
     maxInvocations: limits.maxComputeInvocationsPerWorkgroup,
     maxWorkgroupStorage: limits.maxComputeWorkgroupStorageSize,
