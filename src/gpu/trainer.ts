@@ -305,11 +305,12 @@ export class GpuTrainer implements Trainer {
     const profile = { ...gpuProfile(device, { noSubgroups: gpu.subgroups === false }), ...gpu.profile };
     const secondSlot = state1Offset(options.optimizer, model.layout.size);
     const fused = path === 'fused' || (path === 'auto' && fits);
+    // The split products' room is known from the plans alone: refuse before compiling anything.
+    const { partials, outputNet } = fused ? { partials: 0, outputNet: 0 } : splitRoom(model.spec, options.batchSize, profile);
+    checkPartials(maxBinding, partials, outputNet);
     const kernels = fused
       ? await createFusedKernels(device, model.spec, options.batchSize, fusedConstants(model, options, placement, secondSlot))
       : await createLayeredKernels(device, model.spec, options.optimizer, options.batchSize, profile, gpu.capture ?? true);
-    const { partials, outputNet } = fused ? { partials: 0, outputNet: 0 } : splitRoom(model.spec, options.batchSize, profile);
-    checkPartials(maxBinding, partials, outputNet);
     return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, partials, outputNet);
   }
 
