@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { namesFrom, positiveInteger, positiveNumber } from './flags.ts';
 import {
   adapterName,
+  BACKEND_NAMES,
   breakEven,
   DEFAULT_SUITE_OPTIONS,
   describeAdapter,
@@ -141,12 +142,12 @@ const report: BenchReport = {
   peakTflops,
 };
 
-const ours = 'webgpu-backprop';
+const ours = BACKEND_NAMES.webgpu;
 const tfjsWebgpu = measurements.find((m) => m.backend.startsWith('TensorFlow.js') && m.backend.endsWith('(webgpu)'))?.backend;
 const summary = [
   ...(tfjsWebgpu ? speedRatios(measurements, ours, tfjsWebgpu).map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the samples/s of TensorFlow.js WebGPU`) : []),
-  ...speedRatios(measurements, ours, 'float64 reference').map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the speed of the float64 reference`),
-  ...speedRatios(measurements, ours, 'float64 tight loop').map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the speed of the float64 tight loop`),
+  ...speedRatios(measurements, ours, BACKEND_NAMES.reference).map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the speed of the float64 reference`),
+  ...speedRatios(measurements, ours, BACKEND_NAMES.tight).map((r) => `${r.workload}: webgpu-backprop ${r.ratio.toFixed(2)}× the speed of the float64 tight loop`),
   ...breakEven(measurements, ours),
 ];
 if (peakTflops) {

@@ -7,7 +7,7 @@
 // this page only chooses, runs one workload at a time, stops between repetitions, and shows.
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
-import { DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
+import { BACKEND_NAMES, DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
 import { checkField, download, formatDuration, h } from './dom.ts';
 import type { AppGpu } from './main.ts';
 
@@ -73,7 +73,7 @@ function summaries(measurements: Measurement[]): string[] {
   const workloads = [...new Set(measurements.map((m) => m.workload))];
   return workloads.map((workload) => {
     const rows = measurements.filter((m) => m.workload === workload && Number.isFinite(m.msPerStep));
-    const ours = rows.find((m) => m.backend.startsWith('webgpu-backprop'));
+    const ours = rows.find((m) => m.backend === BACKEND_NAMES.webgpu);
     if (!ours) return `${workload}: no WebGPU figure${rows.length ? '' : ' (nothing measured)'}.`;
     const against = rows.filter((m) => m !== ours).map((m) => {
       const ratio = m.msPerStep / ours.msPerStep;
@@ -230,7 +230,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
         ),
       ),
       h('h3', {}, 'Backends'),
-      h('div', { class: 'row' }, checkField('webgpu-backprop (WebGPU)', backendBoxes.webgpu), checkField('float64 reference (CPU)', backendBoxes.reference), checkField('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), checkField('TensorFlow.js wasm', backendBoxes.tfjsWasm)),
+      h('div', { class: 'row' }, checkField(BACKEND_NAMES.webgpu, backendBoxes.webgpu), checkField(BACKEND_NAMES.reference, backendBoxes.reference), checkField('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), checkField('TensorFlow.js wasm', backendBoxes.tfjsWasm)),
       h('div', { class: 'row' }, checkField(`quick: ${QUICK_SUITE_OPTIONS.reps} repetitions of ${QUICK_SUITE_OPTIONS.repMs / 1000} s each, instead of ${DEFAULT_SUITE_OPTIONS.reps} of ${DEFAULT_SUITE_OPTIONS.repMs / 1000} s (figures marked rough)`, quick)),
       h('div', { class: 'row controls' }, runButton, stopButton, exportButton),
       progress,

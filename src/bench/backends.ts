@@ -40,10 +40,13 @@ export function standardSetting(model: Model, options: TrainOptions, who: string
   if (!tightLoopRuns(model, options)) throw new Error(`${who} runs the standard workloads only: sigmoid layers, half-sse, SGD, rows in data order`);
 }
 
+/** The names this project's backends carry in the measurements (what the reports and the app look them up by). */
+export const BACKEND_NAMES = { webgpu: 'webgpu-backprop (WebGPU)', reference: 'float64 reference (CPU)', tight: 'float64 tight loop (CPU)' } as const;
+
 /** This project's trainer, training as `fit` does: nothing written but what the next kernels read. */
 export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTrainerOptions = {}): Backend {
   return {
-    name: 'webgpu-backprop (WebGPU)',
+    name: BACKEND_NAMES.webgpu,
     device: adapter,
     async start(workload) {
       const { model, dataset, options } = workload.build();
@@ -64,7 +67,7 @@ export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTraine
 /** The float64 reference (CpuTrainer), which the other backends are checked against. */
 export function referenceBackend(): Backend {
   return {
-    name: 'float64 reference (CPU)',
+    name: BACKEND_NAMES.reference,
     device: 'JavaScript, one thread',
     isReference: true,
     async start(workload) {
@@ -85,7 +88,7 @@ export function referenceBackend(): Backend {
 /** The tight float64 loop (tight.ts): standard workloads only. */
 export function tightLoopBackend(): Backend {
   return {
-    name: 'float64 tight loop (CPU)',
+    name: BACKEND_NAMES.tight,
     device: 'JavaScript, one thread',
     async start(workload) {
       const { model, dataset, options } = workload.build();
