@@ -52,11 +52,11 @@ export { outputFor, targetKind } from './data/targets.ts';
 export type { OutputChoice, TargetKind } from './data/targets.ts';
 
 // Training: the lower-level trainers with their named buffers, and the one training loop.
-export type { Trainer, TrainerState, TrainOptions } from './train/trainer.ts';
+export type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
 export { CpuTrainer } from './reference/trainer.ts';
 export { GpuTrainer } from './gpu/trainer.ts';
 export type { GpuTrainerOptions, KernelPath, KernelTiming } from './gpu/trainer.ts';
-export type { Dispatch } from './gpu/layered.ts';
+export type { Dispatch } from './gpu/encoder.ts';
 export type { MatmulPlan } from './gpu/tiles.ts';
 export { ResilientTrainer } from './gpu/resilient.ts';
 export type { ResilienceOptions } from './gpu/resilient.ts';

@@ -22,7 +22,7 @@ import { createTrainer } from './train/create.ts';
 import { checkFiniteLoss, runTraining } from './train/loop.ts';
 import { computeMetrics, METRICS, type Metric } from './train/metrics.ts';
 import { positiveInteger, trainOptions } from './train/options.ts';
-import type { Trainer, TrainerState, TrainOptions } from './train/trainer.ts';
+import type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
 
 /** Where a network trains: WebGPU, the float64 reference, or (`auto`) WebGPU where an adapter exists, else the reference. */
 export type BackendChoice = 'webgpu' | 'cpu' | 'auto';

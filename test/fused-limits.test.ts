@@ -7,7 +7,7 @@ import { crossCheck } from '../src/check/crosscheck.ts';
 import { FUSED_MAX_LAYERS, fitsFusedKernel } from '../src/gpu/kernels.ts';
 import { GpuTrainer } from '../src/gpu/trainer.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerSpec } from '../src/model/optimizer.ts';
-import type { TrainOptions } from '../src/train/trainer.ts';
+import type { TrainOptions } from '../src/model/trainer.ts';
 import { expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { testDevice } from './support/gpu.ts';
 

@@ -11,7 +11,7 @@ import { modelToJson } from '../src/io/model-file.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerSpec } from '../src/model/optimizer.ts';
 import { CpuTrainer } from '../src/reference/trainer.ts';
 import type { Model } from '../src/model/network.ts';
-import type { TrainOptions } from '../src/train/trainer.ts';
+import type { TrainOptions } from '../src/model/trainer.ts';
 import { crossCheck } from '../src/check/crosscheck.ts';
 import { expectAllClose, float32ParamsTolerance, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { testDevice } from './support/gpu.ts';

@@ -12,7 +12,7 @@ import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
 import { softmax } from '../src/reference/activations.ts';
 import { backward, forward, mean, sampleLosses } from '../src/reference/backprop.ts';
 import { crossCheck } from '../src/check/crosscheck.ts';
-import type { TrainOptions } from '../src/train/trainer.ts';
+import type { TrainOptions } from '../src/model/trainer.ts';
 import { expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { testDevice } from './support/gpu.ts';
 

@@ -9,7 +9,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
 import { BACKEND_NAMES, DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
 import { checkField, download, formatDuration, h } from './dom.ts';
-import type { AppGpu } from './main.ts';
+import type { AppGpu } from './gpu.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LogarithmicScale, Legend, Tooltip);
 

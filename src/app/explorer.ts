@@ -9,7 +9,7 @@
 import { traceCase, traceToMarkdown, WORKED_EXAMPLES, type CaseTrace, type ExampleTrace, type ModelFile, type TraceLine, type WorkedCase, type WorkedExample } from 'webgpu-backprop';
 import { download, field, formatNumber, h } from './dom.ts';
 import { erratumAnchor, erratumEntry, erratumLink } from './errata.ts';
-import type { AppGpu } from './main.ts';
+import type { AppGpu } from './gpu.ts';
 import { drawNetwork, sharedBias } from './network-drawing.ts';
 
 interface Edits {

@@ -4,18 +4,9 @@
 // would, and says plainly when the browser has no WebGPU.
 
 import './style.css';
-import { adapterName, describeAdapter, DeviceKeeper } from 'webgpu-backprop';
 import { h } from './dom.ts';
+import { openGpu, type AppGpu } from './gpu.ts';
 
-export interface AppGpu {
-  adapter: string;
-  /** A software adapter (SwiftShader): WebGPU on the CPU, whose timings say nothing about a GPU. */
-  software: boolean;
-  /** The app's device, replaced when lost; networks and benchmarks share it. */
-  keeper: DeviceKeeper;
-  /** A live device: the one opened at start, or the one opened after it was lost. */
-  device(): Promise<GPUDevice>;
-}
 
 /** A view mounts into the page's main element (with the hash's query), and may return a function that stops it. */
 type View = (root: HTMLElement, gpu: AppGpu | undefined, query: string) => (() => void) | void;
@@ -51,23 +42,6 @@ function landing(root: HTMLElement, gpu: AppGpu | undefined): void {
   );
 }
 
-async function openGpu(): Promise<AppGpu | undefined> {
-  const banner = document.getElementById('no-webgpu')!;
-  try {
-    // When the device is lost (a driver reset, the tab in the background), the keeper opens
-    // a new one at once: training resumes there from its last checkpoint.
-    const keeper = await DeviceKeeper.open((message) => {
-      banner.textContent = `The GPU device was lost (${message}). Training resumes from its last checkpoint on a new device.`;
-      banner.hidden = false;
-    });
-    return { adapter: adapterName(keeper.adapter), software: describeAdapter(keeper.adapter).isFallbackAdapter, keeper, device: () => keeper.current() };
-  } catch (error) {
-    banner.textContent = `WebGPU is not available: ${(error as Error).message}. The worked examples still run on the float64 reference; training and benchmarks need WebGPU (Chrome 113 or later, or a browser with WebGPU enabled).`;
-    banner.hidden = false;
-    document.body.dataset.webgpu = 'unavailable';
-    return undefined;
-  }
-}
 
 /** `#playground?dataset=spirals` → page and query. */
 function parseHash(hash: string): { name: string; query: string } {

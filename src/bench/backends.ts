@@ -4,7 +4,7 @@
 import { GpuTrainer, type GpuTrainerOptions } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
-import type { TrainOptions } from '../train/trainer.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 import { TightLoop, tightLoopRuns } from './tight.ts';
 import type { Workload } from './workloads.ts';
 

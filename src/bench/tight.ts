@@ -9,7 +9,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { paramEntry } from '../model/layout.ts';
 import { layerInputs } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
-import type { TrainOptions } from '../train/trainer.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 
 /** Whether the tight loop runs this setting: sigmoid layers, half-sse, SGD, rows in data order. */
 export function tightLoopRuns(model: Model, options: TrainOptions): boolean {

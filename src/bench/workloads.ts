@@ -12,7 +12,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { seededRandom } from '../model/init.ts';
 import { createModel, type Model } from '../model/network.ts';
 import type { ModelSpec } from '../model/model.ts';
-import type { TrainOptions } from '../train/trainer.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 
 /** A network, its data and its training options, under the name the benchmark tables give it. */
 export interface Workload {

@@ -8,7 +8,7 @@ import { describeParamIndex } from '../model/layout.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import { float32Tolerances } from './tolerance.ts';
-import type { TrainOptions } from '../train/trainer.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 
 /** What a candidate must offer to be checked: training, and reading named buffers. */
 export interface Checkable {

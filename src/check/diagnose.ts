@@ -2,9 +2,9 @@
 // the order the step computes them (inputs, each layer's net and out, the loss, the
 // deltas from the top down, the gradients, the updated parameters), then the element.
 
-import { bufferNames, bufferShape, type BufferName } from '../model/buffers.ts';
+import { bufferNames, bufferShape, parseLayerBuffer, type BufferName } from '../model/buffers.ts';
 import { describeParamIndex } from '../model/layout.ts';
-import type { Trainer } from '../train/trainer.ts';
+import type { Trainer } from '../model/trainer.ts';
 
 /** The first NaN or ±Infinity a training run produced: the step, the buffer, the element and its value. */
 export interface NonFinite {
@@ -36,8 +36,7 @@ export async function firstNonFinite(trainer: Trainer): Promise<NonFinite | unde
     const values = await trainer.read(name);
     const index = values.findIndex((v) => !Number.isFinite(v));
     if (index >= 0) {
-      const layer = /^layer(\d+)\./.exec(name);
-      return { step, buffer: name, layer: layer ? Number(layer[1]) : undefined, index, where: describe(trainer, name, index), value: values[index] };
+      return { step, buffer: name, layer: parseLayerBuffer(name)?.layer, index, where: describe(trainer, name, index), value: values[index] };
     }
   }
   return undefined;

@@ -19,6 +19,7 @@
 // (λ·√K + HEADROOM)·u over the sums on the path that produces the buffer. Nothing here
 // uses the GPU's results.
 
+import { parseLayerBuffer } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { paramView } from '../model/layout.ts';
 import type { Activation, ModelSpec } from '../model/model.ts';
@@ -100,9 +101,9 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
     if (name === 'input' || name === 'target') return sumEpsilon(1);
     if (name === 'loss') return deltaEpsilon[L - 1];
     if (name === 'grads' || name === 'params') return gradEpsilon;
-    const match = /^layer(\d+)\.(net|out|delta)$/.exec(name);
-    if (!match) throw new Error(`no tolerance for buffer ${name}`);
-    return match[2] === 'delta' ? deltaEpsilon[Number(match[1])] : forwardEpsilon[Number(match[1])];
+    const buffer = parseLayerBuffer(name);
+    if (!buffer) throw new Error(`no tolerance for buffer ${name}`);
+    return buffer.kind === 'delta' ? deltaEpsilon[buffer.layer] : forwardEpsilon[buffer.layer];
   };
 
   // Forward: M(net) = |W|·M(in) + |b|; M(out) = |f′|·M(net) + |out|.

@@ -8,10 +8,10 @@ import { paramEntry, paramView } from '../model/layout.ts';
 import { layerInputs, type Activation } from '../model/model.ts';
 import { derivativeFromOut } from '../reference/activations.ts';
 import type { Model } from '../model/network.ts';
-import type { Trainer } from '../train/trainer.ts';
+import type { Trainer } from '../model/trainer.ts';
 import { modelFromJson, type ModelFile } from '../io/model-file.ts';
 import { datasetFromRows, type Dataset } from '../data/dataset.ts';
-import type { TrainOptions } from '../train/trainer.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 import { errorFormula, errorGradientFormula, hiddenDeltaFormula, netFormula, outFormula, productFormula, slopeFormula, slopeTerms, sumFormula, updateFormula, type Named } from './formulas.ts';
 
 /** An article's names for the inputs, neurons, weights and biases. */

@@ -8,9 +8,9 @@ import { stepBufferEntry, stepBufferLayout, type BufferName } from '../model/buf
 import { paramEntry } from '../model/layout.ts';
 import { layerInputs, outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
-import type { TrainOptions } from '../train/trainer.ts';
-import type { StepContext, StepEncoder } from './trainer.ts';
-import { stepFlops, type Dispatch } from './layered.ts';
+import type { TrainOptions } from '../model/trainer.ts';
+import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
+import { stepFlops } from './layered.ts';
 
 /** train_tiny.wgsl's override constants: the network's sizes and codes, and where each buffer lives. */
 export function fusedConstants(model: Model, options: TrainOptions, placement: DatasetPlacement, state1Offset: number): Record<string, number> {

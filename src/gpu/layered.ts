@@ -13,27 +13,8 @@ import { FINISH_THREADS, GATHER_THREADS, type LayeredKernels, type MatmulKernel 
 import { whole, type Region } from './memory.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
-import type { StepContext, StepEncoder } from './trainer.ts';
-import type { MatmulPlan } from './tiles.ts';
+import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 
-/** One dispatch of a step, and what it costs. */
-export interface Dispatch {
-  /** What it does, e.g. `forward layer1`, `weight update layer0 finish`. */
-  label: string;
-  /** Its kernel (.wgsl file) and entry point. */
-  kernel: string;
-  pipeline: GPUComputePipeline;
-  group: GPUBindGroup;
-  /** Reads the Step uniform (group 1, at the step's dynamic offset). */
-  usesStep: boolean;
-  workgroups: [number, number, number];
-  /** A matrix product's tile plan (tiles.ts). */
-  plan?: MatmulPlan;
-  /** Floating-point operations: 2 per multiply-add, 1 per other addition or multiplication it must do. */
-  flops: number;
-  /** Bytes it must read and write at least: each operand once. */
-  bytes: number;
-}
 
 const F32 = 4;
 /** Steps per submit: the GPU starts on them while the next are encoded. */

@@ -5,15 +5,16 @@
 import type { Dataset } from '../data/dataset.ts';
 import { LimitError } from '../errors.ts';
 import { stepBufferLayout } from '../model/buffers.ts';
-import type { ParamLayout } from '../model/layout.ts';
+import { alignUp, ALIGNMENT, type ParamLayout } from '../model/layout.ts';
 import { layerInputs, type ModelSpec } from '../model/model.ts';
 
-/** Floats between regions of one buffer: 256 bytes, WebGPU's minStorageBufferOffsetAlignment. */
-export const ALIGNMENT = 64;
-/** Batch rows uploaded per chunk at most (16 MiB of u32). */
-const MAX_CHUNK_ROWS = 1 << 22;
-/** Steps per chunk (one submit) at most. */
-export const MAX_CHUNK_STEPS = 1024;
+/**
+ * The GPU trainer uploads its steps' batch rows and Step structs in groups (a `train` call
+ * of more steps takes several): at most this many rows (16 MiB of u32) and steps at a time.
+ * The training loop's chunks (train/loop.ts) are another thing: steps between read-backs.
+ */
+const MAX_UPLOAD_ROWS = 1 << 22;
+const MAX_UPLOAD_STEPS = 1024;
 
 /** A region of a GPU buffer: where a named buffer lives. */
 export interface Region {
@@ -33,10 +34,6 @@ export function binding(region: Region): GPUBufferBinding {
 
 export function whole(buffer: GPUBuffer): Region {
   return { buffer, offset: 0, length: buffer.size / 4 };
-}
-
-export function alignUp(n: number): number {
-  return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
 }
 
 /** Bytes for `count` floats, in whole vec4s (16 bytes), at least one. */
@@ -76,7 +73,7 @@ export interface DatasetPlacement {
 }
 
 export function placeDataset(dataset: Dataset, batch: number, maxBinding: number): DatasetPlacement {
-  const chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.floor(MAX_CHUNK_ROWS / batch)));
+  const chunkSteps = Math.max(1, Math.min(MAX_UPLOAD_STEPS, Math.floor(MAX_UPLOAD_ROWS / batch)));
   const bytes = (rows: number) => 4 * (alignUp(rows * dataset.inputSize) + rows * dataset.outputSize);
   if (bytes(dataset.size) <= maxBinding) {
     return { streamed: false, rows: dataset.size, targetsOffset: alignUp(dataset.inputs.length), chunkSteps };

@@ -8,7 +8,7 @@ import { DeviceLostError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
+import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { GpuTrainer, type GpuTrainerOptions } from './trainer.ts';
 
 /** A ResilientTrainer's options: the GpuTrainer's, and how it checkpoints and recovers. */

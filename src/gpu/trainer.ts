@@ -19,13 +19,13 @@ import { BatchSchedule } from '../data/batches.ts';
 import { checkDatasetValues, gatherBatch, type Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DeviceLostError, DisposedError, InputError, LimitError } from '../errors.ts';
-import { bufferShape, stepBufferLayout, type BufferName } from '../model/buffers.ts';
-import type { ParamLayout } from '../model/layout.ts';
+import { bufferShape, parseLayerBuffer, stepBufferLayout, type BufferName } from '../model/buffers.ts';
+import { alignUp, ALIGNMENT, type ParamLayout } from '../model/layout.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import { adamCorrections } from '../reference/optimizers.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
+import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { layerUniform, LAYER_UNIFORM_BYTES, packStep, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
 import { describePlan } from './tiles.ts';
@@ -41,13 +41,11 @@ import {
   layerPlans,
   type ForwardKernels,
   type FusedKernels,
-  type Kernel,
   type LayeredKernels,
 } from './kernels.ts';
-import { layeredEncoder, type Dispatch } from './layered.ts';
+import { layeredEncoder } from './layered.ts';
+import type { Dispatch, StepContext, StepEncoder, TrainerBuffers } from './encoder.ts';
 import {
-  alignUp,
-  ALIGNMENT,
   binding,
   checkDeviceLimits,
   f32Bytes,
@@ -93,50 +91,8 @@ export interface GpuTrainerOptions {
 /** Chunks submitted but not yet finished, at most: enough to keep the GPU busy while the next is encoded. */
 const MAX_IN_FLIGHT = 2;
 
-/** The GPU buffers of a trainer. */
-export interface TrainerBuffers {
-  dataset: GPUBuffer; //        (ROWS, IN) inputs, then (ROWS, OUT) targets: every row, or the chunk's when streamed
-  batchRows: GPUBuffer; //      (CHUNK, B) u32
-  steps: GPUBuffer; //          (CHUNK) Step structs: uniforms stepStride apart (layered), or packed (fused)
-  lossHistory: GPUBuffer; //    (CHUNK, SHARES): each step's mean loss in shares, one per output workgroup
-  params: GPUBuffer; //         (P)
-  grads: GPUBuffer; //          (P)
-  state: GPUBuffer; //          (2, P): momentum's velocity or Adam's m, then Adam's v
-  marked: GPUBuffer; //         (3, P): params and state as of the last mark()
-  values: GPUBuffer[]; //       the per-step buffers: one each (layered), or one laid out by stepBufferLayout (fused)
-  outputNet: GPUBuffer; //      (SPLIT_K, B, K): the output layer's net, with room for the split product's partial sums (layered)
-  partials: GPUBuffer; //       the partial sums of the split products (layered): the largest (SPLIT_K, M, N)
-  layerUniforms: GPUBuffer[]; // (L) Layer structs (layered)
-  /** Buffers the paths made for themselves, destroyed with the rest. */
-  owned: GPUBuffer[];
-}
 
-/** What a path needs to build its encoder. */
-export interface StepContext {
-  device: GPUDevice;
-  spec: ModelSpec;
-  batch: number;
-  optimizer: OptimizerSpec;
-  dataset: Dataset;
-  placement: DatasetPlacement;
-  buffers: TrainerBuffers;
-  stepStride: number; // bytes between Step structs in `steps`
-  counts: { dispatches: number; submits: number };
-  region(name: BufferName): Region;
-  stateRegion(slot: 0 | 1): Region;
-  bindGroup(kernel: Kernel, regions: Region[], label: string): GPUBindGroup;
-}
 
-/** Records steps into command encoders; `plan` is one step's dispatches. */
-export interface StepEncoder {
-  plan: Dispatch[];
-  /** Steps per submit (the fused path: a whole chunk, since one dispatch runs it). */
-  submitSteps: number;
-  /** Records steps `first` ..< `first + count` of the chunk (their Step structs' slots). */
-  encode(encoder: GPUCommandEncoder, first: number, count: number): void;
-  /** Records one dispatch of the plan, for step slot offset `stepOffset` (bytes), into a pass of its own. */
-  encodeDispatch(pass: GPUComputePassEncoder, dispatch: Dispatch, stepOffset: number): void;
-}
 
 /** One kernel's time in a profiled step. */
 export interface KernelTiming {
@@ -161,9 +117,9 @@ interface Chunk {
 function keptWithoutCapture(spec: ModelSpec, name: BufferName): boolean {
   const L = spec.layers.length;
   if (name === 'params') return true;
-  const match = /^layer(\d+)\.(net|out|delta)$/.exec(name);
-  if (!match) return false;
-  return match[2] !== 'net' || Number(match[1]) === L - 1;
+  const buffer = parseLayerBuffer(name);
+  if (!buffer) return false;
+  return buffer.kind !== 'net' || buffer.layer === L - 1;
 }
 
 /**

@@ -11,7 +11,7 @@ import { InputError } from '../errors.ts';
 import { paramView, type ParamLayout } from '../model/layout.ts';
 import type { Model } from '../model/network.ts';
 import { OPTIMIZER_KINDS, stateSlots } from '../model/optimizer.ts';
-import type { TrainerState, TrainOptions } from '../train/trainer.ts';
+import type { TrainerState, TrainOptions } from '../model/trainer.ts';
 import { parseJson, zodError } from './json.ts';
 import { modelFromJson, modelToJson, MODEL_LIMITS } from './model-file.ts';
 

@@ -1,6 +1,7 @@
 // The named buffers of a training step. The CPU reference and the GPU trainer both
 // expose them under these names, so a test can compare any one of them.
 
+import { alignUp } from './layout.ts';
 import { layerInputs, outputSize, type ModelSpec } from './model.ts';
 
 /** A layer's per-sample buffers: its net input, its output, and δ = ∂E/∂net. */
@@ -19,6 +20,12 @@ export function layerBuffer(layer: number, kind: LayerBufferKind): BufferName {
   return `layer${layer}.${kind}`;
 }
 
+/** A layer buffer's layer and kind (`layer1.delta`: 1, `delta`); undefined for any other name. */
+export function parseLayerBuffer(name: string): { layer: number; kind: LayerBufferKind } | undefined {
+  const match = /^layer(\d+)\.(net|out|delta)$/.exec(name);
+  return match ? { layer: Number(match[1]), kind: match[2] as LayerBufferKind } : undefined;
+}
+
 /** Every buffer name of a model, in the order a step produces them. */
 export function bufferNames(spec: ModelSpec): BufferName[] {
   const names: BufferName[] = ['input', 'target'];
@@ -35,9 +42,9 @@ export function bufferShape(spec: ModelSpec, batch: number, paramSize: number, n
   if (name === 'target') return [batch, outputSize(spec)];
   if (name === 'loss') return [batch];
   if (name === 'params' || name === 'grads') return [paramSize];
-  const match = /^layer(\d+)\.(net|out|delta)$/.exec(name);
-  if (!match || Number(match[1]) >= spec.layers.length) throw new Error(`unknown buffer ${name}`);
-  return [batch, spec.layers[Number(match[1])].units];
+  const buffer = parseLayerBuffer(name);
+  if (!buffer || buffer.layer >= spec.layers.length) throw new Error(`unknown buffer ${name}`);
+  return [batch, spec.layers[buffer.layer].units];
 }
 
 /**
@@ -57,8 +64,6 @@ export interface StepBufferLayout {
   size: number;
 }
 
-const ALIGNMENT = 64; // floats: 256 bytes, WebGPU's minStorageBufferOffsetAlignment
-
 export function stepBufferLayout(spec: ModelSpec, batch: number): StepBufferLayout {
   const entries: StepBufferEntry[] = [];
   let offset = 0;
@@ -67,7 +72,7 @@ export function stepBufferLayout(spec: ModelSpec, batch: number): StepBufferLayo
     const shape = bufferShape(spec, batch, 0, name);
     const length = shape.reduce((a, b) => a * b, 1);
     entries.push({ name, shape, offset, length });
-    offset += Math.ceil(length / ALIGNMENT) * ALIGNMENT;
+    offset += alignUp(length);
   }
   return { entries, size: offset };
 }

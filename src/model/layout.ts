@@ -6,10 +6,11 @@
 import { layerInputs, type ModelSpec } from './model.ts';
 
 /**
- * Offsets are multiples of 64 floats (256 bytes), WebGPU's minStorageBufferOffsetAlignment,
- * so each entry can be bound on its own as a slice of the one parameter buffer.
+ * Offsets into the flat arrays (parameters here, the step's buffers in buffers.ts, regions
+ * of GPU buffers) are multiples of 64 floats (256 bytes), WebGPU's
+ * minStorageBufferOffsetAlignment, so each entry can be bound on its own as a slice.
  */
-export const PARAM_ALIGNMENT = 64;
+export const ALIGNMENT = 64;
 
 /** What a parameter entry holds: a weight matrix or a bias vector. */
 export type ParamKind = 'weights' | 'biases';
@@ -34,8 +35,9 @@ export interface ParamLayout {
   size: number;
 }
 
-function alignUp(n: number, alignment: number): number {
-  return Math.ceil(n / alignment) * alignment;
+/** `n` floats rounded up to the next multiple of ALIGNMENT. */
+export function alignUp(n: number): number {
+  return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
 }
 
 /** The parameter layout of a network: each layer's weights, then its biases, each at an aligned offset. */
@@ -45,7 +47,7 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
   const add = (layer: number, kind: ParamKind, shape: number[]) => {
     const length = shape.reduce((a, b) => a * b, 1);
     entries.push({ name: `layer${layer}.${kind}`, layer, kind, shape, offset, length });
-    offset = alignUp(offset + length, PARAM_ALIGNMENT);
+    offset = alignUp(offset + length);
   };
   spec.layers.forEach((layer, l) => {
     add(l, 'weights', [layer.units, layerInputs(spec, l)]);

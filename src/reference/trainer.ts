@@ -8,7 +8,7 @@ import { DisposedError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../train/trainer.ts';
+import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { backward, forward, mean, sampleLosses } from './backprop.ts';
 import { optimizerStep } from './optimizers.ts';
 

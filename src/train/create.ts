@@ -7,7 +7,7 @@ import { ResilientTrainer } from '../gpu/resilient.ts';
 import { GpuTrainer, type KernelPath } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
-import type { Trainer, TrainOptions } from './trainer.ts';
+import type { Trainer, TrainOptions } from '../model/trainer.ts';
 
 /** Where `createTrainer`'s trainer runs. */
 export interface CreateTrainerOptions {

@@ -6,9 +6,9 @@
 
 import { DivergedError } from '../errors.ts';
 import { locateNonFinite } from '../check/diagnose.ts';
-import type { Trainer, TrainerState } from './trainer.ts';
+import type { Trainer, TrainerState } from '../model/trainer.ts';
 
-/** Steps per chunk, at the start and at most. */
+/** Steps per chunk (between read-backs of the losses), at the start and at most. */
 const FIRST_CHUNK_STEPS = 8;
 const MAX_CHUNK_STEPS = 1 << 16;
 

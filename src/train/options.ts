@@ -4,7 +4,7 @@
 
 import { InputError } from '../errors.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
-import type { TrainOptions } from './trainer.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 
 /** The learning rate where none is given: 0.01 for SGD and momentum, 0.001 for Adam. */
 export const DEFAULT_LEARNING_RATE: Record<OptimizerKind, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };

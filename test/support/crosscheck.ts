@@ -11,7 +11,7 @@ import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../../src/g
 import { createModel, type Model } from '../../src/model/network.ts';
 import type { Activation, Loss, ModelSpec } from '../../src/model/model.ts';
 import { seededRandom } from '../../src/model/init.ts';
-import type { TrainOptions } from '../../src/train/trainer.ts';
+import type { TrainOptions } from '../../src/model/trainer.ts';
 import { bufferNames } from '../../src/model/buffers.ts';
 import { CpuTrainer } from '../../src/reference/trainer.ts';
 import { float32Tolerances } from '../../src/check/tolerance.ts';

@@ -6,7 +6,7 @@
 import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Metric } from 'webgpu-backprop';
 import { curveChart, LOG_FLOOR, type CurveChart } from '../charts.ts';
 import { download, field, formatDuration, h, progressBar, select } from '../dom.ts';
-import type { AppGpu } from '../main.ts';
+import type { AppGpu } from '../gpu.ts';
 import { configFromQuery, configToQuery, DATASETS, HIDDEN_ACTIVATIONS, LIVE_SETTINGS, parseSetting, presetChange, sameConfig, type PlaygroundConfig } from './config.ts';
 import { outputChoice } from './data.ts';
 import { LOAD_ACCEPT, readModel, SAVE_FORMATS } from './model-files.ts';

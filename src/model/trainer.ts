@@ -1,10 +1,10 @@
 // What every trainer offers, on the CPU reference and on WebGPU alike: the lower-level
 // interface under `Network`, for tests and tools that compare buffers step by step.
 
-import type { BufferName } from '../model/buffers.ts';
-import type { ParamLayout } from '../model/layout.ts';
-import type { ModelSpec } from '../model/model.ts';
-import type { OptimizerSpec } from '../model/optimizer.ts';
+import type { BufferName } from './buffers.ts';
+import type { ParamLayout } from './layout.ts';
+import type { ModelSpec } from './model.ts';
+import type { OptimizerSpec } from './optimizer.ts';
 import type { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 
