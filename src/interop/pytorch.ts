@@ -12,7 +12,9 @@
 
 import { InputError } from '../errors.ts';
 import { modelToJson } from '../io/model-file.ts';
-import type { Activation } from '../model/model.ts';
+import { layerParameter, type LayerSpec } from '../model/model.ts';
+import { ACTIVATION_OPS } from '../model/ops/activations.ts';
+import { LOSS_OPS } from '../model/ops/losses.ts';
 import type { Model } from '../model/network.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
@@ -58,21 +60,12 @@ function python(value: unknown): string {
   throw new Error(`no Python literal for ${String(value)}`);
 }
 
-const MODULES: Record<Activation, string | undefined> = {
-  sigmoid: 'nn.Sigmoid()',
-  tanh: 'nn.Tanh()',
-  relu: 'nn.ReLU()',
-  softmax: 'nn.Softmax(dim=1)',
-  linear: undefined,
-};
-
-const FUNCTIONS: Record<Activation, string> = {
-  sigmoid: 'torch.sigmoid(net)',
-  tanh: 'torch.tanh(net)',
-  relu: 'torch.relu(net)',
-  softmax: 'torch.softmax(net, dim=1)',
-  linear: 'net',
-};
+/** A layer's activation in PyTorch, by its record: the nn module after its Linear (none for linear), or the function of `net`. */
+function torchActivation(layer: LayerSpec, form: 'module' | 'functional'): string | undefined {
+  const names = ACTIVATION_OPS[layer.activation].names.pytorch;
+  const text = form === 'module' ? names.module : names.functional;
+  return text?.replace('{p}', python(layerParameter(layer)));
+}
 
 function checkOptions(options: PytorchExportOptions): void {
   const positive = (name: keyof PytorchExportOptions, integer: boolean) => {
@@ -103,7 +96,7 @@ function settingsCode(model: Model, options: PytorchExportOptions): string {
   const momentum = optimizer.kind === 'momentum' ? optimizer : DEFAULT_OPTIMIZERS.momentum;
   const adam = optimizer.kind === 'adam' ? optimizer : DEFAULT_OPTIMIZERS.adam;
   const last = spec.layers.length - 1;
-  const outputLinear = spec.layers.slice(0, last).reduce((index, layer) => index + (MODULES[layer.activation] ? 2 : 1), 0);
+  const outputLinear = spec.layers.slice(0, last).reduce((index, layer) => index + (torchActivation(layer, 'module') ? 2 : 1), 0);
   const defaults: [string, unknown, string][] = [
     ['data', options.data ?? null, 'JSON {"inputs", "targets"} or CSV'],
     ['targets', options.targets ?? null, 'CSV: the target columns'],
@@ -147,30 +140,22 @@ function networkCode(model: Model): string {
   const lines = model.spec.layers.flatMap((layer, l) => {
     const linear = `        nn.Linear(${inputs}, ${layer.units}),  # layers[${l}]`;
     inputs = layer.units;
-    const activation = MODULES[layer.activation];
+    const activation = torchActivation(layer, 'module');
     return activation ? [linear, `        ${activation},`] : [linear];
   });
   return ['return nn.Sequential(', ...lines, '    )'].join('\n');
 }
 
+/** The loss of `net` and `target`, per sample, by the loss's record. */
 function lossCode(model: Model): string {
   const { spec } = model;
-  const activation = spec.layers[spec.layers.length - 1].activation;
-  if (spec.loss === 'cross-entropy' && activation === 'softmax') {
-    return ['# −Σ_k t_k log softmax(net)_k, with log softmax(net) = net − log Σ_j e^net_j', 'return -(target * torch.log_softmax(net, dim=1)).sum(dim=1)'].join('\n    ');
+  const layer = spec.layers[spec.layers.length - 1];
+  const op = LOSS_OPS[spec.loss];
+  if (op.kind === 'logits') {
+    const { comment, code } = layer.activation === 'softmax' ? op.pytorch.softmax : op.pytorch.sigmoid;
+    return [`# ${comment}`, code].join('\n    ');
   }
-  if (spec.loss === 'cross-entropy') {
-    return [
-      '# binary: −Σ_k [t_k log σ(net_k) + (1 − t_k) log(1 − σ(net_k))], from net',
-      'return F.binary_cross_entropy_with_logits(net, target, reduction="none").sum(dim=1)',
-    ].join('\n    ');
-  }
-  const squared = {
-    'half-sse': ['½ Σ_k (t_k − out_k)², the articles\' E_total', 'return 0.5 * ((target - out) ** 2).sum(dim=1)'],
-    sse: ['Σ_k (t_k − out_k)²', 'return ((target - out) ** 2).sum(dim=1)'],
-    mse: ['(1/K) Σ_k (t_k − out_k)²', 'return ((target - out) ** 2).mean(dim=1)'],
-  }[spec.loss];
-  return [`out = ${FUNCTIONS[activation]}`, `# ${squared[0]}`, squared[1]].join('\n    ');
+  return [`out = ${torchActivation(layer, 'functional')}`, `# ${op.pytorch.comment}`, op.pytorch.code].join('\n    ');
 }
 
 /** The summary line of train.py's docstring. */
