@@ -125,7 +125,7 @@ function weights(step: Step, l: number): Float64Array {
   return paramView(step.setting.layout, step.reference('params'), l, 'weights');
 }
 
-/** M(net) = |W|·M(in) + |b|; M(out) = |f′|·M(net) + |out| (softmax: 2·out·the row's largest M(net)). */
+/** M(net) = |W|·M(in) + |b|; M(out) = |f′|·M(net) + |out| (softmax: 2·out·the row's largest M(net)), plus the activation's own evaluation error. */
 function forward(step: Step): void {
   const { spec, layout, batch: B } = step.setting;
   const { reference, magnitude } = step;
@@ -149,6 +149,8 @@ function forward(step: Step): void {
     const outValues = reference(`layer${l}.out`);
     const op = ACTIVATION_OPS[layer.activation];
     const parameter = layerParameter(layer);
+    // An error of the activation's evaluation that is not relative to its value, as a magnitude ε_out multiplies.
+    const evaluation = op.kind === 'elementwise' ? ((op.tolerance.evaluation ?? 0) * FLOAT32_UNIT_ROUNDOFF) / step.epsilon(`layer${l}.out`) : 0;
     const out = new Float64Array(B * OUT);
     for (let s = 0; s < B; s++) {
       let rowNet = 0;
@@ -157,7 +159,7 @@ function forward(step: Step): void {
         const e = s * OUT + j;
         const o = outValues[e];
         const carried = op.kind === 'row' ? op.tolerance.out(o) * rowNet : Math.abs(op.derivative(netValues[e], o, parameter)) * net[e];
-        out[e] = carried + Math.abs(o);
+        out[e] = carried + Math.abs(o) + evaluation;
       }
     }
     magnitude.set(`layer${l}.net`, net);

@@ -9,7 +9,7 @@ import { crossCheck as crossCheckTrainer } from '../../src/check/crosscheck.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
 import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../../src/gpu/trainer.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
-import type { Activation, Loss, ModelSpec } from '../../src/model/model.ts';
+import type { Activation, LayerSpec, Loss, ModelSpec } from '../../src/model/model.ts';
 import { seededRandom } from '../../src/model/init.ts';
 import type { TrainOptions } from '../../src/model/trainer.ts';
 import { bufferNames } from '../../src/model/buffers.ts';
@@ -49,12 +49,14 @@ export interface RandomNetwork {
   activations: Activation[];
   loss: Loss;
   trainBiases?: boolean;
+  /** More fields of every hidden layer (an activation's parameter, say). */
+  hidden?: Omit<Partial<LayerSpec>, 'units' | 'activation'>;
 }
 
 export function randomModel(network: RandomNetwork, seed: number): Model {
   const spec: ModelSpec = {
     inputSize: network.sizes[0],
-    layers: network.activations.map((activation, l) => ({ units: network.sizes[l + 1], activation })),
+    layers: network.activations.map((activation, l) => ({ units: network.sizes[l + 1], activation, ...(l < network.activations.length - 1 ? network.hidden : {}) })),
     loss: network.loss,
     trainBiases: network.trainBiases ?? true,
   };

@@ -1,0 +1,100 @@
+// Training against PyTorch itself. The same networks, data, batches and settings are
+// trained here (the float64 reference, and WebGPU on the layered and the fused kernels)
+// and in PyTorch's float64 nn and optim (support/torch_train.py, Debian's python3-torch):
+// the reference's parameters agree with PyTorch's to 1e-9 of their size, and WebGPU's are
+// within the float32 tolerance derived step by step from the reference (src/check), plus
+// the reference's own distance from PyTorch. Each op's meaning is PyTorch's.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReferenceTrajectory } from '../src/check/crosscheck.ts';
+import type { Dataset } from '../src/data/dataset.ts';
+import { GpuTrainer, type KernelPath } from '../src/gpu/trainer.ts';
+import type { Model } from '../src/model/network.ts';
+import { DEFAULT_OPTIMIZERS, type OptimizerSpec } from '../src/model/optimizer.ts';
+import type { TrainOptions } from '../src/model/trainer.ts';
+import { CpuTrainer } from '../src/reference/trainer.ts';
+import { randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
+import { testDevice } from './support/gpu.ts';
+import { relativeDifference, trainInTorch, type TorchResult } from './support/torch.ts';
+
+/** float64 against float64, over a few steps: rounding in a different order, no more. */
+const REFERENCE_AGREEMENT = 1e-9;
+
+interface Case {
+  name: string;
+  network: RandomNetwork;
+  rows: number;
+  batch: number;
+  steps: number;
+  /** Data order (batches wrap around the data) where false. */
+  shuffle?: boolean;
+  optimizer?: OptimizerSpec;
+  learningRate?: number;
+  /** The GPU paths to run: the layered kernels always, the fused kernel where the network fits it. */
+  paths: KernelPath[];
+}
+
+const CASES: Case[] = [
+  { name: 'sigmoid, half-sse, SGD', network: { sizes: [3, 5, 2], activations: ['sigmoid', 'sigmoid'], loss: 'half-sse' }, rows: 10, batch: 4, steps: 6, paths: ['layered', 'fused'] },
+  { name: 'tanh, mse, momentum, batches wrapping around the data', network: { sizes: [4, 6, 3], activations: ['tanh', 'linear'], loss: 'mse' }, rows: 10, batch: 4, steps: 6, shuffle: false, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.05, paths: ['layered', 'fused'] },
+  { name: 'relu, softmax cross-entropy, Adam, layers of 300 and 260 units', network: { sizes: [20, 300, 260, 6], activations: ['relu', 'relu', 'softmax'], loss: 'cross-entropy' }, rows: 40, batch: 16, steps: 4, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.01, paths: ['layered'] },
+  { name: 'sigmoid outputs, binary cross-entropy, frozen biases', network: { sizes: [4, 7, 2], activations: ['tanh', 'sigmoid'], loss: 'cross-entropy', trainBiases: false }, rows: 9, batch: 3, steps: 5, paths: ['layered', 'fused'] },
+];
+
+let device: GPUDevice;
+const torch = new Map<string, TorchResult>();
+const setups = new Map<string, { model: Model; dataset: Dataset; options: TrainOptions }>();
+/** ‖ours − PyTorch‖∞ / ‖PyTorch‖∞ of each case's parameters, by backend: the figures the suite prints. */
+const figures: string[] = [];
+
+beforeAll(async () => {
+  device = await testDevice();
+  CASES.forEach((c, k) => {
+    const model = randomModel(c.network, 200 + k);
+    const dataset = randomDataset(c.network, c.rows, 200 + k);
+    const options: TrainOptions = { learningRate: c.learningRate ?? 0.1, batchSize: c.batch, shuffle: c.shuffle ?? true, seed: k, optimizer: c.optimizer ?? DEFAULT_OPTIMIZERS.sgd };
+    setups.set(c.name, { model, dataset, options });
+  });
+  const results = trainInTorch(CASES.map((c) => ({ ...setups.get(c.name)!, steps: c.steps })));
+  CASES.forEach((c, k) => torch.set(c.name, results[k]));
+});
+
+afterAll(() => console.log(`Parameters against PyTorch's (‖ours − torch‖∞ / ‖torch‖∞):\n${figures.join('\n')}`));
+
+describe('training against PyTorch (float64 nn and optim)', () => {
+  for (const c of CASES) {
+    it(`${c.name}: the float64 reference's parameters and losses agree to ${REFERENCE_AGREEMENT} relative`, async () => {
+      const { model, dataset, options } = setups.get(c.name)!;
+      const expected = torch.get(c.name)!;
+      const reference = new CpuTrainer(model, dataset, options);
+      await reference.train(c.steps);
+      const params = await reference.read('params');
+      const difference = relativeDifference(params, expected.params);
+      figures.push(`  ${c.name}, reference: ${difference.toExponential(2)}`);
+      expect(difference).toBeLessThanOrEqual(REFERENCE_AGREEMENT);
+      expect(relativeDifference(await reference.takeLosses(), expected.losses)).toBeLessThanOrEqual(REFERENCE_AGREEMENT);
+    });
+
+    it.each(c.paths)(`${c.name}: WebGPU's parameters, %s kernels, are within the derived float32 tolerance`, async (path) => {
+      const { model, dataset, options } = setups.get(c.name)!;
+      const expected = torch.get(c.name)!;
+      const trajectory = new ReferenceTrajectory(model, dataset, options);
+      await trajectory.advanceTo(c.steps);
+      const reference = trajectory.buffer('params');
+      const tolerance = trajectory.tolerance('params').atol as ArrayLike<number>;
+      const gpu = await GpuTrainer.create(device, model, dataset, options, { path, capture: false });
+      try {
+        expect(gpu.path).toBe(path);
+        await gpu.train(c.steps);
+        const params = await gpu.read('params');
+        figures.push(`  ${c.name}, WebGPU ${path}: ${relativeDifference(params, expected.params).toExponential(2)}`);
+        params.forEach((p, k) => {
+          const bound = tolerance[k] + Math.abs(reference[k] - expected.params[k]);
+          expect(Math.abs(p - expected.params[k]), `params[${k}]`).toBeLessThanOrEqual(bound);
+        });
+      } finally {
+        gpu.dispose();
+      }
+    });
+  }
+});
