@@ -58,15 +58,12 @@ export const ONNX_OUTPUT = 'output';
 /** The symbolic batch dimension of the input and the output. */
 export const ONNX_BATCH = 'batch';
 
-/** Each activation's ONNX operator (its record's; none for linear). */
+/** Each activation's ONNX operator, by its record: Identity (linear) is written as no node; none, where ONNX has no equivalent. */
 const ACTIVATION_NODES = Object.fromEntries(ACTIVATIONS.map((activation) => [activation, ACTIVATION_OPS[activation].names.onnx?.op])) as Record<Activation, string | undefined>;
-/** Our activations by ONNX operator; Identity is linear. */
-const OP_ACTIVATIONS: Record<string, Activation> = {
-  ...Object.fromEntries(ACTIVATIONS.flatMap((activation) => (ACTIVATION_NODES[activation] ? [[ACTIVATION_NODES[activation], activation]] : []))),
-  Identity: 'linear',
-};
+/** Our activations by ONNX operator. */
+const OP_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(ACTIVATIONS.flatMap((activation) => (ACTIVATION_NODES[activation] ? [[ACTIVATION_NODES[activation], activation]] : [])));
 
-const SUPPORTED = `expected Gemm, or MatMul then Add, per layer, each followed by at most one of ${Object.keys(OP_ACTIVATIONS).slice(0, -1).join(', ')} or Identity`;
+const SUPPORTED = `expected Gemm, or MatMul then Add, per layer, each followed by at most one of ${Object.keys(OP_ACTIVATIONS).join(', ')}`;
 
 function floatTensor(name: string, dims: number[], values: ArrayLike<number>) {
   return { name, dims: dims.map(BigInt), dataType: TensorProto_DataType.FLOAT, rawData: float32Bytes(values) };
@@ -99,7 +96,10 @@ export function exportOnnx(model: Model): Uint8Array {
   const initializers: object[] = [];
   let current = ONNX_INPUT;
   layers.forEach((layer, l) => {
-    const op = ACTIVATION_NODES[layer.activation];
+    if (!ACTIVATION_NODES[layer.activation]) {
+      throw new InputError(`layers[${l}].activation`, `${layer.activation} has no equivalent ONNX operator; export the model to TensorFlow.js or PyTorch instead`);
+    }
+    const op = ACTIVATION_NODES[layer.activation] === 'Identity' ? undefined : ACTIVATION_NODES[layer.activation];
     const net = l === last && !op ? ONNX_OUTPUT : `layer${l}.net`;
     initializers.push(floatTensor(`layer${l}.weights`, [layer.units, layer.inputs], layer.weights));
     initializers.push(floatTensor(`layer${l}.biases`, [layer.units], layer.biases));

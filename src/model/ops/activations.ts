@@ -28,7 +28,7 @@ interface ActivationBase {
   /** The weights' initialisation: He (normal, √(2/fan-in)) for the relu family, Glorot (uniform) otherwise. */
   init: 'he' | 'glorot';
   names: {
-    /** ONNX operator (none for linear: no node) and the attribute its parameter goes in. */
+    /** ONNX operator (Identity for linear, written as no node) and the attribute its parameter goes in; none where ONNX has no equivalent. */
     onnx?: { op: string; parameterAttribute?: string };
     /** The activation string of a Keras / TensorFlow.js Dense layer. */
     keras: string;
@@ -125,7 +125,7 @@ const TABLE = {
     derivativeNeedsNet: false,
     init: 'glorot',
     tolerance: { curvature: noCurvature },
-    names: { keras: 'linear', pytorch: { functional: 'net' } },
+    names: { onnx: { op: 'Identity' }, keras: 'linear', pytorch: { functional: 'net' } },
     formula: { slope: () => '1' },
   },
   tanh: {
