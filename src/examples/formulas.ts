@@ -57,14 +57,14 @@ export function outFormula(symbol: string, activation: Activation, net: Named, l
 }
 
 /** The slope ∂out/∂net of an activation, as its record writes it: from the neuron's output, as the articles do, or its net input. */
-export function slopeTerms(activation: Activation, out: Named, net: Named = out, parameter = 0): { symbolic: string; numeric: string } {
+export function slopeTerms(activation: Activation, out: Named, net: Named, parameter = 0): { symbolic: string; numeric: string } {
   const slope = ACTIVATION_OPS[activation].formula.slope;
   return { symbolic: slope(shown(out, true), shown(net, true), parameter), numeric: slope(shown(out, false), shown(net, false), parameter) };
 }
 
 /** ∂out/∂net = its slope. */
-export function slopeFormula(symbol: string, activation: Activation, out: Named, result: number): string {
-  const { symbolic, numeric } = slopeTerms(activation, out);
+export function slopeFormula(symbol: string, activation: Activation, out: Named, net: Named, result: number, parameter = 0): string {
+  const { symbolic, numeric } = slopeTerms(activation, out, net, parameter);
   return symbolic === numeric ? `${symbol} = ${symbolic}` : formula(symbol, symbolic, numeric, result);
 }
 

@@ -198,7 +198,7 @@ export function traceRows(example: WorkedCase, step: StepRecord, bounds?: Buffer
       add('Forward pass', net.symbol, net.value, netFormula(net.symbol, terms, biasOf(l, j), net.value), () => bound(`layer${l}.net`, j));
       const out = outOf(l, j);
       const layerNets = notation.neurons[l].map((_, k) => netOf(l, k));
-      add('Forward pass', out.symbol, out.value, outFormula(out.symbol, activation(l), net, layerNets, out.value), () => bound(`layer${l}.out`, j));
+      add('Forward pass', out.symbol, out.value, outFormula(out.symbol, activation(l), net, layerNets, out.value, layerParameter(spec.layers[l])), () => bound(`layer${l}.out`, j));
     }),
   );
 
@@ -223,7 +223,7 @@ export function traceRows(example: WorkedCase, step: StepRecord, bounds?: Buffer
     const gradient: Named = { symbol: `∂E_total/∂${out.symbol}`, value: out.value - step.target[k] };
     if (halfSse) add('Backward pass', gradient.symbol, gradient.value, errorGradientFormula(gradient.symbol, targetOf(k), out, gradient.value), () => outBound(k));
     const slope: Named = { symbol: `∂${out.symbol}/∂${net.symbol}`, value: step.slope(L - 1, k) };
-    add('Backward pass', slope.symbol, slope.value, slopeFormula(slope.symbol, outputActivation, out, slope.value), () => slopeBound(outputActivation, out.value, outBound(k)));
+    add('Backward pass', slope.symbol, slope.value, slopeFormula(slope.symbol, outputActivation, out, net, slope.value, layerParameter(spec.layers[L - 1])), () => slopeBound(outputActivation, out.value, outBound(k)));
     const delta = deltaOf(L - 1, k);
     const deltaFormula = halfSse && outputActivation !== 'softmax' ? productFormula(delta.symbol, [gradient, slope], delta.value) : undefined;
     add('Backward pass', delta.symbol, delta.value, deltaFormula, () => bound(`layer${L - 1}.delta`, k));
@@ -232,7 +232,7 @@ export function traceRows(example: WorkedCase, step: StepRecord, bounds?: Buffer
     notation.neurons[l].forEach((_, j) => {
       const delta = deltaOf(l, j);
       const terms = notation.neurons[l + 1].map((_, o) => ({ delta: deltaOf(l + 1, o), weight: weightOf(l + 1, o, j) }));
-      const formula = hiddenDeltaFormula(delta.symbol, terms, slopeTerms(activation(l), outOf(l, j)), delta.value);
+      const formula = hiddenDeltaFormula(delta.symbol, terms, slopeTerms(activation(l), outOf(l, j), netOf(l, j), layerParameter(spec.layers[l])), delta.value);
       add('Backward pass', delta.symbol, delta.value, formula, () => bound(`layer${l}.delta`, j));
     });
   }
