@@ -103,7 +103,7 @@ function matMulAddModel(model: Model, nodes?: (layer: number) => object[]): Uint
     node.push({ name: `matmul${l}`, opType: 'MatMul', input: [current, `W${l}`], output: [`mm${l}`] });
     node.push({ name: `add${l}`, opType: 'Add', input: [`B${l}`, `mm${l}`], output: [`a${l}`] });
     current = `a${l}`;
-    const op = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax', linear: 'Identity' }[layer.activation];
+    const op = ({ sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax', linear: 'Identity' } as Record<string, string>)[layer.activation];
     node.push({ name: `act${l}`, opType: op, input: [current], output: [`y${l}`] });
     current = `y${l}`;
     node.push(...(nodes?.(l) ?? []));

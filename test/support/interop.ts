@@ -3,7 +3,8 @@
 // float64 reference's.
 
 import { paramLayout, paramView } from '../../src/model/layout.ts';
-import { layerInputs, type Activation, type ModelSpec } from '../../src/model/model.ts';
+import { layerInputs, layerParameter, type Activation, type ModelSpec } from '../../src/model/model.ts';
+import { ACTIVATION_OPS, type ElementwiseActivationOp } from '../../src/model/ops/activations.ts';
 import { seededRandom } from '../../src/model/init.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
 import { forward } from '../../src/reference/backprop.ts';
@@ -139,6 +140,13 @@ export function float32PredictionTolerance(model: Model, inputs: Float64Array, r
           case 'linear':
             carried = netMagnitude[k];
             break;
+          default: {
+            // The others by their records: the slope, and its jump where a kink lies within the error.
+            const op = ACTIVATION_OPS[layer.activation] as ElementwiseActivationOp;
+            const parameter = layerParameter(layer);
+            const jump = op.tolerance.kink && Math.abs(net[k]) <= epsilon * netMagnitude[k] ? op.tolerance.kink(parameter) : 0;
+            carried = (Math.abs(op.derivative(net[k], o, parameter)) + jump) * netMagnitude[k] + ((op.tolerance.evaluation ?? 0) * 2 ** -24) / epsilon;
+          }
         }
         outMagnitude[k] = carried + Math.abs(o);
       }
