@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTIVATIONS } from '../src/model/model.ts';
 import { launch, screenshots, startApp } from './support/browser.ts';
 
 let server: ViteDevServer;
@@ -387,7 +388,7 @@ describe('training playground', () => {
     await ready(page);
     await page.setInputFiles('#load', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"loss": "half-sse", "layers": [{"activation": "sigmoidal", "weights": [[1, 2]]}]}') });
     await page.waitForFunction(() => document.getElementById('error')?.textContent !== '');
-    expect(await page.textContent('#error')).toBe('bad.json: layers[0].activation: Invalid option: expected one of "sigmoid"|"linear"|"tanh"|"relu"|"softmax"');
+    expect(await page.textContent('#error')).toBe(`bad.json: layers[0].activation: Invalid option: expected one of ${ACTIVATIONS.map((name) => `"${name}"`).join('|')}`);
     expect(await page.isDisabled('#train')).toBe(false);
     await page.close();
   });
