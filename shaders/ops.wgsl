@@ -53,6 +53,15 @@ fn relu_derivative(net: f32, out: f32, parameter: f32) -> f32 {
   return select(0.0, 1.0, out > 0.0);
 }
 
+fn silu_activate(net: f32, parameter: f32) -> f32 {
+  return net / (1.0 + exp(-net));
+}
+
+fn silu_derivative(net: f32, out: f32, parameter: f32) -> f32 {
+  let s = 1.0 / (1.0 + exp(-net));
+  return s * (1.0 + net * (1.0 - s));
+}
+
 // ---- Losses: output k's part of a sample's loss, and ∂(it)/∂out_k.
 
 fn half_sse_loss(out: f32, t: f32, outputs: u32) -> f32 {

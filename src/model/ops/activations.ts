@@ -94,7 +94,7 @@ export function softmax(net: ArrayLike<number>): Float64Array {
 const noCurvature = () => ({ net: 0, out: 0 });
 
 /** An activation's name, as the model file and the API give it. */
-export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax';
+export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu';
 /** The element-wise activations: every one but softmax, a function of the whole row. */
 export type ElementwiseActivation = Exclude<Activation, 'softmax'>;
 /** The layer fields of the activations' parameters (e.g. leaky-relu's `negativeSlope`). */
@@ -167,6 +167,22 @@ const TABLE = {
     formula: {
       out: (net, layer) => `e^${net.factor}/(${layer.map((n) => `e^${n.factor}`).join(' + ')})`,
       slope: (out) => `${out.factor}${out.symbolic ? '' : '·'}(1 − ${out.factor})`,
+    },
+  },
+  silu: {
+    kind: 'elementwise',
+    code: 5,
+    // x·σ(x), PyTorch's nn.SiLU (Keras's swish)
+    f: (net) => net * sigmoid(net),
+    derivative: (net) => sigmoid(net) * (1 + net * (1 - sigmoid(net))),
+    derivativeNeedsNet: true,
+    init: 'he',
+    // f″ = σ(1 − σ)·(2 + x(1 − 2σ))
+    tolerance: { curvature: (net) => ({ net: Math.abs(sigmoid(net) * (1 - sigmoid(net)) * (2 + net * (1 - 2 * sigmoid(net)))), out: 0 }) },
+    names: { keras: 'swish', pytorch: { module: 'nn.SiLU()', functional: 'F.silu(net)' } },
+    formula: {
+      out: (net) => `${net.factor}/(1 + e^(−${net.factor}))`,
+      slope: (_out, net) => `σ(${net.text})·(1 + ${net.factor}·(1 − σ(${net.text})))`,
     },
   },
 } as const satisfies Record<Activation, ActivationOp>;
