@@ -171,10 +171,10 @@ describe('TensorFlow.js import', () => {
       () => {
         const { modelJson, weightsBin } = exported();
         const json = JSON.parse(JSON.stringify(modelJson));
-        json.modelTopology.config.layers[1].config.activation = 'elu';
+        json.modelTopology.config.layers[1].config.activation = 'selu';
         return { json, weightsBin };
       },
-      /^model\.json: layer 1 \(dense_1, Dense\): activation "elu" is not supported/,
+      /^model\.json: layer 1 \(dense_1, Dense\): activation "selu" is not supported/,
     ],
     [
       'a functional model',

@@ -77,6 +77,8 @@ export function exportTfjs(model: Model, options: { weightsPath?: string } = {})
   const values: number[] = []; // every kernel (IN, OUT) and bias (OUT), in the manifest's order
   const topology = layers.map((layer, l) => {
     const name = `dense_${l}`;
+    const activation = ACTIVATION_OPS[layer.activation].names.keras;
+    if (activation === undefined) throw new InputError(`layers[${l}].activation`, `${layer.activation} has no TensorFlow.js activation; export the model to PyTorch instead`);
     // Keras computes x·kernel + bias: the kernel is in × out, our weights transposed.
     weights.push({ name: `${name}/kernel`, shape: [layer.inputs, layer.units], dtype: 'float32' });
     weights.push({ name: `${name}/bias`, shape: [layer.units], dtype: 'float32' });
@@ -86,7 +88,7 @@ export function exportTfjs(model: Model, options: { weightsPath?: string } = {})
       class_name: 'Dense' as const,
       config: {
         units: layer.units,
-        activation: ACTIVATION_OPS[layer.activation].names.keras,
+        activation,
         use_bias: true,
         kernel_initializer: kernelInitializer(layer.activation),
         bias_initializer: { class_name: 'Zeros', config: {} },
@@ -194,7 +196,10 @@ function concatenate(weightData: TfjsWeightData): Uint8Array {
 const KERAS_LOSSES: Record<string, Loss> = Object.fromEntries(LOSS_NAMES.flatMap((loss) => LOSS_OPS[loss].keras.map((name) => [name, loss])));
 
 /** Our activations by their Keras names (the activations' records). */
-const KERAS_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(ACTIVATIONS.map((activation) => [ACTIVATION_OPS[activation].names.keras, activation]));
+const KERAS_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(ACTIVATIONS.flatMap((activation) => {
+  const name = ACTIVATION_OPS[activation].names.keras;
+  return name === undefined ? [] : [[name, activation]];
+}));
 
 function activationOf(value: unknown, where: string): Activation {
   if (value === undefined || value === null) return 'linear';

@@ -30,8 +30,8 @@ interface ActivationBase {
   names: {
     /** ONNX operator (Identity for linear, written as no node) and the attribute its parameter goes in; none where ONNX has no equivalent. */
     onnx?: { op: string; parameterAttribute?: string };
-    /** The activation string of a Keras / TensorFlow.js Dense layer. */
-    keras: string;
+    /** The activation string of a Keras / TensorFlow.js Dense layer; none where Keras has it as a layer of its own (LeakyReLU). */
+    keras?: string;
     /** PyTorch: the nn module after a Linear (none for linear) and the function of `net`; `{p}` is the parameter. */
     pytorch: { module?: string; functional: string };
   };
