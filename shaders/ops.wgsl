@@ -62,6 +62,22 @@ fn silu_derivative(net: f32, out: f32, parameter: f32) -> f32 {
   return s * (1.0 + net * (1.0 - s));
 }
 
+// GELU's tanh approximation; |x| is taken to 10 at most inside tanh, where tanh is ±1 in
+// f32 already, so that x³ cannot overflow.
+const GELU_C = 0.7978845608028654; // √(2/π)
+const GELU_K = 0.044715;
+
+fn gelu_activate(net: f32, parameter: f32) -> f32 {
+  let x = clamp(net, -10.0, 10.0);
+  return 0.5 * net * (1.0 + tanh_activate(GELU_C * (x + GELU_K * x * x * x), 0.0));
+}
+
+fn gelu_derivative(net: f32, out: f32, parameter: f32) -> f32 {
+  let x = clamp(net, -10.0, 10.0);
+  let t = tanh_activate(GELU_C * (x + GELU_K * x * x * x), 0.0);
+  return 0.5 * (1.0 + t) + 0.5 * net * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_K * x * x);
+}
+
 // ---- Losses: output k's part of a sample's loss, and ∂(it)/∂out_k.
 
 fn half_sse_loss(out: f32, t: f32, outputs: u32) -> f32 {

@@ -40,6 +40,7 @@ const CASES: Case[] = [
   { name: 'relu, softmax cross-entropy, Adam, layers of 300 and 260 units', network: { sizes: [20, 300, 260, 6], activations: ['relu', 'relu', 'softmax'], loss: 'cross-entropy' }, rows: 40, batch: 16, steps: 4, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.01, paths: ['layered'] },
   { name: 'sigmoid outputs, binary cross-entropy, frozen biases', network: { sizes: [4, 7, 2], activations: ['tanh', 'sigmoid'], loss: 'cross-entropy', trainBiases: false }, rows: 9, batch: 3, steps: 5, paths: ['layered', 'fused'] },
   { name: 'silu, mse, Adam', network: { sizes: [3, 8, 6, 2], activations: ['silu', 'silu', 'linear'], loss: 'mse' }, rows: 12, batch: 5, steps: 5, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.01, paths: ['layered', 'fused'] },
+  { name: 'gelu, binary cross-entropy, momentum', network: { sizes: [4, 7, 3], activations: ['gelu', 'sigmoid'], loss: 'cross-entropy' }, rows: 11, batch: 4, steps: 5, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.05, paths: ['layered', 'fused'] },
 ];
 
 let device: GPUDevice;

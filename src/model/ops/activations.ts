@@ -93,8 +93,16 @@ export function softmax(net: ArrayLike<number>): Float64Array {
 
 const noCurvature = () => ({ net: 0, out: 0 });
 
+/** GELU's tanh approximation, as PyTorch's nn.GELU(approximate='tanh'): 0.5x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³). */
+const GELU = { c: Math.sqrt(2 / Math.PI), k: 0.044715 };
+
+function gelu(net: number): { t: number; du: number; d2u: number } {
+  const t = Math.tanh(GELU.c * (net + GELU.k * net ** 3));
+  return { t, du: GELU.c * (1 + 3 * GELU.k * net * net), d2u: 6 * GELU.c * GELU.k * net };
+}
+
 /** An activation's name, as the model file and the API give it. */
-export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu';
+export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu' | 'gelu';
 /** The element-wise activations: every one but softmax, a function of the whole row. */
 export type ElementwiseActivation = Exclude<Activation, 'softmax'>;
 /** The layer fields of the activations' parameters (e.g. leaky-relu's `negativeSlope`). */
@@ -183,6 +191,30 @@ const TABLE = {
     formula: {
       out: (net) => `${net.factor}/(1 + e^(−${net.factor}))`,
       slope: (_out, net) => `σ(${net.text})·(1 + ${net.factor}·(1 − σ(${net.text})))`,
+    },
+  },
+  gelu: {
+    kind: 'elementwise',
+    code: 6,
+    f: (net) => 0.5 * net * (1 + gelu(net).t),
+    // ½(1 + t) + ½x(1 − t²)·u′
+    derivative: (net) => {
+      const { t, du } = gelu(net);
+      return 0.5 * (1 + t) + 0.5 * net * (1 - t * t) * du;
+    },
+    derivativeNeedsNet: true,
+    init: 'he',
+    // f″ = (1 − t²)·u′ + ½x(1 − t²)(u″ − 2t·u′²)
+    tolerance: {
+      curvature: (net) => {
+        const { t, du, d2u } = gelu(net);
+        return { net: Math.abs((1 - t * t) * du + 0.5 * net * (1 - t * t) * (d2u - 2 * t * du * du)), out: 0 };
+      },
+    },
+    names: { keras: 'gelu_new', pytorch: { module: "nn.GELU(approximate='tanh')", functional: "F.gelu(net, approximate='tanh')" } },
+    formula: {
+      out: (net) => `½·${net.factor}·(1 + tanh(0.7978845608·(${net.text} + 0.044715·${net.factor}³)))`,
+      slope: (_out, net) => `GELU′(${net.text})`,
     },
   },
 } as const satisfies Record<Activation, ActivationOp>;
