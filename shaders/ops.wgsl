@@ -78,6 +78,14 @@ fn gelu_derivative(net: f32, out: f32, parameter: f32) -> f32 {
   return 0.5 * (1.0 + t) + 0.5 * net * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_K * x * x);
 }
 
+fn elu_activate(net: f32, parameter: f32) -> f32 {
+  return select(exp(net) - 1.0, net, net > 0.0);
+}
+
+fn elu_derivative(net: f32, out: f32, parameter: f32) -> f32 {
+  return select(exp(net), 1.0, net > 0.0);
+}
+
 // ---- Losses: output k's part of a sample's loss, and ∂(it)/∂out_k.
 
 fn half_sse_loss(out: f32, t: f32, outputs: u32) -> f32 {

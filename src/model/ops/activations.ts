@@ -102,7 +102,7 @@ function gelu(net: number): { t: number; du: number; d2u: number } {
 }
 
 /** An activation's name, as the model file and the API give it. */
-export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu' | 'gelu';
+export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu' | 'gelu' | 'elu';
 /** The element-wise activations: every one but softmax, a function of the whole row. */
 export type ElementwiseActivation = Exclude<Activation, 'softmax'>;
 /** The layer fields of the activations' parameters (e.g. leaky-relu's `negativeSlope`). */
@@ -215,6 +215,22 @@ const TABLE = {
     formula: {
       out: (net) => `½·${net.factor}·(1 + tanh(0.7978845608·(${net.text} + 0.044715·${net.factor}³)))`,
       slope: (_out, net) => `GELU′(${net.text})`,
+    },
+  },
+  elu: {
+    kind: 'elementwise',
+    code: 7,
+    // PyTorch's nn.ELU with α = 1: x, or e^x − 1 below 0
+    f: (net) => (net > 0 ? net : Math.expm1(net)),
+    derivative: (net) => (net > 0 ? 1 : Math.exp(net)),
+    derivativeNeedsNet: true,
+    init: 'he',
+    // In f32, e^x − 1 near 0 is off by e^x's few ulps of 1, not of its value.
+    tolerance: { curvature: (net) => ({ net: net > 0 ? 0 : Math.exp(net), out: 0 }), evaluation: 4 },
+    names: { onnx: { op: 'Elu' }, keras: 'elu', pytorch: { module: 'nn.ELU()', functional: 'F.elu(net)' } },
+    formula: {
+      out: (net) => `(${net.text} > 0 ? ${net.text} : e^${net.factor} − 1)`,
+      slope: (_out, net) => `(${net.text} > 0 ? 1 : e^${net.factor})`,
     },
   },
 } as const satisfies Record<Activation, ActivationOp>;
