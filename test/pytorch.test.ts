@@ -42,6 +42,7 @@ const CASES: Case[] = [
   { name: 'silu, mse, Adam', network: { sizes: [3, 8, 6, 2], activations: ['silu', 'silu', 'linear'], loss: 'mse' }, rows: 12, batch: 5, steps: 5, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.01, paths: ['layered', 'fused'] },
   { name: 'gelu, binary cross-entropy, momentum', network: { sizes: [4, 7, 3], activations: ['gelu', 'sigmoid'], loss: 'cross-entropy' }, rows: 11, batch: 4, steps: 5, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.05, paths: ['layered', 'fused'] },
   { name: 'elu, sse, SGD, batches wrapping around the data', network: { sizes: [3, 6, 5, 2], activations: ['elu', 'elu', 'linear'], loss: 'sse' }, rows: 7, batch: 3, steps: 6, shuffle: false, paths: ['layered', 'fused'] },
+  { name: 'softplus, half-sse, Adam', network: { sizes: [3, 9, 2], activations: ['softplus', 'sigmoid'], loss: 'half-sse' }, rows: 10, batch: 4, steps: 5, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.01, paths: ['layered', 'fused'] },
 ];
 
 let device: GPUDevice;

@@ -102,7 +102,7 @@ function gelu(net: number): { t: number; du: number; d2u: number } {
 }
 
 /** An activation's name, as the model file and the API give it. */
-export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu' | 'gelu' | 'elu';
+export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu' | 'gelu' | 'elu' | 'softplus';
 /** The element-wise activations: every one but softmax, a function of the whole row. */
 export type ElementwiseActivation = Exclude<Activation, 'softmax'>;
 /** The layer fields of the activations' parameters (e.g. leaky-relu's `negativeSlope`). */
@@ -231,6 +231,22 @@ const TABLE = {
     formula: {
       out: (net) => `(${net.text} > 0 ? ${net.text} : e^${net.factor} − 1)`,
       slope: (_out, net) => `(${net.text} > 0 ? 1 : e^${net.factor})`,
+    },
+  },
+  softplus: {
+    kind: 'elementwise',
+    code: 8,
+    // PyTorch's nn.Softplus (β = 1): log(1 + e^x), and x itself past its threshold of 20
+    f: (net) => (net > 20 ? net : Math.log1p(Math.exp(net))),
+    derivative: (net) => (net > 20 ? 1 : sigmoid(net)),
+    derivativeNeedsNet: true,
+    init: 'he',
+    // f″ = σ(1 − σ); WGSL's log is off by up to 2⁻²¹ (8u) absolute near 1, and log(1 + e^x) by e^x more where 1 + e^x rounds to 1.
+    tolerance: { curvature: (net) => ({ net: net > 20 ? 0 : sigmoid(net) * (1 - sigmoid(net)), out: 0 }), evaluation: 9 },
+    names: { onnx: { op: 'Softplus' }, keras: 'softplus', pytorch: { module: 'nn.Softplus()', functional: 'F.softplus(net)' } },
+    formula: {
+      out: (net) => `log(1 + e^${net.factor})`,
+      slope: (_out, net) => `1/(1 + e^(−${net.factor}))`,
     },
   },
 } as const satisfies Record<Activation, ActivationOp>;
