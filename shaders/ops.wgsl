@@ -94,6 +94,14 @@ fn softplus_derivative(net: f32, out: f32, parameter: f32) -> f32 {
   return select(1.0 / (1.0 + exp(-net)), 1.0, net > 20.0);
 }
 
+fn leaky_relu_activate(net: f32, parameter: f32) -> f32 {
+  return select(parameter * net, net, net > 0.0);
+}
+
+fn leaky_relu_derivative(net: f32, out: f32, parameter: f32) -> f32 {
+  return select(parameter, 1.0, out > 0.0);
+}
+
 // ---- Losses: output k's part of a sample's loss, and ∂(it)/∂out_k.
 
 fn half_sse_loss(out: f32, t: f32, outputs: u32) -> f32 {

@@ -43,6 +43,8 @@ const CASES: Case[] = [
   { name: 'gelu, binary cross-entropy, momentum', network: { sizes: [4, 7, 3], activations: ['gelu', 'sigmoid'], loss: 'cross-entropy' }, rows: 11, batch: 4, steps: 5, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.05, paths: ['layered', 'fused'] },
   { name: 'elu, sse, SGD, batches wrapping around the data', network: { sizes: [3, 6, 5, 2], activations: ['elu', 'elu', 'linear'], loss: 'sse' }, rows: 7, batch: 3, steps: 6, shuffle: false, paths: ['layered', 'fused'] },
   { name: 'softplus, half-sse, Adam', network: { sizes: [3, 9, 2], activations: ['softplus', 'sigmoid'], loss: 'half-sse' }, rows: 10, batch: 4, steps: 5, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.01, paths: ['layered', 'fused'] },
+  { name: 'leaky-relu (negativeSlope 0.1), softmax cross-entropy, SGD', network: { sizes: [5, 8, 6, 3], activations: ['leaky-relu', 'leaky-relu', 'softmax'], loss: 'cross-entropy', hidden: { negativeSlope: 0.1 } }, rows: 12, batch: 4, steps: 5, paths: ['layered', 'fused'] },
+  { name: 'leaky-relu (its default slope), mse, momentum, layers of 290 units', network: { sizes: [6, 290, 290, 2], activations: ['leaky-relu', 'leaky-relu', 'linear'], loss: 'mse' }, rows: 20, batch: 8, steps: 3, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.01, paths: ['layered'] },
 ];
 
 let device: GPUDevice;

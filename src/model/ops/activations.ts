@@ -102,11 +102,11 @@ function gelu(net: number): { t: number; du: number; d2u: number } {
 }
 
 /** An activation's name, as the model file and the API give it. */
-export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu' | 'gelu' | 'elu' | 'softplus';
+export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax' | 'silu' | 'gelu' | 'elu' | 'softplus' | 'leaky-relu';
 /** The element-wise activations: every one but softmax, a function of the whole row. */
 export type ElementwiseActivation = Exclude<Activation, 'softmax'>;
 /** The layer fields of the activations' parameters (e.g. leaky-relu's `negativeSlope`). */
-export type ActivationParameterField = never;
+export type ActivationParameterField = 'negativeSlope';
 
 /** The table, in the order the choices are listed (the codes are separate and fixed). */
 const TABLE = {
@@ -247,6 +247,22 @@ const TABLE = {
     formula: {
       out: (net) => `log(1 + e^${net.factor})`,
       slope: (_out, net) => `1/(1 + e^(−${net.factor}))`,
+    },
+  },
+  'leaky-relu': {
+    kind: 'elementwise',
+    code: 9,
+    // PyTorch's nn.LeakyReLU: x, or its negative slope times x below 0
+    f: (net, slope) => (net > 0 ? net : slope * net),
+    derivative: (_net, out, slope) => (out > 0 ? 1 : slope),
+    derivativeNeedsNet: false,
+    parameter: { field: 'negativeSlope', default: 0.01, check: (slope) => (slope >= 0 ? undefined : 'a number ≥ 0 (the slope for negative net inputs)') },
+    init: 'he',
+    tolerance: { curvature: noCurvature, kink: (slope) => Math.abs(1 - slope) },
+    names: { keras: undefined, pytorch: { module: 'nn.LeakyReLU({p})', functional: 'F.leaky_relu(net, {p})' } },
+    formula: {
+      out: (net, _layer, slope) => `max(${net.text}, ${slope}·${net.factor})`,
+      slope: (out, _net, slope) => `(${out.factor} > 0 ? 1 : ${slope})`,
     },
   },
 } as const satisfies Record<Activation, ActivationOp>;
