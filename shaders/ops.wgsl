@@ -131,6 +131,15 @@ fn mse_gradient(out: f32, t: f32, outputs: u32) -> f32 {
   return -2.0 * (t - out) / f32(outputs);
 }
 
+fn huber_loss(out: f32, t: f32, outputs: u32) -> f32 {
+  let error = abs(out - t);
+  return select(error - 0.5, 0.5 * error * error, error < 1.0) / f32(outputs);
+}
+
+fn huber_gradient(out: f32, t: f32, outputs: u32) -> f32 {
+  return clamp(out - t, -1.0, 1.0) / f32(outputs);
+}
+
 /** −t·log softmax(net)_k, from net: log softmax(net)_k = net_k − log Σ_j e^{net_j}. */
 fn cross_entropy_softmax_loss(net: f32, t: f32, log_sum_exp: f32) -> f32 {
   return -t * (net - log_sum_exp);

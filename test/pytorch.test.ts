@@ -49,6 +49,8 @@ const CASES: Case[] = [
   { name: 'softplus, half-sse, Adam', network: { sizes: [3, 9, 2], activations: ['softplus', 'sigmoid'], loss: 'half-sse' }, rows: 10, batch: 4, steps: 5, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.01, paths: ['layered', 'fused'] },
   { name: 'leaky-relu (negativeSlope 0.1), softmax cross-entropy, SGD', network: { sizes: [5, 8, 6, 3], activations: ['leaky-relu', 'leaky-relu', 'softmax'], loss: 'cross-entropy', hidden: { negativeSlope: 0.1 } }, rows: 12, batch: 4, steps: 5, paths: ['layered', 'fused'] },
   { name: 'leaky-relu (its default slope), mse, momentum, layers of 290 units', network: { sizes: [6, 290, 290, 2], activations: ['leaky-relu', 'leaky-relu', 'linear'], loss: 'mse' }, rows: 20, batch: 8, steps: 3, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.01, paths: ['layered'] },
+  { name: 'huber, tanh and a linear output, Adam, errors on both sides of δ = 1', network: { sizes: [3, 7, 4], activations: ['tanh', 'linear'], loss: 'huber' }, rows: 12, batch: 5, steps: 6, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.02, paths: ['layered', 'fused'], targetScale: 3 },
+  { name: 'huber after a softmax (its Jacobian), SGD', network: { sizes: [4, 6, 3], activations: ['relu', 'softmax'], loss: 'huber' }, rows: 9, batch: 3, steps: 4, paths: ['layered', 'fused'] },
 ];
 
 let device: GPUDevice;

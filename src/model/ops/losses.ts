@@ -68,7 +68,7 @@ function softplus(z: number): number {
 }
 
 /** A loss's name, as the model file and the API give it. */
-export type Loss = 'half-sse' | 'sse' | 'mse' | 'cross-entropy';
+export type Loss = 'half-sse' | 'sse' | 'mse' | 'cross-entropy' | 'huber';
 
 /** The table, in the order the choices are listed. */
 const TABLE = {
@@ -132,6 +132,20 @@ const TABLE = {
         code: 'return F.binary_cross_entropy_with_logits(net, target, reduction="none").sum(dim=1)',
       },
     },
+  },
+  huber: {
+    kind: 'elementwise',
+    code: 4,
+    // PyTorch's nn.HuberLoss(delta=1): ½d² where |d| < 1, |d| − ½ beyond, d = out − t; the mean over the outputs
+    loss: (out, target, outputs) => (Math.abs(out - target) < 1 ? 0.5 * (out - target) ** 2 : Math.abs(out - target) - 0.5) / outputs,
+    gradient: (out, target, outputs) => Math.max(-1, Math.min(1, out - target)) / outputs,
+    // Its slope is at most 1 in size and moves no faster than d does.
+    tolerance: {
+      loss: (out, target, pieces, epsilon, outputs) => (Math.min(1, Math.abs(out - target)) * pieces + 0.5 * epsilon * pieces ** 2) / outputs,
+      gradient: (_out, _target, pieces, outputs) => pieces / outputs,
+    },
+    keras: ['huber', 'huber_loss', 'huberLoss'],
+    pytorch: { comment: 'Huber with δ = 1, the mean over the outputs', code: 'return F.huber_loss(out, target, reduction="none", delta=1.0).mean(dim=1)' },
   },
 } as const satisfies Record<Loss, LossOp>;
 
