@@ -4,10 +4,13 @@
 // test/abi.test.ts checks that the two agree.
 
 // The optimizer, for the kernels that update parameters: its code (OPTIMIZER_CODE in
-// src/gpu/abi.ts), the arrays of state it keeps (0, 1 or 2), and whether biases train.
-// Its constants are overrides of shaders/ops.wgsl, beside its update.
+// src/gpu/abi.ts), the arrays of state it keeps (0, 1 or 2), its weight decay λ (added to
+// the gradient, or applied by its update where DECOUPLED_DECAY), and whether biases
+// train. Its constants are overrides of shaders/ops.wgsl, beside its update.
 override OPTIMIZER: u32 = 0u;
 override STATE_SLOTS: u32 = 0u;
+override WEIGHT_DECAY: f32 = 0.0;
+override DECOUPLED_DECAY: bool = false;
 override TRAIN_BIASES: bool = true;
 
 // One layer of the layered path, a uniform per layer (layerUniform in src/gpu/abi.ts).
@@ -30,7 +33,12 @@ struct Step {
   correction2: f32,   // Adam's 1 − β2^t
 }
 
-/** One parameter's step by OPTIMIZER; `s0` and `s1` are its optimizer state (STATE_SLOTS of them used), updated in place. */
+/**
+ * One parameter's step by OPTIMIZER, with weight decay λ·w added to the gradient (L2) unless
+ * the update decays the parameter itself; `s0` and `s1` are its optimizer state
+ * (STATE_SLOTS of them used), updated in place.
+ */
 fn optimize(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, f32>, step: Step) -> f32 {
-  return optimizer_update(OPTIMIZER, param, grad, s0, s1, step);
+  let g = select(grad + WEIGHT_DECAY * param, grad, DECOUPLED_DECAY);
+  return optimizer_update(OPTIMIZER, param, g, s0, s1, step);
 }

@@ -51,6 +51,9 @@ const CASES: Case[] = [
   { name: 'leaky-relu (its default slope), mse, momentum, layers of 290 units', network: { sizes: [6, 290, 290, 2], activations: ['leaky-relu', 'leaky-relu', 'linear'], loss: 'mse' }, rows: 20, batch: 8, steps: 3, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.01, paths: ['layered'] },
   { name: 'huber, tanh and a linear output, Adam, errors on both sides of δ = 1', network: { sizes: [3, 7, 4], activations: ['tanh', 'linear'], loss: 'huber' }, rows: 12, batch: 5, steps: 6, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.02, paths: ['layered', 'fused'], targetScale: 3 },
   { name: 'huber after a softmax (its Jacobian), SGD', network: { sizes: [4, 6, 3], activations: ['relu', 'softmax'], loss: 'huber' }, rows: 9, batch: 3, steps: 4, paths: ['layered', 'fused'] },
+  { name: 'weight decay 0.05, SGD', network: { sizes: [3, 6, 2], activations: ['tanh', 'linear'], loss: 'mse' }, rows: 8, batch: 4, steps: 5, optimizer: { kind: 'sgd', weightDecay: 0.05 }, paths: ['layered', 'fused'] },
+  { name: 'weight decay 0.02, momentum, frozen biases', network: { sizes: [3, 6, 2], activations: ['relu', 'sigmoid'], loss: 'cross-entropy', trainBiases: false }, rows: 8, batch: 4, steps: 5, optimizer: { ...DEFAULT_OPTIMIZERS.momentum, weightDecay: 0.02 }, paths: ['layered', 'fused'] },
+  { name: 'weight decay 0.1, Adam, layers of 270 units', network: { sizes: [10, 270, 270, 4], activations: ['gelu', 'tanh', 'softmax'], loss: 'cross-entropy' }, rows: 24, batch: 12, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.adam, weightDecay: 0.1 }, learningRate: 0.01, paths: ['layered'] },
 ];
 
 let device: GPUDevice;

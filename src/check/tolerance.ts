@@ -29,7 +29,7 @@ import { paramView } from '../model/layout.ts';
 import { layerInputs, layerParameter, outputSize, type ModelSpec } from '../model/model.ts';
 import { ACTIVATION_OPS, type Activation } from '../model/ops/activations.ts';
 import { LOSS_OPS } from '../model/ops/losses.ts';
-import { constantsOf, OPTIMIZER_OPS, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
 import { derivative } from '../reference/activations.ts';
 import type { Tolerance } from './compare.ts';
 
@@ -322,15 +322,20 @@ function layerGradients(step: Step): void {
   magnitude.set('grads', grads);
 }
 
-/** The update: the parameter, plus how far the optimizer's step carries the gradient's error (its record's). */
+/**
+ * The update: the parameter, plus how far the optimizer's step carries the gradient's
+ * error (its record's). L2 weight decay adds λ·w to the gradient, and λ·|w| to its
+ * magnitude; decoupled decay scales the parameter, whose rounding |w| covers.
+ */
 function optimizerStep(step: Step): void {
   const { optimizer, learningRate } = step.setting;
-  const { update } = OPTIMIZER_OPS[optimizer.kind].tolerance;
+  const op = OPTIMIZER_OPS[optimizer.kind];
   const constants = constantsOf(optimizer);
+  const l2 = op.decoupledDecay ? 0 : weightDecayOf(optimizer);
   const gradsM = step.magnitude.get('grads')!;
   const grads = step.reference('grads');
   step.magnitude.set(
     'params',
-    step.reference('params').map((p, k) => Math.abs(p) + update(learningRate, gradsM[k], grads[k], constants)),
+    step.reference('params').map((p, k) => Math.abs(p) + op.tolerance.update(learningRate, gradsM[k] + l2 * Math.abs(p), grads[k] + l2 * p, constants)),
   );
 }

@@ -8,7 +8,7 @@ import { ACTIVATION_CODE, GROUP0, LOSS_CODE, OPTIMIZER_CODE, STEP_UNIFORM_BYTES,
 import type { GpuProfile } from './adapters.ts';
 import { layerInputs, layerParameter, type LayerSpec, type ModelSpec } from '../model/model.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
-import { constantsOf, OPTIMIZER_OPS, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
 import { shaderSource } from './shaders.ts';
 import { chooseMatmul, planConstants, type MatmulPlan, type MatmulShape } from './tiles.ts';
 
@@ -229,13 +229,15 @@ export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, b
   return { forward, softmax };
 }
 
-/** The optimizer's override constants: its code and state slots (common.wgsl), its constants (ops.wgsl), by its record. */
+/** The optimizer's override constants: its code, state slots and weight decay (common.wgsl), its constants (ops.wgsl), by its record. */
 export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): Record<string, number> {
   const op = OPTIMIZER_OPS[optimizer.kind];
   const values = constantsOf(optimizer);
   return {
     OPTIMIZER: OPTIMIZER_CODE[optimizer.kind],
     STATE_SLOTS: op.stateSlots,
+    WEIGHT_DECAY: weightDecayOf(optimizer),
+    DECOUPLED_DECAY: op.decoupledDecay ? 1 : 0,
     TRAIN_BIASES: spec.trainBiases ? 1 : 0,
     ...Object.fromEntries(Object.entries(op.constants).map(([name, constant]) => [constant.override, values[name]])),
   };

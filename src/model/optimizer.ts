@@ -10,7 +10,11 @@ export const OPTIMIZER_KINDS: readonly OptimizerKind[] = OPTIMIZER_NAMES;
 
 /** Each optimizer with PyTorch's usual constants: momentum 0.9; Adam β1 0.9, β2 0.999, ε 1e-8. */
 export const DEFAULT_OPTIMIZERS = Object.fromEntries(
-  OPTIMIZER_NAMES.map((kind) => [kind, { kind, ...Object.fromEntries(Object.entries(OPTIMIZER_OPS[kind].constants).map(([name, constant]) => [name, constant.default])) }]),
+  OPTIMIZER_NAMES.map((kind) => {
+    const op = OPTIMIZER_OPS[kind];
+    const constants = Object.fromEntries(Object.entries(op.constants).map(([name, constant]) => [name, constant.default]));
+    return [kind, { kind, ...constants, ...(op.decoupledDecay ? { weightDecay: op.decoupledDecay.default } : {}) }];
+  }),
 ) as { [K in OptimizerKind]: Extract<OptimizerSpec, { kind: K }> };
 
 /** Arrays of optimizer state, each shaped like the parameters: none, velocity, or (m, v). */

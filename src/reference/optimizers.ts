@@ -1,9 +1,10 @@
 // The parameter update, in float64: w⁺ = w − η·∂E/∂w for plain SGD (the articles'
-// rule), and PyTorch's momentum and Adam, each the update rule of its record in
-// src/model/ops/optimizers.ts.
+// rule), and PyTorch's optimizers, each the update rule of its record in
+// src/model/ops/optimizers.ts. Weight decay λ is PyTorch's weight_decay: λ·w added to the
+// gradient (L2), or, for AdamW, decoupled, applied by the update itself.
 
 import type { ParamLayout } from '../model/layout.ts';
-import { constantsOf, OPTIMIZER_OPS, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
 
 /**
  * Bias-correction factors 1 − β^t for step t (1-based), computed in float64, where the
@@ -30,13 +31,16 @@ export function optimizerStep(
   step: number,
   trainBiases: boolean,
 ): void {
-  const { update } = OPTIMIZER_OPS[optimizer.kind];
+  const { update, decoupledDecay } = OPTIMIZER_OPS[optimizer.kind];
   const constants = constantsOf(optimizer);
-  const values = { learningRate, ...adamCorrections(optimizer, step) };
+  const weightDecay = weightDecayOf(optimizer);
+  const l2 = decoupledDecay ? 0 : weightDecay;
+  const values = { learningRate, weightDecay, ...adamCorrections(optimizer, step) };
   for (const entry of layout.entries) {
     if (entry.kind === 'biases' && !trainBiases) continue;
     for (let k = entry.offset; k < entry.offset + entry.length; k++) {
-      params[k] = update(params[k], grads[k], state, k, constants, values);
+      const g = l2 === 0 ? grads[k] : grads[k] + l2 * params[k];
+      params[k] = update(params[k], g, state, k, constants, values);
     }
   }
 }

@@ -56,7 +56,9 @@ export function optimizerSpec(value: OptimizerKind | OptimizerSpec | undefined, 
     if (typeof constant !== 'number' || !(constant > 0) || !Number.isFinite(constant)) fail(`${where}.${name}`, 'a positive number', constant);
     return [name, constant];
   });
-  return { kind: value.kind, ...Object.fromEntries(constants) } as OptimizerSpec;
+  const weightDecay = value.weightDecay;
+  if (weightDecay !== undefined && (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay))) fail(`${where}.weightDecay`, 'a number ≥ 0', weightDecay);
+  return { kind: value.kind, ...Object.fromEntries(constants), ...(weightDecay !== undefined ? { weightDecay } : {}) } as OptimizerSpec;
 }
 
 /**

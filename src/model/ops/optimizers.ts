@@ -10,6 +10,8 @@ export interface StepValues {
   /** Bias corrections 1 − β1ᵗ and 1 − β2ᵗ of step t, computed in float64 (1 where unused). */
   correction1: number;
   correction2: number;
+  /** The weight decay λ, for an optimizer that decays the parameter itself (AdamW). */
+  weightDecay: number;
 }
 
 /** One constant of an optimizer: its default (PyTorch's), its WGSL override, and the range it must lie in. */
@@ -34,6 +36,11 @@ export interface OptimizerOp {
    * updated in place at k.
    */
   update(param: number, grad: number, state: Float64Array[], k: number, constants: Record<string, number>, step: StepValues): number;
+  /**
+   * Weight decay λ applied to the parameter by the update itself (AdamW's decoupled
+   * decay), with its default. Absent: λ·w is added to the gradient (L2), default 0.
+   */
+  decoupledDecay?: { default: number };
   /** Bias corrections of step t (1-based), where the update uses them. */
   corrections?(constants: Record<string, number>, t: number): { correction1: number; correction2: number };
   /** Operations per parameter of the update (besides the gradient's scaling by 1/B). */
@@ -49,13 +56,17 @@ export interface OptimizerOp {
   pytorch: string;
 }
 
-/** An optimizer and its constants, as PyTorch names them. */
-export type OptimizerSpec =
+/**
+ * An optimizer and its constants, as PyTorch names them, and its weight decay (PyTorch's
+ * weight_decay: added to the gradient, or decoupled for AdamW; default 0, 0.01 for AdamW).
+ */
+export type OptimizerSpec = (
   | { kind: 'sgd' }
   /** v ← μ·v + g;  w ← w − η·v  (PyTorch's SGD with momentum, no dampening) */
   | { kind: 'momentum'; momentum: number }
   /** Adam with bias correction; ε is added after the square root, as in PyTorch. */
-  | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
+  | { kind: 'adam'; beta1: number; beta2: number; epsilon: number }
+) & { weightDecay?: number };
 
 /** An optimizer by name: `sgd`, `momentum` or `adam`. */
 export type OptimizerKind = OptimizerSpec['kind'];
@@ -119,7 +130,7 @@ const TABLE = {
 
 // Each specification's fields are its record's constants (checked by the compiler both ways).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const specsAgree: Same<OptimizerSpec, { [K in OptimizerKind]: { kind: K } & { -readonly [C in keyof (typeof TABLE)[K]['constants']]: number } }[OptimizerKind]> = true;
+const specsAgree: Same<OptimizerSpec, { [K in OptimizerKind]: { kind: K } & { -readonly [C in keyof (typeof TABLE)[K]['constants']]: number } & { weightDecay?: number } }[OptimizerKind]> = true;
 void specsAgree;
 
 /** Every optimizer's record, by name. */
@@ -128,8 +139,13 @@ export const OPTIMIZER_OPS: { readonly [K in OptimizerKind]: OptimizerOp } = TAB
 /** The optimizers, in the order choices list them. */
 export const OPTIMIZER_NAMES = Object.keys(TABLE) as [OptimizerKind, ...OptimizerKind[]];
 
-/** An optimizer specification's constants, by name. */
+/** An optimizer specification's constants, by name (its weight decay aside). */
 export function constantsOf(optimizer: OptimizerSpec): Record<string, number> {
-  const { kind: _kind, ...constants } = optimizer;
+  const { kind: _kind, weightDecay: _decay, ...constants } = optimizer;
   return constants;
+}
+
+/** The specification's weight decay λ, or its optimizer's default. */
+export function weightDecayOf(optimizer: OptimizerSpec): number {
+  return optimizer.weightDecay ?? OPTIMIZER_OPS[optimizer.kind].decoupledDecay?.default ?? 0;
 }
