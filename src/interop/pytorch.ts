@@ -16,7 +16,7 @@ import { layerParameter, type LayerSpec } from '../model/model.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import { LOSS_OPS } from '../model/ops/losses.ts';
 import type { Model } from '../model/network.ts';
-import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
+import { DEFAULT_OPTIMIZERS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
 import { foldInputScaling } from './dense.ts';
 import { TRAIN_PY_TEMPLATE } from './train-py.ts';
@@ -25,6 +25,9 @@ import { TRAIN_PY_TEMPLATE } from './train-py.ts';
 export const PYTORCH_MODEL_FILE = 'model.json';
 /** The generated training script in a PyTorch export folder. */
 export const PYTORCH_SCRIPT = 'train.py';
+
+/** The optimizers train.py builds (its --optimizer choices). */
+const TRAIN_PY_OPTIMIZERS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adam'];
 
 /** The defaults of train.py's flags; each left out is webgpu-backprop train's default. */
 export interface PytorchExportOptions {
@@ -81,8 +84,8 @@ function checkOptions(options: PytorchExportOptions): void {
   positive('epochs', true);
   if (options.steps !== undefined && options.epochs !== undefined) throw new InputError('steps, epochs', 'give one or the other, not both');
   if (options.seed !== undefined && !(Number.isSafeInteger(options.seed) && options.seed >= 0)) throw new InputError('seed', `expected a non-negative integer, got ${options.seed}`);
-  if (options.optimizer !== undefined && !OPTIMIZER_KINDS.includes(options.optimizer.kind)) {
-    throw new InputError('optimizer.kind', `expected one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify(options.optimizer.kind)}`);
+  if (options.optimizer !== undefined && !TRAIN_PY_OPTIMIZERS.includes(options.optimizer.kind)) {
+    throw new InputError('optimizer.kind', `expected one of ${TRAIN_PY_OPTIMIZERS.join(', ')} (the optimizers train.py builds), got ${JSON.stringify(options.optimizer.kind)}`);
   }
   if (options.dtype !== undefined && options.dtype !== 'float32' && options.dtype !== 'float64') {
     throw new InputError('dtype', `expected float32 or float64, got ${JSON.stringify(options.dtype)}`);
@@ -131,7 +134,7 @@ function settingsCode(model: Model, options: PytorchExportOptions): string {
       return comment ? `${line.padEnd(width)}  # ${comment}` : line;
     }),
     '}',
-    `DEFAULT_LEARNING_RATES = {${OPTIMIZER_KINDS.map((kind) => `"${kind}": ${python(DEFAULT_LEARNING_RATE[kind])}`).join(', ')}}`,
+    `DEFAULT_LEARNING_RATES = {${TRAIN_PY_OPTIMIZERS.map((kind) => `"${kind}": ${python(DEFAULT_LEARNING_RATE[kind])}`).join(', ')}}`,
   ].join('\n');
 }
 
