@@ -161,6 +161,7 @@ override MOMENTUM_FACTOR: f32 = 0.9;
 override BETA1: f32 = 0.9;
 override BETA2: f32 = 0.999;
 override EPSILON: f32 = 1e-8;
+override RMSPROP_ALPHA: f32 = 0.99;
 
 fn sgd_update(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, f32>, step: Step) -> f32 {
   return param - step.learning_rate * grad;
@@ -177,4 +178,9 @@ fn adam_update(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, 
   let m_hat = *s0 / step.correction1;
   let v_hat = *s1 / step.correction2;
   return param - step.learning_rate * m_hat / (sqrt(v_hat) + EPSILON);
+}
+
+fn rmsprop_update(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, f32>, step: Step) -> f32 {
+  *s0 = RMSPROP_ALPHA * *s0 + (1.0 - RMSPROP_ALPHA) * grad * grad;
+  return param - step.learning_rate * grad / (sqrt(*s0) + EPSILON);
 }

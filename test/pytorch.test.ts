@@ -54,6 +54,8 @@ const CASES: Case[] = [
   { name: 'weight decay 0.05, SGD', network: { sizes: [3, 6, 2], activations: ['tanh', 'linear'], loss: 'mse' }, rows: 8, batch: 4, steps: 5, optimizer: { kind: 'sgd', weightDecay: 0.05 }, paths: ['layered', 'fused'] },
   { name: 'weight decay 0.02, momentum, frozen biases', network: { sizes: [3, 6, 2], activations: ['relu', 'sigmoid'], loss: 'cross-entropy', trainBiases: false }, rows: 8, batch: 4, steps: 5, optimizer: { ...DEFAULT_OPTIMIZERS.momentum, weightDecay: 0.02 }, paths: ['layered', 'fused'] },
   { name: 'weight decay 0.1, Adam, layers of 270 units', network: { sizes: [10, 270, 270, 4], activations: ['gelu', 'tanh', 'softmax'], loss: 'cross-entropy' }, rows: 24, batch: 12, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.adam, weightDecay: 0.1 }, learningRate: 0.01, paths: ['layered'] },
+  { name: 'RMSprop, sigmoid, half-sse', network: { sizes: [3, 7, 2], activations: ['sigmoid', 'sigmoid'], loss: 'half-sse' }, rows: 10, batch: 4, steps: 6, optimizer: DEFAULT_OPTIMIZERS.rmsprop, learningRate: 0.01, paths: ['layered', 'fused'] },
+  { name: 'RMSprop with weight decay 0.03, layers of 280 units', network: { sizes: [8, 280, 280, 3], activations: ['relu', 'elu', 'softmax'], loss: 'cross-entropy' }, rows: 20, batch: 10, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.rmsprop, weightDecay: 0.03 }, learningRate: 0.001, paths: ['layered'] },
 ];
 
 let device: GPUDevice;

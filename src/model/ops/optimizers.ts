@@ -66,6 +66,8 @@ export type OptimizerSpec = (
   | { kind: 'momentum'; momentum: number }
   /** Adam with bias correction; ε is added after the square root, as in PyTorch. */
   | { kind: 'adam'; beta1: number; beta2: number; epsilon: number }
+  /** RMSprop, not centred, without momentum: v ← α·v + (1 − α)·g²; w ← w − η·g/(√v + ε). */
+  | { kind: 'rmsprop'; alpha: number; epsilon: number }
 ) & { weightDecay?: number };
 
 /** An optimizer by name: `sgd`, `momentum` or `adam`. */
@@ -125,6 +127,25 @@ const TABLE = {
     // The first steps move by about η·g/|g|: the update's error is η times g's relative error.
     tolerance: { update: (learningRate, gradMagnitude, grad, { epsilon }) => learningRate * (1 + gradMagnitude / (Math.abs(grad) + epsilon)) },
     pytorch: 'torch.optim.Adam',
+  },
+  rmsprop: {
+    code: 3,
+    constants: {
+      alpha: { default: 0.99, override: 'RMSPROP_ALPHA', range: 'unit' },
+      epsilon: { default: 1e-8, override: 'EPSILON', range: 'positive' },
+    },
+    defaultLearningRate: 0.001,
+    stateSlots: 1,
+    // PyTorch's RMSprop: v ← α·v + (1 − α)·g²;  w ← w − η·g/(√v + ε)
+    update: (param, grad, state, k, { alpha, epsilon }, { learningRate }) => {
+      const v = state[0];
+      v[k] = alpha * v[k] + (1 - alpha) * grad * grad;
+      return param - (learningRate * grad) / (Math.sqrt(v[k]) + epsilon);
+    },
+    flops: 7,
+    // v holds at least (1 − α)·g²: a step moves by at most η/√(1 − α), and its error is that times g's relative error.
+    tolerance: { update: (learningRate, gradMagnitude, grad, { alpha, epsilon }) => (learningRate * (1 + gradMagnitude / (Math.abs(grad) + epsilon))) / Math.sqrt(1 - alpha) },
+    pytorch: 'torch.optim.RMSprop',
   },
 } as const satisfies Record<OptimizerKind, OptimizerOp>;
 
