@@ -358,12 +358,12 @@ export class GpuTrainer implements Trainer {
     const B = this.batch;
     const rows = this.rowsUpload.subarray(0, count * B); // (CHUNK, B)
     const { learningRate, optimizer } = this.options;
-    const adam = optimizer.kind === 'adam';
     for (let k = 0; k < count; k++) {
       const step = this.step + k;
       this.schedule.fill(step, rows, k * B);
-      const corrections = adam ? adamCorrections(optimizer, step + 1) : undefined;
-      packStep(this.stepsUpload, k * this.stepStride, k * B, k, learningRate, corrections?.correction1 ?? 1, corrections?.correction2 ?? 1);
+      // The bias corrections of step t = step + 1 (1 where the optimizer has none).
+      const corrections = adamCorrections(optimizer, step + 1);
+      packStep(this.stepsUpload, k * this.stepStride, k * B, k, learningRate, corrections.correction1, corrections.correction2);
     }
     if (this.placement.streamed) {
       // Upload this chunk's rows themselves, in order; the kernels then read row k·B + b.
