@@ -184,3 +184,8 @@ fn rmsprop_update(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<functio
   *s0 = RMSPROP_ALPHA * *s0 + (1.0 - RMSPROP_ALPHA) * grad * grad;
   return param - step.learning_rate * grad / (sqrt(*s0) + EPSILON);
 }
+
+/** Decoupled weight decay (common.wgsl's WEIGHT_DECAY), then Adam's step. */
+fn adamw_update(param: f32, grad: f32, s0: ptr<function, f32>, s1: ptr<function, f32>, step: Step) -> f32 {
+  return adam_update(param * (1.0 - step.learning_rate * WEIGHT_DECAY), grad, s0, s1, step);
+}

@@ -56,6 +56,8 @@ const CASES: Case[] = [
   { name: 'weight decay 0.1, Adam, layers of 270 units', network: { sizes: [10, 270, 270, 4], activations: ['gelu', 'tanh', 'softmax'], loss: 'cross-entropy' }, rows: 24, batch: 12, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.adam, weightDecay: 0.1 }, learningRate: 0.01, paths: ['layered'] },
   { name: 'RMSprop, sigmoid, half-sse', network: { sizes: [3, 7, 2], activations: ['sigmoid', 'sigmoid'], loss: 'half-sse' }, rows: 10, batch: 4, steps: 6, optimizer: DEFAULT_OPTIMIZERS.rmsprop, learningRate: 0.01, paths: ['layered', 'fused'] },
   { name: 'RMSprop with weight decay 0.03, layers of 280 units', network: { sizes: [8, 280, 280, 3], activations: ['relu', 'elu', 'softmax'], loss: 'cross-entropy' }, rows: 20, batch: 10, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.rmsprop, weightDecay: 0.03 }, learningRate: 0.001, paths: ['layered'] },
+  { name: 'AdamW (its weight decay 0.01), silu, mse', network: { sizes: [4, 8, 3], activations: ['silu', 'linear'], loss: 'mse' }, rows: 10, batch: 5, steps: 6, optimizer: DEFAULT_OPTIMIZERS.adamw, learningRate: 0.01, paths: ['layered', 'fused'] },
+  { name: 'AdamW with weight decay 0.2, frozen biases, layers of 300 units', network: { sizes: [6, 300, 300, 2], activations: ['leaky-relu', 'softplus', 'sigmoid'], loss: 'cross-entropy', trainBiases: false }, rows: 16, batch: 8, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.adamw, weightDecay: 0.2 }, learningRate: 0.01, paths: ['layered'] },
 ];
 
 let device: GPUDevice;

@@ -68,10 +68,23 @@ export type OptimizerSpec = (
   | { kind: 'adam'; beta1: number; beta2: number; epsilon: number }
   /** RMSprop, not centred, without momentum: v ← α·v + (1 − α)·g²; w ← w − η·g/(√v + ε). */
   | { kind: 'rmsprop'; alpha: number; epsilon: number }
+  /** AdamW: Adam with decoupled weight decay, w ← w·(1 − η·λ) before Adam's step. */
+  | { kind: 'adamw'; beta1: number; beta2: number; epsilon: number }
 ) & { weightDecay?: number };
 
 /** An optimizer by name: `sgd`, `momentum` or `adam`. */
 export type OptimizerKind = OptimizerSpec['kind'];
+
+/** Adam's step, for Adam and AdamW. */
+const adam: OptimizerOp['update'] = (param, grad, state, k, { beta1, beta2, epsilon }, { learningRate, correction1, correction2 }) => {
+  const m = state[0];
+  const v = state[1];
+  m[k] = beta1 * m[k] + (1 - beta1) * grad;
+  v[k] = beta2 * v[k] + (1 - beta2) * grad * grad;
+  const mHat = m[k] / correction1;
+  const vHat = v[k] / correction2;
+  return param - (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
+};
 
 /** The table, in the order the choices are listed. */
 const TABLE = {
@@ -112,15 +125,7 @@ const TABLE = {
     defaultLearningRate: 0.001,
     stateSlots: 2,
     // m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  w ← w − η·m̂/(√v̂ + ε), ε after the root as in PyTorch
-    update: (param, grad, state, k, { beta1, beta2, epsilon }, { learningRate, correction1, correction2 }) => {
-      const m = state[0];
-      const v = state[1];
-      m[k] = beta1 * m[k] + (1 - beta1) * grad;
-      v[k] = beta2 * v[k] + (1 - beta2) * grad * grad;
-      const mHat = m[k] / correction1;
-      const vHat = v[k] / correction2;
-      return param - (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
-    },
+    update: adam,
     // The GPU receives the corrections per step rather than raising β to a power in f32.
     corrections: ({ beta1, beta2 }, t) => ({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t }),
     flops: 12,
@@ -146,6 +151,24 @@ const TABLE = {
     // v holds at least (1 − α)·g²: a step moves by at most η/√(1 − α), and its error is that times g's relative error.
     tolerance: { update: (learningRate, gradMagnitude, grad, { alpha, epsilon }) => (learningRate * (1 + gradMagnitude / (Math.abs(grad) + epsilon))) / Math.sqrt(1 - alpha) },
     pytorch: 'torch.optim.RMSprop',
+  },
+  adamw: {
+    code: 4,
+    constants: {
+      beta1: { default: 0.9, override: 'BETA1', range: 'unit' },
+      beta2: { default: 0.999, override: 'BETA2', range: 'unit' },
+      epsilon: { default: 1e-8, override: 'EPSILON', range: 'positive' },
+    },
+    defaultLearningRate: 0.001,
+    stateSlots: 2,
+    decoupledDecay: { default: 0.01 },
+    // PyTorch's AdamW: w ← w·(1 − η·λ), then Adam's step
+    update: (param, grad, state, k, constants, values) => adam(param * (1 - values.learningRate * values.weightDecay), grad, state, k, constants, values),
+    corrections: ({ beta1, beta2 }, t) => ({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t }),
+    flops: 14,
+    // As Adam's; the decay's rounding is relative to w.
+    tolerance: { update: (learningRate, gradMagnitude, grad, { epsilon }) => learningRate * (1 + gradMagnitude / (Math.abs(grad) + epsilon)) },
+    pytorch: 'torch.optim.AdamW',
   },
 } as const satisfies Record<OptimizerKind, OptimizerOp>;
 
