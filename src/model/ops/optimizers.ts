@@ -86,6 +86,9 @@ const adam: OptimizerOp['update'] = (param, grad, state, k, { beta1, beta2, epsi
   return param - (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
 };
 
+/** Adam's bias corrections of step t: the GPU receives them per step rather than raising β to a power in f32. */
+const biasCorrections: NonNullable<OptimizerOp['corrections']> = ({ beta1, beta2 }, t) => ({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t });
+
 /** The table, in the order the choices are listed. */
 const TABLE = {
   sgd: {
@@ -126,8 +129,7 @@ const TABLE = {
     stateSlots: 2,
     // m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  w ← w − η·m̂/(√v̂ + ε), ε after the root as in PyTorch
     update: adam,
-    // The GPU receives the corrections per step rather than raising β to a power in f32.
-    corrections: ({ beta1, beta2 }, t) => ({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t }),
+    corrections: biasCorrections,
     flops: 12,
     // The first steps move by about η·g/|g|: the update's error is η times g's relative error.
     tolerance: { update: (learningRate, gradMagnitude, grad, { epsilon }) => learningRate * (1 + gradMagnitude / (Math.abs(grad) + epsilon)) },
@@ -164,7 +166,7 @@ const TABLE = {
     decoupledDecay: { default: 0.01 },
     // PyTorch's AdamW: w ← w·(1 − η·λ), then Adam's step
     update: (param, grad, state, k, constants, values) => adam(param * (1 - values.learningRate * values.weightDecay), grad, state, k, constants, values),
-    corrections: ({ beta1, beta2 }, t) => ({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t }),
+    corrections: biasCorrections,
     flops: 14,
     // As Adam's; the decay's rounding is relative to w.
     tolerance: { update: (learningRate, gradMagnitude, grad, { epsilon }) => learningRate * (1 + gradMagnitude / (Math.abs(grad) + epsilon)) },
