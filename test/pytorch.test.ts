@@ -14,6 +14,7 @@ import { GpuTrainer, type KernelPath } from '../src/gpu/trainer.ts';
 import type { Model } from '../src/model/network.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerSpec } from '../src/model/optimizer.ts';
 import type { TrainOptions } from '../src/model/trainer.ts';
+import type { LearningRateSchedule } from '../src/model/schedule.ts';
 import { CpuTrainer } from '../src/reference/trainer.ts';
 import { randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { testDevice } from './support/gpu.ts';
@@ -32,6 +33,7 @@ interface Case {
   shuffle?: boolean;
   optimizer?: OptimizerSpec;
   learningRate?: number;
+  schedule?: LearningRateSchedule;
   /** The GPU paths to run: the layered kernels always, the fused kernel where the network fits it. */
   paths: KernelPath[];
   /** Targets scaled by this much (errors past a loss's bends). */
@@ -58,6 +60,9 @@ const CASES: Case[] = [
   { name: 'RMSprop with weight decay 0.03, layers of 280 units', network: { sizes: [8, 280, 280, 3], activations: ['relu', 'elu', 'softmax'], loss: 'cross-entropy' }, rows: 20, batch: 10, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.rmsprop, weightDecay: 0.03 }, learningRate: 0.001, paths: ['layered'] },
   { name: 'AdamW (its weight decay 0.01), silu, mse', network: { sizes: [4, 8, 3], activations: ['silu', 'linear'], loss: 'mse' }, rows: 10, batch: 5, steps: 6, optimizer: DEFAULT_OPTIMIZERS.adamw, learningRate: 0.01, paths: ['layered', 'fused'] },
   { name: 'AdamW with weight decay 0.2, frozen biases, layers of 300 units', network: { sizes: [6, 300, 300, 2], activations: ['leaky-relu', 'softplus', 'sigmoid'], loss: 'cross-entropy', trainBiases: false }, rows: 16, batch: 8, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.adamw, weightDecay: 0.2 }, learningRate: 0.01, paths: ['layered'] },
+  { name: 'schedule step:3:0.5 with a warmup of 2, Adam', network: { sizes: [3, 6, 2], activations: ['tanh', 'linear'], loss: 'mse' }, rows: 10, batch: 3, steps: 8, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.05, schedule: { decay: { kind: 'step', every: 3, gamma: 0.5 }, warmup: 2 }, paths: ['layered', 'fused'] },
+  { name: 'schedule exponential:0.8, momentum, batches wrapping around the data', network: { sizes: [4, 5, 3], activations: ['sigmoid', 'softmax'], loss: 'cross-entropy' }, rows: 7, batch: 3, steps: 7, shuffle: false, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.2, schedule: { decay: { kind: 'exponential', gamma: 0.8 } }, paths: ['layered', 'fused'] },
+  { name: 'schedule cosine:8 with a warmup of 3, SGD', network: { sizes: [3, 7, 2], activations: ['relu', 'sigmoid'], loss: 'half-sse' }, rows: 9, batch: 4, steps: 8, learningRate: 0.5, schedule: { decay: { kind: 'cosine', steps: 8 }, warmup: 3 }, paths: ['layered', 'fused'] },
 ];
 
 let device: GPUDevice;
@@ -72,7 +77,7 @@ beforeAll(async () => {
     const model = randomModel(c.network, 200 + k);
     const data = randomDataset(c.network, c.rows, 200 + k);
     const dataset = { ...data, targets: data.targets.map((t) => t * (c.targetScale ?? 1)) };
-    const options: TrainOptions = { learningRate: c.learningRate ?? 0.1, batchSize: c.batch, shuffle: c.shuffle ?? true, seed: k, optimizer: c.optimizer ?? DEFAULT_OPTIMIZERS.sgd };
+    const options: TrainOptions = { learningRate: c.learningRate ?? 0.1, schedule: c.schedule, batchSize: c.batch, shuffle: c.shuffle ?? true, seed: k, optimizer: c.optimizer ?? DEFAULT_OPTIMIZERS.sgd };
     setups.set(c.name, { model, dataset, options });
   });
   const results = trainInTorch(CASES.map((c) => ({ ...setups.get(c.name)!, steps: c.steps })));

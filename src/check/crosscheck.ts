@@ -7,6 +7,7 @@ import { bufferNames, type BufferName } from '../model/buffers.ts';
 import { describeParamIndex } from '../model/layout.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
+import { learningRateAt } from '../model/schedule.ts';
 import { float32Tolerances } from './tolerance.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 
@@ -50,8 +51,10 @@ export class ReferenceTrajectory {
 
   /** Trains the reference up to step `step`, one step at a time. */
   async advanceTo(step: number): Promise<void> {
-    const setting = { ...this.model, ...this.options, batch: this.options.batchSize };
     while (this.reference.step < step) {
+      // The step's own learning rate, where a schedule changes it.
+      const learningRate = learningRateAt(this.options.learningRate, this.options.schedule, this.reference.step);
+      const setting = { ...this.model, ...this.options, learningRate, batch: this.options.batchSize };
       await this.reference.train(1);
       const buffers = new Map<string, Float64Array>();
       for (const name of bufferNames(this.model.spec)) buffers.set(name, await this.reference.read(name));

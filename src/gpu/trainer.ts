@@ -25,6 +25,7 @@ import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import { adamCorrections } from '../reference/optimizers.ts';
+import { learningRateAt } from '../model/schedule.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { layerUniform, LAYER_UNIFORM_BYTES, packStep, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
@@ -357,13 +358,13 @@ export class GpuTrainer implements Trainer {
     const { device, buffers } = this;
     const B = this.batch;
     const rows = this.rowsUpload.subarray(0, count * B); // (CHUNK, B)
-    const { learningRate, optimizer } = this.options;
+    const { learningRate, schedule, optimizer } = this.options;
     for (let k = 0; k < count; k++) {
       const step = this.step + k;
       this.schedule.fill(step, rows, k * B);
       // The bias corrections of step t = step + 1 (1 where the optimizer has none).
       const corrections = adamCorrections(optimizer, step + 1);
-      packStep(this.stepsUpload, k * this.stepStride, k * B, k, learningRate, corrections.correction1, corrections.correction2);
+      packStep(this.stepsUpload, k * this.stepStride, k * B, k, learningRateAt(learningRate, schedule, step), corrections.correction1, corrections.correction2);
     }
     if (this.placement.streamed) {
       // Upload this chunk's rows themselves, in order; the kernels then read row k·B + b.
@@ -515,7 +516,7 @@ export class GpuTrainer implements Trainer {
       const rows = this.rowsUpload.subarray(0, this.batch);
       this.schedule.fill(this.step, rows, 0);
       const corrections = adamCorrections(this.options.optimizer, this.step + 1);
-      packStep(this.stepsUpload, 0, 0, 0, this.options.learningRate, corrections.correction1, corrections.correction2);
+      packStep(this.stepsUpload, 0, 0, 0, learningRateAt(this.options.learningRate, this.options.schedule, this.step), corrections.correction1, corrections.correction2);
       if (this.placement.streamed) {
         const { input, target } = gatherBatch(this.dataset, rows);
         device.queue.writeBuffer(buffers.dataset, 0, new Float32Array(input));

@@ -5,12 +5,16 @@ import type { BufferName } from './buffers.ts';
 import type { ParamLayout } from './layout.ts';
 import type { ModelSpec } from './model.ts';
 import type { OptimizerSpec } from './optimizer.ts';
+import type { LearningRateSchedule } from './schedule.ts';
 import type { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 
-/** How a trainer trains: the learning rate, the batches, the optimizer. */
+/** How a trainer trains: the learning rate and its schedule, the batches, the optimizer. */
 export interface TrainOptions {
+  /** The initial learning rate η. */
   learningRate: number;
+  /** How the rate changes from step to step (schedule.ts); constant where absent. */
+  schedule?: LearningRateSchedule;
   batchSize: number;
   /** Shuffled mini-batches (a new permutation each epoch); false takes rows in data order. */
   shuffle: boolean;

@@ -8,6 +8,7 @@ import { DisposedError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
+import { learningRateAt } from '../model/schedule.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { backward, forward, mean, sampleLosses } from './backprop.ts';
 import { optimizerStep } from './optimizers.ts';
@@ -61,8 +62,9 @@ export class CpuTrainer implements Trainer {
     const values = forward(spec, layout, this.params, input, B);
     const loss = sampleLosses(spec, values, target, B);
     const { delta, grads } = backward(spec, layout, this.params, input, target, values, B);
+    const rate = learningRateAt(this.options.learningRate, this.options.schedule, this.step);
     this.step++;
-    optimizerStep(this.options.optimizer, layout, this.params, grads, this.optimizerState, this.options.learningRate, this.step, spec.trainBiases);
+    optimizerStep(this.options.optimizer, layout, this.params, grads, this.optimizerState, rate, this.step, spec.trainBiases);
 
     this.losses.push(mean(loss));
     this.buffers = new Map<BufferName, Float64Array>([

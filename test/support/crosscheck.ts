@@ -15,6 +15,7 @@ import type { TrainOptions } from '../../src/model/trainer.ts';
 import { bufferNames } from '../../src/model/buffers.ts';
 import { CpuTrainer } from '../../src/reference/trainer.ts';
 import { float32Tolerances } from '../../src/check/tolerance.ts';
+import { learningRateAt } from '../../src/model/schedule.ts';
 
 /** `steps` steps on a new GPU trainer, checked against the reference (see src/check/crosscheck.ts). */
 export async function crossCheck(
@@ -104,7 +105,8 @@ export async function float32ParamsTolerance(model: Model, dataset: Dataset, opt
     await reference.train(1);
     const buffers = new Map<string, Float64Array>();
     for (const name of bufferNames(model.spec)) buffers.set(name, await reference.read(name));
-    const oneStep = float32Tolerances({ ...model, ...options, batch: options.batchSize }, (name) => buffers.get(name)!);
+    const learningRate = learningRateAt(options.learningRate, options.schedule, s);
+    const oneStep = float32Tolerances({ ...model, ...options, learningRate, batch: options.batchSize }, (name) => buffers.get(name)!);
     (oneStep('params').atol as Float64Array).forEach((a, k) => (total[k] += a));
   }
   return total;

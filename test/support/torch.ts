@@ -26,6 +26,13 @@ export interface TorchResult {
   losses: Float64Array; // (steps)
 }
 
+/** The schedule as torch_train.py takes it: PyTorch's own schedulers stand for a decay and a warmup. */
+function scheduleOf(options: TrainOptions) {
+  const { schedule } = options;
+  if (typeof schedule === 'function') throw new Error('a schedule given as a function has no PyTorch scheduler');
+  return { schedule: schedule?.decay ?? null, warmup: schedule?.warmup ?? 0 };
+}
+
 function describe(run: TorchRun) {
   const { model, dataset, options, steps } = run;
   const schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
@@ -38,6 +45,7 @@ function describe(run: TorchRun) {
     batches: Array.from({ length: steps }, (_, s) => Array.from(schedule.indices(s))),
     optimizer: options.optimizer,
     learningRate: options.learningRate,
+    ...scheduleOf(options),
   };
 }
 
