@@ -12,6 +12,9 @@ override STATE_SLOTS: u32 = 0u;
 override WEIGHT_DECAY: f32 = 0.0;
 override DECOUPLED_DECAY: bool = false;
 override TRAIN_BIASES: bool = true;
+// Gradient clipping to this global norm (0: none): the update waits for Σ g² over every
+// trained parameter (grad_norm.wgsl, or the fused kernel's own sum).
+override CLIP_NORM: f32 = 0.0;
 
 // One layer of the layered path, a uniform per layer (layerUniform in src/gpu/abi.ts).
 struct Layer {
@@ -31,6 +34,11 @@ struct Step {
   learning_rate: f32, // η
   correction1: f32,   // Adam's 1 − β1^t, computed in float64 on the CPU
   correction2: f32,   // Adam's 1 − β2^t
+}
+
+/** clip_grad_norm_'s factor from Σ g²: CLIP_NORM/(‖g‖ + 1e-6), at most 1. */
+fn clip_factor(squares: f32) -> f32 {
+  return min(1.0, CLIP_NORM / (sqrt(squares) + 1e-6));
 }
 
 /**

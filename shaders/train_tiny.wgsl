@@ -127,9 +127,16 @@ fn set_output_delta(b: u32, k: u32, value: f32) {
   values[layer_info(LAYERS - 1u).delta + b * OUTPUTS + k] = value;
 }
 
-/** One parameter's gradient and optimizer step. As weight_update.wgsl's `update`. */
+/** One parameter's gradient and, unless the update waits for clipping's norm, its step. As weight_update.wgsl's `update`. */
 fn update(index: u32, grad: f32, step: Step) {
   grads[index] = grad;
+  if (CLIP_NORM == 0.0) {
+    step_parameter(index, grad, step);
+  }
+}
+
+/** Applies the optimizer to parameter `index`, with its state. */
+fn step_parameter(index: u32, grad: f32, step: Step) {
   var s0 = 0.0;
   var s1 = 0.0;
   if (STATE_SLOTS >= 1u) {
@@ -144,6 +151,58 @@ fn update(index: u32, grad: f32, step: Step) {
   }
   if (STATE_SLOTS == 2u) {
     state[STATE1_OFFSET + index] = s1;
+  }
+}
+
+/** Where element e of a layer's gradient product is in params and grads: weight (j, i), or the bias at i = inputs; whether it trains. */
+fn parameter_of(layer: LayerInfo, e: u32) -> vec2u {
+  let per_unit = layer.inputs + 1u;
+  let j = e / per_unit;
+  let i = e % per_unit;
+  if (i < layer.inputs) {
+    return vec2u(layer.weights + j * layer.inputs + i, 1u);
+  }
+  return vec2u(layer.biases + j, select(0u, 1u, TRAIN_BIASES));
+}
+
+var<workgroup> norm_scratch: array<f32, 64>; // (WORKGROUP_SIZE): each thread's share of Σ g²
+var<workgroup> norm_squares: f32;
+
+/**
+ * Clipping's update, once the step's gradients are all recorded: Σ g² over the trained
+ * parameters (as grad_norm.wgsl), then each stepped with its gradient times the factor
+ * (as weight_update.wgsl's `apply`).
+ */
+fn clipped_update(thread: u32, step: Step) {
+  var squares = 0.0;
+  for (var l = 0u; l < LAYERS; l++) {
+    let layer = layer_info(l);
+    for (var e = thread; e < layer.units * (layer.inputs + 1u); e += WORKGROUP_SIZE) {
+      let parameter = parameter_of(layer, e);
+      if (parameter.y == 1u) {
+        squares += grads[parameter.x] * grads[parameter.x];
+      }
+    }
+  }
+  norm_scratch[thread] = squares;
+  workgroupBarrier();
+  if (thread == 0u) {
+    var total = 0.0;
+    for (var t = 0u; t < WORKGROUP_SIZE; t++) {
+      total += norm_scratch[t];
+    }
+    norm_squares = total;
+  }
+  workgroupBarrier();
+  let factor = clip_factor(norm_squares);
+  for (var l = 0u; l < LAYERS; l++) {
+    let layer = layer_info(l);
+    for (var e = thread; e < layer.units * (layer.inputs + 1u); e += WORKGROUP_SIZE) {
+      let parameter = parameter_of(layer, e);
+      if (parameter.y == 1u) {
+        step_parameter(parameter.x, grads[parameter.x] * factor, step);
+      }
+    }
   }
 }
 
@@ -255,5 +314,9 @@ fn main(@builtin(local_invocation_index) thread: u32) {
       }
     }
     phase_done();
+    if (CLIP_NORM > 0.0) {
+      clipped_update(thread, step);
+      phase_done();
+    }
   }
 }

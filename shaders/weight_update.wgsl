@@ -8,10 +8,14 @@
 // the product sums them.
 //
 // The first layer reads its inputs straight out of the dataset, through the step's batch
-// rows (GATHER). `grads` is written only for a check (CAPTURE), or where the biases are
-// frozen (their gradient is all there is to record). Where the product is split over the
-// batch (SPLIT_K > 1), `main` writes partial sums (the bias as column IN) and `finish`
-// adds them up and updates.
+// rows (GATHER). `grads` is written only for a check (CAPTURE), where the biases are
+// frozen (their gradient is all there is to record), or where the gradient is clipped.
+// Where the product is split over the batch (SPLIT_K > 1), `main` writes partial sums (the
+// bias as column IN) and `finish` adds them up and updates.
+//
+// Clipped (CLIP_NORM > 0), the update waits for the global norm: `main` and `finish` only
+// record the gradients, grad_norm.wgsl sums their squares into `partials`, and `apply`
+// steps every trained parameter of the layer with its gradient times clipping's factor.
 //
 // Prepended: common.wgsl (Layer, Step, the optimizer's overrides, optimize), ops.wgsl (the
 // updates), tile_product.wgsl (the product, and the entry points main and finish).
@@ -24,13 +28,14 @@
 @group(0) @binding(5) var<storage, read_write> grads: array<f32>;     // (P)
 @group(0) @binding(6) var<storage, read_write> state0: array<f32>;    // (P) momentum's velocity, Adam's m; unused by SGD
 @group(0) @binding(7) var<storage, read_write> state1: array<f32>;    // (P) Adam's v; unused otherwise
-@group(0) @binding(8) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, OUT, IN + 1) where split
+@group(0) @binding(8) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, OUT, IN + 1) where split; `apply` reads grad_norm.wgsl's (NORM_GROUPS) sums of g²
 @group(1) @binding(0) var<uniform> step: Step;
 
 override GATHER: bool = false;      // the inputs are dataset rows, picked by batch_rows
 override CAPTURE: bool = true;      // write every gradient to `grads`
 override VEC4_A: bool = false;      // OUT is a multiple of 4: δ rows are read as vec4s
 override VEC4_B: bool = false;      // IN is a multiple of 4: input rows are read as vec4s
+override NORM_GROUPS: u32 = 1u;     // grad_norm.wgsl's workgroups, whose sums `apply` adds
 
 var<workgroup> bias_sums: array<f32, TILE_M + THREADS>; // (PHASES, TILE_M) partial sums of δ: PHASES · TILE_M ≤ max(THREADS, TILE_M)
 
@@ -104,11 +109,18 @@ fn store_job(job: u32, quad: Quad) {
   }
 }
 
-/** Records a parameter's gradient (where asked) and applies the optimizer to it. */
+/** Records a parameter's gradient (where asked, or where clipping needs it) and, unless the update waits for the norm, steps the parameter. */
 fn update(index: u32, grad: f32) {
-  if (CAPTURE) {
+  if (CAPTURE || CLIP_NORM > 0.0) {
     grads[index] = grad;
   }
+  if (CLIP_NORM == 0.0) {
+    step_parameter(index, grad);
+  }
+}
+
+/** Applies the optimizer to parameter `index`, with its state. */
+fn step_parameter(index: u32, grad: f32) {
   var s0 = 0.0;
   var s1 = 0.0;
   if (STATE_SLOTS >= 1u) {
@@ -186,6 +198,29 @@ fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {
         sum += bias_sums[p * TILE_M + unit];
       }
       finish_element(j, layer.inputs, sum);
+    }
+  }
+}
+
+/** Clipping's update, once grad_norm.wgsl has summed Σ g²: every trained parameter of the layer, its gradient times the factor. */
+@compute @workgroup_size(FINISH_THREADS)
+fn apply(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  var squares = 0.0;
+  for (var g = 0u; g < NORM_GROUPS; g++) {
+    squares += partials[g];
+  }
+  let factor = clip_factor(squares);
+  let columns = layer.inputs + 1u;
+  let count = layer.units * columns;
+  for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
+    let j = e / columns;
+    let i = e % columns;
+    if (i < layer.inputs) {
+      let index = layer.weights_offset + j * layer.inputs + i;
+      step_parameter(index, grads[index] * factor);
+    } else if (TRAIN_BIASES) {
+      let index = layer.biases_offset + j;
+      step_parameter(index, grads[index] * factor);
     }
   }
 }

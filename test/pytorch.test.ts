@@ -34,6 +34,7 @@ interface Case {
   optimizer?: OptimizerSpec;
   learningRate?: number;
   schedule?: LearningRateSchedule;
+  clipNorm?: number;
   /** The GPU paths to run: the layered kernels always, the fused kernel where the network fits it. */
   paths: KernelPath[];
   /** Targets scaled by this much (errors past a loss's bends). */
@@ -63,6 +64,9 @@ const CASES: Case[] = [
   { name: 'schedule step:3:0.5 with a warmup of 2, Adam', network: { sizes: [3, 6, 2], activations: ['tanh', 'linear'], loss: 'mse' }, rows: 10, batch: 3, steps: 8, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.05, schedule: { decay: { kind: 'step', every: 3, gamma: 0.5 }, warmup: 2 }, paths: ['layered', 'fused'] },
   { name: 'schedule exponential:0.8, momentum, batches wrapping around the data', network: { sizes: [4, 5, 3], activations: ['sigmoid', 'softmax'], loss: 'cross-entropy' }, rows: 7, batch: 3, steps: 7, shuffle: false, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.2, schedule: { decay: { kind: 'exponential', gamma: 0.8 } }, paths: ['layered', 'fused'] },
   { name: 'schedule cosine:8 with a warmup of 3, SGD', network: { sizes: [3, 7, 2], activations: ['relu', 'sigmoid'], loss: 'half-sse' }, rows: 9, batch: 4, steps: 8, learningRate: 0.5, schedule: { decay: { kind: 'cosine', steps: 8 }, warmup: 3 }, paths: ['layered', 'fused'] },
+  { name: 'clipping to 0.05 (it clips), Adam', network: { sizes: [3, 6, 2], activations: ['tanh', 'linear'], loss: 'sse' }, rows: 10, batch: 4, steps: 6, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.05, clipNorm: 0.05, paths: ['layered', 'fused'], targetScale: 4 },
+  { name: 'clipping to 0.1 with weight decay 0.05, momentum, frozen biases', network: { sizes: [4, 7, 3], activations: ['relu', 'softmax'], loss: 'cross-entropy', trainBiases: false }, rows: 9, batch: 3, steps: 5, optimizer: { ...DEFAULT_OPTIMIZERS.momentum, weightDecay: 0.05 }, clipNorm: 0.1, paths: ['layered', 'fused'] },
+  { name: 'clipping to 0.5, a schedule with warmup and AdamW, layers of 300 units', network: { sizes: [12, 300, 300, 4], activations: ['silu', 'gelu', 'linear'], loss: 'huber' }, rows: 30, batch: 10, steps: 4, optimizer: DEFAULT_OPTIMIZERS.adamw, learningRate: 0.01, schedule: { decay: { kind: 'exponential', gamma: 0.9 }, warmup: 2 }, clipNorm: 0.5, paths: ['layered'], targetScale: 3 },
 ];
 
 let device: GPUDevice;
@@ -77,7 +81,7 @@ beforeAll(async () => {
     const model = randomModel(c.network, 200 + k);
     const data = randomDataset(c.network, c.rows, 200 + k);
     const dataset = { ...data, targets: data.targets.map((t) => t * (c.targetScale ?? 1)) };
-    const options: TrainOptions = { learningRate: c.learningRate ?? 0.1, schedule: c.schedule, batchSize: c.batch, shuffle: c.shuffle ?? true, seed: k, optimizer: c.optimizer ?? DEFAULT_OPTIMIZERS.sgd };
+    const options: TrainOptions = { learningRate: c.learningRate ?? 0.1, schedule: c.schedule, clipNorm: c.clipNorm, batchSize: c.batch, shuffle: c.shuffle ?? true, seed: k, optimizer: c.optimizer ?? DEFAULT_OPTIMIZERS.sgd };
     setups.set(c.name, { model, dataset, options });
   });
   const results = trainInTorch(CASES.map((c) => ({ ...setups.get(c.name)!, steps: c.steps })));

@@ -63,6 +63,8 @@ export interface ToleranceSetting {
   batch: number;
   learningRate: number;
   optimizer: OptimizerSpec;
+  /** The global norm the gradient is clipped to, if it is. */
+  clipNorm?: number;
 }
 
 /** One step's buffers and the magnitudes M found so far, which each phase adds to. */
@@ -324,18 +326,50 @@ function layerGradients(step: Step): void {
 
 /**
  * The update: the parameter, plus how far the optimizer's step carries the gradient's
- * error (its record's). L2 weight decay adds λ·w to the gradient, and λ·|w| to its
- * magnitude; decoupled decay scales the parameter, whose rounding |w| covers.
+ * error (its record's). Clipping scales the gradient (see `clipping`); L2 weight decay
+ * adds λ·w to it, and λ·|w| to its magnitude; decoupled decay scales the parameter, whose
+ * rounding |w| covers.
  */
 function optimizerStep(step: Step): void {
   const { optimizer, learningRate } = step.setting;
   const op = OPTIMIZER_OPS[optimizer.kind];
   const constants = constantsOf(optimizer);
   const l2 = op.decoupledDecay ? 0 : weightDecayOf(optimizer);
+  const clip = clipping(step);
   const gradsM = step.magnitude.get('grads')!;
   const grads = step.reference('grads');
   step.magnitude.set(
     'params',
-    step.reference('params').map((p, k) => Math.abs(p) + op.tolerance.update(learningRate, gradsM[k] + l2 * Math.abs(p), grads[k] + l2 * p, constants)),
+    step.reference('params').map((p, k) => {
+      const gM = clip.scale * (gradsM[k] + Math.abs(grads[k]) * clip.relative) + l2 * Math.abs(p);
+      return Math.abs(p) + op.tolerance.update(learningRate, gM, grads[k] * clip.scale + l2 * p, constants);
+    }),
   );
+}
+
+/**
+ * Clipping's factor s = C/(‖g‖ + 1e-6) (at most 1), and how far its relative error can
+ * reach, per unit of the gradients' ε: ‖g‖ moves by at most ‖M(g)‖₂ (each g_i by its own
+ * magnitude) and by its sum's rounding, and s with it (min(1, ·) moves no more than its
+ * argument). A scaled gradient s·g_i then carries s·(M(g_i) + |g_i|·relative).
+ */
+function clipping(step: Step): { scale: number; relative: number } {
+  const { clipNorm, spec, layout } = step.setting;
+  if (clipNorm === undefined) return { scale: 1, relative: 0 };
+  const grads = step.reference('grads');
+  const gradsM = step.magnitude.get('grads')!;
+  let squares = 0;
+  let magnitudeSquares = 0;
+  let count = 0;
+  for (const entry of layout.entries) {
+    if (entry.kind === 'biases' && !spec.trainBiases) continue;
+    for (let k = entry.offset; k < entry.offset + entry.length; k++) {
+      squares += grads[k] ** 2;
+      magnitudeSquares += gradsM[k] ** 2;
+    }
+    count += entry.length;
+  }
+  const norm = Math.sqrt(squares);
+  const relative = (Math.sqrt(magnitudeSquares) + (norm * sumEpsilon(count)) / step.epsilon('grads')) / (norm + 1e-6);
+  return { scale: Math.min(1, clipNorm / (norm + 1e-6)), relative };
 }

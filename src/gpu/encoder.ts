@@ -33,6 +33,8 @@ export interface StepContext {
   spec: ModelSpec;
   batch: number;
   optimizer: OptimizerSpec;
+  /** The global norm the gradient is clipped to, if it is. */
+  clipNorm?: number;
   dataset: Dataset;
   placement: DatasetPlacement;
   buffers: TrainerBuffers;

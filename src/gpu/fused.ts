@@ -23,7 +23,7 @@ export function fusedConstants(model: Model, options: TrainOptions, placement: D
     INPUTS: layerInputs(spec, 0),
     OUTPUTS: outputSize(spec),
     LOSS: LOSS_CODE[spec.loss],
-    ...optimizerConstants(spec, options.optimizer),
+    ...optimizerConstants(spec, options.optimizer, options.clipNorm),
     INPUT_OFFSET: at('input'),
     TARGET_OFFSET: at('target'),
     LOSS_OFFSET: at('loss'),
@@ -66,7 +66,7 @@ export function fusedEncoder(context: StepContext, kernels: FusedKernels): StepE
     group,
     usesStep: false,
     workgroups: [1, 1, 1],
-    flops: stepFlops(context.spec, context.batch, context.optimizer),
+    flops: stepFlops(context.spec, context.batch, context.optimizer, context.clipNorm !== undefined),
     bytes: 4 * (stepBufferLayout(context.spec, context.batch).size + 3 * context.buffers.params.size / 4),
   };
   return {

@@ -25,6 +25,9 @@ export const SOFTMAX_THREADS = 64;
 export const GATHER_THREADS = 64;
 /** Threads per workgroup of the output stage (output_delta.wgsl): one per sample. */
 export const OUTPUT_THREADS = 64;
+/** Threads per workgroup of grad_norm.wgsl, and the most workgroups it takes (each leaves one partial sum). */
+export const NORM_THREADS = 256;
+export const MAX_NORM_GROUPS = 64;
 
 export interface Kernel {
   pipeline: GPUComputePipeline;
@@ -55,6 +58,8 @@ export interface LayeredKernels {
   hiddenDelta: (MatmulKernel | undefined)[]; // per layer; none for the output layer
   weightUpdate: MatmulKernel[]; //              per layer; the first reads the dataset
   gather: Kernel; //                            gather_batch.wgsl: the batch as named buffers (capture only)
+  /** Where the gradient is clipped: grad_norm.wgsl over its workgroups, then weight_update.wgsl's `apply` per layer. */
+  clip?: { norm: Kernel; groups: number; apply: Kernel[] };
   stepLayout: GPUBindGroupLayout;
 }
 
@@ -229,11 +234,25 @@ export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, b
   return { forward, softmax };
 }
 
-/** The optimizer's override constants: its code, state slots and weight decay (common.wgsl), its constants (ops.wgsl), by its record. */
-export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): Record<string, number> {
+/** The trained parameters (every weight, and the biases where they train): what clipping's norm is over. */
+export function trainedCount(spec: ModelSpec): number {
+  return spec.layers.reduce((sum, layer, l) => sum + layer.units * (layerInputs(spec, l) + (spec.trainBiases ? 1 : 0)), 0);
+}
+
+/** grad_norm.wgsl's workgroups: enough that each thread sums some 16 gradients, at most MAX_NORM_GROUPS. */
+export function normGroups(spec: ModelSpec): number {
+  return Math.max(1, Math.min(MAX_NORM_GROUPS, Math.ceil(trainedCount(spec) / (16 * NORM_THREADS))));
+}
+
+/**
+ * The update's override constants: the optimizer's code, state slots and weight decay, and
+ * the clipping norm (common.wgsl), its constants (ops.wgsl), by its record.
+ */
+export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec, clipNorm?: number): Record<string, number> {
   const op = OPTIMIZER_OPS[optimizer.kind];
   const values = constantsOf(optimizer);
   return {
+    CLIP_NORM: clipNorm ?? 0,
     OPTIMIZER: OPTIMIZER_CODE[optimizer.kind],
     STATE_SLOTS: op.stateSlots,
     WEIGHT_DECAY: weightDecayOf(optimizer),
@@ -243,11 +262,13 @@ export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): R
   };
 }
 
-export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number, profile: GpuProfile, capture: boolean): Promise<LayeredKernels> {
+export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number, profile: GpuProfile, capture: boolean, clipNorm?: number): Promise<LayeredKernels> {
   const L = spec.layers.length;
   const plans = layerPlans(spec, batch, profile);
   const CAPTURE = capture ? 1 : 0;
-  const [forward, output, hiddenDelta, weightUpdate, gather] = await Promise.all([
+  const groups = normGroups(spec);
+  const update = (l: number) => ({ ...optimizerConstants(spec, optimizer, clipNorm), NORM_GROUPS: groups, GATHER: l === 0 ? 1 : 0, CAPTURE, VEC4_A: vec4(spec.layers[l].units), VEC4_B: vec4(layerInputs(spec, l)) });
+  const [forward, output, hiddenDelta, weightUpdate, gather, clip] = await Promise.all([
     Promise.all(
       spec.layers.map((layer, l) => {
         const last = l === L - 1;
@@ -270,13 +291,14 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, o
         return matmul(device, 'hidden_delta', plan, constants, `hidden delta layer${l}`);
       }),
     ),
-    Promise.all(
-      spec.layers.map((layer, l) => {
-        const constants = { ...optimizerConstants(spec, optimizer), GATHER: l === 0 ? 1 : 0, CAPTURE, VEC4_A: vec4(layer.units), VEC4_B: vec4(layerInputs(spec, l)) };
-        return matmul(device, 'weight_update', plans[l].update, constants, `weight update layer${l}`);
-      }),
-    ),
+    Promise.all(spec.layers.map((_, l) => matmul(device, 'weight_update', plans[l].update, update(l), `weight update layer${l}`))),
     kernel(device, 'gather_batch', { WORKGROUP_SIZE: GATHER_THREADS }),
+    clipNorm === undefined
+      ? undefined
+      : Promise.all([
+          kernel(device, 'grad_norm', { RANGES: spec.layers.length * (spec.trainBiases ? 2 : 1), THREADS: NORM_THREADS }, { subgroups: profile.subgroups, label: 'gradient norm' }),
+          Promise.all(spec.layers.map((_, l) => kernel(device, 'weight_update', { ...update(l), FINISH_THREADS }, { entryPoint: 'apply', label: `clipped update layer${l}` }))),
+        ]).then(([norm, apply]) => ({ norm, groups, apply })),
   ]);
   return {
     path: 'layered',
@@ -287,6 +309,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, o
     hiddenDelta,
     weightUpdate,
     gather,
+    clip,
     stepLayout: deviceCache(device).stepLayout,
   };
 }

@@ -9,9 +9,10 @@
 // is allocated per step.
 
 import { gatherDims, GATHER_DIMS_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
-import { FINISH_THREADS, GATHER_THREADS, type LayeredKernels, type MatmulKernel } from './kernels.ts';
+import { FINISH_THREADS, GATHER_THREADS, trainedCount, type LayeredKernels, type MatmulKernel } from './kernels.ts';
 import { whole, type Region } from './memory.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
+import { paramEntry, paramLayout } from '../model/layout.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import { OPTIMIZER_OPS } from '../model/ops/optimizers.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
@@ -28,20 +29,21 @@ function updateFlops(optimizer: OptimizerSpec): number {
 
 /**
  * FLOPs of one step: the three products (2 per multiply-add; no δ for the input layer,
- * which has none), the bias adds, derivatives, bias sums, gradient scaling and updates.
- * Activations and the loss are not counted. The same count for every backend a benchmark
- * compares. The layered path's dispatches count the same work, plus the SPLIT_K − 1
- * additions per result by which a split product's partial sums are added up.
+ * which has none), the bias adds, derivatives, bias sums, gradient scaling and updates,
+ * and where the gradient is clipped, its norm (2 per trained parameter) and its scaling
+ * (1 per parameter). Activations and the loss are not counted. The same count for every
+ * backend a benchmark compares. The layered path's dispatches count the same work, plus
+ * the SPLIT_K − 1 additions per result by which a split product's partial sums are added up.
  */
-export function stepFlops(spec: ModelSpec, batch: number, optimizer: OptimizerSpec = { kind: 'sgd' }): number {
+export function stepFlops(spec: ModelSpec, batch: number, optimizer: OptimizerSpec = { kind: 'sgd' }, clip = false): number {
   const B = batch;
-  let flops = 0;
+  let flops = clip ? 2 * trainedCount(spec) : 0;
   spec.layers.forEach((layer, l) => {
     const IN = layerInputs(spec, l);
     const OUT = layer.units;
     flops += 2 * B * IN * OUT + B * OUT; // forward product and bias
     if (l > 0) flops += 2 * B * OUT * IN + B * IN; // δ of the layer below, and its derivative
-    flops += 2 * OUT * IN * B + OUT * B + (OUT * IN + OUT) * (1 + updateFlops(optimizer)); // gradients, bias sums, scaling, update
+    flops += 2 * OUT * IN * B + OUT * B + (OUT * IN + OUT) * (1 + updateFlops(optimizer) + (clip ? 1 : 0)); // gradients, bias sums, scaling, (clipping,) update
   });
   return flops;
 }
@@ -67,6 +69,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
   const finishGroups = (count: number) => Math.min(maxGroups, Math.ceil(count / FINISH_THREADS));
   const stateBytes = F32 * stateSlots(context.optimizer);
   const plan: Dispatch[] = [];
+  const updateGroups: GPUBindGroup[] = []; // each layer's weight_update bind group, which `apply` shares
 
   // A product's dispatch, and its finish pass where the plan splits it; `finished` describes the finish's epilogue.
   const product = (label: string, name: string, matmul: MatmulKernel, group: GPUBindGroup, usesStep: boolean, cost: { flops: number; bytes: number }, finished: { count: number; flops: number; bytes: number }) => {
@@ -173,6 +176,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
       `weight update layer${l}`,
     );
     const parameters = OUT * IN + OUT;
+    updateGroups.push(group);
     product(
       `weight update layer${l}`,
       'weight_update',
@@ -180,13 +184,45 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
       group,
       true,
       { flops: 2 * OUT * IN * B + OUT * B, bytes: F32 * (B * OUT + B * IN) },
-      {
-        count: OUT * (IN + 1),
-        flops: parameters * (1 + updateFlops(context.optimizer)),
-        bytes: parameters * (2 * F32 + 2 * stateBytes + (capture ? F32 : 0)),
-      },
+      // Clipped, the epilogue only scales and records the gradients; `apply` updates.
+      kernels.clip
+        ? { count: OUT * (IN + 1), flops: parameters, bytes: parameters * F32 }
+        : { count: OUT * (IN + 1), flops: parameters * (1 + updateFlops(context.optimizer)), bytes: parameters * (2 * F32 + 2 * stateBytes + (capture ? F32 : 0)) },
     );
   });
+
+  if (kernels.clip) {
+    // Σ g² over the trained ranges (each layer's weights, and biases where they train), then every layer's update.
+    const layout = paramLayout(spec);
+    const trained = spec.layers.flatMap((_, l) => (['weights', 'biases'] as const).filter((kind) => kind === 'weights' || spec.trainBiases).map((kind) => paramEntry(layout, l, kind)));
+    const ranges = device.createBuffer({ label: 'trained ranges', size: 8 * trained.length, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    buffers.owned.push(ranges);
+    device.queue.writeBuffer(ranges, 0, Uint32Array.from(trained.flatMap((entry) => [entry.offset, entry.length])));
+    const count = trainedCount(spec);
+    plan.push({
+      label: 'gradient norm',
+      kernel: 'grad_norm',
+      pipeline: kernels.clip.norm.pipeline,
+      group: bindGroup(kernels.clip.norm, [whole(ranges), region('grads'), partials], 'gradient norm'),
+      usesStep: false,
+      workgroups: [kernels.clip.groups, 1, 1],
+      flops: 2 * count,
+      bytes: F32 * (count + kernels.clip.groups),
+    });
+    spec.layers.forEach((layer, l) => {
+      const parameters = layer.units * (layerInputs(spec, l) + 1);
+      plan.push({
+        label: `clipped update layer${l}`,
+        kernel: 'weight_update apply',
+        pipeline: kernels.clip!.apply[l].pipeline,
+        group: updateGroups[l],
+        usesStep: true,
+        workgroups: [finishGroups(parameters), 1, 1],
+        flops: parameters * (1 + updateFlops(context.optimizer)),
+        bytes: parameters * (3 * F32 + 2 * stateBytes),
+      });
+    });
+  }
 
   const encodeDispatch = (pass: GPUComputePassEncoder, dispatch: Dispatch, stepOffset: number) => {
     pass.setPipeline(dispatch.pipeline);

@@ -21,7 +21,7 @@ function file(name: string): string {
 }
 
 /** Kernels that sum over a workgroup (workgroup_sum). */
-const REDUCES: ReadonlySet<KernelName> = new Set(['output_delta']);
+const REDUCES: ReadonlySet<KernelName> = new Set(['output_delta', 'grad_norm']);
 /** Kernels that compute each sample's loss and output deltas. */
 const OUTPUT_STAGES: ReadonlySet<KernelName> = new Set(['output_delta', 'train_tiny']);
 /** Kernels built on tile_product.wgsl. */

@@ -40,6 +40,7 @@ import {
   FUSED_MAX_PHASE,
   FUSED_MAX_UNITS,
   layerPlans,
+  MAX_NORM_GROUPS,
   type ForwardKernels,
   type FusedKernels,
   type LayeredKernels,
@@ -235,6 +236,7 @@ export class GpuTrainer implements Trainer {
       spec,
       batch: B,
       optimizer: options.optimizer,
+      clipNorm: options.clipNorm,
       dataset,
       placement,
       buffers: this.buffers,
@@ -263,11 +265,14 @@ export class GpuTrainer implements Trainer {
     const secondSlot = state1Offset(options.optimizer, model.layout.size);
     const fused = path === 'fused' || (path === 'auto' && fits);
     // The split products' room is known from the plans alone: refuse before compiling anything.
-    const { partials, outputNet } = fused ? { partials: 0, outputNet: 0 } : splitRoom(model.spec, options.batchSize, profile);
+    const room = fused ? { partials: 0, outputNet: 0 } : splitRoom(model.spec, options.batchSize, profile);
+    // Clipping's norm leaves its partial sums in the same buffer, once the products are done.
+    const partials = Math.max(room.partials, !fused && options.clipNorm !== undefined ? MAX_NORM_GROUPS : 0);
+    const outputNet = room.outputNet;
     checkPartials(maxBinding, partials, outputNet);
     const kernels = fused
       ? await createFusedKernels(device, model.spec, options.batchSize, fusedConstants(model, options, placement, secondSlot))
-      : await createLayeredKernels(device, model.spec, options.optimizer, options.batchSize, profile, gpu.capture ?? true);
+      : await createLayeredKernels(device, model.spec, options.optimizer, options.batchSize, profile, gpu.capture ?? true, options.clipNorm);
     return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, partials, outputNet);
   }
 
@@ -305,7 +310,7 @@ export class GpuTrainer implements Trainer {
    */
   async setCapture(on: boolean): Promise<void> {
     if (this.kernels.path === 'fused' || this.kernels.capture === on) return;
-    const kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, this.options.optimizer, this.batch, this.profile, on));
+    const kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, this.options.optimizer, this.batch, this.profile, on, this.options.clipNorm));
     this.kernels = kernels;
     this.encoder = this.makeEncoder();
   }

@@ -15,6 +15,11 @@ export interface TrainOptions {
   learningRate: number;
   /** How the rate changes from step to step (schedule.ts); constant where absent. */
   schedule?: LearningRateSchedule;
+  /**
+   * Clips the batch's gradient to this global norm before weight decay and the update, as
+   * torch.nn.utils.clip_grad_norm_ does; no clipping where absent.
+   */
+  clipNorm?: number;
   batchSize: number;
   /** Shuffled mini-batches (a new permutation each epoch); false takes rows in data order. */
   shuffle: boolean;

@@ -16,10 +16,34 @@ export function adamCorrections(optimizer: OptimizerSpec, step: number): { corre
   return corrections ? corrections(constantsOf(optimizer), step) : { correction1: 1, correction2: 1 };
 }
 
+/** The entries the optimizer steps: every weight matrix, and the biases where they train. */
+function trained(layout: ParamLayout, trainBiases: boolean) {
+  return layout.entries.filter((entry) => entry.kind === 'weights' || trainBiases);
+}
+
 /**
- * Updates `params` in place from `grads`. `state` holds the optimizer's arrays (velocity,
- * or Adam's m and v), shaped like the parameters. `step` counts from 1. Frozen biases
- * keep their values (and their optimizer state stays zero).
+ * Gradient clipping as torch.nn.utils.clip_grad_norm_(params, C): the factor
+ * C/(‖g‖ + 1e-6) where that is below 1 (else 1), ‖g‖ the norm of every trained
+ * parameter's gradient together.
+ */
+export function clipScale(
+  layout: ParamLayout,
+  grads: Float64Array, // (P)
+  trainBiases: boolean,
+  clipNorm: number,
+): number {
+  let squares = 0;
+  for (const entry of trained(layout, trainBiases)) {
+    for (let k = entry.offset; k < entry.offset + entry.length; k++) squares += grads[k] * grads[k];
+  }
+  return Math.min(1, clipNorm / (Math.sqrt(squares) + 1e-6));
+}
+
+/**
+ * Updates `params` in place from `grads`, scaled by `gradScale` (clipping's factor).
+ * `state` holds the optimizer's arrays (velocity, or Adam's m and v), shaped like the
+ * parameters. `step` counts from 1. Frozen biases keep their values (and their optimizer
+ * state stays zero).
  */
 export function optimizerStep(
   optimizer: OptimizerSpec,
@@ -30,16 +54,16 @@ export function optimizerStep(
   learningRate: number,
   step: number,
   trainBiases: boolean,
+  gradScale = 1,
 ): void {
   const { update, decoupledDecay } = OPTIMIZER_OPS[optimizer.kind];
   const constants = constantsOf(optimizer);
   const weightDecay = weightDecayOf(optimizer);
   const l2 = decoupledDecay ? 0 : weightDecay;
   const values = { learningRate, weightDecay, ...adamCorrections(optimizer, step) };
-  for (const entry of layout.entries) {
-    if (entry.kind === 'biases' && !trainBiases) continue;
+  for (const entry of trained(layout, trainBiases)) {
     for (let k = entry.offset; k < entry.offset + entry.length; k++) {
-      const g = l2 === 0 ? grads[k] : grads[k] + l2 * params[k];
+      const g = grads[k] * gradScale + l2 * params[k];
       params[k] = update(params[k], g, state, k, constants, values);
     }
   }

@@ -11,7 +11,7 @@ import { stateSlots } from '../model/optimizer.ts';
 import { learningRateAt } from '../model/schedule.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { backward, forward, mean, sampleLosses } from './backprop.ts';
-import { optimizerStep } from './optimizers.ts';
+import { clipScale, optimizerStep } from './optimizers.ts';
 
 /** The float64 reference as a Trainer: the specification the GPU trainer is checked against. */
 export class CpuTrainer implements Trainer {
@@ -63,8 +63,9 @@ export class CpuTrainer implements Trainer {
     const loss = sampleLosses(spec, values, target, B);
     const { delta, grads } = backward(spec, layout, this.params, input, target, values, B);
     const rate = learningRateAt(this.options.learningRate, this.options.schedule, this.step);
+    const scale = this.options.clipNorm === undefined ? 1 : clipScale(layout, grads, spec.trainBiases, this.options.clipNorm);
     this.step++;
-    optimizerStep(this.options.optimizer, layout, this.params, grads, this.optimizerState, rate, this.step, spec.trainBiases);
+    optimizerStep(this.options.optimizer, layout, this.params, grads, this.optimizerState, rate, this.step, spec.trainBiases, scale);
 
     this.losses.push(mean(loss));
     this.buffers = new Map<BufferName, Float64Array>([

@@ -46,6 +46,7 @@ function describe(run: TorchRun) {
     optimizer: options.optimizer,
     learningRate: options.learningRate,
     ...scheduleOf(options),
+    clipNorm: options.clipNorm ?? null,
   };
 }
 
