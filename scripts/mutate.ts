@@ -35,8 +35,8 @@ const MUTANTS: Mutant[] = [
     id: 'T1',
     change: 'fused kernel: layer 3 reads DELTA_2 instead of DELTA_3',
     file: 'shaders/train_tiny.wgsl',
-    original: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);',
-    replacement: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_2, OUT_2, UNITS_2);',
+    original: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, DROPOUT_THRESHOLD_3, DROPOUT_SCALE_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);',
+    replacement: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, DROPOUT_THRESHOLD_3, DROPOUT_SCALE_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_2, OUT_2, UNITS_2);',
     tests: ['test/fused-limits.test.ts'],
   },
   {
@@ -147,8 +147,8 @@ const MUTANTS: Mutant[] = [
     id: 'K8',
     change: 'fused kernel: layer 3 takes its input from layer 1',
     file: 'shaders/train_tiny.wgsl',
-    original: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);',
-    replacement: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_1, UNITS_2);',
+    original: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, DROPOUT_THRESHOLD_3, DROPOUT_SCALE_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);',
+    replacement: 'return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, DROPOUT_THRESHOLD_3, DROPOUT_SCALE_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_1, UNITS_2);',
     tests: ['test/fused-limits.test.ts'],
   },
   {

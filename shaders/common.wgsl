@@ -27,13 +27,16 @@ struct Layer {
   next_weights_offset: u32, // … the layer above's (NEXT, OUT) weights
 }
 
-// What changes from step to step (packSteps in src/gpu/abi.ts).
+// What changes from step to step (packStep in src/gpu/abi.ts).
 struct Step {
   rows_offset: u32,   // into batch_rows: where this step's B rows start
   loss_slot: u32,     // where this step's mean loss goes in loss_history
-  learning_rate: f32, // η
+  learning_rate: f32, // η of this step, by the schedule
   correction1: f32,   // Adam's 1 − β1^t, computed in float64 on the CPU
   correction2: f32,   // Adam's 1 − β2^t
+  index: u32,         // s, the steps since training began: dropout's counter
+  seed_low: u32,      // the run's seed, dropout's key: its low 32 bits
+  seed_high: u32,     // … and the rest
 }
 
 /** clip_grad_norm_'s factor from Σ g²: CLIP_NORM/(‖g‖ + 1e-6), at most 1. */

@@ -12,8 +12,12 @@
 // `finish` adds them up and applies the epilogue; the output layer leaves them in SPLIT_K
 // slices of `net`, and output_delta.wgsl adds them up.
 //
+// In training, a hidden layer with dropout multiplies its outputs by the step's mask
+// (DROPOUT_THRESHOLD > 0); prediction never drops.
+//
 // Prepended: common.wgsl (Layer, Step), ops.wgsl (the activation codes, activate),
-// tile_product.wgsl (the product, and the entry points main and finish).
+// dropout.wgsl (dropout_mask), tile_product.wgsl (the product, and the entry points main
+// and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> input: array<vec4f>;          // (B, IN), or the dataset's (N, IN) inputs (GATHER)
@@ -29,7 +33,10 @@ override ACTIVATION_PARAMETER: f32 = 0.0; // … and its parameter
 override GATHER: bool = false;            // the inputs are dataset rows, picked by batch_rows
 override OUTPUT: bool = false;            // the output layer of a training step: write net only (output_delta.wgsl does the rest)
 override CAPTURE: bool = true;            // write net for every layer (the named buffers a check reads)
-override KEEP_NET: bool = false;          // write net: the activation's slope needs it in the backward pass
+override KEEP_NET: bool = false;          // write net: the activation's slope (or dropout) needs it in the backward pass
+override LAYER_INDEX: u32 = 0u;           // the layer's index, dropout's counter
+override DROPOUT_THRESHOLD: u32 = 0u;     // dropout: a unit is kept where its draw is at least this (0: no dropout)
+override DROPOUT_SCALE: f32 = 1.0;        // … and then scaled by 1/(1 − p)
 override VEC4_LOADS: bool = false;        // IN is a multiple of 4: rows are read as vec4s
 
 /** Element e of `input` and of `params`, which are read as vec4s elsewhere. */
@@ -115,7 +122,11 @@ fn finish_result(b: u32, j: u32, sum: f32) {
     net[index] = value;
   }
   if (!OUTPUT && ACTIVATION != SOFTMAX) {
-    out[index] = activate(ACTIVATION, value, ACTIVATION_PARAMETER);
+    var activated = activate(ACTIVATION, value, ACTIVATION_PARAMETER);
+    if (DROPOUT_THRESHOLD > 0u) {
+      activated *= dropout_mask(step, b, j, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
+    }
+    out[index] = activated;
   }
 }
 

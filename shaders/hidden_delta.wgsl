@@ -7,10 +7,12 @@
 // `finish` adds them up and applies the derivative.
 //
 // The layer's net inputs are read only where its activation's slope needs them (its
-// record says so, and forward.wgsl then keeps them, KEEP_NET).
+// record says so, and forward.wgsl then keeps them, KEEP_NET), or where it dropped: δ is
+// then times the step's mask, and the slope takes the output before dropout, f(net).
 //
-// Prepended: common.wgsl (Layer), ops.wgsl (the activation codes, derivative),
-// tile_product.wgsl (the product, and the entry points main and finish).
+// Prepended: common.wgsl (Layer, Step), ops.wgsl (the activation codes, activate,
+// derivative), dropout.wgsl (dropout_mask), tile_product.wgsl (the product, and the entry
+// points main and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> next_delta: array<vec4f>;    // (B, NEXT)
@@ -19,10 +21,14 @@
 @group(0) @binding(4) var<storage, read> out: array<f32>;             // (B, OUT)
 @group(0) @binding(5) var<storage, read_write> delta: array<f32>;     // (B, OUT)
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, B, OUT) where split
+@group(1) @binding(0) var<uniform> step: Step;
 
 override ACTIVATION: u32;                 // this layer's activation code
 override ACTIVATION_PARAMETER: f32 = 0.0; // … and its parameter
-override KEEP_NET: bool = false;          // its slope reads net
+override KEEP_NET: bool = false;          // its slope (or dropout) reads net
+override LAYER_INDEX: u32 = 0u;           // the layer's index, dropout's counter
+override DROPOUT_THRESHOLD: u32 = 0u;     // dropout, as forward.wgsl's (0: none)
+override DROPOUT_SCALE: f32 = 1.0;
 override VEC4_A: bool = false;            // NEXT is a multiple of 4: δ rows are read as vec4s
 override VEC4_B: bool = false;            // OUT is a multiple of 4: weight rows are read as vec4s
 
@@ -88,14 +94,20 @@ fn store_job(job: u32, quad: Quad) {
   }
 }
 
-/** δ of sample b, unit h, from ∂E/∂out: times the activation's slope. */
+/** δ of sample b, unit h, from ∂E/∂out: times the activation's slope (and dropout's mask). */
 fn finish_result(b: u32, h: u32, sum: f32) {
   let index = b * layer.units + h;
   var net_input = 0.0;
   if (KEEP_NET) {
     net_input = net[index];
   }
-  delta[index] = sum * derivative(ACTIVATION, net_input, out[index], ACTIVATION_PARAMETER);
+  var activated = out[index];
+  var keep = 1.0;
+  if (DROPOUT_THRESHOLD > 0u) {
+    keep = dropout_mask(step, b, h, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
+    activated = activate(ACTIVATION, net_input, ACTIVATION_PARAMETER);
+  }
+  delta[index] = sum * keep * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);
 }
 
 fn result_columns() -> u32 {

@@ -10,7 +10,8 @@
 // output_stage.wgsl); the trainer runs the same cross-checks on both paths.
 //
 // Prepended: common.wgsl (Step, the optimizer's overrides, optimize), ops.wgsl (the codes,
-// activate, derivative), output_stage.wgsl (LOSS, softmax_row, sample_loss).
+// activate, derivative), dropout.wgsl (dropout_mask), output_stage.wgsl (LOSS,
+// softmax_row, sample_loss).
 
 // The network is compiled in: every size, offset and code below is an override
 // constant, so loops over layers unroll and each layer's activation is known. The
@@ -24,12 +25,15 @@ override TARGET_OFFSET: u32;  //             … its (B, K) targets
 override LOSS_OFFSET: u32;    //             … each sample's loss (B)
 override TARGETS_OFFSET: u32; // into dataset: the (N, K) targets, after the (N, IN) inputs
 override STATE1_OFFSET: u32;  // into state: Adam's v, after m (or the velocity)
-// Layer l: its units, its activation and the activation's parameter; its weights and
+// Layer l: its units, its activation and the activation's parameter, its dropout (the
+// draw a unit is kept from, 0 for none, and the kept outputs' scale); its weights and
 // biases in params; its net, out and delta in values, and where its input is (the
 // batch's inputs, or the layer below's out).
 override UNITS_0: u32 = 0;
 override ACTIVATION_0: u32 = 0;
 override PARAMETER_0: f32 = 0.0;
+override DROPOUT_THRESHOLD_0: u32 = 0;
+override DROPOUT_SCALE_0: f32 = 1.0;
 override WEIGHTS_0: u32 = 0;
 override BIASES_0: u32 = 0;
 override NET_0: u32 = 0;
@@ -38,6 +42,8 @@ override DELTA_0: u32 = 0;
 override UNITS_1: u32 = 0;
 override ACTIVATION_1: u32 = 0;
 override PARAMETER_1: f32 = 0.0;
+override DROPOUT_THRESHOLD_1: u32 = 0;
+override DROPOUT_SCALE_1: f32 = 1.0;
 override WEIGHTS_1: u32 = 0;
 override BIASES_1: u32 = 0;
 override NET_1: u32 = 0;
@@ -46,6 +52,8 @@ override DELTA_1: u32 = 0;
 override UNITS_2: u32 = 0;
 override ACTIVATION_2: u32 = 0;
 override PARAMETER_2: f32 = 0.0;
+override DROPOUT_THRESHOLD_2: u32 = 0;
+override DROPOUT_SCALE_2: f32 = 1.0;
 override WEIGHTS_2: u32 = 0;
 override BIASES_2: u32 = 0;
 override NET_2: u32 = 0;
@@ -54,6 +62,8 @@ override DELTA_2: u32 = 0;
 override UNITS_3: u32 = 0;
 override ACTIVATION_3: u32 = 0;
 override PARAMETER_3: f32 = 0.0;
+override DROPOUT_THRESHOLD_3: u32 = 0;
+override DROPOUT_SCALE_3: f32 = 1.0;
 override WEIGHTS_3: u32 = 0;
 override BIASES_3: u32 = 0;
 override NET_3: u32 = 0;
@@ -80,6 +90,8 @@ struct LayerInfo {
   units: u32,
   activation: u32,
   parameter: f32,
+  dropout_threshold: u32,
+  dropout_scale: f32,
   weights: u32,
   biases: u32,
   net: u32,
@@ -92,16 +104,16 @@ struct LayerInfo {
 fn layer_info(l: u32) -> LayerInfo {
   switch l {
     case 0u: {
-      return LayerInfo(UNITS_0, ACTIVATION_0, PARAMETER_0, WEIGHTS_0, BIASES_0, NET_0, OUT_0, DELTA_0, INPUT_OFFSET, INPUTS);
+      return LayerInfo(UNITS_0, ACTIVATION_0, PARAMETER_0, DROPOUT_THRESHOLD_0, DROPOUT_SCALE_0, WEIGHTS_0, BIASES_0, NET_0, OUT_0, DELTA_0, INPUT_OFFSET, INPUTS);
     }
     case 1u: {
-      return LayerInfo(UNITS_1, ACTIVATION_1, PARAMETER_1, WEIGHTS_1, BIASES_1, NET_1, OUT_1, DELTA_1, OUT_0, UNITS_0);
+      return LayerInfo(UNITS_1, ACTIVATION_1, PARAMETER_1, DROPOUT_THRESHOLD_1, DROPOUT_SCALE_1, WEIGHTS_1, BIASES_1, NET_1, OUT_1, DELTA_1, OUT_0, UNITS_0);
     }
     case 2u: {
-      return LayerInfo(UNITS_2, ACTIVATION_2, PARAMETER_2, WEIGHTS_2, BIASES_2, NET_2, OUT_2, DELTA_2, OUT_1, UNITS_1);
+      return LayerInfo(UNITS_2, ACTIVATION_2, PARAMETER_2, DROPOUT_THRESHOLD_2, DROPOUT_SCALE_2, WEIGHTS_2, BIASES_2, NET_2, OUT_2, DELTA_2, OUT_1, UNITS_1);
     }
     default: {
-      return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);
+      return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, DROPOUT_THRESHOLD_3, DROPOUT_SCALE_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);
     }
   }
 }
@@ -246,7 +258,11 @@ fn main(@builtin(local_invocation_index) thread: u32) {
         }
         values[layer.net + e] = sum;
         if (layer.activation != SOFTMAX) {
-          values[layer.out + e] = activate(layer.activation, sum, layer.parameter);
+          var activated = activate(layer.activation, sum, layer.parameter);
+          if (layer.dropout_threshold > 0u) {
+            activated *= dropout_mask(step, b, j, l, layer.dropout_threshold, layer.dropout_scale);
+          }
+          values[layer.out + e] = activated;
         }
       }
       if (layer.activation == SOFTMAX) {
@@ -283,7 +299,14 @@ fn main(@builtin(local_invocation_index) thread: u32) {
         for (var o = 0u; o < above.units; o++) {
           sum += values[above.delta + b * above.units + o] * params[above.weights + o * layer.units + h];
         }
-        values[layer.delta + e] = sum * derivative(layer.activation, values[layer.net + e], values[layer.out + e], layer.parameter);
+        // Where the layer dropped: times the mask, and the slope of the output before dropout.
+        var activated = values[layer.out + e];
+        var keep = 1.0;
+        if (layer.dropout_threshold > 0u) {
+          keep = dropout_mask(step, b, h, u32(l), layer.dropout_threshold, layer.dropout_scale);
+          activated = activate(layer.activation, values[layer.net + e], layer.parameter);
+        }
+        values[layer.delta + e] = sum * keep * derivative(layer.activation, values[layer.net + e], activated, layer.parameter);
       }
       phase_done();
     }

@@ -158,7 +158,7 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
 
     const step = structFields(common, 'Step');
     expect(step.map(([name]) => name)).toEqual([...STEP_FIELDS]);
-    expect(step.map(([, type]) => type)).toEqual(['u32', 'u32', 'f32', 'f32', 'f32']);
+    expect(step.map(([, type]) => type)).toEqual(['u32', 'u32', 'f32', 'f32', 'f32', 'u32', 'u32', 'u32']);
     expect(STEP_STORAGE_BYTES).toBe(4 * step.length);
     expect(STEP_UNIFORM_BYTES).toBe(Math.ceil((4 * step.length) / 16) * 16);
 

@@ -67,6 +67,8 @@ const CASES: Case[] = [
   { name: 'clipping to 0.05 (it clips), Adam', network: { sizes: [3, 6, 2], activations: ['tanh', 'linear'], loss: 'sse' }, rows: 10, batch: 4, steps: 6, optimizer: DEFAULT_OPTIMIZERS.adam, learningRate: 0.05, clipNorm: 0.05, paths: ['layered', 'fused'], targetScale: 4 },
   { name: 'clipping to 0.1 with weight decay 0.05, momentum, frozen biases', network: { sizes: [4, 7, 3], activations: ['relu', 'softmax'], loss: 'cross-entropy', trainBiases: false }, rows: 9, batch: 3, steps: 5, optimizer: { ...DEFAULT_OPTIMIZERS.momentum, weightDecay: 0.05 }, clipNorm: 0.1, paths: ['layered', 'fused'] },
   { name: 'clipping to 0.5, a schedule with warmup and AdamW, layers of 300 units', network: { sizes: [12, 300, 300, 4], activations: ['silu', 'gelu', 'linear'], loss: 'huber' }, rows: 30, batch: 10, steps: 4, optimizer: DEFAULT_OPTIMIZERS.adamw, learningRate: 0.01, schedule: { decay: { kind: 'exponential', gamma: 0.9 }, warmup: 2 }, clipNorm: 0.5, paths: ['layered'], targetScale: 3 },
+  { name: 'dropout 0.5 (the same masks), tanh, mse, momentum', network: { sizes: [3, 10, 8, 2], activations: ['tanh', 'relu', 'linear'], loss: 'mse', hidden: { dropout: 0.5 } }, rows: 12, batch: 4, steps: 5, optimizer: DEFAULT_OPTIMIZERS.momentum, learningRate: 0.05, paths: ['layered', 'fused'] },
+  { name: 'dropout 0.3 with clipping and weight decay, RMSprop, layers of 260 units', network: { sizes: [10, 260, 260, 4], activations: ['gelu', 'leaky-relu', 'softmax'], loss: 'cross-entropy', hidden: { dropout: 0.3 } }, rows: 24, batch: 8, steps: 3, optimizer: { ...DEFAULT_OPTIMIZERS.rmsprop, weightDecay: 0.01 }, learningRate: 0.001, clipNorm: 1, paths: ['layered'] },
 ];
 
 let device: GPUDevice;

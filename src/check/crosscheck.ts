@@ -54,7 +54,7 @@ export class ReferenceTrajectory {
     while (this.reference.step < step) {
       // The step's own learning rate, where a schedule changes it.
       const learningRate = learningRateAt(this.options.learningRate, this.options.schedule, this.reference.step);
-      const setting = { ...this.model, ...this.options, learningRate, batch: this.options.batchSize };
+      const setting = { ...this.model, ...this.options, learningRate, batch: this.options.batchSize, step: this.reference.step };
       await this.reference.train(1);
       const buffers = new Map<string, Float64Array>();
       for (const name of bufferNames(this.model.spec)) buffers.set(name, await this.reference.read(name));

@@ -27,7 +27,8 @@ import { parseLayerBuffer } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { paramView } from '../model/layout.ts';
 import { layerInputs, layerParameter, outputSize, type ModelSpec } from '../model/model.ts';
-import { ACTIVATION_OPS, type Activation } from '../model/ops/activations.ts';
+import { ACTIVATION_OPS, type Activation, type ElementwiseActivationOp } from '../model/ops/activations.ts';
+import { dropoutMask, drops } from '../model/dropout.ts';
 import { LOSS_OPS } from '../model/ops/losses.ts';
 import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
 import { derivative } from '../reference/activations.ts';
@@ -65,6 +66,9 @@ export interface ToleranceSetting {
   optimizer: OptimizerSpec;
   /** The global norm the gradient is clipped to, if it is. */
   clipNorm?: number;
+  /** The run's seed and the step's 0-based count: dropout's masks, where layers drop. */
+  seed?: number;
+  step?: number;
 }
 
 /** One step's buffers and the magnitudes M found so far, which each phase adds to. */
@@ -74,6 +78,17 @@ interface Step {
   magnitude: Map<string, Float64Array>;
   /** ε of each buffer. */
   epsilon(name: string): number;
+  /** Dropout's mask of each layer that drops (the reference's own, drawn again). */
+  masks: (Float64Array | undefined)[];
+}
+
+/** The masks the reference drew in the step, by the same generator. */
+function dropoutMasks(setting: ToleranceSetting): (Float64Array | undefined)[] {
+  return setting.spec.layers.map((layer, l) => {
+    if (!drops(layer.dropout)) return undefined;
+    if (setting.seed === undefined || setting.step === undefined) throw new Error(`layer ${l} drops: the tolerances need the run's seed and the step`);
+    return dropoutMask(layer.dropout, { seed: setting.seed, step: setting.step }, l, setting.batch, layer.units);
+  });
 }
 
 const abs = (values: Float64Array) => values.map(Math.abs);
@@ -83,7 +98,7 @@ const abs = (values: Float64Array) => values.map(Math.abs);
  * buffers of that step.
  */
 export function float32Tolerances(setting: ToleranceSetting, reference: ReferenceBuffers): (name: string) => Tolerance {
-  const step: Step = { setting, reference, magnitude: new Map(), epsilon: epsilons(setting.spec, setting.batch) };
+  const step: Step = { setting, reference, magnitude: new Map(), epsilon: epsilons(setting.spec, setting.batch), masks: dropoutMasks(setting) };
   forward(step);
   sampleLosses(step);
   outputDeltas(step);
@@ -127,7 +142,10 @@ function weights(step: Step, l: number): Float64Array {
   return paramView(step.setting.layout, step.reference('params'), l, 'weights');
 }
 
-/** M(net) = |W|·M(in) + |b|; M(out) = |f′|·M(net) + |out| (softmax: 2·out·the row's largest M(net)), plus the activation's own evaluation error. */
+/**
+ * M(net) = |W|·M(in) + |b|; M(out) = |f′|·M(net) + |out| (softmax: 2·out·the row's
+ * largest M(net)), plus the activation's own evaluation error; times dropout's mask.
+ */
 function forward(step: Step): void {
   const { spec, layout, batch: B } = step.setting;
   const { reference, magnitude } = step;
@@ -160,8 +178,11 @@ function forward(step: Step): void {
       for (let j = 0; j < OUT; j++) {
         const e = s * OUT + j;
         const o = outValues[e];
-        const carried = op.kind === 'row' ? op.tolerance.out(o) * rowNet : Math.abs(op.derivative(netValues[e], o, parameter)) * net[e];
-        out[e] = carried + Math.abs(o) + evaluation;
+        // Before dropout, whose mask scales the output and its error alike.
+        const keep = step.masks[l]?.[e] ?? 1;
+        const undropped = keep === 1 ? o : op.kind === 'row' ? o : op.f(netValues[e], parameter);
+        const carried = op.kind === 'row' ? op.tolerance.out(o) * rowNet : Math.abs(op.derivative(netValues[e], undropped, parameter)) * net[e];
+        out[e] = keep * (carried + Math.abs(undropped) + evaluation);
       }
     }
     magnitude.set(`layer${l}.net`, net);
@@ -287,7 +308,14 @@ function hiddenDeltas(step: Step): void {
           gM += nextM[s * NEXT + o] * Math.abs(w[o * OUT + h]);
         }
         const e = s * OUT + h;
-        delta[e] = throughSlope(layer.activation, net[e], out[e], parameter, gM, g, netM[e], outM[e]);
+        // Where the layer dropped, δ is times the mask, and the slope is of the output before it.
+        const keep = step.masks[l]?.[e];
+        if (keep === undefined) {
+          delta[e] = throughSlope(layer.activation, net[e], out[e], parameter, gM, g, netM[e], outM[e]);
+        } else {
+          const undropped = ACTIVATION_OPS[layer.activation].kind === 'row' ? out[e] : (ACTIVATION_OPS[layer.activation] as ElementwiseActivationOp).f(net[e], parameter);
+          delta[e] = keep * throughSlope(layer.activation, net[e], undropped, parameter, gM, g, netM[e], keep === 0 ? 0 : outM[e] / keep);
+        }
       }
     }
     magnitude.set(`layer${l}.delta`, delta);

@@ -6,6 +6,7 @@
 import type { ModelSpec } from '../model/model.ts';
 import { layerInputs } from '../model/model.ts';
 import { paramEntry, type ParamLayout } from '../model/layout.ts';
+import { dropoutKey } from '../model/dropout.ts';
 import { ACTIVATION_NAMES, ACTIVATION_OPS, type Activation } from '../model/ops/activations.ts';
 import { LOSS_NAMES, LOSS_OPS, type Loss } from '../model/ops/losses.ts';
 import { OPTIMIZER_NAMES, OPTIMIZER_OPS, type OptimizerKind } from '../model/ops/optimizers.ts';
@@ -95,12 +96,12 @@ export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
 };
 
 /** Kernels that also read the Step uniform: group 1, binding 0, bound with a dynamic offset. */
-export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'forward', 'output_delta', 'weight_update']);
+export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'forward', 'output_delta', 'hidden_delta', 'weight_update']);
 
 /** The fields of common.wgsl's Layer struct, in order; all u32. */
 export const LAYER_FIELDS = ['batch', 'inputs', 'units', 'next_units', 'weights_offset', 'biases_offset', 'next_weights_offset'] as const;
-/** The fields of common.wgsl's Step struct, in order: two u32, then three f32. */
-export const STEP_FIELDS = ['rows_offset', 'loss_slot', 'learning_rate', 'correction1', 'correction2'] as const;
+/** The fields of common.wgsl's Step struct, in order: two u32, three f32, three u32. */
+export const STEP_FIELDS = ['rows_offset', 'loss_slot', 'learning_rate', 'correction1', 'correction2', 'index', 'seed_low', 'seed_high'] as const;
 /** The fields of gather_batch.wgsl's Dims struct; all u32. */
 export const GATHER_DIMS_FIELDS = ['batch', 'inputs', 'outputs'] as const;
 
@@ -134,16 +135,33 @@ export function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, ba
   return packed;
 }
 
+/** What one Step struct holds: see common.wgsl. */
+export interface StepValues {
+  rowsOffset: number;
+  lossSlot: number;
+  learningRate: number;
+  correction1: number;
+  correction2: number;
+  /** The 0-based step count since training began. */
+  index: number;
+  /** The run's seed (dropout's key), a whole number below 2⁵³. */
+  seed: number;
+}
+
 /**
  * Writes one Step struct at byte `offset` of `target` (a view over the whole upload, made
  * once: nothing is allocated per step), field by field as STEP_FIELDS lists them.
  */
-export function packStep(target: DataView, offset: number, rowsOffset: number, lossSlot: number, learningRate: number, correction1: number, correction2: number): void {
-  target.setUint32(offset, rowsOffset, true);
-  target.setUint32(offset + 4, lossSlot, true);
-  target.setFloat32(offset + 8, learningRate, true);
-  target.setFloat32(offset + 12, correction1, true);
-  target.setFloat32(offset + 16, correction2, true);
+export function packStep(target: DataView, offset: number, step: StepValues): void {
+  const [seedLow, seedHigh] = dropoutKey(step.seed);
+  target.setUint32(offset, step.rowsOffset, true);
+  target.setUint32(offset + 4, step.lossSlot, true);
+  target.setFloat32(offset + 8, step.learningRate, true);
+  target.setFloat32(offset + 12, step.correction1, true);
+  target.setFloat32(offset + 16, step.correction2, true);
+  target.setUint32(offset + 20, step.index, true);
+  target.setUint32(offset + 24, seedLow, true);
+  target.setUint32(offset + 28, seedHigh, true);
 }
 
 /** The Dims struct of gather_batch.wgsl. */

@@ -6,6 +6,7 @@ import { optimizerConstants, type FusedKernels } from './kernels.ts';
 import { whole, type DatasetPlacement } from './memory.ts';
 import { stepBufferEntry, stepBufferLayout, type BufferName } from '../model/buffers.ts';
 import { paramEntry } from '../model/layout.ts';
+import { dropoutThreshold, drops } from '../model/dropout.ts';
 import { layerInputs, layerParameter, outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { TrainOptions } from '../model/trainer.ts';
@@ -35,6 +36,7 @@ export function fusedConstants(model: Model, options: TrainOptions, placement: D
       [`UNITS_${l}`]: layer.units,
       [`ACTIVATION_${l}`]: ACTIVATION_CODE[layer.activation],
       [`PARAMETER_${l}`]: layerParameter(layer),
+      ...(drops(layer.dropout) ? { [`DROPOUT_THRESHOLD_${l}`]: dropoutThreshold(layer.dropout), [`DROPOUT_SCALE_${l}`]: 1 / (1 - layer.dropout) } : {}),
       [`WEIGHTS_${l}`]: paramEntry(layout, l, 'weights').offset,
       [`BIASES_${l}`]: paramEntry(layout, l, 'biases').offset,
       [`NET_${l}`]: at(`layer${l}.net`),

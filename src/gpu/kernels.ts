@@ -8,6 +8,7 @@ import { ACTIVATION_CODE, GROUP0, LOSS_CODE, OPTIMIZER_CODE, STEP_UNIFORM_BYTES,
 import type { GpuProfile } from './adapters.ts';
 import { layerInputs, layerParameter, type LayerSpec, type ModelSpec } from '../model/model.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
+import { dropoutThreshold, drops } from '../model/dropout.ts';
 import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
 import { shaderSource } from './shaders.ts';
 import { chooseMatmul, planConstants, type MatmulPlan, type MatmulShape } from './tiles.ts';
@@ -218,6 +219,13 @@ function activationConstants(layer: LayerSpec): { ACTIVATION: number; ACTIVATION
   return { ACTIVATION: ACTIVATION_CODE[layer.activation], ACTIVATION_PARAMETER: layerParameter(layer), KEEP_NET: ACTIVATION_OPS[layer.activation].derivativeNeedsNet ? 1 : 0 };
 }
 
+/** A training layer's activation and dropout (dropout.wgsl): a layer that drops keeps net, to take its slope before dropout. */
+function trainingLayerConstants(layer: LayerSpec, l: number): Record<string, number> {
+  const activation = activationConstants(layer);
+  if (!drops(layer.dropout)) return activation;
+  return { ...activation, KEEP_NET: 1, LAYER_INDEX: l, DROPOUT_THRESHOLD: dropoutThreshold(layer.dropout), DROPOUT_SCALE: 1 / (1 - layer.dropout) };
+}
+
 /** The forward pass for prediction: rows in tiles of the plan for `batch` rows, no split, every net written. */
 export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile): Promise<ForwardKernels> {
   const shapes = layerShapes(spec, batch);
@@ -272,7 +280,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, o
     Promise.all(
       spec.layers.map((layer, l) => {
         const last = l === L - 1;
-        const constants = { ...activationConstants(layer), GATHER: l === 0 ? 1 : 0, OUTPUT: last ? 1 : 0, CAPTURE, VEC4_LOADS: vec4(layerInputs(spec, l)) };
+        const constants = { ...trainingLayerConstants(layer, l), GATHER: l === 0 ? 1 : 0, OUTPUT: last ? 1 : 0, CAPTURE, VEC4_LOADS: vec4(layerInputs(spec, l)) };
         // The output layer's split is finished by output_delta.wgsl.
         return matmul(device, 'forward', plans[l].forward, constants, `forward layer${l}`, !last);
       }),
@@ -287,7 +295,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, o
       spec.layers.map((layer, l) => {
         const plan = plans[l].hidden;
         if (!plan) return undefined;
-        const constants = { ...activationConstants(layer), VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(layer.units) };
+        const constants = { ...trainingLayerConstants(layer, l), VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(layer.units) };
         return matmul(device, 'hidden_delta', plan, constants, `hidden delta layer${l}`);
       }),
     ),

@@ -159,7 +159,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
       'hidden_delta',
       matmul,
       group,
-      false,
+      true,
       { flops: 2 * B * NEXT * OUT, bytes: F32 * (B * NEXT + NEXT * OUT) },
       { count: B * OUT, flops: B * OUT, bytes: F32 * 2 * B * OUT },
     );

@@ -6,6 +6,7 @@
 //     workgroup (the first where the device has subgroups; it opens with `enable subgroups;`)
 //   - common.wgsl, then ops.wgsl and the switches on the op codes generated from the op
 //     tables (op-switch.ts), for every kernel
+//   - dropout.wgsl, for the kernels that draw dropout's masks
 //   - output_stage.wgsl, for the kernels that compute the loss and the output deltas
 //   - tile_product.wgsl, for the three matrix products
 
@@ -24,6 +25,8 @@ function file(name: string): string {
 const REDUCES: ReadonlySet<KernelName> = new Set(['output_delta', 'grad_norm']);
 /** Kernels that compute each sample's loss and output deltas. */
 const OUTPUT_STAGES: ReadonlySet<KernelName> = new Set(['output_delta', 'train_tiny']);
+/** Kernels that draw dropout's masks. */
+const DROPS: ReadonlySet<KernelName> = new Set(['forward', 'hidden_delta', 'train_tiny']);
 /** Kernels built on tile_product.wgsl. */
 const TILE_PRODUCTS: ReadonlySet<KernelName> = new Set(['forward', 'hidden_delta', 'weight_update']);
 
@@ -33,6 +36,7 @@ export function sharedFiles(name: KernelName, options: { subgroups?: boolean } =
     ...(REDUCES.has(name) ? [options.subgroups ? 'reduce_subgroups' : 'reduce_workgroup'] : []),
     'common',
     'ops',
+    ...(DROPS.has(name) ? ['dropout'] : []),
     ...(OUTPUT_STAGES.has(name) ? ['output_stage'] : []),
     ...(TILE_PRODUCTS.has(name) ? ['tile_product'] : []),
   ];

@@ -369,7 +369,7 @@ export class GpuTrainer implements Trainer {
       this.schedule.fill(step, rows, k * B);
       // The bias corrections of step t = step + 1 (1 where the optimizer has none).
       const corrections = adamCorrections(optimizer, step + 1);
-      packStep(this.stepsUpload, k * this.stepStride, k * B, k, learningRateAt(learningRate, schedule, step), corrections.correction1, corrections.correction2);
+      packStep(this.stepsUpload, k * this.stepStride, { rowsOffset: k * B, lossSlot: k, learningRate: learningRateAt(learningRate, schedule, step), ...corrections, index: step, seed: this.options.seed });
     }
     if (this.placement.streamed) {
       // Upload this chunk's rows themselves, in order; the kernels then read row k·B + b.
@@ -521,7 +521,7 @@ export class GpuTrainer implements Trainer {
       const rows = this.rowsUpload.subarray(0, this.batch);
       this.schedule.fill(this.step, rows, 0);
       const corrections = adamCorrections(this.options.optimizer, this.step + 1);
-      packStep(this.stepsUpload, 0, 0, 0, learningRateAt(this.options.learningRate, this.options.schedule, this.step), corrections.correction1, corrections.correction2);
+      packStep(this.stepsUpload, 0, { rowsOffset: 0, lossSlot: 0, learningRate: learningRateAt(this.options.learningRate, this.options.schedule, this.step), ...corrections, index: this.step, seed: this.options.seed });
       if (this.placement.streamed) {
         const { input, target } = gatherBatch(this.dataset, rows);
         device.queue.writeBuffer(buffers.dataset, 0, new Float32Array(input));

@@ -44,6 +44,7 @@ const layerSchema = z
   .object({
     activation: z.enum(ACTIVATIONS),
     ...activationParameters,
+    dropout: z.number().optional(),
     units: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
     weights: z.array(z.array(parameter)).optional(),
     biases: z.array(parameter).optional(),
@@ -64,6 +65,8 @@ const modelFileSchema = z
 /** One layer of a model file: its activation (and its parameter, where it takes one), and its size or its weights (out × in) and biases. */
 export interface LayerFile extends Partial<Record<ActivationParameterField, number>> {
   activation: Activation;
+  /** Dropout's probability in training, on a hidden layer (default 0). */
+  dropout?: number;
   units?: number;
   /** weights[j][i]: from input i into neuron j. */
   weights?: number[][];
@@ -196,10 +199,11 @@ function weightsSpec(file: z.infer<typeof modelFileSchema>, source: string): Mod
   return { inputSize: file.layers[0].weights![0].length, layers, loss: file.loss, trainBiases: file.trainBiases ?? true };
 }
 
-/** A layer's activation, with the parameter fields the file gives (checkSpec checks them). */
+/** A layer's activation, with the parameter fields and the dropout the file gives (checkSpec checks them). */
 function layerActivation(layer: LayerFile): Omit<LayerSpec, 'units'> {
   const spec: Omit<LayerSpec, 'units'> = { activation: layer.activation };
   for (const field of ACTIVATION_PARAMETER_FIELDS) if (layer[field] !== undefined) spec[field] = layer[field];
+  if (layer.dropout !== undefined) spec.dropout = layer.dropout;
   return spec;
 }
 

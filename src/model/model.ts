@@ -29,6 +29,12 @@ export type { Loss };
 export interface LayerSpec extends Partial<Record<ActivationParameterField, number>> {
   units: number;
   activation: Activation;
+  /**
+   * Inverted dropout on the layer's output in training, with this probability p of
+   * dropping a unit (0 ≤ p < 1; hidden layers only; default 0, none). Kept outputs are
+   * scaled by 1/(1 − p); prediction and evaluation never drop (see dropout.ts).
+   */
+  dropout?: number;
 }
 
 /** A network: its input size, its layers, its loss, and whether biases train. */
@@ -108,6 +114,12 @@ export function checkSpec(spec: ModelSpec): void {
       throw new InputError(`layers[${l}].activation`, `${layer.activation} is allowed on the output layer only`);
     }
     checkLayerParameter(layer, l);
+    if (layer.dropout !== undefined) {
+      if (typeof layer.dropout !== 'number' || !(layer.dropout >= 0 && layer.dropout < 1)) {
+        throw new InputError(`layers[${l}].dropout`, `expected a probability p with 0 ≤ p < 1, got ${layer.dropout}`);
+      }
+      if (l === last && layer.dropout > 0) throw new InputError(`layers[${l}].dropout`, 'dropout applies to hidden layers only, not the output layer');
+    }
   });
   const outAct = spec.layers[last].activation;
   if (ACTIVATION_OPS[outAct].kind === 'row' && spec.layers[last].units === 1) {

@@ -8,13 +8,16 @@ import type { LayerSpec, ModelSpec } from '../model/model.ts';
 import { layerParameter, outputSize } from '../model/model.ts';
 import { paramView, type ParamLayout } from '../model/layout.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
-import { derivative } from './activations.ts';
+import { activate, derivative } from './activations.ts';
+import { dropoutMask, drops, type DropoutStep } from '../model/dropout.ts';
 import { outputDelta, sampleLoss } from './losses.ts';
 
-/** A forward pass's values: every layer's net inputs and outputs. */
+/** A forward pass's values: every layer's net inputs and outputs (after dropout, in training). */
 export interface ForwardValues {
   net: Float64Array[]; // net[l]: (B, OUT_l)
   out: Float64Array[]; // out[l]: (B, OUT_l)
+  /** Dropout's mask of each layer that drops: (B, OUT_l) of 0 or 1/(1 − p). */
+  mask?: (Float64Array | undefined)[];
 }
 
 /** A backward pass's values: every layer's deltas, and the gradients. */
@@ -61,22 +64,29 @@ export function forwardLayer(
   return { net, out };
 }
 
-/** The forward pass of a whole network over a batch. */
+/**
+ * The forward pass of a whole network over a batch. In training (`dropout` says which
+ * step), a layer with dropout has its outputs multiplied by that step's mask.
+ */
 export function forward(
   spec: ModelSpec,
   layout: ParamLayout,
   params: Float64Array, // (P)
   input: Float64Array, //  (B, IN)
   batch: number,
+  dropout?: DropoutStep,
 ): ForwardValues {
-  const values: ForwardValues = { net: [], out: [] };
+  const values: ForwardValues = { net: [], out: [], mask: [] };
   let layerInput = input;
   spec.layers.forEach((layer, l) => {
     const weights = paramView(layout, params, l, 'weights');
     const biases = paramView(layout, params, l, 'biases');
     const { net, out } = forwardLayer(layer, weights, biases, layerInput, batch);
+    const mask = dropout && drops(layer.dropout) ? dropoutMask(layer.dropout, dropout, l, batch, layer.units) : undefined;
+    if (mask) for (let k = 0; k < out.length; k++) out[k] *= mask[k];
     values.net.push(net);
     values.out.push(out);
+    values.mask!.push(mask);
     layerInput = out;
   });
   return values;
@@ -124,7 +134,11 @@ export function outputDeltas(
   return delta;
 }
 
-/** δ_h = (Σ_o δ_o · w_oh) · f′(net_h, out_h): the next layer's deltas sent back through its weights. */
+/**
+ * δ_h = (Σ_o δ_o · w_oh) · f′(net_h, out_h): the next layer's deltas sent back through its
+ * weights. Where the layer dropped (`mask`), δ_h is also times its mask element, and the
+ * slope takes the output before dropout, f(net_h).
+ */
 export function hiddenDeltas(
   layer: LayerSpec,
   nextWeights: Float64Array, // (NEXT, OUT)
@@ -132,6 +146,7 @@ export function hiddenDeltas(
   net: Float64Array, //         (B, OUT)
   out: Float64Array, //         (B, OUT)
   batch: number,
+  mask?: Float64Array, //       (B, OUT)
 ): Float64Array {
   const units = layer.units;
   const next = nextDelta.length / batch;
@@ -143,7 +158,13 @@ export function hiddenDeltas(
     for (let h = 0; h < units; h++) {
       let dEdOut = 0; // ∂E/∂out_h
       for (let o = 0; o < next; o++) dEdOut += nextDelta[b * next + o] * nextWeights[o * units + h];
-      delta[b * units + h] = dEdOut * derivative(activation, net[b * units + h], out[b * units + h], parameter);
+      const e = b * units + h;
+      if (mask) {
+        const undropped = activate(activation as Exclude<typeof activation, 'softmax'>, net[e], parameter);
+        delta[e] = dEdOut * mask[e] * derivative(activation, net[e], undropped, parameter);
+      } else {
+        delta[e] = dEdOut * derivative(activation, net[e], out[e], parameter);
+      }
     }
   }
   return delta;
@@ -188,7 +209,7 @@ export function backward(
   const delta: Float64Array[] = new Array(L);
   delta[L - 1] = outputDeltas(spec, values.net[L - 1], values.out[L - 1], target, batch);
   for (let l = L - 2; l >= 0; l--) {
-    delta[l] = hiddenDeltas(spec.layers[l], paramView(layout, params, l + 1, 'weights'), delta[l + 1], values.net[l], values.out[l], batch);
+    delta[l] = hiddenDeltas(spec.layers[l], paramView(layout, params, l + 1, 'weights'), delta[l + 1], values.net[l], values.out[l], batch, values.mask?.[l]);
   }
   const grads = new Float64Array(layout.size);
   for (let l = 0; l < L; l++) {

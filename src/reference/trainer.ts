@@ -59,7 +59,7 @@ export class CpuTrainer implements Trainer {
     const { spec, layout } = this.model;
     const B = this.options.batchSize;
     const { input, target } = gatherBatch(this.dataset, this.schedule.indices(this.step));
-    const values = forward(spec, layout, this.params, input, B);
+    const values = forward(spec, layout, this.params, input, B, { seed: this.options.seed, step: this.step });
     const loss = sampleLosses(spec, values, target, B);
     const { delta, grads } = backward(spec, layout, this.params, input, target, values, B);
     const rate = learningRateAt(this.options.learningRate, this.options.schedule, this.step);

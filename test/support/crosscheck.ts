@@ -106,7 +106,7 @@ export async function float32ParamsTolerance(model: Model, dataset: Dataset, opt
     const buffers = new Map<string, Float64Array>();
     for (const name of bufferNames(model.spec)) buffers.set(name, await reference.read(name));
     const learningRate = learningRateAt(options.learningRate, options.schedule, s);
-    const oneStep = float32Tolerances({ ...model, ...options, learningRate, batch: options.batchSize }, (name) => buffers.get(name)!);
+    const oneStep = float32Tolerances({ ...model, ...options, learningRate, batch: options.batchSize, step: s }, (name) => buffers.get(name)!);
     (oneStep('params').atol as Float64Array).forEach((a, k) => (total[k] += a));
   }
   return total;

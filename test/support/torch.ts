@@ -10,6 +10,7 @@ import type { Model } from '../../src/model/network.ts';
 import type { TrainOptions } from '../../src/model/trainer.ts';
 import { layerBiases, layerWeights } from '../../src/model/network.ts';
 import { splitRows } from '../../src/data/dataset.ts';
+import { dropoutMask, drops } from '../../src/model/dropout.ts';
 
 /** Debian's interpreter, which has torch (the first python3 on PATH may not). */
 const PYTHON = '/usr/bin/python3';
@@ -47,6 +48,12 @@ function describe(run: TorchRun) {
     learningRate: options.learningRate,
     ...scheduleOf(options),
     clipNorm: options.clipNorm ?? null,
+    // Dropout's masks: the library's, drawn by its generator (PyTorch's would draw others).
+    masks: model.spec.layers.some((layer) => drops(layer.dropout))
+      ? Array.from({ length: steps }, (_, step) =>
+          model.spec.layers.map((layer, l) => (drops(layer.dropout) ? splitRows(dropoutMask(layer.dropout, { seed: options.seed, step }, l, options.batchSize, layer.units), layer.units) : null)),
+        )
+      : null,
   };
 }
 
