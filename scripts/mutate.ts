@@ -370,6 +370,73 @@ const MUTANTS: Mutant[] = [
     replacement: 'steps > 2 * this.maxSteps) {',
     tests: ['test/flags.test.ts'],
   },
+
+  // G: the GPU trainer's buffers, chunks and loss read-back.
+  {
+    id: 'G1',
+    change: "a step's loss read back from the first output workgroup's share only",
+    file: 'src/gpu/submit.ts',
+    original: 'for (let g = 0; g < S; g++) sum += shares[k * S + g];',
+    replacement: 'for (let g = 0; g < 1; g++) sum += shares[k * S + g];',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'batch 1,000',
+  },
+  {
+    id: 'G2',
+    change: "a streamed chunk's batch rows left as dataset rows, not renumbered into the uploaded chunk",
+    file: 'src/gpu/submit.ts',
+    original: 'for (let k = 0; k < rows.length; k++) rows[k] = k;',
+    replacement: '',
+    tests: ['test/robustness.test.ts'],
+    only: 'streamed batch by batch',
+  },
+  {
+    id: 'G3',
+    change: "the split gradient product's partial sums sized without the bias column",
+    file: 'src/gpu/buffers.ts',
+    original: 'partials = Math.max(partials, update.splitK * layer.units * (layerInputs(spec, l) + 1));',
+    replacement: 'partials = Math.max(partials, update.splitK * layer.units * layerInputs(spec, l));',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'every buffer after 2 steps',
+  },
+  {
+    id: 'G4',
+    change: "writeState puts Adam's v into m's slot (a trainer rebuilt on a new device)",
+    file: 'src/gpu/buffers.ts',
+    original: 'queue.writeBuffer(this.buffers.state, 4 * this.stateRegion(slot as 0 | 1).offset, new Float32Array(values));',
+    replacement: 'queue.writeBuffer(this.buffers.state, 0, new Float32Array(values));',
+    tests: ['test/robustness.test.ts'],
+    only: 'resumes from the last checkpoint on a new device',
+  },
+
+  // P: train.py, the PyTorch hand-off.
+  {
+    id: 'P1',
+    change: "train.py scales each process's loss by 1/B instead of processes/B",
+    file: 'src/interop/train.py',
+    original: 'scale = world / args.batch_size',
+    replacement: 'scale = 1 / args.batch_size',
+    tests: ['test/interop-pytorch.test.ts'],
+    only: "reference's weights",
+  },
+  {
+    id: 'P2',
+    change: 'train.py takes cross-entropy after sigmoid outputs as after softmax',
+    file: 'src/interop/train.py',
+    original: 'if output == "softmax":',
+    replacement: 'if output in ("softmax", "sigmoid"):',
+    tests: ['test/interop-pytorch.test.ts'],
+    only: 'every activation and loss',
+  },
+  {
+    id: 'P3',
+    change: "train.py reads a model file whose layers' weights do not chain",
+    file: 'src/interop/train.py',
+    original: 'if shape is None or (shapes and shape[1] != shapes[-1][0]):',
+    replacement: 'if shape is None:',
+    tests: ['test/interop-pytorch.test.ts'],
+    only: 'cannot train from',
+  },
 ];
 
 interface Outcome {
@@ -463,7 +530,8 @@ function markdownReport(outcomes: Outcome[], baselineSeconds: number): string {
     'tests named beside it are run (narrowed by a test-name pattern where one is given), and the',
     'file is restored. A mutant is killed when a test fails. T1–T6 target softmax stability, the',
     "fused kernel's fourth layer and momentum; K, R and L are mutants of the kernels, the reference",
-    'and the loaders. WebGPU runs on SwiftShader here.',
+    "and the loaders; G of the GPU trainer's buffers and loss read-back, P of train.py. WebGPU runs",
+    'on SwiftShader here.',
     '',
     `**${killed} of ${outcomes.length} mutants killed, ${outcomes.length - killed} survived.** The unmutated tests passed first (${baselineSeconds.toFixed(0)} s).`,
     '',

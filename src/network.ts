@@ -266,8 +266,8 @@ export class Network {
   /**
    * The current weights in another engine's format, as files by name: `onnx` gives
    * model.onnx (for ONNX Runtime); `tfjs` gives model.json and weights.bin (for
-   * `tf.loadLayersModel`); `pytorch` gives model.json and train.py (which trains on with
-   * PyTorch's DistributedDataParallel, its defaults taken from `options`).
+   * `tf.loadLayersModel`); `pytorch` gives model.json, train.py (which trains on with
+   * PyTorch's DistributedDataParallel) and defaults.json (its flags' defaults, from `options`).
    */
   export(format: ExportFormat, options: PytorchExportOptions = {}): Record<string, string | Uint8Array> {
     this.alive();

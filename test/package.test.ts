@@ -149,6 +149,13 @@ describe('a fresh Node project', () => {
     expect(await run('npx', ['webgpu-backprop', 'examples'], project)).toMatch(/^mazur\s+article 001/m);
     expect(await run('npx', ['webgpu-backprop', 'trace', 'mazur', '--backend', 'cpu'], project)).toMatch(/E_total\s+0\.298371109 ✓/);
   });
+
+  it("exports a PyTorch folder from the installed package: train.py is the checkout's, embedded in dist/", async () => {
+    writeFileSync(join(project, 'xor.json'), JSON.stringify({ inputSize: 2, seed: 1, loss: 'half-sse', layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }] }));
+    await run('npx', ['webgpu-backprop', 'export', '--model', 'xor.json', '--format', 'pytorch', '--out', 'run'], project);
+    expect(readFileSync(join(project, 'run', 'train.py'), 'utf8')).toBe(readFileSync('src/interop/train.py', 'utf8'));
+    expect(JSON.parse(readFileSync(join(project, 'run', 'defaults.json'), 'utf8')).optimizer).toBe('sgd');
+  });
 });
 
 describe('a fresh Vite vanilla-ts project', () => {

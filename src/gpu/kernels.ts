@@ -232,9 +232,9 @@ export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): R
   };
 }
 
-export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number, profile: GpuProfile, capture: boolean): Promise<LayeredKernels> {
+/** `plans`: the tile plans to compile for, where the caller has sized buffers by them. */
+export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number, profile: GpuProfile, capture: boolean, plans = layerPlans(spec, batch, profile)): Promise<LayeredKernels> {
   const L = spec.layers.length;
-  const plans = layerPlans(spec, batch, profile);
   const CAPTURE = capture ? 1 : 0;
   const [forward, output, hiddenDelta, weightUpdate, gather] = await Promise.all([
     Promise.all(

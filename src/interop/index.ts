@@ -11,7 +11,7 @@
 //   importTfjs(modelJson: unknown, weightData: TfjsWeightData, source: string, options?: ImportOptions): Model
 //                                     modelJson: parsed or text; weightData: those files' bytes
 //   exportPytorch(model: Model, options?: PytorchExportOptions): Record<string, string>
-//                                                 { 'model.json': …, 'train.py': … } for a folder
+//                             { 'model.json': …, 'train.py': …, 'defaults.json': … } for a folder
 //   importFormat(source: string, bytes: Uint8Array): ImportFormat       what a file to import is
 //
 // `source` names the file in error messages. ImportOptions give the loss and trainBiases
@@ -19,7 +19,7 @@
 
 export { exportOnnx, importOnnx, ONNX_BATCH, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx.ts';
 export { exportTfjs, importTfjs, tfjsWeightPaths, TFJS_WEIGHTS_PATH, type TfjsModelJson, type TfjsWeightData, type TfjsWeightEntry } from './tfjs.ts';
-export { exportPytorch, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, type PytorchExportOptions } from './pytorch.ts';
+export { exportPytorch, PYTORCH_DEFAULTS_FILE, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, type PytorchExportOptions } from './pytorch.ts';
 export { defaultLoss, type ImportOptions } from './dense.ts';
 
 /** The formats `export` writes. */
