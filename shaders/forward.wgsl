@@ -12,7 +12,8 @@
 // `finish` adds them up and applies the epilogue; the output layer leaves them in SPLIT_K
 // slices of `net`, and output_delta.wgsl adds them up.
 //
-// Prepended: common.wgsl (Layer, Step, the activation codes, activate), tile_product.wgsl.
+// Prepended: common.wgsl (Layer, Step), ops.wgsl (the activation codes, activate),
+// tile_product.wgsl (the product, and the entry points main and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> input: array<vec4f>;          // (B, IN), or the dataset's (N, IN) inputs (GATHER)
@@ -23,14 +24,13 @@
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;   // (SPLIT_K, B, OUT) where split (not OUTPUT)
 @group(1) @binding(0) var<uniform> step: Step;
 
-override ACTIVATION: u32;           // an activation code; for SOFTMAX, `out` is written by output_delta.wgsl (training) or softmax.wgsl (prediction)
-override GATHER: bool = false;      // the inputs are dataset rows, picked by batch_rows
-override OUTPUT: bool = false;      // the output layer of a training step: write net only (output_delta.wgsl does the rest)
-override CAPTURE: bool = true;      // write net for every layer (the named buffers a check reads)
-override VEC4_LOADS: bool = false;  // IN is a multiple of 4: rows are read as vec4s
-override FINISH_THREADS: u32 = 256u;
-
-var<private> split: u32;
+override ACTIVATION: u32;                 // an activation code; for SOFTMAX, `out` is written by output_delta.wgsl (training) or softmax.wgsl (prediction)
+override ACTIVATION_PARAMETER: f32 = 0.0; // … and its parameter
+override GATHER: bool = false;            // the inputs are dataset rows, picked by batch_rows
+override OUTPUT: bool = false;            // the output layer of a training step: write net only (output_delta.wgsl does the rest)
+override CAPTURE: bool = true;            // write net for every layer (the named buffers a check reads)
+override KEEP_NET: bool = false;          // write net: the activation's slope needs it in the backward pass
+override VEC4_LOADS: bool = false;        // IN is a multiple of 4: rows are read as vec4s
 
 /** Element e of `input` and of `params`, which are read as vec4s elsewhere. */
 fn input_element(e: u32) -> f32 {
@@ -81,18 +81,20 @@ fn weight_quad(j: u32, k: u32, k_end: u32) -> vec4f {
   return v;
 }
 
-var<private> first_sample: u32;
-var<private> first_unit: u32;
+/** The product (B, OUT) = (B, IN) · (IN, OUT): rows are samples, columns units. */
+fn product_shape() -> vec3u {
+  return vec3u(layer.batch, layer.units, layer.inputs);
+}
 
 fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
   if (job < A_JOBS) {
     let at = transposed_job(job, TILE_M);
-    let b = first_sample + at.x;
+    let b = first_row + at.x;
     let k = k0 + 4u * at.y;
     return Quad(input_quad(b, k, k_end), input_quad(b + 1u, k, k_end), input_quad(b + 2u, k, k_end), input_quad(b + 3u, k, k_end));
   }
   let at = transposed_job(job - A_JOBS, TILE_N);
-  let j = first_unit + at.x;
+  let j = first_column + at.x;
   let k = k0 + 4u * at.y;
   return Quad(weight_quad(j, k, k_end), weight_quad(j + 1u, k, k_end), weight_quad(j + 2u, k, k_end), weight_quad(j + 3u, k, k_end));
 }
@@ -106,53 +108,29 @@ fn store_job(job: u32, quad: Quad) {
 }
 
 /** The bias, the activation, and the stores of one result: net input `sum` of sample b, unit j. */
-fn epilogue(b: u32, j: u32, sum: f32) {
+fn finish_result(b: u32, j: u32, sum: f32) {
   let index = b * layer.units + j;
   let value = sum + param_element(layer.biases_offset + j);
-  if (CAPTURE || OUTPUT || ACTIVATION == SOFTMAX) {
+  if (CAPTURE || OUTPUT || KEEP_NET || ACTIVATION == SOFTMAX) {
     net[index] = value;
   }
   if (!OUTPUT && ACTIVATION != SOFTMAX) {
-    out[index] = activate(ACTIVATION, value);
+    out[index] = activate(ACTIVATION, value, ACTIVATION_PARAMETER);
   }
 }
 
-fn finish_element(b: u32, j: u32, sum: f32) {
-  if (SPLIT_K > 1u) {
-    let index = (split * layer.batch + b) * layer.units + j;
-    if (OUTPUT) {
-      net[index] = sum;
-    } else {
-      partials[index] = sum;
-    }
+fn result_columns() -> u32 {
+  return layer.units;
+}
+
+/** No workgroups are dispatched past the units. */
+fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {}
+
+/** The output layer leaves its partial sums in `net`, for output_delta.wgsl to add up. */
+fn store_partial(index: u32, sum: f32) {
+  if (OUTPUT) {
+    net[index] = sum;
   } else {
-    epilogue(b, j, sum);
-  }
-}
-
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(
-  @builtin(workgroup_id) group: vec3u,
-  @builtin(local_invocation_id) local: vec3u,
-  @builtin(local_invocation_index) thread: u32,
-) {
-  first_sample = group.y * TILE_M;
-  first_unit = group.x * TILE_N;
-  split = group.z;
-  let k = k_range(group.z, layer.inputs);
-  let acc = multiply(k.x, k.y, thread, local.x, local.y);
-  finish_block(acc, first_sample, first_unit, local.x, local.y, layer.batch, layer.units);
-}
-
-/** A split product's partial sums added up, then the epilogue: one thread per result. */
-@compute @workgroup_size(FINISH_THREADS)
-fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let count = layer.batch * layer.units;
-  for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
-    var sum = 0.0;
-    for (var z = 0u; z < SPLIT_K; z++) {
-      sum += partials[z * count + e];
-    }
-    epilogue(e / layer.units, e % layer.units, sum);
+    partials[index] = sum;
   }
 }

@@ -4,7 +4,7 @@
 // the batch's rows straight out of the dataset. The rows of every step of a chunk are
 // uploaded together; `step.rows_offset` says where this step's rows start.
 //
-// Prepended: common.wgsl (the Step struct).
+// Prepended: common.wgsl (the Step struct), ops.wgsl (not used here).
 
 struct Dims {
   batch: u32,   // B

@@ -1,4 +1,4 @@
-// Twin of hiddenDeltas (src/reference/backprop.ts): δ_h = (Σ_o δ_o · w_oh) · f′(out_h),
+// Twin of hiddenDeltas (src/reference/backprop.ts): δ_h = (Σ_o δ_o · w_oh) · f′(net_h, out_h),
 // the layer above's deltas sent back through its weights, as one tiled matrix product
 // (tile_product.wgsl) (B, OUT) = (B, NEXT) · (NEXT, OUT), with the activation's derivative
 // applied as each result is stored.
@@ -6,23 +6,25 @@
 // Where the product is split over NEXT (SPLIT_K > 1), `main` writes partial sums and
 // `finish` adds them up and applies the derivative.
 //
-// Prepended: common.wgsl (Layer, the activation codes, derivative_from_out), tile_product.wgsl.
+// The layer's net inputs are read only where its activation's slope needs them (its
+// record says so, and forward.wgsl then keeps them, KEEP_NET).
+//
+// Prepended: common.wgsl (Layer), ops.wgsl (the activation codes, derivative),
+// tile_product.wgsl (the product, and the entry points main and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> next_delta: array<vec4f>;    // (B, NEXT)
 @group(0) @binding(2) var<storage, read> params: array<vec4f>;        // (P) the layer above's weights (NEXT, OUT) at next_weights_offset
-@group(0) @binding(3) var<storage, read> out: array<f32>;             // (B, OUT)
-@group(0) @binding(4) var<storage, read_write> delta: array<f32>;     // (B, OUT)
-@group(0) @binding(5) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, B, OUT) where split
+@group(0) @binding(3) var<storage, read> net: array<f32>;             // (B, OUT), written where KEEP_NET
+@group(0) @binding(4) var<storage, read> out: array<f32>;             // (B, OUT)
+@group(0) @binding(5) var<storage, read_write> delta: array<f32>;     // (B, OUT)
+@group(0) @binding(6) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, B, OUT) where split
 
-override ACTIVATION: u32;           // this layer's activation code
-override VEC4_A: bool = false;      // NEXT is a multiple of 4: δ rows are read as vec4s
-override VEC4_B: bool = false;      // OUT is a multiple of 4: weight rows are read as vec4s
-override FINISH_THREADS: u32 = 256u;
-
-var<private> split: u32;
-var<private> first_sample: u32;
-var<private> first_unit: u32;
+override ACTIVATION: u32;                 // this layer's activation code
+override ACTIVATION_PARAMETER: f32 = 0.0; // … and its parameter
+override KEEP_NET: bool = false;          // its slope reads net
+override VEC4_A: bool = false;            // NEXT is a multiple of 4: δ rows are read as vec4s
+override VEC4_B: bool = false;            // OUT is a multiple of 4: weight rows are read as vec4s
 
 /** Four consecutive deltas δ_o … of the layer above, for sample b; zero past k_end or past the batch. */
 fn delta_quad(b: u32, o: u32, k_end: u32) -> vec4f {
@@ -60,16 +62,21 @@ fn weight_quad(o: u32, h: u32, k_end: u32) -> vec4f {
   return v;
 }
 
+/** The product (B, OUT) = (B, NEXT) · (NEXT, OUT): rows are samples, columns this layer's units. */
+fn product_shape() -> vec3u {
+  return vec3u(layer.batch, layer.units, layer.next_units);
+}
+
 fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
   if (job < A_JOBS) {
     let at = transposed_job(job, TILE_M);
-    let b = first_sample + at.x;
+    let b = first_row + at.x;
     let o = k0 + 4u * at.y;
     return Quad(delta_quad(b, o, k_end), delta_quad(b + 1u, o, k_end), delta_quad(b + 2u, o, k_end), delta_quad(b + 3u, o, k_end));
   }
   let at = rows_job(job - A_JOBS, TILE_N);
   let o = k0 + at.x;
-  let h = first_unit + 4u * at.y;
+  let h = first_column + 4u * at.y;
   return Quad(weight_quad(o, h, k_end), weight_quad(o + 1u, h, k_end), weight_quad(o + 2u, h, k_end), weight_quad(o + 3u, h, k_end));
 }
 
@@ -81,43 +88,23 @@ fn store_job(job: u32, quad: Quad) {
   }
 }
 
-/** δ of sample b, unit h, from ∂E/∂out: times the derivative of the activation. */
-fn epilogue(b: u32, h: u32, sum: f32) {
+/** δ of sample b, unit h, from ∂E/∂out: times the activation's slope. */
+fn finish_result(b: u32, h: u32, sum: f32) {
   let index = b * layer.units + h;
-  delta[index] = sum * derivative_from_out(ACTIVATION, out[index]);
-}
-
-fn finish_element(b: u32, h: u32, sum: f32) {
-  if (SPLIT_K > 1u) {
-    partials[(split * layer.batch + b) * layer.units + h] = sum;
-  } else {
-    epilogue(b, h, sum);
+  var net_input = 0.0;
+  if (KEEP_NET) {
+    net_input = net[index];
   }
+  delta[index] = sum * derivative(ACTIVATION, net_input, out[index], ACTIVATION_PARAMETER);
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(
-  @builtin(workgroup_id) group: vec3u,
-  @builtin(local_invocation_id) local: vec3u,
-  @builtin(local_invocation_index) thread: u32,
-) {
-  first_sample = group.y * TILE_M;
-  first_unit = group.x * TILE_N;
-  split = group.z;
-  let k = k_range(group.z, layer.next_units);
-  let acc = multiply(k.x, k.y, thread, local.x, local.y);
-  finish_block(acc, first_sample, first_unit, local.x, local.y, layer.batch, layer.units);
+fn result_columns() -> u32 {
+  return layer.units;
 }
 
-/** A split product's partial sums added up, then the derivative: one thread per result. */
-@compute @workgroup_size(FINISH_THREADS)
-fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let count = layer.batch * layer.units;
-  for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
-    var sum = 0.0;
-    for (var z = 0u; z < SPLIT_K; z++) {
-      sum += partials[z * count + e];
-    }
-    epilogue(e / layer.units, e % layer.units, sum);
-  }
+/** No workgroups are dispatched past the units. */
+fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {}
+
+fn store_partial(index: u32, sum: f32) {
+  partials[index] = sum;
 }

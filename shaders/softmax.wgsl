@@ -2,7 +2,7 @@
 // softmax output layer in prediction (src/gpu/predict.ts), after forward.wgsl has written
 // its net inputs. In training the output stage (output_delta.wgsl) computes it.
 //
-// Prepended: common.wgsl (the Layer struct).
+// Prepended: common.wgsl (the Layer struct), ops.wgsl (not used here).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> net: array<f32>;        // (B, OUT)

@@ -27,11 +27,16 @@
 //   - an operand stored n-contiguous (W in hidden_delta.wgsl, δ and the inputs in
 //     weight_update.wgsl) is read 4 k-rows × one vec4 and written as it is: consecutive
 //     threads read and write consecutive vec4s.
-// Each kernel supplies, for jobs 0 ..< JOBS (A's first, then B's):
-//   fn load_job(job: u32, k0: u32, k_end: u32) -> Quad   the job's values of k-tile k0
+// The entry points are here, `main` and, for a split product, `finish`; each kernel
+// supplies what differs:
+//   fn product_shape() -> vec3u                          (M, N, K) of its product
+//   fn load_job(job: u32, k0: u32, k_end: u32) -> Quad   job 0 ..< JOBS's values of k-tile k0 (A's jobs first, then B's)
 //   fn store_job(job: u32, quad: Quad)                   into a_tile or b_tile
-// and, for its epilogue:
-//   fn finish_element(m: u32, n: u32, value: f32)
+//   fn finish_result(m: u32, n: u32, sum: f32)           its epilogue: the finished sum of result (m, n)
+//   fn result_columns() -> u32                           columns of the results it finishes: N, or more
+//                                                        where workgroups past the product add some
+//   fn beyond_columns(thread: u32, k_begin: u32, k_end: u32)   what those workgroups do (weight_update.wgsl's bias sums)
+//   fn store_partial(index: u32, sum: f32)               where a split product's partial sums go
 
 override WG_X: u32 = 16u;   // threads along N
 override WG_Y: u32 = 16u;   // threads along M
@@ -50,8 +55,14 @@ override JOBS: u32 = (TILE_M + TILE_N) * TILE_K / 16u; // derived: leave unset (
 override SPLIT_K: u32 = 1u;
 override K_SPLIT: u32 = 0u; // a multiple of TILE_K (unused where SPLIT_K is 1)
 
+override FINISH_THREADS: u32 = 256u; // threads of a `finish` workgroup
+
 var<workgroup> a_tile: array<vec4f, TILE_K * TILE_M / 4u>; // (TILE_K, TILE_M / 4)
 var<workgroup> b_tile: array<vec4f, TILE_K * TILE_N / 4u>; // (TILE_K, TILE_N / 4)
+
+var<private> split: u32;        // the workgroup's share of K (group.z)
+var<private> first_row: u32;    // its first row of C, and first column
+var<private> first_column: u32;
 
 /** Four vec4s: what one job moves from storage into workgroup memory. */
 struct Quad {
@@ -285,5 +296,52 @@ fn finish_block(acc: Block, m0: u32, n0: u32, tx: u32, ty: u32, rows: u32, colum
       finish_4x4(m_far, n2, acc.c12_0, acc.c12_1, acc.c12_2, acc.c12_3, rows, columns);
       finish_4x4(m_far, n3, acc.c13_0, acc.c13_1, acc.c13_2, acc.c13_3, rows, columns);
     }
+  }
+}
+
+/** Where a split product keeps the partial sum of split z for result (m, n): (SPLIT_K, M, result columns). */
+fn partial_index(z: u32, m: u32, n: u32) -> u32 {
+  return (z * product_shape().x + m) * result_columns() + n;
+}
+
+/** A result of the workgroup's tiles: its partial sum where the product is split, else finished. */
+fn finish_element(m: u32, n: u32, sum: f32) {
+  if (SPLIT_K > 1u) {
+    store_partial(partial_index(split, m, n), sum);
+  } else {
+    finish_result(m, n, sum);
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(local_invocation_id) local: vec3u,
+  @builtin(local_invocation_index) thread: u32,
+) {
+  let shape = product_shape();
+  first_row = group.y * TILE_M;
+  first_column = group.x * TILE_N;
+  split = group.z;
+  let k = k_range(group.z, shape.z);
+  if (group.x * TILE_N >= shape.y) {
+    beyond_columns(thread, k.x, k.y);
+    return;
+  }
+  let acc = multiply(k.x, k.y, thread, local.x, local.y);
+  finish_block(acc, first_row, first_column, local.x, local.y, shape.x, shape.y);
+}
+
+/** A split product's partial sums added up, then the epilogue: one thread per result. */
+@compute @workgroup_size(FINISH_THREADS)
+fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let columns = result_columns();
+  let count = product_shape().x * columns;
+  for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
+    var sum = 0.0;
+    for (var z = 0u; z < SPLIT_K; z++) {
+      sum += partials[z * count + e];
+    }
+    finish_result(e / columns, e % columns, sum);
   }
 }

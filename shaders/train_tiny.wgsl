@@ -6,11 +6,11 @@
 // each thread takes every WORKGROUP_SIZE-th element of a phase.
 //
 // The activation, loss and optimizer arithmetic is that of forward.wgsl,
-// output_delta.wgsl and weight_update.wgsl; the trainer runs the same cross-checks on
-// both paths.
+// output_delta.wgsl and weight_update.wgsl (the output stage is the same code,
+// output_stage.wgsl); the trainer runs the same cross-checks on both paths.
 //
-// Prepended: common.wgsl (Step, the codes, the optimizer's overrides, activate,
-// derivative_from_out, loss_gradient, softplus, optimize).
+// Prepended: common.wgsl (Step, the optimizer's overrides, optimize), ops.wgsl (the codes,
+// activate, derivative), output_stage.wgsl (LOSS, softmax_row, sample_loss).
 
 // The network is compiled in: every size, offset and code below is an override
 // constant, so loops over layers unroll and each layer's activation is known. The
@@ -19,16 +19,17 @@ override LAYERS: u32;        // at most 4
 override BATCH: u32;         // B
 override INPUTS: u32;        // IN
 override OUTPUTS: u32;       // K
-override LOSS: u32;          // LOSS_CODE
 override INPUT_OFFSET: u32;   // into values: the batch's (B, IN) inputs
 override TARGET_OFFSET: u32;  //             … its (B, K) targets
 override LOSS_OFFSET: u32;    //             … each sample's loss (B)
 override TARGETS_OFFSET: u32; // into dataset: the (N, K) targets, after the (N, IN) inputs
 override STATE1_OFFSET: u32;  // into state: Adam's v, after m (or the velocity)
-// Layer l: its units and activation; its weights and biases in params; its net, out and
-// delta in values, and where its input is (the batch's inputs, or the layer below's out).
+// Layer l: its units, its activation and the activation's parameter; its weights and
+// biases in params; its net, out and delta in values, and where its input is (the
+// batch's inputs, or the layer below's out).
 override UNITS_0: u32 = 0;
 override ACTIVATION_0: u32 = 0;
+override PARAMETER_0: f32 = 0.0;
 override WEIGHTS_0: u32 = 0;
 override BIASES_0: u32 = 0;
 override NET_0: u32 = 0;
@@ -36,6 +37,7 @@ override OUT_0: u32 = 0;
 override DELTA_0: u32 = 0;
 override UNITS_1: u32 = 0;
 override ACTIVATION_1: u32 = 0;
+override PARAMETER_1: f32 = 0.0;
 override WEIGHTS_1: u32 = 0;
 override BIASES_1: u32 = 0;
 override NET_1: u32 = 0;
@@ -43,6 +45,7 @@ override OUT_1: u32 = 0;
 override DELTA_1: u32 = 0;
 override UNITS_2: u32 = 0;
 override ACTIVATION_2: u32 = 0;
+override PARAMETER_2: f32 = 0.0;
 override WEIGHTS_2: u32 = 0;
 override BIASES_2: u32 = 0;
 override NET_2: u32 = 0;
@@ -50,6 +53,7 @@ override OUT_2: u32 = 0;
 override DELTA_2: u32 = 0;
 override UNITS_3: u32 = 0;
 override ACTIVATION_3: u32 = 0;
+override PARAMETER_3: f32 = 0.0;
 override WEIGHTS_3: u32 = 0;
 override BIASES_3: u32 = 0;
 override NET_3: u32 = 0;
@@ -75,6 +79,7 @@ override WORKGROUP_SIZE: u32 = 64;
 struct LayerInfo {
   units: u32,
   activation: u32,
+  parameter: f32,
   weights: u32,
   biases: u32,
   net: u32,
@@ -87,77 +92,39 @@ struct LayerInfo {
 fn layer_info(l: u32) -> LayerInfo {
   switch l {
     case 0u: {
-      return LayerInfo(UNITS_0, ACTIVATION_0, WEIGHTS_0, BIASES_0, NET_0, OUT_0, DELTA_0, INPUT_OFFSET, INPUTS);
+      return LayerInfo(UNITS_0, ACTIVATION_0, PARAMETER_0, WEIGHTS_0, BIASES_0, NET_0, OUT_0, DELTA_0, INPUT_OFFSET, INPUTS);
     }
     case 1u: {
-      return LayerInfo(UNITS_1, ACTIVATION_1, WEIGHTS_1, BIASES_1, NET_1, OUT_1, DELTA_1, OUT_0, UNITS_0);
+      return LayerInfo(UNITS_1, ACTIVATION_1, PARAMETER_1, WEIGHTS_1, BIASES_1, NET_1, OUT_1, DELTA_1, OUT_0, UNITS_0);
     }
     case 2u: {
-      return LayerInfo(UNITS_2, ACTIVATION_2, WEIGHTS_2, BIASES_2, NET_2, OUT_2, DELTA_2, OUT_1, UNITS_1);
+      return LayerInfo(UNITS_2, ACTIVATION_2, PARAMETER_2, WEIGHTS_2, BIASES_2, NET_2, OUT_2, DELTA_2, OUT_1, UNITS_1);
     }
     default: {
-      return LayerInfo(UNITS_3, ACTIVATION_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);
+      return LayerInfo(UNITS_3, ACTIVATION_3, PARAMETER_3, WEIGHTS_3, BIASES_3, NET_3, OUT_3, DELTA_3, OUT_2, UNITS_2);
     }
   }
 }
 
-/** One sample's loss; writes its output deltas. As output_delta.wgsl's `sample`. */
-fn output_sample(last: LayerInfo, b: u32) -> f32 {
-  let K = last.units;
-  let row = b * K;
-  let t0 = TARGET_OFFSET + row;
-  var sample_loss = 0.0;
-  if (LOSS == CROSS_ENTROPY) {
-    var target_sum = 0.0;
-    var largest = values[last.net + row];
-    for (var k = 0u; k < K; k++) {
-      target_sum += values[t0 + k];
-      largest = max(largest, values[last.net + row + k]);
-    }
-    if (last.activation == SOFTMAX) {
-      var exp_sum = 0.0;
-      for (var k = 0u; k < K; k++) {
-        exp_sum += exp(values[last.net + row + k] - largest);
-      }
-      let log_sum_exp = largest + log(exp_sum);
-      for (var k = 0u; k < K; k++) {
-        sample_loss -= values[t0 + k] * (values[last.net + row + k] - log_sum_exp);
-        values[last.delta + row + k] = values[last.out + row + k] * target_sum - values[t0 + k];
-      }
-    } else {
-      for (var k = 0u; k < K; k++) {
-        let z = values[last.net + row + k];
-        sample_loss += softplus(z) - values[t0 + k] * z;
-        values[last.delta + row + k] = values[last.out + row + k] - values[t0 + k];
-      }
-    }
-    return sample_loss;
-  }
-  for (var k = 0u; k < K; k++) {
-    let error = values[t0 + k] - values[last.out + row + k];
-    sample_loss += error * error;
-  }
-  if (LOSS == HALF_SSE) {
-    sample_loss *= 0.5;
-  } else if (LOSS == MSE) {
-    sample_loss /= f32(K);
-  }
-  if (last.activation == SOFTMAX) {
-    var weighted = 0.0;
-    for (var j = 0u; j < K; j++) {
-      weighted += values[last.out + row + j] * loss_gradient(LOSS, values[last.out + row + j], values[t0 + j], K);
-    }
-    for (var k = 0u; k < K; k++) {
-      let o = values[last.out + row + k];
-      values[last.delta + row + k] = o * (loss_gradient(LOSS, o, values[t0 + k], K) - weighted);
-    }
-  } else {
-    for (var k = 0u; k < K; k++) {
-      let o = values[last.out + row + k];
-      values[last.delta + row + k] = loss_gradient(LOSS, o, values[t0 + k], K) * derivative_from_out(last.activation, o);
-    }
-  }
-  return sample_loss;
+// Where output_stage.wgsl finds the output layer's values: in `values`, by the layer table.
+fn output_net(b: u32, k: u32) -> f32 {
+  return values[layer_info(LAYERS - 1u).net + b * OUTPUTS + k];
+}
+
+fn output_out(b: u32, k: u32) -> f32 {
+  return values[layer_info(LAYERS - 1u).out + b * OUTPUTS + k];
+}
+
+fn output_target(b: u32, k: u32) -> f32 {
+  return values[TARGET_OFFSET + b * OUTPUTS + k];
+}
+
+fn set_output_out(b: u32, k: u32, value: f32) {
+  values[layer_info(LAYERS - 1u).out + b * OUTPUTS + k] = value;
+}
+
+fn set_output_delta(b: u32, k: u32, value: f32) {
+  values[layer_info(LAYERS - 1u).delta + b * OUTPUTS + k] = value;
 }
 
 /** One parameter's gradient and optimizer step. As weight_update.wgsl's `update`. */
@@ -165,17 +132,17 @@ fn update(index: u32, grad: f32, step: Step) {
   grads[index] = grad;
   var s0 = 0.0;
   var s1 = 0.0;
-  if (OPTIMIZER != SGD) {
+  if (STATE_SLOTS >= 1u) {
     s0 = state[index];
   }
-  if (OPTIMIZER == ADAM) {
+  if (STATE_SLOTS == 2u) {
     s1 = state[STATE1_OFFSET + index];
   }
   params[index] = optimize(params[index], grad, &s0, &s1, step);
-  if (OPTIMIZER != SGD) {
+  if (STATE_SLOTS >= 1u) {
     state[index] = s0;
   }
-  if (OPTIMIZER == ADAM) {
+  if (STATE_SLOTS == 2u) {
     state[STATE1_OFFSET + index] = s1;
   }
 }
@@ -220,34 +187,22 @@ fn main(@builtin(local_invocation_index) thread: u32) {
         }
         values[layer.net + e] = sum;
         if (layer.activation != SOFTMAX) {
-          values[layer.out + e] = activate(layer.activation, sum);
+          values[layer.out + e] = activate(layer.activation, sum, layer.parameter);
         }
       }
       if (layer.activation == SOFTMAX) {
+        // Softmax is the output layer's only (checkSpec): output_stage.wgsl's.
         phase_done();
         for (var b = thread; b < B; b += WORKGROUP_SIZE) {
-          let row = b * layer.units;
-          var largest = values[layer.net + row];
-          for (var k = 1u; k < layer.units; k++) {
-            largest = max(largest, values[layer.net + row + k]);
-          }
-          var total = 0.0;
-          for (var k = 0u; k < layer.units; k++) {
-            let e = exp(values[layer.net + row + k] - largest);
-            values[layer.out + row + k] = e;
-            total += e;
-          }
-          for (var k = 0u; k < layer.units; k++) {
-            values[layer.out + row + k] /= total;
-          }
+          softmax_row(b, layer.units);
         }
       }
       phase_done();
     }
 
-    // Output deltas and each sample's loss (output_delta.wgsl).
+    // Output deltas and each sample's loss (output_stage.wgsl, as output_delta.wgsl).
     for (var b = thread; b < B; b += WORKGROUP_SIZE) {
-      values[LOSS_OFFSET + b] = output_sample(last, b);
+      values[LOSS_OFFSET + b] = sample_loss(b, OUTPUTS, last.activation, last.parameter);
     }
     phase_done();
     if (thread == 0u) {
@@ -269,7 +224,7 @@ fn main(@builtin(local_invocation_index) thread: u32) {
         for (var o = 0u; o < above.units; o++) {
           sum += values[above.delta + b * above.units + o] * params[above.weights + o * layer.units + h];
         }
-        values[layer.delta + e] = sum * derivative_from_out(layer.activation, values[layer.out + e]);
+        values[layer.delta + e] = sum * derivative(layer.activation, values[layer.net + e], values[layer.out + e], layer.parameter);
       }
       phase_done();
     }

@@ -13,7 +13,8 @@
 // batch (SPLIT_K > 1), `main` writes partial sums (the bias as column IN) and `finish`
 // adds them up and updates.
 //
-// Prepended: common.wgsl (Layer, Step, the optimizer's overrides and codes, optimize), tile_product.wgsl.
+// Prepended: common.wgsl (Layer, Step, the optimizer's overrides, optimize), ops.wgsl (the
+// updates), tile_product.wgsl (the product, and the entry points main and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> input: array<vec4f>;         // (B, IN), or the dataset's (N, IN) inputs (GATHER)
@@ -30,13 +31,8 @@ override GATHER: bool = false;      // the inputs are dataset rows, picked by ba
 override CAPTURE: bool = true;      // write every gradient to `grads`
 override VEC4_A: bool = false;      // OUT is a multiple of 4: δ rows are read as vec4s
 override VEC4_B: bool = false;      // IN is a multiple of 4: input rows are read as vec4s
-override FINISH_THREADS: u32 = 256u;
 
 var<workgroup> bias_sums: array<f32, TILE_M + THREADS>; // (PHASES, TILE_M) partial sums of δ: PHASES · TILE_M ≤ max(THREADS, TILE_M)
-
-var<private> split: u32;
-var<private> first_unit: u32;
-var<private> first_input: u32;
 
 /** The dataset row (GATHER) or the batch row of sample b. */
 fn input_row(b: u32) -> u32 {
@@ -82,16 +78,21 @@ fn input_quad(b: u32, i: u32, k_end: u32) -> vec4f {
   return v;
 }
 
+/** The product (OUT, IN) = (OUT, B) · (B, IN): rows are units, columns inputs. */
+fn product_shape() -> vec3u {
+  return vec3u(layer.units, layer.inputs, layer.batch);
+}
+
 fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
   if (job < A_JOBS) {
     let at = rows_job(job, TILE_M);
     let b = k0 + at.x;
-    let j = first_unit + 4u * at.y;
+    let j = first_row + 4u * at.y;
     return Quad(delta_quad(b, j, k_end), delta_quad(b + 1u, j, k_end), delta_quad(b + 2u, j, k_end), delta_quad(b + 3u, j, k_end));
   }
   let at = rows_job(job - A_JOBS, TILE_N);
   let b = k0 + at.x;
-  let i = first_input + 4u * at.y;
+  let i = first_column + 4u * at.y;
   return Quad(input_quad(b, i, k_end), input_quad(b + 1u, i, k_end), input_quad(b + 2u, i, k_end), input_quad(b + 3u, i, k_end));
 }
 
@@ -110,17 +111,17 @@ fn update(index: u32, grad: f32) {
   }
   var s0 = 0.0;
   var s1 = 0.0;
-  if (OPTIMIZER != SGD) {
+  if (STATE_SLOTS >= 1u) {
     s0 = state0[index];
   }
-  if (OPTIMIZER == ADAM) {
+  if (STATE_SLOTS == 2u) {
     s1 = state1[index];
   }
   params[index] = optimize(params[index], grad, &s0, &s1, step);
-  if (OPTIMIZER != SGD) {
+  if (STATE_SLOTS >= 1u) {
     state0[index] = s0;
   }
-  if (OPTIMIZER == ADAM) {
+  if (STATE_SLOTS == 2u) {
     state1[index] = s1;
   }
 }
@@ -140,28 +141,33 @@ fn bias_epilogue(j: u32, sum: f32) {
   }
 }
 
-/** Where a split product keeps its partial sum for unit j, input i (IN for the bias). */
-fn partial_index(z: u32, j: u32, i: u32) -> u32 {
-  return (z * layer.units + j) * (layer.inputs + 1u) + i;
-}
-
-/** A result of the product's tiles: always a weight's (the biases have workgroups of their own). */
-fn finish_element(j: u32, i: u32, sum: f32) {
-  if (SPLIT_K > 1u) {
-    partials[partial_index(split, j, i)] = sum;
-  } else {
+/** A finished sum: a weight's (i < IN), or the bias's (column IN, from the bias workgroups). */
+fn finish_result(j: u32, i: u32, sum: f32) {
+  if (i < layer.inputs) {
     weight_epilogue(j, i, sum);
+  } else {
+    bias_epilogue(j, sum);
   }
 }
 
+/** The inputs, and the bias as column IN. */
+fn result_columns() -> u32 {
+  return layer.inputs + 1u;
+}
+
+fn store_partial(index: u32, sum: f32) {
+  partials[index] = sum;
+}
+
 /**
- * Σ_b δ_j over the batch's share for the TILE_M units of this row of tiles: PHASES threads
- * per unit, each summing every PHASES-th sample, then one of them adds the PHASES sums.
+ * The bias workgroups, past the inputs: Σ_b δ_j over the batch's share for the TILE_M
+ * units of this row of tiles, the result in column IN. PHASES threads per unit, each
+ * summing every PHASES-th sample, then one of them adds the PHASES sums.
  */
-fn bias_workgroup(thread: u32, k_begin: u32, k_end: u32) {
+fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {
   let phases = max(THREADS / TILE_M, 1u);
   for (var slot = thread; slot < TILE_M * phases; slot += THREADS) {
-    let j = first_unit + slot % TILE_M;
+    let j = first_row + slot % TILE_M;
     var sum = 0.0;
     if (j < layer.units) {
       for (var b = k_begin + slot / TILE_M; b < k_end; b += phases) {
@@ -173,55 +179,13 @@ fn bias_workgroup(thread: u32, k_begin: u32, k_end: u32) {
   }
   workgroupBarrier();
   for (var unit = thread; unit < TILE_M; unit += THREADS) {
-    let j = first_unit + unit;
+    let j = first_row + unit;
     if (j < layer.units) {
       var sum = 0.0;
       for (var p = 0u; p < phases; p++) {
         sum += bias_sums[p * TILE_M + unit];
       }
-      if (SPLIT_K > 1u) {
-        partials[partial_index(split, j, layer.inputs)] = sum;
-      } else {
-        bias_epilogue(j, sum);
-      }
-    }
-  }
-}
-
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(
-  @builtin(workgroup_id) group: vec3u,
-  @builtin(local_invocation_id) local: vec3u,
-  @builtin(local_invocation_index) thread: u32,
-) {
-  first_unit = group.y * TILE_M;
-  first_input = group.x * TILE_N;
-  split = group.z;
-  let k = k_range(group.z, layer.batch);
-  if (group.x * TILE_N >= layer.inputs) {
-    bias_workgroup(thread, k.x, k.y);
-    return;
-  }
-  let acc = multiply(k.x, k.y, thread, local.x, local.y);
-  finish_block(acc, first_unit, first_input, local.x, local.y, layer.units, layer.inputs);
-}
-
-/** A split product's partial sums added up, then the update: one thread per parameter. */
-@compute @workgroup_size(FINISH_THREADS)
-fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let columns = layer.inputs + 1u;
-  let count = layer.units * columns;
-  for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
-    let j = e / columns;
-    let i = e % columns;
-    var sum = 0.0;
-    for (var z = 0u; z < SPLIT_K; z++) {
-      sum += partials[partial_index(z, j, i)];
-    }
-    if (i < layer.inputs) {
-      weight_epilogue(j, i, sum);
-    } else {
-      bias_epilogue(j, sum);
+      finish_element(j, layer.inputs, sum);
     }
   }
 }

@@ -1,6 +1,6 @@
 // What TypeScript knows of the kernels (src/gpu/abi.ts) against what the WGSL declares:
-// every kernel's bindings, the codes of common.wgsl, the uniform structs' fields, and the
-// workgroup memory the tile choice counts.
+// every kernel's bindings, the op tables against ops.wgsl and the generated switches, the
+// uniform structs' fields, and the workgroup memory the tile choice counts.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -12,19 +12,29 @@ import {
   LAYER_FIELDS,
   LAYER_UNIFORM_BYTES,
   LOSS_CODE,
+  OP_SWITCHES,
+  opFunctions,
   OPTIMIZER_CODE,
   STEP_FIELDS,
   STEP_STORAGE_BYTES,
   STEP_UNIFORM_BYTES,
   USES_STEP,
+  wgslCodeName,
+  wgslName,
   type BindingKind,
 } from '../src/gpu/abi.ts';
+import { opSwitchSource } from '../src/gpu/op-switch.ts';
+import { ACTIVATION_NAMES, ACTIVATION_OPS } from '../src/model/ops/activations.ts';
+import { LOSS_NAMES, LOSS_OPS } from '../src/model/ops/losses.ts';
+import { OPTIMIZER_NAMES, OPTIMIZER_OPS } from '../src/model/ops/optimizers.ts';
 import { sharedFiles } from '../src/gpu/shaders.ts';
 import { updateStorage } from '../src/gpu/kernels.ts';
 import { planStorageBytes } from '../src/gpu/tiles.ts';
 
 const wgsl = (name: string) => readFileSync(`shaders/${name}.wgsl`, 'utf8');
 const common = wgsl('common');
+const ops = wgsl('ops');
+const generated = opSwitchSource();
 /** The files the shader loader prepends to kernels (common.wgsl and the rest), on adapters with subgroups and without. */
 const SHARED = new Set(KERNELS.flatMap((kernel) => [...sharedFiles(kernel, { subgroups: true }), ...sharedFiles(kernel, { subgroups: false })]));
 
@@ -50,7 +60,23 @@ function constants(source: string): Map<string, number> {
   return new Map([...source.matchAll(/const (\w+) = (\d+)u;/g)].map(([, name, value]) => [name, Number(value)]));
 }
 
-const SCREAMING = (name: string) => name.toUpperCase().replace(/-/g, '_');
+/** The functions a WGSL source declares: name, parameters as [name, type], result type. */
+function functions(source: string): Map<string, { parameters: [string, string][]; returns: string }> {
+  const declared = new Map<string, { parameters: [string, string][]; returns: string }>();
+  for (const [, name, list, returns] of source.matchAll(/^fn (\w+)\(([^)]*)\)(?: -> ([\w<>, ]+))? \{/gm)) {
+    // Split at the commas outside <…> (ptr<function, f32>).
+    const parameters = list.split(/,(?![^<]*>)/).filter((p) => p.trim()).map((p) => p.split(':').map((part) => part.trim()) as [string, string]);
+    declared.set(name, { parameters, returns: returns ?? '' });
+  }
+  return declared;
+}
+
+/** The case labels of the switch in function `name` of the generated source, with the function each case calls. */
+function switchCases(name: string): Map<string, string> {
+  const body = new RegExp(`fn ${name}\\([^)]*\\) -> f32 \\{([\\s\\S]*?)\\n\\}`).exec(generated)?.[1];
+  if (!body) throw new Error(`no generated fn ${name}`);
+  return new Map([...body.matchAll(/case (\w+): \{ return (\w+)\(/g)].map(([, label, called]) => [label, called]));
+}
 
 describe('src/gpu/abi.ts agrees with the WGSL', () => {
   it('names every kernel in shaders/, and no other: the other files are the shared ones the loader prepends', () => {
@@ -68,12 +94,60 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
     });
   }
 
-  it('the activation, loss and optimizer codes', () => {
-    const codes = constants(common);
-    for (const [name, code] of Object.entries({ ...ACTIVATION_CODE, ...LOSS_CODE, ...OPTIMIZER_CODE })) {
-      const wgslName = name === 'cross-entropy' ? 'CROSS_ENTROPY' : SCREAMING(name);
-      expect(codes.get(wgslName), wgslName).toBe(code);
+  it('the activation, loss and optimizer codes: unique in each family, and declared by the generated WGSL as the records give them', () => {
+    for (const table of [ACTIVATION_CODE, LOSS_CODE, OPTIMIZER_CODE]) {
+      const codes = Object.values(table);
+      expect(new Set(codes).size, JSON.stringify(table)).toBe(codes.length);
     }
+    expect(ACTIVATION_CODE).toEqual(Object.fromEntries(ACTIVATION_NAMES.map((name) => [name, ACTIVATION_OPS[name].code])));
+    const codes = constants(generated);
+    const all = { ...ACTIVATION_CODE, ...LOSS_CODE, ...OPTIMIZER_CODE };
+    for (const [name, code] of Object.entries(all)) expect(codes.get(wgslCodeName(name)), wgslCodeName(name)).toBe(code);
+    expect(codes.size).toBe(Object.keys(all).length);
+    // The codes are declared once, there: no .wgsl file declares them too.
+    for (const file of readdirSync('shaders')) expect(constants(readFileSync(`shaders/${file}`, 'utf8')).size, file).toBe(0);
+  });
+
+  it("every record's functions are in ops.wgsl with their signatures, and every function of ops.wgsl is a record's", () => {
+    const declared = functions(ops);
+    const expected = opFunctions();
+    for (const fn of expected) {
+      expect(declared.get(fn.name), `ops.wgsl: fn ${fn.name} of ${fn.op}`).toEqual({ parameters: fn.parameters.map(([name, type]) => [name, type]), returns: fn.returns });
+    }
+    expect([...declared.keys()].sort()).toEqual(expected.map((fn) => fn.name).sort());
+  });
+
+  it("every optimizer constant is an f32 override of ops.wgsl, and every override there is some optimizer's", () => {
+    const overrides = new Map([...ops.matchAll(/^override (\w+): (\w+)/gm)].map(([, name, type]) => [name, type]));
+    const named = new Set(OPTIMIZER_NAMES.flatMap((kind) => Object.values(OPTIMIZER_OPS[kind].constants).map((constant) => constant.override)));
+    for (const name of named) expect(overrides.get(name), name).toBe('f32');
+    expect([...overrides.keys()].sort()).toEqual([...named].sort());
+  });
+
+  it('the generated switches cover every code: a case for each op of their kind, calling its function with their own parameters', () => {
+    const declared = functions(ops);
+    const elementwise = {
+      activation: ACTIVATION_NAMES.filter((name) => ACTIVATION_OPS[name].kind === 'elementwise'),
+      loss: LOSS_NAMES.filter((name) => LOSS_OPS[name].kind === 'elementwise'),
+      optimizer: OPTIMIZER_NAMES,
+    };
+    for (const [name, { code, parameters, suffix }] of Object.entries(OP_SWITCHES)) {
+      const cases = switchCases(name);
+      const ops = elementwise[code];
+      expect([...cases.keys()].sort(), name).toEqual(ops.map(wgslCodeName).sort());
+      for (const op of ops) {
+        const called = cases.get(wgslCodeName(op))!;
+        expect(called).toBe(`${wgslName(op)}_${suffix}`);
+        expect(declared.get(called)?.parameters).toEqual(parameters.map(([p, type]) => [p, type]));
+      }
+      const signature = functions(generated).get(name);
+      expect(signature?.parameters).toEqual([[code, 'u32'], ...parameters.map(([p, type]) => [p, type])]);
+    }
+    // The rest reach `default`: softmax, computed by the kernels (output_stage.wgsl, softmax.wgsl), and the
+    // losses taken from the logits, whose functions the output stage calls by name.
+    const rest = [...ACTIVATION_NAMES.filter((name) => ACTIVATION_OPS[name].kind === 'row'), ...LOSS_NAMES.filter((name) => LOSS_OPS[name].kind === 'logits')];
+    for (const name of rest) expect(wgsl('output_stage'), name).toContain(wgslCodeName(name));
+    for (const fn of opFunctions().filter((fn) => LOSS_OPS[fn.op as keyof typeof LOSS_OPS]?.kind === 'logits')) expect(wgsl('output_stage'), fn.name).toContain(`${fn.name}(`);
   });
 
   it('the Layer, Step and Dims structs, field by field, and their sizes', () => {
@@ -121,7 +195,7 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
   it('no kernel redeclares what common.wgsl shares, and each names it in its header', () => {
     for (const kernel of KERNELS) {
       const source = wgsl(kernel);
-      for (const shared of ['struct Layer', 'struct Step', 'fn activate', 'fn derivative_from_out', 'fn loss_gradient', 'fn softplus', 'fn optimize', 'const SIGMOID']) {
+      for (const shared of ['struct Layer', 'struct Step', 'fn activate', 'fn derivative', 'fn loss_term', 'fn loss_gradient', 'fn optimize', 'fn sample_loss', 'fn softmax_row', 'fn sigmoid_activate', 'fn adam_update']) {
         expect(new RegExp(`${shared}\\b`).test(source), `${kernel} declares ${shared}`).toBe(false);
       }
       // The header's "Prepended:" paragraph names every file the loader puts before the kernel.

@@ -28,12 +28,12 @@ function roundTo(value: number, decimals: number): number {
 function outputFirstStep(model: Model, params: Float64Array, input: Float64Array, target: Float64Array, learningRate: number): void {
   const { spec, layout } = model;
   const values = forward(spec, layout, params, input, 1);
-  const outputDelta = outputDeltas(spec, values.out[1], target, 1);
+  const outputDelta = outputDeltas(spec, values.net[1], values.out[1], target, 1);
   const gradW = new Float64Array(paramView(layout, params, 1, 'weights').length);
   layerGradients(outputDelta, values.out[0], 1, gradW, new Float64Array(2));
   const outputWeights = paramView(layout, params, 1, 'weights');
   gradW.forEach((g, k) => (outputWeights[k] -= learningRate * g));
-  const hiddenDelta = hiddenDeltas(spec.layers[0], outputWeights, outputDelta, values.out[0], 1);
+  const hiddenDelta = hiddenDeltas(spec.layers[0], outputWeights, outputDelta, values.net[0], values.out[0], 1);
   const gradHidden = new Float64Array(paramView(layout, params, 0, 'weights').length);
   layerGradients(hiddenDelta, input, 1, gradHidden, new Float64Array(2));
   const hiddenWeights = paramView(layout, params, 0, 'weights');

@@ -18,14 +18,19 @@
 // input, the deltas above carried back through |W| for a hidden delta, …), and ε adds up
 // (λ·√K + HEADROOM)·u over the sums on the path that produces the buffer. Nothing here
 // uses the GPU's results.
+//
+// One function per phase of the step, named as in src/reference/backprop.ts; what is
+// particular to an op (an activation's slope and curvature, a loss's sensitivity, how
+// an optimizer accumulates) comes from its record's `tolerance` (src/model/ops).
 
 import { parseLayerBuffer } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { paramView } from '../model/layout.ts';
-import type { Activation, ModelSpec } from '../model/model.ts';
-import { derivativeFromOut } from '../reference/activations.ts';
-import { layerInputs, outputActivation, outputSize } from '../model/model.ts';
-import type { OptimizerSpec } from '../model/optimizer.ts';
+import { layerInputs, layerParameter, outputSize, type ModelSpec } from '../model/model.ts';
+import { ACTIVATION_OPS, type Activation } from '../model/ops/activations.ts';
+import { LOSS_OPS } from '../model/ops/losses.ts';
+import { constantsOf, OPTIMIZER_OPS, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import { derivative } from '../reference/activations.ts';
 import type { Tolerance } from './compare.ts';
 
 /** u = 2⁻²⁴: the largest relative error of rounding a real number to the nearest float32. */
@@ -60,44 +65,52 @@ export interface ToleranceSetting {
   optimizer: OptimizerSpec;
 }
 
-/** |∂out/∂net| (the reference's derivative), and how fast that slope moves as out does, from out. */
-function slopes(activation: Exclude<Activation, 'softmax'>, out: number): { slope: number; curvature: number } {
-  const curvature = activation === 'sigmoid' ? Math.abs(1 - 2 * out) : activation === 'tanh' ? 2 * Math.abs(out) : 0;
-  return { slope: Math.abs(derivativeFromOut(activation, out)), curvature };
+/** One step's buffers and the magnitudes M found so far, which each phase adds to. */
+interface Step {
+  setting: ToleranceSetting;
+  reference: ReferenceBuffers;
+  magnitude: Map<string, Float64Array>;
+  /** ε of each buffer. */
+  epsilon(name: string): number;
 }
 
-/** The factor of the squared losses' gradient: ∂E/∂out = c·(out − target). */
-function lossScale(loss: string, outputs: number): number {
-  return loss === 'half-sse' ? 1 : loss === 'mse' ? 2 / outputs : 2;
-}
+const abs = (values: Float64Array) => values.map(Math.abs);
 
 /**
  * Element-wise tolerances for every buffer of one training step, from the reference's
  * buffers of that step.
  */
 export function float32Tolerances(setting: ToleranceSetting, reference: ReferenceBuffers): (name: string) => Tolerance {
-  const { spec, layout, batch: B, learningRate } = setting;
-  const L = spec.layers.length;
-  const K = outputSize(spec);
-  const units = (l: number) => spec.layers[l].units;
-  // The weights after the update stand in for the ones the step used: they differ by one small step.
-  const params = reference('params');
-  const weights = (l: number) => paramView(layout, params, l, 'weights');
-  const biases = (l: number) => paramView(layout, params, l, 'biases');
-  const abs = (values: Float64Array) => values.map(Math.abs);
+  const step: Step = { setting, reference, magnitude: new Map(), epsilon: epsilons(setting.spec, setting.batch) };
+  forward(step);
+  sampleLosses(step);
+  outputDeltas(step);
+  hiddenDeltas(step);
+  layerGradients(step);
+  optimizerStep(step);
+  return (name) => {
+    const m = step.magnitude.get(name);
+    if (!m) throw new Error(`no tolerance for buffer ${name}`);
+    const epsilon = step.epsilon(name);
+    return { atol: m.map((value) => epsilon * value), rtol: 0 };
+  };
+}
 
-  // ε of each buffer: the sums it has been through, added up.
+/** ε of each buffer: the sums it has been through, added up. */
+function epsilons(spec: ModelSpec, B: number): (name: string) => number {
+  const L = spec.layers.length;
+  const units = (l: number) => spec.layers[l].units;
   const forwardEpsilon: number[] = [];
   let epsilon = sumEpsilon(1); // the data rounded to f32
   for (let l = 0; l < L; l++) {
-    epsilon += sumEpsilon(layerInputs(spec, l)) + (spec.layers[l].activation === 'softmax' ? sumEpsilon(units(l)) : 0);
+    epsilon += sumEpsilon(layerInputs(spec, l)) + (ACTIVATION_OPS[spec.layers[l].activation].kind === 'row' ? sumEpsilon(units(l)) : 0);
     forwardEpsilon.push(epsilon);
   }
   const deltaEpsilon: number[] = new Array(L);
-  deltaEpsilon[L - 1] = forwardEpsilon[L - 1] + sumEpsilon(K);
+  deltaEpsilon[L - 1] = forwardEpsilon[L - 1] + sumEpsilon(outputSize(spec));
   for (let l = L - 2; l >= 0; l--) deltaEpsilon[l] = deltaEpsilon[l + 1] + sumEpsilon(units(l + 1));
   const gradEpsilon = Math.max(...deltaEpsilon) + sumEpsilon(B);
-  const epsilonOf = (name: string): number => {
+  return (name) => {
     if (name === 'input' || name === 'target') return sumEpsilon(1);
     if (name === 'loss') return deltaEpsilon[L - 1];
     if (name === 'grads' || name === 'params') return gradEpsilon;
@@ -105,17 +118,25 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
     if (!buffer) throw new Error(`no tolerance for buffer ${name}`);
     return buffer.kind === 'delta' ? deltaEpsilon[buffer.layer] : forwardEpsilon[buffer.layer];
   };
+}
 
-  // Forward: M(net) = |W|·M(in) + |b|; M(out) = |f′|·M(net) + |out|.
-  const magnitude = new Map<string, Float64Array>();
+/** The weights after the update stand in for the ones the step used: they differ by one small step. */
+function weights(step: Step, l: number): Float64Array {
+  return paramView(step.setting.layout, step.reference('params'), l, 'weights');
+}
+
+/** M(net) = |W|·M(in) + |b|; M(out) = |f′|·M(net) + |out| (softmax: 2·out·the row's largest M(net)). */
+function forward(step: Step): void {
+  const { spec, layout, batch: B } = step.setting;
+  const { reference, magnitude } = step;
   magnitude.set('input', abs(reference('input')));
   magnitude.set('target', abs(reference('target')));
   let inMagnitude = magnitude.get('input')!;
-  for (let l = 0; l < L; l++) {
+  spec.layers.forEach((layer, l) => {
     const IN = layerInputs(spec, l);
-    const OUT = units(l);
-    const w = weights(l);
-    const b = biases(l);
+    const OUT = layer.units;
+    const w = weights(step, l);
+    const b = paramView(layout, reference('params'), l, 'biases');
     const net = new Float64Array(B * OUT);
     for (let s = 0; s < B; s++) {
       for (let j = 0; j < OUT; j++) {
@@ -124,87 +145,134 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
         net[s * OUT + j] = sum;
       }
     }
+    const netValues = reference(`layer${l}.net`);
     const outValues = reference(`layer${l}.out`);
-    const activation = spec.layers[l].activation;
+    const op = ACTIVATION_OPS[layer.activation];
+    const parameter = layerParameter(layer);
     const out = new Float64Array(B * OUT);
     for (let s = 0; s < B; s++) {
       let rowNet = 0;
       for (let j = 0; j < OUT; j++) rowNet = Math.max(rowNet, net[s * OUT + j]);
       for (let j = 0; j < OUT; j++) {
-        const o = outValues[s * OUT + j];
-        // softmax: moving every net input by Δ moves out_k by at most 2·out_k·Δ.
-        const carried = activation === 'softmax' ? 2 * o * rowNet : slopes(activation, o).slope * net[s * OUT + j];
-        out[s * OUT + j] = carried + Math.abs(o);
+        const e = s * OUT + j;
+        const o = outValues[e];
+        const carried = op.kind === 'row' ? op.tolerance.out(o) * rowNet : Math.abs(op.derivative(netValues[e], o, parameter)) * net[e];
+        out[e] = carried + Math.abs(o);
       }
     }
     magnitude.set(`layer${l}.net`, net);
     magnitude.set(`layer${l}.out`, out);
     inMagnitude = out;
-  }
+  });
+}
 
-  // The loss and the output deltas.
-  const out = reference(`layer${L - 1}.out`);
-  const net = reference(`layer${L - 1}.net`);
-  const target = reference('target');
-  const outM = magnitude.get(`layer${L - 1}.out`)!;
-  const netM = magnitude.get(`layer${L - 1}.net`)!;
+/** The output layer's values of sample s, and their magnitudes: what the loss phases read. */
+function outputRow(step: Step, s: number) {
+  const { spec } = step.setting;
+  const L = spec.layers.length;
+  const K = outputSize(spec);
+  const row = (values: Float64Array) => values.subarray(s * K, (s + 1) * K);
+  return {
+    K,
+    layer: spec.layers[L - 1],
+    net: row(step.reference(`layer${L - 1}.net`)),
+    out: row(step.reference(`layer${L - 1}.out`)),
+    target: row(step.reference('target')),
+    netM: row(step.magnitude.get(`layer${L - 1}.net`)!),
+    outM: row(step.magnitude.get(`layer${L - 1}.out`)!),
+  };
+}
+
+/** |t| + |o| + M(o): the pieces of t − o before they cancel. */
+function pieces(o: number, t: number, outM: number): number {
+  return Math.abs(t) + Math.abs(o) + outM;
+}
+
+/** Each sample's loss: its terms' magnitudes, by the loss's record. */
+function sampleLosses(step: Step): void {
+  const { spec, batch: B } = step.setting;
+  const op = LOSS_OPS[spec.loss];
+  const epsilon = step.epsilon('loss');
   const loss = new Float64Array(B);
-  const outputDelta = new Float64Array(B * K);
-  const c = lossScale(spec.loss, K);
-  const lossEpsilon = epsilonOf('loss');
-  const activation = outputActivation(spec);
   for (let s = 0; s < B; s++) {
-    const row = s * K;
-    let lossSum = 0;
-    let rowNetM = 0;
-    let rowNet = 0;
-    let targetSum = 0;
-    let terms = 0; // Σ_j (|t_j| + |o_j| + M(o_j)): the pieces of every (t − o)
+    const { K, layer, net, out, target, netM, outM } = outputRow(step, s);
+    let largestNet = 0;
+    let largestNetM = 0;
     for (let k = 0; k < K; k++) {
-      rowNetM = Math.max(rowNetM, netM[row + k]);
-      rowNet = Math.max(rowNet, Math.abs(net[row + k]));
-      targetSum += Math.abs(target[row + k]);
-      terms += Math.abs(target[row + k]) + Math.abs(out[row + k]) + outM[row + k];
+      largestNet = Math.max(largestNet, Math.abs(net[k]));
+      largestNetM = Math.max(largestNetM, netM[k]);
     }
+    let sum = 0;
     for (let k = 0; k < K; k++) {
-      const o = out[row + k];
-      const t = target[row + k];
-      const pieces = Math.abs(t) + Math.abs(o) + outM[row + k];
-      if (spec.loss === 'cross-entropy' && activation === 'softmax') {
-        // −t·(net − log Σ e^net), log Σ e^net ≤ max|net| + log K: each net input moves by
-        // its M(net), the log-sum-exp by at most the largest.
-        lossSum += Math.abs(t) * (Math.abs(net[row + k]) + rowNet + Math.log(K) + 2 * rowNetM);
-        outputDelta[row + k] = (Math.abs(o) + outM[row + k]) * targetSum + Math.abs(t);
-      } else if (spec.loss === 'cross-entropy') {
-        // softplus(z) − t·z, softplus(z) ≤ max(z, 0) + log 2; it moves by |σ(z) − t|·Δz. δ = o − t.
-        lossSum += Math.abs(o - t) * netM[row + k] + Math.abs(net[row + k]) * (1 + Math.abs(t)) + Math.LN2;
-        outputDelta[row + k] = pieces;
-      } else {
-        // c/2·(t − o)² with t − o off by at most ε·pieces: off by c·|t − o|·ε·pieces to first
-        // order and c/2·(ε·pieces)² to second, which is all that is left once out ≈ target.
-        lossSum += c * Math.abs(t - o) * pieces + (c / 2) * lossEpsilon * pieces ** 2;
-        if (activation === 'softmax') {
-          outputDelta[row + k] = c * (Math.abs(o) + outM[row + k]) * 2 * terms;
-        } else {
-          const { slope, curvature } = slopes(activation, o);
-          outputDelta[row + k] = c * (slope * pieces + Math.abs(o - t) * curvature * outM[row + k]);
-        }
-      }
+      if (op.kind === 'logits' && layer.activation === 'softmax') sum += op.tolerance.softmaxLoss(target[k], net[k], largestNet, largestNetM, K);
+      else if (op.kind === 'logits') sum += op.tolerance.sigmoidLoss(out[k], target[k], net[k], netM[k]);
+      else sum += op.tolerance.loss(out[k], target[k], pieces(out[k], target[k], outM[k]), epsilon, K);
     }
-    loss[s] = lossSum;
+    loss[s] = sum;
   }
-  magnitude.set('loss', loss);
-  magnitude.set(`layer${L - 1}.delta`, outputDelta);
+  step.magnitude.set('loss', loss);
+}
 
-  // Hidden deltas: g = Σ_o δ_o·w_oh carried back through |W|, then times f′(out).
-  for (let l = L - 2; l >= 0; l--) {
-    const OUT = units(l);
-    const NEXT = units(l + 1);
-    const w = weights(l + 1);
+/** δ of the output layer: the loss's gradient through the activation's slope, or the simplified δ of a loss from the logits. */
+function outputDeltas(step: Step): void {
+  const { spec, batch: B } = step.setting;
+  const op = LOSS_OPS[spec.loss];
+  const L = spec.layers.length;
+  const K = outputSize(spec);
+  const delta = new Float64Array(B * K);
+  for (let s = 0; s < B; s++) {
+    const { layer, net, out, target, netM, outM } = outputRow(step, s);
+    const activation = ACTIVATION_OPS[layer.activation];
+    const row = delta.subarray(s * K, (s + 1) * K);
+    if (op.kind === 'logits') {
+      let targetSum = 0;
+      for (let k = 0; k < K; k++) targetSum += Math.abs(target[k]);
+      for (let k = 0; k < K; k++) row[k] = op.tolerance.delta(out[k], target[k], outM[k], layer.activation === 'softmax' ? targetSum : 1);
+      continue;
+    }
+    const gradientM = Array.from({ length: K }, (_, k) => op.tolerance.gradient(out[k], target[k], pieces(out[k], target[k], outM[k]), K));
+    if (activation.kind === 'row') {
+      const sum = gradientM.reduce((a, b) => a + b, 0);
+      for (let k = 0; k < K; k++) row[k] = activation.tolerance.delta(out[k], outM[k], sum);
+      continue;
+    }
+    const parameter = layerParameter(layer);
+    for (let k = 0; k < K; k++) {
+      const g = op.gradient(out[k], target[k], K);
+      row[k] = throughSlope(layer.activation, net[k], out[k], parameter, gradientM[k], g, netM[k], outM[k]);
+    }
+  }
+  step.magnitude.set(`layer${L - 1}.delta`, delta);
+}
+
+/**
+ * M(g·f′): g's magnitude times the slope, plus |g| times how far the slope moves as net
+ * and out move by their magnitudes.
+ */
+function throughSlope(activation: Activation, net: number, out: number, parameter: number, gM: number, g: number, netM: number, outM: number): number {
+  const op = ACTIVATION_OPS[activation];
+  if (op.kind === 'row') throw new Error(`${activation} is an output-layer activation`);
+  const slope = Math.abs(derivative(activation, net, out, parameter));
+  const curvature = op.tolerance.curvature(net, out, parameter);
+  return slope * gM + Math.abs(g) * (curvature.net * netM + curvature.out * outM);
+}
+
+/** Hidden deltas: g = Σ_o δ_o·w_oh carried back through |W|, then times f′. */
+function hiddenDeltas(step: Step): void {
+  const { spec, batch: B } = step.setting;
+  const { reference, magnitude } = step;
+  for (let l = spec.layers.length - 2; l >= 0; l--) {
+    const layer = spec.layers[l];
+    const OUT = layer.units;
+    const NEXT = spec.layers[l + 1].units;
+    const w = weights(step, l + 1);
     const nextDelta = reference(`layer${l + 1}.delta`);
     const nextM = magnitude.get(`layer${l + 1}.delta`)!;
-    const outValues = reference(`layer${l}.out`);
-    const outMagnitude = magnitude.get(`layer${l}.out`)!;
+    const net = reference(`layer${l}.net`);
+    const out = reference(`layer${l}.out`);
+    const netM = magnitude.get(`layer${l}.net`)!;
+    const outM = magnitude.get(`layer${l}.out`)!;
+    const parameter = layerParameter(layer);
     const delta = new Float64Array(B * OUT);
     for (let s = 0; s < B; s++) {
       for (let h = 0; h < OUT; h++) {
@@ -214,19 +282,22 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
           g += nextDelta[s * NEXT + o] * w[o * OUT + h];
           gM += nextM[s * NEXT + o] * Math.abs(w[o * OUT + h]);
         }
-        // Hidden layers are never softmax (checkSpec).
-        const { slope, curvature } = slopes(spec.layers[l].activation as Exclude<Activation, 'softmax'>, outValues[s * OUT + h]);
-        delta[s * OUT + h] = slope * gM + Math.abs(g) * curvature * outMagnitude[s * OUT + h];
+        const e = s * OUT + h;
+        delta[e] = throughSlope(layer.activation, net[e], out[e], parameter, gM, g, netM[e], outM[e]);
       }
     }
     magnitude.set(`layer${l}.delta`, delta);
   }
+}
 
-  // Gradients: mean_b δ_j·in_i, and their update.
+/** Gradients: mean_b δ_j·in_i, both factors carrying their errors. */
+function layerGradients(step: Step): void {
+  const { spec, layout, batch: B } = step.setting;
+  const { reference, magnitude } = step;
   const grads = new Float64Array(layout.size);
-  for (let l = 0; l < L; l++) {
+  spec.layers.forEach((layer, l) => {
     const IN = layerInputs(spec, l);
-    const OUT = units(l);
+    const OUT = layer.units;
     const input = l === 0 ? reference('input') : reference(`layer${l - 1}.out`);
     const inputM = l === 0 ? magnitude.get('input')! : magnitude.get(`layer${l - 1}.out`)!;
     const delta = reference(`layer${l}.delta`);
@@ -245,23 +316,19 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
         gw[j * IN + i] = sum / B;
       }
     }
-  }
-  magnitude.set('grads', grads);
-  const gradValues = reference('grads');
-  const paramsM = params.map((p, k) => {
-    if (setting.optimizer.kind === 'adam') {
-      // The first steps move by about η·g/|g|: the update's error is η times g's relative error.
-      return Math.abs(p) + learningRate * (1 + grads[k] / (Math.abs(gradValues[k]) + setting.optimizer.epsilon));
-    }
-    const accumulation = setting.optimizer.kind === 'momentum' ? 1 / (1 - setting.optimizer.momentum) : 1;
-    return Math.abs(p) + learningRate * accumulation * grads[k];
   });
-  magnitude.set('params', paramsM);
+  magnitude.set('grads', grads);
+}
 
-  return (name) => {
-    const m = magnitude.get(name);
-    if (!m) throw new Error(`no tolerance for buffer ${name}`);
-    const epsilon = epsilonOf(name);
-    return { atol: m.map((value) => epsilon * value), rtol: 0 };
-  };
+/** The update: the parameter, plus how far the optimizer's step carries the gradient's error (its record's). */
+function optimizerStep(step: Step): void {
+  const { optimizer, learningRate } = step.setting;
+  const { update } = OPTIMIZER_OPS[optimizer.kind].tolerance;
+  const constants = constantsOf(optimizer);
+  const gradsM = step.magnitude.get('grads')!;
+  const grads = step.reference('grads');
+  step.magnitude.set(
+    'params',
+    step.reference('params').map((p, k) => Math.abs(p) + update(learningRate, gradsM[k], grads[k], constants)),
+  );
 }

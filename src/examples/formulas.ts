@@ -6,6 +6,7 @@
 // Numbers are shown to nine decimals at most, as the articles print them.
 
 import type { Activation } from '../model/model.ts';
+import { ACTIVATION_OPS, type Shown } from '../model/ops/activations.ts';
 
 /** A number as a formula shows it: at most nine decimals (nine significant digits below 0.001), no trailing zeros. */
 export function formatOperand(value: number): string {
@@ -42,41 +43,23 @@ export function netFormula(symbol: string, terms: { weight: Named; input: Named 
   return formula(symbol, symbolic.join(' + '), numeric.join(' + '), result);
 }
 
-/** A neuron's output from its net input; softmax takes the whole layer's net inputs. */
-export function outFormula(symbol: string, activation: Activation, net: Named, layerNets: Named[], result: number): string {
-  const x = formatOperand(net.value);
-  switch (activation) {
-    case 'sigmoid':
-      return formula(symbol, `1/(1 + e^(−${net.symbol}))`, `1/(1 + e^(−${factor(net.value)}))`, result);
-    case 'tanh':
-      return formula(symbol, `tanh(${net.symbol})`, `tanh(${x})`, result);
-    case 'relu':
-      return formula(symbol, `max(0, ${net.symbol})`, `max(0, ${x})`, result);
-    case 'linear':
-      return `${symbol} = ${net.symbol} = ${formatOperand(result)}`;
-    case 'softmax':
-      return formula(
-        symbol,
-        `e^${net.symbol}/(${layerNets.map((n) => `e^${n.symbol}`).join(' + ')})`,
-        `e^${factor(net.value)}/(${layerNets.map((n) => `e^${factor(n.value)}`).join(' + ')})`,
-        result,
-      );
-  }
+/** A named value as a formula shows it: its symbol (symbolic), or its number (numeric). */
+function shown(named: Named, symbolic: boolean): Shown {
+  return symbolic ? { text: named.symbol, factor: named.symbol, symbolic } : { text: formatOperand(named.value), factor: factor(named.value), symbolic };
 }
 
-/** The slope ∂out/∂net of an activation, written from the neuron's output, as the articles write it. */
-export function slopeTerms(activation: Activation, out: Named): { symbolic: string; numeric: string } {
-  switch (activation) {
-    case 'sigmoid':
-    case 'softmax': // the diagonal of softmax's Jacobian
-      return { symbolic: `${out.symbol}(1 − ${out.symbol})`, numeric: `${factor(out.value)}·(1 − ${factor(out.value)})` };
-    case 'tanh':
-      return { symbolic: `(1 − ${out.symbol}²)`, numeric: `(1 − ${factor(out.value)}²)` };
-    case 'relu':
-      return { symbolic: `[${out.symbol} > 0]`, numeric: `[${factor(out.value)} > 0]` };
-    case 'linear':
-      return { symbolic: '1', numeric: '1' };
-  }
+/** A neuron's output from its net input, as its activation's record writes it; softmax takes the whole layer's net inputs. */
+export function outFormula(symbol: string, activation: Activation, net: Named, layerNets: Named[], result: number, parameter = 0): string {
+  const out = ACTIVATION_OPS[activation].formula.out;
+  if (!out) return `${symbol} = ${net.symbol} = ${formatOperand(result)}`;
+  const written = (symbolic: boolean) => out(shown(net, symbolic), layerNets.map((n) => shown(n, symbolic)), parameter);
+  return formula(symbol, written(true), written(false), result);
+}
+
+/** The slope ∂out/∂net of an activation, as its record writes it: from the neuron's output, as the articles do, or its net input. */
+export function slopeTerms(activation: Activation, out: Named, net: Named = out, parameter = 0): { symbolic: string; numeric: string } {
+  const slope = ACTIVATION_OPS[activation].formula.slope;
+  return { symbolic: slope(shown(out, true), shown(net, true), parameter), numeric: slope(shown(out, false), shown(net, false), parameter) };
 }
 
 /** ∂out/∂net = its slope. */

@@ -5,8 +5,9 @@
 
 import { layerBuffer } from '../model/buffers.ts';
 import { paramEntry, paramView } from '../model/layout.ts';
-import { layerInputs, type Activation } from '../model/model.ts';
-import { derivativeFromOut } from '../reference/activations.ts';
+import { layerInputs, layerParameter, type Activation } from '../model/model.ts';
+import { ACTIVATION_OPS } from '../model/ops/activations.ts';
+import { derivative } from '../reference/activations.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer } from '../model/trainer.ts';
 import { modelFromJson, type ModelFile } from '../io/model-file.ts';
@@ -110,11 +111,10 @@ export class StepRecord {
     return paramView(this.model.layout, params, layer, 'biases')[j];
   }
 
-  /** ∂out/∂net of a neuron, from its output (sigmoid: out(1 − out)); a softmax output's own slope. */
+  /** ∂out/∂net of a neuron (sigmoid: out(1 − out)); a softmax output's own slope. */
   slope(layer: number, j: number): number {
-    const out = this.out[layer][j];
-    const activation = this.model.spec.layers[layer].activation;
-    return activation === 'softmax' ? out * (1 - out) : derivativeFromOut(activation, out);
+    const spec = this.model.spec.layers[layer];
+    return derivative(spec.activation, this.net[layer][j], this.out[layer][j], layerParameter(spec));
   }
 }
 
@@ -276,22 +276,18 @@ export function traceRows(example: WorkedCase, step: StepRecord, bounds?: Buffer
 }
 
 /**
- * How far a slope computed from an output can move when the output moves by τ: sigmoid's
- * o(1 − o) by |1 − 2o|·τ + τ², tanh's 1 − o² by 2|o|·τ + τ²; relu's 0 or 1 only where
- * the output is within τ of 0; linear's 1 never.
+ * How far a slope computed from an output can move when the output moves by τ: by its
+ * curvature (sigmoid's o(1 − o) by |1 − 2o|·τ, tanh's 1 − o² by 2|o|·τ) and τ² more,
+ * their second order; across a kink (relu's, at 0) by the jump, where the output is
+ * within τ of it.
  */
 function slopeBound(activation: Activation, out: number, tau: number): number {
-  switch (activation) {
-    case 'sigmoid':
-    case 'softmax':
-      return Math.abs(1 - 2 * out) * tau + tau ** 2;
-    case 'tanh':
-      return 2 * Math.abs(out) * tau + tau ** 2;
-    case 'relu':
-      return Math.abs(out) <= tau ? 1 : 0;
-    case 'linear':
-      return 0;
-  }
+  const op = ACTIVATION_OPS[activation];
+  if (op.derivativeNeedsNet) throw new Error(`the slope of ${activation} is not a function of its output`);
+  if (op.kind === 'row') return Math.abs(1 - 2 * out) * tau + tau ** 2; // softmax's diagonal, out(1 − out), as the sigmoid's
+  const curvature = op.tolerance.curvature(NaN, out, 0).out;
+  if (curvature > 0) return curvature * tau + tau ** 2;
+  return op.tolerance.kink && Math.abs(out) <= tau ? op.tolerance.kink(0) : 0;
 }
 
 /** The value of a printed quantity: its trace row, or the article's own formula. */

@@ -1,21 +1,76 @@
 // The one place TypeScript knows what the WGSL declares: the kernels, the buffers each
-// binds, the codes of activations, losses and optimizers, and the uniform structs' sizes
-// and packing. test/abi.test.ts reads the .wgsl files and checks every fact here
-// against them.
+// binds, the codes of activations, losses and optimizers (from the op tables) and the
+// functions each op has in shaders/ops.wgsl, and the uniform structs' sizes and packing.
+// test/abi.test.ts reads the .wgsl files and checks every fact here against them.
 
-import type { Activation, Loss, ModelSpec } from '../model/model.ts';
+import type { ModelSpec } from '../model/model.ts';
 import { layerInputs } from '../model/model.ts';
 import { paramEntry, type ParamLayout } from '../model/layout.ts';
-import type { OptimizerKind } from '../model/optimizer.ts';
+import { ACTIVATION_NAMES, ACTIVATION_OPS, type Activation } from '../model/ops/activations.ts';
+import { LOSS_NAMES, LOSS_OPS, type Loss } from '../model/ops/losses.ts';
+import { OPTIMIZER_NAMES, OPTIMIZER_OPS, type OptimizerKind } from '../model/ops/optimizers.ts';
 
 /** The kernels, one .wgsl file each in shaders/ (the loader prepends the shared files to them: src/gpu/shaders.ts). */
 export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update', 'train_tiny'] as const;
 export type KernelName = (typeof KERNELS)[number];
 
-/** The codes the kernels use for activations, losses and optimizers (the constants of common.wgsl). */
-export const ACTIVATION_CODE: Record<Activation, number> = { linear: 0, sigmoid: 1, tanh: 2, relu: 3, softmax: 4 };
-export const LOSS_CODE: Record<Loss, number> = { 'half-sse': 0, sse: 1, mse: 2, 'cross-entropy': 3 };
-export const OPTIMIZER_CODE: Record<OptimizerKind, number> = { sgd: 0, momentum: 1, adam: 2 };
+/** The codes the kernels use for activations, losses and optimizers: their records' (src/gpu/op-switch.ts declares them in WGSL). */
+export const ACTIVATION_CODE = codes(ACTIVATION_NAMES, ACTIVATION_OPS) as Record<Activation, number>;
+export const LOSS_CODE = codes(LOSS_NAMES, LOSS_OPS) as Record<Loss, number>;
+export const OPTIMIZER_CODE = codes(OPTIMIZER_NAMES, OPTIMIZER_OPS) as Record<OptimizerKind, number>;
+
+function codes(names: readonly string[], ops: Record<string, { code: number }>): Record<string, number> {
+  return Object.fromEntries(names.map((name) => [name, ops[name].code]));
+}
+
+/** An op's name as WGSL spells it: `half-sse` → `half_sse` (functions), `HALF_SSE` (its code's constant). */
+export function wgslName(op: string): string {
+  return op.replace(/-/g, '_');
+}
+
+export function wgslCodeName(op: string): string {
+  return wgslName(op).toUpperCase();
+}
+
+/** A function an op has in shaders/ops.wgsl: its name, parameters (name, type) and result type. */
+export interface OpFunction {
+  op: string;
+  name: string;
+  parameters: readonly (readonly [string, string])[];
+  returns: string;
+}
+
+const ACTIVATE = [['net', 'f32'], ['parameter', 'f32']] as const;
+const DERIVATIVE = [['net', 'f32'], ['out', 'f32'], ['parameter', 'f32']] as const;
+const LOSS_PIECE = [['out', 'f32'], ['t', 'f32'], ['outputs', 'u32']] as const;
+const UPDATE = [['param', 'f32'], ['grad', 'f32'], ['s0', 'ptr<function, f32>'], ['s1', 'ptr<function, f32>'], ['step', 'Step']] as const;
+
+/** Every function the op records call for in shaders/ops.wgsl. */
+export function opFunctions(): OpFunction[] {
+  const fn = (op: string, suffix: string, parameters: OpFunction['parameters']): OpFunction => ({ op, name: `${wgslName(op)}_${suffix}`, parameters, returns: 'f32' });
+  return [
+    ...ACTIVATION_NAMES.flatMap((name) => (ACTIVATION_OPS[name].kind === 'elementwise' ? [fn(name, 'activate', ACTIVATE), fn(name, 'derivative', DERIVATIVE)] : [])),
+    ...LOSS_NAMES.flatMap((name) =>
+      LOSS_OPS[name].kind === 'elementwise'
+        ? [fn(name, 'loss', LOSS_PIECE), fn(name, 'gradient', LOSS_PIECE)]
+        : [
+            fn(name, 'softmax_loss', [['net', 'f32'], ['t', 'f32'], ['log_sum_exp', 'f32']]),
+            fn(name, 'sigmoid_loss', [['net', 'f32'], ['t', 'f32']]),
+            fn(name, 'delta', [['out', 'f32'], ['t', 'f32'], ['target_sum', 'f32']]),
+          ],
+    ),
+    ...OPTIMIZER_NAMES.map((name) => fn(name, 'update', UPDATE)),
+  ];
+}
+
+/** The switches src/gpu/op-switch.ts generates: each dispatches on a code to the functions of one kind. */
+export const OP_SWITCHES = {
+  activate: { code: 'activation', parameters: ACTIVATE, suffix: 'activate' },
+  derivative: { code: 'activation', parameters: DERIVATIVE, suffix: 'derivative' },
+  loss_term: { code: 'loss', parameters: LOSS_PIECE, suffix: 'loss' },
+  loss_gradient: { code: 'loss', parameters: LOSS_PIECE, suffix: 'gradient' },
+  optimizer_update: { code: 'optimizer', parameters: UPDATE, suffix: 'update' },
+} as const;
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
@@ -29,8 +84,8 @@ export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
   softmax: ['uniform', 'read-only-storage', 'storage'],
   // layer, params, dataset targets, batch rows, net, out, delta, loss, loss history
   output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
-  // layer, next delta, params, out, delta, partials
-  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
+  // layer, next delta, params, net, out, delta, partials
+  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
   // layer, input, batch rows, delta, params, grads, state0, state1, partials
   weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
   // chunk, dataset, batch rows, steps, values, params, grads, state, loss history

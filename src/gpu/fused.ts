@@ -6,7 +6,7 @@ import { optimizerConstants, type FusedKernels } from './kernels.ts';
 import { whole, type DatasetPlacement } from './memory.ts';
 import { stepBufferEntry, stepBufferLayout, type BufferName } from '../model/buffers.ts';
 import { paramEntry } from '../model/layout.ts';
-import { layerInputs, outputSize } from '../model/model.ts';
+import { layerInputs, layerParameter, outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
@@ -34,6 +34,7 @@ export function fusedConstants(model: Model, options: TrainOptions, placement: D
     Object.assign(constants, {
       [`UNITS_${l}`]: layer.units,
       [`ACTIVATION_${l}`]: ACTIVATION_CODE[layer.activation],
+      [`PARAMETER_${l}`]: layerParameter(layer),
       [`WEIGHTS_${l}`]: paramEntry(layout, l, 'weights').offset,
       [`BIASES_${l}`]: paramEntry(layout, l, 'biases').offset,
       [`NET_${l}`]: at(`layer${l}.net`),

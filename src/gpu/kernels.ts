@@ -6,8 +6,9 @@
 
 import { ACTIVATION_CODE, GROUP0, LOSS_CODE, OPTIMIZER_CODE, STEP_UNIFORM_BYTES, USES_STEP, type KernelName } from './abi.ts';
 import type { GpuProfile } from './adapters.ts';
-import { layerInputs, outputActivation, type ModelSpec } from '../model/model.ts';
-import type { OptimizerSpec } from '../model/optimizer.ts';
+import { layerInputs, layerParameter, type LayerSpec, type ModelSpec } from '../model/model.ts';
+import { ACTIVATION_OPS } from '../model/ops/activations.ts';
+import { constantsOf, OPTIMIZER_OPS, type OptimizerSpec } from '../model/ops/optimizers.ts';
 import { shaderSource } from './shaders.ts';
 import { chooseMatmul, planConstants, type MatmulPlan, type MatmulShape } from './tiles.ts';
 
@@ -207,6 +208,11 @@ async function matmul(device: GPUDevice, name: KernelName, plan: MatmulPlan, con
 /** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */
 const vec4 = (width: number) => (width % 4 === 0 ? 1 : 0);
 
+/** A layer's activation as override constants: its code and parameter, and whether its slope needs net (ops.wgsl). */
+function activationConstants(layer: LayerSpec): { ACTIVATION: number; ACTIVATION_PARAMETER: number; KEEP_NET: number } {
+  return { ACTIVATION: ACTIVATION_CODE[layer.activation], ACTIVATION_PARAMETER: layerParameter(layer), KEEP_NET: ACTIVATION_OPS[layer.activation].derivativeNeedsNet ? 1 : 0 };
+}
+
 /** The forward pass for prediction: rows in tiles of the plan for `batch` rows, no split, every net written. */
 export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile): Promise<ForwardKernels> {
   const shapes = layerShapes(spec, batch);
@@ -214,7 +220,8 @@ export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, b
     Promise.all(
       spec.layers.map((layer, l) => {
         const plan = chooseMatmul(shapes[l].forward, profile, { noSplit: true });
-        return matmul(device, 'forward', plan, { ACTIVATION: ACTIVATION_CODE[layer.activation], VEC4_LOADS: vec4(layerInputs(spec, l)) }, `predict layer${l}`);
+        const { ACTIVATION, ACTIVATION_PARAMETER } = activationConstants(layer);
+        return matmul(device, 'forward', plan, { ACTIVATION, ACTIVATION_PARAMETER, VEC4_LOADS: vec4(layerInputs(spec, l)) }, `predict layer${l}`);
       }),
     ),
     kernel(device, 'softmax', { WORKGROUP_SIZE: SOFTMAX_THREADS }),
@@ -222,13 +229,15 @@ export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, b
   return { forward, softmax };
 }
 
-/** The optimizer's override constants (common.wgsl). */
+/** The optimizer's override constants: its code and state slots (common.wgsl), its constants (ops.wgsl), by its record. */
 export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec): Record<string, number> {
+  const op = OPTIMIZER_OPS[optimizer.kind];
+  const values = constantsOf(optimizer);
   return {
     OPTIMIZER: OPTIMIZER_CODE[optimizer.kind],
+    STATE_SLOTS: op.stateSlots,
     TRAIN_BIASES: spec.trainBiases ? 1 : 0,
-    ...(optimizer.kind === 'momentum' ? { MOMENTUM_FACTOR: optimizer.momentum } : {}),
-    ...(optimizer.kind === 'adam' ? { BETA1: optimizer.beta1, BETA2: optimizer.beta2, EPSILON: optimizer.epsilon } : {}),
+    ...Object.fromEntries(Object.entries(op.constants).map(([name, constant]) => [constant.override, values[name]])),
   };
 }
 
@@ -240,7 +249,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, o
     Promise.all(
       spec.layers.map((layer, l) => {
         const last = l === L - 1;
-        const constants = { ACTIVATION: ACTIVATION_CODE[layer.activation], GATHER: l === 0 ? 1 : 0, OUTPUT: last ? 1 : 0, CAPTURE, VEC4_LOADS: vec4(layerInputs(spec, l)) };
+        const constants = { ...activationConstants(layer), GATHER: l === 0 ? 1 : 0, OUTPUT: last ? 1 : 0, CAPTURE, VEC4_LOADS: vec4(layerInputs(spec, l)) };
         // The output layer's split is finished by output_delta.wgsl.
         return matmul(device, 'forward', plans[l].forward, constants, `forward layer${l}`, !last);
       }),
@@ -248,14 +257,14 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, o
     kernel(
       device,
       'output_delta',
-      { ACTIVATION: ACTIVATION_CODE[outputActivation(spec)], LOSS: LOSS_CODE[spec.loss], SPLIT_K: plans[L - 1].forward.splitK, CAPTURE, THREADS: OUTPUT_THREADS },
+      { ACTIVATION: ACTIVATION_CODE[spec.layers[L - 1].activation], ACTIVATION_PARAMETER: layerParameter(spec.layers[L - 1]), LOSS: LOSS_CODE[spec.loss], SPLIT_K: plans[L - 1].forward.splitK, CAPTURE, THREADS: OUTPUT_THREADS },
       { subgroups: profile.subgroups, label: 'output delta' },
     ),
     Promise.all(
       spec.layers.map((layer, l) => {
         const plan = plans[l].hidden;
         if (!plan) return undefined;
-        const constants = { ACTIVATION: ACTIVATION_CODE[layer.activation], VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(layer.units) };
+        const constants = { ...activationConstants(layer), VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(layer.units) };
         return matmul(device, 'hidden_delta', plan, constants, `hidden delta layer${l}`);
       }),
     ),

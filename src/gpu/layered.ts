@@ -13,6 +13,7 @@ import { FINISH_THREADS, GATHER_THREADS, type LayeredKernels, type MatmulKernel 
 import { whole, type Region } from './memory.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
+import { OPTIMIZER_OPS } from '../model/ops/optimizers.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 
 
@@ -20,9 +21,9 @@ const F32 = 4;
 /** Steps per submit: the GPU starts on them while the next are encoded. */
 const SUBMIT_STEPS = 16;
 
-/** Per-parameter operations of an optimizer step (besides the gradient's scaling by 1/B). */
+/** Per-parameter operations of an optimizer step (besides the gradient's scaling by 1/B): its record's. */
 function updateFlops(optimizer: OptimizerSpec): number {
-  return optimizer.kind === 'sgd' ? 2 : optimizer.kind === 'momentum' ? 4 : 12;
+  return OPTIMIZER_OPS[optimizer.kind].flops;
 }
 
 /**
@@ -149,7 +150,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
     const OUT = spec.layers[l].units;
     const NEXT = spec.layers[l + 1].units;
     const matmul = kernels.hiddenDelta[l]!;
-    const group = bindGroup(matmul.main, [uniform(l), value(l + 1, 'delta'), params, value(l, 'out'), value(l, 'delta'), partials], `hidden delta layer${l}`);
+    const group = bindGroup(matmul.main, [uniform(l), value(l + 1, 'delta'), params, value(l, 'net'), value(l, 'out'), value(l, 'delta'), partials], `hidden delta layer${l}`);
     product(
       `hidden delta layer${l}`,
       'hidden_delta',

@@ -4,10 +4,13 @@
 // one include mechanism (compiler messages count lines from the top of the first file):
 //   - reduce_subgroups.wgsl or reduce_workgroup.wgsl, for kernels that sum over a
 //     workgroup (the first where the device has subgroups; it opens with `enable subgroups;`)
-//   - common.wgsl, for every kernel
+//   - common.wgsl, then ops.wgsl and the switches on the op codes generated from the op
+//     tables (op-switch.ts), for every kernel
+//   - output_stage.wgsl, for the kernels that compute the loss and the output deltas
 //   - tile_product.wgsl, for the three matrix products
 
 import type { KernelName } from './abi.ts';
+import { opSwitchSource } from './op-switch.ts';
 
 const FILES = import.meta.glob<string>('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
 
@@ -19,19 +22,23 @@ function file(name: string): string {
 
 /** Kernels that sum over a workgroup (workgroup_sum). */
 const REDUCES: ReadonlySet<KernelName> = new Set(['output_delta']);
+/** Kernels that compute each sample's loss and output deltas. */
+const OUTPUT_STAGES: ReadonlySet<KernelName> = new Set(['output_delta', 'train_tiny']);
 /** Kernels built on tile_product.wgsl. */
 const TILE_PRODUCTS: ReadonlySet<KernelName> = new Set(['forward', 'hidden_delta', 'weight_update']);
 
-/** The shared files a kernel's source starts with, in order. */
+/** The shared files a kernel's source starts with, in order (the generated switches follow ops.wgsl). */
 export function sharedFiles(name: KernelName, options: { subgroups?: boolean } = {}): string[] {
   return [
     ...(REDUCES.has(name) ? [options.subgroups ? 'reduce_subgroups' : 'reduce_workgroup'] : []),
     'common',
+    'ops',
+    ...(OUTPUT_STAGES.has(name) ? ['output_stage'] : []),
     ...(TILE_PRODUCTS.has(name) ? ['tile_product'] : []),
   ];
 }
 
-/** A kernel's WGSL: its shared files, then its own file. */
+/** A kernel's WGSL: its shared files, the generated switches after ops.wgsl, then its own file. */
 export function shaderSource(name: KernelName, options: { subgroups?: boolean } = {}): string {
-  return [...sharedFiles(name, options), name].map(file).join('\n');
+  return [...sharedFiles(name, options), name].flatMap((shared) => (shared === 'ops' ? [file(shared), opSwitchSource()] : [file(shared)])).join('\n');
 }

@@ -30,7 +30,8 @@ import {
 } from 'onnx-buf';
 import { InputError } from '../errors.ts';
 import { MODEL_LIMITS } from '../io/model-file.ts';
-import type { Activation } from '../model/model.ts';
+import { ACTIVATIONS, type Activation } from '../model/model.ts';
+import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import type { Model } from '../model/network.ts';
 import {
   checkLimits,
@@ -57,16 +58,15 @@ export const ONNX_OUTPUT = 'output';
 /** The symbolic batch dimension of the input and the output. */
 export const ONNX_BATCH = 'batch';
 
-const ACTIVATION_OPS: Record<Activation, string | undefined> = {
-  sigmoid: 'Sigmoid',
-  tanh: 'Tanh',
-  relu: 'Relu',
-  softmax: 'Softmax',
-  linear: undefined,
+/** Each activation's ONNX operator (its record's; none for linear). */
+const ACTIVATION_NODES = Object.fromEntries(ACTIVATIONS.map((activation) => [activation, ACTIVATION_OPS[activation].names.onnx?.op])) as Record<Activation, string | undefined>;
+/** Our activations by ONNX operator; Identity is linear. */
+const OP_ACTIVATIONS: Record<string, Activation> = {
+  ...Object.fromEntries(ACTIVATIONS.flatMap((activation) => (ACTIVATION_NODES[activation] ? [[ACTIVATION_NODES[activation], activation]] : []))),
+  Identity: 'linear',
 };
-const OP_ACTIVATIONS: Record<string, Activation> = { Sigmoid: 'sigmoid', Tanh: 'tanh', Relu: 'relu', Softmax: 'softmax', Identity: 'linear' };
 
-const SUPPORTED = 'expected Gemm, or MatMul then Add, per layer, each followed by at most one of Sigmoid, Tanh, Relu, Softmax or Identity';
+const SUPPORTED = `expected Gemm, or MatMul then Add, per layer, each followed by at most one of ${Object.keys(OP_ACTIVATIONS).slice(0, -1).join(', ')} or Identity`;
 
 function floatTensor(name: string, dims: number[], values: ArrayLike<number>) {
   return { name, dims: dims.map(BigInt), dataType: TensorProto_DataType.FLOAT, rawData: float32Bytes(values) };
@@ -99,7 +99,7 @@ export function exportOnnx(model: Model): Uint8Array {
   const initializers: object[] = [];
   let current = ONNX_INPUT;
   layers.forEach((layer, l) => {
-    const op = ACTIVATION_OPS[layer.activation];
+    const op = ACTIVATION_NODES[layer.activation];
     const net = l === last && !op ? ONNX_OUTPUT : `layer${l}.net`;
     initializers.push(floatTensor(`layer${l}.weights`, [layer.units, layer.inputs], layer.weights));
     initializers.push(floatTensor(`layer${l}.biases`, [layer.units], layer.biases));

@@ -19,7 +19,9 @@ import { z } from 'zod';
 import { InputError } from '../errors.ts';
 import { parseJson, zodError } from '../io/json.ts';
 import { MODEL_LIMITS } from '../io/model-file.ts';
-import { isActivation, type Activation, type Loss } from '../model/model.ts';
+import { ACTIVATIONS, type Activation, type Loss } from '../model/model.ts';
+import { ACTIVATION_OPS } from '../model/ops/activations.ts';
+import { LOSS_NAMES, LOSS_OPS } from '../model/ops/losses.ts';
 import type { Model } from '../model/network.ts';
 import {
   checkLimits,
@@ -63,9 +65,9 @@ export interface TfjsModelJson {
 /** The bytes of the weight files a model.json names, in its order. */
 export type TfjsWeightData = Uint8Array | ArrayBuffer | readonly (Uint8Array | ArrayBuffer)[];
 
-/** Keras's default initializers for what our init uses: Glorot uniform, He normal for ReLU. */
+/** Keras's initializers for what our init uses (the activation's record): He normal for the relu family, Glorot uniform otherwise. */
 function kernelInitializer(activation: Activation) {
-  return activation === 'relu' ? { class_name: 'HeNormal', config: { seed: null } } : { class_name: 'GlorotUniform', config: { seed: null } };
+  return ACTIVATION_OPS[activation].init === 'he' ? { class_name: 'HeNormal', config: { seed: null } } : { class_name: 'GlorotUniform', config: { seed: null } };
 }
 
 /** The model as a TensorFlow.js layers model: model.json and its one weights file. */
@@ -84,7 +86,7 @@ export function exportTfjs(model: Model, options: { weightsPath?: string } = {})
       class_name: 'Dense' as const,
       config: {
         units: layer.units,
-        activation: layer.activation,
+        activation: ACTIVATION_OPS[layer.activation].names.keras,
         use_bias: true,
         kernel_initializer: kernelInitializer(layer.activation),
         bias_initializer: { class_name: 'Zeros', config: {} },
@@ -188,23 +190,19 @@ function concatenate(weightData: TfjsWeightData): Uint8Array {
   return all;
 }
 
-/** Keras and TensorFlow.js loss names, by what they compute per sample. */
-const KERAS_LOSSES: Record<string, Loss> = {
-  mean_squared_error: 'mse',
-  meanSquaredError: 'mse',
-  mse: 'mse',
-  categorical_crossentropy: 'cross-entropy',
-  categoricalCrossentropy: 'cross-entropy',
-  binary_crossentropy: 'cross-entropy',
-  binaryCrossentropy: 'cross-entropy',
-};
+/** Keras and TensorFlow.js loss names, by what they compute per sample (the losses' records). */
+const KERAS_LOSSES: Record<string, Loss> = Object.fromEntries(LOSS_NAMES.flatMap((loss) => LOSS_OPS[loss].keras.map((name) => [name, loss])));
+
+/** Our activations by their Keras names (the activations' records). */
+const KERAS_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(ACTIVATIONS.map((activation) => [ACTIVATION_OPS[activation].names.keras, activation]));
 
 function activationOf(value: unknown, where: string): Activation {
   if (value === undefined || value === null) return 'linear';
-  if (!isActivation(value)) {
-    throw new InputError(where, `activation ${JSON.stringify(value)} is not supported (expected sigmoid, tanh, relu, linear or softmax)`);
+  if (typeof value !== 'string' || !Object.hasOwn(KERAS_ACTIVATIONS, value)) {
+    const names = Object.keys(KERAS_ACTIVATIONS);
+    throw new InputError(where, `activation ${JSON.stringify(value)} is not supported (expected ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]})`);
   }
-  return value;
+  return KERAS_ACTIVATIONS[value];
 }
 
 /** The feature count a layer's batch input shape declares, if it declares one. */

@@ -21,7 +21,8 @@ import { z } from 'zod';
 import { checkInputScaling, type InputScaling } from '../data/scaling.ts';
 import { FLOAT32_MAX } from '../data/values.ts';
 import { InputError } from '../errors.ts';
-import { ACTIVATIONS, checkSpec, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
+import { ACTIVATIONS, checkSpec, LOSSES, type Activation, type LayerSpec, type Loss, type ModelSpec } from '../model/model.ts';
+import { ACTIVATION_PARAMETER_FIELDS, type ActivationParameterField } from '../model/ops/activations.ts';
 import { createModel, layerBiases, layerWeights, setLayerParams, type Model } from '../model/network.ts';
 import { parseJson, zodError } from './json.ts';
 
@@ -36,9 +37,13 @@ export const MODEL_LIMITS = {
 /** A weight or bias: the GPU holds it as a float32. */
 const parameter = z.number().refine((value) => Math.abs(value) <= FLOAT32_MAX, `expected a number float32 can hold (|x| ≤ ${FLOAT32_MAX})`);
 
+/** The layer fields of the activations' parameters (leaky-relu's negativeSlope, say): checked against the activation by checkSpec. */
+const activationParameters = Object.fromEntries(ACTIVATION_PARAMETER_FIELDS.map((field) => [field, z.number().optional()])) as Record<ActivationParameterField, z.ZodOptional<z.ZodNumber>>;
+
 const layerSchema = z
   .object({
     activation: z.enum(ACTIVATIONS),
+    ...activationParameters,
     units: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
     weights: z.array(z.array(parameter)).optional(),
     biases: z.array(parameter).optional(),
@@ -56,8 +61,8 @@ const modelFileSchema = z
   })
   .strict();
 
-/** One layer of a model file: its activation, and its size or its weights (out × in) and biases. */
-export interface LayerFile {
+/** One layer of a model file: its activation (and its parameter, where it takes one), and its size or its weights (out × in) and biases. */
+export interface LayerFile extends Partial<Record<ActivationParameterField, number>> {
   activation: Activation;
   units?: number;
   /** weights[j][i]: from input i into neuron j. */
@@ -160,7 +165,7 @@ function architectureSpec(file: z.infer<typeof modelFileSchema>, source: string)
   });
   return {
     inputSize: file.inputSize,
-    layers: file.layers.map((layer) => ({ units: layer.units!, activation: layer.activation })),
+    layers: file.layers.map((layer) => ({ units: layer.units!, ...layerActivation(layer) })),
     loss: file.loss,
     trainBiases: file.trainBiases ?? true,
   };
@@ -186,9 +191,16 @@ function weightsSpec(file: z.infer<typeof modelFileSchema>, source: string): Mod
       throw new InputError(`${where}.biases`, `expected ${weights.length} biases (one per neuron), got ${layer.biases.length}`);
     }
     inputs = weights.length;
-    return { units: weights.length, activation: layer.activation };
+    return { units: weights.length, ...layerActivation(layer) };
   });
   return { inputSize: file.layers[0].weights![0].length, layers, loss: file.loss, trainBiases: file.trainBiases ?? true };
+}
+
+/** A layer's activation, with the parameter fields the file gives (checkSpec checks them). */
+function layerActivation(layer: LayerFile): Omit<LayerSpec, 'units'> {
+  const spec: Omit<LayerSpec, 'units'> = { activation: layer.activation };
+  for (const field of ACTIVATION_PARAMETER_FIELDS) if (layer[field] !== undefined) spec[field] = layer[field];
+  return spec;
 }
 
 /** The network's weights and biases, refused past MODEL_LIMITS.params. */
@@ -212,7 +224,7 @@ export function modelToJson(model: Model, params: Float64Array = model.params): 
     loss: spec.loss,
     trainBiases: spec.trainBiases,
     layers: spec.layers.map((layer, l) => ({
-      activation: layer.activation,
+      ...layerActivation(layer),
       weights: layerWeights(layout, params, l),
       biases: layerBiases(layout, params, l),
     })),

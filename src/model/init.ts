@@ -1,9 +1,10 @@
-// Seeded weight initialisation, as TensorFlow.js and Keras do it by default:
-// Glorot (Xavier) uniform for sigmoid, tanh, linear and softmax layers, He normal for
-// ReLU layers; biases start at zero.
+// Seeded weight initialisation, as TensorFlow.js and Keras do it: Glorot (Xavier) uniform
+// for sigmoid, tanh, linear and softmax layers, He normal for the relu family (each
+// activation's record says which, src/model/ops/activations.ts); biases start at zero.
 
 import seedrandom from 'seedrandom';
 import type { ModelSpec } from './model.ts';
+import { ACTIVATION_OPS } from './ops/activations.ts';
 import { paramLayout, paramView, type ParamLayout } from './layout.ts';
 
 export type Random = () => number;
@@ -27,7 +28,7 @@ export function initParams(spec: ModelSpec, seed: number | string, layout: Param
     const weights = paramView(layout, params, l, 'weights');
     const fanIn = weights.length / layer.units;
     const fanOut = layer.units;
-    if (layer.activation === 'relu') {
+    if (ACTIVATION_OPS[layer.activation].init === 'he') {
       const std = Math.sqrt(2 / fanIn);
       for (let k = 0; k < weights.length; k++) weights[k] = std * normal(random);
     } else {

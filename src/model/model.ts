@@ -3,27 +3,30 @@
 // weights[j][i] is the weight from input i into neuron j (see layout.ts).
 
 import { InputError } from '../errors.ts';
+import { ACTIVATION_NAMES, ACTIVATION_OPS, ACTIVATION_PARAMETER_FIELDS, type Activation, type ActivationParameterField } from './ops/activations.ts';
+import { LOSS_NAMES, LOSS_OPS, type Loss } from './ops/losses.ts';
 
-/** The activations a layer may have; softmax on the output layer only. */
-export const ACTIVATIONS = ['sigmoid', 'linear', 'tanh', 'relu', 'softmax'] as const;
-/** An activation: `sigmoid`, `linear`, `tanh`, `relu` or `softmax`. */
-export type Activation = (typeof ACTIVATIONS)[number];
+/** The activations a layer may have (src/model/ops/activations.ts); softmax on the output layer only. */
+export const ACTIVATIONS: readonly [Activation, ...Activation[]] = ACTIVATION_NAMES;
+export type { Activation };
 
 /**
- * Per-sample losses; the loss of a batch is the mean of its samples' losses.
+ * Per-sample losses (src/model/ops/losses.ts); the loss of a batch is the mean of its samples' losses.
  * - half-sse: ½ Σ_k (t_k − o_k)², the articles' E_total
  * - sse: Σ_k (t_k − o_k)², the TensorFlow loop of article 004 (which also sums over the batch)
  * - mse: (1/K) Σ_k (t_k − o_k)²
  * - cross-entropy: −Σ_k t_k log o_k after a softmax output; with sigmoid outputs, the binary
  *   form −Σ_k [t_k log o_k + (1 − t_k) log(1 − o_k)]
  */
-export const LOSSES = ['half-sse', 'sse', 'mse', 'cross-entropy'] as const;
-/** A per-sample loss: `half-sse`, `sse`, `mse` or `cross-entropy`. */
-export type Loss = (typeof LOSSES)[number];
+export const LOSSES: readonly [Loss, ...Loss[]] = LOSS_NAMES;
+export type { Loss };
 
-
-/** One layer: its units and its activation. */
-export interface LayerSpec {
+/**
+ * One layer: its units and its activation, and the activation's parameter where it takes
+ * one (a field named by its record, e.g. leaky-relu's `negativeSlope`; its default where
+ * left out).
+ */
+export interface LayerSpec extends Partial<Record<ActivationParameterField, number>> {
   units: number;
   activation: Activation;
 }
@@ -59,6 +62,28 @@ export function outputActivation(spec: ModelSpec): Activation {
   return spec.layers[spec.layers.length - 1].activation;
 }
 
+/** The layer's activation parameter: its own value, the record's default, or 0 where the activation takes none. */
+export function layerParameter(layer: LayerSpec): number {
+  const parameter = ACTIVATION_OPS[layer.activation].parameter;
+  if (!parameter) return 0;
+  return layer[parameter.field as ActivationParameterField] ?? parameter.default;
+}
+
+/** The parameter fields a layer gives, checked against its activation's. */
+function checkLayerParameter(layer: LayerSpec, l: number): void {
+  const parameter = ACTIVATION_OPS[layer.activation].parameter;
+  for (const field of ACTIVATION_PARAMETER_FIELDS) {
+    const value = layer[field];
+    if (value === undefined) continue;
+    if (parameter?.field !== field) {
+      const takers = ACTIVATIONS.filter((name) => ACTIVATION_OPS[name].parameter?.field === field);
+      throw new InputError(`layers[${l}].${field}`, `applies to ${takers.join(', ')} only, not ${layer.activation}`);
+    }
+    const problem = typeof value === 'number' && Number.isFinite(value) ? parameter.check(value) : 'a finite number';
+    if (problem) throw new InputError(`layers[${l}].${field}`, `expected ${problem}, got ${value}`);
+  }
+}
+
 /** Checks a spec's structure; throws an InputError naming the offending field. */
 export function checkSpec(spec: ModelSpec): void {
   if (!Number.isInteger(spec.inputSize) || spec.inputSize < 1) {
@@ -79,18 +104,19 @@ export function checkSpec(spec: ModelSpec): void {
         `expected one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(layer.activation)}`,
       );
     }
-    if (layer.activation === 'softmax' && l !== last) {
-      throw new InputError(`layers[${l}].activation`, 'softmax is allowed on the output layer only');
+    if (ACTIVATION_OPS[layer.activation].kind === 'row' && l !== last) {
+      throw new InputError(`layers[${l}].activation`, `${layer.activation} is allowed on the output layer only`);
     }
+    checkLayerParameter(layer, l);
   });
   const outAct = spec.layers[last].activation;
-  if (outAct === 'softmax' && spec.layers[last].units === 1) {
-    throw new InputError(`layers[${last}].activation`, 'softmax over one output is always 1 and learns nothing; for one 0/1 target use sigmoid (with cross-entropy)');
+  if (ACTIVATION_OPS[outAct].kind === 'row' && spec.layers[last].units === 1) {
+    throw new InputError(`layers[${last}].activation`, `${outAct} over one output is always 1 and learns nothing; for one 0/1 target use sigmoid (with cross-entropy)`);
   }
-  if (spec.loss === 'cross-entropy' && outAct !== 'softmax' && outAct !== 'sigmoid') {
+  if (LOSS_OPS[spec.loss].kind === 'logits' && outAct !== 'softmax' && outAct !== 'sigmoid') {
     throw new InputError(
       `layers[${last}].activation`,
-      `cross-entropy needs a softmax or sigmoid output layer (its outputs must be probabilities), got ${outAct}`,
+      `${spec.loss} needs a softmax or sigmoid output layer (its outputs must be probabilities), got ${outAct}`,
     );
   }
 }

@@ -1,27 +1,19 @@
-// Optimizers, named as PyTorch names them. The update rules live in
-// reference/optimizers.ts (float64) and shaders/common.wgsl (f32).
+// Optimizers, named as PyTorch names them: their records, update rules included, are in
+// src/model/ops/optimizers.ts; this file derives what the rest of the library asks of them.
 
-/** An optimizer and its constants, as PyTorch names them. */
-export type OptimizerSpec =
-  | { kind: 'sgd' }
-  /** v ← μ·v + g;  w ← w − η·v  (PyTorch's SGD with momentum, no dampening) */
-  | { kind: 'momentum'; momentum: number }
-  /** Adam with bias correction; ε is added after the square root, as in PyTorch. */
-  | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
+import { OPTIMIZER_NAMES, OPTIMIZER_OPS, type OptimizerKind, type OptimizerSpec } from './ops/optimizers.ts';
 
-/** An optimizer by name: `sgd`, `momentum` or `adam`. */
-export type OptimizerKind = OptimizerSpec['kind'];
+export type { OptimizerKind, OptimizerSpec };
+
 /** The optimizers, by name. */
-export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adam'];
+export const OPTIMIZER_KINDS: readonly OptimizerKind[] = OPTIMIZER_NAMES;
 
 /** Each optimizer with PyTorch's usual constants: momentum 0.9; Adam β1 0.9, β2 0.999, ε 1e-8. */
-export const DEFAULT_OPTIMIZERS: { [K in OptimizerKind]: Extract<OptimizerSpec, { kind: K }> } = {
-  sgd: { kind: 'sgd' },
-  momentum: { kind: 'momentum', momentum: 0.9 },
-  adam: { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-};
+export const DEFAULT_OPTIMIZERS = Object.fromEntries(
+  OPTIMIZER_NAMES.map((kind) => [kind, { kind, ...Object.fromEntries(Object.entries(OPTIMIZER_OPS[kind].constants).map(([name, constant]) => [name, constant.default])) }]),
+) as { [K in OptimizerKind]: Extract<OptimizerSpec, { kind: K }> };
 
 /** Arrays of optimizer state, each shaped like the parameters: none, velocity, or (m, v). */
 export function stateSlots(optimizer: OptimizerSpec): number {
-  return { sgd: 0, momentum: 1, adam: 2 }[optimizer.kind];
+  return OPTIMIZER_OPS[optimizer.kind].stateSlots;
 }

@@ -1,55 +1,28 @@
-// Activation functions and their derivatives, in float64.
+// Activations and their derivatives, in float64: the records of src/model/ops/activations.ts.
 //
-// The derivative is written in terms of the neuron's output, as the articles do
-// (∂out/∂net = out(1 − out) for the sigmoid): backpropagation then needs only the
-// stored outputs, on the CPU and on the GPU alike.
+// The articles write the derivative from the neuron's output (∂out/∂net = out(1 − out)
+// for the sigmoid), and so does every activation that can: backpropagation then needs
+// only the stored outputs. Those whose slope needs the net input (gelu, say) say so in
+// their record, and the kernels keep net for them.
 
-import type { Activation } from '../model/model.ts';
+import { ACTIVATION_OPS, sigmoid, softmax, type Activation } from '../model/ops/activations.ts';
 
-export function sigmoid(net: number): number {
-  return 1 / (1 + Math.exp(-net));
-}
+export { sigmoid, softmax };
 
 /** out = f(net) for the element-wise activations. Softmax needs the whole row: see `softmax`. */
-export function activate(activation: Exclude<Activation, 'softmax'>, net: number): number {
-  switch (activation) {
-    case 'sigmoid':
-      return sigmoid(net);
-    case 'linear':
-      return net;
-    case 'tanh':
-      return Math.tanh(net);
-    case 'relu':
-      return net > 0 ? net : 0;
-  }
+export function activate(activation: Exclude<Activation, 'softmax'>, net: number, parameter = 0): number {
+  return ACTIVATION_OPS[activation].f(net, parameter);
 }
 
-/** ∂out/∂net from out. Softmax's Jacobian is not diagonal; the output delta handles it. */
-export function derivativeFromOut(activation: Exclude<Activation, 'softmax'>, out: number): number {
-  switch (activation) {
-    case 'sigmoid':
-      return out * (1 - out);
-    case 'linear':
-      return 1;
-    case 'tanh':
-      return 1 - out * out;
-    case 'relu':
-      return out > 0 ? 1 : 0;
-  }
+/** ∂out/∂net from net and out (softmax: the diagonal of its Jacobian; the output delta uses the whole). */
+export function derivative(activation: Activation, net: number, out: number, parameter = 0): number {
+  return ACTIVATION_OPS[activation].derivative(net, out, parameter);
 }
 
-/** softmax(net)_k = exp(net_k − max) / Σ_j exp(net_j − max); subtracting the max avoids overflow. */
-export function softmax(net: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let k = 0; k < net.length; k++) max = Math.max(max, net[k]);
-  const out = new Float64Array(net.length);
-  let sum = 0;
-  for (let k = 0; k < net.length; k++) {
-    out[k] = Math.exp(net[k] - max);
-    sum += out[k];
-  }
-  for (let k = 0; k < net.length; k++) out[k] /= sum;
-  return out;
+/** ∂out/∂net from out alone, for the activations whose slope does not need net. */
+export function derivativeFromOut(activation: Activation, out: number, parameter = 0): number {
+  if (ACTIVATION_OPS[activation].derivativeNeedsNet) throw new Error(`the slope of ${activation} needs its net input: use derivative()`);
+  return derivative(activation, NaN, out, parameter);
 }
 
 /** log Σ_k exp(net_k), computed without overflow. */

@@ -5,9 +5,10 @@
 // IN a layer's inputs, OUT its units.
 
 import type { LayerSpec, ModelSpec } from '../model/model.ts';
-import { outputActivation, outputSize } from '../model/model.ts';
+import { layerParameter, outputSize } from '../model/model.ts';
 import { paramView, type ParamLayout } from '../model/layout.ts';
-import { activate, derivativeFromOut, softmax } from './activations.ts';
+import { ACTIVATION_OPS } from '../model/ops/activations.ts';
+import { derivative } from './activations.ts';
 import { outputDelta, sampleLoss } from './losses.ts';
 
 /** A forward pass's values: every layer's net inputs and outputs. */
@@ -45,6 +46,8 @@ export function forwardLayer(
 ): { net: Float64Array; out: Float64Array } {
   const units = layer.units;
   const inputs = input.length / batch;
+  const op = ACTIVATION_OPS[layer.activation];
+  const parameter = layerParameter(layer);
   const net = new Float64Array(batch * units);
   const out = new Float64Array(batch * units);
   for (let b = 0; b < batch; b++) {
@@ -52,8 +55,8 @@ export function forwardLayer(
     for (let j = 0; j < units; j++) net[b * units + j] = netInput(weights, biases, sample, j);
     const netRow = net.subarray(b * units, (b + 1) * units);
     const outRow = out.subarray(b * units, (b + 1) * units);
-    if (layer.activation === 'softmax') outRow.set(softmax(netRow));
-    else for (let j = 0; j < units; j++) outRow[j] = activate(layer.activation, netRow[j]);
+    if (op.kind === 'row') outRow.set(op.row(netRow));
+    else for (let j = 0; j < units; j++) outRow[j] = op.f(netRow[j], parameter);
   }
   return { net, out };
 }
@@ -91,7 +94,7 @@ export function sampleLosses(
   const losses = new Float64Array(batch);
   for (let b = 0; b < batch; b++) {
     const row = (a: Float64Array) => a.subarray(b * K, (b + 1) * K);
-    losses[b] = sampleLoss(spec.loss, outputActivation(spec), row(values.net[last]), row(values.out[last]), row(target));
+    losses[b] = sampleLoss(spec.loss, spec.layers[last].activation, row(values.net[last]), row(values.out[last]), row(target));
   }
   return losses;
 }
@@ -106,37 +109,41 @@ export function mean(values: Float64Array): number {
 /** δ of the output layer for each sample: (B, K). */
 export function outputDeltas(
   spec: ModelSpec,
+  net: Float64Array, //    (B, K)
   out: Float64Array, //    (B, K)
   target: Float64Array, // (B, K)
   batch: number,
 ): Float64Array {
   const K = outputSize(spec);
+  const layer = spec.layers[spec.layers.length - 1];
   const delta = new Float64Array(batch * K);
   for (let b = 0; b < batch; b++) {
     const row = (a: Float64Array) => a.subarray(b * K, (b + 1) * K);
-    delta.set(outputDelta(spec.loss, outputActivation(spec), row(out), row(target)), b * K);
+    delta.set(outputDelta(spec.loss, layer, row(net), row(out), row(target)), b * K);
   }
   return delta;
 }
 
-/** δ_h = (Σ_o δ_o · w_oh) · f′(out_h): the next layer's deltas sent back through its weights. */
+/** δ_h = (Σ_o δ_o · w_oh) · f′(net_h, out_h): the next layer's deltas sent back through its weights. */
 export function hiddenDeltas(
   layer: LayerSpec,
   nextWeights: Float64Array, // (NEXT, OUT)
   nextDelta: Float64Array, //   (B, NEXT)
+  net: Float64Array, //         (B, OUT)
   out: Float64Array, //         (B, OUT)
   batch: number,
 ): Float64Array {
   const units = layer.units;
   const next = nextDelta.length / batch;
   const activation = layer.activation;
-  if (activation === 'softmax') throw new Error('softmax is an output-layer activation');
+  if (ACTIVATION_OPS[activation].kind === 'row') throw new Error(`${activation} is an output-layer activation`);
+  const parameter = layerParameter(layer);
   const delta = new Float64Array(batch * units);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < units; h++) {
       let dEdOut = 0; // ∂E/∂out_h
       for (let o = 0; o < next; o++) dEdOut += nextDelta[b * next + o] * nextWeights[o * units + h];
-      delta[b * units + h] = dEdOut * derivativeFromOut(activation, out[b * units + h]);
+      delta[b * units + h] = dEdOut * derivative(activation, net[b * units + h], out[b * units + h], parameter);
     }
   }
   return delta;
@@ -179,9 +186,9 @@ export function backward(
 ): BackwardValues {
   const L = spec.layers.length;
   const delta: Float64Array[] = new Array(L);
-  delta[L - 1] = outputDeltas(spec, values.out[L - 1], target, batch);
+  delta[L - 1] = outputDeltas(spec, values.net[L - 1], values.out[L - 1], target, batch);
   for (let l = L - 2; l >= 0; l--) {
-    delta[l] = hiddenDeltas(spec.layers[l], paramView(layout, params, l + 1, 'weights'), delta[l + 1], values.out[l], batch);
+    delta[l] = hiddenDeltas(spec.layers[l], paramView(layout, params, l + 1, 'weights'), delta[l + 1], values.net[l], values.out[l], batch);
   }
   const grads = new Float64Array(layout.size);
   for (let l = 0; l < L; l++) {

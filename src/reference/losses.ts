@@ -1,80 +1,56 @@
-// Losses and the output-layer delta, for one sample, in float64.
+// Losses and the output-layer delta, for one sample, in float64: the records of
+// src/model/ops/losses.ts put together as the articles do.
 
-import type { Activation, Loss } from '../model/model.ts';
-import { derivativeFromOut, logSumExp } from './activations.ts';
-
-/** log(1 + e^z) without overflow. */
-function softplus(z: number): number {
-  return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
-}
+import type { Activation, LayerSpec } from '../model/model.ts';
+import { layerParameter } from '../model/model.ts';
+import { ACTIVATION_OPS } from '../model/ops/activations.ts';
+import { LOSS_OPS, type Loss } from '../model/ops/losses.ts';
+import { derivative, logSumExp } from './activations.ts';
 
 /**
- * The loss of one sample. Cross-entropy is computed from net rather than out, so a
- * saturated output (out rounding to 0 or 1) still gives a finite loss.
+ * The loss of one sample, E = Σ_k e_k. Cross-entropy is computed from net rather than out,
+ * so a saturated output (out rounding to 0 or 1) still gives a finite loss.
  */
 export function sampleLoss(loss: Loss, activation: Activation, net: ArrayLike<number>, out: ArrayLike<number>, target: ArrayLike<number>): number {
+  const op = LOSS_OPS[loss];
   const K = out.length;
   let sum = 0;
-  switch (loss) {
-    case 'half-sse':
-      for (let k = 0; k < K; k++) sum += 0.5 * (target[k] - out[k]) ** 2;
-      return sum;
-    case 'sse':
-      for (let k = 0; k < K; k++) sum += (target[k] - out[k]) ** 2;
-      return sum;
-    case 'mse':
-      for (let k = 0; k < K; k++) sum += (target[k] - out[k]) ** 2;
-      return sum / K;
-    case 'cross-entropy':
-      if (activation === 'softmax') {
-        // −Σ t_k log softmax(net)_k, with log softmax(net)_k = net_k − log Σ_j e^{net_j}
-        const lse = logSumExp(net);
-        for (let k = 0; k < K; k++) sum -= target[k] * (net[k] - lse);
-        return sum;
-      }
-      // binary: −[t log σ(z) + (1 − t) log(1 − σ(z))] = softplus(z) − t·z
-      for (let k = 0; k < K; k++) sum += softplus(net[k]) - target[k] * net[k];
-      return sum;
+  if (op.kind === 'logits' && activation === 'softmax') {
+    const lse = logSumExp(net);
+    for (let k = 0; k < K; k++) sum += op.softmaxLoss(net[k], target[k], lse);
+  } else if (op.kind === 'logits') {
+    for (let k = 0; k < K; k++) sum += op.sigmoidLoss(net[k], target[k]);
+  } else {
+    for (let k = 0; k < K; k++) sum += op.loss(out[k], target[k], K);
   }
-}
-
-/** ∂E/∂out_k for one sample: −(target − out) for the articles' half-sse. */
-export function lossGradient(loss: Exclude<Loss, 'cross-entropy'>, out: number, target: number, outputs: number): number {
-  switch (loss) {
-    case 'half-sse':
-      return -(target - out);
-    case 'sse':
-      return -2 * (target - out);
-    case 'mse':
-      return (-2 * (target - out)) / outputs;
-  }
+  return sum;
 }
 
 /**
- * δ_k = ∂E/∂net_k for each output neuron k of one sample.
+ * δ_k = ∂E/∂net_k for each output neuron k of one sample, from its net inputs and outputs.
  * The articles' form: δ_o1 = −(target_o1 − out_o1) · out_o1(1 − out_o1).
  */
-export function outputDelta(loss: Loss, activation: Activation, out: ArrayLike<number>, target: ArrayLike<number>): Float64Array {
+export function outputDelta(loss: Loss, layer: LayerSpec, net: ArrayLike<number>, out: ArrayLike<number>, target: ArrayLike<number>): Float64Array {
+  const op = LOSS_OPS[loss];
   const K = out.length;
   const delta = new Float64Array(K);
-  if (loss === 'cross-entropy') {
-    // Both pairings simplify: the division by out in ∂E/∂out cancels against ∂out/∂net.
+  if (op.kind === 'logits') {
+    // A softmax output is one distribution over the row; a sigmoid output is its own, t + (1 − t) = 1.
     let targetSum = 0;
     for (let k = 0; k < K; k++) targetSum += target[k];
-    for (let k = 0; k < K; k++) {
-      delta[k] = activation === 'softmax' ? out[k] * targetSum - target[k] : out[k] - target[k];
-    }
+    for (let k = 0; k < K; k++) delta[k] = op.delta(out[k], target[k], layer.activation === 'softmax' ? targetSum : 1);
     return delta;
   }
-  if (activation === 'softmax') {
+  if (ACTIVATION_OPS[layer.activation].kind === 'row') {
     // Softmax couples its outputs: δ_k = out_k (g_k − Σ_j out_j g_j), g = ∂E/∂out.
     let weighted = 0;
-    for (let j = 0; j < K; j++) weighted += out[j] * lossGradient(loss, out[j], target[j], K);
-    for (let k = 0; k < K; k++) delta[k] = out[k] * (lossGradient(loss, out[k], target[k], K) - weighted);
+    for (let j = 0; j < K; j++) weighted += out[j] * op.gradient(out[j], target[j], K);
+    for (let k = 0; k < K; k++) delta[k] = out[k] * (op.gradient(out[k], target[k], K) - weighted);
     return delta;
   }
+  const parameter = layerParameter(layer);
   for (let k = 0; k < K; k++) {
-    delta[k] = lossGradient(loss, out[k], target[k], K) * derivativeFromOut(activation, out[k]);
+    delta[k] = op.gradient(out[k], target[k], K) * derivative(layer.activation, net[k], out[k], parameter);
   }
   return delta;
 }

@@ -1,16 +1,18 @@
 // The parameter update, in float64: w⁺ = w − η·∂E/∂w for plain SGD (the articles'
-// rule), and PyTorch's momentum and Adam.
+// rule), and PyTorch's momentum and Adam, each the update rule of its record in
+// src/model/ops/optimizers.ts.
 
-import type { OptimizerSpec } from '../model/optimizer.ts';
 import type { ParamLayout } from '../model/layout.ts';
+import { constantsOf, OPTIMIZER_OPS, type OptimizerSpec } from '../model/ops/optimizers.ts';
 
 /**
- * Bias-correction factors 1 − β^t for Adam's step t (1-based), computed in float64;
- * the GPU receives them per step rather than raising β to a power in f32.
+ * Bias-correction factors 1 − β^t for step t (1-based), computed in float64, where the
+ * optimizer has them (1 otherwise); the GPU receives them per step rather than raising β
+ * to a power in f32.
  */
 export function adamCorrections(optimizer: OptimizerSpec, step: number): { correction1: number; correction2: number } {
-  if (optimizer.kind !== 'adam') return { correction1: 1, correction2: 1 };
-  return { correction1: 1 - optimizer.beta1 ** step, correction2: 1 - optimizer.beta2 ** step };
+  const corrections = OPTIMIZER_OPS[optimizer.kind].corrections;
+  return corrections ? corrections(constantsOf(optimizer), step) : { correction1: 1, correction2: 1 };
 }
 
 /**
@@ -28,31 +30,13 @@ export function optimizerStep(
   step: number,
   trainBiases: boolean,
 ): void {
-  const { correction1, correction2 } = adamCorrections(optimizer, step);
+  const { update } = OPTIMIZER_OPS[optimizer.kind];
+  const constants = constantsOf(optimizer);
+  const values = { learningRate, ...adamCorrections(optimizer, step) };
   for (const entry of layout.entries) {
     if (entry.kind === 'biases' && !trainBiases) continue;
     for (let k = entry.offset; k < entry.offset + entry.length; k++) {
-      const g = grads[k];
-      switch (optimizer.kind) {
-        case 'sgd':
-          params[k] -= learningRate * g;
-          break;
-        case 'momentum': {
-          const velocity = state[0];
-          velocity[k] = optimizer.momentum * velocity[k] + g;
-          params[k] -= learningRate * velocity[k];
-          break;
-        }
-        case 'adam': {
-          const [m, v] = state;
-          m[k] = optimizer.beta1 * m[k] + (1 - optimizer.beta1) * g;
-          v[k] = optimizer.beta2 * v[k] + (1 - optimizer.beta2) * g * g;
-          const mHat = m[k] / correction1;
-          const vHat = v[k] / correction2;
-          params[k] -= (learningRate * mHat) / (Math.sqrt(vHat) + optimizer.epsilon);
-          break;
-        }
-      }
+      params[k] = update(params[k], grads[k], state, k, constants, values);
     }
   }
 }

@@ -4,10 +4,11 @@
 
 import { InputError } from '../errors.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
+import { OPTIMIZER_OPS } from '../model/ops/optimizers.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 
-/** The learning rate where none is given: 0.01 for SGD and momentum, 0.001 for Adam. */
-export const DEFAULT_LEARNING_RATE: Record<OptimizerKind, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001 };
+/** The learning rate where none is given, by the optimizer's record: 0.01 for SGD and momentum, 0.001 for Adam. */
+export const DEFAULT_LEARNING_RATE = Object.fromEntries(OPTIMIZER_KINDS.map((kind) => [kind, OPTIMIZER_OPS[kind].defaultLearningRate])) as Record<OptimizerKind, number>;
 /** The batch size where none is given (or the dataset's size, if smaller). */
 export const DEFAULT_BATCH_SIZE = 32;
 /** The seed of the shuffling where none is given. */
@@ -47,17 +48,15 @@ export function optimizerSpec(value: OptimizerKind | OptimizerSpec | undefined, 
   if (typeof value !== 'object' || value === null || !(OPTIMIZER_KINDS as readonly string[]).includes(value.kind)) {
     fail(`${where}.kind`, `one of ${OPTIMIZER_KINDS.join(', ')}`, (value as { kind?: unknown } | null)?.kind);
   }
-  switch (value.kind) {
-    case 'sgd':
-      return { kind: 'sgd' };
-    case 'momentum':
-      return { kind: 'momentum', momentum: inUnitInterval(value.momentum, `${where}.momentum`, true) };
-    case 'adam': {
-      const epsilon = value.epsilon;
-      if (typeof epsilon !== 'number' || !(epsilon > 0) || !Number.isFinite(epsilon)) fail(`${where}.epsilon`, 'a positive number', epsilon);
-      return { kind: 'adam', beta1: inUnitInterval(value.beta1, `${where}.beta1`, true), beta2: inUnitInterval(value.beta2, `${where}.beta2`, true), epsilon };
-    }
-  }
+  // Each constant the record names, checked against its range.
+  const given = value as unknown as Record<string, unknown>;
+  const constants = Object.entries(OPTIMIZER_OPS[value.kind].constants).map(([name, { range }]) => {
+    const constant = given[name];
+    if (range === 'unit') return [name, inUnitInterval(constant, `${where}.${name}`, true)];
+    if (typeof constant !== 'number' || !(constant > 0) || !Number.isFinite(constant)) fail(`${where}.${name}`, 'a positive number', constant);
+    return [name, constant];
+  });
+  return { kind: value.kind, ...Object.fromEntries(constants) } as OptimizerSpec;
 }
 
 /**

@@ -1,0 +1,194 @@
+// The activations, one record each: what the float64 reference computes, the code the
+// kernels know it by (its WGSL is `fn <name>_activate` and `fn <name>_derivative` in
+// shaders/ops.wgsl), how its float32 error is bounded, how it initialises, and its names
+// in ONNX, Keras / TensorFlow.js and PyTorch. docs/ops.md says what adding one takes.
+
+/** A value as a formula shows it: a symbol (`net_h1`), or a number with its factor form (`(−0.3)`). */
+export interface Shown {
+  text: string;
+  /** As a factor in a product: negative numbers in parentheses. */
+  factor: string;
+  /** A symbol rather than a number: products are written by juxtaposition, `out(1 − out)`. */
+  symbolic: boolean;
+}
+
+/** What every activation record holds. */
+interface ActivationBase {
+  /** Its code in the kernels: unique, and fixed once models have been compiled with it. */
+  code: number;
+  /**
+   * ∂out/∂net from the neuron's net input and output (softmax: the diagonal of its Jacobian;
+   * the output stage uses the whole Jacobian).
+   */
+  derivative(net: number, out: number, parameter: number): number;
+  /** Whether `derivative` reads net: the kernels then keep every layer's net for the backward pass. */
+  derivativeNeedsNet: boolean;
+  /** The one layer field it takes, with its default (absent: the parameter is 0 and unused). */
+  parameter?: { field: string; default: number; check(value: number): string | undefined };
+  /** The weights' initialisation: He (normal, √(2/fan-in)) for the relu family, Glorot (uniform) otherwise. */
+  init: 'he' | 'glorot';
+  names: {
+    /** ONNX operator (none for linear: no node) and the attribute its parameter goes in. */
+    onnx?: { op: string; parameterAttribute?: string };
+    /** The activation string of a Keras / TensorFlow.js Dense layer. */
+    keras: string;
+    /** PyTorch: the nn module after a Linear (none for linear) and the function of `net`; `{p}` is the parameter. */
+    pytorch: { module?: string; functional: string };
+  };
+  /** The articles' way of writing out = f(net) and its slope (examples/formulas.ts); none: out = net. */
+  formula: { out?(net: Shown, layer: Shown[], parameter: number): string; slope(out: Shown, net: Shown, parameter: number): string };
+}
+
+/** An element-wise activation: out = f(net). */
+export interface ElementwiseActivationOp extends ActivationBase {
+  kind: 'elementwise';
+  f(net: number, parameter: number): number;
+  tolerance: {
+    /**
+     * How fast the slope moves: |∂f′/∂net| and |∂f′/∂out| at this point (first order; the
+     * moves the float32 error makes are small). A kink where f′ jumps is left aside.
+     */
+    curvature(net: number, out: number, parameter: number): { net: number; out: number };
+    /**
+     * Error of its float32 evaluation not relative to its value, in units of roundoff
+     * (u = 2⁻²⁴): exp(x) − 1 near 0, log near 1 (WGSL allows 2⁻²¹ there).
+     */
+    evaluation?: number;
+    /** The jump of f′ at net = 0 (relu's 0 to 1), for bounds that must hold across the kink. */
+    kink?(parameter: number): number;
+  };
+}
+
+/** Softmax: a function of the whole row of net inputs, on the output layer only. */
+export interface RowActivationOp extends ActivationBase {
+  kind: 'row';
+  row(net: ArrayLike<number>): Float64Array;
+  tolerance: {
+    /** How far out_k moves when every net input moves by at most Δ: out_k's magnitude, per unit of Δ. */
+    out(out: number): number;
+    /** δ_k = out_k(g_k − Σ_j out_j g_j): its magnitude from the loss gradients' magnitudes g. */
+    delta(out: number, outMagnitude: number, gradientMagnitudeSum: number): number;
+  };
+}
+
+export type ActivationOp = ElementwiseActivationOp | RowActivationOp;
+
+export function sigmoid(net: number): number {
+  return 1 / (1 + Math.exp(-net));
+}
+
+/** softmax(net)_k = exp(net_k − max) / Σ_j exp(net_j − max); subtracting the max avoids overflow. */
+export function softmax(net: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let k = 0; k < net.length; k++) max = Math.max(max, net[k]);
+  const out = new Float64Array(net.length);
+  let sum = 0;
+  for (let k = 0; k < net.length; k++) {
+    out[k] = Math.exp(net[k] - max);
+    sum += out[k];
+  }
+  for (let k = 0; k < net.length; k++) out[k] /= sum;
+  return out;
+}
+
+const noCurvature = () => ({ net: 0, out: 0 });
+
+/** An activation's name, as the model file and the API give it. */
+export type Activation = 'sigmoid' | 'linear' | 'tanh' | 'relu' | 'softmax';
+/** The element-wise activations: every one but softmax, a function of the whole row. */
+export type ElementwiseActivation = Exclude<Activation, 'softmax'>;
+/** The layer fields of the activations' parameters (e.g. leaky-relu's `negativeSlope`). */
+export type ActivationParameterField = never;
+
+/** The table, in the order the choices are listed (the codes are separate and fixed). */
+const TABLE = {
+  sigmoid: {
+    kind: 'elementwise',
+    code: 1,
+    f: (net) => sigmoid(net),
+    derivative: (_net, out) => out * (1 - out),
+    derivativeNeedsNet: false,
+    init: 'glorot',
+    // ∂/∂out of out(1 − out)
+    tolerance: { curvature: (_net, out) => ({ net: 0, out: Math.abs(1 - 2 * out) }) },
+    names: { onnx: { op: 'Sigmoid' }, keras: 'sigmoid', pytorch: { module: 'nn.Sigmoid()', functional: 'torch.sigmoid(net)' } },
+    formula: {
+      out: (net) => `1/(1 + e^(−${net.factor}))`,
+      slope: (out) => `${out.factor}${out.symbolic ? '' : '·'}(1 − ${out.factor})`,
+    },
+  },
+  linear: {
+    kind: 'elementwise',
+    code: 0,
+    f: (net) => net,
+    derivative: () => 1,
+    derivativeNeedsNet: false,
+    init: 'glorot',
+    tolerance: { curvature: noCurvature },
+    names: { keras: 'linear', pytorch: { functional: 'net' } },
+    formula: { slope: () => '1' },
+  },
+  tanh: {
+    kind: 'elementwise',
+    code: 2,
+    f: (net) => Math.tanh(net),
+    derivative: (_net, out) => 1 - out * out,
+    derivativeNeedsNet: false,
+    init: 'glorot',
+    tolerance: { curvature: (_net, out) => ({ net: 0, out: 2 * Math.abs(out) }) },
+    names: { onnx: { op: 'Tanh' }, keras: 'tanh', pytorch: { module: 'nn.Tanh()', functional: 'torch.tanh(net)' } },
+    formula: { out: (net) => `tanh(${net.text})`, slope: (out) => `(1 − ${out.factor}²)` },
+  },
+  relu: {
+    kind: 'elementwise',
+    code: 3,
+    f: (net) => (net > 0 ? net : 0),
+    derivative: (_net, out) => (out > 0 ? 1 : 0),
+    derivativeNeedsNet: false,
+    init: 'he',
+    tolerance: { curvature: noCurvature, kink: () => 1 },
+    names: { onnx: { op: 'Relu' }, keras: 'relu', pytorch: { module: 'nn.ReLU()', functional: 'torch.relu(net)' } },
+    formula: { out: (net) => `max(0, ${net.text})`, slope: (out) => `[${out.factor} > 0]` },
+  },
+  softmax: {
+    kind: 'row',
+    code: 4,
+    row: softmax,
+    derivative: (_net, out) => out * (1 - out),
+    derivativeNeedsNet: false,
+    init: 'glorot',
+    tolerance: {
+      // Moving every net input by Δ moves out_k by at most 2·out_k·Δ.
+      out: (out) => 2 * out,
+      // |out_k|·(|g_k| + Σ_j out_j |g_j|) ≤ (|out_k| + M(out_k))·2·Σ_j M(g_j)
+      delta: (out, outMagnitude, gradientMagnitudeSum) => (Math.abs(out) + outMagnitude) * 2 * gradientMagnitudeSum,
+    },
+    names: { onnx: { op: 'Softmax' }, keras: 'softmax', pytorch: { module: 'nn.Softmax(dim=1)', functional: 'torch.softmax(net, dim=1)' } },
+    formula: {
+      out: (net, layer) => `e^${net.factor}/(${layer.map((n) => `e^${n.factor}`).join(' + ')})`,
+      slope: (out) => `${out.factor}${out.symbolic ? '' : '·'}(1 − ${out.factor})`,
+    },
+  },
+} as const satisfies Record<Activation, ActivationOp>;
+
+// The names above are the table's, element-wise where its records are, and the parameter
+// fields those its records take (checked by the compiler both ways).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const tableAgrees: [
+  Same<Activation, keyof typeof TABLE>,
+  Same<ElementwiseActivation, { [K in Activation]: (typeof TABLE)[K]['kind'] extends 'elementwise' ? K : never }[Activation]>,
+  Same<ActivationParameterField, { [K in Activation]: (typeof TABLE)[K] extends { parameter: { field: infer F extends string } } ? F : never }[Activation]>,
+] = [true, true, true];
+void tableAgrees;
+
+/** Every activation's record, by name. */
+export const ACTIVATION_OPS: { readonly [K in Activation]: (typeof TABLE)[K] extends { kind: 'row' } ? RowActivationOp : ElementwiseActivationOp } = TABLE;
+
+/** The activations, in the order choices list them. */
+export const ACTIVATION_NAMES = Object.keys(TABLE) as [Activation, ...Activation[]];
+
+/** The layer fields that activations' parameters take. */
+export const ACTIVATION_PARAMETER_FIELDS = ACTIVATION_NAMES.flatMap((name) => {
+  const parameter = (ACTIVATION_OPS[name] as ActivationOp).parameter;
+  return parameter ? [parameter.field as ActivationParameterField] : [];
+});
