@@ -48,8 +48,8 @@ export { SYNTHETIC_DATASETS, syntheticDataset } from './data/synthetic.ts';
 export type { SyntheticName } from './data/synthetic.ts';
 export { applyInputScaling, checkInputScaling, fitInputScaling } from './data/scaling.ts';
 export type { InputScaling } from './data/scaling.ts';
-export { outputFor, targetKind } from './data/targets.ts';
-export type { OutputChoice, TargetKind } from './data/targets.ts';
+export { outputFor, targetKind } from './train/targets.ts';
+export type { OutputChoice, TargetKind } from './train/targets.ts';
 
 // Training: the lower-level trainers with their named buffers, and the one training loop.
 export type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
