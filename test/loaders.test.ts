@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { datasetFromRows } from '../src/data/dataset.ts';
 import { FLOAT32_MAX } from '../src/data/values.ts';
 import { InputError } from '../src/errors.ts';
-import { parseCheckpoint } from '../src/io/checkpoint.ts';
+import { parseCheckpoint } from '../src/io/checkpoint-read.ts';
 import { parseDataCsv, parseDataJson } from '../src/io/data-file.ts';
 import { checkDataFits, parseDataTable } from '../src/io/data-file.ts';
 import { modelFromJson, modelToJson, parseModelDeclaration, parseModelFile } from '../src/io/model-file.ts';
@@ -109,10 +109,10 @@ describe("a model file's declared size, checked before anything is allocated", (
     // Parameters, the trainer's copy and the gradients (SGD), float64, in the layout's padded size.
     expect(trainingBytes(spec, 0)).toBe(8 * 3 * (256_000_000 + 16_000));
     expect(trainingBytes(spec, 2)).toBe(8 * 5 * (256_000_000 + 16_000));
-    expect(() => checkTrainingMemory(spec, 2, 'big.json', 8e9)).toThrow(
+    expect(() => checkTrainingMemory(spec, 'adam', 'big.json', 8e9)).toThrow(
       'big.json: layers: training this network needs about 10.2 GB of memory (float64 parameters, gradients and optimizer state); 8.00 GB is available',
     );
-    expect(() => checkTrainingMemory(spec, 0, 'big.json', 8e9)).not.toThrow();
+    expect(() => checkTrainingMemory(spec, 'sgd', 'big.json', 8e9)).not.toThrow();
   });
 
   it('past 2^28 parameters is refused by the schema limits alone', () => {

@@ -27,6 +27,7 @@ import { derivativeFromOut } from '../reference/activations.ts';
 import { layerInputs, outputActivation, outputSize } from '../model/model.ts';
 import type { OptimizerSpec } from '../model/optimizer.ts';
 import type { Tolerance } from './compare.ts';
+import { InputError } from '../errors.ts';
 
 /** u = 2⁻²⁴: the largest relative error of rounding a real number to the nearest float32. */
 export const FLOAT32_UNIT_ROUNDOFF = 2 ** -24;
@@ -102,7 +103,7 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
     if (name === 'loss') return deltaEpsilon[L - 1];
     if (name === 'grads' || name === 'params') return gradEpsilon;
     const buffer = parseLayerBuffer(name);
-    if (!buffer) throw new Error(`no tolerance for buffer ${name}`);
+    if (!buffer) throw new InputError(`buffer ${name}`, 'has no tolerance');
     return buffer.kind === 'delta' ? deltaEpsilon[buffer.layer] : forwardEpsilon[buffer.layer];
   };
 
@@ -260,7 +261,7 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
 
   return (name) => {
     const m = magnitude.get(name);
-    if (!m) throw new Error(`no tolerance for buffer ${name}`);
+    if (!m) throw new InputError(`buffer ${name}`, 'has no tolerance');
     const epsilon = epsilonOf(name);
     return { atol: m.map((value) => epsilon * value), rtol: 0 };
   };

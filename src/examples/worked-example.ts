@@ -13,6 +13,7 @@ import { modelFromJson, type ModelFile } from '../io/model-file.ts';
 import { datasetFromRows, type Dataset } from '../data/dataset.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 import { errorFormula, errorGradientFormula, hiddenDeltaFormula, netFormula, outFormula, productFormula, slopeFormula, slopeTerms, sumFormula, updateFormula, type Named } from './formulas.ts';
+import { InputError } from '../errors.ts';
 
 /** An article's names for the inputs, neurons, weights and biases. */
 export interface Notation {
@@ -299,7 +300,7 @@ export function printedQuantity(printed: PrintedValue, rows: TraceRow[], step: S
   if (printed.value) return printed.value(step);
   const symbol = printed.row ?? printed.symbol;
   const row = rows.find((r) => r.symbol === symbol);
-  if (!row) throw new Error(`no trace row named ${symbol}`);
+  if (!row) throw new InputError(symbol, 'is no row of this trace');
   return row.value;
 }
 

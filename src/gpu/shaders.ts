@@ -8,12 +8,13 @@
 //   - tile_product.wgsl, for the three matrix products
 
 import type { KernelName } from './abi.ts';
+import { BackpropError } from '../errors.ts';
 
 const FILES = import.meta.glob<string>('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
 
 function file(name: string): string {
   const text = FILES[`../../shaders/${name}.wgsl`];
-  if (text === undefined) throw new Error(`no shaders/${name}.wgsl`);
+  if (text === undefined) throw new BackpropError(`no shaders/${name}.wgsl`);
   return text;
 }
 

@@ -315,7 +315,7 @@ export class GpuTrainer implements Trainer {
 
   private region(name: BufferName): Region {
     const region = this.regions.get(name);
-    if (!region) throw new Error(`unknown buffer ${name}`);
+    if (!region) throw new InputError(`buffer ${name}`, 'is not a buffer of this network');
     return region;
   }
 

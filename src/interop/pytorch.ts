@@ -10,7 +10,7 @@
 // `webgpu-backprop train`). What train.py does and what is exact is told in its docstring
 // and in the README's "When one machine is not enough".
 
-import { InputError } from '../errors.ts';
+import { BackpropError, InputError } from '../errors.ts';
 import { modelToJson } from '../io/model-file.ts';
 import type { Activation } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
@@ -55,7 +55,7 @@ function python(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : JSON.stringify(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(python).join(', ')}]`;
-  throw new Error(`no Python literal for ${String(value)}`);
+  throw new BackpropError(`no Python literal for ${String(value)}`);
 }
 
 const MODULES: Record<Activation, string | undefined> = {

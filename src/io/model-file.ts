@@ -1,82 +1,42 @@
-// The model file, read and written by the command line and the browser app:
-//
-//   {"loss": "half-sse", "trainBiases": false,
-//    "layers": [{"activation": "sigmoid", "weights": [[0.15, 0.2], [0.25, 0.3]], "biases": [0.35, 0.35]}, …]}
-//
-// weights[j][i] is the weight from input i into neuron j. The architecture-only form
-// gives sizes and a seed instead of numbers:
-//
-//   {"inputSize": 784, "seed": 1, "loss": "cross-entropy",
-//    "layers": [{"units": 128, "activation": "relu"}, {"units": 10, "activation": "softmax"}]}
-//
-// Either form may carry `"inputScaling": {"mean": [...], "std": [...]}`, one of each per
-// input: the network was trained on (x − mean) / std, and predicts from raw inputs by
-// scaling them the same way.
-//
-// Files may come from anywhere, so they are parsed as data only (JSON.parse, never
-// evaluated), checked against a schema, and their sizes bounded before anything is
-// allocated for them.
+// Reading a model file (its form, and the writer, are in model-format.ts). Files may come
+// from anywhere, so they are parsed as data only (JSON.parse, never evaluated), checked
+// against a schema, and their sizes bounded before anything is allocated for them.
 
-import { z } from 'zod';
-import { checkInputScaling, type InputScaling } from '../data/scaling.ts';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+import { checkInputScaling } from '../data/scaling.ts';
 import { FLOAT32_MAX } from '../data/values.ts';
 import { InputError } from '../errors.ts';
-import { ACTIVATIONS, checkSpec, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
-import { createModel, layerBiases, layerWeights, setLayerParams, type Model } from '../model/network.ts';
+import { ACTIVATIONS, checkSpec, LOSSES, type ModelSpec } from '../model/model.ts';
+import { createModel, setLayerParams, type Model } from '../model/network.ts';
 import { parseJson, zodError } from './json.ts';
+import { MODEL_LIMITS, type LayerFile, type ModelFile } from './model-format.ts';
 
-/** Bounds on what a model file may ask for, checked before any allocation. */
-export const MODEL_LIMITS = {
-  fileBytes: 512 * 1024 * 1024,
-  layers: 64,
-  units: 65_536,
-  params: 1 << 28,
-};
+export { MODEL_LIMITS, modelToJson, type LayerFile, type ModelFile } from './model-format.ts';
+
+// zod's small build (its functions tree-shake): this module loads with the first network
+// made from a description. Its messages are zod's English ones.
+z.config(en());
 
 /** A weight or bias: the GPU holds it as a float32. */
-const parameter = z.number().refine((value) => Math.abs(value) <= FLOAT32_MAX, `expected a number float32 can hold (|x| ≤ ${FLOAT32_MAX})`);
+const parameter = z.number().check(z.refine((value) => Math.abs(value) <= FLOAT32_MAX, `expected a number float32 can hold (|x| ≤ ${FLOAT32_MAX})`));
+const count = (max: number) => z.number().check(z.int(), z.positive(), z.maximum(max));
 
-const layerSchema = z
-  .object({
-    activation: z.enum(ACTIVATIONS),
-    units: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
-    weights: z.array(z.array(parameter)).optional(),
-    biases: z.array(parameter).optional(),
-  })
-  .strict();
+const layerSchema = z.strictObject({
+  activation: z.enum(ACTIVATIONS),
+  units: z.optional(count(MODEL_LIMITS.units)),
+  weights: z.optional(z.array(z.array(parameter))),
+  biases: z.optional(z.array(parameter)),
+});
 
-const modelFileSchema = z
-  .object({
-    loss: z.enum(LOSSES),
-    trainBiases: z.boolean().optional(),
-    inputSize: z.number().int().positive().max(MODEL_LIMITS.units).optional(),
-    seed: z.union([z.number(), z.string()]).optional(),
-    layers: z.array(layerSchema).min(1).max(MODEL_LIMITS.layers),
-    inputScaling: z.object({ mean: z.array(z.number()).max(MODEL_LIMITS.units), std: z.array(z.number()).max(MODEL_LIMITS.units) }).strict().optional(),
-  })
-  .strict();
-
-/** One layer of a model file: its activation, and its size or its weights (out × in) and biases. */
-export interface LayerFile {
-  activation: Activation;
-  units?: number;
-  /** weights[j][i]: from input i into neuron j. */
-  weights?: number[][];
-  biases?: number[];
-}
-
-/** A model file: the architecture with a seed, or every layer's weights. */
-export interface ModelFile {
-  loss: Loss;
-  /** Default true; the articles freeze their biases. */
-  trainBiases?: boolean;
-  inputSize?: number;
-  /** Seeds the initial weights of the architecture-only form (default 1). */
-  seed?: number | string;
-  layers: LayerFile[];
-  /** The inputs' standardisation, where the network was trained on standardised inputs. */
-  inputScaling?: InputScaling;
-}
+const modelFileSchema = z.strictObject({
+  loss: z.enum(LOSSES),
+  trainBiases: z.optional(z.boolean()),
+  inputSize: z.optional(count(MODEL_LIMITS.units)),
+  seed: z.optional(z.union([z.number(), z.string()])),
+  layers: z.array(layerSchema).check(z.minLength(1), z.maxLength(MODEL_LIMITS.layers)),
+  inputScaling: z.optional(z.strictObject({ mean: z.array(z.number()).check(z.maxLength(MODEL_LIMITS.units)), std: z.array(z.number()).check(z.maxLength(MODEL_LIMITS.units)) })),
+});
 
 // The schema accepts exactly the interfaces above (checked by the compiler both ways).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -92,8 +52,8 @@ export interface ModelDeclaration {
   spec: ModelSpec;
   /** Weights and biases. */
   paramCount: number;
-  /** Allocates the parameters: initialised from the seed, or set from the file's weights. */
-  create(): Model;
+  /** Allocates the parameters: set from the file's weights, or initialised from `seed` (default: the file's seed, else 1). */
+  create(seed?: number | string): Model;
 }
 
 /** Parses a model file's text; `source` names it in errors (a path, or an upload's name). */
@@ -135,8 +95,8 @@ export function declareModel(json: unknown, source: string): ModelDeclaration {
   } catch (error) {
     throw error instanceof InputError ? error.inFile(source) : error;
   }
-  const create = () => {
-    const model = createModel(spec, { seed: file.seed ?? 1 });
+  const create = (seed?: number | string) => {
+    const model = createModel(spec, { seed: seed ?? file.seed ?? 1 });
     if (withWeights !== 0) {
       file.layers.forEach((layer, l) => {
         setLayerParams(model, l, layer.weights!, layer.biases ?? new Array(layer.weights!.length).fill(0));
@@ -203,20 +163,4 @@ function checkParamCount(spec: ModelSpec, source: string): number {
     throw new InputError(`${source}: layers`, `the network has ${params} parameters; at most ${MODEL_LIMITS.params} are allowed`);
   }
   return params;
-}
-
-/** The model file of a model: its weights written out, the same form the command line reads. */
-export function modelToJson(model: Model, params: Float64Array = model.params): ModelFile {
-  const { spec, layout } = model;
-  const file: ModelFile = {
-    loss: spec.loss,
-    trainBiases: spec.trainBiases,
-    layers: spec.layers.map((layer, l) => ({
-      activation: layer.activation,
-      weights: layerWeights(layout, params, l),
-      biases: layerBiases(layout, params, l),
-    })),
-  };
-  if (model.inputScaling) file.inputScaling = { mean: [...model.inputScaling.mean], std: [...model.inputScaling.std] };
-  return file;
 }

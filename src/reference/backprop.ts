@@ -9,6 +9,7 @@ import { outputActivation, outputSize } from '../model/model.ts';
 import { paramView, type ParamLayout } from '../model/layout.ts';
 import { activate, derivativeFromOut, softmax } from './activations.ts';
 import { outputDelta, sampleLoss } from './losses.ts';
+import { InputError } from '../errors.ts';
 
 /** A forward pass's values: every layer's net inputs and outputs. */
 export interface ForwardValues {
@@ -130,7 +131,7 @@ export function hiddenDeltas(
   const units = layer.units;
   const next = nextDelta.length / batch;
   const activation = layer.activation;
-  if (activation === 'softmax') throw new Error('softmax is an output-layer activation');
+  if (activation === 'softmax') throw new InputError('activation', 'softmax is an output-layer activation');
   const delta = new Float64Array(batch * units);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < units; h++) {
