@@ -8,8 +8,8 @@
 
 import { Command } from 'commander';
 import { median } from 'webgpu-backprop/bench';
-import { adapterName, Network, type ModelFile } from 'webgpu-backprop/node';
-import { requestAdapter } from 'webgpu-backprop/trainers';
+import { Network, type ModelFile } from 'webgpu-backprop/node';
+import { adapterName, requestAdapter } from 'webgpu-backprop/trainers';
 import { positiveInteger } from './flags.ts';
 
 const program = new Command('bench:fit')

@@ -10,8 +10,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { namesFrom, positiveInteger, positiveNumber } from './flags.ts';
-import { adapterName, describeAdapter, nodeGpu } from 'webgpu-backprop/node';
-import { openDevice, requestAdapter } from 'webgpu-backprop/trainers';
+import { nodeGpu } from 'webgpu-backprop/node';
+import { adapterName, describeAdapter, openDevice, requestAdapter } from 'webgpu-backprop/trainers';
 import {
   BACKEND_NAMES,
   breakEven,

@@ -16,4 +16,4 @@ export type { Roofline, RooflineRow } from './bench/roofline.ts';
 export { breakEven, figure, markdownTable, rooflineMarkdown, speedRatios } from './bench/report.ts';
 export type { BenchReport } from './bench/report.ts';
 export { knownAdapter } from './gpu/adapters.ts';
-export type { GpuProfile, KnownAdapter } from './gpu/adapters.ts';
+export type { KnownAdapter } from './gpu/adapters.ts';

@@ -6,6 +6,6 @@
 export { resolveExample, traceCase, traceExample, traceToMarkdown } from './examples/trace.ts';
 export type { CaseTrace, ExampleTrace, TraceLine } from './examples/trace.ts';
 export { WORKED_EXAMPLES } from './examples/articles.ts';
-export type { Notation, PrintedValue, WorkedCase, WorkedExample } from './examples/worked-example.ts';
+export type { Notation, PrintedValue, StepRecord, WorkedCase, WorkedExample } from './examples/worked-example.ts';
 export { SYNTHETIC_DATASETS, syntheticDataset } from './data/synthetic.ts';
 export type { SyntheticName } from './data/synthetic.ts';

@@ -31,13 +31,13 @@ export { MODEL_LIMITS } from './io/model-format.ts';
 export type { LayerFile, ModelFile } from './io/model-format.ts';
 export { parseModelDeclaration } from './io/model-file.ts';
 export type { ModelDeclaration } from './io/model-file.ts';
-export type { Checkpoint, NamedArrays } from './io/checkpoint.ts';
+export type { Checkpoint } from './io/checkpoint.ts';
 export type { TrainOptions } from './model/trainer.ts';
 export { EXPORT_FORMATS } from './interop/formats.ts';
 export type { ExportFormat, ImportFormat } from './interop/formats.ts';
 export type { PytorchExportOptions } from './interop/pytorch.ts';
 
 // WebGPU devices: one the network may share, and what its adapter says of itself.
-export { adapterName, describeAdapter, DeviceKeeper } from './gpu/device.ts';
+export { DeviceKeeper } from './gpu/device.ts';
 export type { AdapterDescription } from './gpu/device.ts';
 export type { KernelPath } from './gpu/trainer.ts';

@@ -116,6 +116,8 @@ export class Network {
   private disposed = false;
   private training = false;
   private gpuError?: string;
+  /** Notes the first WebGPU validation error of the device, which every later call reports. */
+  private readonly onGpuError = (event: Event) => (this.gpuError ??= (event as GPUUncapturedErrorEvent).error.message.split('\n')[0]);
 
   private constructor(
     private model: Model,
@@ -130,7 +132,7 @@ export class Network {
   ) {
     this.spec = frozen(model.spec);
     this.inputScaling = model.inputScaling && frozen(model.inputScaling);
-    gpu?.device?.addEventListener('uncapturederror', (event) => (this.gpuError ??= (event as GPUUncapturedErrorEvent).error.message.split('\n')[0]));
+    gpu?.device?.addEventListener('uncapturederror', this.onGpuError);
   }
 
   /**
@@ -339,6 +341,7 @@ export class Network {
     this.disposed = true;
     this.session?.trainer.dispose();
     this.predictor?.dispose();
+    this.gpu?.device?.removeEventListener('uncapturederror', this.onGpuError);
     if (this.gpu?.owned) this.gpu.keeper?.destroy();
   }
 }

@@ -11,16 +11,19 @@ export { modelFromJson } from './io/model-file.ts';
 export { paramView } from './model/layout.ts';
 export type { ParamEntry, ParamKind, ParamLayout } from './model/layout.ts';
 export { bufferNames, bufferShape } from './model/buffers.ts';
-export type { BufferName } from './model/buffers.ts';
+export type { BufferName, LayerBufferKind } from './model/buffers.ts';
 
 // The trainers, with the same named buffers.
 export type { Trainer, TrainerState } from './model/trainer.ts';
 export { CpuTrainer } from './reference/trainer.ts';
 export { GpuTrainer } from './gpu/trainer.ts';
 export type { GpuTrainerOptions, KernelTiming } from './gpu/trainer.ts';
+export type { Dispatch } from './gpu/encoder.ts';
+export type { MatmulPlan } from './gpu/tiles.ts';
+export type { GpuProfile } from './gpu/adapters.ts';
 export { createTrainer } from './train/create.ts';
 export type { CreateTrainerOptions } from './train/create.ts';
-export { openDevice, requestAdapter } from './gpu/device.ts';
+export { adapterName, describeAdapter, openDevice, requestAdapter } from './gpu/device.ts';
 
 // Datasets and batches.
 export { datasetFromRows } from './data/dataset.ts';

@@ -7,10 +7,10 @@ export const EXPORT_FORMATS = ['onnx', 'tfjs', 'pytorch'] as const;
 /** A format `export` writes: ONNX, TensorFlow.js's layers format, or a PyTorch folder. */
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** The formats `import` reads. */
-export const IMPORT_FORMATS = ['onnx', 'tfjs', 'model-file'] as const;
 /** What a file given to `import` holds: an ONNX model, a TF.js model.json, or already our model file. */
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+export type ImportFormat = 'onnx' | 'tfjs' | 'model-file';
+/** The formats `import` reads. */
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['onnx', 'tfjs', 'model-file'];
 
 /**
  * Tells the formats apart by their name and contents: a `.onnx` name, or anything not

@@ -17,7 +17,7 @@ import { modelToJson, type ModelFile } from './model-format.ts';
 
 export const CHECKPOINT_FORMAT = 'webgpu-backprop checkpoint 1';
 
-/** A layer's weights (rows, out × in) or biases, by the parameter table's name (`layer0.weights`). */
+/** Arrays by the parameter table's names (`layer0.weights`: rows, out × in; `layer0.biases`). */
 export type NamedArrays = Record<string, number[] | number[][]>;
 
 /**
@@ -36,8 +36,8 @@ export interface Checkpoint {
   options: TrainOptions;
   /** The network and its parameters at `step`. */
   model: ModelFile;
-  /** The optimizer's state (none for SGD, velocity for momentum, m and v for Adam), named as the parameters. */
-  optimizerState: NamedArrays[];
+  /** The optimizer's state (none for SGD, velocity for momentum, m and v for Adam), named as the parameters (`layer0.weights`: rows, out × in). */
+  optimizerState: Record<string, number[] | number[][]>[];
 }
 
 /** FNV-1a over the data's float64 bytes: a resumed run must train on the same data. */

@@ -4,10 +4,10 @@
 import type { Dataset } from '../data/dataset.ts';
 import { checkFiniteLoss } from './loop.ts';
 
-/** The metrics: accuracy, mean absolute error, R². */
-export const METRICS = ['accuracy', 'mae', 'r2'] as const;
-/** A metric `fit` and `evaluate` can report beside the loss. */
-export type Metric = (typeof METRICS)[number];
+/** A metric `fit` and `evaluate` can report beside the loss: accuracy, mean absolute error, R². */
+export type Metric = 'accuracy' | 'mae' | 'r2';
+/** The metrics. */
+export const METRICS: readonly Metric[] = ['accuracy', 'mae', 'r2'];
 
 /**
  * The share of rows whose predicted class is the target's: the largest output against the
