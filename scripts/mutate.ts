@@ -339,7 +339,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'L9',
     change: 'a model declaration allocates its weights at once',
-    file: 'src/io/model-file.ts',
+    file: 'src/io/model-declaration.ts',
     original: 'return { spec, paramCount, create };',
     replacement: 'const model = create();\n  return { spec, paramCount, create: () => model };',
     tests: ['test/loaders.test.ts'],

@@ -30,7 +30,7 @@ export type { InputScaling } from './data/scaling.ts';
 export { MODEL_LIMITS } from './io/model-format.ts';
 export type { LayerFile, ModelFile } from './io/model-format.ts';
 export { parseModelDeclaration } from './io/model-file.ts';
-export type { ModelDeclaration } from './io/model-file.ts';
+export type { ModelDeclaration } from './io/model-declaration.ts';
 export type { Checkpoint } from './io/checkpoint.ts';
 export type { TrainOptions } from './model/trainer.ts';
 export { EXPORT_FORMATS } from './interop/formats.ts';

@@ -6,7 +6,8 @@
 //
 // What reads files (the schema library) and what speaks other engines' formats (ONNX's
 // protobuf codec, the PyTorch template) is loaded when a file is read or a format
-// written, so a page that only creates and trains networks does not carry them.
+// written, so a page that only creates and trains networks does not carry them: a
+// description given to `create` is checked without the schema (io/model-declaration.ts).
 
 import type { Dataset } from './data/dataset.ts';
 import { applyInputScaling, type InputScaling } from './data/scaling.ts';
@@ -17,7 +18,7 @@ import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
 import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, type ExportFormat, type ImportFormat } from './interop/formats.ts';
 import type { PytorchExportOptions } from './interop/pytorch.ts';
-import type { ModelDeclaration } from './io/model-file.ts';
+import { declareDescription, type ModelDeclaration } from './io/model-declaration.ts';
 import { MODEL_LIMITS, modelToJson, type ModelFile } from './io/model-format.ts';
 import type { Loss, ModelSpec } from './model/model.ts';
 import { outputSize } from './model/model.ts';
@@ -142,7 +143,7 @@ export class Network {
    * opens an adapter and a device (or takes `options.device`).
    */
   static async create(description: ModelFile | ModelDeclaration, options: NetworkOptions = {}): Promise<Network> {
-    const declared = isDeclaration(description) ? description : (await import('./io/model-file.ts')).declareModel(description, options.source ?? 'model');
+    const declared = isDeclaration(description) ? description : declareDescription(description, options.source ?? 'model');
     return Network.open(declared.create(options.seed), options);
   }
 

@@ -10,7 +10,8 @@ import { InputError } from '../src/errors.ts';
 import { parseCheckpoint } from '../src/io/checkpoint-read.ts';
 import { parseDataCsv, parseDataJson } from '../src/io/data-file.ts';
 import { checkDataFits, parseDataTable } from '../src/io/data-file.ts';
-import { modelFromJson, modelToJson, parseModelDeclaration, parseModelFile } from '../src/io/model-file.ts';
+import { modelFromJson, modelToJson, parseModelDeclaration, parseModelFile, type ModelFile } from '../src/io/model-file.ts';
+import { declareDescription } from '../src/io/model-declaration.ts';
 import { checkTrainingMemory, trainingBytes } from '../src/node/memory.ts';
 import { ACTIVATIONS, LOSSES, type Activation } from '../src/model/model.ts';
 import { createModel } from '../src/model/network.ts';
@@ -35,6 +36,27 @@ describe('model files', () => {
 
   it('any JSON value loads as a model or is refused with an InputError', () => {
     fc.assert(fc.property(fc.jsonValue({ maxDepth: 5 }), (json) => loadsOrRefuses(() => modelFromJson(json, 'fuzz.json'))), { numRuns: 2000 });
+  });
+
+  it('a description handed to Network.create, checked without the schema, loads or is refused with an InputError, whatever it holds', () => {
+    const mutated = fc.record({ path: fc.constantFrom(['loss'], ['trainBiases'], ['seed'], ['inputSize'], ['layers'], ['layers', 0], ['layers', 0, 'units'], ['layers', 0, 'weights'], ['layers', 0, 'weights', 1], ['layers', 0, 'weights', 1, 0], ['layers', 1, 'biases', 0]), value: fc.jsonValue({ maxDepth: 3 }) });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ maxDepth: 5 }), mutated), (input) => {
+        let description: unknown = input;
+        if (input && typeof input === 'object' && 'path' in input && 'value' in input) {
+          const file = structuredClone(VALID_MODEL) as Record<string | number, unknown>;
+          let node = file;
+          const path = input.path as (string | number)[];
+          for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+          node[path[path.length - 1]] = input.value;
+          description = file;
+        }
+        loadsOrRefuses(() => declareDescription(description as ModelFile, 'model').create());
+      }),
+      { numRuns: 2000 },
+    );
+    expect(() => declareDescription({ ...VALID_MODEL, layers: [{ activation: 'linear', weights: [[1, 1e39]] }] } as ModelFile, 'model')).toThrow(/^model: layers\[0\]\.weights\[0\]\[1\]: expected a number float32 can hold/);
+    expect(() => declareDescription({ inputSize: 2, loss: 'mse', layers: [{ units: 1e9, activation: 'linear' }] }, 'model')).toThrow(/^model: layers\[0\]\.units: expected a whole number from 1 to 65536, got 1000000000$/);
   });
 
   it('a valid file with one field changed to anything loads or is refused with an InputError naming a field', () => {
