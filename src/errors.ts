@@ -92,3 +92,12 @@ export class DisposedError extends BackpropError {
 export class WebGpuUnavailableError extends BackpropError {
   override name = 'WebGpuUnavailableError';
 }
+
+/** `String(value)` for a message, also for a value whose conversion throws (an object with a broken toString). */
+export function asText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

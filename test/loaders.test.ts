@@ -39,7 +39,7 @@ describe('model files', () => {
   });
 
   it('a description handed to Network.create, checked without the schema, loads or is refused with an InputError, whatever it holds', () => {
-    const mutated = fc.record({ path: fc.constantFrom(['loss'], ['trainBiases'], ['seed'], ['inputSize'], ['layers'], ['layers', 0], ['layers', 0, 'units'], ['layers', 0, 'weights'], ['layers', 0, 'weights', 1], ['layers', 0, 'weights', 1, 0], ['layers', 1, 'biases', 0]), value: fc.jsonValue({ maxDepth: 3 }) });
+    const mutated = fc.record({ path: fc.constantFrom(['loss'], ['trainBiases'], ['seed'], ['inputSize'], ['inputScaling'], ['layers'], ['layers', 0], ['layers', 0, 'units'], ['layers', 0, 'weights'], ['layers', 0, 'weights', 1], ['layers', 0, 'weights', 1, 0], ['layers', 1, 'biases', 0]), value: fc.jsonValue({ maxDepth: 3 }) });
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue({ maxDepth: 5 }), mutated), (input) => {
         let description: unknown = input;
@@ -56,6 +56,10 @@ describe('model files', () => {
       { numRuns: 2000 },
     );
     expect(() => declareDescription({ ...VALID_MODEL, layers: [{ activation: 'linear', weights: [[1, 1e39]] }] } as ModelFile, 'model')).toThrow(/^model: layers\[0\]\.weights\[0\]\[1\]: expected a number float32 can hold/);
+    // A value whose conversion to text throws is still named, not a TypeError.
+    const unprintable = { toString: false } as unknown as number;
+    expect(() => declareDescription({ inputSize: 2, loss: 'mse', layers: [{ units: unprintable, activation: 'linear' }] }, 'model')).toThrow(InputError);
+    expect(() => declareDescription({ ...VALID_MODEL, inputScaling: { mean: [unprintable, 0], std: [1, 1] } } as ModelFile, 'model')).toThrow(/^model: inputScaling\.mean\[0\]: expected a finite number, got \[object Object\]$/);
     expect(() => declareDescription({ inputSize: 2, loss: 'mse', layers: [{ units: 1e9, activation: 'linear' }] }, 'model')).toThrow(/^model: layers\[0\]\.units: expected a whole number from 1 to 65536, got 1000000000$/);
   });
 

@@ -170,9 +170,21 @@ describe('a fresh Node project', () => {
     );
     writeFileSync(join(project, 'main.mjs'), quickStart('node'));
     writeFileSync(join(project, 'main.ts'), quickStart('node'));
+    // Every tier resolves, with its declarations, for a TypeScript user.
+    writeFileSync(
+      join(project, 'tiers.ts'),
+      [
+        "import type { FitOptions, Network } from 'webgpu-backprop';",
+        "import { readDataFile } from 'webgpu-backprop/node';",
+        "import { CpuTrainer, type Trainer } from 'webgpu-backprop/trainers';",
+        "import { runSuite, type Workload } from 'webgpu-backprop/bench';",
+        "import { WORKED_EXAMPLES, type WorkedExample } from 'webgpu-backprop/examples';",
+        'export type Used = [FitOptions, Network, Trainer, Workload, WorkedExample, typeof readDataFile, typeof CpuTrainer, typeof runSuite, typeof WORKED_EXAMPLES];',
+      ].join('\n'),
+    );
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true, ...STRICT }, files: ['main.ts'] }),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true, ...STRICT }, files: ['main.ts', 'tiers.ts'] }),
     );
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project);
   }, 300_000);
@@ -182,7 +194,7 @@ describe('a fresh Node project', () => {
     expect(output).toMatch(/^webgpu \(a WebGPU adapter was found\): 500 epochs, loss 0\.\d{4}, accuracy 1$/m);
   });
 
-  it('type-checks the quick start with strict settings, the library\'s declarations included', async () => {
+  it('type-checks the quick start, and an import of every entry point, with strict settings, the library\'s declarations included', async () => {
     expect(await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], project)).toBe('');
   });
 

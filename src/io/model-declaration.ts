@@ -6,7 +6,7 @@
 
 import { checkInputScaling } from '../data/scaling.ts';
 import { FLOAT32_MAX } from '../data/values.ts';
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import { checkSpec, type ModelSpec } from '../model/model.ts';
 import { createModel, setLayerParams, type Model } from '../model/network.ts';
 import { MODEL_LIMITS, type LayerFile, type ModelFile } from './model-format.ts';
@@ -30,10 +30,10 @@ function checkDescription(file: ModelFile, source: string): void {
     throw new InputError(`${source}: ${where}`, problem);
   };
   const count = (value: unknown, where: string, max: number) => {
-    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max)) fail(where, `expected a whole number from 1 to ${max}, got ${String(value)}`);
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max)) fail(where, `expected a whole number from 1 to ${max}, got ${asText(value)}`);
   };
   const parameters = (values: unknown, where: string) => {
-    if (!Array.isArray(values)) fail(where, `expected an array of numbers, got ${String(values)}`);
+    if (!Array.isArray(values)) fail(where, `expected an array of numbers, got ${asText(values)}`);
     (values as unknown[]).forEach((value, k) => {
       if (typeof value !== 'number' || !(Math.abs(value) <= FLOAT32_MAX)) fail(`${where}[${k}]`, `expected a number float32 can hold (|x| ≤ ${FLOAT32_MAX})`);
     });
@@ -41,8 +41,8 @@ function checkDescription(file: ModelFile, source: string): void {
   if (typeof file !== 'object' || file === null) fail('model', 'expected an object with loss and layers');
   if (!Array.isArray(file.layers) || file.layers.length < 1 || file.layers.length > MODEL_LIMITS.layers) fail('layers', `expected an array of 1 to ${MODEL_LIMITS.layers} layers`);
   count(file.inputSize, 'inputSize', MODEL_LIMITS.units);
-  if (file.trainBiases !== undefined && typeof file.trainBiases !== 'boolean') fail('trainBiases', `expected true or false, got ${String(file.trainBiases)}`);
-  if (file.seed !== undefined && typeof file.seed !== 'number' && typeof file.seed !== 'string') fail('seed', `expected a number or a string, got ${String(file.seed)}`);
+  if (file.trainBiases !== undefined && typeof file.trainBiases !== 'boolean') fail('trainBiases', `expected true or false, got ${asText(file.trainBiases)}`);
+  if (file.seed !== undefined && typeof file.seed !== 'number' && typeof file.seed !== 'string') fail('seed', `expected a number or a string, got ${asText(file.seed)}`);
   file.layers.forEach((layer, l) => {
     if (typeof layer !== 'object' || layer === null) fail(`layers[${l}]`, 'expected an object with activation, and units or weights');
     count(layer.units, `layers[${l}].units`, MODEL_LIMITS.units);

@@ -10,7 +10,7 @@
 import type { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { toDataset, type Rows } from '../data/validate.ts';
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import { METRICS, type Metric } from './metrics.ts';
 import { positiveInteger, type TrainOptionsInput } from './options.ts';
@@ -144,6 +144,16 @@ export function runSteps(options: FitOptions, schedule: BatchSchedule, name: Opt
   return steps;
 }
 
+/** Checkpoint settings, checked against a run of `steps` steps. */
+export function checkCheckpoints(checkpoint: CheckpointOptions | undefined, steps: number, name: OptionName): CheckpointOptions | undefined {
+  if (checkpoint === undefined) return undefined;
+  const every = checkpoint.every;
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1) throw new InputError(name('checkpoint.every'), `expected a positive integer, got ${asText(every)}`);
+  if (every > steps) throw new InputError(name('checkpoint.every'), `${every} is more than the ${steps} steps of this run: no checkpoint would be written`);
+  if (typeof checkpoint.save !== 'function') throw new InputError('checkpoint.save', 'expected a function that writes the checkpoint out');
+  return checkpoint;
+}
+
 /** The metrics asked for, checked. */
 export function checkMetrics(metrics: unknown, where = 'metrics'): Metric[] {
   if (metrics === undefined) return [];
@@ -162,9 +172,9 @@ export function earlyStopping(value: EarlyStopping | boolean | undefined, valida
   if (value === undefined || value === false) return undefined;
   const settings = value === true ? {} : value;
   const patience = settings.patience ?? 0;
-  if (!Number.isSafeInteger(patience) || patience < 0) throw new InputError('earlyStopping.patience', `expected a whole number ≥ 0, got ${String(patience)}`);
+  if (!Number.isSafeInteger(patience) || patience < 0) throw new InputError('earlyStopping.patience', `expected a whole number ≥ 0, got ${asText(patience)}`);
   const minDelta = settings.minDelta ?? 0;
-  if (typeof minDelta !== 'number' || !(minDelta >= 0)) throw new InputError('earlyStopping.minDelta', `expected a number ≥ 0, got ${String(minDelta)}`);
+  if (typeof minDelta !== 'number' || !(minDelta >= 0)) throw new InputError('earlyStopping.minDelta', `expected a number ≥ 0, got ${asText(minDelta)}`);
   return { monitor: settings.monitor ?? (validation ? 'val_loss' : 'loss'), patience, minDelta, restoreBestWeights: settings.restoreBestWeights ?? false };
 }
 
@@ -181,7 +191,7 @@ export function splitValidation(all: Dataset, options: FitOptions, prepare: (dat
   }
   const split = options.validationSplit;
   if (split === undefined) return { training: all };
-  if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new InputError('validationSplit', `expected a number between 0 and 1, got ${String(split)}`);
+  if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new InputError('validationSplit', `expected a number between 0 and 1, got ${asText(split)}`);
   const held = Math.floor(all.size * split);
   if (held < 1 || held >= all.size) throw new InputError('validationSplit', `${split} of ${all.size} rows leaves ${held} for validation and ${all.size - held} for training; each needs at least one`);
   const rows = (from: number, to: number): Dataset => ({

@@ -20,7 +20,7 @@ import { outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { mean } from '../reference/backprop.ts';
-import { checkMetrics, earlyStopping, runSteps, splitValidation, type EpochLogs, type FitOptions, type History } from './fit-options.ts';
+import { checkCheckpoints, checkMetrics, earlyStopping, runSteps, splitValidation, type EpochLogs, type FitOptions, type History } from './fit-options.ts';
 import { runTraining } from './loop.ts';
 import { measure } from './metrics.ts';
 import { trainOptions } from './options.ts';
@@ -52,13 +52,7 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, opti
   const train = trainOptions(options, training.size, options.names?.options, options.names?.data);
   const early = earlyStopping(options.earlyStopping, validation !== undefined);
   const steps = runSteps(options, new BatchSchedule(training.size, train.batchSize, train.shuffle, train.seed), name);
-  const checkpoint = options.checkpoint;
-  if (checkpoint) {
-    const every = checkpoint.every;
-    if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1) throw new InputError(name('checkpoint.every'), `expected a positive integer, got ${String(every)}`);
-    if (every > steps) throw new InputError(name('checkpoint.every'), `${every} is more than the ${steps} steps of this run: no checkpoint would be written`);
-    if (typeof checkpoint.save !== 'function') throw new InputError('checkpoint.save', 'expected a function that writes the checkpoint out');
-  }
+  const checkpoint = checkCheckpoints(options.checkpoint, steps, name);
   const resumed = options.resume === undefined ? undefined : await resumeFrom(options.resume, name('resume'), subject.model, train, training, steps);
   const trainer = await subject.trainer(training, train);
   if (resumed) await trainer.writeState(resumed);

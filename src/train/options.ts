@@ -2,7 +2,7 @@
 // the command line. Defaults follow Keras and PyTorch: learning rate 0.01 (0.001 with
 // Adam), batch size 32 (or the whole dataset if smaller), shuffled, plain SGD.
 
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 
@@ -32,7 +32,7 @@ export interface TrainOptionsInput {
 }
 
 function fail(where: string, expected: string, value: unknown): never {
-  throw new InputError(where, `expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  throw new InputError(where, `expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : asText(value)}`);
 }
 
 export function positiveInteger(value: unknown, where: string): number {
