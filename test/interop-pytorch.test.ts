@@ -20,7 +20,7 @@ import { datasetFromRows, splitRows, type Dataset } from '../src/data/dataset.ts
 import { importOnnx } from '../src/interop/onnx.ts';
 import { exportPytorch, PYTORCH_DEFAULTS_FILE, PYTORCH_MODEL_FILE, type PytorchExportOptions } from '../src/interop/pytorch.ts';
 import { parseModelFile } from '../src/io/model-file.ts';
-import { seededRandom } from '../src/model/init.ts';
+import { seededRandom } from '../src/data/random.ts';
 import { ACTIVATIONS, LOSSES, type ModelSpec } from '../src/model/model.ts';
 import type { Model } from '../src/model/network.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind } from '../src/model/optimizer.ts';

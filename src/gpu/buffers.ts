@@ -6,7 +6,7 @@
 // before any kernel is compiled.
 
 import type { Dataset } from '../data/dataset.ts';
-import { LimitError } from '../errors.ts';
+import { InputError, LimitError } from '../errors.ts';
 import { parseLayerBuffer, stepBufferLayout, type BufferName } from '../model/buffers.ts';
 import { alignUp, ALIGNMENT } from '../model/layout.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
@@ -136,7 +136,7 @@ export class TrainerMemory {
   /** Where a named buffer lives. */
   region(name: BufferName): Region {
     const region = this.regions.get(name);
-    if (!region) throw new Error(`unknown buffer ${name}`);
+    if (!region) throw new InputError(`buffer ${name}`, 'is not a buffer of this network');
     return region;
   }
 

@@ -132,7 +132,7 @@ export class DeviceKeeper {
   }
 
   /** The live device (a new one once the last was lost). */
-  current(): Promise<GPUDevice> {
+  async current(): Promise<GPUDevice> {
     return this.device;
   }
 

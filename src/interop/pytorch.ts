@@ -12,7 +12,7 @@
 // machines with PyTorch".
 
 import { InputError } from '../errors.ts';
-import { modelToJson } from '../io/model-file.ts';
+import { modelToJson } from '../io/model-format.ts';
 import type { Model } from '../model/network.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';

@@ -4,7 +4,7 @@
 
 import { paramLayout, paramView } from '../../src/model/layout.ts';
 import { layerInputs, type Activation, type ModelSpec } from '../../src/model/model.ts';
-import { seededRandom } from '../../src/model/init.ts';
+import { seededRandom } from '../../src/data/random.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
 import { forward } from '../../src/reference/backprop.ts';
 
