@@ -25,7 +25,7 @@ describe('src/interop', () => {
     for (const file of readdirSync(folder).filter((name) => name.endsWith('.ts'))) {
       const imports = [...readFileSync(join(folder, file), 'utf8').matchAll(/^(?:import|export)[^;]*?from '([^']+)'/gms)].map((m) => m[1]);
       for (const path of imports) {
-        expect(path, `${file} imports ${path}`).toMatch(/^(\.\/[\w-]+\.ts|\.\/[\w-]+\.py\?raw|\.\.\/model\/(ops\/)?\w+\.ts|\.\.\/reference\/\w+\.ts|\.\.\/io\/(model-file|json)\.ts|\.\.\/errors\.ts|\.\.\/train\/options\.ts|@bufbuild\/protobuf|onnx-buf|zod)$/);
+        expect(path, `${file} imports ${path}`).toMatch(/^(\.\/[\w-]+\.ts|\.\/[\w-]+\.py\?raw|\.\.\/model\/(ops\/)?\w+\.ts|\.\.\/reference\/\w+\.ts|\.\.\/io\/(model-file|model-format|json)\.ts|\.\.\/errors\.ts|\.\.\/train\/options\.ts|@bufbuild\/protobuf|onnx-buf|zod)$/);
       }
     }
   });
