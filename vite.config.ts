@@ -1,14 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { ENTRY_POINTS, importName } from './scripts/entry-points.ts';
 import { mnistDigits } from './scripts/vite-mnist.ts';
 
 // The browser app: index.html at the root, its pages under src/app/. The app imports the
 // library by its package name, as any user does; in this checkout that name means the
 // sources (the published package means dist/, built by vite.lib.config.ts).
-export const sourceAliases = [
-  { find: /^webgpu-backprop$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
-  { find: /^webgpu-backprop\/node$/, replacement: fileURLToPath(new URL('./src/node.ts', import.meta.url)) },
-];
+export const sourceAliases = Object.entries(ENTRY_POINTS).map(([subpath, file]) => ({
+  find: new RegExp(`^${importName(subpath as keyof typeof ENTRY_POINTS)}$`),
+  replacement: fileURLToPath(new URL(`./${file}`, import.meta.url)),
+}));
 
 export default defineConfig({
   resolve: { alias: sourceAliases },

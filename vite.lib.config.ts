@@ -1,22 +1,66 @@
+import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import { builtName, ENTRY_POINTS } from './scripts/entry-points.ts';
 
-// The package: dist/index.js (the library), dist/node.js (its Node entry point) and
-// dist/cli.js (the command line), ES modules with the WGSL embedded. The library's
-// dependencies stay imports; the command line's own (its parser, its progress bar) are
-// bundled into dist/cli.js, so they never reach a user of the library. The command line
-// imports the library by its package name, which resolves to dist/ itself.
-const external = [/^node:/, ...builtinModules, 'webgpu', 'zod', 'seedrandom', 'papaparse', /^webgpu-backprop(\/node)?$/];
+// The library: one ES module in dist/ per source module (dist/index.js, dist/node.js, …
+// beside dist/network.js, dist/gpu/trainer.js, …), the WGSL embedded. Kept apart, a
+// user's bundler takes only the modules a page imports (package.json's `sideEffects`
+// says only dist/node.js must run for its effect), and the modules Network loads on
+// demand (the file reader, the ONNX and PyTorch formats) stay out of a page until then.
+// The dependencies stay imports, installed beside the package and shared with a user's
+// own; the command line is vite.cli.config.ts.
+//
+// The WGSL goes in without its comments (a third of a page's download otherwise), each
+// comment's lines left blank, so that a compiler message's line number is the source's.
+const dependencies = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies);
+export const external = [/^node:/, ...builtinModules, 'webgpu', ...dependencies.map((name) => new RegExp(`^${name}(/|$)`))];
+
+/**
+ * WGSL without its comments, line for line: a line comment's text and a block comment's
+ * (nested, as WGSL allows) become nothing, their newlines stay. WGSL has no strings, so
+ * `//` and `/*` always open a comment.
+ */
+export function stripWgslComments(text: string): string {
+  let out = '';
+  let depth = 0;
+  for (let k = 0; k < text.length; k++) {
+    const pair = text.slice(k, k + 2);
+    if (depth === 0 && pair === '//') {
+      while (k < text.length && text[k] !== '\n') k++;
+      out += text[k] ?? '';
+    } else if (pair === '/*') {
+      depth++;
+      k++;
+    } else if (depth > 0 && pair === '*/') {
+      depth--;
+      k++;
+    } else if (depth === 0 || text[k] === '\n') {
+      out += text[k];
+    }
+  }
+  return out.replace(/[ \t]+$/gm, '');
+}
+
+const wgslWithoutComments: Plugin = {
+  name: 'wgsl-without-comments',
+  enforce: 'pre',
+  load(id) {
+    const [path, query] = id.split('?');
+    if (!path.endsWith('.wgsl') || query !== 'raw') return null;
+    return `export default ${JSON.stringify(stripWgslComments(readFileSync(path, 'utf8')))};`;
+  },
+};
 
 export default defineConfig({
+  plugins: [wgslWithoutComments],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
     minify: false,
     sourcemap: true,
-    lib: { entry: { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' }, formats: ['es'] },
-    // platform node: commander and cli-progress are CommonJS and require Node's modules.
-    rolldownOptions: { external, platform: 'node' },
+    lib: { entry: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [builtName(subpath as keyof typeof ENTRY_POINTS), file])), formats: ['es'] },
+    rolldownOptions: { external, output: { preserveModules: true, preserveModulesRoot: 'src' } },
   },
 });

@@ -7,7 +7,9 @@
 // max, and the ratio of the medians.
 
 import { Command } from 'commander';
-import { adapterName, median, Network, requestAdapter, type ModelFile } from 'webgpu-backprop/node';
+import { median } from 'webgpu-backprop/bench';
+import { Network, type ModelFile } from 'webgpu-backprop/node';
+import { adapterName, requestAdapter } from 'webgpu-backprop/trainers';
 import { positiveInteger } from './flags.ts';
 
 const program = new Command('bench:fit')

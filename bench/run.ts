@@ -10,20 +10,17 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { namesFrom, positiveInteger, positiveNumber } from './flags.ts';
+import { nodeGpu } from 'webgpu-backprop/node';
+import { adapterName, describeAdapter, openDevice, requestAdapter } from 'webgpu-backprop/trainers';
 import {
-  adapterName,
   BACKEND_NAMES,
   breakEven,
   DEFAULT_SUITE_OPTIONS,
-  describeAdapter,
   knownAdapter,
   markdownTable,
-  nodeGpu,
-  openDevice,
   profileWorkload,
   QUICK_SUITE_OPTIONS,
   referenceBackend,
-  requestAdapter,
   rooflineMarkdown,
   runSuite,
   speedRatios,
@@ -36,7 +33,7 @@ import {
   type BenchReport,
   type Roofline,
   type Workload,
-} from 'webgpu-backprop/node';
+} from 'webgpu-backprop/bench';
 
 const BACKENDS = ['webgpu', 'cpu', 'tight', 'tfjs-webgpu', 'tfjs-wasm'];
 const WORKLOADS = [...STANDARD_WORKLOADS.map((w) => w.name), 'sweep'];

@@ -1,19 +1,23 @@
 // The errors the library throws on purpose, one class per kind, so that a caller can
 // catch them: bad input, a limit exceeded, training diverged, the GPU device lost, and a
 // network used after `dispose()`. Their messages are single lines; the command line
-// prints them as they are, without a stack trace.
+// prints them as they are, without a stack trace. Each class names itself in a string, so
+// `error.name` stays `'InputError'` in a minified build, where class names are mangled.
 
 /** The base class of every error the library throws on purpose. */
 export class BackpropError extends Error {
+  override name = 'BackpropError';
+
   constructor(message: string) {
     // One line, whatever the message quotes (a JSON parser's message can hold a newline).
     super(message.replace(/\s*\n\s*/g, ' '));
-    this.name = new.target.name;
   }
 }
 
 /** Bad input: a model file, a data file, an option, an argument. Names where, and what was expected. */
 export class InputError extends BackpropError {
+  override name = 'InputError';
+
   constructor(
     /** Where: a file, a field path such as `layers[1].weights[0]`, an option, or a line. */
     readonly where: string,
@@ -35,6 +39,8 @@ export class InputError extends BackpropError {
  * (`maxStorageBufferBindingSize`, `MODEL_LIMITS.params`, …).
  */
 export class LimitError extends InputError {
+  override name = 'LimitError';
+
   constructor(
     where: string,
     problem: string,
@@ -51,6 +57,8 @@ export class LimitError extends InputError {
 
 /** Training produced a non-finite value; the message says where it first appeared. */
 export class DivergedError extends BackpropError {
+  override name = 'DivergedError';
+
   constructor(
     message: string,
     /** The step (counted from 0) whose values were first non-finite, where known. */
@@ -64,6 +72,8 @@ export class DivergedError extends BackpropError {
 
 /** The GPU device went away (driver reset, tab in the background, device.destroy()). */
 export class DeviceLostError extends BackpropError {
+  override name = 'DeviceLostError';
+
   constructor(readonly reason: string) {
     super(`the GPU device was lost (${reason})`);
   }
@@ -71,10 +81,23 @@ export class DeviceLostError extends BackpropError {
 
 /** A network or trainer used after `dispose()` (or `destroy()`). */
 export class DisposedError extends BackpropError {
+  override name = 'DisposedError';
+
   constructor(what: string) {
     super(`this ${what} has been disposed; create a new one`);
   }
 }
 
 /** WebGPU was asked for where there is none: no `navigator.gpu`, no Dawn, or no adapter. */
-export class WebGpuUnavailableError extends BackpropError {}
+export class WebGpuUnavailableError extends BackpropError {
+  override name = 'WebGpuUnavailableError';
+}
+
+/** `String(value)` for a message, also for a value whose conversion throws (an object with a broken toString). */
+export function asText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

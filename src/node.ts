@@ -1,6 +1,8 @@
-// webgpu-backprop/node: everything of the main entry point, plus what only Node has:
-// WebGPU through Dawn (the optional `webgpu` package; SwiftShader where there is no GPU)
-// and files. Importing it makes Network, createTrainer and requestAdapter find Dawn.
+// webgpu-backprop/node: everything of the root entry point, plus what only Node has:
+// WebGPU through Dawn (the optional `webgpu` package; SwiftShader where there is no GPU),
+// and files: reading model and data files from disk, writing outputs atomically, checking
+// the memory a network needs, and reading numbers as the files and flags write them.
+// Importing it makes Network, the trainers and requestAdapter find Dawn.
 
 import { setGpuProvider } from './gpu/device.ts';
 import { nodeGpu } from './node/dawn.ts';
@@ -8,8 +10,13 @@ import { nodeGpu } from './node/dawn.ts';
 setGpuProvider(nodeGpu);
 
 export * from './index.ts';
-export { nodeGpu, SWIFTSHADER_ICD } from './node/dawn.ts';
-export { loadModelFile, readBinaryFile, readTextFile, writeFileAtomically } from './node/files.ts';
+export { nodeGpu } from './node/dawn.ts';
+export { readBinaryFile, readTextFile, writeFileAtomically } from './node/files.ts';
 export { readDataFile } from './node/data-file.ts';
 export type { ReadDataOptions } from './node/data-file.ts';
-export { availableMemory, checkTrainingMemory, trainingBytes } from './node/memory.ts';
+export { checkDataFits } from './io/data-file.ts';
+export type { DataTable } from './io/data-table.ts';
+export { checkTrainingMemory } from './node/memory.ts';
+export { parseDecimal } from './io/numbers.ts';
+export { FLOAT32_MAX } from './data/values.ts';
+export { MAX_SEED } from './data/batches.ts';

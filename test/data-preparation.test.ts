@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { applyInputScaling, fitInputScaling } from '../src/data/scaling.ts';
-import { outputFor, targetKind } from '../src/data/targets.ts';
+import { outputFor, targetKind } from '../src/train/targets.ts';
 import { InputError } from '../src/errors.ts';
 import { parseLabelledCsv } from '../src/io/labelled-csv.ts';
 import { modelFromJson, modelToJson, parseModelFile } from '../src/io/model-file.ts';

@@ -12,7 +12,7 @@ import { sampleLoss } from '../src/reference/losses.ts';
 import { CpuTrainer } from '../src/reference/trainer.ts';
 import { datasetFromRows } from '../src/data/dataset.ts';
 import { createModel } from '../src/model/network.ts';
-import { seededRandom } from '../src/model/init.ts';
+import { seededRandom } from '../src/data/random.ts';
 
 const FLOAT64_TOLERANCE = 1e-12; // a few hundred float64 roundings of numbers near 1
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { nonNegativeInteger, positiveInteger, positiveNumber } from '../src/cli/flags.ts';
 import { BatchSchedule, MAX_SEED } from '../src/data/batches.ts';
 import { datasetFromRows } from '../src/data/dataset.ts';
-import { checkpointToJson, parseCheckpoint } from '../src/io/checkpoint.ts';
+import { checkpointToJson } from '../src/io/checkpoint.ts';
+import { parseCheckpoint } from '../src/io/checkpoint-read.ts';
 import { modelFromJson } from '../src/io/model-file.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
 

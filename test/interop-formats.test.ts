@@ -20,12 +20,12 @@ describe('importFormat', () => {
 });
 
 describe('src/interop', () => {
-  it('imports no Node module and only the model, the model file, JSON, errors, the reference and the training defaults', () => {
+  it('imports no Node module and only the model, the model file, JSON, errors, the reference, the training defaults and train.py as text', () => {
     const folder = join(import.meta.dirname, '../src/interop');
-    for (const file of readdirSync(folder)) {
+    for (const file of readdirSync(folder).filter((name) => name.endsWith('.ts'))) {
       const imports = [...readFileSync(join(folder, file), 'utf8').matchAll(/^(?:import|export)[^;]*?from '([^']+)'/gms)].map((m) => m[1]);
       for (const path of imports) {
-        expect(path, `${file} imports ${path}`).toMatch(/^(\.\/[\w-]+\.ts|\.\.\/model\/(ops\/)?\w+\.ts|\.\.\/reference\/\w+\.ts|\.\.\/io\/(model-file|json)\.ts|\.\.\/errors\.ts|\.\.\/train\/options\.ts|@bufbuild\/protobuf|onnx-buf|zod)$/);
+        expect(path, `${file} imports ${path}`).toMatch(/^(\.\/[\w-]+\.ts|\.\/[\w-]+\.py\?raw|\.\.\/model\/(ops\/)?\w+\.ts|\.\.\/reference\/\w+\.ts|\.\.\/io\/(model-file|model-format|json)\.ts|\.\.\/errors\.ts|\.\.\/train\/options\.ts|@bufbuild\/protobuf|onnx-buf|zod)$/);
       }
     }
   });

@@ -18,17 +18,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchSchedule } from '../src/data/batches.ts';
 import { datasetFromRows, splitRows, type Dataset } from '../src/data/dataset.ts';
 import { importOnnx } from '../src/interop/onnx.ts';
-import { exportPytorch, type PytorchExportOptions } from '../src/interop/pytorch.ts';
+import { exportPytorch, PYTORCH_DEFAULTS_FILE, PYTORCH_MODEL_FILE, type PytorchExportOptions } from '../src/interop/pytorch.ts';
 import { parseModelFile } from '../src/io/model-file.ts';
-import { seededRandom } from '../src/model/init.ts';
-import type { ModelSpec } from '../src/model/model.ts';
+import { seededRandom } from '../src/data/random.ts';
+import { ACTIVATIONS, LOSSES, type ModelSpec } from '../src/model/model.ts';
 import type { Model } from '../src/model/network.ts';
-import { DEFAULT_OPTIMIZERS, type OptimizerKind } from '../src/model/optimizer.ts';
+import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind } from '../src/model/optimizer.ts';
+import { OPTIMIZER_OPS } from '../src/model/ops/optimizers.ts';
+import { ACTIVATION_OPS } from '../src/model/ops/activations.ts';
+import type { Decay } from '../src/model/schedule.ts';
 import { CpuTrainer } from '../src/reference/trainer.ts';
 import { asFloat32, firstDifference, NETWORK_CASES, referencePredict, seededInputs, seededModel } from './support/interop.ts';
 
 /** Debian's python3-torch installs for Debian's interpreter; another python3 may come first on PATH. */
 const PYTHON = '/usr/bin/python3';
+/** The script every export carries. */
+const TRAIN_PY = 'src/interop/train.py';
 const RELATIVE = 1e-10;
 const ROWS = 20;
 
@@ -120,11 +125,18 @@ interface Schedule {
   shuffle: boolean;
   seed: number;
   steps: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** --lr-schedule's text, and the same as the library's decay. */
+  decay?: [string, Decay];
+  warmup?: number;
 }
 
 /** The reference trained on the schedule: its parameters and its predictions for the data. */
 async function reference(model: Model, data: Dataset, s: Schedule): Promise<{ params: Float64Array; predictions: Float64Array }> {
-  const trainer = new CpuTrainer(model, data, { learningRate: s.learningRate, batchSize: s.batchSize, shuffle: s.shuffle, seed: s.seed, optimizer: DEFAULT_OPTIMIZERS[s.optimizer] });
+  const optimizer = { ...DEFAULT_OPTIMIZERS[s.optimizer], ...(s.weightDecay !== undefined ? { weightDecay: s.weightDecay } : {}) };
+  const schedule = s.decay || s.warmup ? { decay: s.decay?.[1], warmup: s.warmup } : undefined;
+  const trainer = new CpuTrainer(model, data, { learningRate: s.learningRate, batchSize: s.batchSize, shuffle: s.shuffle, seed: s.seed, optimizer, schedule, clipNorm: s.clipNorm });
   await trainer.train(s.steps);
   return { params: await trainer.read('params'), predictions: await trainer.predict(data.inputs, data.size) };
 }
@@ -142,7 +154,13 @@ function worstRelative(got: Float64Array, want: Float64Array): { worst: number; 
 }
 
 function flags(s: Schedule): string[] {
-  return ['--optimizer', s.optimizer, '--lr', String(s.learningRate), '--batch-size', String(s.batchSize), s.shuffle ? '--shuffle' : '--no-shuffle', '--seed', String(s.seed), '--steps', String(s.steps)];
+  const tools = [
+    ...(s.weightDecay !== undefined ? ['--weight-decay', String(s.weightDecay)] : []),
+    ...(s.clipNorm !== undefined ? ['--clip-norm', String(s.clipNorm)] : []),
+    ...(s.decay ? ['--lr-schedule', s.decay[0]] : []),
+    ...(s.warmup ? ['--lr-warmup', String(s.warmup)] : []),
+  ];
+  return ['--optimizer', s.optimizer, '--lr', String(s.learningRate), '--batch-size', String(s.batchSize), s.shuffle ? '--shuffle' : '--no-shuffle', '--seed', String(s.seed), '--steps', String(s.steps), ...tools];
 }
 
 const spec = (inputSize: number, layers: ModelSpec['layers'], loss: ModelSpec['loss'], trainBiases = true): ModelSpec => ({ inputSize, layers, loss, trainBiases });
@@ -162,6 +180,11 @@ const CASES: { name: string; spec: ModelSpec; schedule: Schedule }[] = [
     name: 'Adam, shuffled, frozen biases, batches of 7 split 3 + 4',
     spec: spec(3, [{ units: 4, activation: 'tanh' }, { units: 2, activation: 'linear' }], 'mse', false),
     schedule: { optimizer: 'adam', learningRate: 0.01, batchSize: 7, shuffle: true, seed: 5, steps: 12 },
+  },
+  {
+    name: 'AdamW with weight decay 0.05, clipping to 0.05, step:4:0.5 after a warmup of 3; silu, leaky-relu (0.2), huber',
+    spec: spec(3, [{ units: 6, activation: 'silu' }, { units: 4, activation: 'leaky-relu', negativeSlope: 0.2 }, { units: 2, activation: 'linear' }], 'huber'),
+    schedule: { optimizer: 'adamw', learningRate: 0.02, batchSize: 6, shuffle: true, seed: 3, steps: 12, weightDecay: 0.05, clipNorm: 0.05, decay: ['step:4:0.5', { kind: 'step', every: 4, gamma: 0.5 }], warmup: 3 },
   },
 ];
 
@@ -209,6 +232,14 @@ describe('train.py with 2 processes over gloo, float64, against the float64 refe
     const other = python(folder, ['train.py', ...flags({ ...schedule, learningRate: 0.2 }), '--resume', '--checkpoint', 'part.json.checkpoint.pt']);
     expect(other.status).toBe(2);
     expect(other.stderr.trim()).toBe("train.py: part.json.checkpoint.pt: settings.lr is 0.1; this run has 0.2 (resume with the flags the run began with)");
+    // And by a run of another network on the same data.
+    const narrower = spec(3, [{ units: 4, activation: 'sigmoid' }, { units: 3, activation: 'softmax' }], 'cross-entropy');
+    writeFileSync(join(folder, 'narrower.json'), exportPytorch(seededModel(narrower, 22))['model.json']);
+    const otherNetwork = python(folder, ['train.py', ...flags(schedule), '--model', 'narrower.json', '--resume', '--checkpoint', 'part.json.checkpoint.pt']);
+    expect(otherNetwork.status).toBe(2);
+    expect(otherNetwork.stderr).toBe(
+      "train.py: part.json.checkpoint.pt: settings.network is '3-6 sigmoid, 3 softmax, cross-entropy'; this run has '3-4 sigmoid, 3 softmax, cross-entropy' (resume with the flags the run began with)\n",
+    );
   });
 });
 
@@ -293,23 +324,92 @@ describe('train.py', () => {
     expect(JSON.parse(run.stdout)).toEqual(want);
   });
 
-  it('is generated readably for the network: nn.Sequential(Linear, activation, …) and its loss', () => {
-    const script = exportPytorch(seededModel(CASES[0].spec, 1))['train.py'];
-    expect(script).toContain(
+  it("is a Python file, the same for every network and export, which Python's own parser reads as it is", () => {
+    const source = readFileSync(TRAIN_PY, 'utf8');
+    const exports = [exportPytorch(seededModel(CASES[0].spec, 1)), exportPytorch(seededModel(CASES[2].spec, 2), { optimizer: DEFAULT_OPTIMIZERS.adam, steps: 5, dtype: 'float64' })];
+    for (const files of exports) expect(files['train.py']).toBe(source);
+    // The parser alone: no PyTorch needed.
+    const parsed = spawnSync(PYTHON, ['-c', 'import ast, sys; ast.parse(open(sys.argv[1], encoding="utf-8").read(), sys.argv[1])', TRAIN_PY], { encoding: 'utf8' });
+    expect(parsed.stderr).toBe('');
+    expect(parsed.status).toBe(0);
+  });
+
+  it('builds the network of model.json readably, as nn.Sequential(Linear, activation, …)', () => {
+    const folder = handOff('readable', seededModel(CASES[0].spec, 1), seededData(CASES[0].spec, 1));
+    const script = ['import train', 'spec, parameters = train.read_model_file("model.json")', 'print(train.build_network(spec, parameters))', 'print(train.describe(spec))'].join('\n');
+    const run = python(folder, ['-c', script]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(
       [
-        '    return nn.Sequential(',
-        '        nn.Linear(3, 5),  # layers[0]',
-        '        nn.Tanh(),',
-        '        nn.Linear(5, 4),  # layers[1]',
-        '        nn.ReLU(),',
-        '        nn.Linear(4, 2),  # layers[2]',
-        '        nn.Sigmoid(),',
-        '    )',
+        'Sequential(',
+        '  (0): Linear(in_features=3, out_features=5, bias=True)',
+        '  (1): Tanh()',
+        '  (2): Linear(in_features=5, out_features=4, bias=True)',
+        '  (3): ReLU()',
+        '  (4): Linear(in_features=4, out_features=2, bias=True)',
+        '  (5): Sigmoid()',
+        ')',
+        '3-5 tanh, 4 relu, 2 sigmoid, half-sse',
+        '',
       ].join('\n'),
     );
-    expect(script).toContain('    out = torch.sigmoid(net)\n');
-    expect(script).toContain('    return 0.5 * ((target - out) ** 2).sum(dim=1)\n');
-    expect(script).not.toMatch(/# @\w+@/);
+  });
+
+  it("names the library's ops in its tables: every activation, loss and optimizer, with the optimizers' constants", () => {
+    const folder = handOff('names', seededModel(CASES[0].spec, 1), seededData(CASES[0].spec, 1));
+    const script = [
+      'import json, train',
+      'print(json.dumps({',
+      '    "activations": sorted(train.ACTIVATIONS), "losses": sorted(train.LOSSES),',
+      '    "optimizers": {name: sorted(optimizer.hyperparameters) for name, optimizer in train.OPTIMIZERS.items()},',
+      '    "modules": {name: type(a.module(a.parameter and a.parameter[1])).__name__ for name, a in train.ACTIVATIONS.items() if a.module},',
+      '    "files": [train.MODEL_FILE, train.DEFAULTS_FILE],',
+      '}))',
+    ].join('\n');
+    const run = python(folder, ['-c', script]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      activations: [...ACTIVATIONS].sort(),
+      losses: [...LOSSES].sort(),
+      optimizers: Object.fromEntries(OPTIMIZER_KINDS.map((kind) => [kind, Object.keys(OPTIMIZER_OPS[kind].constants).sort()])),
+      // Each activation's nn module, as its record names it.
+      modules: Object.fromEntries(ACTIVATIONS.flatMap((name) => {
+        const module = ACTIVATION_OPS[name].names.pytorch.module;
+        return module ? [[name, /^nn\.(\w+)\(/.exec(module)![1]]] : [];
+      })),
+      files: [PYTORCH_MODEL_FILE, PYTORCH_DEFAULTS_FILE],
+    });
+  });
+
+  it("writes the export's settings as the flags' defaults (defaults.json), each optimizer's constants and learning rate among them", () => {
+    const model = seededModel(CASES[0].spec, 1);
+    const defaults = (options: PytorchExportOptions) => JSON.parse(exportPytorch(model, options)['defaults.json']);
+    expect(defaults({})).toEqual({
+      data: null,
+      targets: null,
+      optimizer: 'sgd',
+      lr: null,
+      learning_rates: { sgd: 0.01, momentum: 0.01, adam: 0.001, rmsprop: 0.001, adamw: 0.001 },
+      momentum: 0.9,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      alpha: 0.99,
+      weight_decay: null,
+      clip_norm: null,
+      lr_schedule: null,
+      lr_warmup: null,
+      batch_size: null,
+      steps: null,
+      epochs: 1,
+      shuffle: true,
+      seed: 1,
+      dtype: 'float32',
+    });
+    const given = defaults({ data: 'd.csv', targets: ['y'], optimizer: { kind: 'momentum', momentum: 0.5 }, learningRate: 0.2, batchSize: 4, steps: 9, shuffle: false, seed: 7, dtype: 'float64' });
+    expect(given).toMatchObject({ data: 'd.csv', targets: ['y'], optimizer: 'momentum', lr: 0.2, momentum: 0.5, beta1: 0.9, batch_size: 4, steps: 9, epochs: null, shuffle: false, seed: 7, dtype: 'float64' });
+    const trainingTools = defaults({ optimizer: { ...DEFAULT_OPTIMIZERS.adamw, weightDecay: 0.05 }, clipNorm: 0.5, schedule: { decay: { kind: 'step', every: 3, gamma: 0.5 }, warmup: 2 } });
+    expect(trainingTools).toMatchObject({ optimizer: 'adamw', weight_decay: 0.05, clip_norm: 0.5, lr_schedule: 'step:3:0.5', lr_warmup: 2 });
   });
 
   it("reads the ONNX file torch.onnx.export writes for train.py's network: our weights, exactly as float32", () => {
@@ -317,9 +417,9 @@ describe('train.py', () => {
     const folder = handOff('torch-onnx', model, seededData(NETWORK_CASES[1].spec, 3));
     const script = [
       'import torch, train',
-      'network = train.build_network().double()',
-      'train.load_model_file(network, "model.json")',
-      'torch.onnx.export(network.float(), torch.zeros(1, train.INPUT_SIZE), "torch.onnx", input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=13)',
+      'spec, parameters = train.read_model_file("model.json")',
+      'network = train.build_network(spec, parameters)',
+      'torch.onnx.export(network.float(), torch.zeros(1, spec.input_size), "torch.onnx", input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=13)',
     ].join('\n');
     const run = python(folder, ['-c', script]);
     expect(run.status, run.stderr).toBe(0);
@@ -334,5 +434,36 @@ describe('train.py', () => {
     const run = python(folder, ['train.py', '--data', 'narrow.json', '--procs', '2']);
     expect(run.status).toBe(2);
     expect(run.stderr).toBe('train.py: narrow.json: inputs: expected 3 values per row (the model\'s inputs), got 2\n');
+  });
+
+  it('refuses a model file or defaults.json it cannot train from with one line naming the file and field, and exit status 2', () => {
+    const model = seededModel(CASES[0].spec, 1);
+    const folder = handOff('bad-model', model, seededData(CASES[0].spec, 1));
+    const file = JSON.parse(exportPytorch(model)['model.json']);
+    const edited = (name: string, edit: (copy: typeof file) => void) => {
+      const copy = structuredClone(file);
+      edit(copy);
+      writeFileSync(join(folder, name), JSON.stringify(copy));
+      return name;
+    };
+    const cases: [string, string][] = [
+      [edited('selu.json', (m) => (m.layers[1].activation = 'selu')), `selu.json: layers[1].activation: expected one of ${ACTIVATIONS.join(', ')}, got 'selu'`],
+      [edited('slope.json', (m) => Object.assign(m.layers[1], { activation: 'leaky-relu', negativeSlope: -1 })), 'slope.json: layers[1].negativeSlope: expected a number >= 0, got -1'],
+      [edited('dropout.json', (m) => (m.layers[1].dropout = 1)), 'dropout.json: layers[1].dropout: expected a probability p with 0 <= p < 1, got 1'],
+      [edited('ragged.json', (m) => m.layers[1].weights[2].pop()), 'ragged.json: layers[1].weights: expected rows of 5 finite numbers (out x in: a row per unit, a column per unit of layers[0])'],
+      [edited('unchained.json', (m) => m.layers[2].weights.forEach((row: number[]) => row.push(0))), 'unchained.json: layers[2].weights: expected rows of 4 finite numbers (out x in: a row per unit, a column per unit of layers[1])'],
+      [edited('biases.json', (m) => m.layers[0].biases.pop()), 'biases.json: layers[0].biases: expected 5 finite numbers, one per unit'],
+      [edited('loss.json', (m) => Object.assign(m, { loss: 'cross-entropy' }).layers[2].activation = 'tanh'), 'loss.json: layers[2].activation: cross-entropy needs a softmax or sigmoid output layer, got tanh'],
+      [edited('hidden-softmax.json', (m) => (m.layers[0].activation = 'softmax')), 'hidden-softmax.json: layers[0].activation: softmax is allowed on the output layer only'],
+    ];
+    for (const [name, message] of cases) {
+      const run = python(folder, ['train.py', '--model', name, '--procs', '2']);
+      expect(run.stderr, name).toBe(`train.py: ${message}\n`);
+      expect(run.status).toBe(2);
+    }
+    writeFileSync(join(folder, 'defaults.json'), JSON.stringify({ ...JSON.parse(exportPytorch(model)['defaults.json']), lr: '0.1' }));
+    const run = python(folder, ['train.py']);
+    expect(run.stderr).toBe(`train.py: ${join(folder, 'defaults.json')}: lr: expected a positive number or null, got "0.1"\n`);
+    expect(run.status).toBe(2);
   });
 });

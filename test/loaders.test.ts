@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { datasetFromRows } from '../src/data/dataset.ts';
 import { FLOAT32_MAX } from '../src/data/values.ts';
 import { InputError } from '../src/errors.ts';
-import { parseCheckpoint } from '../src/io/checkpoint.ts';
+import { parseCheckpoint } from '../src/io/checkpoint-read.ts';
 import { parseDataCsv, parseDataJson } from '../src/io/data-file.ts';
 import { checkDataFits, parseDataTable } from '../src/io/data-file.ts';
-import { modelFromJson, modelToJson, parseModelDeclaration, parseModelFile } from '../src/io/model-file.ts';
+import { modelFromJson, modelToJson, parseModelDeclaration, parseModelFile, type ModelFile } from '../src/io/model-file.ts';
+import { declareDescription } from '../src/io/model-declaration.ts';
 import { checkTrainingMemory, trainingBytes } from '../src/node/memory.ts';
 import { ACTIVATIONS, LOSSES, type Activation } from '../src/model/model.ts';
 import { createModel } from '../src/model/network.ts';
@@ -35,6 +36,31 @@ describe('model files', () => {
 
   it('any JSON value loads as a model or is refused with an InputError', () => {
     fc.assert(fc.property(fc.jsonValue({ maxDepth: 5 }), (json) => loadsOrRefuses(() => modelFromJson(json, 'fuzz.json'))), { numRuns: 2000 });
+  });
+
+  it('a description handed to Network.create, checked without the schema, loads or is refused with an InputError, whatever it holds', () => {
+    const mutated = fc.record({ path: fc.constantFrom(['loss'], ['trainBiases'], ['seed'], ['inputSize'], ['inputScaling'], ['layers'], ['layers', 0], ['layers', 0, 'units'], ['layers', 0, 'weights'], ['layers', 0, 'weights', 1], ['layers', 0, 'weights', 1, 0], ['layers', 1, 'biases', 0]), value: fc.jsonValue({ maxDepth: 3 }) });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ maxDepth: 5 }), mutated), (input) => {
+        let description: unknown = input;
+        if (input && typeof input === 'object' && 'path' in input && 'value' in input) {
+          const file = structuredClone(VALID_MODEL) as Record<string | number, unknown>;
+          let node = file;
+          const path = input.path as (string | number)[];
+          for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+          node[path[path.length - 1]] = input.value;
+          description = file;
+        }
+        loadsOrRefuses(() => declareDescription(description as ModelFile, 'model').create());
+      }),
+      { numRuns: 2000 },
+    );
+    expect(() => declareDescription({ ...VALID_MODEL, layers: [{ activation: 'linear', weights: [[1, 1e39]] }] } as ModelFile, 'model')).toThrow(/^model: layers\[0\]\.weights\[0\]\[1\]: expected a number float32 can hold/);
+    // A value whose conversion to text throws is still named, not a TypeError.
+    const unprintable = { toString: false } as unknown as number;
+    expect(() => declareDescription({ inputSize: 2, loss: 'mse', layers: [{ units: unprintable, activation: 'linear' }] }, 'model')).toThrow(InputError);
+    expect(() => declareDescription({ ...VALID_MODEL, inputScaling: { mean: [unprintable, 0], std: [1, 1] } } as ModelFile, 'model')).toThrow(/^model: inputScaling\.mean\[0\]: expected a finite number, got \[object Object\]$/);
+    expect(() => declareDescription({ inputSize: 2, loss: 'mse', layers: [{ units: 1e9, activation: 'linear' }] }, 'model')).toThrow(/^model: layers\[0\]\.units: expected a whole number from 1 to 65536, got 1000000000$/);
   });
 
   it('a valid file with one field changed to anything loads or is refused with an InputError naming a field', () => {
@@ -109,10 +135,10 @@ describe("a model file's declared size, checked before anything is allocated", (
     // Parameters, the trainer's copy and the gradients (SGD), float64, in the layout's padded size.
     expect(trainingBytes(spec, 0)).toBe(8 * 3 * (256_000_000 + 16_000));
     expect(trainingBytes(spec, 2)).toBe(8 * 5 * (256_000_000 + 16_000));
-    expect(() => checkTrainingMemory(spec, 2, 'big.json', 8e9)).toThrow(
+    expect(() => checkTrainingMemory(spec, 'adam', 'big.json', 8e9)).toThrow(
       'big.json: layers: training this network needs about 10.2 GB of memory (float64 parameters, gradients and optimizer state); 8.00 GB is available',
     );
-    expect(() => checkTrainingMemory(spec, 0, 'big.json', 8e9)).not.toThrow();
+    expect(() => checkTrainingMemory(spec, 'sgd', 'big.json', 8e9)).not.toThrow();
   });
 
   it('past 2^28 parameters is refused by the schema limits alone', () => {

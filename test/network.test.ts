@@ -3,22 +3,8 @@
 // trains exactly as the reference trainer does.
 
 import { describe, expect, it } from 'vitest';
-import {
-  CpuTrainer,
-  createModel,
-  DeviceLostError,
-  DisposedError,
-  GpuTrainer,
-  InputError,
-  Network,
-  openDevice,
-  OPTIMIZER_KINDS,
-  paramView,
-  requestAdapter,
-  trainOptions,
-  type FitOptions,
-  type ModelFile,
-} from '../src/node.ts';
+import { DeviceLostError, DisposedError, InputError, Network, OPTIMIZER_KINDS, type FitOptions, type ModelFile } from '../src/node.ts';
+import { CpuTrainer, createModel, GpuTrainer, openDevice, paramView, requestAdapter, trainOptions } from '../src/trainers.ts';
 import { testDevice } from './support/gpu.ts';
 
 const XOR_INPUTS = [

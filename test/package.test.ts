@@ -2,12 +2,16 @@
 // fresh Vite vanilla-ts project outside the checkout. The README's quick starts run there
 // verbatim: in plain `node`, and in headless Chromium from `vite build` and from the Vite
 // dev server. Both projects type-check with strict settings and `skipLibCheck: false`.
+// The built page carries what it uses: at most half of what the same page weighed when
+// the package was one bundle, none of the file formats' libraries, and error names that
+// survive minification.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch } from './support/browser.ts';
 
@@ -65,24 +69,54 @@ async function serve(command: string, args: string[], cwd: string, url: string):
   throw new Error(`${command} ${args.join(' ')} did not answer at ${url}`);
 }
 
-/** The #result the browser quick start writes, once it has trained. */
-async function trainInBrowser(url: string, screenshotName: string): Promise<{ backend: string; epochs: number; losses: number[]; loss: number; accuracy: number }> {
+/** The #result a page writes once it is done (the browser quick start: once it has trained), and the scripts it loaded on the way. */
+async function runInBrowser<T>(url: string, screenshotName: string): Promise<{ result: T; scripts: string[] }> {
   const browser = await launch();
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
+    const scripts: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    page.on('request', (request) => request.resourceType() === 'script' && scripts.push(new URL(request.url()).pathname));
     await page.goto(url);
     await page.waitForSelector('#result', { timeout: 120_000 });
     mkdirSync('test-results/screenshots', { recursive: true });
     await page.screenshot({ path: `test-results/screenshots/${screenshotName}.png` });
     expect(errors).toEqual([]);
-    return JSON.parse((await page.textContent('#result'))!);
+    return { result: JSON.parse((await page.textContent('#result'))!), scripts };
   } finally {
     await browser.close();
   }
 }
+
+interface QuickStartResult {
+  backend: string;
+  epochs: number;
+  losses: number[];
+  loss: number;
+  accuracy: number;
+}
+
+async function trainInBrowser(url: string, screenshotName: string): Promise<QuickStartResult> {
+  return (await runInBrowser<QuickStartResult>(url, screenshotName)).result;
+}
+
+/** The quick start's page built by Vite when the package was one bundle: 108.49 kB of gzipped JavaScript. */
+const ONE_BUNDLE_GZIP_BYTES = 108_490;
+
+/** Gzipped bytes of built files (Vite's own measure: gzip at the default level). */
+function gzipBytes(paths: string[]): number {
+  return paths.reduce((sum, path) => sum + gzipSync(readFileSync(path)).length, 0);
+}
+
+/** What marks each library the page should not carry, in built code. */
+const FORMAT_LIBRARIES = {
+  zod: /\$ZodType|ZodError/,
+  papaparse: /papaparse|Papa\.parse|RECORD_SEP/,
+  'the protobuf codec': /ModelProtoSchema|@bufbuild|protobuf/,
+  'the PyTorch template': /DistributedDataParallel/,
+};
 
 /** Strict settings a careful consumer uses: the library's declarations are checked too. */
 const STRICT = { strict: true, noUncheckedIndexedAccess: true, erasableSyntaxOnly: true, skipLibCheck: false };
@@ -110,6 +144,13 @@ describe('the packed tarball', () => {
     expect(ours.peerDependenciesMeta.webgpu.optional).toBe(true);
     expect(Object.keys(ours.dependencies).sort()).toEqual(['@bufbuild/protobuf', '@streamparser/json', '@webgpu/types', 'onnx-buf', 'papaparse', 'seedrandom', 'zod']);
   });
+
+  it('holds one module per source module, importing its dependencies rather than a copy of them', () => {
+    const dist = packed.files.map((file) => file.path).filter((path) => path.startsWith('dist/') && path.endsWith('.js') && path !== 'dist/cli.js');
+    expect(dist).toEqual(expect.arrayContaining(['dist/network.js', 'dist/train/fit.js', 'dist/interop/onnx.js']));
+    const bundled = dist.filter((path) => /node_modules|@bufbuild|onnx-buf|zod/.test(path) || /\bfunction create\(schema|ModelProtoSchema =/.test(readFileSync(path, 'utf8')));
+    expect(bundled).toEqual([]);
+  });
 });
 
 describe('a fresh Node project', () => {
@@ -129,9 +170,21 @@ describe('a fresh Node project', () => {
     );
     writeFileSync(join(project, 'main.mjs'), quickStart('node'));
     writeFileSync(join(project, 'main.ts'), quickStart('node'));
+    // Every tier resolves, with its declarations, for a TypeScript user.
+    writeFileSync(
+      join(project, 'tiers.ts'),
+      [
+        "import type { FitOptions, Network } from 'webgpu-backprop';",
+        "import { readDataFile } from 'webgpu-backprop/node';",
+        "import { CpuTrainer, type Trainer } from 'webgpu-backprop/trainers';",
+        "import { runSuite, type Workload } from 'webgpu-backprop/bench';",
+        "import { WORKED_EXAMPLES, type WorkedExample } from 'webgpu-backprop/examples';",
+        'export type Used = [FitOptions, Network, Trainer, Workload, WorkedExample, typeof readDataFile, typeof CpuTrainer, typeof runSuite, typeof WORKED_EXAMPLES];',
+      ].join('\n'),
+    );
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true, ...STRICT }, files: ['main.ts'] }),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true, ...STRICT }, files: ['main.ts', 'tiers.ts'] }),
     );
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project);
   }, 300_000);
@@ -141,13 +194,20 @@ describe('a fresh Node project', () => {
     expect(output).toMatch(/^webgpu \(a WebGPU adapter was found\): 500 epochs, loss 0\.\d{4}, accuracy 1$/m);
   });
 
-  it('type-checks the quick start with strict settings, the library\'s declarations included', async () => {
+  it('type-checks the quick start, and an import of every entry point, with strict settings, the library\'s declarations included', async () => {
     expect(await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], project)).toBe('');
   });
 
   it('runs the command line from the installed package', async () => {
     expect(await run('npx', ['webgpu-backprop', 'examples'], project)).toMatch(/^mazur\s+article 001/m);
     expect(await run('npx', ['webgpu-backprop', 'trace', 'mazur', '--backend', 'cpu'], project)).toMatch(/E_total\s+0\.298371109 ✓/);
+  });
+
+  it("exports a PyTorch folder from the installed package: train.py is the checkout's, embedded in dist/", async () => {
+    writeFileSync(join(project, 'xor.json'), JSON.stringify({ inputSize: 2, seed: 1, loss: 'half-sse', layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }] }));
+    await run('npx', ['webgpu-backprop', 'export', '--model', 'xor.json', '--format', 'pytorch', '--out', 'run'], project);
+    expect(readFileSync(join(project, 'run', 'train.py'), 'utf8')).toBe(readFileSync('src/interop/train.py', 'utf8'));
+    expect(JSON.parse(readFileSync(join(project, 'run', 'defaults.json'), 'utf8')).optimizer).toBe('sgd');
   });
 });
 
@@ -173,16 +233,60 @@ describe('a fresh Vite vanilla-ts project', () => {
     expect(existsSync(join(project, 'node_modules', 'webgpu'))).toBe(false);
   });
 
-  it('builds with its own `tsc && vite build`, and the built page trains XOR with fit in Chromium', async () => {
+  it('builds with its own `tsc && vite build`, and the built page trains XOR with fit in Chromium, loading at most half the old bundle and none of the file formats\' libraries', async () => {
     await run('npm', ['run', 'build'], project);
     const port = await freePort();
     servers.push(await serve('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', 'localhost'], project, `http://localhost:${port}/`));
-    const result = await trainInBrowser(`http://localhost:${port}/`, 'package-vite-build');
+    const { result, scripts } = await runInBrowser<QuickStartResult>(`http://localhost:${port}/`, 'package-vite-build');
     expect(result.backend).toBe('webgpu');
     expect(result.epochs).toBe(500);
     expect(result.losses).toHaveLength(500);
     expect(result.losses.at(-1)!).toBeLessThan(result.losses[0]! / 10);
     expect(result.accuracy).toBe(1);
+
+    // What the page loads at start (its entry chunk and the chunks Vite preloads with it),
+    // and everything it loaded by the time it had trained (the model-file reader comes with `create`).
+    const html = readFileSync(join(project, 'dist', 'index.html'), 'utf8');
+    const atStart = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((m) => join(project, 'dist', m[1]));
+    const loaded = [...new Set(scripts)].map((path) => join(project, 'dist', path));
+    const all = readdirSync(join(project, 'dist', 'assets')).filter((name) => name.endsWith('.js')).map((name) => join(project, 'dist', 'assets', name));
+    const kB = (bytes: number) => `${(bytes / 1000).toFixed(2)} kB`;
+    console.log(`the quick start's page, gzipped: ${kB(gzipBytes(atStart))} at start, ${kB(gzipBytes(loaded))} loaded by the end of training, ${kB(gzipBytes(all))} built in all (${all.length} chunks; ${kB(ONE_BUNDLE_GZIP_BYTES)} as one bundle)`);
+    expect(atStart.length).toBeGreaterThan(0);
+    expect(loaded).toEqual(expect.arrayContaining(atStart));
+    expect(gzipBytes(atStart)).toBeLessThanOrEqual(ONE_BUNDLE_GZIP_BYTES / 2);
+    expect(gzipBytes(loaded)).toBeLessThanOrEqual(ONE_BUNDLE_GZIP_BYTES / 2);
+    for (const [library, mark] of Object.entries(FORMAT_LIBRARIES)) {
+      expect(loaded.filter((path) => mark.test(readFileSync(path, 'utf8'))), library).toEqual([]);
+    }
+    // Papaparse reads data files: no page of Network's needs it, even on demand.
+    expect(all.filter((path) => FORMAT_LIBRARIES.papaparse.test(readFileSync(path, 'utf8')))).toEqual([]);
+  });
+
+  it('keeps the error classes\' names in a minified build: err.name is InputError', async () => {
+    const page = join(work, 'vite-errors');
+    mkdirSync(join(page, 'src'), { recursive: true });
+    symlinkSync(join(project, 'node_modules'), join(page, 'node_modules'));
+    writeFileSync(join(page, 'index.html'), '<!doctype html><html><head><link rel="icon" href="data:,"></head><body><script type="module" src="/src/main.ts"></script></body></html>\n');
+    writeFileSync(
+      join(page, 'src', 'main.ts'),
+      [
+        "import { InputError, Network } from 'webgpu-backprop';",
+        "const error = await Network.create({ inputSize: 2, loss: 'mse', layers: [{ units: 1, activation: 'swish' as 'linear' }] }, { backend: 'cpu' }).then(() => undefined, (e: Error) => e);",
+        "const result = document.createElement('pre');",
+        "result.id = 'result';",
+        'result.textContent = JSON.stringify({ name: error?.name, isInputError: error instanceof InputError, className: error?.constructor.name, message: error?.message });',
+        'document.body.append(result);',
+      ].join('\n'),
+    );
+    await run(join(project, 'node_modules', '.bin', 'vite'), ['build'], page);
+    const port = await freePort();
+    servers.push(await serve(join(project, 'node_modules', '.bin', 'vite'), ['preview', '--port', String(port), '--strictPort', '--host', 'localhost'], page, `http://localhost:${port}/`));
+    const { result } = await runInBrowser<{ name: string; isInputError: boolean; className: string; message: string }>(`http://localhost:${port}/`, 'package-vite-errors');
+    console.log(`in the minified build: err.name ${result.name}, its class's own name ${result.className}`);
+    expect(result.name).toBe('InputError');
+    expect(result.isInputError).toBe(true);
+    expect(result.message).toMatch(/^model: layers\[0\]\.activation: expected one of sigmoid, /);
   });
 
   it('trains the same page under the Vite dev server', async () => {

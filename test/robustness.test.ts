@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crossCheck as crossCheckTrainer } from '../src/check/crosscheck.ts';
-import { openDevice, requestAdapter } from '../src/node.ts';
+import '../src/node.ts'; // Dawn
+import { openDevice, requestAdapter } from '../src/trainers.ts';
 
 import { ResilientTrainer } from '../src/gpu/resilient.ts';
 import { DeviceLostError } from '../src/errors.ts';

@@ -7,7 +7,7 @@
 // this page only chooses, runs one workload at a time, stops between repetitions, and shows.
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
-import { BACKEND_NAMES, DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop';
+import { BACKEND_NAMES, DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop/bench';
 import { checkField, download, formatDuration, h } from './dom.ts';
 import type { AppGpu } from './gpu.ts';
 

@@ -6,7 +6,8 @@
 // where the article's number is off. Weights, inputs, targets and learning rate can be
 // edited; the run exports as JSON and Markdown.
 
-import { traceCase, traceToMarkdown, WORKED_EXAMPLES, type CaseTrace, type ExampleTrace, type ModelFile, type TraceLine, type WorkedCase, type WorkedExample } from 'webgpu-backprop';
+import type { ModelFile } from 'webgpu-backprop';
+import { traceCase, traceToMarkdown, WORKED_EXAMPLES, type CaseTrace, type ExampleTrace, type TraceLine, type WorkedCase, type WorkedExample } from 'webgpu-backprop/examples';
 import { download, field, formatNumber, h } from './dom.ts';
 import { erratumAnchor, erratumEntry, erratumLink } from './errata.ts';
 import type { AppGpu } from './gpu.ts';

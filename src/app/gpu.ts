@@ -1,7 +1,8 @@
 // The app's WebGPU device, opened once and shared by its pages: the adapter's name, whether
 // it runs on the CPU, and a keeper that replaces the device when it is lost.
 
-import { adapterName, describeAdapter, DeviceKeeper } from 'webgpu-backprop';
+import { DeviceKeeper } from 'webgpu-backprop';
+import { adapterName, describeAdapter } from 'webgpu-backprop/trainers';
 
 export interface AppGpu {
   adapter: string;

@@ -3,7 +3,7 @@
 // the browser. The package has no separate test set, so the app holds out a fixed,
 // stratified part: the last tenth of each digit's samples.
 
-import type { Dataset } from 'webgpu-backprop';
+import type { Dataset } from 'webgpu-backprop/trainers';
 import { bytes, count, rawBytes, url } from 'virtual:mnist-digits';
 
 export const PIXELS = 28 * 28;

@@ -5,7 +5,7 @@
 // sit where no other label or neuron is, on a white halo so crossing edges never strike
 // them through (a white box behind each).
 
-import type { Notation } from 'webgpu-backprop';
+import type { Notation } from 'webgpu-backprop/examples';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const FONT_PX = 12;

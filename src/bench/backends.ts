@@ -7,6 +7,7 @@ import { CpuTrainer } from '../reference/trainer.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 import { TightLoop, tightLoopRuns } from './tight.ts';
 import type { Workload } from './workloads.ts';
+import { InputError } from '../errors.ts';
 
 /** A workload set up on a backend: trained in timed runs, its parameters read between them. */
 export interface BenchRun {
@@ -37,7 +38,7 @@ export interface Backend {
 
 /** Throws unless the workload is a standard one (sigmoid layers, half-sse, SGD, rows in data order). */
 export function standardSetting(model: Model, options: TrainOptions, who: string): void {
-  if (!tightLoopRuns(model, options)) throw new Error(`${who} runs the standard workloads only: sigmoid layers, half-sse, SGD, rows in data order`);
+  if (!tightLoopRuns(model, options)) throw new InputError(who, 'runs the standard workloads only: sigmoid layers, half-sse, SGD, rows in data order');
 }
 
 /** The names this project's backends carry in the measurements (what the reports and the app look them up by). */

@@ -11,6 +11,7 @@
 import { paramView } from '../model/layout.ts';
 import type { Backend } from './backends.ts';
 import { standardSetting } from './backends.ts';
+import { InputError, WebGpuUnavailableError } from '../errors.ts';
 
 /** The parts of a TensorFlow.js tensor used here. */
 export interface TfTensor {
@@ -82,7 +83,7 @@ export function tfjsBackend<T extends TfTensor>(tf: TfModule<T>, backendName: st
     name: `TensorFlow.js ${tf.version.tfjs} (${backendName})`,
     device,
     async start(workload) {
-      if (!(await tf.setBackend(backendName))) throw new Error(`TensorFlow.js has no ${backendName} backend here`);
+      if (!(await tf.setBackend(backendName))) throw new WebGpuUnavailableError(`TensorFlow.js has no ${backendName} backend here`);
       await tf.ready();
       const { model, dataset, options } = workload.build();
       standardSetting(model, options, 'TensorFlow.js');
@@ -100,7 +101,7 @@ export function tfjsBackend<T extends TfTensor>(tf: TfModule<T>, backendName: st
       const varList = spec.trainBiases ? [...weights, ...biases] : weights;
       let step = 0;
       // Step s takes rows sB … sB + B − 1 (src/data/batches.ts): a slice, since B divides N.
-      if (N % B !== 0) throw new Error('the TensorFlow.js benchmark takes batches that divide the dataset');
+      if (N % B !== 0) throw new InputError('batchSize', 'the TensorFlow.js benchmark takes batches that divide the dataset');
       const loss = (s: number) => () => {
         const start = (s * B) % N;
         let out = tf.slice(X, [start, 0], [B, dataset.inputSize]);

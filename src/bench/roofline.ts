@@ -4,8 +4,8 @@
 // of the step. A reader sees which kernel bounds a workload, and whether by arithmetic or
 // by memory.
 
-import type { GpuTrainerOptions, KernelTiming } from '../gpu/trainer.ts';
-import { GpuTrainer } from '../gpu/trainer.ts';
+import type { KernelTiming } from '../gpu/profile.ts';
+import { GpuTrainer, type GpuTrainerOptions } from '../gpu/trainer.ts';
 import { median } from './suite.ts';
 import type { Workload } from './workloads.ts';
 

@@ -10,6 +10,7 @@ import { paramEntry } from '../model/layout.ts';
 import { layerInputs } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { TrainOptions } from '../model/trainer.ts';
+import { InputError } from '../errors.ts';
 
 /** Whether the tight loop runs this setting: sigmoid layers, half-sse, SGD, rows in data order. */
 export function tightLoopRuns(model: Model, options: TrainOptions): boolean {
@@ -34,7 +35,7 @@ export class TightLoop {
     readonly dataset: Dataset,
     readonly options: TrainOptions,
   ) {
-    if (!tightLoopRuns(model, options)) throw new Error('the tight loop runs sigmoid layers, half-sse and SGD on rows in data order');
+    if (!tightLoopRuns(model, options)) throw new InputError('the tight loop', 'runs sigmoid layers, half-sse and SGD on rows in data order');
     const { spec, layout } = model;
     const B = options.batchSize;
     this.params = model.params.slice();

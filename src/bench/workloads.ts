@@ -9,7 +9,7 @@ import { mazur } from '../examples/articles.ts';
 import { stepFlops } from '../gpu/layered.ts';
 import { caseSetup } from '../examples/worked-example.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { seededRandom } from '../model/init.ts';
+import { seededRandom } from '../data/random.ts';
 import { createModel, type Model } from '../model/network.ts';
 import type { ModelSpec } from '../model/model.ts';
 import type { TrainOptions } from '../model/trainer.ts';

@@ -10,6 +10,7 @@ import { CpuTrainer } from '../reference/trainer.ts';
 import { learningRateAt } from '../model/schedule.ts';
 import { float32Tolerances } from './tolerance.ts';
 import type { TrainOptions } from '../model/trainer.ts';
+import { InputError } from '../errors.ts';
 
 /** What a candidate must offer to be checked: training, and reading named buffers. */
 export interface Checkable {
@@ -69,13 +70,13 @@ export class ReferenceTrajectory {
   /** A buffer of the last step. */
   buffer(name: BufferName): Float64Array {
     const values = this.buffers.get(name);
-    if (!values) throw new Error(`the reference has not run a step (no ${name})`);
+    if (!values) throw new InputError(`buffer ${name}`, 'the reference has not run a step');
     return values;
   }
 
   /** A buffer's tolerance as of the last step. */
   tolerance(name: BufferName): Tolerance {
-    if (!this.oneStep) throw new Error('the reference has not run a step');
+    if (!this.oneStep) throw new InputError('crossCheck', 'the reference has not run a step');
     if (name === 'params') return { atol: this.paramsTolerance, rtol: 0 };
     const { atol, rtol } = this.oneStep(name);
     const s = this.reference.step;

@@ -33,6 +33,7 @@ import { LOSS_OPS } from '../model/ops/losses.ts';
 import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
 import { derivative } from '../reference/activations.ts';
 import type { Tolerance } from './compare.ts';
+import { InputError } from '../errors.ts';
 
 /** u = 2⁻²⁴: the largest relative error of rounding a real number to the nearest float32. */
 export const FLOAT32_UNIT_ROUNDOFF = 2 ** -24;
@@ -107,7 +108,7 @@ export function float32Tolerances(setting: ToleranceSetting, reference: Referenc
   optimizerStep(step);
   return (name) => {
     const m = step.magnitude.get(name);
-    if (!m) throw new Error(`no tolerance for buffer ${name}`);
+    if (!m) throw new InputError(`buffer ${name}`, 'has no tolerance');
     const epsilon = step.epsilon(name);
     return { atol: m.map((value) => epsilon * value), rtol: 0 };
   };
@@ -132,7 +133,7 @@ function epsilons(spec: ModelSpec, B: number): (name: string) => number {
     if (name === 'loss') return deltaEpsilon[L - 1];
     if (name === 'grads' || name === 'params') return gradEpsilon;
     const buffer = parseLayerBuffer(name);
-    if (!buffer) throw new Error(`no tolerance for buffer ${name}`);
+    if (!buffer) throw new InputError(`buffer ${name}`, 'has no tolerance');
     return buffer.kind === 'delta' ? deltaEpsilon[buffer.layer] : forwardEpsilon[buffer.layer];
   };
 }
@@ -276,7 +277,7 @@ function outputDeltas(step: Step): void {
  */
 function throughSlope(activation: Activation, net: number, out: number, parameter: number, gM: number, g: number, netM: number, outM: number): number {
   const op = ACTIVATION_OPS[activation];
-  if (op.kind === 'row') throw new Error(`${activation} is an output-layer activation`);
+  if (op.kind === 'row') throw new InputError('activation', `${activation} is an output-layer activation`);
   const slope = Math.abs(derivative(activation, net, out, parameter));
   const curvature = op.tolerance.curvature(net, out, parameter);
   return slope * gM + Math.abs(g) * (curvature.net * netM + curvature.out * outM);

@@ -1,25 +1,10 @@
 // `webgpu-backprop export` and `webgpu-backprop import`: a model file to ONNX, the
 // TensorFlow.js layers format or a PyTorch folder, and ONNX or TensorFlow.js models back
-// to a model file. The formats are the library's (Network.export, importOnnx, importTfjs).
+// to a model file. The formats are the library's (Network.export, Network.import).
 
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  importFormat,
-  importOnnx,
-  importTfjs,
-  InputError,
-  loadModelFile,
-  MODEL_LIMITS,
-  modelToJson,
-  Network,
-  parseModelFile,
-  readBinaryFile,
-  tfjsWeightPaths,
-  writeFileAtomically,
-  type ExportFormat,
-  type Loss,
-} from 'webgpu-backprop/node';
+import { InputError, MODEL_LIMITS, Network, readBinaryFile, readTextFile, writeFileAtomically, type ExportFormat, type Loss, type NetworkOptions } from 'webgpu-backprop/node';
 
 export interface ExportFlags {
   model: string;
@@ -30,8 +15,8 @@ export interface ExportFlags {
 
 /** Writes the export; returns the paths written. */
 export async function exportModel(flags: ExportFlags): Promise<string[]> {
-  const network = await Network.fromModel(loadModelFile(flags.model), { backend: 'cpu' });
-  const files = network.export(flags.format);
+  const network = await Network.fromJSON(readTextFile(flags.model, 'model file', MODEL_LIMITS.fileBytes), { backend: 'cpu', source: flags.model });
+  const files = await network.export(flags.format);
   const target = (name: string) => (flags.format === 'onnx' ? flags.out : join(flags.out, name));
   if (flags.format !== 'onnx') {
     try {
@@ -62,24 +47,21 @@ export interface ImportFlags {
   loss?: Loss;
 }
 
+/**
+ * A model file from disk, an ONNX model or a TensorFlow.js model.json (its weight files
+ * read from beside it), as a network (Network.import); `what` names the file in messages.
+ */
+export async function readNetwork(path: string, what: string, options: NetworkOptions & { loss?: Loss } = {}): Promise<Network> {
+  const bytes = readBinaryFile(path, what, MODEL_LIMITS.fileBytes);
+  const weights = (file: string) => readBinaryFile(join(dirname(path), file), 'weights file', MODEL_LIMITS.fileBytes);
+  return Network.import(bytes, 'auto', { ...options, source: path, weights });
+}
+
 /** Reads an ONNX model, a TensorFlow.js model.json (with its weight files) or a model file; writes a model file. */
-export function importModel(flags: ImportFlags): string {
-  const bytes = readBinaryFile(flags.from, 'model to import', MODEL_LIMITS.fileBytes);
-  const options = { loss: flags.loss };
-  let model;
-  switch (importFormat(flags.from, bytes)) {
-    case 'onnx':
-      model = importOnnx(bytes, flags.from, options);
-      break;
-    case 'tfjs': {
-      const modelJson = new TextDecoder().decode(bytes);
-      const weights = tfjsWeightPaths(modelJson, flags.from).map((path) => readBinaryFile(join(dirname(flags.from), path), 'weights file', MODEL_LIMITS.fileBytes));
-      model = importTfjs(modelJson, weights, flags.from, options);
-      break;
-    }
-    case 'model-file':
-      model = parseModelFile(new TextDecoder().decode(bytes), flags.from);
-  }
-  writeFileAtomically(flags.out, `${JSON.stringify(modelToJson(model), null, 2)}\n`);
-  return `${model.spec.inputSize}-${model.spec.layers.map((layer) => `${layer.units} ${layer.activation}`).join(', ')}, ${model.spec.loss}`;
+export async function importModel(flags: ImportFlags): Promise<string> {
+  const network = await readNetwork(flags.from, 'model to import', { backend: 'cpu', loss: flags.loss });
+  writeFileAtomically(flags.out, `${JSON.stringify(network.toJSON(), null, 2)}\n`);
+  network.dispose();
+  const { spec } = network;
+  return `${spec.inputSize}-${spec.layers.map((layer) => `${layer.units} ${layer.activation}`).join(', ')}, ${spec.loss}`;
 }

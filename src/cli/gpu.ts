@@ -1,7 +1,8 @@
 // The command line's WebGPU device: Dawn's, on the machine's GPU or on SwiftShader,
 // reopened if lost. A WebGPU error ends the command with its message (exit status 3).
 
-import { adapterName, DeviceKeeper } from 'webgpu-backprop/node';
+import { DeviceKeeper } from 'webgpu-backprop/node';
+import { adapterName } from 'webgpu-backprop/trainers';
 
 export const EXIT_WEBGPU_ERROR = 3;
 

@@ -4,7 +4,8 @@
 // expected, and a non-zero exit; no stack trace.
 
 import { Command, CommanderError, Option } from 'commander';
-import { BackpropError, DivergedError, EXPORT_FORMATS, InputError, LOSSES, OPTIMIZER_KINDS, resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/node';
+import { BackpropError, DivergedError, EXPORT_FORMATS, InputError, LOSSES, OPTIMIZER_KINDS } from 'webgpu-backprop/node';
+import { resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/examples';
 import { exportModel, importModel } from './exchange.ts';
 import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
 import { formatTrace, traceOnCli } from './trace.ts';
@@ -82,7 +83,7 @@ export function buildProgram(): Command {
     .command('export')
     .description('write a model file for another engine: ONNX, TensorFlow.js (layers format) or PyTorch (a folder with train.py)')
     .requiredOption('--model <file>', 'model file (JSON)')
-    .addOption(new Option('--format <format>', 'onnx: one .onnx file; tfjs: model.json and weights.bin; pytorch: model.json and train.py').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .addOption(new Option('--format <format>', 'onnx: one .onnx file; tfjs: model.json and weights.bin; pytorch: model.json, train.py and defaults.json').choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption('--out <path>', 'the .onnx file, or the folder for tfjs and pytorch')
     .action(async (options) => {
       for (const path of await exportModel(options)) console.log(`wrote ${path}`);
@@ -94,8 +95,8 @@ export function buildProgram(): Command {
     .requiredOption('--from <file>', 'the .onnx file, or model.json with its weight files beside it')
     .requiredOption('--out <file>', 'the model file to write')
     .addOption(new Option('--loss <loss>', 'the loss, where the file does not record it (files this tool exports do)').choices([...LOSSES]))
-    .action((options) => {
-      const described = importModel(options);
+    .action(async (options) => {
+      const described = await importModel(options);
       console.log(`wrote ${options.out}: ${described}`);
     });
 

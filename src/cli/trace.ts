@@ -1,7 +1,7 @@
 // `webgpu-backprop trace <example>`: a worked example step by step in the article's
 // notation, the article's printed value, the float64 reference and the GPU side by side.
 
-import { traceExample, type ExampleTrace, type WorkedExample } from 'webgpu-backprop/node';
+import { traceExample, type ExampleTrace, type WorkedExample } from 'webgpu-backprop/examples';
 import { openCliDevice } from './gpu.ts';
 
 export async function traceOnCli(example: WorkedExample, withGpu: boolean): Promise<ExampleTrace> {

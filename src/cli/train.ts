@@ -1,35 +1,24 @@
-// `webgpu-backprop train` and `webgpu-backprop predict`, on the library's public API: the
-// checks, the training loop, checkpoints and divergence reports are the library's; this
-// file turns flags into calls and results into lines.
+// `webgpu-backprop train` and `webgpu-backprop predict`, on the library's public API:
+// flags become a Network and its fit options (the checks, the training loop, input
+// scaling, checkpoints, resuming and divergence reports are the library's), results
+// become lines.
 
 import cliProgress from 'cli-progress';
 import {
-  applyInputScaling,
   checkDataFits,
-  checkFiniteLoss,
-  checkpointToJson,
   checkTrainingMemory,
-  createTrainer,
+  DivergedError,
   InputError,
-  layerInputs,
-  loadModelFile,
   MODEL_LIMITS,
-  modelToJson,
   Network,
-  optimizerSpec,
-  outputSize,
-  parseCheckpoint,
   parseModelDeclaration,
   readDataFile,
   readTextFile,
-  runTraining,
-  stateSlots,
-  tableDataset,
-  trainOptions,
   writeFileAtomically,
+  type FitOptions,
   type OptimizerKind,
-  type TrainOptionsInput,
 } from 'webgpu-backprop/node';
+import { readNetwork } from './exchange.ts';
 import { openCliDevice } from './gpu.ts';
 
 export type Backend = 'webgpu' | 'cpu';
@@ -56,13 +45,16 @@ export interface TrainFlags {
   progress: boolean;
 }
 
-/** The flag behind each training option, for the library's messages. */
-const FLAG_NAMES: Record<keyof TrainOptionsInput, string> = {
+/** The flag behind each fit option, for the library's messages. */
+const FLAG_NAMES: NonNullable<NonNullable<FitOptions['names']>['options']> = {
   learningRate: '--lr',
   batchSize: '--batch-size',
   shuffle: '--no-shuffle',
   seed: '--seed',
   optimizer: '--optimizer',
+  steps: '--steps',
+  epochs: '--epochs',
+  'checkpoint.every': '--checkpoint-every',
 };
 
 export interface TrainResult {
@@ -87,60 +79,63 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
   // The model is declared, checked against the data and the memory at hand, and only then allocated.
   const declared = parseModelDeclaration(readTextFile(flags.model, 'model file', MODEL_LIMITS.fileBytes), flags.model);
   const table = await readDataFile(flags.data, { targetColumns: flags.targets });
-  checkDataFits(table, flags.data, declared.spec.inputSize, outputSize(declared.spec));
-  checkTrainingMemory(declared.spec, stateSlots(optimizerSpec(flags.optimizer, '--optimizer')), flags.model);
-  const model = declared.create();
-  const read = tableDataset(table, flags.data);
-  // A model file with input scaling was trained on scaled inputs: its data is scaled alike (in a copy).
-  const dataset = model.inputScaling ? { ...read, inputs: applyInputScaling(read.inputs.slice(), model.inputScaling) } : read;
-  const options = trainOptions({ learningRate: flags.lr, batchSize: flags.batchSize, shuffle: flags.shuffle, seed: flags.seed, optimizer: flags.optimizer }, dataset.size, FLAG_NAMES, flags.data);
+  checkDataFits(table, flags.data, declared.spec.inputSize, declared.spec.layers[declared.spec.layers.length - 1].units);
+  checkTrainingMemory(declared.spec, flags.optimizer, flags.model);
   const checkpointFile = checkpointPath(flags);
-  const resumeFrom = flags.resume ? parseCheckpoint(readTextFile(checkpointFile!, 'checkpoint', 3 * MODEL_LIMITS.fileBytes), checkpointFile!, model, options, dataset) : undefined;
+  const resume = flags.resume ? readTextFile(checkpointFile!, 'checkpoint', 3 * MODEL_LIMITS.fileBytes) : undefined;
 
   const gpu = flags.backend === 'webgpu' ? await openCliDevice() : undefined;
-  const trainer = await createTrainer(model, dataset, options, {
+  const network = await Network.create(declared, {
     backend: flags.backend,
-    device: gpu && (() => gpu.keeper.current()),
+    device: gpu?.keeper,
     onRecover: (message) => console.error(`webgpu-backprop: ${message}`),
   });
+  const bar = flags.progress
+    ? new cliProgress.SingleBar({ format: 'training |{bar}| {value}/{total} steps | loss {loss}', hideCursor: true }, cliProgress.Presets.shades_classic)
+    : undefined;
+  let lastLoss = NaN;
+  let steps = 0;
   try {
-    const totalSteps = flags.steps ?? trainer.schedule.stepsForEpochs(flags.epochs ?? 1);
-    try {
-      trainer.schedule.checkSteps(totalSteps);
-    } catch (error) {
-      throw error instanceof InputError ? new InputError(flags.steps !== undefined ? '--steps' : '--epochs', error.problem) : error;
-    }
-    if (flags.checkpointEvery !== undefined && flags.checkpointEvery > totalSteps) {
-      throw new InputError('--checkpoint-every', `${flags.checkpointEvery} is more than the ${totalSteps} steps of this run: no checkpoint would be written`);
-    }
-    if (resumeFrom) {
-      if (resumeFrom.step > totalSteps) throw new InputError(checkpointFile!, `is at step ${resumeFrom.step}, past the ${totalSteps} steps of this run`);
-      await trainer.writeState(resumeFrom);
-      console.error(`webgpu-backprop: resuming from step ${resumeFrom.step} (${checkpointFile})`);
-    }
-    const bar = flags.progress
-      ? new cliProgress.SingleBar({ format: 'training |{bar}| {value}/{total} steps | loss {loss}', hideCursor: true }, cliProgress.Presets.shades_classic)
-      : undefined;
-    bar?.start(totalSteps, trainer.step, { loss: '…' });
-    let result;
-    try {
-      result = await runTraining(trainer, {
-        steps: totalSteps - trainer.step,
-        checkpointEvery: checkpointFile ? flags.checkpointEvery : undefined,
-        onCheckpoint: (state) => {
-          writeFileAtomically(checkpointFile!, `${JSON.stringify(checkpointToJson(model, options, state, dataset))}\n`);
-          if (!bar) console.error(`webgpu-backprop: checkpoint at step ${state.step} (${checkpointFile})`);
+    await network.fit(table.inputs, table.targets!, {
+      learningRate: flags.lr,
+      batchSize: flags.batchSize,
+      shuffle: flags.shuffle,
+      seed: flags.seed,
+      optimizer: flags.optimizer,
+      steps: flags.steps,
+      epochs: flags.epochs,
+      resume,
+      checkpoint:
+        checkpointFile && flags.checkpointEvery !== undefined
+          ? {
+              every: flags.checkpointEvery,
+              save: (checkpoint) => {
+                writeFileAtomically(checkpointFile, `${JSON.stringify(checkpoint)}\n`);
+                if (!bar) console.error(`webgpu-backprop: checkpoint at step ${checkpoint.step} (${checkpointFile})`);
+              },
+            }
+          : undefined,
+      names: { options: { ...FLAG_NAMES, resume: checkpointFile }, data: flags.data },
+      callbacks: {
+        onTrainBegin: (run) => {
+          steps = run.steps;
+          if (resume !== undefined) console.error(`webgpu-backprop: resuming from step ${run.step} (${checkpointFile})`);
+          bar?.start(run.steps, run.done, { loss: '…' });
         },
-        onChunk: ({ step, losses }) => bar?.update(step, { loss: losses[losses.length - 1].toPrecision(6) }),
-      });
-    } finally {
-      bar?.stop();
-    }
-    const datasetLoss = checkFiniteLoss(await trainer.evaluate(dataset), `the data file ${flags.data}`, trainer.step);
-    if (flags.out) writeFileAtomically(flags.out, `${JSON.stringify(modelToJson(model, await trainer.read('params')), null, 2)}\n`);
-    return { steps: totalSteps, lastLoss: result.lastLoss, datasetLoss, adapter: gpu?.adapter };
+        onBatchEnd: (_, { loss, step }) => {
+          lastLoss = loss;
+          bar?.update(step + 1, { loss: loss.toPrecision(6) });
+        },
+      },
+    });
+    bar?.stop();
+    const { loss: datasetLoss } = await network.evaluate(table.inputs, table.targets!);
+    if (!Number.isFinite(datasetLoss)) throw new DivergedError(`training diverged: the loss over the data file ${flags.data} is ${datasetLoss} after step ${steps}`, steps);
+    if (flags.out) writeFileAtomically(flags.out, `${JSON.stringify(network.toJSON(), null, 2)}\n`);
+    return { steps, lastLoss, datasetLoss, adapter: gpu?.adapter };
   } finally {
-    trainer.dispose();
+    bar?.stop();
+    network.dispose();
     gpu?.keeper.destroy();
   }
 }
@@ -154,11 +149,10 @@ export interface PredictFlags {
 }
 
 export async function predict(flags: PredictFlags): Promise<string> {
-  const model = loadModelFile(flags.model);
-  const table = await readDataFile(flags.data, { targetColumns: flags.targets });
-  checkDataFits(table, flags.data, layerInputs(model.spec, 0), undefined);
-  const network = await Network.fromModel(model, { backend: flags.backend });
+  const network = await readNetwork(flags.model, 'model file', { backend: flags.backend });
   try {
+    const table = await readDataFile(flags.data, { targetColumns: flags.targets });
+    checkDataFits(table, flags.data, network.spec.inputSize, undefined);
     const outputs = await network.predict(table.inputs);
     const text = `${JSON.stringify({ outputs })}\n`;
     if (flags.out) writeFileAtomically(flags.out, text);

@@ -9,7 +9,7 @@
 // Online training is B = 1; full-batch training is B = N without shuffling.
 
 import { InputError } from '../errors.ts';
-import { seededRandom } from '../model/init.ts';
+import { seededRandom } from './random.ts';
 
 /**
  * The largest seed: 2⁵³ − 1. Past it a number no longer stands for one integer

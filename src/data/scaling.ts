@@ -3,7 +3,7 @@
 // training data. The statistics travel in the model file (`inputScaling`), so that a
 // network trained on scaled inputs is given scaled inputs wherever it predicts.
 
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import { flattenRows, type Rows } from './validate.ts';
 
 /** Per input column: x′ = (x − mean) / std. */
@@ -33,11 +33,11 @@ export function checkInputScaling(scaling: InputScaling, width: number, where: s
   for (const key of ['mean', 'std'] as const) {
     const values = scaling[key];
     if (!Array.isArray(values) || values.length !== width) {
-      throw new InputError(`${where}.${key}`, `expected ${width} values (one per input), got ${Array.isArray(values) ? values.length : String(values)}`);
+      throw new InputError(`${where}.${key}`, `expected ${width} values (one per input), got ${Array.isArray(values) ? values.length : asText(values)}`);
     }
     values.forEach((value, c) => {
       if (typeof value !== 'number' || !Number.isFinite(value) || (key === 'std' && value <= 0)) {
-        throw new InputError(`${where}.${key}[${c}]`, `expected a ${key === 'std' ? 'positive' : 'finite'} number, got ${String(value)}`);
+        throw new InputError(`${where}.${key}[${c}]`, `expected a ${key === 'std' ? 'positive' : 'finite'} number, got ${asText(value)}`);
       }
     });
   }

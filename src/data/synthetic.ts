@@ -2,7 +2,7 @@
 // seed: XOR, two interleaved spirals, a circle inside a ring. Points lie in [−1, 1]²;
 // targets are one-hot over two classes.
 
-import { seededRandom, type Random } from '../model/init.ts';
+import { seededRandom, type Random } from './random.ts';
 import type { Dataset } from './dataset.ts';
 
 /** The two-dimensional datasets TensorFlow Playground users know. */

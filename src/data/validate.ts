@@ -3,7 +3,7 @@
 // in float32; a larger value would turn into Infinity there). Errors name the argument,
 // the row and the column.
 
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
 import { valueProblem } from './values.ts';
 
@@ -12,7 +12,7 @@ export type Rows = readonly (readonly number[])[] | readonly ArrayLike<number>[]
 
 /** Checks one value (see valueProblem); `where` names it for the message. */
 function checkValue(value: number, where: () => string): void {
-  const problem = typeof value === 'number' ? valueProblem(value) : `expected a finite number, got ${String(value)}`;
+  const problem = typeof value === 'number' ? valueProblem(value) : `expected a finite number, got ${asText(value)}`;
   if (problem) throw new InputError(where(), problem);
 }
 
@@ -29,7 +29,7 @@ export function flattenRows(rows: Rows, width: number, name: string): Float64Arr
   if (!Array.isArray(rows) || rows.length === 0) throw new InputError(name, 'expected at least one row (an array of rows, or a flat Float32Array/Float64Array)');
   const flat = new Float64Array(rows.length * width);
   rows.forEach((row: ArrayLike<number>, r: number) => {
-    if (row === null || typeof row !== 'object' || typeof row.length !== 'number') throw new InputError(`${name}[${r}]`, `expected a row of ${width} numbers, got ${String(row)}`);
+    if (row === null || typeof row !== 'object' || typeof row.length !== 'number') throw new InputError(`${name}[${r}]`, `expected a row of ${width} numbers, got ${asText(row)}`);
     if (row.length !== width) throw new InputError(`${name}[${r}]`, `expected ${width} values, got ${row.length}`);
     for (let c = 0; c < width; c++) {
       checkValue(row[c], () => `${name}[${r}][${c}]`);

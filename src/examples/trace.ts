@@ -16,7 +16,7 @@ import {
   type WorkedExample,
 } from './worked-example.ts';
 import { float32Tolerances } from '../check/tolerance.ts';
-import { InputError } from '../errors.ts';
+import { BackpropError, InputError } from '../errors.ts';
 import { GpuTrainer } from '../gpu/trainer.ts';
 import { layerBiases, layerWeights } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
@@ -102,7 +102,7 @@ function stepBounds(step: StepRecord, learningRate: number, optimizer: ReturnTyp
   });
   const tolerances = float32Tolerances({ spec, layout, batch: 1, learningRate, optimizer }, (name) => {
     const buffer = buffers.get(name);
-    if (!buffer) throw new Error(`no reference buffer ${name}`);
+    if (!buffer) throw new BackpropError(`no reference buffer ${name}`);
     return buffer;
   });
   // float32Tolerances gives one bound per element (atol) and no relative part.

@@ -14,6 +14,7 @@ import { modelFromJson, type ModelFile } from '../io/model-file.ts';
 import { datasetFromRows, type Dataset } from '../data/dataset.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 import { errorFormula, errorGradientFormula, hiddenDeltaFormula, netFormula, outFormula, productFormula, slopeFormula, slopeTerms, sumFormula, updateFormula, type Named } from './formulas.ts';
+import { InputError } from '../errors.ts';
 
 /** An article's names for the inputs, neurons, weights and biases. */
 export interface Notation {
@@ -283,7 +284,7 @@ export function traceRows(example: WorkedCase, step: StepRecord, bounds?: Buffer
  */
 function slopeBound(activation: Activation, out: number, tau: number): number {
   const op = ACTIVATION_OPS[activation];
-  if (op.derivativeNeedsNet) throw new Error(`the slope of ${activation} is not a function of its output`);
+  if (op.derivativeNeedsNet) throw new InputError('activation', `the slope of ${activation} is not a function of its output`);
   if (op.kind === 'row') return Math.abs(1 - 2 * out) * tau + tau ** 2; // softmax's diagonal, out(1 − out), as the sigmoid's
   const curvature = op.tolerance.curvature(NaN, out, 0).out;
   if (curvature > 0) return curvature * tau + tau ** 2;
@@ -295,7 +296,7 @@ export function printedQuantity(printed: PrintedValue, rows: TraceRow[], step: S
   if (printed.value) return printed.value(step);
   const symbol = printed.row ?? printed.symbol;
   const row = rows.find((r) => r.symbol === symbol);
-  if (!row) throw new Error(`no trace row named ${symbol}`);
+  if (!row) throw new InputError(symbol, 'is no row of this trace');
   return row.value;
 }
 

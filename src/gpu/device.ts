@@ -2,8 +2,9 @@
 // navigator.gpu, or under Node Dawn's GPU object, which the Node entry point
 // ('webgpu-backprop/node') registers here. The library proper never imports Node code.
 
-import { WebGpuUnavailableError } from '../errors.ts';
+import { DeviceLostError, WebGpuUnavailableError } from '../errors.ts';
 import { isSoftwareAdapter } from './adapters.ts';
+import { nextTask } from './pacing.ts';
 
 /** What a WebGPU adapter says of itself. */
 export interface AdapterDescription {
@@ -131,7 +132,7 @@ export class DeviceKeeper {
   }
 
   /** The live device (a new one once the last was lost). */
-  current(): Promise<GPUDevice> {
+  async current(): Promise<GPUDevice> {
     return this.device;
   }
 
@@ -139,5 +140,35 @@ export class DeviceKeeper {
   destroy(): void {
     this.destroyed = true;
     this.device.then((device) => device.destroy(), () => {});
+  }
+}
+
+/**
+ * Watches a device for its loss, which fails nothing loudly (its work is dropped, its
+ * mappings aborted): `run` turns a loss during the work, or before it, into DeviceLostError.
+ */
+export class DeviceGuard {
+  /** Why the device was lost, once it is. */
+  private lost?: string;
+
+  constructor(private readonly device: GPUDevice) {
+    device.lost.then((info) => (this.lost = info.message || info.reason || 'unknown reason'));
+  }
+
+  /** Runs `work`; if the device is (or turns out to have been) lost, throws DeviceLostError instead. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.lost) throw new DeviceLostError(this.lost);
+    try {
+      const result = await work();
+      // Let the lost promise of a device lost during the work settle first.
+      await nextTask();
+      if (this.lost) throw new DeviceLostError(this.lost);
+      return result;
+    } catch (error) {
+      // A mapping aborted by the device's loss can reject before the lost promise settles: give it a moment.
+      await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      if (this.lost) throw new DeviceLostError(this.lost);
+      throw error;
+    }
   }
 }

@@ -12,6 +12,7 @@ import type { Model } from '../model/network.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 import { stepFlops } from './layered.ts';
+import { BackpropError } from '../errors.ts';
 
 /** train_tiny.wgsl's override constants: the network's sizes and codes, and where each buffer lives. */
 export function fusedConstants(model: Model, options: TrainOptions, placement: DatasetPlacement, state1Offset: number): Record<string, number> {
@@ -75,7 +76,7 @@ export function fusedEncoder(context: StepContext, kernels: FusedKernels): StepE
     plan: [dispatch],
     submitSteps: Infinity,
     encode(encoder, first, count) {
-      if (first !== 0) throw new Error('the fused kernel runs a chunk from its first step');
+      if (first !== 0) throw new BackpropError('the fused kernel runs a chunk from its first step');
       // The number of steps is the only thing that changes between chunks.
       stepCount[0] = count;
       device.queue.writeBuffer(chunk, 0, stepCount);
@@ -87,7 +88,7 @@ export function fusedEncoder(context: StepContext, kernels: FusedKernels): StepE
       context.counts.dispatches++;
     },
     encodeDispatch() {
-      throw new Error('the fused kernel runs whole steps only');
+      throw new BackpropError('the fused kernel runs whole steps only');
     },
   };
 }

@@ -270,9 +270,18 @@ export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec, cl
   };
 }
 
-export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, optimizer: OptimizerSpec, batch: number, profile: GpuProfile, capture: boolean, clipNorm?: number): Promise<LayeredKernels> {
+/** `clipNorm`: the training's clipping, if any; `plans`: the tile plans to compile for, where the caller has sized buffers by them. */
+export async function createLayeredKernels(
+  device: GPUDevice,
+  spec: ModelSpec,
+  optimizer: OptimizerSpec,
+  batch: number,
+  profile: GpuProfile,
+  capture: boolean,
+  clipNorm: number | undefined,
+  plans = layerPlans(spec, batch, profile),
+): Promise<LayeredKernels> {
   const L = spec.layers.length;
-  const plans = layerPlans(spec, batch, profile);
   const CAPTURE = capture ? 1 : 0;
   const groups = normGroups(spec);
   const update = (l: number) => ({ ...optimizerConstants(spec, optimizer, clipNorm), NORM_GROUPS: groups, GATHER: l === 0 ? 1 : 0, CAPTURE, VEC4_A: vec4(spec.layers[l].units), VEC4_B: vec4(layerInputs(spec, l)) });

@@ -12,12 +12,13 @@
 
 import type { KernelName } from './abi.ts';
 import { opSwitchSource } from './op-switch.ts';
+import { BackpropError } from '../errors.ts';
 
 const FILES = import.meta.glob<string>('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
 
 function file(name: string): string {
   const text = FILES[`../../shaders/${name}.wgsl`];
-  if (text === undefined) throw new Error(`no shaders/${name}.wgsl`);
+  if (text === undefined) throw new BackpropError(`no shaders/${name}.wgsl`);
   return text;
 }
 

@@ -3,6 +3,7 @@
 // its shape and the adapter's limits, by a small cost model.
 
 import type { GpuProfile } from './adapters.ts';
+import { LimitError } from '../errors.ts';
 
 /** An (M, N) product summing over K. */
 export interface MatmulShape {
@@ -144,6 +145,6 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
       }
     }
   }
-  if (!best) throw new Error(`no tile fits a ${shape.m} × ${shape.n} × ${shape.k} product on this adapter`);
+  if (!best) throw new LimitError(`a ${shape.m} × ${shape.n} × ${shape.k} product`, 'no tile fits it within this adapter\'s workgroup limits', 'maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension');
   return best.plan;
 }

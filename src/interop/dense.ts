@@ -4,7 +4,7 @@
 // and check it against the model file's limits before allocating it.
 
 import { InputError } from '../errors.ts';
-import { MODEL_LIMITS } from '../io/model-file.ts';
+import { MODEL_LIMITS } from '../io/model-format.ts';
 import { paramLayout, paramView } from '../model/layout.ts';
 import { isLoss, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
 import { createModel, type Model } from '../model/network.ts';

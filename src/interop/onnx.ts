@@ -29,7 +29,7 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { InputError } from '../errors.ts';
-import { MODEL_LIMITS } from '../io/model-file.ts';
+import { MODEL_LIMITS } from '../io/model-format.ts';
 import { ACTIVATIONS, type Activation } from '../model/model.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import type { Model } from '../model/network.ts';

@@ -4,30 +4,31 @@
 //   exportPytorch(model: Model, options?: PytorchExportOptions): Record<string, string>
 //
 // returns the folder's files by name: `model.json` (the model file, which train.py reads
-// with nothing but the standard library and torch) and `train.py`, generated from
-// train-py.ts for this network: nn.Sequential(Linear, activation, …), its loss, and the
-// training settings given here as the defaults of its flags (which mirror those of
-// `webgpu-backprop train`). What train.py does and what is exact is told in its docstring
-// and in the README's "When one machine is not enough".
+// with nothing but the standard library and torch), `train.py` (train.py beside this
+// file, the same for every network: it builds nn.Sequential(Linear, activation, …) and
+// the loss from the model file) and `defaults.json` (the training settings given here, as
+// the defaults of its flags, which mirror those of `webgpu-backprop train`). What train.py
+// does and what is exact is told in its docstring and in the README's "Train on many
+// machines with PyTorch".
 
 import { InputError } from '../errors.ts';
-import { modelToJson } from '../io/model-file.ts';
-import { layerParameter, type LayerSpec } from '../model/model.ts';
-import { ACTIVATION_OPS } from '../model/ops/activations.ts';
-import { LOSS_OPS } from '../model/ops/losses.ts';
+import { modelToJson } from '../io/model-format.ts';
 import type { Model } from '../model/network.ts';
-import { DEFAULT_OPTIMIZERS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
+import { constantsOf } from '../model/ops/optimizers.ts';
+import { checkSchedule, type Decay } from '../model/schedule.ts';
+import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
 import { foldInputScaling } from './dense.ts';
-import { TRAIN_PY_TEMPLATE } from './train-py.ts';
+// Embedded as text when the module is built (as the WGSL is, see gpu/shaders.ts): no
+// bundler or server has to find the file at run time.
+import TRAIN_PY from './train.py?raw';
 
 /** The model file in a PyTorch export folder. */
 export const PYTORCH_MODEL_FILE = 'model.json';
-/** The generated training script in a PyTorch export folder. */
+/** The training script in a PyTorch export folder. */
 export const PYTORCH_SCRIPT = 'train.py';
-
-/** The optimizers train.py builds (its --optimizer choices). */
-const TRAIN_PY_OPTIMIZERS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adam'];
+/** The defaults of the training script's flags in a PyTorch export folder. */
+export const PYTORCH_DEFAULTS_FILE = 'defaults.json';
 
 /** The defaults of train.py's flags; each left out is webgpu-backprop train's default. */
 export interface PytorchExportOptions {
@@ -35,10 +36,14 @@ export interface PytorchExportOptions {
   data?: string;
   /** CSV: the target columns. */
   targets?: string[];
-  /** Default SGD; momentum 0.9; Adam β1 0.9, β2 0.999, ε 1e-8. */
+  /** Default SGD; momentum 0.9; Adam β1 0.9, β2 0.999, ε 1e-8; its weight decay (default 0, 0.01 for AdamW). */
   optimizer?: OptimizerSpec;
   /** Default 0.01, 0.001 with Adam. */
   learningRate?: number;
+  /** How the rate changes from step to step, as `fit`'s (a function has no Python form). */
+  schedule?: { decay?: Decay; warmup?: number };
+  /** Clips the gradient to this global norm (default: no clipping). */
+  clipNorm?: number;
   /** The global batch, shared among the processes; default 32, or the data if smaller. */
   batchSize?: number;
   /** Give steps or epochs; default one epoch. */
@@ -50,24 +55,6 @@ export interface PytorchExportOptions {
   seed?: number;
   /** Default float32. */
   dtype?: 'float32' | 'float64';
-}
-
-/** A JSON-like value as a Python literal. */
-function python(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : JSON.stringify(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(python).join(', ')}]`;
-  throw new Error(`no Python literal for ${String(value)}`);
-}
-
-/** A layer's activation in PyTorch, by its record: the nn module after its Linear (none for linear), or the function of `net`. */
-function torchActivation(layer: LayerSpec, form: 'module' | 'functional'): string | undefined {
-  const names = ACTIVATION_OPS[layer.activation].names.pytorch;
-  const text = form === 'module' ? names.module : names.functional;
-  return text?.replace('{p}', python(layerParameter(layer)));
 }
 
 function checkOptions(options: PytorchExportOptions): void {
@@ -84,99 +71,55 @@ function checkOptions(options: PytorchExportOptions): void {
   positive('epochs', true);
   if (options.steps !== undefined && options.epochs !== undefined) throw new InputError('steps, epochs', 'give one or the other, not both');
   if (options.seed !== undefined && !(Number.isSafeInteger(options.seed) && options.seed >= 0)) throw new InputError('seed', `expected a non-negative integer, got ${options.seed}`);
-  if (options.optimizer !== undefined && !TRAIN_PY_OPTIMIZERS.includes(options.optimizer.kind)) {
-    throw new InputError('optimizer.kind', `expected one of ${TRAIN_PY_OPTIMIZERS.join(', ')} (the optimizers train.py builds), got ${JSON.stringify(options.optimizer.kind)}`);
+  if (options.optimizer !== undefined && !OPTIMIZER_KINDS.includes(options.optimizer.kind)) {
+    throw new InputError('optimizer.kind', `expected one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify(options.optimizer.kind)}`);
   }
+  positive('clipNorm', false);
+  checkSchedule(options.schedule, 'schedule');
   if (options.dtype !== undefined && options.dtype !== 'float32' && options.dtype !== 'float64') {
     throw new InputError('dtype', `expected float32 or float64, got ${JSON.stringify(options.dtype)}`);
   }
 }
 
-/** The settings block: the network's facts and the flags' defaults. */
-function settingsCode(model: Model, options: PytorchExportOptions): string {
-  const { spec } = model;
-  const optimizer = options.optimizer ?? DEFAULT_OPTIMIZERS.sgd;
-  const momentum = optimizer.kind === 'momentum' ? optimizer : DEFAULT_OPTIMIZERS.momentum;
-  const adam = optimizer.kind === 'adam' ? optimizer : DEFAULT_OPTIMIZERS.adam;
-  const last = spec.layers.length - 1;
-  const outputLinear = spec.layers.slice(0, last).reduce((index, layer) => index + (torchActivation(layer, 'module') ? 2 : 1), 0);
-  const defaults: [string, unknown, string][] = [
-    ['data', options.data ?? null, 'JSON {"inputs", "targets"} or CSV'],
-    ['targets', options.targets ?? null, 'CSV: the target columns'],
-    ['optimizer', optimizer.kind, 'sgd | momentum | adam'],
-    ['lr', options.learningRate ?? null, 'None: DEFAULT_LEARNING_RATES[optimizer]'],
-    ['momentum', momentum.momentum, ''],
-    ['beta1', adam.beta1, ''],
-    ['beta2', adam.beta2, ''],
-    ['epsilon', adam.epsilon, ''],
-    ['batch_size', options.batchSize ?? null, 'the global batch; None: 32, or the data if smaller'],
-    ['steps', options.steps ?? null, 'None: run epochs'],
-    ['epochs', options.steps !== undefined ? null : (options.epochs ?? 1), ''],
-    ['shuffle', options.shuffle ?? true, "False: data order, wrapping around"],
-    ['seed', options.seed ?? 1, 'of the shuffling'],
-    ['dtype', options.dtype ?? 'float32', 'float32 | float64'],
-  ];
-  const width = Math.max(...defaults.map(([key, value]) => `    "${key}": ${python(value)},`.length));
-  return [
-    `# The network and its loss; ${PYTORCH_MODEL_FILE} beside this script holds the weights.`,
-    `MODEL_FILE = ${python(PYTORCH_MODEL_FILE)}`,
-    `INPUT_SIZE = ${spec.inputSize}`,
-    `OUTPUT_SIZE = ${spec.layers[last].units}`,
-    `ACTIVATIONS = ${python(spec.layers.map((layer) => layer.activation))}  # layers[0], layers[1], … of the model file`,
-    `OUTPUT_LINEAR = ${outputLinear}  # build_network()[${outputLinear}] is the output layer's Linear`,
-    `LOSS = ${python(spec.loss)}  # per sample; the loss of a batch is the mean over its rows`,
-    `TRAIN_BIASES = ${python(spec.trainBiases)}`,
-    '',
-    '# The defaults of the flags (python3 train.py --help), as exported.',
-    'DEFAULTS = {',
-    ...defaults.map(([key, value, comment]) => {
-      const line = `    "${key}": ${python(value)},`;
-      return comment ? `${line.padEnd(width)}  # ${comment}` : line;
-    }),
-    '}',
-    `DEFAULT_LEARNING_RATES = {${TRAIN_PY_OPTIMIZERS.map((kind) => `"${kind}": ${python(DEFAULT_LEARNING_RATE[kind])}`).join(', ')}}`,
-  ].join('\n');
+/**
+ * defaults.json: the defaults of train.py's flags, as exported; with each optimizer's
+ * constants and learning rate, which --optimizer may choose at run time.
+ */
+function defaultsFile(options: PytorchExportOptions): Record<string, unknown> {
+  const chosen = options.optimizer ?? DEFAULT_OPTIMIZERS.sgd;
+  // Every optimizer's constants by name (momentum, beta1, …): the chosen one's as given.
+  const constants = Object.fromEntries([...OPTIMIZER_KINDS.map((kind) => DEFAULT_OPTIMIZERS[kind]), chosen].flatMap((spec) => Object.entries(constantsOf(spec))));
+  return {
+    data: options.data ?? null,
+    targets: options.targets ?? null,
+    optimizer: chosen.kind,
+    lr: options.learningRate ?? null,
+    learning_rates: Object.fromEntries(OPTIMIZER_KINDS.map((kind) => [kind, DEFAULT_LEARNING_RATE[kind]])),
+    ...constants,
+    weight_decay: chosen.weightDecay ?? null,
+    clip_norm: options.clipNorm ?? null,
+    lr_schedule: options.schedule?.decay ? decayText(options.schedule.decay) : null,
+    lr_warmup: options.schedule?.warmup ?? null,
+    batch_size: options.batchSize ?? null,
+    steps: options.steps ?? null,
+    epochs: options.steps !== undefined ? null : (options.epochs ?? 1),
+    shuffle: options.shuffle ?? true,
+    seed: options.seed ?? 1,
+    dtype: options.dtype ?? 'float32',
+  };
 }
 
-function networkCode(model: Model): string {
-  let inputs = model.spec.inputSize;
-  const lines = model.spec.layers.flatMap((layer, l) => {
-    const linear = `        nn.Linear(${inputs}, ${layer.units}),  # layers[${l}]`;
-    inputs = layer.units;
-    const activation = torchActivation(layer, 'module');
-    return activation ? [linear, `        ${activation},`] : [linear];
-  });
-  return ['return nn.Sequential(', ...lines, '    )'].join('\n');
+/** A decay as the command line and train.py write it: step:S:G, exponential:G, cosine:T. */
+function decayText(decay: Decay): string {
+  return decay.kind === 'step' ? `step:${decay.every}:${decay.gamma}` : decay.kind === 'exponential' ? `exponential:${decay.gamma}` : `cosine:${decay.steps}`;
 }
 
-/** The loss of `net` and `target`, per sample, by the loss's record. */
-function lossCode(model: Model): string {
-  const { spec } = model;
-  const layer = spec.layers[spec.layers.length - 1];
-  const op = LOSS_OPS[spec.loss];
-  if (op.kind === 'logits') {
-    const { comment, code } = layer.activation === 'softmax' ? op.pytorch.softmax : op.pytorch.sigmoid;
-    return [`# ${comment}`, code].join('\n    ');
-  }
-  return [`out = ${torchActivation(layer, 'functional')}`, `# ${op.pytorch.comment}`, op.pytorch.code].join('\n    ');
-}
-
-/** The summary line of train.py's docstring. */
-function summary(model: Model): string {
-  const { spec } = model;
-  const sizes = [spec.inputSize, ...spec.layers.map((layer) => `${layer.units} ${layer.activation}`)].join(' → ');
-  return `a ${sizes} network (${spec.loss} loss) with PyTorch DistributedDataParallel.`;
-}
-
-/** The PyTorch folder: `model.json` and a `train.py` generated for this network. */
+/** The PyTorch folder: `model.json`, `train.py` (the same for every network) and `defaults.json`. */
 export function exportPytorch(model: Model, options: PytorchExportOptions = {}): Record<string, string> {
   checkOptions(options);
-  const script = TRAIN_PY_TEMPLATE.replace('# @summary@', summary(model))
-    .replace('# @settings@', settingsCode(model, options))
-    .replace('# @network@', networkCode(model))
-    .replace('# @loss@', lossCode(model));
   return {
     [PYTORCH_MODEL_FILE]: `${JSON.stringify(modelToJson(foldInputScaling(model)))}\n`,
-    [PYTORCH_SCRIPT]: script,
+    [PYTORCH_SCRIPT]: TRAIN_PY,
+    [PYTORCH_DEFAULTS_FILE]: `${JSON.stringify(defaultsFile(options), null, 2)}\n`,
   };
 }

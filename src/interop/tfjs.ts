@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
 import { parseJson, zodError } from '../io/json.ts';
-import { MODEL_LIMITS } from '../io/model-file.ts';
+import { MODEL_LIMITS } from '../io/model-format.ts';
 import { ACTIVATIONS, type Activation, type Loss } from '../model/model.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import { LOSS_NAMES, LOSS_OPS } from '../model/ops/losses.ts';

@@ -73,15 +73,9 @@ export function parseDataFile(text: string, source: string, targetColumns?: stri
   return tableToRows(parseDataTable(text, source, targetColumns));
 }
 
-/** The shape of rows or of a table: values per row of inputs and of targets. */
-function widths(data: DataRows | DataTable): { inputs: number; targets?: number } {
-  if ('size' in data) return { inputs: data.inputSize, targets: data.targets ? data.outputSize : undefined };
-  return { inputs: data.inputs[0].length, targets: data.targets?.[0].length };
-}
-
-/** Checks that the rows fit a model of `inputSize` inputs and `outputSize` outputs (undefined: no targets needed). */
-export function checkDataFits(data: DataRows | DataTable, source: string, inputSize: number, outputSize: number | undefined): void {
-  const width = widths(data);
+/** Checks that a data file's table fits a model of `inputSize` inputs and `outputSize` outputs (undefined: no targets needed). */
+export function checkDataFits(data: DataTable, source: string, inputSize: number, outputSize: number | undefined): void {
+  const width = { inputs: data.inputSize, targets: data.targets ? data.outputSize : undefined };
   if (width.inputs !== inputSize) {
     throw new InputError(`${source}: inputs`, `expected ${inputSize} values per row (the model's inputs), got ${width.inputs}`);
   }

@@ -1,6 +1,5 @@
 // JSON parsing and schema errors, turned into one-line InputErrors.
 
-import type { z } from 'zod';
 import { InputError } from '../errors.ts';
 
 /** JSON.parse, with the line and column of a syntax error in the message. */
@@ -45,8 +44,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((key, k) => (typeof key === 'number' ? `[${key}]` : k === 0 ? String(key) : `.${String(key)}`)).join('');
 }
 
-/** The first schema problem, located in `source`. */
-export function zodError(error: z.ZodError, source: string): InputError {
+/** The first schema problem (of zod's error, full or small build), located in `source`. */
+export function zodError(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }, source: string): InputError {
   const issue = error.issues[0];
   const where = issue.path.length > 0 ? `${source}: ${formatPath(issue.path)}` : source;
   return new InputError(where, issue.message);

@@ -3,6 +3,7 @@
 
 import { alignUp } from './layout.ts';
 import { layerInputs, outputSize, type ModelSpec } from './model.ts';
+import { InputError } from '../errors.ts';
 
 /** A layer's per-sample buffers: its net input, its output, and δ = ∂E/∂net. */
 export type LayerBufferKind = 'net' | 'out' | 'delta';
@@ -43,7 +44,7 @@ export function bufferShape(spec: ModelSpec, batch: number, paramSize: number, n
   if (name === 'loss') return [batch];
   if (name === 'params' || name === 'grads') return [paramSize];
   const buffer = parseLayerBuffer(name);
-  if (!buffer || buffer.layer >= spec.layers.length) throw new Error(`unknown buffer ${name}`);
+  if (!buffer || buffer.layer >= spec.layers.length) throw new InputError(`buffer ${name}`, `is not a buffer of this network (its layers are layer0 … layer${spec.layers.length - 1})`);
   return [batch, spec.layers[buffer.layer].units];
 }
 
@@ -79,6 +80,6 @@ export function stepBufferLayout(spec: ModelSpec, batch: number): StepBufferLayo
 
 export function stepBufferEntry(layout: StepBufferLayout, name: BufferName): StepBufferEntry {
   const entry = layout.entries.find((e) => e.name === name);
-  if (!entry) throw new Error(`no buffer ${name} in this layout`);
+  if (!entry) throw new InputError(`buffer ${name}`, 'is not in this layout');
   return entry;
 }

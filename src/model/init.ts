@@ -2,17 +2,10 @@
 // for sigmoid, tanh, linear and softmax layers, He normal for the relu family (each
 // activation's record says which, src/model/ops/activations.ts); biases start at zero.
 
-import seedrandom from 'seedrandom';
+import { seededRandom, type Random } from '../data/random.ts';
 import type { ModelSpec } from './model.ts';
 import { ACTIVATION_OPS } from './ops/activations.ts';
 import { paramLayout, paramView, type ParamLayout } from './layout.ts';
-
-export type Random = () => number;
-
-/** A reproducible uniform [0, 1) generator; the same seed gives the same numbers everywhere. */
-export function seededRandom(seed: number | string): Random {
-  return seedrandom(String(seed));
-}
 
 /** A standard normal sample (Box–Muller). */
 function normal(random: Random): number {

@@ -4,6 +4,7 @@
 // offset; checkpoints, model files and cross-checks walk the same table.
 
 import { layerInputs, type ModelSpec } from './model.ts';
+import { InputError } from '../errors.ts';
 
 /**
  * Offsets into the flat arrays (parameters here, the step's buffers in buffers.ts, regions
@@ -59,7 +60,7 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
 /** The entry of layer `layer`'s weights or biases. */
 export function paramEntry(layout: ParamLayout, layer: number, kind: ParamKind): ParamEntry {
   const entry = layout.entries.find((e) => e.layer === layer && e.kind === kind);
-  if (!entry) throw new Error(`no ${kind} for layer ${layer} in this layout`);
+  if (!entry) throw new InputError(`layer ${layer}`, `has no ${kind} in this layout (it has ${layout.entries.length / 2} layers)`);
   return entry;
 }
 

@@ -4,6 +4,7 @@ import type { InputScaling } from '../data/scaling.ts';
 import { checkSpec, layerInputs, type ModelSpec } from './model.ts';
 import { initParams } from './init.ts';
 import { paramLayout, paramView, type ParamLayout } from './layout.ts';
+import { InputError } from '../errors.ts';
 
 /** A model: its description and its parameters, in one flat array sliced by the parameter layout. */
 export interface Model {
@@ -22,7 +23,7 @@ export function createModel(spec: ModelSpec, init: { params: Float64Array } | { 
   checkSpec(spec);
   const layout = paramLayout(spec);
   const params = 'params' in init ? init.params : initParams(spec, init.seed, layout);
-  if (params.length !== layout.size) throw new Error(`expected ${layout.size} parameters, got ${params.length}`);
+  if (params.length !== layout.size) throw new InputError('params', `expected ${layout.size} parameters, got ${params.length}`);
   return { spec, layout, params };
 }
 

@@ -16,7 +16,7 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let gpu: Promise<GPU> | undefined;
 
 /** Dawn's GPU object, as a browser's navigator.gpu; the GPU* globals (GPUBufferUsage, …) are installed with it. */
-export function nodeGpu(): Promise<GPU> {
+export async function nodeGpu(): Promise<GPU> {
   gpu ??= openDawn();
   return gpu;
 }

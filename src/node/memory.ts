@@ -5,6 +5,8 @@ import { freemem } from 'node:os';
 import { InputError } from '../errors.ts';
 import { paramLayout } from '../model/layout.ts';
 import type { ModelSpec } from '../model/model.ts';
+import { stateSlots, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
+import { optimizerSpec } from '../train/options.ts';
 
 /**
  * Bytes of float64 arrays the size of the parameters that training keeps: the model's
@@ -25,9 +27,9 @@ function gigabytes(bytes: number): string {
   return `${(bytes / 1e9).toPrecision(3)} GB`;
 }
 
-/** Refuses a network whose training would not fit in `available` bytes, naming the file. */
-export function checkTrainingMemory(spec: ModelSpec, optimizerSlots: number, source: string, available: number = availableMemory()): void {
-  const needed = trainingBytes(spec, optimizerSlots);
+/** Refuses a network whose training with `optimizer` would not fit in `available` bytes, naming the file. */
+export function checkTrainingMemory(spec: ModelSpec, optimizer: OptimizerKind | OptimizerSpec, source: string, available: number = availableMemory()): void {
+  const needed = trainingBytes(spec, stateSlots(optimizerSpec(optimizer)));
   if (needed > available) {
     throw new InputError(
       `${source}: layers`,

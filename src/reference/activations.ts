@@ -6,6 +6,7 @@
 // their record, and the kernels keep net for them.
 
 import { ACTIVATION_OPS, sigmoid, softmax, type Activation } from '../model/ops/activations.ts';
+import { InputError } from '../errors.ts';
 
 export { sigmoid, softmax };
 
@@ -21,7 +22,7 @@ export function derivative(activation: Activation, net: number, out: number, par
 
 /** ∂out/∂net from out alone, for the activations whose slope does not need net. */
 export function derivativeFromOut(activation: Activation, out: number, parameter = 0): number {
-  if (ACTIVATION_OPS[activation].derivativeNeedsNet) throw new Error(`the slope of ${activation} needs its net input: use derivative()`);
+  if (ACTIVATION_OPS[activation].derivativeNeedsNet) throw new InputError('activation', `the slope of ${activation} needs its net input: use derivative()`);
   return derivative(activation, NaN, out, parameter);
 }
 

@@ -11,6 +11,7 @@ import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import { activate, derivative } from './activations.ts';
 import { dropoutMask, drops, type DropoutStep } from '../model/dropout.ts';
 import { outputDelta, sampleLoss } from './losses.ts';
+import { InputError } from '../errors.ts';
 
 /** A forward pass's values: every layer's net inputs and outputs (after dropout, in training). */
 export interface ForwardValues {
@@ -151,7 +152,7 @@ export function hiddenDeltas(
   const units = layer.units;
   const next = nextDelta.length / batch;
   const activation = layer.activation;
-  if (ACTIVATION_OPS[activation].kind === 'row') throw new Error(`${activation} is an output-layer activation`);
+  if (ACTIVATION_OPS[activation].kind === 'row') throw new InputError('activation', `${activation} is an output-layer activation`);
   const parameter = layerParameter(layer);
   const delta = new Float64Array(batch * units);
   for (let b = 0; b < batch; b++) {

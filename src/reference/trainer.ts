@@ -4,7 +4,7 @@
 import { BatchSchedule } from '../data/batches.ts';
 import { checkDatasetValues, gatherBatch, type Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
-import { DisposedError } from '../errors.ts';
+import { DisposedError, InputError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
@@ -92,7 +92,7 @@ export class CpuTrainer implements Trainer {
     this.alive();
     if (name === 'params') return this.params.slice();
     const buffer = this.buffers.get(name);
-    if (!buffer) throw new Error(`no buffer ${name} yet: run a step first`);
+    if (!buffer) throw new InputError(`buffer ${name}`, 'is not written yet: run a step first');
     return buffer.slice();
   }
 

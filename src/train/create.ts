@@ -1,32 +1,33 @@
-// A trainer for a backend: the float64 reference, or WebGPU on a given device, or on a
-// device the trainer opens itself (and opens again if it is lost).
+// A trainer for a backend: the float64 reference, or WebGPU on a given device, on a
+// DeviceKeeper's device (and the one it opens after a loss), or on devices the trainer
+// opens itself (and opens again if one is lost).
 
 import type { Dataset } from '../data/dataset.ts';
-import { openDevice, requestAdapter } from '../gpu/device.ts';
+import { DeviceKeeper, openDevice, requestAdapter } from '../gpu/device.ts';
 import { ResilientTrainer } from '../gpu/resilient.ts';
 import { GpuTrainer, type KernelPath } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import type { Trainer, TrainOptions } from '../model/trainer.ts';
 
-/** Where `createTrainer`'s trainer runs. */
+/** Where `createTrainer`'s trainer runs, and how. */
 export interface CreateTrainerOptions {
   backend: 'webgpu' | 'cpu';
   /**
-   * A device to train on (its loss ends training with DeviceLostError); or a function
-   * giving the live device (a DeviceKeeper's `current`), on which training survives the
-   * loss of a device; without either, the trainer opens devices of its own.
+   * A device to train on (its loss ends training with DeviceLostError), or a DeviceKeeper
+   * (training survives the loss of its device); without either, the trainer opens devices
+   * of its own. As NetworkOptions.device.
    */
-  device?: GPUDevice | (() => Promise<GPUDevice>);
+  device?: GPUDevice | DeviceKeeper;
   /** Told when a lost device has been replaced and training resumes. */
   onRecover?: (message: string) => void;
   /** Steps between the in-memory checkpoints a lost device resumes from (default 0: at every read of the losses). */
   checkpointEvery?: number;
-  /** Which kernels run a step (default: the fused kernel wherever the network fits it). */
-  kernels?: KernelPath;
+  /** Which kernel path runs a step (default `auto`: the fused kernel wherever the network fits it). */
+  path?: KernelPath;
   /**
-   * Write every named buffer at every step, for `read` (default false: training writes
-   * only what it needs; see GpuTrainerOptions.capture and Trainer.setCapture).
+   * Write every named buffer at every step, for `read` (default true, as GpuTrainer's;
+   * false writes only what training needs: see GpuTrainerOptions.capture and Trainer.setCapture).
    */
   capture?: boolean;
 }
@@ -34,14 +35,9 @@ export interface CreateTrainerOptions {
 /** A trainer of `model` on `dataset`: the float64 reference, or WebGPU. */
 export async function createTrainer(model: Model, dataset: Dataset, options: TrainOptions, how: CreateTrainerOptions): Promise<Trainer> {
   if (how.backend === 'cpu') return new CpuTrainer(model, dataset, options);
-  const device = how.device;
-  const capture = how.capture ?? false;
-  if (device && typeof device !== 'function') return GpuTrainer.create(device, model, dataset, options, { path: how.kernels, capture });
-  return ResilientTrainer.create(device ?? (async () => openDevice(await requestAdapter())), model, dataset, options, {
-    path: how.kernels,
-    capture,
-    onRecover: how.onRecover,
-    checkpointEvery: how.checkpointEvery,
-    ownsDevices: !device,
-  });
+  const { device, path } = how;
+  const capture = how.capture ?? true;
+  if (device && !(device instanceof DeviceKeeper)) return GpuTrainer.create(device, model, dataset, options, { path, capture });
+  const open = device ? () => device.current() : async () => openDevice(await requestAdapter());
+  return ResilientTrainer.create(open, model, dataset, options, { path, capture, onRecover: how.onRecover, checkpointEvery: how.checkpointEvery, ownsDevices: !device });
 }

@@ -1,10 +1,13 @@
 // Metrics beside the loss, as Keras names them: accuracy for classifiers, mean absolute
 // error and R² for regression. Outputs and targets are (N, K), flat.
 
-/** The metrics: accuracy, mean absolute error, R². */
-export const METRICS = ['accuracy', 'mae', 'r2'] as const;
-/** A metric `fit` and `evaluate` can report beside the loss. */
-export type Metric = (typeof METRICS)[number];
+import type { Dataset } from '../data/dataset.ts';
+import { checkFiniteLoss } from './loop.ts';
+
+/** A metric `fit` and `evaluate` can report beside the loss: accuracy, mean absolute error, R². */
+export type Metric = 'accuracy' | 'mae' | 'r2';
+/** The metrics. */
+export const METRICS: readonly Metric[] = ['accuracy', 'mae', 'r2'];
 
 /**
  * The share of rows whose predicted class is the target's: the largest output against the
@@ -82,4 +85,22 @@ export function confusionMatrix(outputs: ArrayLike<number>, targets: ArrayLike<n
   const actual = predictedClasses(targets, width);
   for (let r = 0; r < predicted.length; r++) matrix[actual[r]][predicted[r]]++;
   return matrix;
+}
+
+/** What `evaluate` gives: the mean loss, and each metric asked for. */
+export type Evaluation = { loss: number } & Partial<Record<Metric, number>>;
+
+/** What runs a forward pass: a trainer, or a predictor. */
+interface ForwardRunner {
+  evaluate(dataset: Dataset): Promise<number>;
+  predict(inputs: Float64Array, count: number): Promise<Float64Array>;
+}
+
+/** The loss, and the metrics asked for, over a dataset with the runner's current weights; `finite`: a non-finite loss is a divergence. */
+export async function measure(runner: ForwardRunner, data: Dataset, metrics: readonly Metric[], finite: boolean): Promise<Evaluation> {
+  const loss = await runner.evaluate(data);
+  if (finite) checkFiniteLoss(loss, 'the validation data');
+  if (metrics.length === 0) return { loss };
+  const outputs = await runner.predict(data.inputs, data.size);
+  return { loss, ...computeMetrics(metrics, outputs, data.targets, data.outputSize) };
 }

@@ -2,7 +2,7 @@
 // the command line. Defaults follow Keras and PyTorch: learning rate 0.01 (0.001 with
 // Adam), batch size 32 (or the whole dataset if smaller), shuffled, plain SGD.
 
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
 import { OPTIMIZER_OPS } from '../model/ops/optimizers.ts';
 import type { TrainOptions } from '../model/trainer.ts';
@@ -14,18 +14,26 @@ export const DEFAULT_BATCH_SIZE = 32;
 /** The seed of the shuffling where none is given. */
 export const DEFAULT_SEED = 1;
 
-/** Training options as a caller gives them: every field optional. */
+/**
+ * Training options as a caller gives them, every field optional; `trainOptions` completes
+ * them. A new option (a weight decay, a schedule) is a field here and in TrainOptions, and
+ * reaches `fit`, the command line and the checkpoints from here.
+ */
 export interface TrainOptionsInput {
+  /** Default 0.01, or 0.001 with Adam. */
   learningRate?: number;
+  /** Samples per step (default 32, or the training data if smaller). */
   batchSize?: number;
+  /** A new order of the rows each epoch (default true); false takes them in order, wrapping around. */
   shuffle?: boolean;
+  /** Seeds the shuffling (default 1). */
   seed?: number;
-  /** A name (`'sgd'`, `'momentum'`, `'adam'`, with their usual constants) or a full specification. */
+  /** `sgd` (default), `momentum` (0.9) or `adam` (0.9, 0.999, 1e-8), or a full specification. */
   optimizer?: OptimizerKind | OptimizerSpec;
 }
 
 function fail(where: string, expected: string, value: unknown): never {
-  throw new InputError(where, `expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  throw new InputError(where, `expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : asText(value)}`);
 }
 
 export function positiveInteger(value: unknown, where: string): number {

@@ -10,7 +10,7 @@ import type { Dataset } from '../../src/data/dataset.ts';
 import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../../src/gpu/trainer.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
 import type { Activation, LayerSpec, Loss, ModelSpec } from '../../src/model/model.ts';
-import { seededRandom } from '../../src/model/init.ts';
+import { seededRandom } from '../../src/data/random.ts';
 import type { TrainOptions } from '../../src/model/trainer.ts';
 import { bufferNames } from '../../src/model/buffers.ts';
 import { CpuTrainer } from '../../src/reference/trainer.ts';

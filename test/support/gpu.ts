@@ -1,7 +1,8 @@
 // One WebGPU device per test file: the machine's GPU, or SwiftShader where it has none.
 // The GPU tests never skip: without an adapter they fail, saying why.
 
-import { openDevice, requestAdapter } from '../../src/node.ts';
+import '../../src/node.ts'; // Dawn
+import { openDevice, requestAdapter } from '../../src/trainers.ts';
 
 let device: Promise<GPUDevice> | undefined;
 

@@ -5,7 +5,7 @@
 import { paramLayout, paramView } from '../../src/model/layout.ts';
 import { layerInputs, layerParameter, type Activation, type ModelSpec } from '../../src/model/model.ts';
 import { ACTIVATION_OPS, type ElementwiseActivationOp } from '../../src/model/ops/activations.ts';
-import { seededRandom } from '../../src/model/init.ts';
+import { seededRandom } from '../../src/data/random.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
 import { forward } from '../../src/reference/backprop.ts';
 

@@ -3,7 +3,8 @@
 // Data and architecture settings build a new network at once, as TensorFlow Playground
 // does; the learning rate, batch size and optimizer apply to the network being trained.
 
-import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, SYNTHETIC_DATASETS, type Activation, type Loss, type OptimizerKind } from 'webgpu-backprop';
+import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Activation, type Loss, type OptimizerKind } from 'webgpu-backprop';
+import { SYNTHETIC_DATASETS } from 'webgpu-backprop/examples';
 
 export const DATASETS = [...SYNTHETIC_DATASETS, 'mnist', 'csv'] as const;
 export type DatasetName = (typeof DATASETS)[number];

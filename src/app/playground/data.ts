@@ -3,22 +3,9 @@
 // targets ask of the output layer, and the network that the settings describe for it.
 
 import seedrandom from 'seedrandom';
-import {
-  fitInputScaling,
-  InputError,
-  outputFor,
-  parseLabelledCsv,
-  predictedClasses,
-  syntheticDataset,
-  targetKind,
-  type Dataset,
-  type InputScaling,
-  type Metric,
-  type ModelFile,
-  type OutputChoice,
-  type SyntheticName,
-  type TargetKind,
-} from 'webgpu-backprop';
+import { InputError, type InputScaling, type Metric, type ModelFile } from 'webgpu-backprop';
+import { syntheticDataset, type SyntheticName } from 'webgpu-backprop/examples';
+import { fitInputScaling, outputFor, parseLabelledCsv, predictedClasses, targetKind, type Dataset, type OutputChoice, type TargetKind } from 'webgpu-backprop/trainers';
 import { loadMnist, TEST_SHARE } from '../mnist.ts';
 import type { PlaygroundConfig } from './config.ts';
 

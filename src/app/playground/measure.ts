@@ -3,7 +3,8 @@
 // the confusion matrix, the sample digits, predicted against actual), and for a 2-D
 // classifier its outputs over the plane; and the curves those figures draw.
 
-import { computeMetrics, confusionMatrix, type Dataset, type Evaluation, type Metric, type Network } from 'webgpu-backprop';
+import type { Evaluation, Metric, Network } from 'webgpu-backprop';
+import { computeMetrics, confusionMatrix, type Dataset } from 'webgpu-backprop/trainers';
 import type { PreparedData } from './data.ts';
 import { dataArea, GRID_SIZE, gridInputs, type BoundaryGrid } from './panels.ts';
 

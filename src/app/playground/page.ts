@@ -170,15 +170,15 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
   saveButton.addEventListener('click', async () => {
     if (!current.network) return;
     const format = SAVE_FORMATS.find((f) => f.id === saveFormat.value) ?? SAVE_FORMATS[0]!;
-    for (const file of format.save(current.network)) download(file.name, file.contents, file.type);
+    for (const file of await format.save(current.network)) download(file.name, file.contents, file.type);
   });
   loadInput.addEventListener('change', async () => {
     const files = [...(loadInput.files ?? [])];
     loadInput.value = '';
     if (files.length === 0) return;
     try {
-      const { name, model } = await readModel(files);
-      await current.loadModel(name, model);
+      const { name, network } = await readModel(files, current.networkOptions);
+      await current.loadModel(name, network);
       writeForm(current.config);
       showUrl();
     } catch (error) {

@@ -3,7 +3,7 @@
 // the confusion matrix with per-class accuracy, and predicted against actual values for
 // a regression.
 
-import { predictedClasses, type Dataset } from 'webgpu-backprop';
+import { predictedClasses, type Dataset } from 'webgpu-backprop/trainers';
 import { h } from '../dom.ts';
 
 /** The region of the plane the boundary covers: the data's range on each axis, with a margin. */

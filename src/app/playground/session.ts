@@ -8,7 +8,7 @@
 // setting that cannot be applied leaves no network at all. So training never resumes a
 // network the settings no longer describe.
 
-import { InputError, Network, type DeviceKeeper, type Model, type ModelFile } from 'webgpu-backprop';
+import { InputError, Network, type DeviceKeeper, type ModelFile, type NetworkOptions } from 'webgpu-backprop';
 import { DEFAULTS, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
 import { describeModel, outputChoice, prepareData, type CsvFile, type PreparedData } from './data.ts';
 import { addPoint, emptyCurves, measuredTrainingRows, measureNetwork, recordMeasurement, type Curves, type Measurement } from './measure.ts';
@@ -214,15 +214,20 @@ export class PlaygroundSession {
     }
   }
 
-  /** Builds the network of a description and measures it. */
-  private async start(description: ModelFile, generation: number): Promise<void> {
-    const network = await Network.create(description, {
+  /** How the session's networks are made: on the app's device, saying so when a lost device is replaced. */
+  get networkOptions(): NetworkOptions {
+    return {
       device: this.keeper,
       onRecover: (message) => {
         this.notice = `${message[0].toUpperCase()}${message.slice(1)}.`;
         this.changed();
       },
-    });
+    };
+  }
+
+  /** Builds the network of a description and measures it. */
+  private async start(description: ModelFile, generation: number): Promise<void> {
+    const network = await Network.create(description, this.networkOptions);
     if (generation !== this.generation) {
       network.dispose();
       return;
@@ -347,16 +352,20 @@ export class PlaygroundSession {
     this.changed();
   }
 
-  /** Loads a model file for the data in hand: same inputs and outputs, or a message saying what differs. */
-  loadModel(name: string, model: Model): Promise<void> {
-    return this.serial(() => this.loadModelNow(name, model));
+  /** Takes on a loaded network (see readModel) for the data in hand: same inputs and outputs, or a message saying what differs. */
+  loadModel(name: string, network: Network): Promise<void> {
+    return this.serial(() => this.loadModelNow(name, network)).catch((error: unknown) => {
+      if (network !== this.network) network.dispose();
+      throw error;
+    });
   }
 
-  private async loadModelNow(name: string, model: Model): Promise<void> {
+  private async loadModelNow(name: string, network: Network): Promise<void> {
     if (!this.data) throw new InputError(name, 'choose the data first: a model file is loaded for the data in hand');
-    const last = model.spec.layers[model.spec.layers.length - 1];
-    if (model.spec.inputSize !== this.data.train.inputSize || last.units !== this.data.train.outputSize) {
-      throw new InputError(name, `the model takes ${model.spec.inputSize} inputs to ${last.units} outputs; this data has ${this.data.train.inputSize} inputs and ${this.data.train.outputSize} outputs`);
+    const { spec } = network;
+    const last = spec.layers[spec.layers.length - 1];
+    if (spec.inputSize !== this.data.train.inputSize || last.units !== this.data.train.outputSize) {
+      throw new InputError(name, `the model takes ${spec.inputSize} inputs to ${last.units} outputs; this data has ${this.data.train.inputSize} inputs and ${this.data.train.outputSize} outputs`);
     }
     await this.stop();
     const data = this.data;
@@ -364,12 +373,10 @@ export class PlaygroundSession {
     const generation = this.generation;
     this.data = data;
     // The settings follow the loaded network, so that what the page shows is what trains.
-    const hidden = model.spec.layers.slice(0, -1);
-    this.config = { ...this.config, layers: hidden.map((layer) => layer.units), activation: hidden[0]?.activation ?? this.config.activation, output: last.activation, loss: model.spec.loss };
+    const hidden = spec.layers.slice(0, -1);
+    this.config = { ...this.config, layers: hidden.map((layer) => layer.units), activation: hidden[0]?.activation ?? this.config.activation, output: last.activation, loss: spec.loss };
     this.phase = 'loading';
     this.changed();
-    const network = await Network.fromModel(model, { device: this.keeper, onRecover: (message) => ((this.notice = `${message[0].toUpperCase()}${message.slice(1)}.`), this.changed()) });
-    if (generation !== this.generation) return network.dispose();
     this.network = network;
     await this.measure(generation);
     if (generation !== this.generation) return;

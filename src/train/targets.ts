@@ -4,7 +4,7 @@
 // predict). Each kind has the output activation, loss and metrics Keras users pair with it.
 
 import type { Activation, Loss } from '../model/model.ts';
-import type { Metric } from '../train/metrics.ts';
+import type { Metric } from './metrics.ts';
 
 /** One 0/1 column; one-hot rows; several 0/1 columns at once; anything else (numbers to predict). */
 export type TargetKind = 'binary' | 'one-hot' | 'multi-label' | 'continuous';

@@ -1,0 +1,192 @@
+// A GPU trainer's buffers (TrainerBuffers, encoder.ts): their sizes, what is uploaded into
+// them at the start, and where each named buffer lives in them. The layered path keeps
+// each per-step buffer in a buffer of its own; the fused path keeps them all in one,
+// laid out by stepBufferLayout. Also the room the split products' partial sums need,
+// known from the tile plans alone, so a trainer too large for a binding is refused
+// before any kernel is compiled.
+
+import type { Dataset } from '../data/dataset.ts';
+import { InputError, LimitError } from '../errors.ts';
+import { parseLayerBuffer, stepBufferLayout, type BufferName } from '../model/buffers.ts';
+import { alignUp, ALIGNMENT } from '../model/layout.ts';
+import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
+import type { Model } from '../model/network.ts';
+import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
+import type { TrainerState, TrainOptions } from '../model/trainer.ts';
+import { layerUniform, LAYER_UNIFORM_BYTES, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
+import type { TrainerBuffers } from './encoder.ts';
+import { MAX_NORM_GROUPS, type FusedKernels, type LayeredKernels, type layerPlans } from './kernels.ts';
+import { readRegion, storageBuffer, type DatasetPlacement, type Region } from './memory.ts';
+
+/** Floats of partial sums the split products need, beside the named buffers (layered path). */
+export interface SplitRoom {
+  partials: number; //  the largest (SPLIT_K, M, N) of the products finished by their own pass
+  outputNet: number; // (SPLIT_K, B, K): the output layer's, kept in its net
+}
+
+/**
+ * The room for the split products' partial sums, from the tile plans of every layer's
+ * products. Where the gradient is clipped, its norm's partial sums go in the same buffer,
+ * once the products are done.
+ */
+export function splitRoom(spec: ModelSpec, batch: number, plans: ReturnType<typeof layerPlans>, clipping = false): SplitRoom {
+  const L = spec.layers.length;
+  let partials = 0;
+  spec.layers.forEach((layer, l) => {
+    const { forward, hidden, update } = plans[l];
+    if (l < L - 1 && forward.splitK > 1) partials = Math.max(partials, forward.splitK * batch * layer.units);
+    if (hidden && hidden.splitK > 1) partials = Math.max(partials, hidden.splitK * batch * layer.units);
+    // The gradient product's columns: the layer's inputs, and the bias.
+    if (update.splitK > 1) partials = Math.max(partials, update.splitK * layer.units * (layerInputs(spec, l) + 1));
+  });
+  if (clipping) partials = Math.max(partials, MAX_NORM_GROUPS);
+  return { partials, outputNet: plans[L - 1].forward.splitK * batch * outputSize(spec) };
+}
+
+/** Refuses partial sums that one binding cannot hold. */
+export function checkSplitRoom(room: SplitRoom, maxBinding: number): void {
+  for (const floats of [room.partials, room.outputNet]) {
+    if (4 * floats > maxBinding) throw new LimitError('the split products', `need ${4 * floats} bytes of partial sums in one GPU buffer; this adapter allows ${maxBinding}`, 'maxStorageBufferBindingSize');
+  }
+}
+
+/** Where the optimizer's second state slot starts in the state buffer (floats): slots are aligned, and empty for SGD. */
+export function state1Offset(optimizer: OptimizerSpec, parameters: number): number {
+  return stateSlots(optimizer) > 0 ? alignUp(parameters) : ALIGNMENT;
+}
+
+/** Named buffers the layered path keeps without capturing (the rest are written for a check only). */
+export function keptWithoutCapture(spec: ModelSpec, name: BufferName): boolean {
+  if (name === 'params') return true;
+  const buffer = parseLayerBuffer(name);
+  if (!buffer) return false;
+  return buffer.kind !== 'net' || buffer.layer === spec.layers.length - 1;
+}
+
+/**
+ * A trainer's buffers, allocated for its kernels' path and filled with the dataset (unless
+ * streamed), the parameters and the layers' uniforms; the regions of its named buffers;
+ * and the copies that save, restore and read its parameters and optimizer state.
+ */
+export class TrainerMemory {
+  readonly buffers: TrainerBuffers;
+  /** Bytes between Step structs in `steps`: uniforms at an allowed offset (layered), or packed (fused). */
+  readonly stepStride: number;
+  /** Shares of each step's loss in the history (the output stage's workgroups; 1 on the fused path). */
+  readonly shares: number;
+  /** Where the optimizer's second state slot starts in the state buffer (floats). */
+  private readonly state1Offset: number;
+  /** P: the parameters' count. */
+  private readonly parameters: number;
+  private readonly regions = new Map<BufferName, Region>();
+
+  constructor(
+    private readonly device: GPUDevice,
+    model: Model,
+    dataset: Dataset,
+    private readonly options: TrainOptions,
+    placement: DatasetPlacement,
+    kernels: LayeredKernels | FusedKernels,
+    room: SplitRoom,
+  ) {
+    const { spec, layout } = model;
+    const B = options.batchSize;
+    const L = spec.layers.length;
+    const layered = kernels.path === 'layered';
+    this.shares = layered ? kernels.outputGroups : 1;
+    this.stepStride = layered ? Math.max(STEP_UNIFORM_BYTES, device.limits.minUniformBufferOffsetAlignment) : STEP_STORAGE_BYTES;
+    this.parameters = layout.size;
+    this.state1Offset = state1Offset(options.optimizer, layout.size);
+    const stepLayout = stepBufferLayout(spec, B);
+    const outputNetName: BufferName = `layer${L - 1}.net`;
+    const storage = (label: string, floats: number) => storageBuffer(device, label, floats);
+    const uniform = (label: string, bytes: number) => device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    // The output layer's net, with room for the partial sums of its split product.
+    const valueLength = (name: BufferName, length: number) => (name === outputNetName ? Math.max(length, room.outputNet) : length);
+    const values = layered ? stepLayout.entries.map((entry) => storage(entry.name, valueLength(entry.name, entry.length))) : [storage('step buffers', stepLayout.size)];
+    this.buffers = {
+      dataset: storage('dataset', placement.targetsOffset + placement.rows * dataset.outputSize),
+      batchRows: storage('batch rows', placement.chunkSteps * B),
+      steps: device.createBuffer({
+        label: 'steps',
+        size: placement.chunkSteps * this.stepStride,
+        usage: (layered ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) | GPUBufferUsage.COPY_DST,
+      }),
+      lossHistory: storage('loss history', placement.chunkSteps * this.shares),
+      params: storage('params', layout.size),
+      grads: storage('grads', layout.size),
+      state: storage('optimizer state', 2 * this.state1Offset),
+      marked: storage('marked state', layout.size + 2 * this.state1Offset),
+      values,
+      outputNet: layered ? values[stepLayout.entries.findIndex((entry) => entry.name === outputNetName)] : values[0],
+      partials: storage('partial sums', room.partials),
+      layerUniforms: layered ? spec.layers.map((_, l) => uniform(`layer${l} dims`, LAYER_UNIFORM_BYTES)) : [],
+      owned: [],
+    };
+    stepLayout.entries.forEach((entry, k) => {
+      this.regions.set(entry.name, { buffer: layered ? values[k] : values[0], offset: layered ? 0 : entry.offset, length: entry.length });
+    });
+    this.regions.set('params', { buffer: this.buffers.params, offset: 0, length: layout.size });
+    this.regions.set('grads', { buffer: this.buffers.grads, offset: 0, length: layout.size });
+
+    const queue = device.queue;
+    if (!placement.streamed) {
+      queue.writeBuffer(this.buffers.dataset, 0, new Float32Array(dataset.inputs));
+      queue.writeBuffer(this.buffers.dataset, 4 * placement.targetsOffset, new Float32Array(dataset.targets));
+    }
+    queue.writeBuffer(this.buffers.params, 0, new Float32Array(model.params));
+    this.buffers.layerUniforms.forEach((buffer, l) => queue.writeBuffer(buffer, 0, layerUniform(spec, layout, l, B)));
+  }
+
+  /** Where a named buffer lives. */
+  region(name: BufferName): Region {
+    const region = this.regions.get(name);
+    if (!region) throw new InputError(`buffer ${name}`, 'is not a buffer of this network');
+    return region;
+  }
+
+  /** An optimizer state slot: momentum's velocity or Adam's m (0), Adam's v (1). */
+  stateRegion(slot: 0 | 1): Region {
+    return { buffer: this.buffers.state, offset: slot === 0 ? 0 : this.state1Offset, length: this.state1Offset };
+  }
+
+  /** The parameters and the optimizer's state slots, read back. */
+  async readState(): Promise<Pick<TrainerState, 'params' | 'optimizerState'>> {
+    const length = this.parameters;
+    const slots = ([0, 1] as const).slice(0, stateSlots(this.options.optimizer));
+    const [params, ...optimizerState] = await Promise.all([
+      readRegion(this.device, { buffer: this.buffers.params, offset: 0, length }),
+      ...slots.map((slot) => readRegion(this.device, { ...this.stateRegion(slot), length })),
+    ]);
+    return { params, optimizerState };
+  }
+
+  /** Writes parameters and optimizer state; a slot the state lacks starts from zero. */
+  writeState(state: Pick<TrainerState, 'params' | 'optimizerState'>): void {
+    const queue = this.device.queue;
+    queue.writeBuffer(this.buffers.params, 0, new Float32Array(state.params));
+    for (let slot = 0; slot < stateSlots(this.options.optimizer); slot++) {
+      const values = state.optimizerState[slot] ?? new Float64Array(this.parameters);
+      queue.writeBuffer(this.buffers.state, 4 * this.stateRegion(slot as 0 | 1).offset, new Float32Array(values));
+    }
+  }
+
+  /** Copies the parameters and optimizer state into `marked` (`restore`: back out of it). */
+  copyMarked(direction: 'save' | 'restore'): void {
+    const { params, state, marked } = this.buffers;
+    const encoder = this.device.createCommandEncoder({ label: direction === 'save' ? 'mark' : 'rewind' });
+    if (direction === 'save') {
+      encoder.copyBufferToBuffer(params, 0, marked, 0, params.size);
+      encoder.copyBufferToBuffer(state, 0, marked, params.size, state.size);
+    } else {
+      encoder.copyBufferToBuffer(marked, 0, params, 0, params.size);
+      encoder.copyBufferToBuffer(marked, params.size, state, 0, state.size);
+    }
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  destroy(): void {
+    const b = this.buffers;
+    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.partials, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
+  }
+}

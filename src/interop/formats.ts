@@ -1,0 +1,28 @@
+// The formats models go out in and come back from, and telling them apart: small enough
+// to load with every page, unlike the codecs (onnx.ts, tfjs.ts, pytorch.ts), which
+// Network.export and Network.import load only when a model goes out or comes in.
+
+/** The formats `export` writes. */
+export const EXPORT_FORMATS = ['onnx', 'tfjs', 'pytorch'] as const;
+/** A format `export` writes: ONNX, TensorFlow.js's layers format, or a PyTorch folder. */
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** What a file given to `import` holds: an ONNX model, a TF.js model.json, or already our model file. */
+export type ImportFormat = 'onnx' | 'tfjs' | 'model-file';
+/** The formats `import` reads. */
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['onnx', 'tfjs', 'model-file'];
+
+/**
+ * Tells the formats apart by their name and contents: a `.onnx` name, or anything not
+ * JSON, is ONNX's protobuf (which importOnnx checks); JSON with a `modelTopology` is
+ * TensorFlow.js's model.json; other JSON (or a `.json` name) our model file, such as
+ * train.py writes back.
+ */
+export function importFormat(source: string, bytes: Uint8Array): ImportFormat {
+  const name = source.toLowerCase();
+  if (name.endsWith('.onnx')) return 'onnx';
+  const start = bytes.findIndex((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
+  if ((start < 0 || bytes[start] !== 0x7b) /* { */) return name.endsWith('.json') ? 'model-file' : 'onnx';
+  // Our model files hold numbers and names only: the key cannot appear in one.
+  return /"modelTopology"\s*:/.test(new TextDecoder().decode(bytes)) ? 'tfjs' : 'model-file';
+}

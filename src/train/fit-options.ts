@@ -1,0 +1,205 @@
+// `fit`'s options, with Keras's and TensorFlow.js's names and defaults, and the checks of
+// those beyond the trainer's (train/options.ts checks those): the length of the run, the
+// validation data, the metrics and early stopping. Each refusal is an InputError naming
+// the option as the caller knows it (see FitOptions.names).
+//
+// A training option added later (a weight decay, gradient clipping, a learning-rate
+// schedule, dropout) is a field of TrainOptionsInput: FitOptions, the command line and the
+// checkpoint's options take it from there.
+
+import type { BatchSchedule } from '../data/batches.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { toDataset, type Rows } from '../data/validate.ts';
+import { asText, InputError } from '../errors.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
+import { METRICS, type Metric } from './metrics.ts';
+import { positiveInteger, type TrainOptionsInput } from './options.ts';
+
+/** The figures of an epoch: its mean batch loss, and the metrics asked for, on the training and validation data. */
+export interface EpochLogs {
+  loss: number;
+  accuracy?: number;
+  mae?: number;
+  r2?: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  val_mae?: number;
+  val_r2?: number;
+}
+
+/** A step's figures, for `onBatchEnd`. */
+export interface BatchLogs {
+  /** The step's batch loss (the mean of its samples' losses). */
+  loss: number;
+  /** The epoch the step belongs to (from 0, counted within the run). */
+  epoch: number;
+  /** The step, counted over the network's life. */
+  step: number;
+}
+
+/**
+ * Called as training goes, as TensorFlow.js's callbacks are. Steps run in chunks on the
+ * GPU; `onBatchEnd` is called for each step of a chunk once the chunk is done, in order,
+ * so no step waits for a read-back. Training waits for a callback's promise.
+ */
+export interface FitCallbacks {
+  /**
+   * Before the first step: `steps` is the run's length and `done` the steps of it already
+   * taken (those of a checkpoint resumed from; else 0); `step` is where training begins,
+   * counted over the network's life.
+   */
+  onTrainBegin?: (logs: { step: number; steps: number; done: number }) => void | Promise<void>;
+  /** Before an epoch's first step (epochs count from 0). */
+  onEpochBegin?: (epoch: number) => void | Promise<void>;
+  /** After each step, with its batch loss; `batch` counts the steps of the epoch from 0. */
+  onBatchEnd?: (batch: number, logs: BatchLogs) => void | Promise<void>;
+  /** After each epoch, with its mean batch loss and the metrics asked for. */
+  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  /** After the last step, with the history. */
+  onTrainEnd?: (history: History) => void | Promise<void>;
+}
+
+/** Stops training once the monitored figure has not improved for `patience` epochs (Keras's EarlyStopping). */
+export interface EarlyStopping {
+  /** Default `val_loss` where there is validation data, else `loss`. */
+  monitor?: keyof EpochLogs;
+  /** Epochs without improvement before stopping (default 0: the first). */
+  patience?: number;
+  /** The least change that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** At the end, go back to the weights of the best epoch (default false). */
+  restoreBestWeights?: boolean;
+}
+
+/** Checkpoints as training goes, to resume from (`resume`) after a crash or a kill. */
+export interface CheckpointOptions {
+  /** Steps between checkpoints, counted over the network's life (a checkpoint at every multiple). */
+  every: number;
+  /** Gets each checkpoint, to write it out (`JSON.stringify(checkpoint)`); training waits for its promise. */
+  save: (checkpoint: Checkpoint) => void | Promise<void>;
+}
+
+/** `fit`'s options, with Keras's and TensorFlow.js's names and defaults: the trainer's (TrainOptionsInput), and the run's. */
+export interface FitOptions extends TrainOptionsInput {
+  /** Passes over the training data (default 1). */
+  epochs?: number;
+  /** Steps to run instead of whole epochs (each one batch); the last epoch ends where the steps do. */
+  steps?: number;
+  /** Holds out this share of the rows, the last ones, as validation data (as Keras does). */
+  validationSplit?: number;
+  /** Validation data of its own: [inputs, targets]. */
+  validationData?: [Rows, Rows];
+  /**
+   * Figures beside the loss at each epoch's end: `accuracy`, `mae`, `r2`, measured on the
+   * whole training (and validation) data with the epoch's final weights.
+   */
+  metrics?: Metric[];
+  callbacks?: FitCallbacks;
+  /** `true` for the defaults, or the settings. */
+  earlyStopping?: EarlyStopping | boolean;
+  /** Checkpoints every `every` steps, each handed to `save`. */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Continues the run a checkpoint was taken in (the checkpoint, or its JSON text): its
+   * weights, optimizer state and step, to the end `epochs` or `steps` gives that run.
+   * The data and the training options must be the run's (else InputError).
+   */
+  resume?: Checkpoint | string;
+  /** Stops training at the next chunk of steps; `fit` then resolves with `aborted` set. */
+  signal?: AbortSignal;
+  /**
+   * How messages name things: the options by the caller's names for them (a command
+   * line's flags, a form's labels; `resume`: the checkpoint's file), and the training data.
+   */
+  names?: { options?: Partial<Record<keyof FitOptions | 'checkpoint.every', string>>; data?: string };
+}
+
+/** What `fit` returns: per-epoch figures, as TensorFlow.js's History. */
+export interface History {
+  /** The epochs run, from 0. */
+  epoch: number[];
+  /** Each figure's value per epoch: `loss`, and `accuracy`, `val_loss`, … where measured. */
+  history: Partial<Record<keyof EpochLogs, number[]>>;
+  /** Steps run by this call. */
+  steps: number;
+  /** Early stopping ended training before the last epoch. */
+  stoppedEarly: boolean;
+  /** The signal ended training. */
+  aborted: boolean;
+}
+
+/** The name an option goes by in messages: the caller's (a flag, a label), or its own. */
+export type OptionName = (option: string) => string;
+
+/** The steps of the run: `steps`, or `epochs` passes over the data (default 1), counted from the run's first step. */
+export function runSteps(options: FitOptions, schedule: BatchSchedule, name: OptionName): number {
+  if (options.steps !== undefined && options.epochs !== undefined) throw new InputError(`${name('steps')}, ${name('epochs')}`, 'give one or the other, not both');
+  const byEpochs = options.steps === undefined;
+  const steps = byEpochs ? schedule.stepsForEpochs(options.epochs === undefined ? 1 : positiveInteger(options.epochs, name('epochs'))) : positiveInteger(options.steps, name('steps'));
+  try {
+    schedule.checkSteps(steps);
+  } catch (error) {
+    throw error instanceof InputError ? new InputError(name(byEpochs ? 'epochs' : 'steps'), error.problem) : error;
+  }
+  return steps;
+}
+
+/** Checkpoint settings, checked against a run of `steps` steps. */
+export function checkCheckpoints(checkpoint: CheckpointOptions | undefined, steps: number, name: OptionName): CheckpointOptions | undefined {
+  if (checkpoint === undefined) return undefined;
+  const every = checkpoint.every;
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1) throw new InputError(name('checkpoint.every'), `expected a positive integer, got ${asText(every)}`);
+  if (every > steps) throw new InputError(name('checkpoint.every'), `${every} is more than the ${steps} steps of this run: no checkpoint would be written`);
+  if (typeof checkpoint.save !== 'function') throw new InputError('checkpoint.save', 'expected a function that writes the checkpoint out');
+  return checkpoint;
+}
+
+/** The metrics asked for, checked. */
+export function checkMetrics(metrics: unknown, where = 'metrics'): Metric[] {
+  if (metrics === undefined) return [];
+  if (!Array.isArray(metrics)) throw new InputError(where, `expected an array of ${METRICS.join(', ')}`);
+  metrics.forEach((metric, k) => {
+    if (!(METRICS as readonly unknown[]).includes(metric)) throw new InputError(`${where}[${k}]`, `expected one of ${METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
+  });
+  return metrics as Metric[];
+}
+
+/** Early stopping's settings, completed; undefined where it is off. */
+export type EarlyStoppingSettings = Required<Omit<EarlyStopping, 'restoreBestWeights'>> & { restoreBestWeights: boolean };
+
+/** Early stopping's settings, checked and completed (monitoring `val_loss` where there is validation data, else `loss`). */
+export function earlyStopping(value: EarlyStopping | boolean | undefined, validation: boolean): EarlyStoppingSettings | undefined {
+  if (value === undefined || value === false) return undefined;
+  const settings = value === true ? {} : value;
+  const patience = settings.patience ?? 0;
+  if (!Number.isSafeInteger(patience) || patience < 0) throw new InputError('earlyStopping.patience', `expected a whole number ≥ 0, got ${asText(patience)}`);
+  const minDelta = settings.minDelta ?? 0;
+  if (typeof minDelta !== 'number' || !(minDelta >= 0)) throw new InputError('earlyStopping.minDelta', `expected a number ≥ 0, got ${asText(minDelta)}`);
+  return { monitor: settings.monitor ?? (validation ? 'val_loss' : 'loss'), patience, minDelta, restoreBestWeights: settings.restoreBestWeights ?? false };
+}
+
+/**
+ * Held-out rows: `validationData` (as given; `prepare` scales it as the training data),
+ * or the last `validationSplit` of the rows (as Keras takes them).
+ */
+export function splitValidation(all: Dataset, options: FitOptions, prepare: (data: Dataset) => Dataset): { training: Dataset; validation?: Dataset } {
+  if (options.validationData !== undefined) {
+    if (options.validationSplit !== undefined) throw new InputError('validationSplit', 'give validationSplit or validationData, not both');
+    const data: [Rows, Rows] = options.validationData;
+    if (!Array.isArray(data) || data.length !== 2) throw new InputError('validationData', 'expected [inputs, targets]');
+    return { training: all, validation: prepare(toDataset(data[0], data[1], all.inputSize, all.outputSize, { inputs: 'validationData[0]', targets: 'validationData[1]' })) };
+  }
+  const split = options.validationSplit;
+  if (split === undefined) return { training: all };
+  if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new InputError('validationSplit', `expected a number between 0 and 1, got ${asText(split)}`);
+  const held = Math.floor(all.size * split);
+  if (held < 1 || held >= all.size) throw new InputError('validationSplit', `${split} of ${all.size} rows leaves ${held} for validation and ${all.size - held} for training; each needs at least one`);
+  const rows = (from: number, to: number): Dataset => ({
+    inputs: all.inputs.slice(from * all.inputSize, to * all.inputSize),
+    targets: all.targets.slice(from * all.outputSize, to * all.outputSize),
+    size: to - from,
+    inputSize: all.inputSize,
+    outputSize: all.outputSize,
+  });
+  return { training: rows(0, all.size - held), validation: rows(all.size - held, all.size) };
+}

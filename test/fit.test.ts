@@ -1,0 +1,149 @@
+// The fit engine's checkpoints: a run stopped after a checkpoint and resumed from it, in
+// a new network, ends where the uninterrupted run ends: bit for bit on the float64
+// reference, and on WebGPU within the float32 tolerance derived for the run's parameters
+// (src/check/tolerance.ts, summed over its steps); for each optimizer, by steps and by
+// epochs, and for a run that did not begin at step 0.
+
+import { describe, expect, it } from 'vitest';
+import { InputError, Network, type Checkpoint, type FitOptions, type ModelFile, type OptimizerKind } from '../src/node.ts';
+import { createModel, trainOptions } from '../src/trainers.ts';
+import { float32ParamsTolerance } from './support/crosscheck.ts';
+import { testDevice } from './support/gpu.ts';
+
+const description: ModelFile = { inputSize: 3, seed: 11, loss: 'cross-entropy', layers: [{ units: 6, activation: 'tanh' }, { units: 2, activation: 'softmax' }] };
+const inputs = Array.from({ length: 10 }, (_, k) => [Math.sin(k), Math.cos(2 * k), k / 10 - 0.5]);
+const targets = inputs.map(([a, b]) => (a > b ? [1, 0] : [0, 1]));
+const STEPS = 12;
+
+const open = async (backend: 'cpu' | 'webgpu') => Network.create(description, backend === 'webgpu' ? { device: await testDevice() } : { backend: 'cpu' });
+
+/** Trains with checkpoints every `every` steps; stops (as a kill would) once the checkpoint at `stopAt` is saved. Returns the checkpoints, as saved text. */
+async function checkpointed(net: Network, options: FitOptions, every: number, stopAt = Infinity): Promise<string[]> {
+  const saved: string[] = [];
+  const abort = new AbortController();
+  await net.fit(inputs, targets, {
+    ...options,
+    signal: abort.signal,
+    checkpoint: {
+      every,
+      save: (checkpoint) => {
+        saved.push(JSON.stringify(checkpoint));
+        if (checkpoint.step >= stopAt) abort.abort();
+      },
+    },
+  });
+  return saved;
+}
+
+describe.each(['cpu', 'webgpu'] as const)('fit with checkpoints on %s', (backend) => {
+  describe.each(['sgd', 'momentum', 'adam'] as OptimizerKind[])('%s', (optimizer) => {
+    const options: FitOptions = { steps: STEPS, batchSize: 4, optimizer, learningRate: optimizer === 'adam' ? 0.02 : 0.2, seed: 5 };
+
+    it('a run stopped after a checkpoint and resumed from it in a new network ends where the uninterrupted run ends', async () => {
+      const straight = await open(backend);
+      await straight.fit(inputs, targets, options);
+
+      const stopped = await open(backend);
+      const saved = await checkpointed(stopped, options, 3, 6);
+      expect(saved.map((text) => (JSON.parse(text) as Checkpoint).step)).toEqual([3, 6]);
+      expect(stopped.toJSON()).not.toEqual(straight.toJSON());
+      stopped.dispose();
+
+      const resumed = await open(backend);
+      const begun: { step: number; steps: number; done: number }[] = [];
+      const history = await resumed.fit(inputs, targets, { ...options, resume: saved.at(-1), callbacks: { onTrainBegin: (logs) => void begun.push(logs) } });
+      expect(begun).toEqual([{ step: 6, steps: STEPS, done: 6 }]);
+      expect(history.steps).toBe(STEPS - 6);
+
+      const [a, b] = [resumed.params(), straight.params()];
+      if (backend === 'cpu') {
+        // JSON holds float64 exactly: the resumed run is the uninterrupted one, bit for bit.
+        expect(Array.from(a)).toEqual(Array.from(b));
+      } else {
+        // Each float32 run is within the derived tolerance of the float64 run; so within twice it of each other.
+        const reference = await open('cpu');
+        await reference.fit(inputs, targets, options);
+        const expected = reference.params();
+        const model = createModel(reference.spec, { seed: description.seed! });
+        const tolerance = await float32ParamsTolerance(model, datasetOf(), trainOptions(options, inputs.length), STEPS);
+        a.forEach((value, k) => expect(Math.abs(value - expected[k]), `params[${k}] resumed against the reference`).toBeLessThanOrEqual(tolerance[k]));
+        a.forEach((value, k) => expect(Math.abs(value - b[k]), `params[${k}] resumed against uninterrupted`).toBeLessThanOrEqual(2 * tolerance[k]));
+      }
+      straight.dispose();
+      resumed.dispose();
+    });
+  });
+
+  it('by epochs: the resumed run reports the epochs from the one it resumed in, and ends as the uninterrupted run', async () => {
+    // 10 rows in batches of 4: epochs end at steps 3, 5, 8, 10.
+    const options: FitOptions = { epochs: 4, batchSize: 4, optimizer: 'momentum', learningRate: 0.1, seed: 2 };
+    const straight = await open(backend);
+    const full = await straight.fit(inputs, targets, options);
+    expect(full.epoch).toEqual([0, 1, 2, 3]);
+
+    const saved = await checkpointed(await open(backend), options, 4, 4);
+    const resumed = await open(backend);
+    const epochs: number[] = [];
+    const history = await resumed.fit(inputs, targets, { ...options, resume: saved.at(-1), callbacks: { onEpochEnd: (epoch) => void epochs.push(epoch) } });
+    expect(epochs).toEqual([1, 2, 3]);
+    expect(history.epoch).toEqual([1, 2, 3]);
+    // Epochs 2 and 3 ran whole after the resume: their mean losses are the uninterrupted run's.
+    expect(history.history.loss!.slice(1)).toEqual(full.history.loss!.slice(2));
+    if (backend === 'cpu') expect(Array.from(resumed.params())).toEqual(Array.from(straight.params()));
+  });
+
+  it('a run of a network trained before records where it began, and resumes to its own end', async () => {
+    const first: FitOptions = { epochs: 1, batchSize: 4, seed: 3, learningRate: 0.1 };
+    const second: FitOptions = { steps: 6, batchSize: 2, seed: 3, learningRate: 0.1 };
+    const straight = await open(backend);
+    await straight.fit(inputs, targets, first); // 3 steps
+    await straight.fit(inputs, targets, second); // steps 3 … 8 of the network's life
+
+    const stopped = await open(backend);
+    await stopped.fit(inputs, targets, first);
+    const saved = (await checkpointed(stopped, second, 2, 6)).map((text) => JSON.parse(text) as Checkpoint);
+    expect(saved.map((c) => [c.start, c.step])).toEqual([
+      [3, 4],
+      [3, 6],
+    ]);
+
+    const resumed = await open(backend);
+    const history = await resumed.fit(inputs, targets, { ...second, resume: saved.at(-1) });
+    expect(history.steps).toBe(3);
+    if (backend === 'cpu') expect(Array.from(resumed.params())).toEqual(Array.from(straight.params()));
+  });
+});
+
+describe('resuming is refused', () => {
+  const options: FitOptions = { steps: 6, batchSize: 2, seed: 1 };
+  const saved = async () => (await checkpointed(await open('cpu'), options, 3, 3))[0];
+
+  it('with other options, other data or another network, naming what differs', async () => {
+    const checkpoint = await saved();
+    const net = await open('cpu');
+    await expect(net.fit(inputs, targets, { ...options, batchSize: 5, resume: checkpoint })).rejects.toThrow(/^resume: options\.batchSize: is 2; this run has 5/);
+    await expect(net.fit(inputs, targets, { ...options, optimizer: 'adam', resume: checkpoint })).rejects.toThrow(/^resume: options\.(learningRate|optimizer): is /);
+    await expect(net.fit(inputs.slice(1), targets.slice(1), { ...options, resume: checkpoint })).rejects.toThrow(/^resume: data: was written for other data/);
+    const other = await Network.create({ ...description, layers: [{ units: 5, activation: 'tanh' }, { units: 2, activation: 'softmax' }] }, { backend: 'cpu' });
+    await expect(other.fit(inputs, targets, { ...options, resume: checkpoint })).rejects.toThrow(/^resume: model: was written for another network/);
+    await expect(net.fit(inputs, targets, { ...options, resume: '{"format": "something else"}' })).rejects.toThrow(InputError);
+    // The checkpoint's file name, where the caller gives one, locates the message.
+    await expect(net.fit(inputs, targets, { ...options, batchSize: 5, resume: checkpoint, names: { options: { resume: 'run.json' } } })).rejects.toThrow(/^run\.json: options\.batchSize: /);
+  });
+
+  it('past the end of the run, and a checkpoint interval longer than the run', async () => {
+    const checkpoint = await saved();
+    const net = await open('cpu');
+    await expect(net.fit(inputs, targets, { ...options, steps: 2, resume: checkpoint })).rejects.toThrow(/^resume: is at step 3, past the 2 steps of this run$/);
+    await expect(net.fit(inputs, targets, { ...options, checkpoint: { every: 7, save: () => {} } })).rejects.toThrow(/^checkpoint\.every: 7 is more than the 6 steps of this run/);
+    await expect(net.fit(inputs, targets, { ...options, epochs: 2 })).rejects.toThrow(/^steps, epochs: give one or the other, not both$/);
+  });
+
+  it('a checkpoint of a run from step 0 is in the form older versions wrote (no `start`)', async () => {
+    expect(Object.keys(JSON.parse(await saved()))).toEqual(['format', 'step', 'data', 'options', 'model', 'optimizerState']);
+  });
+});
+
+function datasetOf() {
+  return { inputs: Float64Array.from(inputs.flat()), targets: Float64Array.from(targets.flat()), size: inputs.length, inputSize: 3, outputSize: 2 };
+}
