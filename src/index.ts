@@ -15,6 +15,7 @@ export type { BatchLogs, CheckpointOptions, EarlyStopping, EpochLogs, FitCallbac
 export type { TrainOptionsInput } from './train/options.ts';
 export type { Evaluation, Metric } from './train/metrics.ts';
 export type { Rows } from './data/validate.ts';
+export type { Labels } from './data/labels.ts';
 
 // Errors, one class per kind.
 export { BackpropError, DeviceLostError, DisposedError, DivergedError, InputError, LimitError, WebGpuUnavailableError } from './errors.ts';
@@ -33,6 +34,7 @@ export { parseModelDeclaration } from './io/model-file.ts';
 export type { ModelDeclaration } from './io/model-declaration.ts';
 export type { Checkpoint } from './io/checkpoint.ts';
 export type { TrainOptions } from './model/trainer.ts';
+export type { Decay, LearningRateSchedule } from './model/schedule.ts';
 export { EXPORT_FORMATS } from './interop/formats.ts';
 export type { ExportFormat, ImportFormat } from './interop/formats.ts';
 export type { PytorchExportOptions } from './interop/pytorch.ts';

@@ -12,6 +12,7 @@
 import type { Dataset } from './data/dataset.ts';
 import { applyInputScaling, type InputScaling } from './data/scaling.ts';
 import { flattenRows, toDataset, type Rows } from './data/validate.ts';
+import type { Labels } from './data/labels.ts';
 import { BackpropError, DisposedError, InputError, LimitError, WebGpuUnavailableError } from './errors.ts';
 import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
@@ -244,11 +245,12 @@ export class Network {
 
   /**
    * Trains on `inputs` (N, IN) and `targets` (N, OUT): rows as arrays, or flat typed
-   * arrays (inputs raw: the model's `inputScaling`, if any, is applied). Steps run in
+   * arrays (inputs raw: the model's `inputScaling`, if any, is applied); or, for a
+   * classifier, class ids (N), a number[] or Int32Array, trained as their one-hot rows. Steps run in
    * chunks, the GPU never waiting on a per-step read-back. See FitOptions for epochs or
    * steps, validation, callbacks, early stopping, and checkpoints to resume from.
    */
-  async fit(inputs: Rows, targets: Rows, options: FitOptions = {}): Promise<History> {
+  async fit(inputs: Rows, targets: Rows | Labels, options: FitOptions = {}): Promise<History> {
     this.alive();
     // As TensorFlow.js: one fit at a time (predict and evaluate may run meanwhile).
     if (this.training) throw new BackpropError('fit: this network is already training; await the fit in progress (or abort it with its signal) first');
@@ -328,8 +330,8 @@ export class Network {
     return Array.from({ length: count }, (_, r) => Array.from(outputs.subarray(r * K, (r + 1) * K)));
   }
 
-  /** The mean loss over `inputs` and `targets`, and the metrics asked for. */
-  async evaluate(inputs: Rows, targets: Rows, options: EvaluateOptions = {}): Promise<Evaluation> {
+  /** The mean loss over `inputs` and `targets` (rows, or class ids), and the metrics asked for. */
+  async evaluate(inputs: Rows, targets: Rows | Labels, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.alive();
     const { spec } = this.model;
     const data = this.scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));

@@ -45,6 +45,7 @@ export { computeMetrics, confusionMatrix, predictedClasses } from './train/metri
 // The float64 reference's passes, as the articles write them.
 export { backward, forward } from './reference/backprop.ts';
 export type { BackwardValues, ForwardValues } from './reference/backprop.ts';
+export type { DropoutStep } from './model/dropout.ts';
 
 // Checking a float32 trainer against the reference.
 export { compareBuffers } from './check/compare.ts';

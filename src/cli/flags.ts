@@ -4,7 +4,7 @@
 // where the value is used as given.
 
 import { InvalidArgumentError } from 'commander';
-import { FLOAT32_MAX, MAX_SEED, parseDecimal } from 'webgpu-backprop/node';
+import { FLOAT32_MAX, InputError, MAX_SEED, parseDecay, parseDecimal, type Decay } from 'webgpu-backprop/node';
 
 /** Whole numbers from `min` to `max`; `what` names them in the error. */
 function integerFlag(min: number, max: number, what: string): (text: string) => number {
@@ -39,4 +39,20 @@ export function columnList(text: string): string[] {
   const names = text.split(',').map((name) => name.trim());
   if (names.some((name) => name === '')) throw new InvalidArgumentError(`expected comma-separated column names, got ${JSON.stringify(text)}`);
   return names;
+}
+
+/** A weight decay: a number ≥ 0 float32 can hold. */
+export function nonNegativeNumber(text: string): number {
+  const value = parseDecimal(text);
+  if (!(value >= 0) || value > FLOAT32_MAX) throw new InvalidArgumentError(`expected a number ≥ 0, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** A learning-rate schedule: step:S:G, exponential:G or cosine:T. */
+export function decayFlag(text: string): Decay {
+  try {
+    return parseDecay(text, '--lr-schedule');
+  } catch (error) {
+    throw error instanceof InputError ? new InvalidArgumentError(error.problem) : error;
+  }
 }

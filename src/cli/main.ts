@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BackpropError, DivergedError, EXPORT_FORMATS, InputError, LOSSES, OPTIMIZER_KINDS } from 'webgpu-backprop/node';
 import { resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/examples';
 import { exportModel, importModel } from './exchange.ts';
-import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
+import { columnList, decayFlag, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from './flags.ts';
 import { formatTrace, traceOnCli } from './trace.ts';
 import { predict, train, type Backend } from './train.ts';
 
@@ -44,8 +44,9 @@ export function buildProgram(): Command {
     .command('train')
     .description('train a model file on a data file')
     .requiredOption('--model <file>', 'model file (JSON)')
-    .requiredOption('--data <file>', 'data file: JSON {"inputs", "targets"} or CSV')
+    .requiredOption('--data <file>', 'data file: JSON {"inputs", "targets"} (or "labels", class ids) or CSV')
     .option('--targets <columns>', 'CSV: the target columns, comma-separated', columnList)
+    .option('--labels <column>', 'CSV: the column of class ids (0 … outputs − 1), instead of target columns')
     .addOption(backendOption())
     .option('--lr <rate>', 'learning rate (default 0.01; 0.001 with adam)', positiveNumber)
     .option('--steps <n>', 'training steps (one batch each)', positiveInteger)
@@ -54,6 +55,10 @@ export function buildProgram(): Command {
     .option('--no-shuffle', 'take batches in data order, wrapping around, instead of shuffling each epoch')
     .option('--seed <n>', 'seed of the shuffling', nonNegativeInteger, 1)
     .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZER_KINDS as string[]).default('sgd'))
+    .option('--lr-schedule <schedule>', 'step:S:G (× G every S steps), exponential:G (× G a step) or cosine:T (to 0 over T steps)', decayFlag)
+    .option('--lr-warmup <n>', 'raise the learning rate linearly over the first n steps', positiveInteger)
+    .option('--weight-decay <d>', "weight decay, PyTorch's weight_decay (default 0; 0.01 with adamw, decoupled)", nonNegativeNumber)
+    .option('--clip-norm <c>', "clip each batch's gradient to this global norm (clip_grad_norm_)", positiveNumber)
     .option('--out <file>', 'write the trained model here (same form as --model), once training has succeeded')
     .option('--checkpoint-every <n>', 'write a checkpoint every n steps', positiveInteger)
     .option('--checkpoint <file>', 'the checkpoint file (default: beside --out)')

@@ -15,6 +15,7 @@ import {
   readDataFile,
   readTextFile,
   writeFileAtomically,
+  type Decay,
   type FitOptions,
   type OptimizerKind,
 } from 'webgpu-backprop/node';
@@ -27,6 +28,8 @@ export interface TrainFlags {
   model: string;
   data: string;
   targets?: string[];
+  /** CSV: the column of class ids. */
+  labels?: string;
   backend: Backend;
   lr?: number;
   steps?: number;
@@ -35,6 +38,10 @@ export interface TrainFlags {
   shuffle: boolean;
   seed: number;
   optimizer: OptimizerKind;
+  lrSchedule?: Decay;
+  lrWarmup?: number;
+  weightDecay?: number;
+  clipNorm?: number;
   out?: string;
   /** Write a checkpoint every N steps. */
   checkpointEvery?: number;
@@ -48,6 +55,8 @@ export interface TrainFlags {
 /** The flag behind each fit option, for the library's messages. */
 const FLAG_NAMES: NonNullable<NonNullable<FitOptions['names']>['options']> = {
   learningRate: '--lr',
+  weightDecay: '--weight-decay',
+  clipNorm: '--clip-norm',
   batchSize: '--batch-size',
   shuffle: '--no-shuffle',
   seed: '--seed',
@@ -78,8 +87,10 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
   if (flags.steps !== undefined && flags.epochs !== undefined) throw new InputError('--steps, --epochs', 'give one or the other, not both');
   // The model is declared, checked against the data and the memory at hand, and only then allocated.
   const declared = parseModelDeclaration(readTextFile(flags.model, 'model file', MODEL_LIMITS.fileBytes), flags.model);
-  const table = await readDataFile(flags.data, { targetColumns: flags.targets });
+  const table = await readDataFile(flags.data, { targetColumns: flags.targets, labelColumn: flags.labels });
   checkDataFits(table, flags.data, declared.spec.inputSize, declared.spec.layers[declared.spec.layers.length - 1].units);
+  // Target rows, or class ids (trained as their one-hot rows).
+  const targets = table.targets ?? table.labels!;
   checkTrainingMemory(declared.spec, flags.optimizer, flags.model);
   const checkpointFile = checkpointPath(flags);
   const resume = flags.resume ? readTextFile(checkpointFile!, 'checkpoint', 3 * MODEL_LIMITS.fileBytes) : undefined;
@@ -96,8 +107,10 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
   let lastLoss = NaN;
   let steps = 0;
   try {
-    await network.fit(table.inputs, table.targets!, {
-      learningRate: flags.lr,
+    await network.fit(table.inputs, targets, {
+      learningRate: flags.lrSchedule || flags.lrWarmup ? { initial: flags.lr, schedule: flags.lrSchedule, warmup: flags.lrWarmup } : flags.lr,
+      weightDecay: flags.weightDecay,
+      clipNorm: flags.clipNorm,
       batchSize: flags.batchSize,
       shuffle: flags.shuffle,
       seed: flags.seed,
@@ -129,7 +142,7 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
       },
     });
     bar?.stop();
-    const { loss: datasetLoss } = await network.evaluate(table.inputs, table.targets!);
+    const { loss: datasetLoss } = await network.evaluate(table.inputs, targets);
     if (!Number.isFinite(datasetLoss)) throw new DivergedError(`training diverged: the loss over the data file ${flags.data} is ${datasetLoss} after step ${steps}`, steps);
     if (flags.out) writeFileAtomically(flags.out, `${JSON.stringify(network.toJSON(), null, 2)}\n`);
     return { steps, lastLoss, datasetLoss, adapter: gpu?.adapter };

@@ -6,6 +6,7 @@
 import { asText, InputError } from '../errors.ts';
 import type { Dataset } from './dataset.ts';
 import { valueProblem } from './values.ts';
+import { isLabels, oneHot, type Labels } from './labels.ts';
 
 /** Rows as plain arrays, one typed array per row, or one flat typed array of rows × width. */
 export type Rows = readonly (readonly number[])[] | readonly ArrayLike<number>[] | Float32Array | Float64Array;
@@ -39,10 +40,13 @@ export function flattenRows(rows: Rows, width: number, name: string): Float64Arr
   return flat;
 }
 
-/** Inputs and targets as a dataset for a model of `inputSize` inputs and `outputSize` outputs. */
-export function toDataset(inputs: Rows, targets: Rows, inputSize: number, outputSize: number, names = { inputs: 'inputs', targets: 'targets' }): Dataset {
+/**
+ * Inputs and targets as a dataset for a model of `inputSize` inputs and `outputSize`
+ * outputs; targets may be class ids (labels.ts), one per row, turned into one-hot rows.
+ */
+export function toDataset(inputs: Rows, targets: Rows | Labels, inputSize: number, outputSize: number, names = { inputs: 'inputs', targets: 'targets' }): Dataset {
   const x = flattenRows(inputs, inputSize, names.inputs);
-  const y = flattenRows(targets, outputSize, names.targets);
+  const y = isLabels(targets) ? oneHot(targets, outputSize, (row) => `${names.targets}[${row}]`) : flattenRows(targets, outputSize, names.targets);
   const size = x.length / inputSize;
   if (y.length / outputSize !== size) throw new InputError(names.targets, `expected ${size} rows (one per row of ${names.inputs}), got ${y.length / outputSize}`);
   return { inputs: x, targets: y, size, inputSize, outputSize };

@@ -9,6 +9,7 @@
 
 import Papa from 'papaparse';
 import { valueProblem } from '../data/values.ts';
+import { labelProblem } from '../data/labels.ts';
 import { InputError } from '../errors.ts';
 import { DATA_LIMITS, RowsBuilder, type DataTable } from './data-table.ts';
 import { parseDecimal } from './numbers.ts';
@@ -38,16 +39,21 @@ export class CsvTableReader {
   private names?: string[];
   private inputIndex: number[] = [];
   private targetIndex: number[] = [];
+  private labelIndex = -1;
   private rowValues = new Float64Array(0); // (COLUMNS) the record being read
   private readonly inputs: RowsBuilder;
   private readonly targets: RowsBuilder;
+  private readonly labels: RowsBuilder;
 
   constructor(
     readonly source: string,
     readonly targetColumns: readonly string[] = [],
+    /** The column of class ids, where the file gives those instead of target columns. */
+    readonly labelColumn?: string,
   ) {
     this.inputs = new RowsBuilder(source);
     this.targets = new RowsBuilder(source);
+    this.labels = new RowsBuilder(source);
   }
 
   /** One record as Papa Parse splits it, with the errors it found in it. */
@@ -64,11 +70,12 @@ export class CsvTableReader {
   private header(cells: string[], line: number): void {
     if (cells.length > DATA_LIMITS.columns) throw new InputError(`${this.source}: line ${line}`, `more than ${DATA_LIMITS.columns} columns`);
     const names = cells.map((name, c) => (c === 0 ? name.replace(/^\uFEFF/, '') : name).trim());
-    for (const name of this.targetColumns) {
+    for (const name of [...this.targetColumns, ...(this.labelColumn !== undefined ? [this.labelColumn] : [])]) {
       if (!names.includes(name)) throw new InputError(`${this.source}: line ${line}`, `no column named ${JSON.stringify(name)} (columns: ${names.join(', ')})`);
     }
     this.targetIndex = this.targetColumns.map((name) => names.indexOf(name));
-    this.inputIndex = names.map((_, c) => c).filter((c) => !this.targetIndex.includes(c));
+    this.labelIndex = this.labelColumn !== undefined ? names.indexOf(this.labelColumn) : -1;
+    this.inputIndex = names.map((_, c) => c).filter((c) => !this.targetIndex.includes(c) && c !== this.labelIndex);
     if (this.inputIndex.length === 0) throw new InputError(`${this.source}: line ${line}`, 'every column is a target: no inputs left');
     this.names = names;
     this.rowValues = new Float64Array(names.length);
@@ -85,7 +92,7 @@ export class CsvTableReader {
       const value = parseDecimal(cells[c]);
       const problem = Number.isNaN(value)
         ? `expected a number in decimal or exponent form (such as 0.5, -2 or 1e-3), got ${JSON.stringify(cells[c])}`
-        : valueProblem(value, cells[c].trim());
+        : (valueProblem(value, cells[c].trim()) ?? (c === this.labelIndex ? labelProblem(value) : undefined));
       if (problem) throw new InputError(`${this.source}: line ${line}, column ${names[c]}`, problem);
       values[c] = value;
     }
@@ -95,15 +102,18 @@ export class CsvTableReader {
       for (const c of this.targetIndex) this.targets.add(values[c]);
       this.targets.endRow();
     }
+    if (this.labelIndex >= 0) this.labels.add(values[this.labelIndex]);
   }
 
   /** The table, once every record is in. */
   finish(): DataTable {
     if (!this.names || this.inputs.rows === 0) throw new InputError(this.source, 'expected a header row and at least one row of data');
     const hasTargets = this.targetIndex.length > 0;
+    if (this.labelIndex >= 0) this.labels.endRow();
     return {
       inputs: this.inputs.finish(),
       targets: hasTargets ? this.targets.finish() : undefined,
+      ...(this.labelIndex >= 0 ? { labels: Int32Array.from(this.labels.finish()) } : {}),
       size: this.inputs.rows,
       inputSize: this.inputIndex.length,
       outputSize: this.targetIndex.length,
@@ -132,8 +142,8 @@ export function csvSteps(reader: CsvTableReader): { step: (results: Papa.ParseSt
 }
 
 /** A whole CSV text as a table. */
-export function parseCsvTable(text: string, source: string, targetColumns: readonly string[] = []): DataTable {
-  const reader = new CsvTableReader(source, targetColumns);
+export function parseCsvTable(text: string, source: string, targetColumns: readonly string[] = [], labelColumn?: string): DataTable {
+  const reader = new CsvTableReader(source, targetColumns, labelColumn);
   const steps = csvSteps(reader);
   Papa.parse<string[]>(text, { ...csvOptions(text.slice(0, NEWLINE_SAMPLE_BYTES)), step: steps.step });
   if (steps.failure() !== undefined) throw steps.failure();

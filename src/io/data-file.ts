@@ -8,6 +8,7 @@
 
 import { splitRows, type Dataset } from '../data/dataset.ts';
 import { InputError } from '../errors.ts';
+import { oneHot } from '../data/labels.ts';
 import { parseCsvTable } from './data-csv.ts';
 import { parseJsonTable } from './data-json.ts';
 import { DATA_LIMITS, type DataTable } from './data-table.ts';
@@ -39,11 +40,13 @@ export function isCsv(source: string): boolean {
   return source.toLowerCase().endsWith('.csv');
 }
 
-/** Refuses target columns for a JSON file, which gives its targets itself. */
-export function checkTargetColumns(source: string, targetColumns: readonly string[] | undefined): void {
+/** Refuses target or label columns for a JSON file, which gives its targets (or labels) itself, and both together. */
+export function checkTargetColumns(source: string, targetColumns: readonly string[] | undefined, labelColumn?: string): void {
   if (!isCsv(source) && targetColumns && targetColumns.length > 0) {
     throw new InputError('--targets', 'names CSV columns; a JSON data file gives its targets itself');
   }
+  if (!isCsv(source) && labelColumn !== undefined) throw new InputError('--labels', 'names a CSV column; a JSON data file gives its labels itself ("labels": [...])');
+  if (targetColumns && targetColumns.length > 0 && labelColumn !== undefined) throw new InputError('--targets, --labels', 'give target columns or a column of class ids, not both');
 }
 
 /** Parses a JSON data file's text; `source` names it in errors. */
@@ -79,8 +82,13 @@ export function checkDataFits(data: DataTable, source: string, inputSize: number
   if (width.inputs !== inputSize) {
     throw new InputError(`${source}: inputs`, `expected ${inputSize} values per row (the model's inputs), got ${width.inputs}`);
   }
+  if (outputSize !== undefined && data.labels) {
+    // Class ids, one per row: each names one of the outputs.
+    oneHot(data.labels, outputSize, (row) => `${source}: labels[${row}]`);
+    return;
+  }
   if (outputSize !== undefined) {
-    if (width.targets === undefined) throw new InputError(source, 'expected targets for training (JSON: a "targets" array; CSV: --targets naming their columns)');
+    if (width.targets === undefined) throw new InputError(source, 'expected targets for training (JSON: a "targets" array, or "labels"; CSV: --targets naming their columns, or --labels)');
     if (width.targets !== outputSize) {
       throw new InputError(`${source}: targets`, `expected ${outputSize} values per row (the model's outputs), got ${width.targets}`);
     }

@@ -1,5 +1,5 @@
 // JSON data files: {"inputs": [[...], ...], "targets": [[...], ...]}, targets optional
-// (prediction needs none). The text is read as a stream of JSON tokens
+// (prediction needs none), or "labels": [3, 0, ...], one class id per row, instead. The text is read as a stream of JSON tokens
 // (@streamparser/json's tokenizer), in chunks of any size, and each number goes straight
 // into the table: no object per row, and no whole-file string, which V8 caps near 512 MiB.
 //
@@ -8,10 +8,11 @@
 
 import { Tokenizer, TokenType } from '@streamparser/json';
 import { valueProblem } from '../data/values.ts';
+import { labelProblem } from '../data/labels.ts';
 import { InputError } from '../errors.ts';
 import { DATA_LIMITS, RowsBuilder, type DataTable } from './data-table.ts';
 
-type Field = 'inputs' | 'targets';
+type Field = 'inputs' | 'targets' | 'labels';
 
 /** Where the reader is in {"inputs": [[n, …], …], …}: what it expects next. */
 type State =
@@ -31,8 +32,8 @@ type State =
 
 const EXPECTED: Record<State, string> = {
   object: '"{"',
-  'first key': '"inputs" or "targets"',
-  key: '"inputs" or "targets"',
+  'first key': '"inputs", "targets" or "labels"',
+  key: '"inputs", "targets" or "labels"',
   colon: '":"',
   rows: '"["',
   'first row': '"["',
@@ -80,7 +81,7 @@ export class JsonTableReader {
   private refused?: { offset: number; bytes: number[] };
 
   constructor(readonly source: string) {
-    this.builders = { inputs: new RowsBuilder(`${source}: inputs`), targets: new RowsBuilder(`${source}: targets`) };
+    this.builders = { inputs: new RowsBuilder(`${source}: inputs`), targets: new RowsBuilder(`${source}: targets`), labels: new RowsBuilder(`${source}: labels`) };
     this.tokenizer.onToken = ({ token, value, offset }) => this.token(token, value, offset);
   }
 
@@ -118,6 +119,12 @@ export class JsonTableReader {
     const targets = this.seen.has('targets') ? this.builders.targets : undefined;
     if (targets && targets.rows !== inputs.rows) {
       throw new InputError(`${this.source}: targets`, `expected ${inputs.rows} rows (one per row of inputs), got ${targets.rows}`);
+    }
+    if (this.seen.has('labels')) {
+      if (targets) throw new InputError(`${this.source}: labels`, 'give targets or labels (class ids), not both');
+      const labels = this.builders.labels;
+      if (labels.width !== inputs.rows) throw new InputError(`${this.source}: labels`, `expected ${inputs.rows} class ids (one per row of inputs), got ${labels.width}`);
+      return { inputs: inputs.finish(), labels: Int32Array.from(labels.finish()), size: inputs.rows, inputSize: inputs.width, outputSize: 0 };
     }
     return { inputs: inputs.finish(), targets: targets?.finish(), size: inputs.rows, inputSize: inputs.width, outputSize: targets?.width ?? 0 };
   }
@@ -172,9 +179,10 @@ export class JsonTableReader {
     return new InputError(`${this.source}: line ${lines + 1}, column ${offset - lineStart + 1}`, problem);
   }
 
-  /** Where the reader is, in words: `inputs[3][1]`. */
+  /** Where the reader is, in words: `inputs[3][1]` (a class id: `labels[3]`). */
   private here(withColumn: boolean): string {
     const builder = this.builders[this.field!];
+    if (this.field === 'labels') return `${this.source}: labels[${builder.rowLength}]`;
     return `${this.source}: ${this.field}[${builder.rows}]${withColumn ? `[${builder.rowLength}]` : ''}`;
   }
 
@@ -192,8 +200,8 @@ export class JsonTableReader {
           return;
         }
         if (token !== TokenType.STRING) break;
-        if (value !== 'inputs' && value !== 'targets') {
-          throw new InputError(`${this.source}: ${String(value)}`, 'is not a field of a data file (expected "inputs" and, for training, "targets")');
+        if (value !== 'inputs' && value !== 'targets' && value !== 'labels') {
+          throw new InputError(`${this.source}: ${String(value)}`, 'is not a field of a data file (expected "inputs" and, for training, "targets" or "labels")');
         }
         if (this.seen.has(value)) throw new InputError(`${this.source}: ${value}`, 'appears twice');
         this.seen.add(value);
@@ -205,6 +213,12 @@ export class JsonTableReader {
         this.state = 'rows';
         return;
       case 'rows':
+        if (this.field === 'labels') {
+          // One array of class ids: its values are read as one row's.
+          if (token !== TokenType.LEFT_BRACKET) throw new InputError(`${this.source}: labels`, 'expected an array of class ids, one per row');
+          this.state = 'first value';
+          return;
+        }
         if (token !== TokenType.LEFT_BRACKET) throw new InputError(`${this.source}: ${this.field}`, 'expected an array of rows, each an array of numbers');
         this.state = 'first row';
         return;
@@ -225,10 +239,12 @@ export class JsonTableReader {
           throw new InputError(this.here(true), `expected a number, got ${describeToken(token, value)}`);
         }
         {
-          const problem = valueProblem(value as number, this.tokenizer.numberText);
+          const problem = valueProblem(value as number, this.tokenizer.numberText) ?? (this.field === 'labels' ? labelProblem(value as number) : undefined);
           if (problem) throw new InputError(this.here(true), problem);
         }
-        if (builder!.rowLength === DATA_LIMITS.columns) throw new InputError(this.here(false), `more than ${DATA_LIMITS.columns} values`);
+        if (this.field === 'labels' ? builder!.rowLength === DATA_LIMITS.rows : builder!.rowLength === DATA_LIMITS.columns) {
+          throw new InputError(this.field === 'labels' ? `${this.source}: labels` : this.here(false), `more than ${this.field === 'labels' ? DATA_LIMITS.rows : DATA_LIMITS.columns} values`);
+        }
         builder!.add(value as number);
         this.state = 'after value';
         return;
@@ -238,6 +254,11 @@ export class JsonTableReader {
           return;
         }
         if (token !== TokenType.RIGHT_BRACKET) break;
+        if (this.field === 'labels') {
+          builder!.endRow();
+          this.state = 'after field';
+          return;
+        }
         {
           const width = builder!.rowLength;
           if (builder!.rows > 0 && width !== builder!.width) {

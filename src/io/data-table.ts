@@ -11,10 +11,14 @@ export const DATA_LIMITS = {
   columns: 100_000,
 };
 
-/** A data file's values: the shape of a Dataset, with targets absent where the file gives inputs only. */
+/**
+ * A data file's values: the shape of a Dataset, with targets absent where the file gives
+ * inputs only, or class ids (labels) instead of target rows.
+ */
 export interface DataTable {
   inputs: Float64Array; //   (N, IN)
   targets?: Float64Array; // (N, OUT)
+  labels?: Int32Array; //    (N) class ids, where the file gives them instead of targets
   size: number; // N
   inputSize: number; // IN
   outputSize: number; // OUT, 0 without targets

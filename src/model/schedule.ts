@@ -43,19 +43,40 @@ export function learningRateAt(learningRate: number, schedule: LearningRateSched
   return learningRate * decayFactor(schedule?.decay, s) * warmup;
 }
 
-/** Checks a schedule's numbers; `where` names it in errors. */
-export function checkSchedule(schedule: LearningRateSchedule | undefined, where: string): void {
+/** Checks a schedule's numbers; `where` names it in errors, and `decayWhere` its decay. */
+export function checkSchedule(schedule: LearningRateSchedule | undefined, where: string, decayWhere = `${where}.decay`): void {
   if (schedule === undefined || typeof schedule === 'function') return;
-  const positive = (value: unknown, field: string, integer: boolean) => {
+  const positive = (value: unknown, at: string, integer: boolean) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-      throw new InputError(`${where}.${field}`, `expected a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
+      throw new InputError(at, `expected a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
     }
   };
-  if (schedule.warmup !== undefined) positive(schedule.warmup, 'warmup', true);
+  if (schedule.warmup !== undefined) positive(schedule.warmup, `${where}.warmup`, true);
   const decay = schedule.decay;
   if (!decay) return;
-  if (decay.kind === 'step') positive(decay.every, 'decay.every', true);
-  if (decay.kind === 'cosine') positive(decay.steps, 'decay.steps', true);
-  if (decay.kind === 'step' || decay.kind === 'exponential') positive(decay.gamma, 'decay.gamma', false);
-  if (!['step', 'exponential', 'cosine'].includes(decay.kind)) throw new InputError(`${where}.decay.kind`, `expected step, exponential or cosine, got ${JSON.stringify((decay as { kind: unknown }).kind)}`);
+  if (typeof decay !== 'object' || !['step', 'exponential', 'cosine'].includes(decay.kind)) {
+    throw new InputError(`${decayWhere}.kind`, `expected step, exponential or cosine, got ${JSON.stringify((decay as { kind?: unknown } | null)?.kind)}`);
+  }
+  if (decay.kind === 'step') positive(decay.every, `${decayWhere}.every`, true);
+  if (decay.kind === 'cosine') positive(decay.steps, `${decayWhere}.steps`, true);
+  if (decay.kind === 'step' || decay.kind === 'exponential') positive(decay.gamma, `${decayWhere}.gamma`, false);
+}
+
+/** A decay written as the command line writes it: `step:S:G`, `exponential:G` or `cosine:T`. */
+export function parseDecay(text: string, where: string): Decay {
+  const [kind, ...numbers] = text.split(':');
+  const value = (part: string | undefined, integer: boolean) => {
+    const number = part !== undefined && /^[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?$/i.test(part) ? Number(part) : NaN;
+    return !(number > 0) || !Number.isFinite(number) || (integer && !Number.isInteger(number)) ? undefined : number;
+  };
+  const decay: Decay | undefined =
+    kind === 'step' && numbers.length === 2 && value(numbers[0], true) && value(numbers[1], false)
+      ? { kind, every: value(numbers[0], true)!, gamma: value(numbers[1], false)! }
+      : kind === 'exponential' && numbers.length === 1 && value(numbers[0], false)
+        ? { kind, gamma: value(numbers[0], false)! }
+        : kind === 'cosine' && numbers.length === 1 && value(numbers[0], true)
+          ? { kind, steps: value(numbers[0], true)! }
+          : undefined;
+  if (!decay) throw new InputError(where, `expected step:S:G, exponential:G or cosine:T (S and T positive whole numbers, G a positive number), got ${JSON.stringify(text)}`);
+  return decay;
 }

@@ -14,6 +14,8 @@ import { JsonTableReader } from '../io/data-json.ts';
 export interface ReadDataOptions {
   /** CSV: the target columns. */
   targetColumns?: string[];
+  /** CSV: the column of class ids, instead of target columns. */
+  labelColumn?: string;
   /** Bytes read at a time (the default suits large files; tests use tiny ones). */
   chunkBytes?: number;
 }
@@ -26,7 +28,7 @@ function readError(path: string, error: unknown): InputError {
 
 /** Reads a data file (.csv, or JSON) from disk, chunk by chunk, into a table. */
 export async function readDataFile(path: string, options: ReadDataOptions = {}): Promise<DataTable> {
-  checkTargetColumns(path, options.targetColumns);
+  checkTargetColumns(path, options.targetColumns, options.labelColumn);
   let size: number;
   try {
     const stats = statSync(path);
@@ -40,7 +42,7 @@ export async function readDataFile(path: string, options: ReadDataOptions = {}):
   }
   const highWaterMark = options.chunkBytes ?? 1 << 20;
   try {
-    return isCsv(path) ? await readCsv(path, options.targetColumns ?? [], highWaterMark) : await readJson(path, highWaterMark);
+    return isCsv(path) ? await readCsv(path, options.targetColumns ?? [], options.labelColumn, highWaterMark) : await readJson(path, highWaterMark);
   } catch (error) {
     throw readError(path, error);
   }
@@ -52,8 +54,8 @@ async function readJson(path: string, highWaterMark: number): Promise<DataTable>
   return reader.finish();
 }
 
-async function readCsv(path: string, targetColumns: string[], highWaterMark: number): Promise<DataTable> {
-  const reader = new CsvTableReader(path, targetColumns);
+async function readCsv(path: string, targetColumns: string[], labelColumn: string | undefined, highWaterMark: number): Promise<DataTable> {
+  const reader = new CsvTableReader(path, targetColumns, labelColumn);
   const steps = csvSteps(reader);
   const options = csvOptions(fileStart(path, NEWLINE_SAMPLE_BYTES));
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark });

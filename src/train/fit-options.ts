@@ -10,6 +10,7 @@
 import type { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { toDataset, type Rows } from '../data/validate.ts';
+import type { Labels } from '../data/labels.ts';
 import { asText, InputError } from '../errors.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import { METRICS, type Metric } from './metrics.ts';
@@ -87,8 +88,8 @@ export interface FitOptions extends TrainOptionsInput {
   steps?: number;
   /** Holds out this share of the rows, the last ones, as validation data (as Keras does). */
   validationSplit?: number;
-  /** Validation data of its own: [inputs, targets]. */
-  validationData?: [Rows, Rows];
+  /** Validation data of its own: [inputs, targets] (targets as rows, or class ids). */
+  validationData?: [Rows, Rows | Labels];
   /**
    * Figures beside the loss at each epoch's end: `accuracy`, `mae`, `r2`, measured on the
    * whole training (and validation) data with the epoch's final weights.
@@ -185,7 +186,7 @@ export function earlyStopping(value: EarlyStopping | boolean | undefined, valida
 export function splitValidation(all: Dataset, options: FitOptions, prepare: (data: Dataset) => Dataset): { training: Dataset; validation?: Dataset } {
   if (options.validationData !== undefined) {
     if (options.validationSplit !== undefined) throw new InputError('validationSplit', 'give validationSplit or validationData, not both');
-    const data: [Rows, Rows] = options.validationData;
+    const data: [Rows, Rows | Labels] = options.validationData;
     if (!Array.isArray(data) || data.length !== 2) throw new InputError('validationData', 'expected [inputs, targets]');
     return { training: all, validation: prepare(toDataset(data[0], data[1], all.inputSize, all.outputSize, { inputs: 'validationData[0]', targets: 'validationData[1]' })) };
   }

@@ -14,6 +14,7 @@ import { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { applyInputScaling } from '../data/scaling.ts';
 import { toDataset, type Rows } from '../data/validate.ts';
+import type { Labels } from '../data/labels.ts';
 import { InputError } from '../errors.ts';
 import { checkpointToJson } from '../io/checkpoint.ts';
 import { outputSize } from '../model/model.ts';
@@ -39,7 +40,7 @@ export interface FitSubject {
  * Trains `subject` on `inputs` (N, IN) and `targets` (N, OUT), raw (the model's input
  * scaling, if any, is applied to a copy), as `options` say; resolves with the history.
  */
-export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, options: FitOptions = {}): Promise<History> {
+export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Labels, options: FitOptions = {}): Promise<History> {
   const { spec, inputScaling } = subject.model;
   const name = (option: string) => options.names?.options?.[option as keyof FitOptions] ?? option;
   // Scaled in place: toDataset's arrays are copies.

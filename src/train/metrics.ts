@@ -1,7 +1,9 @@
 // Metrics beside the loss, as Keras names them: accuracy for classifiers, mean absolute
-// error and R² for regression. Outputs and targets are (N, K), flat.
+// error and R² for regression. Outputs and targets are (N, K), flat; targets may be class
+// ids instead, one per row.
 
 import type { Dataset } from '../data/dataset.ts';
+import { oneHot } from '../data/labels.ts';
 import { checkFiniteLoss } from './loop.ts';
 
 /** A metric `fit` and `evaluate` can report beside the loss: accuracy, mean absolute error, R². */
@@ -15,7 +17,7 @@ export const METRICS: readonly Metric[] = ['accuracy', 'mae', 'r2'];
  */
 export function accuracy(outputs: ArrayLike<number>, targets: ArrayLike<number>, width: number): number {
   const predicted = predictedClasses(outputs, width);
-  const actual = predictedClasses(targets, width);
+  const actual = predictedClasses(targetRows(outputs, targets, width), width);
   let correct = 0;
   for (let r = 0; r < predicted.length; r++) if (predicted[r] === actual[r]) correct++;
   return correct / predicted.length;
@@ -45,8 +47,17 @@ export function rSquared(outputs: ArrayLike<number>, targets: ArrayLike<number>,
   return total === 0 ? (residual === 0 ? 1 : -Infinity) : 1 - residual / total;
 }
 
-/** The named metrics of outputs against targets. */
-export function computeMetrics(metrics: readonly Metric[], outputs: ArrayLike<number>, targets: ArrayLike<number>, width: number): Partial<Record<Metric, number>> {
+/**
+ * Targets as (N, K) rows: as they are, or, where they are class ids (one per row of
+ * outputs, for K ≥ 2 outputs), their one-hot rows.
+ */
+function targetRows(outputs: ArrayLike<number>, targets: ArrayLike<number>, width: number): ArrayLike<number> {
+  return width > 1 && targets.length * width === outputs.length ? oneHot(targets, width, (row) => `targets[${row}]`) : targets;
+}
+
+/** The named metrics of outputs against targets: rows (N, K), or class ids (N). */
+export function computeMetrics(metrics: readonly Metric[], outputs: ArrayLike<number>, given: ArrayLike<number>, width: number): Partial<Record<Metric, number>> {
+  const targets = targetRows(outputs, given, width);
   const values: Partial<Record<Metric, number>> = {};
   for (const metric of metrics) {
     if (metric === 'accuracy') values.accuracy = accuracy(outputs, targets, width);
@@ -82,7 +93,7 @@ export function confusionMatrix(outputs: ArrayLike<number>, targets: ArrayLike<n
   const classes = width === 1 ? 2 : width;
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   const predicted = predictedClasses(outputs, width);
-  const actual = predictedClasses(targets, width);
+  const actual = predictedClasses(targetRows(outputs, targets, width), width);
   for (let r = 0; r < predicted.length; r++) matrix[actual[r]][predicted[r]]++;
   return matrix;
 }
