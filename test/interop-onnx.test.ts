@@ -164,8 +164,8 @@ describe('ONNX import', () => {
   const refusals: [string, () => Uint8Array, RegExp][] = [
     [
       'an unsupported operator',
-      () => matMulAddModel(seededModel(NETWORK_CASES[0].spec, 1), (l) => (l === 0 ? [{ name: 'drop', opType: 'LeakyRelu', input: ['y0'], output: ['y0b'] }] : [])),
-      /^net\.onnx: node 3 \(drop, LeakyRelu\): operator LeakyRelu is not supported/,
+      () => matMulAddModel(seededModel(NETWORK_CASES[0].spec, 1), (l) => (l === 0 ? [{ name: 'drop', opType: 'Selu', input: ['y0'], output: ['y0b'] }] : [])),
+      /^net\.onnx: node 3 \(drop, Selu\): operator Selu is not supported/,
     ],
     [
       'a convolution',
@@ -208,6 +208,30 @@ describe('ONNX import', () => {
       /^net\.onnx: node 1 \(layer0\.sigmoid, FastGelu\): operator com\.microsoft\.FastGelu is not supported/,
     ],
     ['bytes that are not ONNX', () => new TextEncoder().encode('{"loss": "mse", "layers": []}'), /^net\.onnx: not an ONNX model/],
+    [
+      'an Elu of another alpha than 1',
+      () =>
+        editGraph(exportOnnx(seededModel(NETWORK_CASES[6].spec, 1)), (graph) => {
+          graph.node[3].attribute[0].f = 0.5;
+        }),
+      /^net\.onnx: node 3 \(layer1\.elu, Elu\): Elu with alpha = 0\.5 is not supported: elu is Elu with alpha = 1$/,
+    ],
+    [
+      'a Gelu without the tanh approximation (the erf form)',
+      () =>
+        editGraph(exportOnnx(seededModel(NETWORK_CASES[8].spec, 1)), (graph) => {
+          graph.node[1].attribute = [];
+        }),
+      /^net\.onnx: node 1 \(layer0\.gelu, Gelu\): Gelu with approximate = "none" is not supported: gelu is Gelu with approximate = "tanh"$/,
+    ],
+    [
+      'a Mul that is not x·sigmoid(x)',
+      () =>
+        editGraph(exportOnnx(seededModel(NETWORK_CASES[7].spec, 1)), (graph) => {
+          graph.node[2].input = ['layer0.sigmoid', 'layer0.sigmoid'];
+        }),
+      /^net\.onnx: node 2 \(layer0\.mul, Mul\): a Mul is supported only as x·sigmoid\(x\) \(silu\), right after the Sigmoid of a layer's net input$/,
+    ],
     [
       'a Gemm with transA',
       () =>

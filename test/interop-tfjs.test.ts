@@ -5,6 +5,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ModelSpec } from '../src/model/model.ts';
+import { ACTIVATION_OPS } from '../src/model/ops/activations.ts';
 import { InputError } from '../src/errors.ts';
 import { exportTfjs, importTfjs, tfjsWeightPaths, type TfjsWeightData } from '../src/interop/tfjs.ts';
 import {
@@ -68,14 +70,27 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** Whether TensorFlow.js has each of a network's activations (as a Dense's activation, or a layer of its own). */
+const inTfjs = (spec: ModelSpec) => spec.layers.every(({ activation }) => ACTIVATION_OPS[activation].names.keras ?? ACTIVATION_OPS[activation].names.kerasLayer);
+
 describe('TensorFlow.js export', () => {
+  it('refuses an activation TensorFlow.js has no exact form of, naming it: gelu (its gelu is the erf form; its gelu_new does not load)', () => {
+    const gelu = NETWORK_CASES.find(({ spec }) => !inTfjs(spec))!;
+    expect(() => exportTfjs(seededModel(gelu.spec, 1))).toThrow(/^layers\[0\]\.activation: gelu has no TensorFlow\.js activation; export the model to PyTorch instead$/);
+  });
+
   for (const [c, { name, spec }] of NETWORK_CASES.entries()) {
+    if (!inTfjs(spec)) continue;
     it(`loads with tf.loadLayersModel and predicts as the reference does: ${name}`, async () => {
       const model = seededModel(spec, c + 1);
       const { modelJson, weightsBin } = exportTfjs(model);
       const loaded = await loadExported({ 'model.json': JSON.stringify(modelJson), 'weights.bin': weightsBin });
-      expect(loaded.layers.map((layer) => [layer.getClassName(), (layer.getConfig() as { activation: string }).activation])).toEqual(
-        spec.layers.map((layer) => ['Dense', layer.activation]),
+      // Each Dense with its activation as its record names it in Keras (or a linear Dense and that activation's own layer), and a Dropout where the layer drops.
+      expect(loaded.layers.map((layer) => [layer.getClassName(), (layer.getConfig() as { activation?: string }).activation])).toEqual(
+        spec.layers.flatMap((layer) => {
+          const names = ACTIVATION_OPS[layer.activation].names;
+          return [['Dense', names.keras ?? 'linear'], ...(names.kerasLayer ? [[names.kerasLayer.className, undefined]] : []), ...(layer.dropout ? [['Dropout', undefined]] : [])];
+        }),
       );
       const inputs = seededInputs(spec.inputSize, ROWS, c);
       const got = predict(loaded, inputs, ROWS, spec.inputSize);
@@ -157,9 +172,14 @@ describe('TensorFlow.js import', () => {
   };
   const refusals: [string, () => { json: unknown; weightsBin: TfjsWeightData }, RegExp][] = [
     [
-      'a Dropout layer',
-      () => withLayer({ class_name: 'Dropout', config: { name: 'dropout_1', rate: 0.5 } }, 1),
-      /^model\.json: layer 1 \(dropout_1, Dropout\): layer class Dropout is not supported/,
+      'a BatchNormalization layer',
+      () => withLayer({ class_name: 'BatchNormalization', config: { name: 'batch_normalization_1' } }, 1),
+      /^model\.json: layer 1 \(batch_normalization_1, BatchNormalization\): layer class BatchNormalization is not supported/,
+    ],
+    [
+      'a Dropout layer whose rate is not a probability below 1',
+      () => withLayer({ class_name: 'Dropout', config: { name: 'dropout_1', rate: 1 } }, 1),
+      /^model\.json: layer 1 \(dropout_1, Dropout\): rate: expected a probability p with 0 ≤ p < 1, got 1$/,
     ],
     [
       'a convolution',

@@ -6,12 +6,17 @@
 import { InputError } from '../errors.ts';
 import { MODEL_LIMITS } from '../io/model-format.ts';
 import { paramLayout, paramView } from '../model/layout.ts';
-import { isLoss, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
+import { isLoss, layerParameter, LOSSES, type Activation, type LayerSpec, type Loss, type ModelSpec } from '../model/model.ts';
+import { ACTIVATION_OPS, type ActivationParameterField } from '../model/ops/activations.ts';
 import { createModel, type Model } from '../model/network.ts';
 
 /** One dense layer, weights out × in as everywhere in this library. */
 export interface DenseLayer {
   activation: Activation;
+  /** The activation's parameter, where it takes one (leaky-relu's negative slope). */
+  parameter?: number;
+  /** Dropout's probability in training, where the layer has it. */
+  dropout?: number;
   units: number; //           OUT
   inputs: number; //          IN
   weights: Float32Array | Float64Array; // (OUT, IN)
@@ -72,6 +77,8 @@ export function denseLayers(scaled: Model): DenseLayer[] {
   return spec.layers.map((layer, l) => {
     const dense: DenseLayer = {
       activation: layer.activation,
+      ...(ACTIVATION_OPS[layer.activation].parameter ? { parameter: layerParameter(layer) } : {}),
+      ...(layer.dropout ? { dropout: layer.dropout } : {}),
       units: layer.units,
       inputs,
       weights: paramView(layout, params, l, 'weights'),
@@ -80,6 +87,19 @@ export function denseLayers(scaled: Model): DenseLayer[] {
     inputs = layer.units;
     return dense;
   });
+}
+
+/** A dense layer's LayerSpec: its units and activation, with the activation's parameter and the dropout where it has them. */
+function layerSpec(layer: DenseLayer): LayerSpec {
+  const parameter = ACTIVATION_OPS[layer.activation].parameter;
+  const field = parameter?.field as ActivationParameterField | undefined;
+  return {
+    units: layer.units,
+    activation: layer.activation,
+    // Its parameter where not the default (a file that gave none reads back as it was).
+    ...(field && layer.parameter !== undefined && layer.parameter !== parameter!.default ? { [field]: layer.parameter } : {}),
+    ...(layer.dropout ? { dropout: layer.dropout } : {}),
+  };
 }
 
 /** Values as float32, little-endian (what ONNX raw_data and TF.js weight files hold). */
@@ -137,7 +157,7 @@ export function modelFromLayers(
 ): Model {
   if (layers.length === 0) throw new InputError(source, 'expected at least one dense layer, found none');
   checkLimits(inputSize, layers.map((layer) => layer.units), source);
-  const spec: ModelSpec = { inputSize, layers: layers.map(({ units, activation }) => ({ units, activation })), loss, trainBiases };
+  const spec: ModelSpec = { inputSize, layers: layers.map(layerSpec), loss, trainBiases };
   const last = layers.length - 1;
   layers.forEach((layer, l) => {
     if (layer.activation === 'softmax' && l !== last) {

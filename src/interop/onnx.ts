@@ -58,12 +58,17 @@ export const ONNX_OUTPUT = 'output';
 /** The symbolic batch dimension of the input and the output. */
 export const ONNX_BATCH = 'batch';
 
-/** Each activation's ONNX operator, by its record: Identity (linear) is written as no node; none, where ONNX has no equivalent. */
-const ACTIVATION_NODES = Object.fromEntries(ACTIVATIONS.map((activation) => [activation, ACTIVATION_OPS[activation].names.onnx?.op])) as Record<Activation, string | undefined>;
-/** Our activations by ONNX operator. */
-const OP_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(ACTIVATIONS.flatMap((activation) => (ACTIVATION_NODES[activation] ? [[ACTIVATION_NODES[activation], activation]] : [])));
+/** Our activations by ONNX operator (their records'); silu, Sigmoid then Mul, is found from the Mul. */
+const OP_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(
+  ACTIVATIONS.flatMap((activation) => {
+    const onnx = ACTIVATION_OPS[activation].names.onnx;
+    return onnx && !onnx.timesInput ? [[onnx.op, activation]] : [];
+  }),
+);
+/** The activation written as its operator's output times its input (silu). */
+const TIMES_INPUT = ACTIVATIONS.find((activation) => ACTIVATION_OPS[activation].names.onnx?.timesInput);
 
-const SUPPORTED = `expected Gemm, or MatMul then Add, per layer, each followed by at most one of ${Object.keys(OP_ACTIVATIONS).join(', ')}`;
+const SUPPORTED = `expected Gemm, or MatMul then Add, per layer, each followed by at most one of ${Object.keys(OP_ACTIVATIONS).join(', ')} (or Sigmoid then Mul, silu)`;
 
 function floatTensor(name: string, dims: number[], values: ArrayLike<number>) {
   return { name, dims: dims.map(BigInt), dataType: TensorProto_DataType.FLOAT, rawData: float32Bytes(values) };
@@ -88,6 +93,21 @@ function intAttribute(name: string, value: number) {
   return { name, type: AttributeProto_AttributeType.INT, i: BigInt(value) };
 }
 
+/** A float or string attribute. */
+function attributeOf(name: string, value: number | string) {
+  return typeof value === 'number' ? { name, type: AttributeProto_AttributeType.FLOAT, f: value } : { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value) };
+}
+
+/** An activation node's attributes: Softmax's axis, the layer's parameter, the fixed ones its record names. */
+function activationAttributes(layer: DenseLayer) {
+  const onnx = ACTIVATION_OPS[layer.activation].names.onnx!;
+  return [
+    ...(onnx.op === 'Softmax' ? [intAttribute('axis', -1)] : []),
+    ...(onnx.parameterAttribute && layer.parameter !== undefined ? [attributeOf(onnx.parameterAttribute, layer.parameter)] : []),
+    ...Object.entries(onnx.attributes ?? {}).map(([name, { value }]) => attributeOf(name, value)),
+  ];
+}
+
 /** The model as an ONNX file's bytes. */
 export function exportOnnx(model: Model): Uint8Array {
   const layers = denseLayers(model);
@@ -96,10 +116,9 @@ export function exportOnnx(model: Model): Uint8Array {
   const initializers: object[] = [];
   let current = ONNX_INPUT;
   layers.forEach((layer, l) => {
-    if (!ACTIVATION_NODES[layer.activation]) {
-      throw new InputError(`layers[${l}].activation`, `${layer.activation} has no equivalent ONNX operator; export the model to TensorFlow.js or PyTorch instead`);
-    }
-    const op = ACTIVATION_NODES[layer.activation] === 'Identity' ? undefined : ACTIVATION_NODES[layer.activation];
+    const onnx = ACTIVATION_OPS[layer.activation].names.onnx;
+    if (!onnx) throw new InputError(`layers[${l}].activation`, `${layer.activation} has no equivalent ONNX operator; export the model to TensorFlow.js or PyTorch instead`);
+    const op = onnx.op === 'Identity' ? undefined : onnx.op;
     const net = l === last && !op ? ONNX_OUTPUT : `layer${l}.net`;
     initializers.push(floatTensor(`layer${l}.weights`, [layer.units, layer.inputs], layer.weights));
     initializers.push(floatTensor(`layer${l}.biases`, [layer.units], layer.biases));
@@ -113,13 +132,10 @@ export function exportOnnx(model: Model): Uint8Array {
     current = net;
     if (op) {
       const out = l === last ? ONNX_OUTPUT : `layer${l}.out`;
-      nodes.push({
-        name: `layer${l}.${layer.activation}`,
-        opType: op,
-        input: [current],
-        output: [out],
-        attribute: op === 'Softmax' ? [intAttribute('axis', -1)] : [],
-      });
+      const activated = onnx.timesInput ? `layer${l}.${op.toLowerCase()}` : out;
+      nodes.push({ name: `layer${l}.${layer.activation}`, opType: op, input: [current], output: [activated], attribute: activationAttributes(layer) });
+      // Its output times its input: net·σ(net) for silu.
+      if (onnx.timesInput) nodes.push({ name: `layer${l}.mul`, opType: 'Mul', input: [net, activated], output: [out], attribute: [] });
       current = out;
     }
   });
@@ -131,6 +147,8 @@ export function exportOnnx(model: Model): Uint8Array {
     metadataProps: [
       { key: `${METADATA_KEY}.loss`, value: model.spec.loss },
       { key: `${METADATA_KEY}.trainBiases`, value: String(model.spec.trainBiases) },
+      // Dropout is training's alone (an inference graph has none): kept for a model that trains on.
+      ...(layers.some((layer) => layer.dropout) ? [{ key: `${METADATA_KEY}.dropout`, value: JSON.stringify(layers.map((layer) => layer.dropout ?? 0)) }] : []),
     ],
     graph: {
       name: 'webgpu-backprop',
@@ -160,6 +178,36 @@ function intAttr(node: NodeProto, name: string, fallback: number): number {
 function floatAttr(node: NodeProto, name: string, fallback: number): number {
   const a = attribute(node, name);
   return a === undefined ? fallback : a.f;
+}
+
+/** A float32 attribute as the shortest decimal that rounds to it (0.1, not 0.10000000149): the value its writer meant. */
+function float32Decimal(value: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const decimal = Number(value.toPrecision(digits));
+    if (Math.fround(decimal) === value) return decimal;
+  }
+  return value;
+}
+
+/** The dropout metadata: one probability in [0, 1) per layer. */
+function parseDropout(text: string, layers: number, where: string): number[] {
+  let rates: unknown;
+  try {
+    rates = JSON.parse(text);
+  } catch {
+    rates = undefined;
+  }
+  if (!Array.isArray(rates) || rates.length !== layers || !rates.every((p) => typeof p === 'number' && p >= 0 && p < 1)) {
+    throw new InputError(where, `expected ${layers} dropout probabilities p with 0 ≤ p < 1, one per layer, got ${text}`);
+  }
+  return rates as number[];
+}
+
+/** A float or string attribute's value, or the fallback where the node leaves it out. */
+function attrValue(node: NodeProto, name: string, fallback: number | string): number | string {
+  const a = attribute(node, name);
+  if (a === undefined) return fallback;
+  return a.type === AttributeProto_AttributeType.STRING ? new TextDecoder().decode(a.s) : a.type === AttributeProto_AttributeType.INT ? Number(a.i) : a.f;
 }
 
 /** An initializer's values as float32, with its shape. */
@@ -221,6 +269,7 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
   const activationOf: (NodeProto | undefined)[] = [];
   let biasAdded = true; // whether the last layer may still take an Add
   let activated = true; // whether the last layer has its activation
+  let timesInputDone = true; // whether the last layer's Sigmoid has been multiplied by its input already
   let current = inputs[0].name;
 
   const weightInit = (node: NodeProto, where: string, k: number) => {
@@ -243,8 +292,20 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
     if (node.domain !== '' && node.domain !== 'ai.onnx') {
       throw new InputError(where, `operator ${node.domain}.${node.opType} is not supported (${SUPPORTED})`);
     }
-    const known = node.opType === 'Gemm' || node.opType === 'MatMul' || node.opType === 'Add' || node.opType in OP_ACTIVATIONS;
+    const known = node.opType === 'Gemm' || node.opType === 'MatMul' || node.opType === 'Add' || node.opType in OP_ACTIVATIONS || node.opType === 'Mul';
     if (!known) throw new InputError(where, `operator ${node.opType} is not supported (${SUPPORTED})`);
+    if (node.opType === 'Mul') {
+      // x·σ(x): the Sigmoid just read, times what it took.
+      const layer = layers[layers.length - 1];
+      const sigmoid = activationOf[layers.length - 1];
+      const ok = TIMES_INPUT && layer?.activation === 'sigmoid' && sigmoid?.output[0] === current && [...node.input].sort().join() === [sigmoid.input[0], current].sort().join() && !timesInputDone;
+      if (!ok) throw new InputError(where, 'a Mul is supported only as x·sigmoid(x) (silu), right after the Sigmoid of a layer\'s net input');
+      if (node.output.length !== 1) throw new InputError(where, `has ${node.output.length} outputs; expected 1`);
+      layer.activation = TIMES_INPUT!;
+      timesInputDone = true;
+      current = node.output[0];
+      return;
+    }
     const flowing = node.opType === 'Add' ? node.input.filter((name) => !initializers.has(name)) : [node.input[0]];
     if (flowing.length !== 1 || flowing[0] !== current) {
       throw new InputError(where, `takes ${flowing.join(', ') || 'no tensor'} where the output of the previous node (${current}) was expected: only a chain of dense layers is supported`);
@@ -272,6 +333,7 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
       layers.push({ activation: 'linear', units, inputs, weights, biases });
       nodeOf.push(node);
       activationOf.push(undefined);
+      timesInputDone = false;
       biasAdded = node.opType === 'Gemm' && Boolean(node.input[2]);
       activated = false;
     } else if (node.opType === 'Add') {
@@ -287,6 +349,13 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
         throw new InputError(where, `Softmax over axis ${intAttr(node, 'axis', -1)}; expected the features' axis (1 or -1)`);
       }
       layer.activation = OP_ACTIVATIONS[node.opType];
+      const onnx = ACTIVATION_OPS[layer.activation].names.onnx!;
+      for (const [name, { value, onnxDefault }] of Object.entries(onnx.attributes ?? {})) {
+        const given = attrValue(node, name, onnxDefault);
+        if (given !== value) throw new InputError(where, `${node.opType} with ${name} = ${JSON.stringify(given)} is not supported: ${layer.activation} is ${node.opType} with ${name} = ${JSON.stringify(value)}`);
+      }
+      const parameter = ACTIVATION_OPS[layer.activation].parameter;
+      if (onnx.parameterAttribute && parameter) layer.parameter = float32Decimal(floatAttr(node, onnx.parameterAttribute, parameter.default));
       activationOf[layers.length - 1] = node;
       activated = true;
       biasAdded = true;
@@ -309,5 +378,10 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
   const recorded = metadata.get(`${METADATA_KEY}.loss`);
   const loss = options.loss ?? (recorded !== undefined ? recordedLoss(recorded, `${source}: metadata ${METADATA_KEY}.loss`) : defaultLoss(last.activation));
   const trainBiases = options.trainBiases ?? metadata.get(`${METADATA_KEY}.trainBiases`) !== 'false';
+  const dropout = metadata.get(`${METADATA_KEY}.dropout`);
+  if (dropout !== undefined) {
+    const rates = parseDropout(dropout, layers.length, `${source}: metadata ${METADATA_KEY}.dropout`);
+    layers.forEach((layer, l) => rates[l] > 0 && (layer.dropout = rates[l]));
+  }
   return modelFromLayers(layers[0].inputs, layers, loss, trainBiases, source, (l) => `${source}: ${describeNode(nodeOf[l], graph.node.indexOf(nodeOf[l]))}`);
 }

@@ -54,7 +54,7 @@ export interface TfjsModelJson {
   convertedBy: null;
   modelTopology: {
     class_name: 'Sequential';
-    config: { name: string; layers: { class_name: 'Dense'; config: Record<string, unknown> }[] };
+    config: { name: string; layers: { class_name: string; config: Record<string, unknown> }[] };
     keras_version: string;
     backend: string;
   };
@@ -75,17 +75,19 @@ export function exportTfjs(model: Model, options: { weightsPath?: string } = {})
   const layers = denseLayers(model);
   const weights: TfjsWeightEntry[] = [];
   const values: number[] = []; // every kernel (IN, OUT) and bias (OUT), in the manifest's order
-  const topology = layers.map((layer, l) => {
+  const topology = layers.flatMap((layer, l) => {
     const name = `dense_${l}`;
-    const activation = ACTIVATION_OPS[layer.activation].names.keras;
+    const names = ACTIVATION_OPS[layer.activation].names;
+    // An activation Keras has as a layer of its own follows a linear Dense.
+    const activation = names.keras ?? (names.kerasLayer ? 'linear' : undefined);
     if (activation === undefined) throw new InputError(`layers[${l}].activation`, `${layer.activation} has no TensorFlow.js activation; export the model to PyTorch instead`);
     // Keras computes x·kernel + bias: the kernel is in × out, our weights transposed.
     weights.push({ name: `${name}/kernel`, shape: [layer.inputs, layer.units], dtype: 'float32' });
     weights.push({ name: `${name}/bias`, shape: [layer.units], dtype: 'float32' });
     for (const v of transpose(layer.weights, layer.units, layer.inputs)) values.push(v);
     for (const v of layer.biases) values.push(v);
-    return {
-      class_name: 'Dense' as const,
+    const dense = {
+      class_name: 'Dense',
       config: {
         units: layer.units,
         activation,
@@ -103,6 +105,9 @@ export function exportTfjs(model: Model, options: { weightsPath?: string } = {})
         dtype: 'float32',
       },
     };
+    const own = names.kerasLayer && { class_name: names.kerasLayer.className, config: { [names.kerasLayer.parameterConfig]: layer.parameter, name: `${names.kerasLayer.className.toLowerCase()}_${l}`, trainable: true, dtype: 'float32' } };
+    const dropout = layer.dropout && { class_name: 'Dropout', config: { rate: layer.dropout, name: `dropout_${l}`, trainable: true, dtype: 'float32' } };
+    return [dense, ...(own ? [own] : []), ...(dropout ? [dropout] : [])];
   });
   const modelJson: TfjsModelJson = {
     format: 'layers-model',
@@ -201,6 +206,12 @@ const KERAS_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(ACTIVAT
   return name === undefined ? [] : [[name, activation]];
 }));
 
+/** Our activations that Keras has as layers of their own, by the layer's class (LeakyReLU). */
+const KERAS_LAYERS = new Map(ACTIVATIONS.flatMap((activation) => {
+  const layer = ACTIVATION_OPS[activation].names.kerasLayer;
+  return layer ? [[layer.className, { activation, ...layer }] as const] : [];
+}));
+
 function activationOf(value: unknown, where: string): Activation {
   if (value === undefined || value === null) return 'linear';
   if (typeof value !== 'string' || !Object.hasOwn(KERAS_ACTIVATIONS, value)) {
@@ -248,6 +259,17 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
     } else if (layer.class_name === 'Activation' && layers.length > 0 && !activated) {
       layers[layers.length - 1].activation = activationOf(config.activation, where);
       activated = true;
+    } else if (KERAS_LAYERS.has(layer.class_name) && layers.length > 0 && !activated) {
+      const own = KERAS_LAYERS.get(layer.class_name)!;
+      const parameter = config[own.parameterConfig] ?? own.kerasDefault;
+      if (typeof parameter !== 'number' || !Number.isFinite(parameter)) throw new InputError(`${where}: ${own.parameterConfig}`, `expected a number, got ${JSON.stringify(parameter)}`);
+      Object.assign(layers[layers.length - 1], { activation: own.activation, parameter });
+      activated = true;
+    } else if (layer.class_name === 'Dropout' && layers.length > 0 && layers[layers.length - 1].dropout === undefined) {
+      const rate = config.rate;
+      if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new InputError(`${where}: rate`, `expected a probability p with 0 ≤ p < 1, got ${JSON.stringify(rate)}`);
+      layers[layers.length - 1].dropout = rate;
+      activated = true;
     } else if (layer.class_name === 'Dense') {
       const units = config.units;
       if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new InputError(`${where}: units`, `expected a positive integer, got ${JSON.stringify(units)}`);
@@ -269,7 +291,7 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
       names.push(where);
       activated = activation !== 'linear';
     } else {
-      throw new InputError(where, `layer class ${layer.class_name} is not supported (expected Dense layers, an InputLayer first, or an Activation after a linear Dense)`);
+      throw new InputError(where, `layer class ${layer.class_name} is not supported (expected Dense layers, an InputLayer first, an Activation or ${[...KERAS_LAYERS.keys()].join(', ')} after a linear Dense, or a Dropout)`);
     }
   });
 

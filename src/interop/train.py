@@ -367,8 +367,9 @@ def model_file(network, spec):
 def layer_file(layer, linear):
     """One layer of a model file: its activation (with its parameter, where it takes one), dropout, weights and biases."""
     written = {"activation": layer.activation}
-    if ACTIVATIONS[layer.activation].parameter:
-        written[ACTIVATIONS[layer.activation].parameter[0]] = layer.parameter
+    parameter = ACTIVATIONS[layer.activation].parameter
+    if parameter and layer.parameter != parameter[1]:
+        written[parameter[0]] = layer.parameter
     if layer.dropout:
         written["dropout"] = layer.dropout
     return {**written, "weights": linear.weight.detach().double().cpu().tolist(), "biases": linear.bias.detach().double().cpu().tolist()}

@@ -3,7 +3,7 @@
 // float64 reference's.
 
 import { paramLayout, paramView } from '../../src/model/layout.ts';
-import { layerInputs, layerParameter, type Activation, type ModelSpec } from '../../src/model/model.ts';
+import { layerInputs, layerParameter, type Activation, type LayerSpec, type ModelSpec } from '../../src/model/model.ts';
 import { ACTIVATION_OPS, type ElementwiseActivationOp } from '../../src/model/ops/activations.ts';
 import { seededRandom } from '../../src/data/random.ts';
 import { createModel, type Model } from '../../src/model/network.ts';
@@ -14,9 +14,9 @@ export interface NetworkCase {
   spec: ModelSpec;
 }
 
-const spec = (inputSize: number, layers: [number, Activation][], loss: ModelSpec['loss'], trainBiases = true): ModelSpec => ({
+const spec = (inputSize: number, layers: [number, Activation, Partial<LayerSpec>?][], loss: ModelSpec['loss'], trainBiases = true): ModelSpec => ({
   inputSize,
-  layers: layers.map(([units, activation]) => ({ units, activation })),
+  layers: layers.map(([units, activation, more]) => ({ units, activation, ...more })),
   loss,
   trainBiases,
 });
@@ -29,6 +29,9 @@ export const NETWORK_CASES: NetworkCase[] = [
   { name: '6-1 sigmoid, binary cross-entropy', spec: spec(6, [[1, 'sigmoid']], 'cross-entropy') },
   { name: '3-4 linear-4 relu-2 tanh, sse', spec: spec(3, [[4, 'linear'], [4, 'relu'], [2, 'tanh']], 'sse') },
   { name: '100-128 relu-64 tanh-32 sigmoid-10 softmax, cross-entropy', spec: spec(100, [[128, 'relu'], [64, 'tanh'], [32, 'sigmoid'], [10, 'softmax']], 'cross-entropy') },
+  { name: '6-8 leaky-relu (0.2)-7 elu-5 softplus-3 linear, huber', spec: spec(6, [[8, 'leaky-relu', { negativeSlope: 0.2 }], [7, 'elu'], [5, 'softplus'], [3, 'linear']], 'huber') },
+  { name: '5-9 silu (dropout 0.3)-4 leaky-relu-2 sigmoid, cross-entropy', spec: spec(5, [[9, 'silu', { dropout: 0.3 }], [4, 'leaky-relu'], [2, 'sigmoid']], 'cross-entropy') },
+  { name: '4-6 gelu-5 gelu-2 linear, mse', spec: spec(4, [[6, 'gelu'], [5, 'gelu'], [2, 'linear']], 'mse') },
 ];
 
 /** A model with seeded weights (the library's initialisation) and seeded non-zero biases. */

@@ -28,10 +28,17 @@ interface ActivationBase {
   /** The weights' initialisation: He (normal, √(2/fan-in)) for the relu family, Glorot (uniform) otherwise. */
   init: 'he' | 'glorot';
   names: {
-    /** ONNX operator (Identity for linear, written as no node) and the attribute its parameter goes in; none where ONNX has no equivalent. */
-    onnx?: { op: string; parameterAttribute?: string };
-    /** The activation string of a Keras / TensorFlow.js Dense layer; none where Keras has it as a layer of its own (LeakyReLU). */
+    /**
+     * ONNX: its operator (Identity for linear, written as no node); the attribute its
+     * parameter goes in; attributes it must have (each with ONNX's default, for a file that
+     * leaves it out); and `timesInput` where it is the operator's output times its input
+     * (silu: Sigmoid, then Mul). None where ONNX has no equivalent.
+     */
+    onnx?: { op: string; parameterAttribute?: string; attributes?: Record<string, { value: number | string; onnxDefault: number | string }>; timesInput?: true };
+    /** The activation string of a Keras / TensorFlow.js Dense layer; none where Keras has it as a layer of its own (see kerasLayer). */
     keras?: string;
+    /** The Keras layer it is, after a linear Dense: its class, the config field of its parameter, and Keras's default for it. */
+    kerasLayer?: { className: string; parameterConfig: string; kerasDefault: number };
     /** PyTorch: the nn module after a Linear (none for linear) and the function of `net`; `{p}` is the parameter. */
     pytorch: { module?: string; functional: string };
   };
@@ -187,7 +194,7 @@ const TABLE = {
     init: 'he',
     // f″ = σ(1 − σ)·(2 + x(1 − 2σ))
     tolerance: { curvature: (net) => ({ net: Math.abs(sigmoid(net) * (1 - sigmoid(net)) * (2 + net * (1 - 2 * sigmoid(net)))), out: 0 }) },
-    names: { keras: 'swish', pytorch: { module: 'nn.SiLU()', functional: 'F.silu(net)' } },
+    names: { onnx: { op: 'Sigmoid', timesInput: true }, keras: 'swish', pytorch: { module: 'nn.SiLU()', functional: 'F.silu(net)' } },
     formula: {
       out: (net) => `${net.factor}/(1 + e^(−${net.factor}))`,
       slope: (_out, net) => `σ(${net.text})·(1 + ${net.factor}·(1 − σ(${net.text})))`,
@@ -211,7 +218,11 @@ const TABLE = {
         return { net: Math.abs((1 - t * t) * du + 0.5 * net * (1 - t * t) * (d2u - 2 * t * du * du)), out: 0 };
       },
     },
-    names: { keras: 'gelu_new', pytorch: { module: "nn.GELU(approximate='tanh')", functional: "F.gelu(net, approximate='tanh')" } },
+    names: {
+      // TensorFlow.js's gelu is the erf form, and its gelu_new (this one) does not load from a model.json.
+      onnx: { op: 'Gelu', attributes: { approximate: { value: 'tanh', onnxDefault: 'none' } } },
+      pytorch: { module: "nn.GELU(approximate='tanh')", functional: "F.gelu(net, approximate='tanh')" },
+    },
     formula: {
       out: (net) => `½·${net.factor}·(1 + tanh(0.7978845608·(${net.text} + 0.044715·${net.factor}³)))`,
       slope: (_out, net) => `GELU′(${net.text})`,
@@ -227,7 +238,7 @@ const TABLE = {
     init: 'he',
     // In f32, e^x − 1 near 0 is off by e^x's few ulps of 1, not of its value.
     tolerance: { curvature: (net) => ({ net: net > 0 ? 0 : Math.exp(net), out: 0 }), evaluation: 4 },
-    names: { onnx: { op: 'Elu' }, keras: 'elu', pytorch: { module: 'nn.ELU()', functional: 'F.elu(net)' } },
+    names: { onnx: { op: 'Elu', attributes: { alpha: { value: 1, onnxDefault: 1 } } }, keras: 'elu', pytorch: { module: 'nn.ELU()', functional: 'F.elu(net)' } },
     formula: {
       out: (net) => `(${net.text} > 0 ? ${net.text} : e^${net.factor} − 1)`,
       slope: (_out, net) => `(${net.text} > 0 ? 1 : e^${net.factor})`,
@@ -259,7 +270,11 @@ const TABLE = {
     parameter: { field: 'negativeSlope', default: 0.01, check: (slope) => (slope >= 0 ? undefined : 'a number ≥ 0 (the slope for negative net inputs)') },
     init: 'he',
     tolerance: { curvature: noCurvature, kink: (slope) => Math.abs(1 - slope) },
-    names: { keras: undefined, pytorch: { module: 'nn.LeakyReLU({p})', functional: 'F.leaky_relu(net, {p})' } },
+    names: {
+      onnx: { op: 'LeakyRelu', parameterAttribute: 'alpha' },
+      kerasLayer: { className: 'LeakyReLU', parameterConfig: 'alpha', kerasDefault: 0.3 },
+      pytorch: { module: 'nn.LeakyReLU({p})', functional: 'F.leaky_relu(net, {p})' },
+    },
     formula: {
       out: (net, _layer, slope) => `max(${net.text}, ${slope}·${net.factor})`,
       slope: (out, _net, slope) => `(${out.factor} > 0 ? 1 : ${slope})`,
