@@ -357,8 +357,10 @@ async function weightFile(path: string, weights: ImportOptions['weights'], sourc
   return found;
 }
 
+/** The same options: a schedule that is a function the same function (JSON drops functions). */
 function sameOptions(a: TrainOptions, b: TrainOptions): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const functions = typeof a.schedule === 'function' || typeof b.schedule === 'function';
+  return JSON.stringify(a) === JSON.stringify(b) && (!functions || a.schedule === b.schedule);
 }
 
 function sameData(a: Dataset, b: Dataset): boolean {

@@ -5,6 +5,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.ts';
+import { Network } from '../src/network.ts';
 import { GpuTrainer } from '../src/gpu/trainer.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
 import { checkSchedule, learningRateAt, type LearningRateSchedule } from '../src/model/schedule.ts';
@@ -64,6 +65,17 @@ describe('a schedule in training', () => {
     await resumed.writeState(await first.readState());
     await resumed.train(3);
     expect(await resumed.read('params')).toEqual(await whole.read('params'));
+  });
+
+  it("Network.fit takes each call's own function: a rate of 0, then another function's rate, moves the weights only the second time", async () => {
+    const network = await Network.create({ inputSize: 2, seed: 3, loss: 'mse', layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'linear' }] }, { backend: 'cpu' });
+    const [inputs, targets] = [[[0.1, 0.9], [0.7, 0.2]], [[0.5], [0.1]]];
+    const start = network.toJSON();
+    await network.fit(inputs, targets, { steps: 2, batchSize: 2, learningRate: () => 0 });
+    expect(network.toJSON()).toEqual(start);
+    await network.fit(inputs, targets, { steps: 2, batchSize: 2, learningRate: () => 0.1 });
+    expect(network.toJSON()).not.toEqual(start);
+    network.dispose();
   });
 
   let device: GPUDevice;

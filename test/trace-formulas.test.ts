@@ -11,7 +11,10 @@ import { float32Tolerances } from '../src/check/tolerance.ts';
 import { CpuTrainer } from '../src/reference/trainer.ts';
 import { testDevice } from './support/gpu.ts';
 
-const cases = WORKED_EXAMPLES.flatMap((example) => example.cases.map((workedCase) => ({ name: `${example.name}: ${workedCase.title}`, workedCase })));
+const articleCases = WORKED_EXAMPLES.flatMap((example) => example.cases.map((workedCase) => ({ name: `${example.name}: ${workedCase.title}`, workedCase })));
+// Each example's first case again with a weight decay (L2): the update shows λ·w, and the article's numbers no longer apply.
+const decayedCases = WORKED_EXAMPLES.map((example) => ({ name: `${example.name}: ${example.cases[0].title}, weight decay 0.1`, workedCase: { ...example.cases[0], weightDecay: 0.1, printed: [] } }));
+const cases = [...articleCases, ...decayedCases];
 
 /** The numbers of a formula (`0.15·0.05 + 0.2·0.1 + 0.35`) as JavaScript, to evaluate. */
 function asJavaScript(numeric: string): string {
@@ -40,6 +43,12 @@ describe('formulas', () => {
     expect(rows.find((row) => row.symbol === 'δ_h1')?.formula).toBe(
       'δ_h1 = (δ_o1·w5 + δ_o2·w7)·out_h1(1 − out_h1) = (0.138498562·0.4 + (-0.038098237)·0.5)·0.593269992·(1 − 0.593269992) = 0.008771355',
     );
+  });
+
+  it('write the weight-decay term of the update, λ·w, where the step has one: w5⁺ = 0.4 − 0.5·(0.082167041 + 0.1·0.4)', async () => {
+    const decayed = { ...mazur.cases[0], weightDecay: 0.1, printed: [] };
+    const rows = traceRows(decayed, await referenceStep(decayed));
+    expect(rows.find((row) => row.symbol === 'w5⁺')?.formula).toBe('w5⁺ = w5 − η·(∂E_total/∂w5 + λ·w5) = 0.4 − 0.5·(0.082167041 + 0.1·0.4) = 0.33891648');
   });
 
   it.each(cases)('evaluated with the numbers they show, give their values: $name', async ({ workedCase }) => {
@@ -81,17 +90,18 @@ describe('float32 bounds of the trace', () => {
     );
   }
 
-  function stepBounds(step: StepRecord, learningRate: number): BufferBounds {
+  function stepBounds(step: StepRecord, workedCase: (typeof cases)[number]['workedCase']): BufferBounds {
     const buffers = new Map<string, Float64Array>([['input', step.input], ['target', step.target], ['params', step.after], ['grads', step.grads], ['loss', Float64Array.of(step.loss)]]);
     step.net.forEach((_, l) => ['net', 'out', 'delta'].forEach((kind) => buffers.set(`layer${l}.${kind}`, step[kind as 'net' | 'out' | 'delta'][l])));
     const { spec, layout } = step.model;
-    const tolerances = float32Tolerances({ spec, layout, batch: 1, learningRate, optimizer: { kind: 'sgd' } }, (name) => buffers.get(name)!);
+    const { learningRate, optimizer } = caseSetup(workedCase).options;
+    const tolerances = float32Tolerances({ spec, layout, batch: 1, learningRate, optimizer }, (name) => buffers.get(name)!);
     return (name) => tolerances(name).atol as ArrayLike<number>;
   }
 
   it.each(cases)('hold when every buffer moves by its bound, and are exceeded when it moves by twice that: $name', async ({ workedCase }) => {
     const step = await referenceStep(workedCase);
-    const bounds = stepBounds(step, workedCase.learningRate);
+    const bounds = stepBounds(step, workedCase);
     const reference = traceRows(workedCase, step, bounds);
     const within = traceRows(workedCase, moved(step, bounds, 1));
     const beyond = traceRows(workedCase, moved(step, bounds, 2));

@@ -3,8 +3,8 @@
 // time (buttons or arrow keys) in the article's notation: each value's formula with its
 // numbers, the article's number, the float64 reference and the GPU side by side, the GPU's
 // difference marked against the float32 bound derived for it, and an erratum explained
-// where the article's number is off. Weights, inputs, targets and learning rate can be
-// edited; the run exports as JSON and Markdown.
+// where the article's number is off. Weights, inputs, targets, learning rate and a weight
+// decay (L2, shown in the update's formula) can be edited; the run exports as JSON and Markdown.
 
 import type { ModelFile } from 'webgpu-backprop';
 import { traceCase, traceToMarkdown, WORKED_EXAMPLES, type CaseTrace, type ExampleTrace, type TraceLine, type WorkedCase, type WorkedExample } from 'webgpu-backprop/examples';
@@ -17,6 +17,8 @@ interface Edits {
   inputs: number[];
   targets: number[];
   learningRate: number;
+  /** λ: the update's L2 term λ·w, 0 in the articles. */
+  weightDecay: number;
   weights: number[][][]; // [layer][j][i]
   biases: number[][]; //   [layer][j]
 }
@@ -26,6 +28,7 @@ function editsOf(workedCase: WorkedCase): Edits {
     inputs: [...workedCase.inputs],
     targets: [...workedCase.targets],
     learningRate: workedCase.learningRate,
+    weightDecay: workedCase.weightDecay ?? 0,
     weights: workedCase.model.layers.map((layer) => layer.weights!.map((row) => [...row])),
     biases: workedCase.model.layers.map((layer) => [...(layer.biases ?? new Array(layer.weights!.length).fill(0))]),
   };
@@ -38,7 +41,7 @@ function editedCase(base: WorkedCase, edits: Edits): WorkedCase {
     ...base.model,
     layers: base.model.layers.map((layer, l) => ({ ...layer, weights: edits.weights[l], biases: edits.biases[l] })),
   };
-  return { ...base, model, inputs: edits.inputs, targets: edits.targets, learningRate: edits.learningRate, printed: changed ? [] : base.printed };
+  return { ...base, model, inputs: edits.inputs, targets: edits.targets, learningRate: edits.learningRate, weightDecay: edits.weightDecay, printed: changed ? [] : base.printed };
 }
 
 /** Whether a case has biases to show: named by the article, or not zero. */
@@ -112,13 +115,14 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       });
     };
     editor.replaceChildren(
-      h('h3', {}, 'Inputs, targets, learning rate'),
+      h('h3', {}, 'Inputs, targets, learning rate, weight decay'),
       h(
         'div',
         { class: 'row' },
         ...notation.inputs.map((name, i) => field(name, numberInput(edits.inputs[i], (v) => set(() => (edits.inputs[i] = v)), name))),
         ...notation.neurons[notation.neurons.length - 1].map((name, k) => field(`target ${name}`, numberInput(edits.targets[k], (v) => set(() => (edits.targets[k] = v)), `target ${name}`))),
         field('learning rate η', numberInput(edits.learningRate, (v) => set(() => (edits.learningRate = v)), 'learning rate')),
+        field('weight decay λ', numberInput(edits.weightDecay, (v) => set(() => (v >= 0 ? (edits.weightDecay = v) : renderEditor())), 'weight decay')),
       ),
       h('h3', {}, hasBiases(c) ? 'Weights and biases' : 'Weights'),
       ...notation.neurons.map((neurons, l) =>

@@ -98,7 +98,16 @@ export function hiddenDeltaFormula(symbol: string, terms: { delta: Named; weight
   return formula(symbol, `(${symbolic})·${slope.symbolic}`, `(${numeric})·${slope.numeric}`, result);
 }
 
-/** Gradient descent: the parameter less the learning rate times its gradient. */
-export function updateFormula(symbol: string, parameter: Named, learningRate: number, gradient: Named, result: number): string {
-  return formula(symbol, `${parameter.symbol} − η·${gradient.symbol}`, `${formatOperand(parameter.value)} − ${formatOperand(learningRate)}·${factor(gradient.value)}`, result);
+/**
+ * Gradient descent: the parameter less the learning rate times its gradient; with a weight
+ * decay λ (L2), the gradient carries λ times the parameter: w⁺ = w − η·(∂E/∂w + λ·w).
+ */
+export function updateFormula(symbol: string, parameter: Named, learningRate: number, gradient: Named, result: number, weightDecay = 0): string {
+  if (weightDecay === 0) return formula(symbol, `${parameter.symbol} − η·${gradient.symbol}`, `${formatOperand(parameter.value)} − ${formatOperand(learningRate)}·${factor(gradient.value)}`, result);
+  return formula(
+    symbol,
+    `${parameter.symbol} − η·(${gradient.symbol} + λ·${parameter.symbol})`,
+    `${formatOperand(parameter.value)} − ${formatOperand(learningRate)}·(${factor(gradient.value)} + ${formatOperand(weightDecay)}·${factor(parameter.value)})`,
+    result,
+  );
 }

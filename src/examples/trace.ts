@@ -63,7 +63,7 @@ function describeSetup(workedCase: WorkedCase, step: StepRecord): string[] {
   const { spec, layout, params } = step.model;
   const inputs = notation.inputs.map((name, i) => `${name} = ${workedCase.inputs[i]}`).join(', ');
   const lines = [
-    `inputs ${inputs}; targets ${workedCase.targets.join(', ')}; learning rate ${workedCase.learningRate}; loss ${spec.loss}; biases ${spec.trainBiases ? 'trained' : 'frozen'}`,
+    `inputs ${inputs}; targets ${workedCase.targets.join(', ')}; learning rate ${workedCase.learningRate}${workedCase.weightDecay ? `; weight decay λ ${workedCase.weightDecay}` : ''}; loss ${spec.loss}; biases ${spec.trainBiases ? 'trained' : 'frozen'}`,
   ];
   spec.layers.forEach((layer, l) => {
     const weights = layerWeights(layout, params, l);

@@ -49,6 +49,8 @@ export interface WorkedCase {
   inputs: number[];
   targets: number[];
   learningRate: number;
+  /** A weight decay λ (L2, SGD's weight_decay), where the step shows one: 0 or absent for the articles' plain steps. */
+  weightDecay?: number;
   notation: Notation;
   /** How the article shortens its numbers: rounded, or truncated toward zero. */
   rounding: 'round' | 'truncate';
@@ -74,7 +76,7 @@ export function caseSetup(example: WorkedCase): { model: Model; dataset: Dataset
   return {
     model: modelFromJson(example.model, example.title),
     dataset: datasetFromRows([example.inputs], [example.targets]),
-    options: { learningRate: example.learningRate, batchSize: 1, shuffle: false, seed: 1, optimizer: { kind: 'sgd' } },
+    options: { learningRate: example.learningRate, batchSize: 1, shuffle: false, seed: 1, optimizer: { kind: 'sgd', ...(example.weightDecay ? { weightDecay: example.weightDecay } : {}) } },
   };
 }
 
@@ -252,14 +254,14 @@ export function traceRows(example: WorkedCase, step: StepRecord, bounds?: Buffer
   for (const w of weightNames) {
     const symbol = fill(sym.updated, { w: w.name });
     const value = step.weight(w.l, w.j, w.i, step.after);
-    add('Update', symbol, value, updateFormula(symbol, weightOf(w.l, w.j, w.i), example.learningRate, gradientOf(w), value), () => bound('params', weightIndex(w)));
+    add('Update', symbol, value, updateFormula(symbol, weightOf(w.l, w.j, w.i), example.learningRate, gradientOf(w), value, example.weightDecay), () => bound('params', weightIndex(w)));
   }
   if (spec.trainBiases && notation.biases) {
     notation.biases.forEach((names, l) =>
       names.forEach((name, j) => {
         const symbol = `${name}⁺ (${notation.neurons[l][j]})`;
         const value = step.bias(l, j, step.after);
-        const formula = updateFormula(symbol, { symbol: name, value: step.bias(l, j) }, example.learningRate, deltaOf(l, j), value);
+        const formula = updateFormula(symbol, { symbol: name, value: step.bias(l, j) }, example.learningRate, deltaOf(l, j), value, example.weightDecay);
         add('Update', symbol, value, formula, () => bound('params', paramIndex(l, 'biases', j)));
       }),
     );
