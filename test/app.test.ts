@@ -164,6 +164,14 @@ describe('worked example explorer', () => {
     // Edited, the article's numbers no longer apply.
     expect(await page.locator('#trace tr[data-symbol="w5⁺"] td').nth(2).textContent()).toBe('');
 
+    // A weight decay λ: each update shows its term λ·w, and WebGPU's step stays within its bounds.
+    await page.fill('input[aria-label="weight decay"]', '0.1');
+    await page.press('input[aria-label="weight decay"]', 'Tab');
+    await page.waitForSelector('#app[data-state="ready"]', { timeout: 60_000 });
+    await page.keyboard.press('End');
+    expect(await page.locator('#trace tr[data-symbol="w5⁺"] td').nth(1).getAttribute('title')).toMatch(/^w5⁺ = w5 − η·\(∂E_total\/∂w5 \+ λ·w5\) = 0\.4 − 0\.5·\([\d.]+ \+ 0\.1·0\.4\) = [\d.]+$/);
+    expect(await page.$$eval('#trace td.difference.beyond', (cells) => cells.length)).toBe(0);
+
     const download = page.waitForEvent('download');
     await page.click('#export-json');
     expect(JSON.parse(readFileSync((await (await download).path())!, 'utf8')).cases[0].lines[0].formula).toContain('0.5 = 0.5275');
@@ -355,6 +363,40 @@ describe('training playground', () => {
     expect(await status(page, 'output')).toBe('softmax cross-entropy');
     expect(await page.textContent('#data-note')).toContain('Text labels: species one-hot over 3 classes (setosa, versicolor, virginica).');
     expect(await page.$$eval('#confusion tbody th', (cells) => cells.map((c) => c.textContent))).toEqual(species);
+    await page.close();
+  });
+
+  it('offers the training toolkit: gelu with dropout, L2 weight decay, a schedule with warmup, in the URL and applied as it trains; a bad schedule is refused', async () => {
+    const page = await open('#playground?dataset=xor&layers=8&activation=gelu&dropout=0.1&optimizer=adamw&l2=0.001&lr=0.03&schedule=step:200:0.5&warmup=20&seed=2');
+    await ready(page);
+    expect(await page.textContent('#architecture')).toBe('Network: 2 → 8 gelu (dropout 0.1) → 2 softmax; loss cross-entropy.');
+    expect(await page.inputValue('#lr-schedule')).toBe('step:200:0.5');
+    expect(await page.inputValue('#weight-decay')).toBe('0.001');
+    expect(await page.$$eval('#activation option', (options) => options.map((o) => o.textContent))).toEqual(expect.arrayContaining(['leaky-relu', 'elu', 'gelu', 'silu', 'softplus']));
+    expect(await page.$$eval('#optimizer option', (options) => options.map((o) => o.textContent))).toEqual(expect.arrayContaining(['rmsprop', 'adamw']));
+    const hash = await page.evaluate(() => location.hash);
+    expect(Object.fromEntries(new URLSearchParams(hash.split('?')[1]))).toMatchObject({ activation: 'gelu', dropout: '0.1', optimizer: 'adamw', l2: '0.001', schedule: 'step:200:0.5', warmup: '20' });
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.step) > 100, null, { timeout: 60_000 });
+
+    // Weight decay and the schedule apply to the running network, from its next step.
+    await page.fill('#weight-decay', '0.01');
+    await page.press('#weight-decay', 'Tab');
+    await page.waitForFunction(() => /^weight decay 0\.01 from step \d+\.$/.test(document.getElementById('notice')?.textContent ?? ''));
+    await page.fill('#lr-schedule', 'cosine:1000');
+    await page.press('#lr-schedule', 'Tab');
+    await page.waitForFunction(() => /^schedule cosine:1000 from step \d+\.$/.test(document.getElementById('notice')?.textContent ?? ''));
+    await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.step) > 400, null, { timeout: 60_000 });
+    expect(await status(page, 'architecture')).toBe('2-8-2');
+    expect(await page.evaluate(() => location.hash)).toContain('schedule=cosine:1000');
+    expect(Number.isFinite(await statusNumber(page, 'loss'))).toBe(true);
+
+    // A schedule that cannot be read: training waits, saying what is expected.
+    await page.fill('#lr-schedule', 'cosine:x');
+    await page.press('#lr-schedule', 'Tab');
+    await page.waitForFunction(() => document.getElementById('error')?.textContent !== '');
+    expect(await page.textContent('#error')).toBe('Not applied: schedule: expected none, step:S:G, exponential:G or cosine:T (S and T positive whole numbers, G a positive number), got "cosine:x". Training waits until it is fixed.');
+    await screenshots(page, 'playground-toolkit');
     await page.close();
   });
 

@@ -1,9 +1,10 @@
 // The playground's settings: their defaults, how they are written in the URL (so a link
 // shares them and they survive a switch of page), and which of them need a new network.
 // Data and architecture settings build a new network at once, as TensorFlow Playground
-// does; the learning rate, batch size and optimizer apply to the network being trained.
+// does; the learning rate and its schedule, batch size, optimizer and weight decay apply to
+// the network being trained.
 
-import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Activation, type Loss, type OptimizerKind } from 'webgpu-backprop';
+import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, parseDecay, type Activation, type Loss, type OptimizerKind, type TrainOptionsInput } from 'webgpu-backprop';
 import { SYNTHETIC_DATASETS } from 'webgpu-backprop/examples';
 
 export const DATASETS = [...SYNTHETIC_DATASETS, 'mnist', 'csv'] as const;
@@ -21,6 +22,14 @@ export interface PlaygroundConfig {
   batchSize: number;
   learningRate: number;
   optimizer: OptimizerKind;
+  /** λ, the optimizer's weight decay: L2 (λ·w added to the gradient), decoupled for AdamW. */
+  weightDecay: number;
+  /** How the learning rate falls: `none`, or a decay as the command line writes it (step:S:G, exponential:G, cosine:T). */
+  schedule: string;
+  /** Steps over which the learning rate rises linearly to its value (0: none). */
+  warmup: number;
+  /** The hidden layers' dropout p (0: none). */
+  dropout: number;
   seed: number;
   /** Percent of the rows held out as the test set (MNIST holds out its own fixed 10%). */
   testPercent: number;
@@ -39,6 +48,10 @@ export const DEFAULTS: PlaygroundConfig = {
   batchSize: 16,
   learningRate: 0.03,
   optimizer: 'adam',
+  weightDecay: 0,
+  schedule: 'none',
+  warmup: 0,
+  dropout: 0,
   seed: 1,
   testPercent: 30,
   targets: '',
@@ -64,7 +77,7 @@ export function presetChange(from: DatasetName, to: DatasetName): Partial<Playgr
 }
 
 /** Settings the running network takes on at once; every other setting builds a new network. */
-export const LIVE_SETTINGS = ['learningRate', 'batchSize', 'optimizer'] as const satisfies readonly (keyof PlaygroundConfig)[];
+export const LIVE_SETTINGS = ['learningRate', 'batchSize', 'optimizer', 'weightDecay', 'schedule', 'warmup'] as const satisfies readonly (keyof PlaygroundConfig)[];
 
 export const MAX_UNITS = 1024;
 
@@ -77,6 +90,10 @@ const NAMES: Record<keyof PlaygroundConfig, string> = {
   batchSize: 'batch',
   learningRate: 'lr',
   optimizer: 'optimizer',
+  weightDecay: 'l2',
+  schedule: 'schedule',
+  warmup: 'warmup',
+  dropout: 'dropout',
   seed: 'seed',
   testPercent: 'test',
   targets: 'targets',
@@ -120,6 +137,22 @@ export function parseSetting<K extends keyof PlaygroundConfig>(key: K, text: str
       }
       case 'optimizer':
         return oneOf(OPTIMIZER_KINDS);
+      case 'weightDecay':
+        return number(false, 0, 1);
+      case 'schedule':
+        if (text === 'none') return text;
+        try {
+          parseDecay(text, NAMES[key]);
+        } catch {
+          fail('none, step:S:G, exponential:G or cosine:T (S and T positive whole numbers, G a positive number)');
+        }
+        return text;
+      case 'warmup':
+        return number(true, 0, 1_000_000);
+      case 'dropout': {
+        const p = number(false, 0, 1);
+        return p < 1 ? p : fail('a number from 0 up to (not including) 1');
+      }
       case 'seed':
         return number(true, 0, 2 ** 31 - 1);
       case 'testPercent':
@@ -145,7 +178,7 @@ export function configToQuery(config: PlaygroundConfig): string {
     if (key === 'standardize' && config.dataset !== 'csv') continue;
     params.set(NAMES[key], formatSetting(config[key]));
   }
-  return params.toString().replace(/%2C/g, ',');
+  return params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
 }
 
 /** Settings from URL parameters: missing ones take their defaults; bad ones too, each with a message. */
@@ -173,6 +206,13 @@ export function sameConfig(a: PlaygroundConfig, b: PlaygroundConfig): boolean {
 
 /** Whether going from one configuration to the other needs a new network (anything but the live settings changed). */
 export function needsNewNetwork(from: PlaygroundConfig, to: PlaygroundConfig): boolean {
-  const strip = (config: PlaygroundConfig) => configToQuery({ ...config, learningRate: DEFAULTS.learningRate, batchSize: DEFAULTS.batchSize, optimizer: DEFAULTS.optimizer });
+  const live = Object.fromEntries(LIVE_SETTINGS.map((key) => [key, DEFAULTS[key]]));
+  const strip = (config: PlaygroundConfig) => configToQuery({ ...config, ...live });
   return strip(from) !== strip(to);
+}
+
+/** The learning rate `fit` takes: the rate, or the rate with its schedule and warmup. */
+export function learningRateOption(config: PlaygroundConfig): TrainOptionsInput['learningRate'] {
+  if (config.schedule === 'none' && config.warmup === 0) return config.learningRate;
+  return { initial: config.learningRate, ...(config.schedule !== 'none' ? { schedule: config.schedule } : {}), ...(config.warmup > 0 ? { warmup: config.warmup } : {}) };
 }

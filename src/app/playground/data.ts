@@ -161,7 +161,7 @@ export function describeModel(config: PlaygroundConfig, data: PreparedData): Mod
     seed: config.seed,
     loss,
     trainBiases: true,
-    layers: [...config.layers.map((units) => ({ units, activation: config.activation })), { units: data.train.outputSize, activation }],
+    layers: [...config.layers.map((units) => ({ units, activation: config.activation, ...(config.dropout > 0 ? { dropout: config.dropout } : {}) })), { units: data.train.outputSize, activation }],
     ...(data.inputScaling ? { inputScaling: data.inputScaling } : {}),
   };
 }

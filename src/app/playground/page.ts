@@ -49,6 +49,10 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     batchSize: h('input', { type: 'number', id: 'batch-size', min: 1, step: 1 }),
     learningRate: h('input', { type: 'number', id: 'learning-rate', min: 0, step: 'any' }),
     optimizer: select('optimizer', OPTIMIZER_KINDS, current.config.optimizer),
+    weightDecay: h('input', { type: 'number', id: 'weight-decay', min: 0, max: 1, step: 'any', 'aria-describedby': 'training-help' }),
+    schedule: h('input', { type: 'text', id: 'lr-schedule', placeholder: 'none', 'aria-describedby': 'training-help' }),
+    warmup: h('input', { type: 'number', id: 'lr-warmup', min: 0, step: 1, 'aria-describedby': 'training-help' }),
+    dropout: h('input', { type: 'number', id: 'dropout', min: 0, max: 0.95, step: 0.05 }),
     seed: h('input', { type: 'number', id: 'seed', min: 0, step: 1 }),
     testPercent: h('input', { type: 'number', id: 'test-percent', min: 5, max: 90, step: 1 }),
     targets: h('input', { type: 'text', id: 'csv-targets', placeholder: 'label' }),
@@ -70,6 +74,10 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     inputs.batchSize.value = String(config.batchSize);
     inputs.learningRate.value = String(config.learningRate);
     inputs.optimizer.value = config.optimizer;
+    inputs.weightDecay.value = String(config.weightDecay);
+    inputs.schedule.value = config.schedule;
+    inputs.warmup.value = String(config.warmup);
+    inputs.dropout.value = String(config.dropout);
     inputs.seed.value = String(config.seed);
     inputs.testPercent.value = String(config.testPercent);
     inputs.targets.value = config.targets;
@@ -98,6 +106,10 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
       batchSize: inputs.batchSize.value,
       learningRate: inputs.learningRate.value,
       optimizer: inputs.optimizer.value,
+      weightDecay: inputs.weightDecay.value,
+      schedule: inputs.schedule.value.trim() || 'none',
+      warmup: inputs.warmup.value,
+      dropout: inputs.dropout.value,
       seed: inputs.seed.value,
       testPercent: inputs.testPercent.value,
       targets: inputs.targets.value,
@@ -276,7 +288,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     }
     const spec = network?.spec;
     architecture.textContent = spec
-      ? `Network: ${[spec.inputSize, ...spec.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ')}; loss ${spec.loss}${current.network?.inputScaling ? '; inputs standardised' : ''}${current.loadedFrom ? `; loaded from ${current.loadedFrom} (weights not in the URL)` : ''}.`
+      ? `Network: ${[spec.inputSize, ...spec.layers.map((l) => `${l.units} ${l.activation}${l.dropout ? ` (dropout ${l.dropout})` : ''}`)].join(' → ')}; loss ${spec.loss}${current.network?.inputScaling ? '; inputs standardised' : ''}${current.loadedFrom ? `; loaded from ${current.loadedFrom} (weights not in the URL)` : ''}.`
       : '';
     status.dataset.dataset = current.config.dataset;
     status.dataset.architecture = spec ? [spec.inputSize, ...spec.layers.map((l) => l.units)].join('-') : '';
@@ -344,7 +356,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
       'section',
       { class: 'playground' },
       h('h2', {}, 'Playground'),
-      h('p', { class: 'lede' }, 'Train a network on WebGPU in this tab, watching its training and test figures. Data and network settings build a new network at once; the learning rate, batch size and optimizer apply to the network as it trains.'),
+      h('p', { class: 'lede' }, 'Train a network on WebGPU in this tab, watching its training and test figures. Data and network settings build a new network at once; the training settings apply to the network as it trains.'),
       h(
         'div',
         { class: 'settings' },
@@ -353,10 +365,22 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
           'fieldset',
           {},
           h('legend', {}, 'Network'),
-          h('div', { class: 'row' }, field('hidden layers (units)', inputs.layers), field('activation', inputs.activation), field('output', inputs.output), field('loss', inputs.loss), field('seed', inputs.seed)),
-          h('p', { class: 'hint', id: 'layers-help' }, 'Hidden layers as units, comma-separated (8,8). Output and loss on auto follow the targets: softmax and cross-entropy for classes, sigmoid and binary cross-entropy for one 0/1 column, linear and MSE for numbers.'),
+          h('div', { class: 'row' }, field('hidden layers (units)', inputs.layers), field('activation', inputs.activation), field('dropout', inputs.dropout), field('output', inputs.output), field('loss', inputs.loss), field('seed', inputs.seed)),
+          h('p', { class: 'hint', id: 'layers-help' }, 'Hidden layers as units, comma-separated (8,8); dropout p drops each hidden unit with probability p while training. Output and loss on auto follow the targets: softmax and cross-entropy for classes, sigmoid and binary cross-entropy for one 0/1 column, linear and MSE for numbers.'),
         ),
-        h('fieldset', {}, h('legend', {}, 'Training'), h('div', { class: 'row' }, field('batch size', inputs.batchSize), field('learning rate', inputs.learningRate), field('optimizer', inputs.optimizer))),
+        h(
+          'fieldset',
+          {},
+          h('legend', {}, 'Training'),
+          h('div', { class: 'row' }, field('batch size', inputs.batchSize), field('learning rate', inputs.learningRate), field('schedule', inputs.schedule), field('warmup (steps)', inputs.warmup), field('optimizer', inputs.optimizer), field('L2 weight decay λ', inputs.weightDecay)),
+          h(
+            'p',
+            { class: 'hint', id: 'training-help' },
+            'Schedule: none, step:S:G (the rate times G every S steps), exponential:G (times G each step) or cosine:T (to 0 along a half cosine over T steps), after a linear warmup over its steps. Weight decay λ adds λ·w to each gradient, so a step is w ← w − η·(∂E/∂w + λ·w) with SGD; AdamW decays the weights by η·λ·w itself. The ',
+            h('a', { href: '#explorer' }, 'worked examples'),
+            ' show the term in each update.',
+          ),
+        ),
       ),
       h('div', { class: 'row controls' }, trainButton, resetButton, saveButton, saveFormat, loadButton),
       progress.element,

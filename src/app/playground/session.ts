@@ -3,13 +3,14 @@
 // network keeps its training when the reader looks at another page and comes back.
 //
 // Every network is built from the settings of the moment: a change of data or
-// architecture builds a new one at once (disposing the old), a change of learning rate,
-// batch size or optimizer applies to the running network from its next step, and a
+// architecture builds a new one at once (disposing the old), a change of learning rate or
+// its schedule, batch size, optimizer or weight decay applies to the running network from
+// its next step, and a
 // setting that cannot be applied leaves no network at all. So training never resumes a
 // network the settings no longer describe.
 
 import { InputError, Network, type DeviceKeeper, type ModelFile, type NetworkOptions } from 'webgpu-backprop';
-import { DEFAULTS, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
+import { DEFAULTS, learningRateOption, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
 import { describeModel, outputChoice, prepareData, type CsvFile, type PreparedData } from './data.ts';
 import { addPoint, emptyCurves, measuredTrainingRows, measureNetwork, recordMeasurement, type Curves, type Measurement } from './measure.ts';
 
@@ -112,7 +113,7 @@ export class PlaygroundSession {
     if (rebuild) return this.rebuildNow();
     const changed = LIVE_SETTINGS.filter((key) => previous[key] !== next[key]);
     if (changed.length > 0) {
-      const words = { learningRate: 'learning rate', batchSize: 'batch size', optimizer: 'optimizer' };
+      const words = { learningRate: 'learning rate', batchSize: 'batch size', optimizer: 'optimizer', weightDecay: 'weight decay', schedule: 'schedule', warmup: 'warmup' };
       this.notice = `${changed.map((key) => `${words[key]} ${next[key]}`).join(', ')} from step ${this.step}.`;
       // The fit in flight ends at its next chunk; the loop's next fit takes the new settings.
       this.fitAbort?.abort();
@@ -298,7 +299,7 @@ export class PlaygroundSession {
     while (live()) {
       const network = this.network!;
       const { train } = this.data!;
-      const { learningRate, optimizer, seed } = this.config;
+      const { optimizer, weightDecay, seed } = this.config;
       const batchSize = Math.min(this.config.batchSize, train.size);
       const epochs = Math.max(1, Math.floor(STEPS_PER_FIT / Math.ceil(train.size / batchSize)));
       const abort = new AbortController();
@@ -306,8 +307,9 @@ export class PlaygroundSession {
       await network.fit(train.inputs, train.targets, {
         epochs,
         batchSize,
-        learningRate,
+        learningRate: learningRateOption(this.config),
         optimizer,
+        weightDecay,
         seed,
         shuffle: true,
         signal: abort.signal,
@@ -374,7 +376,7 @@ export class PlaygroundSession {
     this.data = data;
     // The settings follow the loaded network, so that what the page shows is what trains.
     const hidden = spec.layers.slice(0, -1);
-    this.config = { ...this.config, layers: hidden.map((layer) => layer.units), activation: hidden[0]?.activation ?? this.config.activation, output: last.activation, loss: spec.loss };
+    this.config = { ...this.config, layers: hidden.map((layer) => layer.units), activation: hidden[0]?.activation ?? this.config.activation, dropout: hidden[0]?.dropout ?? 0, output: last.activation, loss: spec.loss };
     this.phase = 'loading';
     this.changed();
     this.network = network;
