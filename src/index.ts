@@ -34,7 +34,6 @@ export { parseModelDeclaration } from './io/model-file.ts';
 export type { ModelDeclaration } from './io/model-declaration.ts';
 export type { Checkpoint } from './io/checkpoint.ts';
 export type { TrainOptions } from './model/trainer.ts';
-export { parseDecay } from './model/schedule.ts';
 export type { Decay, LearningRateSchedule } from './model/schedule.ts';
 export { EXPORT_FORMATS } from './interop/formats.ts';
 export type { ExportFormat, ImportFormat } from './interop/formats.ts';

@@ -40,6 +40,7 @@ export type { OutputChoice, TargetKind } from './train/targets.ts';
 export { runTraining } from './train/loop.ts';
 export type { TrainingChunk, TrainingLoopOptions, TrainingResult } from './train/loop.ts';
 export { trainOptions } from './train/options.ts';
+export { parseDecay } from './model/schedule.ts';
 export { computeMetrics, confusionMatrix, predictedClasses } from './train/metrics.ts';
 
 // The float64 reference's passes, as the articles write them.

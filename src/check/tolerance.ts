@@ -87,7 +87,7 @@ interface Step {
 function dropoutMasks(setting: ToleranceSetting): (Float64Array | undefined)[] {
   return setting.spec.layers.map((layer, l) => {
     if (!drops(layer.dropout)) return undefined;
-    if (setting.seed === undefined || setting.step === undefined) throw new Error(`layer ${l} drops: the tolerances need the run's seed and the step`);
+    if (setting.seed === undefined || setting.step === undefined) throw new InputError(`layers[${l}].dropout`, "the tolerances of a layer that drops need the run's seed and the step: give them in the setting");
     return dropoutMask(layer.dropout, { seed: setting.seed, step: setting.step }, l, setting.batch, layer.units);
   });
 }

@@ -4,7 +4,8 @@
 // does; the learning rate and its schedule, batch size, optimizer and weight decay apply to
 // the network being trained.
 
-import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, parseDecay, type Activation, type Loss, type OptimizerKind, type TrainOptionsInput } from 'webgpu-backprop';
+import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Activation, type Loss, type OptimizerKind, type TrainOptionsInput } from 'webgpu-backprop';
+import { parseDecay } from 'webgpu-backprop/trainers';
 import { SYNTHETIC_DATASETS } from 'webgpu-backprop/examples';
 
 export const DATASETS = [...SYNTHETIC_DATASETS, 'mnist', 'csv'] as const;
