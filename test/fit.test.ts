@@ -36,8 +36,8 @@ async function checkpointed(net: Network, options: FitOptions, every: number, st
 }
 
 describe.each(['cpu', 'webgpu'] as const)('fit with checkpoints on %s', (backend) => {
-  describe.each(['sgd', 'momentum', 'adam'] as OptimizerKind[])('%s', (optimizer) => {
-    const options: FitOptions = { steps: STEPS, batchSize: 4, optimizer, learningRate: optimizer === 'adam' ? 0.02 : 0.2, seed: 5 };
+  describe.each(['sgd', 'momentum', 'adam', 'rmsprop', 'adamw'] as OptimizerKind[])('%s', (optimizer) => {
+    const options: FitOptions = { steps: STEPS, batchSize: 4, optimizer, learningRate: { sgd: 0.2, momentum: 0.2, adam: 0.02, rmsprop: 0.01, adamw: 0.02 }[optimizer], seed: 5 };
 
     it('a run stopped after a checkpoint and resumed from it in a new network ends where the uninterrupted run ends', async () => {
       const straight = await open(backend);
@@ -72,6 +72,30 @@ describe.each(['cpu', 'webgpu'] as const)('fit with checkpoints on %s', (backend
       straight.dispose();
       resumed.dispose();
     });
+  });
+
+  it('with dropout, a schedule and its warmup, weight decay and clipping, all functions of the step: the resumed run ends as the uninterrupted one', async () => {
+    const dropping: ModelFile = { ...description, layers: [{ units: 6, activation: 'gelu', dropout: 0.3 }, { units: 2, activation: 'softmax' }] };
+    const create = async () => Network.create(dropping, backend === 'webgpu' ? { device: await testDevice() } : { backend: 'cpu' });
+    const options: FitOptions = { steps: STEPS, batchSize: 4, optimizer: 'adam', learningRate: { initial: 0.05, schedule: 'step:4:0.5', warmup: 3 }, weightDecay: 0.01, clipNorm: 0.2, seed: 5 };
+    const straight = await create();
+    await straight.fit(inputs, targets, options);
+    const stopped = await create();
+    const saved = await checkpointed(stopped, options, 5, 5);
+    stopped.dispose();
+    const resumed = await create();
+    await resumed.fit(inputs, targets, { ...options, resume: saved.at(-1) });
+    const [a, b] = [resumed.params(), straight.params()];
+    if (backend === 'cpu') expect(Array.from(a)).toEqual(Array.from(b));
+    else {
+      const model = createModel(straight.spec, { seed: description.seed! });
+      const tolerance = await float32ParamsTolerance(model, datasetOf(), trainOptions(options, inputs.length), STEPS);
+      a.forEach((value, k) => expect(Math.abs(value - b[k]), `params[${k}] resumed against uninterrupted`).toBeLessThanOrEqual(2 * tolerance[k]));
+    }
+    // A run with another schedule is another run: its checkpoint is refused.
+    await expect(resumed.fit(inputs, targets, { ...options, learningRate: { initial: 0.05, schedule: 'step:4:0.6', warmup: 3 }, resume: saved.at(-1) })).rejects.toThrow(/^resume: options\.schedule: is /);
+    straight.dispose();
+    resumed.dispose();
   });
 
   it('by epochs: the resumed run reports the epochs from the one it resumed in, and ends as the uninterrupted run', async () => {
