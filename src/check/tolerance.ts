@@ -24,8 +24,7 @@
 // an optimizer accumulates) comes from its record's `tolerance` (src/model/ops).
 
 import { parseLayerBuffer } from '../model/buffers.ts';
-import type { ParamLayout } from '../model/layout.ts';
-import { paramView } from '../model/layout.ts';
+import { paramView, type ParamLayout } from '../model/layout.ts';
 import { layerInputs, layerParameter, outputSize, type ModelSpec } from '../model/model.ts';
 import { ACTIVATION_OPS, type Activation, type ElementwiseActivationOp } from '../model/ops/activations.ts';
 import { dropoutMask, drops } from '../model/dropout.ts';
@@ -92,8 +91,6 @@ function dropoutMasks(setting: ToleranceSetting): (Float64Array | undefined)[] {
   });
 }
 
-const abs = (values: Float64Array) => values.map(Math.abs);
-
 /**
  * Element-wise tolerances for every buffer of one training step, from the reference's
  * buffers of that step.
@@ -150,8 +147,8 @@ function weights(step: Step, l: number): Float64Array {
 function forward(step: Step): void {
   const { spec, layout, batch: B } = step.setting;
   const { reference, magnitude } = step;
-  magnitude.set('input', abs(reference('input')));
-  magnitude.set('target', abs(reference('target')));
+  magnitude.set('input', reference('input').map(Math.abs));
+  magnitude.set('target', reference('target').map(Math.abs));
   let inMagnitude = magnitude.get('input')!;
   spec.layers.forEach((layer, l) => {
     const IN = layerInputs(spec, l);
@@ -365,8 +362,7 @@ function optimizerStep(step: Step): void {
   const constants = constantsOf(optimizer);
   const l2 = op.decoupledDecay ? 0 : weightDecayOf(optimizer);
   const clip = clipping(step);
-  const gradsM = step.magnitude.get('grads')!;
-  const grads = step.reference('grads');
+  const [grads, gradsM] = [step.reference('grads'), step.magnitude.get('grads')!];
   step.magnitude.set(
     'params',
     step.reference('params').map((p, k) => {
@@ -385,11 +381,8 @@ function optimizerStep(step: Step): void {
 function clipping(step: Step): { scale: number; relative: number } {
   const { clipNorm, spec, layout } = step.setting;
   if (clipNorm === undefined) return { scale: 1, relative: 0 };
-  const grads = step.reference('grads');
-  const gradsM = step.magnitude.get('grads')!;
-  let squares = 0;
-  let magnitudeSquares = 0;
-  let count = 0;
+  const [grads, gradsM] = [step.reference('grads'), step.magnitude.get('grads')!];
+  let [squares, magnitudeSquares, count] = [0, 0, 0];
   for (const entry of layout.entries) {
     if (entry.kind === 'biases' && !spec.trainBiases) continue;
     for (let k = entry.offset; k < entry.offset + entry.length; k++) {

@@ -3,11 +3,12 @@
 // digits and the confusion matrix (MNIST), or predicted against actual values
 // (regression). The training itself is the session's (session.ts), which outlives the page.
 
-import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Metric } from 'webgpu-backprop';
+import type { Metric } from 'webgpu-backprop';
 import { curveChart, LOG_FLOOR, type CurveChart } from '../charts.ts';
-import { download, field, formatDuration, h, progressBar, select } from '../dom.ts';
+import { download, field, formatDuration, h, progressBar } from '../dom.ts';
 import type { AppGpu } from '../gpu.ts';
-import { configFromQuery, configToQuery, DATASETS, HIDDEN_ACTIVATIONS, LIVE_SETTINGS, parseSetting, presetChange, sameConfig, type PlaygroundConfig } from './config.ts';
+import { configFromQuery, configToQuery, DATASETS, LIVE_SETTINGS, presetChange, sameConfig, type PlaygroundConfig } from './config.ts';
+import { readSettings, settingInputs, writeSettings } from './form.ts';
 import { outputChoice } from './data.ts';
 import { LOAD_ACCEPT, readModel, SAVE_FORMATS } from './model-files.ts';
 import { confusionTable, digitSamples, drawBoundary, drawScatter } from './panels.ts';
@@ -40,24 +41,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
   const current = (session ??= new PlaygroundSession(gpu.keeper));
 
   // Settings.
-  const inputs = {
-    dataset: select('dataset', DATASETS, current.config.dataset),
-    layers: h('input', { type: 'text', id: 'layers', inputmode: 'numeric', 'aria-describedby': 'layers-help' }),
-    activation: select('activation', HIDDEN_ACTIVATIONS, current.config.activation),
-    output: select('output', ['auto', ...ACTIVATIONS], current.config.output),
-    loss: select('loss', ['auto', ...LOSSES], current.config.loss),
-    batchSize: h('input', { type: 'number', id: 'batch-size', min: 1, step: 1 }),
-    learningRate: h('input', { type: 'number', id: 'learning-rate', min: 0, step: 'any' }),
-    optimizer: select('optimizer', OPTIMIZER_KINDS, current.config.optimizer),
-    weightDecay: h('input', { type: 'number', id: 'weight-decay', min: 0, max: 1, step: 'any', 'aria-describedby': 'training-help' }),
-    schedule: h('input', { type: 'text', id: 'lr-schedule', placeholder: 'none', 'aria-describedby': 'training-help' }),
-    warmup: h('input', { type: 'number', id: 'lr-warmup', min: 0, step: 1, 'aria-describedby': 'training-help' }),
-    dropout: h('input', { type: 'number', id: 'dropout', min: 0, max: 0.95, step: 0.05 }),
-    seed: h('input', { type: 'number', id: 'seed', min: 0, step: 1 }),
-    testPercent: h('input', { type: 'number', id: 'test-percent', min: 5, max: 90, step: 1 }),
-    targets: h('input', { type: 'text', id: 'csv-targets', placeholder: 'label' }),
-    standardize: h('input', { type: 'checkbox', id: 'standardize' }),
-  };
+  const inputs = settingInputs(current.config);
   for (const option of inputs.dataset.options) option.textContent = DATASET_LABELS[option.value as keyof typeof DATASET_LABELS];
   const csvFile = h('input', { type: 'file', id: 'csv-file', accept: '.csv,text/csv' });
   const csvName = h('span', { class: 'file-name', id: 'csv-name' });
@@ -66,22 +50,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
   const mnistSplit = h('p', { class: 'hint', id: 'mnist-split' }, 'MNIST: a fixed 10% of each digit held out as the test set.');
 
   const writeForm = (config: PlaygroundConfig) => {
-    inputs.dataset.value = config.dataset;
-    inputs.layers.value = config.layers.join(',');
-    inputs.activation.value = config.activation;
-    inputs.output.value = config.output;
-    inputs.loss.value = config.loss;
-    inputs.batchSize.value = String(config.batchSize);
-    inputs.learningRate.value = String(config.learningRate);
-    inputs.optimizer.value = config.optimizer;
-    inputs.weightDecay.value = String(config.weightDecay);
-    inputs.schedule.value = config.schedule;
-    inputs.warmup.value = String(config.warmup);
-    inputs.dropout.value = String(config.dropout);
-    inputs.seed.value = String(config.seed);
-    inputs.testPercent.value = String(config.testPercent);
-    inputs.targets.value = config.targets;
-    inputs.standardize.checked = config.standardize;
+    writeSettings(inputs, config);
     layout();
   };
   /** Only the dataset's own fields show. */
@@ -94,36 +63,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     csvName.textContent = current.csv && !csvFile.files?.length ? `in use: ${current.csv.name}` : '';
   };
 
-  /** The settings the form shows, or the first that cannot be read. */
-  const readForm = (): { config: PlaygroundConfig } | { problem: string; key: keyof PlaygroundConfig } => {
-    const config = { ...current.config };
-    const text: Record<keyof PlaygroundConfig, string> = {
-      dataset: inputs.dataset.value,
-      layers: inputs.layers.value,
-      activation: inputs.activation.value,
-      output: inputs.output.value,
-      loss: inputs.loss.value,
-      batchSize: inputs.batchSize.value,
-      learningRate: inputs.learningRate.value,
-      optimizer: inputs.optimizer.value,
-      weightDecay: inputs.weightDecay.value,
-      schedule: inputs.schedule.value.trim() || 'none',
-      warmup: inputs.warmup.value,
-      dropout: inputs.dropout.value,
-      seed: inputs.seed.value,
-      testPercent: inputs.testPercent.value,
-      targets: inputs.targets.value,
-      standardize: String(inputs.standardize.checked),
-    };
-    for (const key of Object.keys(text) as (keyof PlaygroundConfig)[]) {
-      try {
-        (config as Record<string, unknown>)[key] = parseSetting(key, text[key]);
-      } catch (error) {
-        return { problem: (error as Error).message, key };
-      }
-    }
-    return { config };
-  };
+  const readForm = () => readSettings(inputs, current.config);
 
   const showUrl = () => {
     const hash = playgroundHash(current.config);
