@@ -55,7 +55,11 @@ export class LimitError extends InputError {
   }
 }
 
-/** Training produced a non-finite value; the message says where it first appeared. */
+/**
+ * Training produced a value float32 cannot hold (NaN, ±Infinity, or beyond its range); the
+ * message says where it first appeared. Training is rolled back to its last finite weights
+ * and optimizer state, those before step `stepsKept` (see the message).
+ */
 export class DivergedError extends BackpropError {
   override name = 'DivergedError';
 
@@ -65,6 +69,8 @@ export class DivergedError extends BackpropError {
     readonly step?: number,
     /** The value in words, e.g. `layer0.net[sample 3, unit 1]`, where known. */
     readonly location?: string,
+    /** The steps the weights training was rolled back to had taken (counted over the network's life): they are the weights before step `stepsKept`. */
+    readonly stepsKept?: number,
   ) {
     super(message);
   }

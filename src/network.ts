@@ -21,7 +21,7 @@ import type { PytorchExportOptions } from './interop/pytorch.ts';
 import { declareDescription, type ModelDeclaration } from './io/model-declaration.ts';
 import { MODEL_LIMITS, modelToJson, type ModelFile } from './io/model-format.ts';
 import type { Loss, ModelSpec } from './model/model.ts';
-import { outputSize } from './model/model.ts';
+import { checkTargets, outputSize } from './model/model.ts';
 import type { Model } from './model/network.ts';
 import type { OptimizerSpec } from './model/optimizer.ts';
 import type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
@@ -31,6 +31,7 @@ import { fit, type FitSubject } from './train/fit.ts';
 import { checkMetrics, type FitOptions, type History } from './train/fit-options.ts';
 import { measure, type Evaluation, type Metric } from './train/metrics.ts';
 import { trainOptions } from './train/options.ts';
+import { checkKeys, optionKeys } from './option-keys.ts';
 
 /** Where a network trains: WebGPU, the float64 reference, or (`auto`) WebGPU where an adapter exists, else the reference. */
 export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
@@ -74,6 +75,10 @@ export interface EvaluateOptions {
   metrics?: Metric[];
 }
 
+const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source']);
+const IMPORT_OPTION_KEYS = optionKeys<ImportOptions>()([...(NETWORK_OPTION_KEYS as (keyof NetworkOptions)[]), 'weights', 'loss', 'trainBiases']);
+const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['metrics']);
+
 /** Steps between the in-memory checkpoints a lost device resumes from (each a read-back of the parameters). */
 const RECOVERY_CHECKPOINT_STEPS = 1000;
 
@@ -116,6 +121,8 @@ export class Network {
   private chunkSteps?: number;
   private disposed = false;
   private training = false;
+  /** Stops the fit in progress, on dispose(). */
+  private stopFit?: AbortController;
   private gpuError?: string;
   /** Notes the first WebGPU validation error of the device, which every later call reports. */
   private readonly onGpuError = (event: Event) => (this.gpuError ??= (event as GPUUncapturedErrorEvent).error.message.split('\n')[0]);
@@ -143,12 +150,14 @@ export class Network {
    * opens an adapter and a device (or takes `options.device`).
    */
   static async create(description: ModelFile | ModelDeclaration, options: NetworkOptions = {}): Promise<Network> {
+    checkKeys(options, NETWORK_OPTION_KEYS, 'Network.create');
     const declared = isDeclaration(description) ? description : declareDescription(description, options.source ?? 'model');
     return Network.open(declared.create(options.seed), options);
   }
 
   /** A network from a model file's JSON, as `toJSON` writes it: its text, or the parsed object. */
   static async fromJSON(json: string | ModelFile, options: NetworkOptions = {}): Promise<Network> {
+    checkKeys(options, NETWORK_OPTION_KEYS, 'Network.fromJSON');
     if (typeof json !== 'string') return Network.create(json, options);
     const { parseModelDeclaration } = await import('./io/model-file.ts');
     return Network.create(parseModelDeclaration(json, options.source ?? 'model'), options);
@@ -160,6 +169,7 @@ export class Network {
    * tells them apart by `options.source` (a `.onnx` or `.json` name) and the contents.
    */
   static async import(bytes: Uint8Array | string, format: ImportFormat | 'auto' = 'auto', options: ImportOptions = {}): Promise<Network> {
+    checkKeys(options, IMPORT_OPTION_KEYS, 'Network.import');
     const source = options.source ?? 'model';
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
     if (!(data instanceof Uint8Array)) throw new InputError(source, 'expected the file\'s bytes (a Uint8Array) or text');
@@ -167,7 +177,11 @@ export class Network {
     if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected auto or one of ${IMPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
     const kind = format === 'auto' ? importFormat(source, data) : format;
     const described = { loss: options.loss, trainBiases: options.trainBiases };
-    if (kind === 'model-file') return Network.fromJSON(new TextDecoder().decode(data), options);
+    if (kind === 'model-file') {
+      // A model file records its loss and trainBiases itself: the import's own options do not apply.
+      const { weights: _weights, loss: _loss, trainBiases: _trainBiases, ...networkOptions } = options;
+      return Network.fromJSON(new TextDecoder().decode(data), networkOptions);
+    }
     if (kind === 'onnx') return Network.open((await import('./interop/onnx.ts')).importOnnx(data, source, described), options);
     const { importTfjs, tfjsWeightPaths } = await import('./interop/tfjs.ts');
     const modelJson = new TextDecoder().decode(data);
@@ -253,6 +267,9 @@ export class Network {
     // As TensorFlow.js: one fit at a time (predict and evaluate may run meanwhile).
     if (this.training) throw new BackpropError('fit: this network is already training; await the fit in progress (or abort it with its signal) first');
     this.training = true;
+    // dispose() stops the fit at its next chunk of steps, as the caller's signal does.
+    this.stopFit = new AbortController();
+    const signal = options.signal instanceof AbortSignal ? AbortSignal.any([options.signal, this.stopFit.signal]) : this.stopFit.signal;
     const network = this;
     const subject: FitSubject = {
       get model() {
@@ -260,14 +277,21 @@ export class Network {
       },
       trainer: (dataset, train) => this.trainerFor(dataset, train),
       chunkSteps: this.chunkSteps,
+      sync: async (trainer) => {
+        this.model = { ...this.model, params: await trainer.read('params') };
+      },
     };
     try {
-      const history = await fit(subject, inputs, targets, options);
-      this.model = { ...this.model, params: await this.session!.trainer.read('params') };
+      const history = await fit(subject, inputs, targets, { ...options, ...(options.signal === undefined || options.signal instanceof AbortSignal ? { signal } : {}) });
+      if (this.disposed) throw new DisposedError('network');
       return history;
+    } catch (error) {
+      // Whatever the trainer said as it was freed under the fit (a lost device, say), the cause is dispose().
+      throw this.disposed ? new DisposedError('network') : error;
     } finally {
       this.chunkSteps = subject.chunkSteps;
       this.training = false;
+      this.stopFit = undefined;
     }
   }
 
@@ -331,8 +355,10 @@ export class Network {
   /** The mean loss over `inputs` and `targets`, and the metrics asked for. */
   async evaluate(inputs: Rows, targets: Rows, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.alive();
+    checkKeys(options, EVALUATE_OPTION_KEYS, 'evaluate');
     const { spec } = this.model;
     const data = this.scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));
+    checkTargets(spec, data.targets);
     return measure(await this.forwardRunner(), data, checkMetrics(options.metrics), false);
   }
 
@@ -340,6 +366,7 @@ export class Network {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.stopFit?.abort();
     this.session?.trainer.dispose();
     this.predictor?.dispose();
     this.gpu?.device?.removeEventListener('uncapturederror', this.onGpuError);

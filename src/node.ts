@@ -18,5 +18,5 @@ export { checkDataFits } from './io/data-file.ts';
 export type { DataTable } from './io/data-table.ts';
 export { checkTrainingMemory } from './node/memory.ts';
 export { parseDecimal } from './io/numbers.ts';
-export { FLOAT32_MAX } from './data/values.ts';
+export { FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './data/values.ts';
 export { MAX_SEED } from './data/batches.ts';

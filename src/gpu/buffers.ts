@@ -116,6 +116,7 @@ export class TrainerMemory {
       outputNet: layered ? values[stepLayout.entries.findIndex((entry) => entry.name === outputNetName)] : values[0],
       partials: storage('partial sums', room.partials),
       layerUniforms: layered ? spec.layers.map((_, l) => uniform(`layer${l} dims`, LAYER_UNIFORM_BYTES)) : [],
+      finiteFlag: storage('finite flag', 1),
       owned: [],
     };
     stepLayout.entries.forEach((entry, k) => {
@@ -182,6 +183,6 @@ export class TrainerMemory {
 
   destroy(): void {
     const b = this.buffers;
-    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.partials, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
+    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.partials, b.finiteFlag, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
   }
 }

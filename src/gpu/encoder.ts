@@ -23,6 +23,7 @@ export interface TrainerBuffers {
   outputNet: GPUBuffer; //      (SPLIT_K, B, K): the output layer's net, with room for the split product's partial sums (layered)
   partials: GPUBuffer; //       the partial sums of the split products (layered): the largest (SPLIT_K, M, N)
   layerUniforms: GPUBuffer[]; // (L) Layer structs (layered)
+  finiteFlag: GPUBuffer; //     (1) u32: set by finite_check.wgsl once a parameter or state value is not finite
   /** Buffers the paths made for themselves, destroyed with the rest. */
   owned: GPUBuffer[];
 }

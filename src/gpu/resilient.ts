@@ -42,7 +42,7 @@ export class ResilientTrainer implements Trainer {
   /** The last mark: its step, and the checkpoint it can be rebuilt from on a new device. */
   private marked: { step: number; from: TrainerState };
   /** Whether the trainer writes every named buffer (set by setCapture; a rebuilt trainer keeps it). */
-  private capture: boolean | undefined;
+  private captureAsked: boolean | undefined;
 
   private constructor(
     private inner: GpuTrainer,
@@ -77,6 +77,9 @@ export class ResilientTrainer implements Trainer {
   get step() {
     return this.inner.step;
   }
+  get capture() {
+    return this.inner.capture;
+  }
   /** The trainer on the current device. */
   get current(): GpuTrainer {
     return this.inner;
@@ -89,7 +92,7 @@ export class ResilientTrainer implements Trainer {
     this.resilience.onRecover?.(`${error.message}: resuming from step ${this.checkpoint.step} on a new device`);
     const { model, dataset, options } = this.inner;
     const device = await this.openDevice();
-    const inner = await GpuTrainer.create(device, model, dataset, options, { ...this.resilience, capture: this.capture ?? this.resilience.capture });
+    const inner = await GpuTrainer.create(device, model, dataset, options, { ...this.resilience, capture: this.captureAsked ?? this.resilience.capture });
     await inner.writeState(this.checkpoint);
     if (this.resilience.ownsDevices) this.inner.device.destroy();
     this.inner = inner;
@@ -127,7 +130,7 @@ export class ResilientTrainer implements Trainer {
   }
   /** Sets the capture of the current trainer, and of any it is rebuilt as on a new device. */
   async setCapture(on: boolean): Promise<void> {
-    this.capture = on;
+    this.captureAsked = on;
     await this.withRecovery((trainer) => trainer.setCapture(on));
   }
   /** The state as of now: the checkpoint itself where nothing has run since it was taken. */

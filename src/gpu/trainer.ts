@@ -22,7 +22,7 @@ import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, InputError } from '../errors.ts';
 import { bufferShape, type BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
-import type { ModelSpec } from '../model/model.ts';
+import { checkTargets, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
@@ -31,6 +31,7 @@ import { DeviceGuard } from './device.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 import { fusedConstants, fusedEncoder } from './fused.ts';
 import {
+  createFiniteCheck,
   createFusedKernels,
   createForwardKernels,
   createLayeredKernels,
@@ -41,6 +42,7 @@ import {
   layerPlans,
   type ForwardKernels,
   type FusedKernels,
+  type Kernel,
   type LayeredKernels,
 } from './kernels.ts';
 import { layeredEncoder } from './layered.ts';
@@ -113,13 +115,14 @@ export class GpuTrainer implements Trainer {
     private readonly maxBinding: number,
     profile: GpuProfile,
     room: SplitRoom,
+    finiteCheck: Kernel,
   ) {
     this.profile = profile;
     this.guard = new DeviceGuard(device);
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
     const memory = new TrainerMemory(device, model, dataset, options, placement, kernels, room);
     this.memory = memory;
-    this.chunks = new ChunkQueue(device, memory, this.schedule, options, dataset, placement, this.counts);
+    this.chunks = new ChunkQueue(device, memory, this.schedule, options, dataset, placement, this.counts, finiteCheck);
     this.context = {
       device,
       spec: model.spec,
@@ -141,6 +144,7 @@ export class GpuTrainer implements Trainer {
   /** Compiles the kernels for `model` (or takes them from the device's cache) and uploads the dataset. */
   static async create(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions, gpu: GpuTrainerOptions = {}): Promise<GpuTrainer> {
     checkDatasetValues(dataset);
+    checkTargets(model.spec, dataset.targets);
     const { spec, layout } = model;
     const batch = options.batchSize;
     const maxBinding = maxBindingBytes(device, gpu.maxBindingBytes);
@@ -154,15 +158,15 @@ export class GpuTrainer implements Trainer {
     const profile = { ...gpuProfile(device, { noSubgroups: gpu.subgroups === false }), ...gpu.profile };
     if (path === 'fused' || (path === 'auto' && fits)) {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
-      const kernels = await createFusedKernels(device, spec, batch, constants);
-      return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, { partials: 0, outputNet: 0 });
+      const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
+      return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, { partials: 0, outputNet: 0 }, finiteCheck);
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
     const plans = layerPlans(spec, batch, profile);
     const room = splitRoom(spec, batch, plans);
     checkSplitRoom(room, maxBinding);
-    const kernels = await createLayeredKernels(device, spec, options.optimizer, batch, profile, gpu.capture ?? true, plans);
-    return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, room);
+    const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, options.optimizer, batch, profile, gpu.capture ?? true, plans), createFiniteCheck(device)]);
+    return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, room, finiteCheck);
   }
 
   /** Whether the dataset is streamed batch by batch (it does not fit in one binding). */

@@ -120,3 +120,20 @@ export function checkSpec(spec: ModelSpec): void {
     );
   }
 }
+
+/**
+ * Refuses targets (N, OUT), flat, that the loss cannot take: cross-entropy's are
+ * probabilities, each in [0, 1] (soft labels such as 0.2 or 0.7 included), as PyTorch's
+ * and Keras's are; a target of 3 gives a loss below zero that training drives to −∞.
+ * `name` names the rows in the message (`targets`, `data.csv: targets`).
+ */
+export function checkTargets(spec: ModelSpec, targets: ArrayLike<number>, name = 'targets'): void {
+  if (LOSS_OPS[spec.loss].kind !== 'logits') return;
+  const width = outputSize(spec);
+  for (let k = 0; k < targets.length; k++) {
+    const t = targets[k];
+    if (!(t >= 0 && t <= 1)) {
+      throw new InputError(`${name}[${Math.floor(k / width)}][${k % width}]`, `${spec.loss} takes targets in [0, 1] (probabilities, soft labels included), got ${t}; for numbers to predict, use a linear output layer and mse`);
+    }
+  }
+}

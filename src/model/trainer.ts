@@ -63,6 +63,8 @@ export interface Trainer {
    * write them all leave this out.
    */
   setCapture?(on: boolean): Promise<void>;
+  /** Whether every named buffer is written, where `setCapture` can change it. */
+  readonly capture?: boolean;
   /** Frees what the trainer holds; any later call throws `DisposedError`. */
   dispose(): void;
 }

@@ -12,6 +12,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { toDataset, type Rows } from '../data/validate.ts';
 import { asText, InputError } from '../errors.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
+import { checkKeys, optionKeys } from '../option-keys.ts';
 import { METRICS, type Metric } from './metrics.ts';
 import { positiveInteger, type TrainOptionsInput } from './options.ts';
 
@@ -85,7 +86,7 @@ export interface FitOptions extends TrainOptionsInput {
   epochs?: number;
   /** Steps to run instead of whole epochs (each one batch); the last epoch ends where the steps do. */
   steps?: number;
-  /** Holds out this share of the rows, the last ones, as validation data (as Keras does). */
+  /** Holds out this share of the rows, the last ones, as validation data: the first ⌊N·(1 − validationSplit)⌋ rows train, as TensorFlow.js splits them. */
   validationSplit?: number;
   /** Validation data of its own: [inputs, targets]. */
   validationData?: [Rows, Rows];
@@ -128,6 +129,49 @@ export interface History {
   aborted: boolean;
 }
 
+/** Every key of FitOptions, checked by the compiler against the interface both ways. */
+export const FIT_OPTION_KEYS = optionKeys<FitOptions>()([
+  'learningRate',
+  'batchSize',
+  'shuffle',
+  'seed',
+  'optimizer',
+  'epochs',
+  'steps',
+  'validationSplit',
+  'validationData',
+  'metrics',
+  'callbacks',
+  'earlyStopping',
+  'checkpoint',
+  'resume',
+  'signal',
+  'names',
+]);
+const CALLBACK_KEYS = optionKeys<FitCallbacks>()(['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd']);
+const CHECKPOINT_KEYS = optionKeys<CheckpointOptions>()(['every', 'save']);
+const NAMES_KEYS = optionKeys<NonNullable<FitOptions['names']>>()(['options', 'data']);
+
+/**
+ * Refuses fit options no part of fit reads (`epoch` for `epochs`, `onEpochEnds`), naming
+ * the key and the option it resembles; and callbacks that are not functions.
+ */
+export function checkFitOptions(options: FitOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InputError('options', `expected an object of fit options, got ${asText(options)}`);
+  checkKeys(options, FIT_OPTION_KEYS, 'fit');
+  const callbacks: unknown = options.callbacks;
+  if (callbacks !== undefined) {
+    if (typeof callbacks !== 'object' || callbacks === null) throw new InputError('callbacks', `expected an object of callbacks (onEpochEnd, …), got ${asText(callbacks)}`);
+    checkKeys(callbacks, CALLBACK_KEYS, 'callbacks', 'callbacks.');
+    for (const [name, callback] of Object.entries(callbacks)) {
+      if (callback !== undefined && typeof callback !== 'function') throw new InputError(`callbacks.${name}`, `expected a function, got ${asText(callback)}`);
+    }
+  }
+  checkKeys(options.checkpoint, CHECKPOINT_KEYS, 'checkpoint', 'checkpoint.');
+  checkKeys(options.names, NAMES_KEYS, 'names', 'names.');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InputError('signal', `expected an AbortSignal, got ${asText(options.signal)}`);
+}
+
 /** The name an option goes by in messages: the caller's (a flag, a label), or its own. */
 export type OptionName = (option: string) => string;
 
@@ -167,15 +211,60 @@ export function checkMetrics(metrics: unknown, where = 'metrics'): Metric[] {
 /** Early stopping's settings, completed; undefined where it is off. */
 export type EarlyStoppingSettings = Required<Omit<EarlyStopping, 'restoreBestWeights'>> & { restoreBestWeights: boolean };
 
-/** Early stopping's settings, checked and completed (monitoring `val_loss` where there is validation data, else `loss`). */
-export function earlyStopping(value: EarlyStopping | boolean | undefined, validation: boolean): EarlyStoppingSettings | undefined {
+/** The keys of EarlyStopping, checked by the compiler against the interface. */
+const EARLY_STOPPING_KEYS = optionKeys<EarlyStopping>()(['monitor', 'patience', 'minDelta', 'restoreBestWeights']);
+
+/**
+ * Early stopping's settings, checked and completed (monitoring `val_loss` where there is
+ * validation data, else `loss`); `measured` lists what each epoch's logs will hold.
+ */
+export function earlyStopping(value: EarlyStopping | boolean | undefined, measured: readonly string[], validation: boolean): EarlyStoppingSettings | undefined {
   if (value === undefined || value === false) return undefined;
+  if (value !== true && (typeof value !== 'object' || value === null)) throw new InputError('earlyStopping', `expected true, false or the settings, got ${asText(value)}`);
   const settings = value === true ? {} : value;
+  checkKeys(settings, EARLY_STOPPING_KEYS, 'earlyStopping', 'earlyStopping.');
   const patience = settings.patience ?? 0;
   if (!Number.isSafeInteger(patience) || patience < 0) throw new InputError('earlyStopping.patience', `expected a whole number ≥ 0, got ${asText(patience)}`);
   const minDelta = settings.minDelta ?? 0;
-  if (typeof minDelta !== 'number' || !(minDelta >= 0)) throw new InputError('earlyStopping.minDelta', `expected a number ≥ 0, got ${asText(minDelta)}`);
-  return { monitor: settings.monitor ?? (validation ? 'val_loss' : 'loss'), patience, minDelta, restoreBestWeights: settings.restoreBestWeights ?? false };
+  if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) throw new InputError('earlyStopping.minDelta', `expected a finite number ≥ 0, got ${asText(minDelta)}`);
+  const restoreBestWeights = settings.restoreBestWeights ?? false;
+  if (typeof restoreBestWeights !== 'boolean') throw new InputError('earlyStopping.restoreBestWeights', `expected true or false, got ${asText(restoreBestWeights)}`);
+  const monitor = settings.monitor ?? (validation ? 'val_loss' : 'loss');
+  if (!measured.includes(monitor)) {
+    throw new InputError('earlyStopping.monitor', `${JSON.stringify(monitor)} is not measured; each epoch measures ${measured.join(', ')} (add a metric, or give validation data)`);
+  }
+  return { monitor, patience, minDelta, restoreBestWeights };
+}
+
+/**
+ * Keras's EarlyStopping (and TensorFlow.js's): an epoch improves on the best so far where
+ * the monitored figure beats it by more than minDelta (lower for losses and the mean
+ * absolute error, higher for the rest); training stops at the end of the epoch that makes
+ * `patience` epochs in a row without improvement (the first such epoch, for patience 0).
+ */
+export class EarlyStopper {
+  /** The best value so far and its epoch. */
+  best: { value: number; epoch: number } | undefined;
+  /** Epochs since the best. */
+  private wait = 0;
+  private readonly lowerIsBetter: boolean;
+
+  constructor(private readonly settings: EarlyStoppingSettings) {
+    this.lowerIsBetter = settings.monitor.endsWith('loss') || settings.monitor.endsWith('mae');
+  }
+
+  /** Takes epoch `epoch`'s value; says whether it is the best so far, and whether training stops after it. */
+  update(epoch: number, value: number): { improved: boolean; stop: boolean } {
+    const { minDelta, patience } = this.settings;
+    const gain = this.best === undefined ? Infinity : this.lowerIsBetter ? this.best.value - value : value - this.best.value;
+    if (gain > minDelta) {
+      this.best = { value, epoch };
+      this.wait = 0;
+      return { improved: true, stop: false };
+    }
+    this.wait++;
+    return { improved: false, stop: this.wait >= Math.max(patience, 1) };
+  }
 }
 
 /**
@@ -192,8 +281,9 @@ export function splitValidation(all: Dataset, options: FitOptions, prepare: (dat
   const split = options.validationSplit;
   if (split === undefined) return { training: all };
   if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new InputError('validationSplit', `expected a number between 0 and 1, got ${asText(split)}`);
-  const held = Math.floor(all.size * split);
-  if (held < 1 || held >= all.size) throw new InputError('validationSplit', `${split} of ${all.size} rows leaves ${held} for validation and ${all.size - held} for training; each needs at least one`);
+  // TensorFlow.js's split: the first ⌊N·(1 − split)⌋ rows train, the rest validate.
+  const trained = Math.floor(all.size * (1 - split));
+  if (trained < 1 || trained >= all.size) throw new InputError('validationSplit', `${split} of ${all.size} rows leaves ${all.size - trained} for validation and ${trained} for training; each needs at least one`);
   const rows = (from: number, to: number): Dataset => ({
     inputs: all.inputs.slice(from * all.inputSize, to * all.inputSize),
     targets: all.targets.slice(from * all.outputSize, to * all.outputSize),
@@ -201,5 +291,5 @@ export function splitValidation(all: Dataset, options: FitOptions, prepare: (dat
     inputSize: all.inputSize,
     outputSize: all.outputSize,
   });
-  return { training: rows(0, all.size - held), validation: rows(all.size - held, all.size) };
+  return { training: rows(0, trained), validation: rows(trained, all.size) };
 }

@@ -4,12 +4,18 @@
 // checkpoint), reports every chunk's losses, stops on request, and turns a non-finite
 // loss into a DivergedError that names the first non-finite value.
 
+import { float32Finite } from '../data/values.ts';
 import { DivergedError } from '../errors.ts';
-import { locateNonFinite } from '../check/diagnose.ts';
+import { locateNonFinite, type NonFinite } from '../check/diagnose.ts';
+import { parseLayerBuffer } from '../model/buffers.ts';
 import type { Trainer, TrainerState } from '../model/trainer.ts';
 
-/** Steps per chunk (between read-backs of the losses), at the start and at most. */
-const FIRST_CHUNK_STEPS = 8;
+/**
+ * Steps per chunk (between read-backs of the losses), at the start and at most. The first
+ * chunk is one step: on a large network a step can take seconds, and a stop asked for
+ * waits for the chunk under way.
+ */
+const FIRST_CHUNK_STEPS = 1;
 const MAX_CHUNK_STEPS = 1 << 16;
 
 /** What `runTraining` reports after each chunk of steps. */
@@ -70,7 +76,7 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     trainer.mark();
     await trainer.train(count);
     const losses = await trainer.takeLosses();
-    const bad = losses.findIndex((loss) => !Number.isFinite(loss));
+    const bad = losses.findIndex((loss) => !float32Finite(loss));
     if (bad >= 0) throw await divergence(trainer, step + count);
     lastLoss = losses[losses.length - 1];
     // Aim the next chunk at chunkMs, growing at most fourfold at a time. A chunk cut short
@@ -85,12 +91,35 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
   return { steps: options.steps, lastLoss, stoppedBy: 'done', chunkSteps };
 }
 
-/** Replays the chunk from its mark, step by step, to name the first non-finite value. */
+/** Whether the value went wrong in the forward pass (net, out, loss): the weights the step began with overflow. */
+function inForwardPass(found: NonFinite): boolean {
+  const kind = parseLayerBuffer(found.buffer)?.kind;
+  return found.buffer === 'loss' || found.buffer === 'batch loss' || kind === 'net' || kind === 'out';
+}
+
+/**
+ * Replays the chunk from its mark, step by step, to name the first non-finite value; then
+ * rolls the trainer back to its last finite state, as far back as the mark: the weights
+ * (and optimizer state) of the step that went wrong, or, where their own forward pass
+ * overflowed, those of the step before. The trainer's capture is as it was.
+ */
 async function divergence(trainer: Trainer, until: number): Promise<DivergedError> {
+  const capture = trainer.capture;
   await trainer.rewind();
+  const marked = trainer.step;
   const found = await locateNonFinite(trainer, until);
-  if (!found) return new DivergedError('training diverged: a batch loss was not finite');
-  return new DivergedError(`training diverged: the first non-finite value was ${found.where} = ${found.value} at step ${found.step}`, found.step, found.where);
+  await trainer.rewind();
+  if (capture === false) await trainer.setCapture?.(false);
+  const kept = !found ? marked : inForwardPass(found) ? Math.max(marked, found.step - 1) : found.step;
+  if (kept > trainer.step) {
+    await trainer.train(kept - trainer.step);
+    await trainer.takeLosses();
+  }
+  trainer.mark();
+  const back = `the network is back at its last finite weights, those before step ${kept}`;
+  if (!found) return new DivergedError(`training diverged: a batch loss was not finite; ${back}`, undefined, undefined, kept);
+  const what = Number.isFinite(found.value) ? "the first value beyond float32's range" : 'the first non-finite value';
+  return new DivergedError(`training diverged: ${what} was ${found.where} = ${found.value} at step ${found.step}; ${back}`, found.step, found.where, kept);
 }
 
 /** A loss over a whole dataset that is not finite is a divergence, not a result; `step`: the steps trained. */

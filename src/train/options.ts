@@ -2,10 +2,12 @@
 // the command line. Defaults follow Keras and PyTorch: learning rate 0.01 (0.001 with
 // Adam), batch size 32 (or the whole dataset if smaller), shuffled, plain SGD.
 
+import { FLOAT32_MIN_NORMAL, positiveFloat32Problem } from '../data/values.ts';
 import { asText, InputError } from '../errors.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
 import { OPTIMIZER_OPS } from '../model/ops/optimizers.ts';
 import type { TrainOptions } from '../model/trainer.ts';
+import { checkKeys } from '../option-keys.ts';
 
 /** The learning rate where none is given, by the optimizer's record: 0.01 for SGD and momentum, 0.001 for Adam. */
 export const DEFAULT_LEARNING_RATE = Object.fromEntries(OPTIMIZER_KINDS.map((kind) => [kind, OPTIMIZER_OPS[kind].defaultLearningRate])) as Record<OptimizerKind, number>;
@@ -22,7 +24,7 @@ export const DEFAULT_SEED = 1;
 export interface TrainOptionsInput {
   /** Default 0.01, or 0.001 with Adam. */
   learningRate?: number;
-  /** Samples per step (default 32, or the training data if smaller). */
+  /** Samples per step (default 32); a batch larger than the training data takes the whole data, as Keras does. */
   batchSize?: number;
   /** A new order of the rows each epoch (default true); false takes them in order, wrapping around. */
   shuffle?: boolean;
@@ -41,9 +43,21 @@ export function positiveInteger(value: unknown, where: string): number {
   return value;
 }
 
-function inUnitInterval(value: unknown, where: string, open: boolean): number {
-  if (typeof value !== 'number' || !(value >= 0) || (open ? value >= 1 : value > 1)) fail(where, `a number in [0, 1${open ? ')' : ']'}`, value);
+/**
+ * A constant in [0, 1) that the GPU holds as a float32: 0, or a normal float32 that does
+ * not round up to 1 (0.999999999 would be 1 on the GPU and not on the reference).
+ */
+function inUnitInterval(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !(value >= 0) || value >= 1) fail(where, 'a number in [0, 1)', value);
+  if (Math.fround(value) >= 1 || (value !== 0 && value < FLOAT32_MIN_NORMAL)) fail(where, `a number in [0, 1) that float32 holds as itself (0, or ${FLOAT32_MIN_NORMAL} to ${Math.fround(1 - 2 ** -24)})`, value);
   return value;
+}
+
+/** A positive constant the GPU holds as a float32 (see positiveFloat32Problem). */
+export function positiveFloat32(value: unknown, where: string): number {
+  const problem = positiveFloat32Problem(value);
+  if (problem) throw new InputError(where, problem);
+  return value as number;
 }
 
 /** An optimizer by name or specification, checked. */
@@ -56,29 +70,28 @@ export function optimizerSpec(value: OptimizerKind | OptimizerSpec | undefined, 
   if (typeof value !== 'object' || value === null || !(OPTIMIZER_KINDS as readonly string[]).includes(value.kind)) {
     fail(`${where}.kind`, `one of ${OPTIMIZER_KINDS.join(', ')}`, (value as { kind?: unknown } | null)?.kind);
   }
-  // Each constant the record names, checked against its range.
+  // Each constant the record names, checked against its range; no other key.
   const given = value as unknown as Record<string, unknown>;
+  checkKeys(given, ['kind', ...Object.keys(OPTIMIZER_OPS[value.kind].constants)], `the ${value.kind} optimizer`, `${where}.`);
   const constants = Object.entries(OPTIMIZER_OPS[value.kind].constants).map(([name, { range }]) => {
     const constant = given[name];
-    if (range === 'unit') return [name, inUnitInterval(constant, `${where}.${name}`, true)];
-    if (typeof constant !== 'number' || !(constant > 0) || !Number.isFinite(constant)) fail(`${where}.${name}`, 'a positive number', constant);
-    return [name, constant];
+    if (range === 'unit') return [name, inUnitInterval(constant, `${where}.${name}`)];
+    return [name, positiveFloat32(constant, `${where}.${name}`)];
   });
   return { kind: value.kind, ...Object.fromEntries(constants) } as OptimizerSpec;
 }
 
 /**
  * Complete, checked training options for a dataset of `samples` rows. `names` maps each
- * field to the name the caller knows it by (a command-line flag, say), and `data` names
- * the data, for the messages.
+ * field to the name the caller knows it by (a command-line flag, say), for the messages.
  */
-export function trainOptions(input: TrainOptionsInput, samples: number, names: Partial<Record<keyof TrainOptionsInput, string>> = {}, data = 'the data'): TrainOptions {
+export function trainOptions(input: TrainOptionsInput, samples: number, names: Partial<Record<keyof TrainOptionsInput, string>> = {}): TrainOptions {
   const name = (field: keyof TrainOptionsInput) => names[field] ?? field;
   const optimizer = optimizerSpec(input.optimizer, name('optimizer'));
   const learningRate = input.learningRate ?? DEFAULT_LEARNING_RATE[optimizer.kind];
-  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) fail(name('learningRate'), 'a positive number', learningRate);
-  const batchSize = input.batchSize === undefined ? Math.min(DEFAULT_BATCH_SIZE, samples) : positiveInteger(input.batchSize, name('batchSize'));
-  if (batchSize > samples) throw new InputError(name('batchSize'), `${batchSize} is more than the ${samples} samples in ${data}`);
+  positiveFloat32(learningRate, name('learningRate'));
+  // A batch larger than the data takes the whole data, as Keras and TensorFlow.js take it.
+  const batchSize = Math.min(input.batchSize === undefined ? DEFAULT_BATCH_SIZE : positiveInteger(input.batchSize, name('batchSize')), samples);
   const shuffle = input.shuffle ?? true;
   if (typeof shuffle !== 'boolean') fail(name('shuffle'), 'true or false', shuffle);
   const seed = input.seed ?? DEFAULT_SEED;
