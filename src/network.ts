@@ -123,6 +123,8 @@ export class Network {
   private training = false;
   /** Stops the fit in progress, on dispose(). */
   private stopFit?: AbortController;
+  /** A fit stopped during a chunk of steps: the trainer's return to the chunk's start, which every later use waits for. */
+  private settling?: Promise<void>;
   private gpuError?: string;
   /** Notes the first WebGPU validation error of the device, which every later call reports. */
   private readonly onGpuError = (event: Event) => (this.gpuError ??= (event as GPUUncapturedErrorEvent).error.message.split('\n')[0]);
@@ -267,6 +269,7 @@ export class Network {
     // As TensorFlow.js: one fit at a time (predict and evaluate may run meanwhile).
     if (this.training) throw new BackpropError('fit: this network is already training; await the fit in progress (or abort it with its signal) first');
     this.training = true;
+    await this.settled();
     // dispose() stops the fit at its next chunk of steps, as the caller's signal does.
     this.stopFit = new AbortController();
     const signal = options.signal instanceof AbortSignal ? AbortSignal.any([options.signal, this.stopFit.signal]) : this.stopFit.signal;
@@ -290,9 +293,18 @@ export class Network {
       throw this.disposed ? new DisposedError('network') : error;
     } finally {
       this.chunkSteps = subject.chunkSteps;
+      this.settling = subject.settling;
       this.training = false;
       this.stopFit = undefined;
     }
+  }
+
+  /** Waits for a stopped chunk's undoing, if one is under way. */
+  private async settled(): Promise<void> {
+    const settling = this.settling;
+    if (!settling) return;
+    await settling;
+    if (this.settling === settling) this.settling = undefined;
   }
 
   /**
@@ -301,6 +313,7 @@ export class Network {
    * starts from the current weights (and the optimizer's state, if the optimizer is the same).
    */
   private async trainerFor(dataset: Dataset, options: TrainOptions): Promise<Trainer> {
+    await this.settled();
     const session = this.session;
     if (session && sameOptions(session.options, options) && sameData(session.dataset, dataset)) return session.trainer;
     if (session) {
@@ -331,6 +344,7 @@ export class Network {
 
   /** What runs the forward pass: the last trainer (whose weights are current), or a predictor of its own. */
   private async forwardRunner(): Promise<Trainer | GpuPredictor> {
+    await this.settled();
     if (this.session) return this.session.trainer;
     if (this.backend === 'cpu') {
       const model = this.model;

@@ -17,6 +17,7 @@ import { layerUniform, LAYER_UNIFORM_BYTES, STEP_STORAGE_BYTES, STEP_UNIFORM_BYT
 import type { TrainerBuffers } from './encoder.ts';
 import type { FusedKernels, LayeredKernels, layerPlans } from './kernels.ts';
 import { readRegion, storageBuffer, type DatasetPlacement, type Region } from './memory.ts';
+import type { Allocations } from './scopes.ts';
 
 /** Floats of partial sums the split products need, beside the named buffers (layered path). */
 export interface SplitRoom {
@@ -83,6 +84,8 @@ export class TrainerMemory {
     placement: DatasetPlacement,
     kernels: LayeredKernels | FusedKernels,
     room: SplitRoom,
+    /** Notes each buffer's size, for an out-of-memory message (see scopes.ts). */
+    log?: Allocations,
   ) {
     const { spec, layout } = model;
     const B = options.batchSize;
@@ -94,15 +97,16 @@ export class TrainerMemory {
     this.state1Offset = state1Offset(options.optimizer, layout.size);
     const stepLayout = stepBufferLayout(spec, B);
     const outputNetName: BufferName = `layer${L - 1}.net`;
-    const storage = (label: string, floats: number) => storageBuffer(device, label, floats);
-    const uniform = (label: string, bytes: number) => device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const storage = (label: string, floats: number) => storageBuffer(device, label, floats, log);
+    const create = (descriptor: GPUBufferDescriptor & { label: string }) => (log ? log.buffer(device, descriptor) : device.createBuffer(descriptor));
+    const uniform = (label: string, bytes: number) => create({ label, size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     // The output layer's net, with room for the partial sums of its split product.
     const valueLength = (name: BufferName, length: number) => (name === outputNetName ? Math.max(length, room.outputNet) : length);
     const values = layered ? stepLayout.entries.map((entry) => storage(entry.name, valueLength(entry.name, entry.length))) : [storage('step buffers', stepLayout.size)];
     this.buffers = {
       dataset: storage('dataset', placement.targetsOffset + placement.rows * dataset.outputSize),
       batchRows: storage('batch rows', placement.chunkSteps * B),
-      steps: device.createBuffer({
+      steps: create({
         label: 'steps',
         size: placement.chunkSteps * this.stepStride,
         usage: (layered ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) | GPUBufferUsage.COPY_DST,
@@ -151,8 +155,8 @@ export class TrainerMemory {
     const length = this.parameters;
     const slots = ([0, 1] as const).slice(0, stateSlots(this.options.optimizer));
     const [params, ...optimizerState] = await Promise.all([
-      readRegion(this.device, { buffer: this.buffers.params, offset: 0, length }),
-      ...slots.map((slot) => readRegion(this.device, { ...this.stateRegion(slot), length })),
+      readRegion(this.device, { buffer: this.buffers.params, offset: 0, length }, 'reading back the parameters'),
+      ...slots.map((slot) => readRegion(this.device, { ...this.stateRegion(slot), length }, "reading back the optimizer's state")),
     ]);
     return { params, optimizerState };
   }

@@ -39,6 +39,8 @@ export class ResilientTrainer implements Trainer {
   private devices = 1;
   /** The step the caller has asked for: a recovered trainer catches up to it. */
   private target = 0;
+  /** The step up to which the caller has taken the losses: a recovered trainer does not hand those out again. */
+  private taken = 0;
   /** The last mark: its step, and the checkpoint it can be rebuilt from on a new device. */
   private marked: { step: number; from: TrainerState };
   /** Whether the trainer writes every named buffer (set by setCapture; a rebuilt trainer keeps it). */
@@ -96,8 +98,14 @@ export class ResilientTrainer implements Trainer {
     await inner.writeState(this.checkpoint);
     if (this.resilience.ownsDevices) this.inner.device.destroy();
     this.inner = inner;
+    // The steps since the checkpoint run again: those whose losses the caller has taken
+    // already (the checkpoint can be many reads old), then the rest, whose losses were
+    // never taken from the lost device and are the caller's.
+    if (this.taken > inner.step) {
+      await inner.train(this.taken - inner.step);
+      await inner.takeLosses();
+    }
     await inner.train(this.target - inner.step);
-    // Losses of the steps run again are the caller's: they were never taken from the lost device.
   }
 
   /** Runs `work` on the current trainer, recovering and retrying while the device is lost. */
@@ -121,6 +129,7 @@ export class ResilientTrainer implements Trainer {
   takeLosses(): Promise<Float64Array> {
     return this.withRecovery(async (trainer) => {
       const losses = await trainer.takeLosses();
+      this.taken = trainer.step;
       if (trainer.step - this.checkpoint.step >= (this.resilience.checkpointEvery ?? 0)) this.checkpoint = await trainer.readState();
       return losses;
     });
@@ -141,6 +150,7 @@ export class ResilientTrainer implements Trainer {
 
   async writeState(state: TrainerState): Promise<void> {
     this.target = state.step;
+    this.taken = state.step;
     await this.withRecovery((trainer) => trainer.writeState(state));
     this.checkpoint = state;
   }
@@ -155,6 +165,7 @@ export class ResilientTrainer implements Trainer {
   async rewind(): Promise<void> {
     const devices = this.devices;
     this.target = this.marked.step;
+    this.taken = Math.min(this.taken, this.marked.step);
     await this.withRecovery(async (trainer) => {
       if (this.devices === devices) return trainer.rewind();
       await trainer.writeState(this.marked.from);

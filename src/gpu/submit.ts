@@ -16,6 +16,7 @@ import type { TrainerMemory } from './buffers.ts';
 import type { StepEncoder } from './encoder.ts';
 import { FINITE_CHECK_GROUPS, FINITE_CHECK_THREADS, type Kernel } from './kernels.ts';
 import { binding, f32Bytes, whole, type DatasetPlacement } from './memory.ts';
+import { inScopes, throwScopeErrors, type ScopeErrors } from './scopes.ts';
 import { Pacer } from './pacing.ts';
 
 /** Chunks submitted but not yet finished, at most: enough to keep the GPU busy while the next is encoded. */
@@ -26,6 +27,9 @@ interface Chunk {
   staging: GPUBuffer; // (count, shares) losses, then the finite flag (u32); mapped once the chunk is done
   count: number;
   submittedAt: number;
+  /** What the error scopes around its upload and submits caught, and the chunk in words for a message. */
+  errors: Promise<ScopeErrors>;
+  what: string;
 }
 
 export class ChunkQueue {
@@ -93,28 +97,34 @@ export class ChunkQueue {
    * few at a time, the last submit copying their losses out for reading.
    */
   submit(encoder: StepEncoder, first: number, count: number): void {
-    this.upload(first, count);
     const { device, memory } = this;
-    const staging = this.stagingBuffer(count * memory.shares + 1);
-    for (let done = 0; done < count; done += encoder.submitSteps) {
-      const steps = Math.min(encoder.submitSteps, count - done);
-      const commands = device.createCommandEncoder({ label: `steps ${first + done}…${first + done + steps - 1}` });
-      encoder.encode(commands, done, steps);
-      if (done + steps === count) this.copyLosses(commands, staging, count);
-      device.queue.submit([commands.finish()]);
-      this.counts.submits++;
-    }
-    this.inFlight.push({ staging, count, submittedAt: performance.now() });
+    const { result: staging, errors } = inScopes(device, () => {
+      this.upload(first, count);
+      const staging = this.stagingBuffer(count * memory.shares + 1);
+      for (let done = 0; done < count; done += encoder.submitSteps) {
+        const steps = Math.min(encoder.submitSteps, count - done);
+        const commands = device.createCommandEncoder({ label: `steps ${first + done}…${first + done + steps - 1}` });
+        encoder.encode(commands, done, steps);
+        if (done + steps === count) this.copyLosses(commands, staging, count);
+        device.queue.submit([commands.finish()]);
+        this.counts.submits++;
+      }
+      return staging;
+    });
+    this.inFlight.push({ staging, count, submittedAt: performance.now(), errors, what: `running steps ${first}…${first + count - 1}` });
   }
 
   /** Keeps the losses of `count` steps that ran outside `submit` (a profiled step), as a chunk of them. */
   keepLosses(count: number): void {
     const { device, memory } = this;
-    const staging = this.stagingBuffer(count * memory.shares + 1);
-    const commands = device.createCommandEncoder({ label: 'step losses' });
-    this.copyLosses(commands, staging, count);
-    device.queue.submit([commands.finish()]);
-    this.inFlight.push({ staging, count, submittedAt: performance.now() });
+    const { result: staging, errors } = inScopes(device, () => {
+      const staging = this.stagingBuffer(count * memory.shares + 1);
+      const commands = device.createCommandEncoder({ label: 'step losses' });
+      this.copyLosses(commands, staging, count);
+      device.queue.submit([commands.finish()]);
+      return staging;
+    });
+    this.inFlight.push({ staging, count, submittedAt: performance.now(), errors, what: 'reading back the losses' });
   }
 
   /**
@@ -178,6 +188,13 @@ export class ChunkQueue {
   private async finishOldestNow(): Promise<void> {
     const chunk = this.inFlight[0];
     const S = this.memory.shares;
+    const caught = await chunk.errors;
+    if (caught.memory || caught.validation) {
+      // The chunk did nothing: a buffer it needed could not be made, or a call was refused.
+      this.inFlight.shift();
+      chunk.staging.destroy();
+      throwScopeErrors(caught, chunk.what);
+    }
     await this.pacer.wait(chunk.count, chunk.submittedAt, () => chunk.staging.mapAsync(GPUMapMode.READ));
     this.inFlight.shift();
     const mapped = chunk.staging.getMappedRange();

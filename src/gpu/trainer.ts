@@ -49,6 +49,7 @@ import { layeredEncoder } from './layered.ts';
 import { binding, checkDeviceLimits, maxBindingBytes, placeDataset, readRegion, type DatasetPlacement } from './memory.ts';
 import { datasetLoss, forwardRows } from './predict.ts';
 import { timeStep, type KernelTiming } from './profile.ts';
+import { scoped } from './scopes.ts';
 import { ChunkQueue } from './submit.ts';
 
 /** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
@@ -95,7 +96,6 @@ export class GpuTrainer implements Trainer {
   /** What the tile choice assumed of the adapter. */
   readonly profile: GpuProfile;
 
-  private readonly memory: TrainerMemory;
   private readonly chunks: ChunkQueue;
   private readonly guard: DeviceGuard;
   private readonly context: StepContext;
@@ -110,19 +110,17 @@ export class GpuTrainer implements Trainer {
     readonly dataset: Dataset,
     readonly options: TrainOptions,
     private kernels: LayeredKernels | FusedKernels,
+    private readonly memory: TrainerMemory,
     private readonly placement: DatasetPlacement,
     /** The most bytes one binding may hold (see GpuTrainerOptions.maxBindingBytes). */
     private readonly maxBinding: number,
     profile: GpuProfile,
-    room: SplitRoom,
     finiteCheck: Kernel,
   ) {
     this.profile = profile;
     this.guard = new DeviceGuard(device);
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
-    const memory = new TrainerMemory(device, model, dataset, options, placement, kernels, room);
-    this.memory = memory;
-    this.chunks = new ChunkQueue(device, memory, this.schedule, options, dataset, placement, this.counts, finiteCheck);
+    this.chunks = new ChunkQueue(device, this.memory, this.schedule, options, dataset, placement, this.counts, finiteCheck);
     this.context = {
       device,
       spec: model.spec,
@@ -159,14 +157,17 @@ export class GpuTrainer implements Trainer {
     if (path === 'fused' || (path === 'auto' && fits)) {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
       const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
-      return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, { partials: 0, outputNet: 0 }, finiteCheck);
+      const room = { partials: 0, outputNet: 0 };
+      const memory = await allocate(device, model, dataset, options, placement, kernels, room);
+      return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
     const plans = layerPlans(spec, batch, profile);
     const room = splitRoom(spec, batch, plans);
     checkSplitRoom(room, maxBinding);
     const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, options.optimizer, batch, profile, gpu.capture ?? true, plans), createFiniteCheck(device)]);
-    return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, room, finiteCheck);
+    const memory = await allocate(device, model, dataset, options, placement, kernels, room);
+    return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
   }
 
   /** Whether the dataset is streamed batch by batch (it does not fit in one binding). */
@@ -243,7 +244,7 @@ export class GpuTrainer implements Trainer {
     const length = bufferShape(this.spec, this.options.batchSize, this.layout.size, name).reduce((a, b) => a * b, 1);
     return this.guarded(async () => {
       await this.chunks.settle();
-      return readRegion(this.device, { ...this.memory.region(name), length });
+      return readRegion(this.device, { ...this.memory.region(name), length }, `reading back ${name}`);
     });
   }
 
@@ -321,4 +322,17 @@ export class GpuTrainer implements Trainer {
     this.memory.destroy();
     this.chunks.destroy();
   }
+}
+
+/**
+ * A trainer's buffers, allocated and filled inside error scopes: a buffer the GPU has no
+ * memory for is a LimitError naming it, and nothing of the trainer is left allocated.
+ */
+function allocate(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions, placement: DatasetPlacement, kernels: LayeredKernels | FusedKernels, room: SplitRoom): Promise<TrainerMemory> {
+  return scoped(
+    device,
+    `allocating the trainer's GPU buffers for a batch of ${options.batchSize}`,
+    (log) => new TrainerMemory(device, model, dataset, options, placement, kernels, room, log),
+    (memory) => memory.destroy(),
+  );
 }

@@ -106,7 +106,11 @@ export interface FitOptions extends TrainOptionsInput {
    * The data and the training options must be the run's (else InputError).
    */
   resume?: Checkpoint | string;
-  /** Stops training at the next chunk of steps; `fit` then resolves with `aborted` set. */
+  /**
+   * Stops training at once, also while the kernels compile or a chunk of steps is under
+   * way: `fit` then resolves with `aborted` set, the weights those after the last chunk
+   * done (a chunk under way is undone once the GPU is through with it).
+   */
   signal?: AbortSignal;
   /**
    * How messages name things: the options by the caller's names for them (a command

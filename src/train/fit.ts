@@ -21,7 +21,7 @@ import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { mean } from '../reference/backprop.ts';
 import { checkCheckpoints, checkFitOptions, checkMetrics, EarlyStopper, earlyStopping, runSteps, splitValidation, type EpochLogs, type FitOptions, type History } from './fit-options.ts';
-import { runTraining } from './loop.ts';
+import { runTraining, unlessAborted } from './loop.ts';
 import { measure } from './metrics.ts';
 import { trainOptions } from './options.ts';
 
@@ -38,22 +38,11 @@ export interface FitSubject {
    * callback sees the weights so far), and at the end of the fit, however it ends.
    */
   sync?(trainer: Trainer): Promise<void>;
-}
-
-/** `work`, or undefined as soon as `signal` is aborted (the work goes on, unawaited). */
-async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
-  if (!signal) return work;
-  if (signal.aborted) return undefined;
-  let stop = () => {};
-  const aborted = new Promise<undefined>((resolve) => {
-    stop = () => resolve(undefined);
-    signal.addEventListener('abort', stop, { once: true });
-  });
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', stop);
-  }
+  /**
+   * Set where the fit was stopped while a chunk of steps was under way: the trainer goes
+   * back to the chunk's start once the GPU is done with it, and this settles then.
+   */
+  settling?: Promise<void>;
 }
 
 /**
@@ -163,6 +152,8 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, opti
       signal: options.signal,
       onChunk: async ({ firstStep, losses: chunk, step }) => {
         losses.set(chunk, firstStep - start);
+        // With a signal, the model keeps up chunk by chunk: a stop while a chunk is under way leaves it as of the last.
+        if (options.signal) await sync();
         if (callbacks.onBatchEnd) {
           await sync();
           for (let k = 0; k < chunk.length; k++) {
@@ -179,6 +170,7 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, opti
       },
     });
     subject.chunkSteps = result.chunkSteps;
+    subject.settling = result.settling;
     history.steps = result.steps;
     history.aborted = result.stoppedBy === 'signal';
     if (!perEpoch) {
@@ -192,8 +184,10 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, opti
   }
   // However the fit ends (a divergence rolls the trainer back to its last finite state), the model holds the trainer's weights.
   try {
-    synced = NaN;
-    await sync();
+    if (!subject.settling) {
+      synced = NaN;
+      await sync();
+    }
   } catch (error) {
     failure ??= { error };
   }

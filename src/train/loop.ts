@@ -40,7 +40,7 @@ export interface TrainingLoopOptions {
   onCheckpoint?: (state: TrainerState) => void | Promise<void>;
   /** After every chunk; return `false` to stop training there. */
   onChunk?: (chunk: TrainingChunk) => void | boolean | Promise<void | boolean>;
-  /** Stops training at the next chunk's end. */
+  /** Stops training: at the next chunk's end, or at once while a chunk is under way (see TrainingResult.settling). */
   signal?: AbortSignal;
   /** Wall time a chunk aims for (default 100 ms): shorter reports more often, longer syncs less. */
   chunkMs?: number;
@@ -58,6 +58,28 @@ export interface TrainingResult {
   stoppedBy: 'done' | 'callback' | 'signal';
   /** The chunk size the loop had settled on: where the next run of the loop may start. */
   chunkSteps: number;
+  /**
+   * Where the signal was aborted while a chunk was under way: the loop returns at once,
+   * and the trainer goes back to the chunk's start once the GPU is done with it, settling
+   * this promise. `steps` leaves the chunk out.
+   */
+  settling?: Promise<void>;
+}
+
+/** `work`, or undefined as soon as `signal` is aborted (the work goes on, unawaited). */
+export async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return work;
+  if (signal.aborted) return undefined;
+  let stop = () => {};
+  const aborted = new Promise<undefined>((resolve) => {
+    stop = () => resolve(undefined);
+    signal.addEventListener('abort', stop, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
 }
 
 /** Runs `options.steps` steps of `trainer`; throws DivergedError at the first non-finite batch loss. */
@@ -75,7 +97,8 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     const started = performance.now();
     trainer.mark();
     await trainer.train(count);
-    const losses = await trainer.takeLosses();
+    const losses = await unlessAborted(trainer.takeLosses(), options.signal);
+    if (!losses) return { steps: options.steps - (until - step), lastLoss, stoppedBy: 'signal', chunkSteps, settling: trainer.rewind().catch(() => {}) };
     const bad = losses.findIndex((loss) => !float32Finite(loss));
     if (bad >= 0) throw await divergence(trainer, step + count);
     lastLoss = losses[losses.length - 1];
