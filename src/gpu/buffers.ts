@@ -116,6 +116,7 @@ export class TrainerMemory {
       grads: storage('grads', layout.size),
       state: storage('optimizer state', 2 * this.state1Offset),
       marked: storage('marked state', layout.size + 2 * this.state1Offset),
+      previous: storage('previously marked state', layout.size + 2 * this.state1Offset),
       values,
       outputNet: layered ? values[stepLayout.entries.findIndex((entry) => entry.name === outputNetName)] : values[0],
       partials: storage('partial sums', room.partials),
@@ -171,22 +172,27 @@ export class TrainerMemory {
     }
   }
 
-  /** Copies the parameters and optimizer state into `marked` (`restore`: back out of it). */
-  copyMarked(direction: 'save' | 'restore'): void {
-    const { params, state, marked } = this.buffers;
+  /**
+   * `save`: the mark becomes the previous one, and the parameters and optimizer state the
+   * mark; `restore`: back to the mark; `restore previous`: back to the previous one.
+   */
+  copyMarked(direction: 'save' | 'restore' | 'restore previous'): void {
+    const { params, state, marked, previous } = this.buffers;
     const encoder = this.device.createCommandEncoder({ label: direction === 'save' ? 'mark' : 'rewind' });
     if (direction === 'save') {
+      encoder.copyBufferToBuffer(marked, 0, previous, 0, marked.size);
       encoder.copyBufferToBuffer(params, 0, marked, 0, params.size);
       encoder.copyBufferToBuffer(state, 0, marked, params.size, state.size);
     } else {
-      encoder.copyBufferToBuffer(marked, 0, params, 0, params.size);
-      encoder.copyBufferToBuffer(marked, params.size, state, 0, state.size);
+      const source = direction === 'restore' ? marked : previous;
+      encoder.copyBufferToBuffer(source, 0, params, 0, params.size);
+      encoder.copyBufferToBuffer(source, params.size, state, 0, state.size);
     }
     this.device.queue.submit([encoder.finish()]);
   }
 
   destroy(): void {
     const b = this.buffers;
-    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.partials, b.finiteFlag, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
+    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.previous, b.partials, b.finiteFlag, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
   }
 }

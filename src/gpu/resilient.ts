@@ -27,6 +27,13 @@ export interface ResilienceOptions extends GpuTrainerOptions {
   ownsDevices?: boolean;
 }
 
+/** A mark: its step, the checkpoint it can be rebuilt from, and the device (by its count) it was made on. */
+interface Mark {
+  step: number;
+  from: TrainerState;
+  device: number;
+}
+
 /**
  * A GpuTrainer that moves to a new device when its device is lost: it restores its last
  * in-memory checkpoint there and runs the steps since again, so a caller sees each
@@ -41,8 +48,12 @@ export class ResilientTrainer implements Trainer {
   private target = 0;
   /** The step up to which the caller has taken the losses: a recovered trainer does not hand those out again. */
   private taken = 0;
-  /** The last mark: its step, and the checkpoint it can be rebuilt from on a new device. */
-  private marked: { step: number; from: TrainerState };
+  /**
+   * The last mark and the one before it: each its step, the checkpoint it can be rebuilt
+   * from on a new device, and the device it was made on (by its count).
+   */
+  private marked: Mark;
+  private previous: Mark;
   /** Whether the trainer writes every named buffer (set by setCapture; a rebuilt trainer keeps it). */
   private captureAsked: boolean | undefined;
 
@@ -52,7 +63,8 @@ export class ResilientTrainer implements Trainer {
     private readonly resilience: ResilienceOptions,
   ) {
     this.checkpoint = { step: 0, params: inner.model.params.slice(), optimizerState: [] };
-    this.marked = { step: 0, from: this.checkpoint };
+    this.marked = { step: 0, from: this.checkpoint, device: 1 };
+    this.previous = this.marked;
   }
 
   /**
@@ -156,20 +168,23 @@ export class ResilientTrainer implements Trainer {
   }
   mark(): void {
     this.inner.mark();
-    this.marked = { step: this.inner.step, from: this.checkpoint };
+    this.previous = this.marked;
+    this.marked = { step: this.inner.step, from: this.checkpoint, device: this.devices };
   }
   /**
-   * Back to the last mark. A recovery loses the mark with the old device; the mark is then
-   * rebuilt from the checkpoint before it, by running the steps between them again.
+   * Back to the last mark (or the one before it). A recovery loses the marks with the old
+   * device; a mark is then rebuilt from the checkpoint before it, by running the steps
+   * between them again.
    */
-  async rewind(): Promise<void> {
-    const devices = this.devices;
-    this.target = this.marked.step;
-    this.taken = Math.min(this.taken, this.marked.step);
+  async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
+    const mark = to === 'last' ? this.marked : this.previous;
+    this.target = mark.step;
+    this.taken = Math.min(this.taken, mark.step);
     await this.withRecovery(async (trainer) => {
-      if (this.devices === devices) return trainer.rewind();
-      await trainer.writeState(this.marked.from);
-      await trainer.train(this.marked.step - trainer.step);
+      // The trainer on the device the mark was made on holds it (and, for the previous one, the last one was made there too).
+      if (mark.device === this.devices) return trainer.rewind(to);
+      await trainer.writeState(mark.from);
+      await trainer.train(mark.step - trainer.step);
       await trainer.takeLosses();
     });
   }

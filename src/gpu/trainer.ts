@@ -101,6 +101,7 @@ export class GpuTrainer implements Trainer {
   private readonly context: StepContext;
   private encoder: StepEncoder;
   private markedStep = 0;
+  private previousStep = 0;
   private forwardKernels?: Promise<ForwardKernels>;
   private disposed = false;
 
@@ -136,6 +137,8 @@ export class GpuTrainer implements Trainer {
       bindGroup: (kernel, regions, label) => device.createBindGroup({ label, layout: kernel.layout, entries: regions.map((region, b) => ({ binding: b, resource: binding(region) })) }),
     };
     this.encoder = this.makeEncoder();
+    // Both marks at the start.
+    this.mark();
     this.mark();
   }
 
@@ -271,16 +274,17 @@ export class GpuTrainer implements Trainer {
   mark(): void {
     if (this.disposed) throw new DisposedError('trainer');
     this.memory.copyMarked('save');
+    this.previousStep = this.markedStep;
     this.markedStep = this.step;
   }
 
-  /** Back to the last `mark`: its parameters, optimizer state and step. Losses not yet taken are dropped. */
-  async rewind(): Promise<void> {
+  /** Back to the last `mark` (or the one before it): its parameters, optimizer state and step. Losses not yet taken are dropped. */
+  async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
     await this.guarded(async () => {
       await this.chunks.settle();
       this.chunks.dropLosses();
-      this.memory.copyMarked('restore');
-      this.step = this.markedStep;
+      this.memory.copyMarked(to === 'last' ? 'restore' : 'restore previous');
+      this.step = to === 'last' ? this.markedStep : this.previousStep;
     });
   }
 

@@ -30,6 +30,7 @@ export class CpuTrainer implements Trainer {
   private losses: number[] = [];
   private buffers = new Map<BufferName, Float64Array>();
   private marked: TrainerState;
+  private previous: TrainerState;
   private disposed = false;
 
   constructor(
@@ -43,6 +44,7 @@ export class CpuTrainer implements Trainer {
     this.params = model.params.slice();
     this.optimizerState = Array.from({ length: stateSlots(options.optimizer) }, () => new Float64Array(model.layout.size));
     this.marked = this.state();
+    this.previous = this.marked;
   }
 
   get spec() {
@@ -130,11 +132,12 @@ export class CpuTrainer implements Trainer {
 
   mark(): void {
     this.alive();
+    this.previous = this.marked;
     this.marked = this.state();
   }
 
-  async rewind(): Promise<void> {
-    await this.writeState(this.marked);
+  async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
+    await this.writeState(to === 'last' ? this.marked : this.previous);
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {

@@ -122,27 +122,28 @@ function inForwardPass(found: NonFinite): boolean {
 
 /**
  * Replays the chunk from its mark, step by step, to name the first non-finite value; then
- * rolls the trainer back to its last finite state, as far back as the mark: the weights
- * (and optimizer state) of the step that went wrong, or, where their own forward pass
- * overflowed, those of the step before. The trainer's capture is as it was.
+ * rolls the trainer back to its last finite state: the weights (and optimizer state) the
+ * step that went wrong began with, or, where their own forward pass overflowed, those the
+ * step before it began with (from the previous chunk's mark, where it began the chunk).
+ * The trainer's capture is as it was.
  */
 async function divergence(trainer: Trainer, until: number): Promise<DivergedError> {
   const capture = trainer.capture;
   await trainer.rewind();
   const marked = trainer.step;
   const found = await locateNonFinite(trainer, until);
-  await trainer.rewind();
+  const kept = !found ? marked : inForwardPass(found) ? Math.max(0, found.step - 1) : found.step;
+  await trainer.rewind(kept < marked ? 'previous' : 'last');
   if (capture === false) await trainer.setCapture?.(false);
-  const kept = !found ? marked : inForwardPass(found) ? Math.max(marked, found.step - 1) : found.step;
   if (kept > trainer.step) {
     await trainer.train(kept - trainer.step);
     await trainer.takeLosses();
   }
   trainer.mark();
-  const back = `the network is back at its last finite weights, those before step ${kept}`;
-  if (!found) return new DivergedError(`training diverged: a batch loss was not finite; ${back}`, undefined, undefined, kept);
+  const back = `the network is back at its last finite weights, those before step ${trainer.step}`;
+  if (!found) return new DivergedError(`training diverged: a batch loss was not finite; ${back}`, undefined, undefined, trainer.step);
   const what = Number.isFinite(found.value) ? "the first value beyond float32's range" : 'the first non-finite value';
-  return new DivergedError(`training diverged: ${what} was ${found.where} = ${found.value} at step ${found.step}; ${back}`, found.step, found.where, kept);
+  return new DivergedError(`training diverged: ${what} was ${found.where} = ${found.value} at step ${found.step}; ${back}`, found.step, found.where, trainer.step);
 }
 
 /** A loss over a whole dataset that is not finite is a divergence, not a result; `step`: the steps trained. */
