@@ -69,7 +69,7 @@ function firstLine(error: GPUError): string {
  */
 export function throwScopeErrors(errors: ScopeErrors, what: string, log?: Allocations): void {
   if (errors.memory) {
-    const label = /BufferDescriptor "([^"]+)"/.exec(errors.memory.message)?.[1];
+    const label = /BufferDescriptor "+([^"]+)"/.exec(errors.memory.message)?.[1]; // Dawn quotes it twice
     const bytes = label === undefined ? undefined : log?.buffers.get(label);
     const buffer = label === undefined ? '' : ` (buffer ${label}${bytes === undefined ? '' : `, ${bytes} bytes`})`;
     throw new LimitError(what, `the GPU ran out of memory${buffer}: ${firstLine(errors.memory)}`, 'GPU memory');
