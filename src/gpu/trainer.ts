@@ -323,8 +323,12 @@ export class GpuTrainer implements Trainer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.memory.destroy();
-    this.chunks.destroy();
+    // Chunks in flight still use the buffers: they are freed once the GPU is through.
+    const free = () => {
+      this.memory.destroy();
+      this.chunks.destroy();
+    };
+    this.chunks.settle().then(free, free);
   }
 }
 

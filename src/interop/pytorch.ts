@@ -12,6 +12,7 @@
 // machines with PyTorch".
 
 import { InputError } from '../errors.ts';
+import { checkKeys, optionKeys } from '../option-keys.ts';
 import { modelToJson } from '../io/model-format.ts';
 import type { Model } from '../model/network.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
@@ -51,7 +52,10 @@ export interface PytorchExportOptions {
   dtype?: 'float32' | 'float64';
 }
 
+const EXPORT_OPTION_KEYS = optionKeys<PytorchExportOptions>()(['data', 'targets', 'optimizer', 'learningRate', 'batchSize', 'steps', 'epochs', 'shuffle', 'seed', 'dtype']);
+
 function checkOptions(options: PytorchExportOptions): void {
+  checkKeys(options, EXPORT_OPTION_KEYS, 'export');
   const positive = (name: keyof PytorchExportOptions, integer: boolean) => {
     const value = options[name];
     if (value === undefined) return;

@@ -260,8 +260,9 @@ export class EarlyStopper {
   /** Takes epoch `epoch`'s value; says whether it is the best so far, and whether training stops after it. */
   update(epoch: number, value: number): { improved: boolean; stop: boolean } {
     const { minDelta, patience } = this.settings;
-    const gain = this.best === undefined ? Infinity : this.lowerIsBetter ? this.best.value - value : value - this.best.value;
-    if (gain > minDelta) {
+    // Compared as Keras and TensorFlow.js compare them (value ± minDelta against the best), to the last bit.
+    const improved = this.best === undefined || (this.lowerIsBetter ? value + minDelta < this.best.value : value - minDelta > this.best.value);
+    if (improved) {
       this.best = { value, epoch };
       this.wait = 0;
       return { improved: true, stop: false };

@@ -7,6 +7,7 @@
 import { float32Finite } from '../data/values.ts';
 import { DivergedError } from '../errors.ts';
 import { locateNonFinite, type NonFinite } from '../check/diagnose.ts';
+import { nextTask } from '../gpu/pacing.ts';
 import { parseLayerBuffer } from '../model/buffers.ts';
 import type { Trainer, TrainerState } from '../model/trainer.ts';
 
@@ -66,17 +67,20 @@ export interface TrainingResult {
   settling?: Promise<void>;
 }
 
-/** `work`, or undefined as soon as `signal` is aborted (the work goes on, unawaited). */
+/** `work`, or undefined as soon as `signal` is aborted (the work goes on, unawaited; a failure of it then is nobody's). */
 export async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
   if (!signal) return work;
-  if (signal.aborted) return undefined;
   let stop = () => {};
   const aborted = new Promise<undefined>((resolve) => {
     stop = () => resolve(undefined);
+    if (signal.aborted) stop();
     signal.addEventListener('abort', stop, { once: true });
   });
   try {
-    return await Promise.race([work, aborted]);
+    const winner = await Promise.race([work.then((result) => ({ result })), aborted]);
+    if (winner) return winner.result;
+    work.catch(() => {});
+    return undefined;
   } finally {
     signal.removeEventListener('abort', stop);
   }
@@ -110,6 +114,9 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     if ((await options.onChunk?.({ firstStep: step, losses, step: trainer.step })) === false) {
       return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'callback', chunkSteps };
     }
+    // A turn of the event loop between chunks: the reference computes without awaiting
+    // anything, and a timer (a stop, a dispose, a page's events) must get its turn.
+    await nextTask();
   }
   return { steps: options.steps, lastLoss, stoppedBy: 'done', chunkSteps };
 }
