@@ -294,8 +294,26 @@ def write_text(path, text):
         file.write(text)
 
 
+def running(pid):
+    """Whether process pid is running (PermissionError: it is, as another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_atomically(path, write):
-    """Writes a file through a temporary one and a rename: never half-written."""
+    """Writes a file through a temporary one and a rename: never half-written. Temporary
+    files of earlier writes whose process is gone (killed between writing and renaming)
+    are removed first: none outlives the next write of the same file."""
+    folder, name = os.path.split(os.path.abspath(path))
+    for other in os.listdir(folder):
+        pid = other[len(name) + 4 :] if other.startswith(f"{name}.tmp") else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not running(int(pid)):
+            os.remove(os.path.join(folder, other))
     temporary = f"{path}.tmp{os.getpid()}"
     write(temporary)
     os.replace(temporary, path)

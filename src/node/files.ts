@@ -2,7 +2,7 @@
 // a temporary file beside the target, then renamed over it, so a reader never sees half
 // a file and a failed run leaves the old one as it was.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError, LimitError } from '../errors.ts';
 import { MODEL_LIMITS, parseModelFile } from '../io/model-file.ts';
@@ -33,8 +33,38 @@ export function readBinaryFile(path: string, what: string, maxBytes: number): Ui
   }
 }
 
-/** Writes `contents` to `path` atomically: temporary file, fsync, rename. */
+/** Whether process `pid` is running (EPERM: it is, as another user's). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of earlier writes of `path` whose process is gone (killed
+ * between writing and renaming): none outlives the next write of the same file.
+ */
+function removeStaleTemporaries(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // the write itself says what is wrong with the folder
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+/** Writes `contents` to `path` atomically: temporary file, fsync, rename. Temporary files a killed writer left are removed. */
 export function writeFileAtomically(path: string, contents: string | Uint8Array): void {
+  removeStaleTemporaries(path);
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const fd = openSync(temporary, 'w');

@@ -70,7 +70,7 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, opti
   const steps = runSteps(options, new BatchSchedule(training.size, train.batchSize, train.shuffle, train.seed), name);
   const checkpoint = checkCheckpoints(options.checkpoint, steps, name);
   const history: History = { epoch: [], history: {}, steps: 0, stoppedEarly: false, aborted: false };
-  const resumed = options.resume === undefined ? undefined : await resumeFrom(options.resume, name('resume'), subject.model, train, training, steps);
+  const resumed = options.resume === undefined ? undefined : await resumeFrom(options.resume, name('resume'), subject.model, train, training, steps, dataName);
   // Compiling a large network's kernels takes long: a signal aborted meanwhile ends the fit at once.
   const trainer = await unlessAborted(subject.trainer(training, train), options.signal);
   if (!trainer) return { ...history, aborted: true };
@@ -197,9 +197,9 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, opti
 }
 
 /** The state a checkpoint holds, checked against this run (the checkpoint reader is loaded only here). */
-async function resumeFrom(checkpoint: NonNullable<FitOptions['resume']>, source: string, model: Model, options: TrainOptions, dataset: Dataset, steps: number): Promise<TrainerState & { start: number }> {
+async function resumeFrom(checkpoint: NonNullable<FitOptions['resume']>, source: string, model: Model, options: TrainOptions, dataset: Dataset, steps: number, dataName?: string): Promise<TrainerState & { start: number }> {
   const { parseCheckpoint } = await import('../io/checkpoint-read.ts');
-  const state = parseCheckpoint(checkpoint, source, model, options, dataset);
+  const state = parseCheckpoint(checkpoint, source, model, options, dataset, dataName);
   if (state.step - state.start > steps) throw new InputError(source, `is at step ${state.step}, past the ${steps} steps of this run`);
   return state;
 }
