@@ -17,7 +17,6 @@ import { modelToJson } from '../io/model-format.ts';
 import type { Model } from '../model/network.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
-import { foldInputScaling } from './dense.ts';
 // Embedded as text when the module is built (as the WGSL is, see gpu/shaders.ts): no
 // bundler or server has to find the file at run time.
 import TRAIN_PY from './train.py?raw';
@@ -107,7 +106,8 @@ function defaultsFile(options: PytorchExportOptions): Record<string, unknown> {
 export function exportPytorch(model: Model, options: PytorchExportOptions = {}): Record<string, string> {
   checkOptions(options);
   return {
-    [PYTORCH_MODEL_FILE]: `${JSON.stringify(modelToJson(foldInputScaling(model)))}\n`,
+    // The input scaling stays a step of its own before the first layer, which train.py does not train.
+    [PYTORCH_MODEL_FILE]: `${JSON.stringify(modelToJson(model))}\n`,
     [PYTORCH_SCRIPT]: TRAIN_PY,
     [PYTORCH_DEFAULTS_FILE]: `${JSON.stringify(defaultsFile(options), null, 2)}\n`,
   };
