@@ -16,7 +16,7 @@ import { BackpropError, DisposedError, InputError, LimitError, WebGpuUnavailable
 import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
-import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, type ExportFormat, type ImportFormat } from './interop/formats.ts';
+import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, isPytorchFile, PYTORCH_FILE_ADVICE, type ExportFormat, type ImportFormat } from './interop/formats.ts';
 import type { PytorchExportOptions } from './interop/pytorch.ts';
 import { declareDescription, type ModelDeclaration } from './io/model-declaration.ts';
 import { MODEL_LIMITS, modelToJson, type ModelFile } from './io/model-format.ts';
@@ -65,8 +65,10 @@ export interface ImportOptions extends NetworkOptions {
   weights?: Record<string, Uint8Array> | ((path: string) => Uint8Array | Promise<Uint8Array>);
   /** The loss, where the file does not record it (our exports do; else cross-entropy after softmax or sigmoid, the mean squared error otherwise). */
   loss?: Loss;
-  /** Whether the biases train, where the file does not record it (default true). */
+  /** Whether the biases train, where the file does not record it (default true; false where a TF.js file's Dense layers have no biases). */
   trainBiases?: boolean;
+  /** Told what the import had to guess, e.g. a loss the file does not record (default: console.warn). */
+  onWarning?: (message: string) => void;
 }
 
 /** `evaluate`'s options. */
@@ -76,7 +78,7 @@ export interface EvaluateOptions {
 }
 
 const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source']);
-const IMPORT_OPTION_KEYS = optionKeys<ImportOptions>()([...(NETWORK_OPTION_KEYS as (keyof NetworkOptions)[]), 'weights', 'loss', 'trainBiases']);
+const IMPORT_OPTION_KEYS = optionKeys<ImportOptions>()([...(NETWORK_OPTION_KEYS as (keyof NetworkOptions)[]), 'weights', 'loss', 'trainBiases', 'onWarning']);
 const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['metrics']);
 
 /** Steps between the in-memory checkpoints a lost device resumes from (each a read-back of the parameters). */
@@ -177,11 +179,12 @@ export class Network {
     if (!(data instanceof Uint8Array)) throw new InputError(source, 'expected the file\'s bytes (a Uint8Array) or text');
     if (data.length > MODEL_LIMITS.fileBytes) throw new LimitError(source, `the file is ${data.length} bytes; a model file may be at most ${MODEL_LIMITS.fileBytes}`, 'MODEL_LIMITS.fileBytes');
     if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected auto or one of ${IMPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (isPytorchFile(source, data)) throw new InputError(source, PYTORCH_FILE_ADVICE);
     const kind = format === 'auto' ? importFormat(source, data) : format;
-    const described = { loss: options.loss, trainBiases: options.trainBiases };
+    const described = { loss: options.loss, trainBiases: options.trainBiases, warn: options.onWarning ?? ((message: string) => console.warn(`webgpu-backprop: ${message}`)) };
     if (kind === 'model-file') {
       // A model file records its loss and trainBiases itself: the import's own options do not apply.
-      const { weights: _weights, loss: _loss, trainBiases: _trainBiases, ...networkOptions } = options;
+      const { weights: _weights, loss: _loss, trainBiases: _trainBiases, onWarning: _onWarning, ...networkOptions } = options;
       return Network.fromJSON(new TextDecoder().decode(data), networkOptions);
     }
     if (kind === 'onnx') return Network.open((await import('./interop/onnx.ts')).importOnnx(data, source, described), options);

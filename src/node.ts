@@ -11,7 +11,7 @@ setGpuProvider(nodeGpu);
 
 export * from './index.ts';
 export { nodeGpu } from './node/dawn.ts';
-export { readBinaryFile, readTextFile, writeFileAtomically } from './node/files.ts';
+export { readBinaryFile, readFileBeside, readTextFile, writeFileAtomically } from './node/files.ts';
 export { readDataFile } from './node/data-file.ts';
 export type { ReadDataOptions } from './node/data-file.ts';
 export { checkDataFits } from './io/data-file.ts';

@@ -24,6 +24,20 @@ export interface ImportOptions {
   loss?: Loss;
   /** Overrides the file's record; default true. */
   trainBiases?: boolean;
+  /** Told what the import had to guess (a loss the file does not record). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The loss of an imported network: the options', else the one the file records, else
+ * (with a warning) the one its output activation suggests.
+ */
+export function importedLoss(options: ImportOptions, recorded: Loss | undefined, output: Activation, source: string): Loss {
+  if (options.loss !== undefined) return options.loss;
+  if (recorded !== undefined) return recorded;
+  const guessed = defaultLoss(output);
+  options.warn?.(`${source}: records no loss; taking ${guessed}, as its ${output} output suggests (give the loss to choose another)`);
+  return guessed;
 }
 
 /** The key under which exports record our loss and trainBiases (ONNX metadata, TF.js userDefinedMetadata). */

@@ -12,7 +12,8 @@
 //
 // Import reads Sequential models of Dense layers (an InputLayer first, and an Activation
 // layer after a linear Dense, are accepted too); any other layer is refused naming its
-// class, name and index. `weightData` is the contents of the manifest's files, in the
+// class, name and index. Dense layers without biases (useBias false) import with frozen
+// zero biases. Weights paths must stay inside the model's folder. `weightData` is the contents of the manifest's files, in the
 // order `tfjsWeightPaths` lists them (one buffer of them all, concatenated, will do).
 
 import { z } from 'zod';
@@ -25,9 +26,9 @@ import { LOSS_NAMES, LOSS_OPS } from '../model/ops/losses.ts';
 import type { Model } from '../model/network.ts';
 import {
   checkLimits,
-  defaultLoss,
   denseLayers,
   float32Bytes,
+  importedLoss,
   METADATA_KEY,
   modelFromLayers,
   readFloat32,
@@ -151,9 +152,25 @@ function parseModelJson(modelJson: unknown, source: string): ModelJson {
   return parsed.data;
 }
 
-/** The weight files model.json names, in the order importTfjs wants their contents. */
+/**
+ * Refuses a weights path that could leave the model's folder: model.json names its weight
+ * files relative to itself, so an absolute path, a URL, a drive letter or a `..` segment
+ * is no weights file of it (`../../../../etc/passwd`).
+ */
+function checkWeightsPath(path: string, where: string): void {
+  const segments = path.split(/[\\/]/);
+  const outside = path === '' || /^[\\/]/.test(path) || /^[a-zA-Z][a-zA-Z\d+.-]*:/.test(path) || segments.includes('..') || path.includes('\0');
+  if (outside) throw new InputError(where, `${JSON.stringify(path.slice(0, 80))} is not a file beside model.json: weights paths are relative, inside its folder (no absolute path, URL or ..)`);
+}
+
+/** The weight files model.json names, in the order importTfjs wants their contents: each a path inside the model's folder. */
 export function tfjsWeightPaths(modelJson: unknown, source: string): string[] {
-  return parseModelJson(modelJson, source).weightsManifest.flatMap((group) => group.paths);
+  return parseModelJson(modelJson, source).weightsManifest.flatMap((group, g) =>
+    group.paths.map((path, k) => {
+      checkWeightsPath(path, `${source}: weightsManifest[${g}].paths[${k}]`);
+      return path;
+    }),
+  );
 }
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
@@ -232,6 +249,7 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
 
   const layers: DenseLayer[] = [];
   const names: string[] = []; // how errors name each of our layers
+  const biased: boolean[] = []; // each Dense layer's use_bias
   let inputs: number | undefined;
   let activated = true;
   parsedLayers.data.forEach((layer, index) => {
@@ -254,7 +272,9 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
       if (previous !== undefined && previous !== kernelInputs) throw new InputError(where, `the kernel takes ${kernelInputs} inputs; the layer before gives ${previous}`);
       checkLimits(kernelInputs, [units], where);
       let biases: Float32Array = new Float32Array(units); // (OUT)
-      if (config.use_bias ?? config.useBias ?? true) {
+      const useBias = (config.use_bias ?? config.useBias ?? true) !== false;
+      biased.push(useBias);
+      if (useBias) {
         const bias = weightOf(weights, data, name, 'bias', where);
         if (bias.shape.length !== 1 || bias.shape[0] !== units) throw new InputError(where, `the bias has shape ${bias.shape.join(' × ')}; expected ${units}`);
         biases = bias.values;
@@ -271,14 +291,20 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
   const last = layers[layers.length - 1];
   const ours = json.userDefinedMetadata?.[METADATA_KEY] as { loss?: unknown; trainBiases?: unknown } | undefined;
   const kerasLoss = json.trainingConfig?.loss;
-  const loss =
-    options.loss ??
-    (ours?.loss !== undefined
+  const recorded =
+    ours?.loss !== undefined
       ? recordedLoss(ours.loss, `${source}: userDefinedMetadata.${METADATA_KEY}.loss`)
       : typeof kerasLoss === 'string' && kerasLoss in KERAS_LOSSES
         ? KERAS_LOSSES[kerasLoss]
-        : defaultLoss(last?.activation ?? 'linear'));
-  const trainBiases = options.trainBiases ?? ours?.trainBiases !== false;
+        : undefined;
+  const loss = importedLoss(options, recorded, last?.activation ?? 'linear', source);
+  // useBias: false is a bias fixed at zero: frozen. Biases train for all layers or none here.
+  const withoutBias = biased.filter((b) => !b).length;
+  if (options.trainBiases === undefined && withoutBias > 0 && withoutBias < biased.length) {
+    const first = biased.indexOf(false);
+    throw new InputError(names[first], 'has useBias false while other Dense layers have biases: biases train in every layer or in none here (give trainBiases to choose)');
+  }
+  const trainBiases = options.trainBiases ?? (withoutBias === 0 && ours?.trainBiases !== false);
   return modelFromLayers(layers[0]?.inputs ?? 0, layers, loss, trainBiases, source, (l) => names[l]);
 }
 
