@@ -12,7 +12,7 @@
 import type { Dataset } from './data/dataset.ts';
 import { applyInputScaling, type InputScaling } from './data/scaling.ts';
 import { flattenRows, toDataset, type Rows } from './data/validate.ts';
-import { BackpropError, DisposedError, InputError, LimitError, WebGpuUnavailableError } from './errors.ts';
+import { BackpropError, DisposedError, InputError, LimitError, quoted, WebGpuUnavailableError } from './errors.ts';
 import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
@@ -178,7 +178,7 @@ export class Network {
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
     if (!(data instanceof Uint8Array)) throw new InputError(source, 'expected the file\'s bytes (a Uint8Array) or text');
     if (data.length > MODEL_LIMITS.fileBytes) throw new LimitError(source, `the file is ${data.length} bytes; a model file may be at most ${MODEL_LIMITS.fileBytes}`, 'MODEL_LIMITS.fileBytes');
-    if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected auto or one of ${IMPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected auto or one of ${IMPORT_FORMATS.join(', ')}, got ${quoted(format)}`);
     if (isPytorchFile(source, data)) throw new InputError(source, PYTORCH_FILE_ADVICE);
     const kind = format === 'auto' ? importFormat(source, data) : format;
     const described = { loss: options.loss, trainBiases: options.trainBiases, warn: options.onWarning ?? ((message: string) => console.warn(`webgpu-backprop: ${message}`)) };
@@ -197,7 +197,7 @@ export class Network {
   /** A network of `model` (which it takes over) on the backend the options choose. */
   private static async open(model: Model, options: NetworkOptions): Promise<Network> {
     const choice = options.backend ?? 'auto';
-    if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new InputError('backend', `expected webgpu, cpu or auto, got ${JSON.stringify(choice)}`);
+    if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new InputError('backend', `expected webgpu, cpu or auto, got ${quoted(choice)}`);
     const settings = { path: options.path, onRecover: options.onRecover };
     if (choice === 'cpu') return new Network(model, 'cpu', 'asked for the float64 reference', undefined, undefined, settings);
     const given = options.device;
@@ -236,7 +236,7 @@ export class Network {
    */
   async export(format: ExportFormat, options: PytorchExportOptions = {}): Promise<Record<string, string | Uint8Array>> {
     this.alive();
-    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected one of ${EXPORT_FORMATS.join(', ')}, got ${quoted(format)}`);
     const model = this.model;
     if (format === 'onnx') return { 'model.onnx': (await import('./interop/onnx.ts')).exportOnnx(model) };
     if (format === 'pytorch') return (await import('./interop/pytorch.ts')).exportPytorch(model, options);

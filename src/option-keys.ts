@@ -20,6 +20,7 @@ function distance(a: string, b: string): number {
 
 /** The known key `key` most resembles, where one is close enough to be what was meant. */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
+  if (key.length > 64) return undefined; // no option is that long: nothing to measure
   const folded = key.toLowerCase().replace(/[-_]/g, '');
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {

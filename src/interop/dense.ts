@@ -3,7 +3,7 @@
 // float64 here. Exporters read layers out of a Model; importers build a Model from layers
 // and check it against the model file's limits before allocating it.
 
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { MODEL_LIMITS } from '../io/model-format.ts';
 import { paramLayout, paramView } from '../model/layout.ts';
 import { isLoss, LOSSES, type Activation, type Loss, type ModelSpec } from '../model/model.ts';
@@ -53,7 +53,7 @@ export function defaultLoss(outputActivation: Activation): Loss {
 
 /** A recorded loss name, checked. */
 export function recordedLoss(value: unknown, where: string): Loss {
-  if (!isLoss(value)) throw new InputError(where, `expected one of ${LOSSES.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!isLoss(value)) throw new InputError(where, `expected one of ${LOSSES.join(', ')}, got ${quoted(value)}`);
   return value;
 }
 

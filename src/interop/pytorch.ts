@@ -11,7 +11,7 @@
 // does and what is exact is told in its docstring and in the README's "Train on many
 // machines with PyTorch".
 
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { checkKeys, optionKeys } from '../option-keys.ts';
 import { modelToJson } from '../io/model-format.ts';
 import type { Model } from '../model/network.ts';
@@ -69,10 +69,10 @@ function checkOptions(options: PytorchExportOptions): void {
   if (options.steps !== undefined && options.epochs !== undefined) throw new InputError('steps, epochs', 'give one or the other, not both');
   if (options.seed !== undefined && !(Number.isSafeInteger(options.seed) && options.seed >= 0)) throw new InputError('seed', `expected a non-negative integer, got ${options.seed}`);
   if (options.optimizer !== undefined && !OPTIMIZER_KINDS.includes(options.optimizer.kind)) {
-    throw new InputError('optimizer.kind', `expected one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify(options.optimizer.kind)}`);
+    throw new InputError('optimizer.kind', `expected one of ${OPTIMIZER_KINDS.join(', ')}, got ${quoted(options.optimizer.kind)}`);
   }
   if (options.dtype !== undefined && options.dtype !== 'float32' && options.dtype !== 'float64') {
-    throw new InputError('dtype', `expected float32 or float64, got ${JSON.stringify(options.dtype)}`);
+    throw new InputError('dtype', `expected float32 or float64, got ${quoted(options.dtype)}`);
   }
 }
 

@@ -17,7 +17,7 @@
 // order `tfjsWeightPaths` lists them (one buffer of them all, concatenated, will do).
 
 import { z } from 'zod';
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { parseJson, zodError } from '../io/json.ts';
 import { MODEL_LIMITS } from '../io/model-format.ts';
 import { ACTIVATIONS, type Activation, type Loss } from '../model/model.ts';
@@ -147,7 +147,7 @@ function parseModelJson(modelJson: unknown, source: string): ModelJson {
   const parsed = modelJsonSchema.safeParse(json);
   if (!parsed.success) throw zodError(parsed.error, source);
   if (parsed.data.format !== undefined && parsed.data.format !== 'layers-model') {
-    throw new InputError(`${source}: format`, `is ${JSON.stringify(parsed.data.format)}; expected "layers-model" (a graph model from tfjs-converter has no layers to read)`);
+    throw new InputError(`${source}: format`, `is ${quoted(parsed.data.format)}; expected "layers-model" (a graph model from tfjs-converter has no layers to read)`);
   }
   return parsed.data;
 }
@@ -217,7 +217,7 @@ function activationOf(value: unknown, where: string): Activation {
   if (value === undefined || value === null) return 'linear';
   if (typeof value !== 'string' || !Object.hasOwn(KERAS_ACTIVATIONS, value)) {
     const names = Object.keys(KERAS_ACTIVATIONS);
-    throw new InputError(where, `activation ${JSON.stringify(value)} is not supported (expected ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]})`);
+    throw new InputError(where, `activation ${quoted(value)} is not supported (expected ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]})`);
   }
   return KERAS_ACTIVATIONS[value];
 }
@@ -240,7 +240,7 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
 
   const topology = (json.modelTopology.model_config ?? json.modelTopology) as Record<string, unknown>;
   if (topology.class_name !== 'Sequential') {
-    throw new InputError(`${source}: modelTopology`, `a ${JSON.stringify(topology.class_name)} model is not supported; expected a Sequential model of Dense layers`);
+    throw new InputError(`${source}: modelTopology`, `a ${quoted(topology.class_name)} model is not supported; expected a Sequential model of Dense layers`);
   }
   const config = topology.config as { layers?: unknown } | unknown[] | undefined;
   const rawLayers = Array.isArray(config) ? config : config?.layers;
@@ -263,7 +263,7 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
       activated = true;
     } else if (layer.class_name === 'Dense') {
       const units = config.units;
-      if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new InputError(`${where}: units`, `expected a positive integer, got ${JSON.stringify(units)}`);
+      if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new InputError(`${where}: units`, `expected a positive integer, got ${quoted(units)}`);
       if (layers.length === 0) inputs = declaredInputs(config) ?? inputs;
       const kernel = weightOf(weights, data, name, 'kernel', where); // (IN, OUT)
       const [kernelInputs, kernelUnits] = kernel.shape;

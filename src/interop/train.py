@@ -405,6 +405,9 @@ def read_csv(path, target_columns):
     if len(rows) < 2:
         raise InputError(f"{path}: expected a header row and at least one row of data")
     names = [name.strip() for name in rows[0][1]]
+    for c, name in enumerate(names):
+        if name in names[:c]:
+            raise InputError(f'{path}: line {rows[0][0]}: columns {names.index(name) + 1} and {c + 1} are both named "{name}": each column needs a name of its own')
     for name in target_columns:
         if name not in names:
             raise InputError(f'{path}: line 1: no column named "{name}" (columns: {", ".join(names)})')

@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { MAX_SEED } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import { paramView, type ParamLayout } from '../model/layout.ts';
 import type { Model } from '../model/network.ts';
 import { OPTIMIZER_KINDS, stateSlots } from '../model/optimizer.ts';
@@ -82,15 +82,24 @@ function shapeInWords(fingerprint: string): string {
   return match ? `${match[1]} rows of ${match[2]} inputs and ${match[3]} targets` : JSON.stringify(fingerprint.slice(0, 40));
 }
 
+/** A value as JSON, or, where it cannot be written as JSON (nested past the stack), in words. */
+function json(value: unknown): string {
+  try {
+    return String(JSON.stringify(value));
+  } catch {
+    return asText(value);
+  }
+}
+
 /** Refuses a checkpoint whose options differ from this run's, naming the first that does. */
 function checkOptions(saved: Record<string, unknown>, options: TrainOptions, source: string): void {
   const run = options as unknown as Record<string, unknown>;
   const absent = ABSENT_OPTIONS as Record<string, unknown>;
   for (const key of new Set([...Object.keys(run), ...Object.keys(saved)])) {
-    const [was, is] = [saved[key] ?? absent[key], run[key] ?? absent[key]];
-    if (JSON.stringify(was) === JSON.stringify(is)) continue;
-    const advice = typeof is === 'object' ? '' : ' (resume with the flags the run began with)';
-    throw new InputError(`${source}: options.${key}`, `is ${JSON.stringify(was)}; this run has ${JSON.stringify(is)}${advice}`);
+    const [was, is] = [json(saved[key] ?? absent[key]), json(run[key] ?? absent[key])];
+    if (was === is) continue;
+    const advice = typeof run[key] === 'object' ? '' : ' (resume with the flags the run began with)';
+    throw new InputError(`${source}: options.${key.slice(0, 60)}`, `is ${was}; this run has ${is}${advice}`);
   }
 }
 

@@ -2,7 +2,7 @@
 // sizes, activations, loss, and whether biases train. Weights are stored out × in:
 // weights[j][i] is the weight from input i into neuron j (see layout.ts).
 
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { ACTIVATION_NAMES, ACTIVATION_OPS, ACTIVATION_PARAMETER_FIELDS, type Activation, type ActivationParameterField } from './ops/activations.ts';
 import { LOSS_NAMES, LOSS_OPS, type Loss } from './ops/losses.ts';
 
@@ -91,7 +91,7 @@ export function checkSpec(spec: ModelSpec): void {
   }
   if (spec.layers.length === 0) throw new InputError('layers', 'expected at least one layer');
   if (!isLoss(spec.loss)) {
-    throw new InputError('loss', `expected one of ${LOSSES.join(', ')}, got ${JSON.stringify(spec.loss)}`);
+    throw new InputError('loss', `expected one of ${LOSSES.join(', ')}, got ${quoted(spec.loss)}`);
   }
   const last = spec.layers.length - 1;
   spec.layers.forEach((layer, l) => {
@@ -101,7 +101,7 @@ export function checkSpec(spec: ModelSpec): void {
     if (!isActivation(layer.activation)) {
       throw new InputError(
         `layers[${l}].activation`,
-        `expected one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(layer.activation)}`,
+        `expected one of ${ACTIVATIONS.join(', ')}, got ${quoted(layer.activation)}`,
       );
     }
     if (ACTIVATION_OPS[layer.activation].kind === 'row' && l !== last) {

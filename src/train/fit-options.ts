@@ -10,7 +10,7 @@
 import type { BatchSchedule } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { toDataset, type Rows } from '../data/validate.ts';
-import { asText, InputError } from '../errors.ts';
+import { asText, InputError, quoted } from '../errors.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import { checkKeys, optionKeys } from '../option-keys.ts';
 import { METRICS, type Metric } from './metrics.ts';
@@ -207,7 +207,7 @@ export function checkMetrics(metrics: unknown, where = 'metrics'): Metric[] {
   if (metrics === undefined) return [];
   if (!Array.isArray(metrics)) throw new InputError(where, `expected an array of ${METRICS.join(', ')}`);
   metrics.forEach((metric, k) => {
-    if (!(METRICS as readonly unknown[]).includes(metric)) throw new InputError(`${where}[${k}]`, `expected one of ${METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
+    if (!(METRICS as readonly unknown[]).includes(metric)) throw new InputError(`${where}[${k}]`, `expected one of ${METRICS.join(', ')}, got ${quoted(metric)}`);
   });
   return metrics as Metric[];
 }
@@ -235,7 +235,7 @@ export function earlyStopping(value: EarlyStopping | boolean | undefined, measur
   if (typeof restoreBestWeights !== 'boolean') throw new InputError('earlyStopping.restoreBestWeights', `expected true or false, got ${asText(restoreBestWeights)}`);
   const monitor = settings.monitor ?? (validation ? 'val_loss' : 'loss');
   if (!measured.includes(monitor)) {
-    throw new InputError('earlyStopping.monitor', `${JSON.stringify(monitor)} is not measured; each epoch measures ${measured.join(', ')} (add a metric, or give validation data)`);
+    throw new InputError('earlyStopping.monitor', `${quoted(monitor)} is not measured; each epoch measures ${measured.join(', ')} (add a metric, or give validation data)`);
   }
   return { monitor, patience, minDelta, restoreBestWeights };
 }

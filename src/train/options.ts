@@ -3,7 +3,7 @@
 // Adam), batch size 32 (or the whole dataset if smaller), shuffled, plain SGD.
 
 import { FLOAT32_MIN_NORMAL, positiveFloat32Problem } from '../data/values.ts';
-import { asText, InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from '../model/optimizer.ts';
 import { OPTIMIZER_OPS } from '../model/ops/optimizers.ts';
 import type { TrainOptions } from '../model/trainer.ts';
@@ -35,7 +35,7 @@ export interface TrainOptionsInput {
 }
 
 function fail(where: string, expected: string, value: unknown): never {
-  throw new InputError(where, `expected ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : asText(value)}`);
+  throw new InputError(where, `expected ${expected}, got ${quoted(value)}`);
 }
 
 export function positiveInteger(value: unknown, where: string): number {
