@@ -19,7 +19,7 @@ import type { KernelPath } from './gpu/trainer.ts';
 import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, isPytorchFile, PYTORCH_FILE_ADVICE, type ExportFormat, type ImportFormat } from './interop/formats.ts';
 import type { PytorchExportOptions } from './interop/pytorch.ts';
 import { declareDescription, type ModelDeclaration } from './io/model-declaration.ts';
-import { MODEL_LIMITS, modelToJson, type ModelFile } from './io/model-format.ts';
+import { MODEL_LIMITS, modelToJson, type ModelDescription, type ModelFile } from './io/model-format.ts';
 import type { Loss, ModelSpec } from './model/model.ts';
 import { checkTargets, outputSize } from './model/model.ts';
 import type { Model } from './model/network.ts';
@@ -39,21 +39,21 @@ export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
 /** How a network is made: its backend, its device, its initial weights. */
 export interface NetworkOptions {
   /** Default `auto`: WebGPU where there is an adapter, else the float64 reference (`backendReason` says why). */
-  backend?: BackendChoice;
+  backend?: BackendChoice | undefined;
   /**
    * A device to run on instead of one the network opens (and reopens if lost) itself: a
    * GPUDevice (its loss ends training with DeviceLostError), or a DeviceKeeper shared with
    * other work (training survives the loss of its device). The network never destroys it.
    */
-  device?: GPUDevice | DeviceKeeper;
+  device?: GPUDevice | DeviceKeeper | undefined;
   /** Told when a lost device has been replaced and training resumes from the last checkpoint. */
-  onRecover?: (message: string) => void;
+  onRecover?: ((message: string) => void) | undefined;
   /** Seeds the initial weights of a description without weights (instead of its `seed`, default 1). */
-  seed?: number | string;
+  seed?: number | string | undefined;
   /** Which kernel path runs a step on WebGPU (default `auto`: the fused kernel wherever the network fits it). */
-  path?: KernelPath;
+  path?: KernelPath | undefined;
   /** Names the description or file in messages (default `model`). */
-  source?: string;
+  source?: string | undefined;
 }
 
 /** `Network.import`'s options: the network's, and what the file does not hold itself. */
@@ -62,19 +62,19 @@ export interface ImportOptions extends NetworkOptions {
    * TensorFlow.js: the weight files model.json names, by the path it gives (or by the file's
    * name), or a function that reads one.
    */
-  weights?: Record<string, Uint8Array> | ((path: string) => Uint8Array | Promise<Uint8Array>);
+  weights?: (Record<string, Uint8Array> | ((path: string) => Uint8Array | Promise<Uint8Array>)) | undefined;
   /** The loss, where the file does not record it (our exports do; else cross-entropy after softmax or sigmoid, the mean squared error otherwise). */
-  loss?: Loss;
+  loss?: Loss | undefined;
   /** Whether the biases train, where the file does not record it (default true; false where a TF.js file's Dense layers have no biases). */
-  trainBiases?: boolean;
+  trainBiases?: boolean | undefined;
   /** Told what the import had to guess, e.g. a loss the file does not record (default: console.warn). */
-  onWarning?: (message: string) => void;
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** `evaluate`'s options. */
 export interface EvaluateOptions {
   /** Figures beside the loss: `accuracy`, `mae`, `r2`. */
-  metrics?: Metric[];
+  metrics?: readonly Metric[] | undefined;
 }
 
 const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source']);
@@ -91,7 +91,7 @@ interface Session {
   options: TrainOptions;
 }
 
-function isDeclaration(description: ModelFile | ModelDeclaration): description is ModelDeclaration {
+function isDeclaration(description: ModelDescription | ModelDeclaration): description is ModelDeclaration {
   return typeof (description as ModelDeclaration).create === 'function';
 }
 
@@ -153,14 +153,14 @@ export class Network {
    * with weights, or a model file's declaration (`parseModelDeclaration`). On WebGPU it
    * opens an adapter and a device (or takes `options.device`).
    */
-  static async create(description: ModelFile | ModelDeclaration, options: NetworkOptions = {}): Promise<Network> {
+  static async create(description: ModelDescription | ModelDeclaration, options: NetworkOptions = {}): Promise<Network> {
     checkKeys(options, NETWORK_OPTION_KEYS, 'Network.create');
     const declared = isDeclaration(description) ? description : declareDescription(description, options.source ?? 'model');
     return Network.open(declared.create(options.seed), options);
   }
 
   /** A network from a model file's JSON, as `toJSON` writes it: its text, or the parsed object. */
-  static async fromJSON(json: string | ModelFile, options: NetworkOptions = {}): Promise<Network> {
+  static async fromJSON(json: string | ModelDescription, options: NetworkOptions = {}): Promise<Network> {
     checkKeys(options, NETWORK_OPTION_KEYS, 'Network.fromJSON');
     if (typeof json !== 'string') return Network.create(json, options);
     const { parseModelDeclaration } = await import('./io/model-file.ts');

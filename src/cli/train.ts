@@ -32,7 +32,8 @@ export interface TrainFlags {
   steps?: number;
   epochs?: number;
   batchSize?: number;
-  shuffle: boolean;
+  /** Unset unless --shuffle or --no-shuffle is given (shuffled by default). */
+  shuffle?: boolean;
   seed: number;
   optimizer: OptimizerKind;
   out?: string;
@@ -99,7 +100,7 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
     await network.fit(table.inputs, table.targets!, {
       learningRate: flags.lr,
       batchSize: flags.batchSize,
-      shuffle: flags.shuffle,
+      shuffle: flags.shuffle ?? true,
       seed: flags.seed,
       optimizer: flags.optimizer,
       steps: flags.steps,

@@ -30,7 +30,7 @@ export function fitInputScaling(inputs: Rows, width: number): InputScaling {
 }
 
 /** Checks a scaling for `width` inputs; `where` names it in errors (`model.json: inputScaling`). */
-export function checkInputScaling(scaling: InputScaling, width: number, where: string): void {
+export function checkInputScaling(scaling: Readonly<Record<keyof InputScaling, readonly number[]>>, width: number, where: string): void {
   for (const key of ['mean', 'std'] as const) {
     const values = scaling[key];
     if (!Array.isArray(values) || values.length !== width) {

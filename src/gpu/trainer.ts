@@ -58,27 +58,27 @@ export type KernelPath = 'auto' | 'layered' | 'fused';
 /** How a GpuTrainer runs on its device (all optional). */
 export interface GpuTrainerOptions {
   /** Which kernels run a step (default `auto`). */
-  path?: KernelPath;
+  path?: KernelPath | undefined;
   /**
    * The most bytes one buffer binding may hold: the device's limit, or less to cap the GPU
    * memory a trainer takes. A dataset larger than this is streamed, batch by batch.
    */
-  maxBindingBytes?: number;
+  maxBindingBytes?: number | undefined;
   /**
    * Write every named buffer at every step, so that `read` can return any of them (default
    * true). Without it the layered path writes only what the next kernels read: the
    * parameters, each layer's out and δ, and the output layer's net; `read` of another
    * buffer throws. The fused path always writes them all. See also `setCapture`.
    */
-  capture?: boolean;
+  capture?: boolean | undefined;
   /** Use subgroup operations where the device has them (default true); false forces the workgroup-memory fallback. */
-  subgroups?: boolean;
+  subgroups?: boolean | undefined;
   /**
    * What the tile choice assumes of the adapter, where it should not take it from the
    * table of adapters.ts: its compute units, say (the limits are always the device's). A
    * test can plan as for a large GPU and run those plans here.
    */
-  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost'>>;
+  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost'>> | undefined;
 }
 
 /**

@@ -21,11 +21,11 @@ export interface DenseLayer {
 /** What an imported file may not say: the loss and whether biases train. */
 export interface ImportOptions {
   /** Overrides the loss the file records; without either, see `defaultLoss`. */
-  loss?: Loss;
+  loss?: Loss | undefined;
   /** Overrides the file's record; default true. */
-  trainBiases?: boolean;
+  trainBiases?: boolean | undefined;
   /** Told what the import had to guess (a loss the file does not record). */
-  warn?: (message: string) => void;
+  warn?: ((message: string) => void) | undefined;
 }
 
 /**

@@ -31,24 +31,24 @@ export const PYTORCH_DEFAULTS_FILE = 'defaults.json';
 /** The defaults of train.py's flags; each left out is webgpu-backprop train's default. */
 export interface PytorchExportOptions {
   /** The data file train.py trains on when --data is not given, as seen from where it runs. */
-  data?: string;
+  data?: string | undefined;
   /** CSV: the target columns. */
-  targets?: string[];
+  targets?: readonly string[] | undefined;
   /** Default SGD; momentum 0.9; Adam β1 0.9, β2 0.999, ε 1e-8. */
-  optimizer?: OptimizerSpec;
+  optimizer?: OptimizerSpec | undefined;
   /** Default 0.01, 0.001 with Adam. */
-  learningRate?: number;
+  learningRate?: number | undefined;
   /** The global batch, shared among the processes; default 32, or the data if smaller. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Give steps or epochs; default one epoch. */
-  steps?: number;
-  epochs?: number;
+  steps?: number | undefined;
+  epochs?: number | undefined;
   /** Default true. */
-  shuffle?: boolean;
+  shuffle?: boolean | undefined;
   /** Default 1. */
-  seed?: number;
+  seed?: number | undefined;
   /** Default float32. */
-  dtype?: 'float32' | 'float64';
+  dtype?: 'float32' | 'float64' | undefined;
 }
 
 const EXPORT_OPTION_KEYS = optionKeys<PytorchExportOptions>()(['data', 'targets', 'optimizer', 'learningRate', 'batchSize', 'steps', 'epochs', 'shuffle', 'seed', 'dtype']);

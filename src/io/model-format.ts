@@ -28,26 +28,35 @@ export const MODEL_LIMITS = {
 };
 
 /** One layer of a model file: its activation (and its parameter, where it takes one), and its size or its weights (out × in) and biases. */
-export interface LayerFile extends Partial<Record<ActivationParameterField, number>> {
+export interface LayerFile extends Partial<Record<ActivationParameterField, number | undefined>> {
   activation: Activation;
-  units?: number;
+  units?: number | undefined;
   /** weights[j][i]: from input i into neuron j. */
-  weights?: number[][];
-  biases?: number[];
+  weights?: number[][] | undefined;
+  biases?: number[] | undefined;
 }
 
 /** A model file: the architecture with a seed, or every layer's weights. */
 export interface ModelFile {
   loss: Loss;
   /** Default true; the articles freeze their biases. */
-  trainBiases?: boolean;
-  inputSize?: number;
+  trainBiases?: boolean | undefined;
+  inputSize?: number | undefined;
   /** Seeds the initial weights of the architecture-only form (default 1). */
-  seed?: number | string;
+  seed?: number | string | undefined;
   layers: LayerFile[];
   /** The inputs' standardisation, where the network was trained on standardised inputs. */
-  inputScaling?: InputScaling;
+  inputScaling?: InputScaling | undefined;
 }
+
+/** Every array and field of `T` read-only, to any depth. */
+type DeepReadonly<T> = T extends readonly (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/**
+ * A model file as a caller may write it, to create a network from: the fields of
+ * ModelFile, its arrays read-only (so a description written `as const` is one).
+ */
+export type ModelDescription = DeepReadonly<ModelFile>;
 
 /** The model file of a model: its weights written out, the same form the command line reads. */
 export function modelToJson(model: Model, params: Float64Array = model.params): ModelFile {
@@ -66,7 +75,7 @@ export function modelToJson(model: Model, params: Float64Array = model.params): 
 }
 
 /** A layer's activation, with the parameter fields it gives (checkSpec checks them). */
-export function layerActivation(layer: LayerFile | LayerSpec): Omit<LayerSpec, 'units'> {
+export function layerActivation(layer: ModelDescription['layers'][number] | LayerSpec): Omit<LayerSpec, 'units'> {
   const spec: Omit<LayerSpec, 'units'> = { activation: layer.activation };
   for (const field of ACTIVATION_PARAMETER_FIELDS) if (layer[field] !== undefined) spec[field] = layer[field];
   return spec;

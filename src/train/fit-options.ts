@@ -49,27 +49,27 @@ export interface FitCallbacks {
    * taken (those of a checkpoint resumed from; else 0); `step` is where training begins,
    * counted over the network's life.
    */
-  onTrainBegin?: (logs: { step: number; steps: number; done: number }) => void | Promise<void>;
+  onTrainBegin?: ((logs: { step: number; steps: number; done: number }) => void | Promise<void>) | undefined;
   /** Before an epoch's first step (epochs count from 0). */
-  onEpochBegin?: (epoch: number) => void | Promise<void>;
+  onEpochBegin?: ((epoch: number) => void | Promise<void>) | undefined;
   /** After each step, with its batch loss; `batch` counts the steps of the epoch from 0. */
-  onBatchEnd?: (batch: number, logs: BatchLogs) => void | Promise<void>;
+  onBatchEnd?: ((batch: number, logs: BatchLogs) => void | Promise<void>) | undefined;
   /** After each epoch, with its mean batch loss and the metrics asked for. */
-  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  onEpochEnd?: ((epoch: number, logs: EpochLogs) => void | Promise<void>) | undefined;
   /** After the last step, with the history. */
-  onTrainEnd?: (history: History) => void | Promise<void>;
+  onTrainEnd?: ((history: History) => void | Promise<void>) | undefined;
 }
 
 /** Stops training once the monitored figure has not improved for `patience` epochs (Keras's EarlyStopping). */
 export interface EarlyStopping {
   /** Default `val_loss` where there is validation data, else `loss`. */
-  monitor?: keyof EpochLogs;
+  monitor?: keyof EpochLogs | undefined;
   /** Epochs without improvement before stopping (default 0: the first). */
-  patience?: number;
+  patience?: number | undefined;
   /** The least change that counts as an improvement (default 0). */
-  minDelta?: number;
+  minDelta?: number | undefined;
   /** At the end, go back to the weights of the best epoch (default false). */
-  restoreBestWeights?: boolean;
+  restoreBestWeights?: boolean | undefined;
 }
 
 /** Checkpoints as training goes, to resume from (`resume`) after a crash or a kill. */
@@ -83,40 +83,40 @@ export interface CheckpointOptions {
 /** `fit`'s options, with Keras's and TensorFlow.js's names and defaults: the trainer's (TrainOptionsInput), and the run's. */
 export interface FitOptions extends TrainOptionsInput {
   /** Passes over the training data (default 1). */
-  epochs?: number;
+  epochs?: number | undefined;
   /** Steps to run instead of whole epochs (each one batch); the last epoch ends where the steps do. */
-  steps?: number;
+  steps?: number | undefined;
   /** Holds out this share of the rows, the last ones, as validation data: the first ⌊N·(1 − validationSplit)⌋ rows train, as TensorFlow.js splits them. */
-  validationSplit?: number;
+  validationSplit?: number | undefined;
   /** Validation data of its own: [inputs, targets]. */
-  validationData?: [Rows, Rows];
+  validationData?: readonly [Rows, Rows] | undefined;
   /**
    * Figures beside the loss at each epoch's end: `accuracy`, `mae`, `r2`, measured on the
    * whole training (and validation) data with the epoch's final weights.
    */
-  metrics?: Metric[];
-  callbacks?: FitCallbacks;
+  metrics?: readonly Metric[] | undefined;
+  callbacks?: FitCallbacks | undefined;
   /** `true` for the defaults, or the settings. */
-  earlyStopping?: EarlyStopping | boolean;
+  earlyStopping?: EarlyStopping | boolean | undefined;
   /** Checkpoints every `every` steps, each handed to `save`. */
-  checkpoint?: CheckpointOptions;
+  checkpoint?: CheckpointOptions | undefined;
   /**
    * Continues the run a checkpoint was taken in (the checkpoint, or its JSON text): its
    * weights, optimizer state and step, to the end `epochs` or `steps` gives that run.
    * The data and the training options must be the run's (else InputError).
    */
-  resume?: Checkpoint | string;
+  resume?: Checkpoint | string | undefined;
   /**
    * Stops training at once, also while the kernels compile or a chunk of steps is under
    * way: `fit` then resolves with `aborted` set, the weights those after the last chunk
    * done (a chunk under way is undone once the GPU is through with it).
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * How messages name things: the options by the caller's names for them (a command
    * line's flags, a form's labels; `resume`: the checkpoint's file), and the training data.
    */
-  names?: { options?: Partial<Record<keyof FitOptions | 'checkpoint.every', string>>; data?: string };
+  names?: { options?: Partial<Record<keyof FitOptions | 'checkpoint.every', string>> | undefined; data?: string | undefined } | undefined;
 }
 
 /** What `fit` returns: per-epoch figures, as TensorFlow.js's History. */
@@ -279,7 +279,7 @@ export class EarlyStopper {
 export function splitValidation(all: Dataset, options: FitOptions, prepare: (data: Dataset) => Dataset): { training: Dataset; validation?: Dataset } {
   if (options.validationData !== undefined) {
     if (options.validationSplit !== undefined) throw new InputError('validationSplit', 'give validationSplit or validationData, not both');
-    const data: [Rows, Rows] = options.validationData;
+    const data: readonly [Rows, Rows] = options.validationData;
     if (!Array.isArray(data) || data.length !== 2) throw new InputError('validationData', 'expected [inputs, targets]');
     return { training: all, validation: prepare(toDataset(data[0], data[1], all.inputSize, all.outputSize, { inputs: 'validationData[0]', targets: 'validationData[1]' })) };
   }

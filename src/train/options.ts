@@ -23,15 +23,15 @@ export const DEFAULT_SEED = 1;
  */
 export interface TrainOptionsInput {
   /** Default 0.01, or 0.001 with Adam. */
-  learningRate?: number;
+  learningRate?: number | undefined;
   /** Samples per step (default 32); a batch larger than the training data takes the whole data, as Keras does. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** A new order of the rows each epoch (default true); false takes them in order, wrapping around. */
-  shuffle?: boolean;
+  shuffle?: boolean | undefined;
   /** Seeds the shuffling (default 1). */
-  seed?: number;
+  seed?: number | undefined;
   /** `sgd` (default), `momentum` (0.9) or `adam` (0.9, 0.999, 1e-8), or a full specification. */
-  optimizer?: OptimizerKind | OptimizerSpec;
+  optimizer?: OptimizerKind | OptimizerSpec | undefined;
 }
 
 function fail(where: string, expected: string, value: unknown): never {
