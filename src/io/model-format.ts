@@ -49,14 +49,27 @@ export interface ModelFile {
   inputScaling?: InputScaling | undefined;
 }
 
-/** Every array and field of `T` read-only, to any depth. */
-type DeepReadonly<T> = T extends readonly (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
-
 /**
  * A model file as a caller may write it, to create a network from: the fields of
- * ModelFile, its arrays read-only (so a description written `as const` is one).
+ * ModelFile, every one read-only (so a description written `as const` is one).
  */
-export type ModelDescription = DeepReadonly<ModelFile>;
+export interface ModelDescription {
+  readonly loss: Loss;
+  readonly trainBiases?: boolean | undefined;
+  readonly inputSize?: number | undefined;
+  readonly seed?: number | string | undefined;
+  readonly layers: readonly ({
+    readonly activation: Activation;
+    readonly units?: number | undefined;
+    readonly weights?: readonly (readonly number[])[] | undefined;
+    readonly biases?: readonly number[] | undefined;
+  } & { readonly [F in ActivationParameterField]?: number | undefined })[];
+  readonly inputScaling?: { readonly mean: readonly number[]; readonly std: readonly number[] } | undefined;
+}
+
+// Every model file is a description, and a description has no field a model file lacks (checked by the compiler).
+const fileIsDescription: [ModelFile] extends [ModelDescription] ? (keyof ModelDescription extends keyof ModelFile ? true : never) : never = true;
+void fileIsDescription;
 
 /** The model file of a model: its weights written out, the same form the command line reads. */
 export function modelToJson(model: Model, params: Float64Array = model.params): ModelFile {
