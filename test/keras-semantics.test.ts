@@ -47,13 +47,13 @@ function ourStopEpoch(values: number[], monitor: keyof EpochLogs, patience: numb
 }
 
 describe("early stopping is TensorFlow.js's EarlyStopping", () => {
-  it('stops after the same epoch for any run of values, patience and minimum change, on losses (lower is better) and accuracy (higher)', async () => {
+  it('stops after the same epoch for any run of values, patience and minimum change, on losses and errors (lower is better) and accuracy (higher)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 0, max: 20 }).map((v) => v / 20), { minLength: 1, maxLength: 14 }),
         fc.integer({ min: 0, max: 4 }),
         fc.constantFrom(0, 0.05, 0.2),
-        fc.constantFrom<keyof EpochLogs>('loss', 'val_loss', 'accuracy'),
+        fc.constantFrom<keyof EpochLogs>('loss', 'val_loss', 'accuracy', 'val_mae'),
         async (values, patience, minDelta, monitor) => {
           expect(ourStopEpoch(values, monitor, patience, minDelta)).toBe(await tfjsStopEpoch(values, monitor, patience, minDelta));
         },
