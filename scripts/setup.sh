@@ -24,7 +24,9 @@ if [ -n "$missing" ]; then
 fi
 
 # onnxruntime-node (for the tests) runs on the CPU libraries its package ships; without
-# this (.npmrc says the same) its install step would fetch CUDA libraries from elsewhere.
+# this its install step would fetch CUDA libraries from outside the npm registry. Set here
+# (and by .ci/run), not in .npmrc: npm warns of any key it does not know there, on every
+# `npm run` and `npx`, before the command's first line.
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 echo "setup: done"

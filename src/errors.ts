@@ -9,8 +9,9 @@ export class BackpropError extends Error {
   override name = 'BackpropError';
 
   constructor(message: string) {
-    // One line, whatever the message quotes (a JSON parser's message can hold a newline).
-    super(message.replace(/\s*\n\s*/g, ' '));
+    // One line, whatever the message quotes (a JSON parser's message can hold a newline),
+    // and of bounded length, whatever value it shows.
+    super(bounded(message.replace(/\s*\n\s*/g, ' ')));
   }
 }
 
@@ -55,7 +56,11 @@ export class LimitError extends InputError {
   }
 }
 
-/** Training produced a non-finite value; the message says where it first appeared. */
+/**
+ * Training produced a value float32 cannot hold (NaN, ±Infinity, or beyond its range); the
+ * message says where it first appeared. Training is rolled back to its last finite weights
+ * and optimizer state, those before step `stepsKept` (see the message).
+ */
 export class DivergedError extends BackpropError {
   override name = 'DivergedError';
 
@@ -65,6 +70,8 @@ export class DivergedError extends BackpropError {
     readonly step?: number,
     /** The value in words, e.g. `layer0.net[sample 3, unit 1]`, where known. */
     readonly location?: string,
+    /** The steps the weights training was rolled back to had taken (counted over the network's life): they are the weights before step `stepsKept`. */
+    readonly stepsKept?: number,
   ) {
     super(message);
   }
@@ -93,11 +100,41 @@ export class WebGpuUnavailableError extends BackpropError {
   override name = 'WebGpuUnavailableError';
 }
 
-/** `String(value)` for a message, also for a value whose conversion throws (an object with a broken toString). */
+/** The most characters of a value a message shows. */
+const SHOWN = 80;
+/** The longest message: a value the message shows in full cannot make it longer. */
+const MESSAGE_MAX = 2000;
+
+/** `text`, cut to `SHOWN` characters where longer, saying how long it was. */
+function shortened(text: string): string {
+  return text.length > SHOWN ? `${text.slice(0, SHOWN)}… (${text.length} characters)` : text;
+}
+
+/** A message with each overlong run of non-space characters shortened, and cut at MESSAGE_MAX. */
+function bounded(message: string): string {
+  const words = message.length > SHOWN ? message.replace(/\S{200,}/g, (word) => shortened(word)) : message;
+  return words.length > MESSAGE_MAX ? `${words.slice(0, MESSAGE_MAX)}…` : words;
+}
+
+/**
+ * A value for a message, in a few words, whatever it is: an array or an object is named,
+ * never spelled out (a row of a million values, or one nested a million deep, would make
+ * a message of megabytes, or overflow the stack); text is shortened; a value whose
+ * conversion to text throws (a broken toString) is named by its type.
+ */
 export function asText(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  if (ArrayBuffer.isView(value)) return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
+  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value) === '[object Object]' ? 'an object' : Object.prototype.toString.call(value);
   try {
-    return String(value);
+    return shortened(String(value));
   } catch {
     return Object.prototype.toString.call(value);
   }
+}
+
+/** A value as a message quotes it: text in quotes (shortened), anything else as asText gives it. */
+export function quoted(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(shortened(value)) : asText(value);
 }

@@ -29,7 +29,7 @@ export type { InputScaling } from './data/scaling.ts';
 
 // Model files, checkpoints, and other engines' formats.
 export { MODEL_LIMITS } from './io/model-format.ts';
-export type { LayerFile, ModelFile } from './io/model-format.ts';
+export type { LayerFile, ModelDescription, ModelFile } from './io/model-format.ts';
 export { parseModelDeclaration } from './io/model-file.ts';
 export type { ModelDeclaration } from './io/model-declaration.ts';
 export type { Checkpoint } from './io/checkpoint.ts';

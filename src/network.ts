@@ -13,16 +13,16 @@ import type { Dataset } from './data/dataset.ts';
 import { applyInputScaling, type InputScaling } from './data/scaling.ts';
 import { flattenRows, toDataset, type Rows } from './data/validate.ts';
 import type { Labels } from './data/labels.ts';
-import { BackpropError, DisposedError, InputError, LimitError, WebGpuUnavailableError } from './errors.ts';
+import { BackpropError, DisposedError, InputError, LimitError, quoted, WebGpuUnavailableError } from './errors.ts';
 import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
-import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, type ExportFormat, type ImportFormat } from './interop/formats.ts';
+import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, isPytorchFile, PYTORCH_FILE_ADVICE, type ExportFormat, type ImportFormat } from './interop/formats.ts';
 import type { PytorchExportOptions } from './interop/pytorch.ts';
 import { declareDescription, type ModelDeclaration } from './io/model-declaration.ts';
-import { MODEL_LIMITS, modelToJson, type ModelFile } from './io/model-format.ts';
+import { MODEL_LIMITS, modelToJson, type ModelDescription, type ModelFile } from './io/model-format.ts';
 import type { Loss, ModelSpec } from './model/model.ts';
-import { outputSize } from './model/model.ts';
+import { checkTargets, outputSize } from './model/model.ts';
 import type { Model } from './model/network.ts';
 import type { OptimizerSpec } from './model/optimizer.ts';
 import type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
@@ -32,6 +32,7 @@ import { fit, type FitSubject } from './train/fit.ts';
 import { checkMetrics, type FitOptions, type History } from './train/fit-options.ts';
 import { measure, type Evaluation, type Metric } from './train/metrics.ts';
 import { trainOptions } from './train/options.ts';
+import { checkKeys, optionKeys } from './option-keys.ts';
 
 /** Where a network trains: WebGPU, the float64 reference, or (`auto`) WebGPU where an adapter exists, else the reference. */
 export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
@@ -39,21 +40,21 @@ export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
 /** How a network is made: its backend, its device, its initial weights. */
 export interface NetworkOptions {
   /** Default `auto`: WebGPU where there is an adapter, else the float64 reference (`backendReason` says why). */
-  backend?: BackendChoice;
+  backend?: BackendChoice | undefined;
   /**
    * A device to run on instead of one the network opens (and reopens if lost) itself: a
    * GPUDevice (its loss ends training with DeviceLostError), or a DeviceKeeper shared with
    * other work (training survives the loss of its device). The network never destroys it.
    */
-  device?: GPUDevice | DeviceKeeper;
+  device?: GPUDevice | DeviceKeeper | undefined;
   /** Told when a lost device has been replaced and training resumes from the last checkpoint. */
-  onRecover?: (message: string) => void;
+  onRecover?: ((message: string) => void) | undefined;
   /** Seeds the initial weights of a description without weights (instead of its `seed`, default 1). */
-  seed?: number | string;
+  seed?: number | string | undefined;
   /** Which kernel path runs a step on WebGPU (default `auto`: the fused kernel wherever the network fits it). */
-  path?: KernelPath;
+  path?: KernelPath | undefined;
   /** Names the description or file in messages (default `model`). */
-  source?: string;
+  source?: string | undefined;
 }
 
 /** `Network.import`'s options: the network's, and what the file does not hold itself. */
@@ -62,18 +63,24 @@ export interface ImportOptions extends NetworkOptions {
    * TensorFlow.js: the weight files model.json names, by the path it gives (or by the file's
    * name), or a function that reads one.
    */
-  weights?: Record<string, Uint8Array> | ((path: string) => Uint8Array | Promise<Uint8Array>);
+  weights?: (Record<string, Uint8Array> | ((path: string) => Uint8Array | Promise<Uint8Array>)) | undefined;
   /** The loss, where the file does not record it (our exports do; else cross-entropy after softmax or sigmoid, the mean squared error otherwise). */
-  loss?: Loss;
-  /** Whether the biases train, where the file does not record it (default true). */
-  trainBiases?: boolean;
+  loss?: Loss | undefined;
+  /** Whether the biases train, where the file does not record it (default true; false where a TF.js file's Dense layers have no biases). */
+  trainBiases?: boolean | undefined;
+  /** Told what the import had to guess, e.g. a loss the file does not record (default: console.warn). */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** `evaluate`'s options. */
 export interface EvaluateOptions {
   /** Figures beside the loss: `accuracy`, `mae`, `r2`. */
-  metrics?: Metric[];
+  metrics?: readonly Metric[] | undefined;
 }
+
+const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source']);
+const IMPORT_OPTION_KEYS = optionKeys<ImportOptions>()([...(NETWORK_OPTION_KEYS as (keyof NetworkOptions)[]), 'weights', 'loss', 'trainBiases', 'onWarning']);
+const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['metrics']);
 
 /** Steps between the in-memory checkpoints a lost device resumes from (each a read-back of the parameters). */
 const RECOVERY_CHECKPOINT_STEPS = 1000;
@@ -85,7 +92,7 @@ interface Session {
   options: TrainOptions;
 }
 
-function isDeclaration(description: ModelFile | ModelDeclaration): description is ModelDeclaration {
+function isDeclaration(description: ModelDescription | ModelDeclaration): description is ModelDeclaration {
   return typeof (description as ModelDeclaration).create === 'function';
 }
 
@@ -117,6 +124,10 @@ export class Network {
   private chunkSteps?: number;
   private disposed = false;
   private training = false;
+  /** Stops the fit in progress, on dispose(). */
+  private stopFit?: AbortController;
+  /** A fit stopped during a chunk of steps: the trainer's return to the chunk's start, which every later use waits for. */
+  private settling?: Promise<void>;
   private gpuError?: string;
   /** Notes the first WebGPU validation error of the device, which every later call reports. */
   private readonly onGpuError = (event: Event) => (this.gpuError ??= (event as GPUUncapturedErrorEvent).error.message.split('\n')[0]);
@@ -143,13 +154,15 @@ export class Network {
    * with weights, or a model file's declaration (`parseModelDeclaration`). On WebGPU it
    * opens an adapter and a device (or takes `options.device`).
    */
-  static async create(description: ModelFile | ModelDeclaration, options: NetworkOptions = {}): Promise<Network> {
+  static async create(description: ModelDescription | ModelDeclaration, options: NetworkOptions = {}): Promise<Network> {
+    checkKeys(options, NETWORK_OPTION_KEYS, 'Network.create');
     const declared = isDeclaration(description) ? description : declareDescription(description, options.source ?? 'model');
     return Network.open(declared.create(options.seed), options);
   }
 
   /** A network from a model file's JSON, as `toJSON` writes it: its text, or the parsed object. */
-  static async fromJSON(json: string | ModelFile, options: NetworkOptions = {}): Promise<Network> {
+  static async fromJSON(json: string | ModelDescription, options: NetworkOptions = {}): Promise<Network> {
+    checkKeys(options, NETWORK_OPTION_KEYS, 'Network.fromJSON');
     if (typeof json !== 'string') return Network.create(json, options);
     const { parseModelDeclaration } = await import('./io/model-file.ts');
     return Network.create(parseModelDeclaration(json, options.source ?? 'model'), options);
@@ -161,14 +174,20 @@ export class Network {
    * tells them apart by `options.source` (a `.onnx` or `.json` name) and the contents.
    */
   static async import(bytes: Uint8Array | string, format: ImportFormat | 'auto' = 'auto', options: ImportOptions = {}): Promise<Network> {
+    checkKeys(options, IMPORT_OPTION_KEYS, 'Network.import');
     const source = options.source ?? 'model';
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
     if (!(data instanceof Uint8Array)) throw new InputError(source, 'expected the file\'s bytes (a Uint8Array) or text');
     if (data.length > MODEL_LIMITS.fileBytes) throw new LimitError(source, `the file is ${data.length} bytes; a model file may be at most ${MODEL_LIMITS.fileBytes}`, 'MODEL_LIMITS.fileBytes');
-    if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected auto or one of ${IMPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected auto or one of ${IMPORT_FORMATS.join(', ')}, got ${quoted(format)}`);
+    if (isPytorchFile(source, data)) throw new InputError(source, PYTORCH_FILE_ADVICE);
     const kind = format === 'auto' ? importFormat(source, data) : format;
-    const described = { loss: options.loss, trainBiases: options.trainBiases };
-    if (kind === 'model-file') return Network.fromJSON(new TextDecoder().decode(data), options);
+    const described = { loss: options.loss, trainBiases: options.trainBiases, warn: options.onWarning ?? ((message: string) => console.warn(`webgpu-backprop: ${message}`)) };
+    if (kind === 'model-file') {
+      // A model file records its loss and trainBiases itself: the import's own options do not apply.
+      const { weights: _weights, loss: _loss, trainBiases: _trainBiases, onWarning: _onWarning, ...networkOptions } = options;
+      return Network.fromJSON(new TextDecoder().decode(data), networkOptions);
+    }
     if (kind === 'onnx') return Network.open((await import('./interop/onnx.ts')).importOnnx(data, source, described), options);
     const { importTfjs, tfjsWeightPaths } = await import('./interop/tfjs.ts');
     const modelJson = new TextDecoder().decode(data);
@@ -179,7 +198,7 @@ export class Network {
   /** A network of `model` (which it takes over) on the backend the options choose. */
   private static async open(model: Model, options: NetworkOptions): Promise<Network> {
     const choice = options.backend ?? 'auto';
-    if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new InputError('backend', `expected webgpu, cpu or auto, got ${JSON.stringify(choice)}`);
+    if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new InputError('backend', `expected webgpu, cpu or auto, got ${quoted(choice)}`);
     const settings = { path: options.path, onRecover: options.onRecover };
     if (choice === 'cpu') return new Network(model, 'cpu', 'asked for the float64 reference', undefined, undefined, settings);
     const given = options.device;
@@ -218,7 +237,7 @@ export class Network {
    */
   async export(format: ExportFormat, options: PytorchExportOptions = {}): Promise<Record<string, string | Uint8Array>> {
     this.alive();
-    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new InputError('format', `expected one of ${EXPORT_FORMATS.join(', ')}, got ${quoted(format)}`);
     const model = this.model;
     if (format === 'onnx') return { 'model.onnx': (await import('./interop/onnx.ts')).exportOnnx(model) };
     if (format === 'pytorch') return (await import('./interop/pytorch.ts')).exportPytorch(model, options);
@@ -255,6 +274,10 @@ export class Network {
     // As TensorFlow.js: one fit at a time (predict and evaluate may run meanwhile).
     if (this.training) throw new BackpropError('fit: this network is already training; await the fit in progress (or abort it with its signal) first');
     this.training = true;
+    await this.settled();
+    // dispose() stops the fit at its next chunk of steps, as the caller's signal does.
+    this.stopFit = new AbortController();
+    const signal = options.signal instanceof AbortSignal ? AbortSignal.any([options.signal, this.stopFit.signal]) : this.stopFit.signal;
     const network = this;
     const subject: FitSubject = {
       get model() {
@@ -262,15 +285,31 @@ export class Network {
       },
       trainer: (dataset, train) => this.trainerFor(dataset, train),
       chunkSteps: this.chunkSteps,
+      sync: async (trainer) => {
+        this.model = { ...this.model, params: await trainer.read('params') };
+      },
     };
     try {
-      const history = await fit(subject, inputs, targets, options);
-      this.model = { ...this.model, params: await this.session!.trainer.read('params') };
+      const history = await fit(subject, inputs, targets, { ...options, ...(options.signal === undefined || options.signal instanceof AbortSignal ? { signal } : {}) });
+      if (this.disposed) throw new DisposedError('network');
       return history;
+    } catch (error) {
+      // Whatever the trainer said as it was freed under the fit (a lost device, say), the cause is dispose().
+      throw this.disposed ? new DisposedError('network') : error;
     } finally {
       this.chunkSteps = subject.chunkSteps;
+      this.settling = subject.settling;
       this.training = false;
+      this.stopFit = undefined;
     }
+  }
+
+  /** Waits for a stopped chunk's undoing, if one is under way. */
+  private async settled(): Promise<void> {
+    const settling = this.settling;
+    if (!settling) return;
+    await settling;
+    if (this.settling === settling) this.settling = undefined;
   }
 
   /**
@@ -279,6 +318,7 @@ export class Network {
    * starts from the current weights (and the optimizer's state, if the optimizer is the same).
    */
   private async trainerFor(dataset: Dataset, options: TrainOptions): Promise<Trainer> {
+    await this.settled();
     const session = this.session;
     if (session && sameOptions(session.options, options) && sameData(session.dataset, dataset)) return session.trainer;
     if (session) {
@@ -309,6 +349,7 @@ export class Network {
 
   /** What runs the forward pass: the last trainer (whose weights are current), or a predictor of its own. */
   private async forwardRunner(): Promise<Trainer | GpuPredictor> {
+    await this.settled();
     if (this.session) return this.session.trainer;
     if (this.backend === 'cpu') {
       const model = this.model;
@@ -333,8 +374,10 @@ export class Network {
   /** The mean loss over `inputs` and `targets` (rows, or class ids), and the metrics asked for. */
   async evaluate(inputs: Rows, targets: Rows | Labels, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.alive();
+    checkKeys(options, EVALUATE_OPTION_KEYS, 'evaluate');
     const { spec } = this.model;
     const data = this.scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));
+    checkTargets(spec, data.targets);
     return measure(await this.forwardRunner(), data, checkMetrics(options.metrics), false);
   }
 
@@ -342,6 +385,7 @@ export class Network {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.stopFit?.abort();
     this.session?.trainer.dispose();
     this.predictor?.dispose();
     this.gpu?.device?.removeEventListener('uncapturederror', this.onGpuError);

@@ -11,12 +11,12 @@ setGpuProvider(nodeGpu);
 
 export * from './index.ts';
 export { nodeGpu } from './node/dawn.ts';
-export { readBinaryFile, readTextFile, writeFileAtomically } from './node/files.ts';
+export { readBinaryFile, readFileBeside, readTextFile, writeFileAtomically } from './node/files.ts';
 export { readDataFile } from './node/data-file.ts';
 export type { ReadDataOptions } from './node/data-file.ts';
 export { checkDataFits } from './io/data-file.ts';
 export type { DataTable } from './io/data-table.ts';
 export { checkTrainingMemory } from './node/memory.ts';
 export { parseDecimal } from './io/numbers.ts';
-export { FLOAT32_MAX } from './data/values.ts';
+export { FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './data/values.ts';
 export { MAX_SEED } from './data/batches.ts';

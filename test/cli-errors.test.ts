@@ -96,7 +96,7 @@ const CASES: BadInput[] = [
     args: ['--model', file('f32-model.json', '{"loss": "sse", "layers": [{"activation": "linear", "weights": [[1, 1e39]]}]}'), '--data', data],
     message: /f32-model\.json: layers\[0\]\.weights\[0\]\[1\]: expected a number float32 can hold \(\|x\| ≤ 3\.4028234663852886e\+38\)$/,
   },
-  { name: 'a learning rate float32 cannot hold', args: ['--model', model, '--data', data, '--lr', '1e39'], message: /'--lr <rate>' argument '1e39' is invalid\. expected a positive number float32 can hold \(1\.401298464324817e-45 to 3\.4028234663852886e\+38\), got "1e39"$/ },
+  { name: 'a learning rate float32 cannot hold', args: ['--model', model, '--data', data, '--lr', '1e39'], message: /'--lr <rate>' argument '1e39' is invalid\. expected a positive number float32 can hold \(1\.1754943508222875e-38 to 3\.4028234663852886e\+38\), got "1e39"$/ },
   {
     name: 'a seed past 2^53 − 1 (a checkpoint could not give it back)',
     args: ['--model', model, '--data', data, '--seed', '9007199254740993'],
@@ -112,7 +112,6 @@ const CASES: BadInput[] = [
   },
   { name: 'a learning rate of zero', args: ['--model', model, '--data', data, '--lr', '0'], message: /'--lr <rate>' argument '0' is invalid\. expected a positive number, got "0"$/ },
   { name: 'a negative batch size', args: ['--model', model, '--data', data, '--batch-size', '-4'], message: /'--batch-size <n>' argument '-4' is invalid\. expected a positive integer, got "-4"$/ },
-  { name: 'a batch larger than the data', args: ['--model', model, '--data', data, '--batch-size', '5'], message: /--batch-size: 5 is more than the 4 samples in .*data\.json$/ },
   { name: 'steps of zero', args: ['--model', model, '--data', data, '--steps', '0'], message: /'--steps <n>' argument '0' is invalid\. expected a positive integer, got "0"$/ },
   { name: 'an unknown flag', args: ['--model', model, '--data', data, '--learning-rate', '1'], message: /unknown option '--learning-rate'/ },
   { name: '--resume without a checkpoint', args: ['--model', model, '--data', data, '--resume', '--checkpoint', join(dir, 'none.json')], message: /none\.json: no such checkpoint$/ },
@@ -140,7 +139,7 @@ describe('training that diverges', () => {
     const out = file(`diverged-${backend}.json`, 'the previous model\n');
     const run = cli('train', '--model', linear, '--data', points, '--backend', backend, '--lr', '10', '--steps', '400', '--batch-size', '2', '--no-shuffle', '--out', out);
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toMatch(/^webgpu-backprop: training diverged: the first non-finite value was (loss\[sample \d\]|the batch loss \(the mean of finite sample losses\)|\S+\[sample \d, unit \d\]|params: layer0\.\S+) = (-?Infinity|NaN) at step \d+ \(try a smaller --lr\)$/);
+    expect(run.stderr.trim()).toMatch(/^webgpu-backprop: training diverged: the first (non-finite value|value beyond float32's range) was (loss\[sample \d\]|the batch loss \(the mean of finite sample losses\)|\S+\[sample \d, unit \d\]|params: layer0\.\S+) = (-?Infinity|NaN|\d\.\d+e\+\d+) at step \d+; the network is back at its last finite weights, those before step \d+ \(try a smaller --lr\)$/);
     expect(readFileSync(out, 'utf8')).toBe('the previous model\n');
   });
 });

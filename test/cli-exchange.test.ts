@@ -2,7 +2,7 @@
 // TensorFlow.js and PyTorch, and back, the weights exact as float32; bad files refused
 // with one line and exit status 2.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,11 +51,21 @@ describe('export and import on the command line', () => {
   });
 
   it('refuses what it cannot read or write with one line and exit status 2, writing nothing', () => {
+    const torchFile = join(dir, 'net.pt');
+    writeFileSync(torchFile, Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0, 0]));
+    // A TF.js folder whose weights file is a link to a file outside it.
+    cli('export', '--model', model, '--format', 'tfjs', '--out', join(dir, 'escaping'));
+    const escaping = join(dir, 'escaping');
+    writeFileSync(join(dir, 'secret.bin'), readFileSync(join(escaping, 'weights.bin')));
+    rmSync(join(escaping, 'weights.bin'));
+    symlinkSync(join(dir, 'secret.bin'), join(escaping, 'weights.bin'));
     const notAModel = join(dir, 'notes.txt');
     writeFileSync(notAModel, 'these are notes');
     const cases = [
       { args: ['import', '--from', notAModel, '--out', join(dir, 'a.json')], message: /notes\.txt: not an ONNX model/ },
       { args: ['import', '--from', join(dir, 'missing.onnx'), '--out', join(dir, 'b.json')], message: /missing\.onnx: no such model to import$/ },
+      { args: ['import', '--from', torchFile, '--out', join(dir, 'd.json')], message: /net\.pt: is a PyTorch file \(torch\.save\), .* export it to ONNX with torch\.onnx\.export\(/ },
+      { args: ['import', '--from', join(escaping, 'model.json'), '--out', join(dir, 'e.json')], message: /weights\.bin: is not inside .*escaping of model\.json \(a link leads out of it\): a weights file must be$/ },
       { args: ['export', '--model', model, '--format', 'keras', '--out', join(dir, 'c')], message: /argument 'keras' is invalid/ },
       { args: ['export', '--model', model, '--format', 'onnx', '--out', dir], message: /is a folder; ONNX export writes one file/ },
     ];
@@ -65,6 +75,19 @@ describe('export and import on the command line', () => {
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(result.stderr.trim()).toMatch(message);
     }
-    expect(['a.json', 'b.json', 'c'].filter((name) => existsSync(join(dir, name)))).toEqual([]);
+    expect(['a.json', 'b.json', 'c', 'd.json', 'e.json'].filter((name) => existsSync(join(dir, name)))).toEqual([]);
+  });
+
+  it('warns, in a line of its own, where an imported file records no loss, and says which it took', () => {
+    // A TF.js model.json as TensorFlow.js writes it: no metadata of ours, no training config.
+    cli('export', '--model', model, '--format', 'tfjs', '--out', join(dir, 'plain'));
+    const json = JSON.parse(readFileSync(join(dir, 'plain', 'model.json'), 'utf8'));
+    delete json.userDefinedMetadata;
+    writeFileSync(join(dir, 'plain', 'model.json'), JSON.stringify(json));
+    const imported = cli('import', '--from', join(dir, 'plain', 'model.json'), '--out', join(dir, 'plain.json'));
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toMatch(/^webgpu-backprop: warning: .*plain\/model\.json: records no loss; taking cross-entropy, as its sigmoid output suggests \(give the loss to choose another\)\n$/);
+    expect(JSON.parse(readFileSync(join(dir, 'plain.json'), 'utf8')).loss).toBe('cross-entropy');
+    expect(cli('import', '--from', join(dir, 'plain', 'model.json'), '--out', join(dir, 'plain.json'), '--loss', 'mse').stderr).toBe('');
   });
 });

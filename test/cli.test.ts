@@ -1,5 +1,6 @@
 // The command line, run as a user runs it.
 
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,5 +118,37 @@ describe('predict', () => {
     const run = cli('predict', '--model', model, '--data', csv, '--targets', 'label', '--backend', 'cpu');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ outputs: [[-1], [5.75]] });
+  });
+});
+
+describe('what the command line says of itself', () => {
+  it('--version prints the version alone; npx in the checkout prints it first, with no npm warning before it', () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+    const direct = cli('--version');
+    expect(direct).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const npx = spawnSync('npx', ['--no-install', 'webgpu-backprop', '--version'], { encoding: 'utf8', timeout: 60_000 });
+    expect(npx.stdout.split('\n')[0]).toBe(version);
+    expect(npx.stderr).not.toMatch(/npm warn/i);
+    expect(npx.status).toBe(0);
+  });
+
+  it('each command says what it does, and --backend what it is for there', () => {
+    expect(cli('train', '--help').stdout).toMatch(/train a model file on a data file[\s\S]*--backend <backend>\s+where to train/);
+    expect(cli('predict', '--help').stdout).toMatch(/print a model's outputs for the inputs of a data file[\s\S]*--backend <backend>\s+where to predict/);
+    for (const command of ['examples', 'trace', 'export', 'import']) expect(cli(command, '--help').stdout, command).toMatch(new RegExp(`^Usage: webgpu-backprop ${command} .*\\n\\n\\S`));
+  });
+
+  it('--shuffle is the default said aloud: the same run as without it, and not the run --no-shuffle makes', () => {
+    const model = join(dir, 'shuffle-model.json');
+    const data = join(dir, 'shuffle-data.json');
+    writeFileSync(model, JSON.stringify({ inputSize: 2, seed: 2, loss: 'mse', layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'linear' }] }));
+    writeFileSync(data, JSON.stringify({ inputs: [[0, 1], [1, 0], [1, 1], [0, 0], [0.5, 0.2], [0.3, 0.9]], targets: [[1], [1], [0], [0], [0.7], [0.4]] }));
+    const trained = (...flags: string[]) => {
+      const out = join(dir, `shuffle${flags.join('')}.json`);
+      expect(cli('train', '--model', model, '--data', data, '--backend', 'cpu', '--steps', '9', '--batch-size', '2', '--lr', '0.1', '--out', out, ...flags).code).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(trained('--shuffle')).toBe(trained());
+    expect(trained('--no-shuffle')).not.toBe(trained());
   });
 });

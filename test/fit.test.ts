@@ -163,6 +163,54 @@ describe('resuming is refused', () => {
     await expect(net.fit(inputs, targets, { ...options, epochs: 2 })).rejects.toThrow(/^steps, epochs: give one or the other, not both$/);
   });
 
+  it('with another shuffle setting, seed or data, naming the difference', async () => {
+    const checkpoint = await saved();
+    const net = await open('cpu');
+    await expect(net.fit(inputs, targets, { ...options, seed: 2, resume: checkpoint })).rejects.toThrow(/^resume: options\.seed: is 1; this run has 2 \(resume with the flags the run began with\)$/);
+    await expect(net.fit(inputs, targets, { ...options, shuffle: false, resume: checkpoint })).rejects.toThrow(/^resume: options\.shuffle: is true; this run has false /);
+    const changed = targets.map((row, r) => (r === 7 ? [row[1], row[0]] : row));
+    await expect(net.fit(inputs, changed, { ...options, resume: checkpoint, names: { data: 'data.json' } })).rejects.toThrow(/^resume: data: was written for other data than data\.json: rows of the same shape with other values$/);
+    await expect(net.fit(inputs.slice(2), targets.slice(2), { ...options, resume: checkpoint })).rejects.toThrow(/^resume: data: was written for other data than this run trains on: 10 rows of 3 inputs and 2 targets, not 8 rows of 3 inputs and 2 targets$/);
+  });
+
+  describe('a checkpoint is checked in full before anything of it is used', () => {
+    const adam: FitOptions = { steps: 6, batchSize: 2, seed: 1, optimizer: 'adam', learningRate: 0.01 };
+    const adamCheckpoint = async () => JSON.parse((await checkpointed(await open('cpu'), adam, 3, 3))[0]) as Checkpoint;
+    const refusal = async (edit: (c: Checkpoint) => void, message: RegExp) => {
+      const checkpoint = await adamCheckpoint();
+      edit(checkpoint);
+      const net = await open('cpu');
+      const before = net.params();
+      await expect(net.fit(inputs, targets, { ...adam, resume: checkpoint })).rejects.toThrow(message);
+      await expect(net.fit(inputs, targets, { ...adam, resume: JSON.stringify(checkpoint, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? 1e39 : v)) })).rejects.toThrow(InputError);
+      expect(net.params()).toEqual(before);
+    };
+    const v = (c: Checkpoint) => c.optimizerState[1] as Record<string, number[][] | number[]>;
+
+    it("Adam's second moments must not be negative (their square root would be NaN, and the weights null)", async () => {
+      await refusal((c) => ((v(c)['layer0.weights'] as number[][])[2][1] = -1e-9), /^resume: optimizerState\[1\]\.layer0\.weights\[2\]\[1\]: expected a number ≥ 0 \(an average of squares\), got -1e-9$/);
+      await refusal((c) => ((v(c)['layer1.biases'] as number[])[0] = -3), /^resume: optimizerState\[1\]\.layer1\.biases\[0\]: expected a number ≥ 0/);
+    });
+
+    it('the state of every parameter array, of its shape, finite and within float32', async () => {
+      await refusal((c) => delete v(c)['layer1.weights'], /^resume: optimizerState\[1\]\.layer1\.weights: is missing \(expected 12 values, shape 2 × 6\)$/);
+      await refusal((c) => (v(c)['layer2.weights'] = [[0]]), /^resume: optimizerState\[1\]\.layer2\.weights: is not an array of this network \(expected layer0\.weights, layer0\.biases, layer1\.weights, layer1\.biases\)$/);
+      await refusal((c) => (v(c)['layer0.weights'] = (v(c)['layer0.weights'] as number[][]).flat()), /^resume: optimizerState\[1\]\.layer0\.weights: expected shape 6 × 3 \(6 rows of 3\), got 18 values in 18 rows$/);
+      await refusal((c) => ((c.optimizerState[0]['layer0.biases'] as number[])[4] = Infinity), /^resume: optimizerState\[0\]\.layer0\.biases\[4\]: expected a (finite number|number float32 can hold)/);
+      await refusal((c) => ((c.optimizerState[0]['layer0.biases'] as number[])[4] = NaN), /^resume: /);
+      await refusal((c) => ((c.optimizerState[0]['layer0.biases'] as number[])[1] = 4e38), /^resume: optimizerState\[0\]\.layer0\.biases\[1\]: expected a number float32 can hold \(\|x\| ≤ 3\.4028234663852886e\+38\), got 4e\+38$/);
+      await refusal((c) => (c.optimizerState = [c.optimizerState[0]]), /^resume: optimizerState: expected 2 arrays for adam, got 1$/);
+    });
+
+    it('the weights, and the step counts', async () => {
+      await refusal((c) => (c.model.layers[0].weights![0][0] = null as unknown as number), /^resume: model: layers\[0\]\.weights\[0\]\[0\]: /);
+      await refusal((c) => (c.step = -1), /^resume: step: /);
+      await refusal((c) => (c.step = 2.5), /^resume: step: /);
+      await refusal((c) => (c.start = 5), /^resume: start: is 5, after the checkpoint's step 3$/);
+      await refusal((c) => (c.step = 7), /^resume: is at step 7, past the 6 steps of this run$/);
+    });
+  });
+
   it('a checkpoint of a run from step 0 is in the form older versions wrote (no `start`)', async () => {
     expect(Object.keys(JSON.parse(await saved()))).toEqual(['format', 'step', 'data', 'options', 'model', 'optimizerState']);
   });

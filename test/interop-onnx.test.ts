@@ -4,7 +4,7 @@
 
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-node';
-import { AttributeProto_AttributeType, AttributeProtoSchema, ModelProtoSchema, TensorProto_DataType } from 'onnx-buf';
+import { AttributeProto_AttributeType, AttributeProtoSchema, ModelProtoSchema, NodeProtoSchema, TensorProto_DataType } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.ts';
 import { exportOnnx, importOnnx, ONNX_OPSET } from '../src/interop/onnx.ts';
@@ -153,11 +153,15 @@ describe('ONNX import', () => {
         weights.rawData = new Uint8Array(kernel.buffer);
       }
     });
+    // As another exporter writes it: no metadata of ours.
     const noMetadata = fromBinary(ModelProtoSchema, bytes);
     noMetadata.metadataProps = [];
-    const imported = importOnnx(toBinary(ModelProtoSchema, noMetadata), 'net.onnx');
+    noMetadata.producerName = 'pytorch';
+    const warnings: string[] = [];
+    const imported = importOnnx(toBinary(ModelProtoSchema, noMetadata), 'net.onnx', { warn: (message) => warnings.push(message) });
     expect(firstDifference(imported.params, asFloat32(model.params))).toBeUndefined();
     expect(imported.spec.loss).toBe('cross-entropy'); // sigmoid outputs, nothing recorded
+    expect(warnings).toEqual(['net.onnx: records no loss; taking cross-entropy, as its sigmoid output suggests (give the loss to choose another)']);
     expect(importOnnx(bytes, 'net.onnx', { loss: 'mse', trainBiases: false }).spec).toMatchObject({ loss: 'mse', trainBiases: false });
   });
 
@@ -248,4 +252,58 @@ describe('ONNX import', () => {
       expect(error.message).not.toContain('\n');
     });
   }
+});
+
+describe('ONNX import, past the simplest graphs', () => {
+  it('refuses a file cut short anywhere, in one line; one cut after its graph (its metadata and opset gone) says so', () => {
+    const model = seededModel(NETWORK_CASES[1].spec, 4);
+    const bytes = exportOnnx(model);
+    for (let length = 0; length < bytes.length; length++) {
+      const error = importError(bytes.subarray(0, length));
+      expect(error.message, `cut at ${length} of ${bytes.length} bytes`).toMatch(/^net\.onnx: (not an ONNX model, or one cut short|has no opset_import: it is cut short|is cut short: webgpu-backprop wrote it|not an ONNX model \(no graph)/);
+      expect(error.message).not.toContain('\n');
+    }
+    // Where the graph ends: ModelProto's graph is field 7, written before opset_import (8) and metadata_props (14).
+    const proto = fromBinary(ModelProtoSchema, bytes);
+    const graphOnly = toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: proto.irVersion, producerName: proto.producerName, docString: proto.docString, graph: proto.graph }));
+    expect(bytes.subarray(0, graphOnly.length)).toEqual(graphOnly);
+    expect(importError(graphOnly).message).toBe('net.onnx: has no opset_import: it is cut short (a whole ONNX file has them after its graph), or not an ONNX model');
+  });
+
+  it('takes Identity nodes (anywhere) and Constant nodes (weights as nodes), as exporters write them, and predicts as ONNX Runtime does', async () => {
+    const { spec } = NETWORK_CASES[1]; // tanh, softmax
+    const model = seededModel(spec, 9);
+    const bytes = editGraph(exportOnnx(model), (graph) => {
+      // Layer 0's weights as a Constant node, layer 1's through an Identity of the initializer.
+      const [w0] = graph.initializer.splice(0, 1);
+      const w1 = graph.initializer.find((t) => t.name === 'layer1.weights')!;
+      w1.name = 'layer1.weights.stored';
+      graph.node.unshift(
+        create(NodeProtoSchema, { name: 'w0', opType: 'Constant', output: ['layer0.weights'], attribute: [create(AttributeProtoSchema, { name: 'value', type: AttributeProto_AttributeType.TENSOR, t: w0 })] }),
+        create(NodeProtoSchema, { name: 'w1', opType: 'Identity', input: ['layer1.weights.stored'], output: ['layer1.weights'] }),
+      );
+      // An Identity on the way between the layers, and one at the output.
+      const gemm1 = graph.node.find((n) => n.name === 'layer1.gemm')!;
+      graph.node.splice(graph.node.indexOf(gemm1), 0, create(NodeProtoSchema, { name: 'pass', opType: 'Identity', input: [gemm1.input[0]], output: ['passed'] }));
+      gemm1.input[0] = 'passed';
+      graph.node.push(create(NodeProtoSchema, { name: 'out', opType: 'Identity', input: ['output'], output: ['final'] }));
+      graph.output[0].name = 'final';
+    });
+    const imported = importOnnx(bytes, 'net.onnx');
+    expect(imported.spec).toEqual(model.spec);
+    expect(firstDifference(imported.params, asFloat32(model.params))).toBeUndefined();
+    const inputs = seededInputs(spec.inputSize, ROWS, 9);
+    const got = await runOnnx(bytes, inputs, ROWS, spec.inputSize);
+    expect(worstRatio(got, referencePredict(imported, inputs, ROWS), float32PredictionTolerance(imported, inputs, ROWS))).toBeLessThanOrEqual(1);
+  });
+
+  it('tells a PyTorch file (torch.save) by its name or its zip or pickle header, and says how to convert it', async () => {
+    const { Network } = await import('../src/index.ts');
+    const advice = /is a PyTorch file \(torch\.save\), which holds Python objects rather than a network others can read: export it to ONNX with torch\.onnx\.export\(model, torch\.zeros\(1, inputs\), "model\.onnx"\) and import model\.onnx$/;
+    const zip = Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]);
+    const pickle = Uint8Array.from([0x80, 0x02, 0x63, 0x00]);
+    await expect(Network.import(zip, 'auto', { source: 'model.bin', backend: 'cpu' })).rejects.toThrow(new RegExp(`^model\\.bin: ${advice.source}`));
+    await expect(Network.import(pickle, 'auto', { source: 'weights', backend: 'cpu' })).rejects.toThrow(advice);
+    await expect(Network.import(exportOnnx(seededModel(NETWORK_CASES[0].spec, 1)), 'onnx', { source: 'net.pt', backend: 'cpu' })).rejects.toThrow(advice);
+  });
 });

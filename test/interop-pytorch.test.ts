@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchSchedule } from '../src/data/batches.ts';
+import { applyInputScaling } from '../src/data/scaling.ts';
 import { datasetFromRows, splitRows, type Dataset } from '../src/data/dataset.ts';
 import { importOnnx } from '../src/interop/onnx.ts';
 import { exportPytorch, PYTORCH_DEFAULTS_FILE, PYTORCH_MODEL_FILE, type PytorchExportOptions } from '../src/interop/pytorch.ts';
@@ -237,6 +238,21 @@ describe('train.py with 2 processes over gloo, float64, against the float64 refe
     const other = python(folder, ['train.py', ...flags({ ...schedule, learningRate: 0.2 }), '--resume', '--checkpoint', 'part.json.checkpoint.pt']);
     expect(other.status).toBe(2);
     expect(other.stderr.trim()).toBe("train.py: part.json.checkpoint.pt: settings.lr is 0.1; this run has 0.2 (resume with the flags the run began with)");
+    // A checkpoint whose state does not fit the network, or whose Adam second moments are negative: one line, exit status 2, no traceback.
+    const broken = (name: string, edit: string) => {
+      const run = python(folder, ['-c', `import torch; c = torch.load("part.json.checkpoint.pt"); ${edit}; torch.save(c, "${name}")`]);
+      expect(run.status, run.stderr).toBe(0);
+      return python(folder, ['train.py', ...flags(schedule), '--resume', '--checkpoint', name]);
+    };
+    const shapes = broken('shapes.pt', 'c["network"]["0.weight"] = torch.zeros(2, 2, dtype=torch.float64)');
+    expect(shapes.stderr).toMatch(/^train\.py: shapes\.pt: its state does not fit this network \(.*size mismatch.*\)\n$/);
+    expect(shapes.status).toBe(2);
+    const velocity = broken('velocity.pt', 'c["optimizer"]["state"][0]["momentum_buffer"] = torch.zeros(3, dtype=torch.float64)');
+    expect(velocity.stderr).toBe('train.py: velocity.pt: optimizer.state[0].momentum_buffer: expected shape (6, 3), got (3,)\n');
+    expect(velocity.status).toBe(2);
+    const infinite = broken('infinite.pt', 'c["network"]["2.bias"][1] = float("inf")');
+    expect(infinite.stderr).toBe('train.py: infinite.pt: network.2.bias: expected finite numbers\n');
+    expect(infinite.status).toBe(2);
     // And by a run of another network on the same data.
     const narrower = spec(3, [{ units: 4, activation: 'sigmoid' }, { units: 3, activation: 'softmax' }], 'cross-entropy');
     writeFileSync(join(folder, 'narrower.json'), exportPytorch(seededModel(narrower, 22))['model.json']);
@@ -245,6 +261,35 @@ describe('train.py with 2 processes over gloo, float64, against the float64 refe
     expect(otherNetwork.stderr).toBe(
       "train.py: part.json.checkpoint.pt: settings.network is '3-6 sigmoid, 3 softmax, cross-entropy'; this run has '3-4 sigmoid, 3 softmax, cross-entropy' (resume with the flags the run began with)\n",
     );
+  });
+});
+
+describe('a model with input scaling', () => {
+  it("goes to PyTorch with its scaling as a fixed first step that train.py does not train, and ends with the reference's weights (2 processes, float64)", async () => {
+    const networkSpec = spec(2, [{ units: 5, activation: 'tanh' }, { units: 1, activation: 'linear' }], 'mse');
+    const model: Model = { ...seededModel(networkSpec, 31), inputScaling: { mean: [100, -3], std: [20, 0.5] } };
+    // Raw inputs far from the scaled ones: x₀ near 100, x₁ near −3.
+    const raw = seededData(networkSpec, 31);
+    const data: Dataset = { ...raw, inputs: raw.inputs.map((v, k) => (k % 2 === 0 ? 100 + 20 * v : -3 + 0.5 * v)) };
+    const schedule: Schedule = { optimizer: 'adam', learningRate: 0.05, batchSize: 6, shuffle: true, seed: 3, steps: 12 };
+    const folder = handOff('scaled', model, data);
+    const exported = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8'));
+    // Not folded into the first layer: the weights are the model's own.
+    expect(exported.inputScaling).toEqual(model.inputScaling);
+    expect(exported.layers[0].weights.flat()).toEqual(Array.from(model.params.subarray(0, 10)));
+    const printed = python(folder, ['-c', 'import train; spec, p = train.read_model_file("model.json"); n = train.build_network(spec, p); print(n[0]); print(sum(x.numel() for x in n.parameters()))']);
+    // The scaling first, and no parameter of its own: 2·5 + 5 + 5·1 + 1 = 21 are the layers'.
+    expect(printed.stdout).toBe('Standardize()\n21\n');
+
+    trainPy(folder, [...flags(schedule), '--procs', '2', '--out', 'trained.json']);
+    const trained = parseModelFile(readFileSync(join(folder, 'trained.json'), 'utf8'), 'trained.json');
+    expect(trained.inputScaling).toEqual(model.inputScaling);
+    // The reference trains on the scaled inputs, as Network.fit gives them to it.
+    const scaled: Dataset = { ...data, inputs: applyInputScaling(data.inputs.slice(), model.inputScaling!) };
+    const want = await reference(model, scaled, schedule);
+    const weights = worstRelative(trained.params, want.params);
+    expect(weights.worst, `worst at params[${weights.at}]`).toBeLessThanOrEqual(RELATIVE);
+    expect(worstRelative(want.params, model.params).worst).toBeGreaterThan(1e-3);
   });
 });
 
@@ -468,6 +513,18 @@ describe('train.py', () => {
     for (const [name, message] of cases) {
       const run = python(folder, ['train.py', '--model', name, '--procs', '2']);
       expect(run.stderr, name).toBe(`train.py: ${message}\n`);
+      expect(run.status).toBe(2);
+    }
+    // A model file with null in its weights or an input scaling float32 cannot hold, a flag of the wrong kind.
+    const more: [string[], string][] = [
+      [['--model', edited('null.json', (m) => (m.layers[0].weights[1][2] = null))], 'null.json: layers[0].weights: expected rows of finite numbers, all as long (out x in: a row per unit, a column per input)'],
+      [['--model', edited('scaling.json', (m) => (m.inputScaling = { mean: [0, 0, 0], std: [1, 1e-45, 1] }))], 'scaling.json: inputScaling.std[1]: expected a positive number float32 can hold (1.1754943508222875e-38 to 3.4028234663852886e+38), got 1e-45'],
+      [['--steps', 'ten'], "argument --steps: invalid int value: 'ten' (train.py --help lists the flags)"],
+      [['--frobnicate'], 'unrecognized arguments: --frobnicate (train.py --help lists the flags)'],
+    ];
+    for (const [args, message] of more) {
+      const run = python(folder, ['train.py', ...args, '--procs', '2']);
+      expect(run.stderr, args.join(' ')).toBe(`train.py: ${message}\n`);
       expect(run.status).toBe(2);
     }
     writeFileSync(join(folder, 'defaults.json'), JSON.stringify({ ...JSON.parse(exportPytorch(model)['defaults.json']), lr: '0.1' }));

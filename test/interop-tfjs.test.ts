@@ -237,3 +237,37 @@ describe('TensorFlow.js import', () => {
     });
   }
 });
+
+describe('TensorFlow.js import: biases and weights paths', () => {
+  it('Dense layers without biases (useBias: false) import with frozen zero biases, which training leaves at zero', async () => {
+    const original = tf.sequential({
+      layers: [tf.layers.dense({ units: 4, inputShape: [3], activation: 'tanh', useBias: false }), tf.layers.dense({ units: 2, useBias: false })],
+    });
+    const { modelJson, weightData } = await savedByTfjs(original);
+    const model = importTfjs(modelJson, [weightData], 'model.json');
+    expect(model.spec.trainBiases).toBe(false);
+    expect(model.layout.entries.filter((e) => e.kind === 'biases').flatMap((e) => Array.from(model.params.subarray(e.offset, e.offset + e.length)))).toEqual([0, 0, 0, 0, 0, 0]);
+    const { Network } = await import('../src/index.ts');
+    const { modelToJson } = await import('../src/io/model-format.ts');
+    const net = await Network.create(modelToJson(model), { backend: 'cpu' });
+    await net.fit([[1, 2, 3], [0, -1, 2]], [[1, 0], [0, 1]], { epochs: 5, learningRate: 0.1 });
+    expect(net.toJSON().layers.flatMap((layer) => layer.biases)).toEqual([0, 0, 0, 0, 0, 0]);
+    // Some layers with biases, some without: biases train everywhere or nowhere here, so the caller says which.
+    const mixed = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3], useBias: false }), tf.layers.dense({ units: 2 })] });
+    const saved = await savedByTfjs(mixed);
+    expect(importError(saved.modelJson, [saved.weightData]).message).toMatch(/^model\.json: layer 0 \(dense_Dense\d+, Dense\): has useBias false while other Dense layers have biases: biases train in every layer or in none here \(give trainBiases to choose\)$/);
+    expect(importTfjs(saved.modelJson, [saved.weightData], 'model.json', { trainBiases: true }).spec.trainBiases).toBe(true);
+    original.dispose();
+    mixed.dispose();
+  });
+
+  it.each(['../../../../etc/passwd', '/etc/passwd', 'C:\\Windows\\win.ini', 'https://example.com/w.bin', 'shards/../../w.bin', '..\\w.bin'])('a weights path out of the model folder is refused before any file is read: %s', async (path) => {
+    const { modelJson, weightsBin } = exportTfjs(seededModel(NETWORK_CASES[0].spec, 1));
+    const json = JSON.stringify({ ...modelJson, weightsManifest: [{ ...modelJson.weightsManifest[0], paths: [path] }] });
+    const { Network } = await import('../src/index.ts');
+    const read: string[] = [];
+    const made = Network.import(json, 'tfjs', { source: 'model.json', backend: 'cpu', weights: (file) => (read.push(file), weightsBin) });
+    await expect(made).rejects.toThrow(/^model\.json: weightsManifest\[0\]\.paths\[0\]: ".+" is not a file beside model\.json: weights paths are relative, inside its folder \(no absolute path, URL or \.\.\)$/);
+    expect(read).toEqual([]);
+  });
+});

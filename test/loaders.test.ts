@@ -59,7 +59,7 @@ describe('model files', () => {
     // A value whose conversion to text throws is still named, not a TypeError.
     const unprintable = { toString: false } as unknown as number;
     expect(() => declareDescription({ inputSize: 2, loss: 'mse', layers: [{ units: unprintable, activation: 'linear' }] }, 'model')).toThrow(InputError);
-    expect(() => declareDescription({ ...VALID_MODEL, inputScaling: { mean: [unprintable, 0], std: [1, 1] } } as ModelFile, 'model')).toThrow(/^model: inputScaling\.mean\[0\]: expected a finite number, got \[object Object\]$/);
+    expect(() => declareDescription({ ...VALID_MODEL, inputScaling: { mean: [unprintable, 0], std: [1, 1] } } as ModelFile, 'model')).toThrow(/^model: inputScaling\.mean\[0\]: expected a finite number, got an object$/);
     expect(() => declareDescription({ inputSize: 2, loss: 'mse', layers: [{ units: 1e9, activation: 'linear' }] }, 'model')).toThrow(/^model: layers\[0\]\.units: expected a whole number from 1 to 65536, got 1000000000$/);
   });
 

@@ -118,6 +118,9 @@ const FORMAT_LIBRARIES = {
   'the PyTorch template': /DistributedDataParallel/,
 };
 
+/** The least TypeScript the declarations need (typed arrays generic over their buffer came in 5.7), as the README states it. */
+const MINIMUM_TYPESCRIPT = /TypeScript (\d+\.\d+) or later/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'))![1];
+
 /** Strict settings a careful consumer uses: the library's declarations are checked too. */
 const STRICT = { strict: true, noUncheckedIndexedAccess: true, erasableSyntaxOnly: true, skipLibCheck: false };
 
@@ -196,6 +199,34 @@ describe('a fresh Node project', () => {
 
   it('type-checks the quick start, and an import of every entry point, with strict settings, the library\'s declarations included', async () => {
     expect(await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], project)).toBe('');
+  });
+
+  it(`type-checks where users' settings are stricter still, from the least TypeScript the README states (${MINIMUM_TYPESCRIPT}): a description written as const, options given as undefined under exactOptionalPropertyTypes, and Node without the DOM library (skipLibCheck, as the README says)`, async () => {
+    writeFileSync(
+      join(project, 'exact.ts'),
+      [
+        "import { Network, type FitOptions, type ModelFile } from 'webgpu-backprop';",
+        "import 'webgpu-backprop/node';",
+        "const description = { inputSize: 2, seed: 1, loss: 'cross-entropy', layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }] } as const;",
+        'const net = await Network.create(description, { backend: undefined, seed: undefined });',
+        "const options: FitOptions = { epochs: 2, learningRate: undefined, metrics: ['accuracy'] as const, callbacks: { onEpochEnd: undefined }, earlyStopping: { patience: undefined } };",
+        'await net.fit([[0, 0], [1, 1]] as const, [[0], [1]] as const, options);',
+        'const saved: ModelFile = net.toJSON();',
+        'await Network.fromJSON(saved, { source: undefined });',
+      ].join('\n'),
+    );
+    // STRICT without erasableSyntaxOnly, which came in TypeScript 5.8.
+    const { erasableSyntaxOnly: _, ...strict } = STRICT;
+    const config = (name: string, lib: string[], skipLibCheck: boolean) =>
+      writeFileSync(join(project, name), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', lib, types: ['node'], noEmit: true, ...strict, exactOptionalPropertyTypes: true, skipLibCheck }, files: ['exact.ts'] }));
+    config('tsconfig.exact.json', ['ES2022', 'DOM'], false);
+    config('tsconfig.no-dom.json', ['ES2022'], true);
+    const minimum = join(work, 'typescript-minimum');
+    mkdirSync(minimum, { recursive: true });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-save', `typescript@${MINIMUM_TYPESCRIPT}`], minimum);
+    for (const tsc of [join('node_modules', 'typescript', 'bin', 'tsc'), join(minimum, 'node_modules', 'typescript', 'bin', 'tsc')]) {
+      for (const tsconfig of ['tsconfig.exact.json', 'tsconfig.no-dom.json']) expect(await run(process.execPath, [tsc, '-p', tsconfig], project), `${tsc} -p ${tsconfig}`).toBe('');
+    }
   });
 
   it('runs the command line from the installed package', async () => {

@@ -1,5 +1,6 @@
 // Limits, lost devices, and runs killed mid-way.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +160,19 @@ describe('checkpoints', () => {
       const check = compareBuffers('weights', flat(a), flat(b), { atol: 1e-5, rtol: 1e-4 });
       expect(check.ok, check.message).toBe(true);
     }
+  });
+
+  it('a temporary file a killed run left beside the checkpoint is gone after the next run; one of a process still running stays', () => {
+    const checkpoint = join(dir, 'stale.checkpoint.json');
+    const gone = spawnSync(process.execPath, ['-e', '']).pid; // a process that has ended
+    const stale = join(dir, `.stale.checkpoint.json.${gone}.tmp`);
+    const live = join(dir, `.stale.checkpoint.json.${process.pid}.tmp`);
+    writeFileSync(stale, '{"format": "webgpu-backprop checkpoint 1", "step"');
+    writeFileSync(live, 'being written');
+    expect(cli('train', ...flags, '--backend', 'cpu', '--steps', '20', '--checkpoint-every', '10', '--checkpoint', checkpoint).code).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(JSON.parse(readFileSync(checkpoint, 'utf8')).step).toBe(20);
   });
 
   it('a checkpoint from another run is refused', () => {

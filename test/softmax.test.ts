@@ -91,7 +91,10 @@ function extremeNetwork(center: number, seed: number): { model: Model; dataset: 
   return { model, dataset: randomDataset(network, 24, seed) };
 }
 
-/** Rows of targets that do not sum to 1: scaled, all zero, multi-label. */
+/**
+ * Rows of targets that do not sum to 1, each target still in [0, 1] (cross-entropy takes
+ * no other): scaled down (sums 0.2 to 1), all zero, multi-label (sum 2).
+ */
 function unnormalisedTargets(dataset: Dataset): Dataset {
   const targets = dataset.targets.slice();
   const K = dataset.outputSize;
@@ -99,7 +102,7 @@ function unnormalisedTargets(dataset: Dataset): Dataset {
     const row = targets.subarray(n * K, (n + 1) * K);
     if (n % 4 === 0) row.fill(0);
     else if (n % 4 === 1) row.forEach((_, k) => (row[k] = k < 2 ? 1 : 0));
-    else row.forEach((v, k) => (row[k] = v * (1 + (n % 5))));
+    else row.forEach((v, k) => (row[k] = (v * (1 + (n % 5))) / 5));
   }
   return { ...dataset, targets };
 }

@@ -1,7 +1,10 @@
 // Where a training run first produced a non-finite value: the step, then the buffer in
 // the order the step computes them (inputs, each layer's net and out, the loss, the
-// deltas from the top down, the gradients, the updated parameters), then the element.
+// deltas from the top down, the gradients, the updated parameters, the optimizer's
+// state), then the element. Non-finite means what it means on the GPU, in float32: NaN,
+// ±Infinity, or (on the float64 reference) a value beyond float32's range.
 
+import { float32Finite } from '../data/values.ts';
 import { bufferNames, bufferShape, parseLayerBuffer, type BufferName } from '../model/buffers.ts';
 import { describeParamIndex } from '../model/layout.ts';
 import type { Trainer } from '../model/trainer.ts';
@@ -10,8 +13,8 @@ import type { Trainer } from '../model/trainer.ts';
 export interface NonFinite {
   /** The step that produced it, counted from 0. */
   step: number;
-  /** A named buffer, or the batch's mean loss (which can overflow where every sample's loss is finite). */
-  buffer: BufferName | 'batch loss';
+  /** A named buffer, a slot of the optimizer's state, or the batch's mean loss (which can overflow where every sample's loss is finite). */
+  buffer: BufferName | `optimizerState[${number}]` | 'batch loss';
   /** The layer the buffer belongs to, where it belongs to one. */
   layer?: number;
   /** The element's index in the buffer. */
@@ -29,15 +32,20 @@ function describe(trainer: Trainer, name: BufferName, index: number): string {
   return `${name}[sample ${Math.floor(index / width)}, ${name === 'input' ? 'input' : name === 'target' ? 'output' : 'unit'} ${index % width}]`;
 }
 
-/** The first non-finite value among the buffers of the step just run, if any. */
+/** The first value float32 does not hold as a finite number among the buffers of the step just run, if any. */
 export async function firstNonFinite(trainer: Trainer): Promise<NonFinite | undefined> {
   const step = trainer.step - 1;
   for (const name of bufferNames(trainer.spec)) {
     const values = await trainer.read(name);
-    const index = values.findIndex((v) => !Number.isFinite(v));
+    const index = values.findIndex((v) => !float32Finite(v));
     if (index >= 0) {
       return { step, buffer: name, layer: parseLayerBuffer(name)?.layer, index, where: describe(trainer, name, index), value: values[index] };
     }
+  }
+  const { optimizerState } = await trainer.readState();
+  for (const [slot, values] of optimizerState.entries()) {
+    const index = values.findIndex((v) => !float32Finite(v));
+    if (index >= 0) return { step, buffer: `optimizerState[${slot}]`, index, where: `optimizerState[${slot}]: ${describeParamIndex(trainer.layout, index)}`, value: values[index] };
   }
   return undefined;
 }
@@ -55,7 +63,7 @@ export async function locateNonFinite(trainer: Trainer, until: number): Promise<
     const found = await firstNonFinite(trainer);
     if (found) return found;
     const [loss] = await trainer.takeLosses();
-    if (!Number.isFinite(loss)) {
+    if (!float32Finite(loss)) {
       return { step: trainer.step - 1, buffer: 'batch loss', index: 0, where: 'the batch loss (the mean of finite sample losses)', value: loss };
     }
   }

@@ -3,8 +3,8 @@
 // to a model file. The formats are the library's (Network.export, Network.import).
 
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { InputError, MODEL_LIMITS, Network, readBinaryFile, readTextFile, writeFileAtomically, type ExportFormat, type Loss, type NetworkOptions } from 'webgpu-backprop/node';
+import { join } from 'node:path';
+import { InputError, MODEL_LIMITS, Network, readBinaryFile, readFileBeside, readTextFile, writeFileAtomically, type ExportFormat, type Loss, type NetworkOptions } from 'webgpu-backprop/node';
 
 export interface ExportFlags {
   model: string;
@@ -53,8 +53,10 @@ export interface ImportFlags {
  */
 export async function readNetwork(path: string, what: string, options: NetworkOptions & { loss?: Loss } = {}): Promise<Network> {
   const bytes = readBinaryFile(path, what, MODEL_LIMITS.fileBytes);
-  const weights = (file: string) => readBinaryFile(join(dirname(path), file), 'weights file', MODEL_LIMITS.fileBytes);
-  return Network.import(bytes, 'auto', { ...options, source: path, weights });
+  // Weight files beside model.json, and no other: the library refuses paths out of its folder, this a link out of it.
+  const weights = (file: string) => readFileBeside(path, file, 'weights file', MODEL_LIMITS.fileBytes);
+  const onWarning = (message: string) => console.error(`webgpu-backprop: warning: ${message}`);
+  return Network.import(bytes, 'auto', { ...options, source: path, weights, onWarning });
 }
 
 /** Reads an ONNX model, a TensorFlow.js model.json (with its weight files) or a model file; writes a model file. */

@@ -4,7 +4,7 @@
 // where the value is used as given.
 
 import { InvalidArgumentError } from 'commander';
-import { FLOAT32_MAX, InputError, MAX_SEED, parseDecimal, type Decay } from 'webgpu-backprop/node';
+import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, InputError, MAX_SEED, parseDecimal, type Decay } from 'webgpu-backprop/node';
 import { parseDecay } from 'webgpu-backprop/trainers';
 
 /** Whole numbers from `min` to `max`; `what` names them in the error. */
@@ -23,15 +23,15 @@ export const positiveInteger = integerFlag(1, Number.MAX_SAFE_INTEGER, 'a positi
 /** The seed: a whole number a checkpoint can hold and give back (0 … MAX_SEED, as the checkpoint's schema). */
 export const nonNegativeInteger = integerFlag(0, MAX_SEED, 'a whole number ≥ 0');
 
-/** The smallest positive float32 (a subnormal): a learning rate below it is 0 on the GPU. */
-const FLOAT32_MIN_POSITIVE = 2 ** -149;
-
-/** The learning rate: positive, and a float32 on the GPU, so within float32's range and not rounding to 0. */
+/**
+ * The learning rate: positive, and a float32 on the GPU, so within float32's range and a
+ * normal float32 (a subnormal may be flushed to 0 on the GPU), as the library checks it.
+ */
 export function positiveNumber(text: string): number {
   const value = parseDecimal(text);
   if (!(value > 0)) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(text)}`);
-  if (value > FLOAT32_MAX || value < FLOAT32_MIN_POSITIVE) {
-    throw new InvalidArgumentError(`expected a positive number float32 can hold (${FLOAT32_MIN_POSITIVE} to ${FLOAT32_MAX}), got ${JSON.stringify(text)}`);
+  if (value > FLOAT32_MAX || value < FLOAT32_MIN_NORMAL) {
+    throw new InvalidArgumentError(`expected a positive number float32 can hold (${FLOAT32_MIN_NORMAL} to ${FLOAT32_MAX}), got ${JSON.stringify(text)}`);
   }
   return value;
 }

@@ -10,15 +10,18 @@ import { exportModel, importModel } from './exchange.ts';
 import { columnList, decayFlag, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from './flags.ts';
 import { formatTrace, traceOnCli } from './trace.ts';
 import { predict, train, type Backend } from './train.ts';
+import { version } from '../../package.json';
 
 const EXIT_BAD_INPUT = 2;
 const EXIT_FAILURE = 1;
 
-const backendOption = () => new Option('--backend <backend>', 'where to train').choices(['webgpu', 'cpu']).default('webgpu');
+/** --backend, said of the command's work: where it trains, or where it predicts. */
+const backendOption = (work: string) => new Option('--backend <backend>', `where to ${work}: webgpu, or cpu for the float64 reference`).choices(['webgpu', 'cpu']).default('webgpu');
 
 export function buildProgram(): Command {
   const program = new Command('webgpu-backprop')
     .description('Dense neural networks trained by backpropagation on WebGPU, checked against a float64 reference.')
+    .version(version, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
@@ -42,16 +45,17 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description('train a model file on a data file')
+    .description('train a model file on a data file, printing the final loss; --out writes the trained model, --checkpoint-every checkpoints to resume from')
     .requiredOption('--model <file>', 'model file (JSON)')
     .requiredOption('--data <file>', 'data file: JSON {"inputs", "targets"} (or "labels", class ids) or CSV')
     .option('--targets <columns>', 'CSV: the target columns, comma-separated', columnList)
     .option('--labels <column>', 'CSV: the column of class ids (0 … outputs − 1), instead of target columns')
-    .addOption(backendOption())
+    .addOption(backendOption('train'))
     .option('--lr <rate>', 'learning rate (default 0.01; 0.001 with adam)', positiveNumber)
     .option('--steps <n>', 'training steps (one batch each)', positiveInteger)
     .option('--epochs <n>', 'passes over the data (default 1)', positiveInteger)
     .option('--batch-size <n>', 'samples per step (default 32, or the dataset if smaller)', positiveInteger)
+    .option('--shuffle', 'shuffle the rows anew each epoch (the default)')
     .option('--no-shuffle', 'take batches in data order, wrapping around, instead of shuffling each epoch')
     .option('--seed <n>', 'seed of the shuffling', nonNegativeInteger, 1)
     .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZER_KINDS as string[]).default('sgd'))
@@ -73,11 +77,11 @@ export function buildProgram(): Command {
 
   program
     .command('predict')
-    .description("print a model's outputs for the inputs of a data file")
+    .description("print a model's outputs for the inputs of a data file, one row of outputs per row of inputs, as JSON")
     .requiredOption('--model <file>', 'model file (JSON)')
     .requiredOption('--data <file>', 'data file: JSON {"inputs"} or CSV')
     .option('--targets <columns>', 'CSV: columns to leave out (targets), comma-separated', columnList)
-    .addOption(backendOption())
+    .addOption(backendOption('predict'))
     .option('--out <file>', 'write the outputs here instead of printing them')
     .action(async (options) => {
       const text = await predict(options);

@@ -35,7 +35,8 @@ export interface TrainFlags {
   steps?: number;
   epochs?: number;
   batchSize?: number;
-  shuffle: boolean;
+  /** Unset unless --shuffle or --no-shuffle is given (shuffled by default). */
+  shuffle?: boolean;
   seed: number;
   optimizer: OptimizerKind;
   lrSchedule?: Decay;
@@ -112,7 +113,7 @@ export async function train(flags: TrainFlags): Promise<TrainResult> {
       weightDecay: flags.weightDecay,
       clipNorm: flags.clipNorm,
       batchSize: flags.batchSize,
-      shuffle: flags.shuffle,
+      shuffle: flags.shuffle ?? true,
       seed: flags.seed,
       optimizer: flags.optimizer,
       steps: flags.steps,

@@ -5,6 +5,7 @@
 
 import { asText, InputError } from '../errors.ts';
 import { flattenRows, type Rows } from './validate.ts';
+import { FLOAT32_MAX, positiveFloat32Problem, valueProblem } from './values.ts';
 
 /** Per input column: x′ = (x − mean) / std. */
 export interface InputScaling {
@@ -29,23 +30,32 @@ export function fitInputScaling(inputs: Rows, width: number): InputScaling {
 }
 
 /** Checks a scaling for `width` inputs; `where` names it in errors (`model.json: inputScaling`). */
-export function checkInputScaling(scaling: InputScaling, width: number, where: string): void {
+export function checkInputScaling(scaling: Readonly<Record<keyof InputScaling, readonly number[]>>, width: number, where: string): void {
   for (const key of ['mean', 'std'] as const) {
     const values = scaling[key];
     if (!Array.isArray(values) || values.length !== width) {
       throw new InputError(`${where}.${key}`, `expected ${width} values (one per input), got ${Array.isArray(values) ? values.length : asText(values)}`);
     }
     values.forEach((value, c) => {
-      if (typeof value !== 'number' || !Number.isFinite(value) || (key === 'std' && value <= 0)) {
-        throw new InputError(`${where}.${key}[${c}]`, `expected a ${key === 'std' ? 'positive' : 'finite'} number, got ${asText(value)}`);
-      }
+      // The divisor must stay a normal float32: 1e-45 would scale inputs to Infinity.
+      const problem = key === 'std' ? positiveFloat32Problem(value) : typeof value === 'number' ? valueProblem(value) : `expected a finite number, got ${asText(value)}`;
+      if (problem) throw new InputError(`${where}.${key}[${c}]`, problem);
     });
   }
 }
 
-/** Scales flat rows (N, IN) in place and returns them. */
-export function applyInputScaling(flat: Float64Array, scaling: InputScaling): Float64Array {
+/**
+ * Scales flat rows (N, IN) in place and returns them; refuses a row that scales beyond
+ * float32's range (`name`: the rows' name in the message, `inputs`).
+ */
+export function applyInputScaling(flat: Float64Array, scaling: InputScaling, name = 'inputs'): Float64Array {
   const width = scaling.mean.length;
-  for (let k = 0; k < flat.length; k++) flat[k] = (flat[k] - scaling.mean[k % width]) / scaling.std[k % width];
+  for (let k = 0; k < flat.length; k++) {
+    const scaled = (flat[k] - scaling.mean[k % width]) / scaling.std[k % width];
+    if (!(Math.abs(scaled) <= FLOAT32_MAX)) {
+      throw new InputError(`${name}[${Math.floor(k / width)}][${k % width}]`, `${flat[k]} scales by inputScaling to ${scaled}, which float32 cannot hold`);
+    }
+    flat[k] = scaled;
+  }
   return flat;
 }

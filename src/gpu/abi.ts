@@ -12,7 +12,7 @@ import { LOSS_NAMES, LOSS_OPS, type Loss } from '../model/ops/losses.ts';
 import { OPTIMIZER_NAMES, OPTIMIZER_OPS, type OptimizerKind } from '../model/ops/optimizers.ts';
 
 /** The kernels, one .wgsl file each in shaders/ (the loader prepends the shared files to them: src/gpu/shaders.ts). */
-export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update', 'grad_norm', 'train_tiny'] as const;
+export const KERNELS = ['gather_batch', 'forward', 'softmax', 'output_delta', 'hidden_delta', 'weight_update', 'grad_norm', 'train_tiny', 'finite_check'] as const;
 export type KernelName = (typeof KERNELS)[number];
 
 /** The codes the kernels use for activations, losses and optimizers: their records' (src/gpu/op-switch.ts declares them in WGSL). */
@@ -93,6 +93,8 @@ export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
   grad_norm: ['read-only-storage', 'read-only-storage', 'storage'],
   // chunk, dataset, batch rows, steps, values, params, grads, state, loss history
   train_tiny: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
+  // params, optimizer state, flag
+  finite_check: ['read-only-storage', 'read-only-storage', 'storage'],
 };
 
 /** Kernels that also read the Step uniform: group 1, binding 0, bound with a dynamic offset. */

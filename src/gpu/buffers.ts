@@ -17,6 +17,7 @@ import { layerUniform, LAYER_UNIFORM_BYTES, STEP_STORAGE_BYTES, STEP_UNIFORM_BYT
 import type { TrainerBuffers } from './encoder.ts';
 import { MAX_NORM_GROUPS, type FusedKernels, type LayeredKernels, type layerPlans } from './kernels.ts';
 import { readRegion, storageBuffer, type DatasetPlacement, type Region } from './memory.ts';
+import type { Allocations } from './scopes.ts';
 
 /** Floats of partial sums the split products need, beside the named buffers (layered path). */
 export interface SplitRoom {
@@ -88,6 +89,8 @@ export class TrainerMemory {
     placement: DatasetPlacement,
     kernels: LayeredKernels | FusedKernels,
     room: SplitRoom,
+    /** Notes each buffer's size, for an out-of-memory message (see scopes.ts). */
+    log?: Allocations,
   ) {
     const { spec, layout } = model;
     const B = options.batchSize;
@@ -99,15 +102,16 @@ export class TrainerMemory {
     this.state1Offset = state1Offset(options.optimizer, layout.size);
     const stepLayout = stepBufferLayout(spec, B);
     const outputNetName: BufferName = `layer${L - 1}.net`;
-    const storage = (label: string, floats: number) => storageBuffer(device, label, floats);
-    const uniform = (label: string, bytes: number) => device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const storage = (label: string, floats: number) => storageBuffer(device, label, floats, log);
+    const create = (descriptor: GPUBufferDescriptor & { label: string }) => (log ? log.buffer(device, descriptor) : device.createBuffer(descriptor));
+    const uniform = (label: string, bytes: number) => create({ label, size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     // The output layer's net, with room for the partial sums of its split product.
     const valueLength = (name: BufferName, length: number) => (name === outputNetName ? Math.max(length, room.outputNet) : length);
     const values = layered ? stepLayout.entries.map((entry) => storage(entry.name, valueLength(entry.name, entry.length))) : [storage('step buffers', stepLayout.size)];
     this.buffers = {
       dataset: storage('dataset', placement.targetsOffset + placement.rows * dataset.outputSize),
       batchRows: storage('batch rows', placement.chunkSteps * B),
-      steps: device.createBuffer({
+      steps: create({
         label: 'steps',
         size: placement.chunkSteps * this.stepStride,
         usage: (layered ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) | GPUBufferUsage.COPY_DST,
@@ -117,10 +121,12 @@ export class TrainerMemory {
       grads: storage('grads', layout.size),
       state: storage('optimizer state', 2 * this.state1Offset),
       marked: storage('marked state', layout.size + 2 * this.state1Offset),
+      previous: storage('previously marked state', layout.size + 2 * this.state1Offset),
       values,
       outputNet: layered ? values[stepLayout.entries.findIndex((entry) => entry.name === outputNetName)] : values[0],
       partials: storage('partial sums', room.partials),
       layerUniforms: layered ? spec.layers.map((_, l) => uniform(`layer${l} dims`, LAYER_UNIFORM_BYTES)) : [],
+      finiteFlag: storage('finite flag', 1),
       owned: [],
     };
     stepLayout.entries.forEach((entry, k) => {
@@ -155,8 +161,8 @@ export class TrainerMemory {
     const length = this.parameters;
     const slots = ([0, 1] as const).slice(0, stateSlots(this.options.optimizer));
     const [params, ...optimizerState] = await Promise.all([
-      readRegion(this.device, { buffer: this.buffers.params, offset: 0, length }),
-      ...slots.map((slot) => readRegion(this.device, { ...this.stateRegion(slot), length })),
+      readRegion(this.device, { buffer: this.buffers.params, offset: 0, length }, 'reading back the parameters'),
+      ...slots.map((slot) => readRegion(this.device, { ...this.stateRegion(slot), length }, "reading back the optimizer's state")),
     ]);
     return { params, optimizerState };
   }
@@ -171,22 +177,27 @@ export class TrainerMemory {
     }
   }
 
-  /** Copies the parameters and optimizer state into `marked` (`restore`: back out of it). */
-  copyMarked(direction: 'save' | 'restore'): void {
-    const { params, state, marked } = this.buffers;
+  /**
+   * `save`: the mark becomes the previous one, and the parameters and optimizer state the
+   * mark; `restore`: back to the mark; `restore previous`: back to the previous one.
+   */
+  copyMarked(direction: 'save' | 'restore' | 'restore previous'): void {
+    const { params, state, marked, previous } = this.buffers;
     const encoder = this.device.createCommandEncoder({ label: direction === 'save' ? 'mark' : 'rewind' });
     if (direction === 'save') {
+      encoder.copyBufferToBuffer(marked, 0, previous, 0, marked.size);
       encoder.copyBufferToBuffer(params, 0, marked, 0, params.size);
       encoder.copyBufferToBuffer(state, 0, marked, params.size, state.size);
     } else {
-      encoder.copyBufferToBuffer(marked, 0, params, 0, params.size);
-      encoder.copyBufferToBuffer(marked, params.size, state, 0, state.size);
+      const source = direction === 'restore' ? marked : previous;
+      encoder.copyBufferToBuffer(source, 0, params, 0, params.size);
+      encoder.copyBufferToBuffer(source, params.size, state, 0, state.size);
     }
     this.device.queue.submit([encoder.finish()]);
   }
 
   destroy(): void {
     const b = this.buffers;
-    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.partials, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
+    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.previous, b.partials, b.finiteFlag, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
   }
 }

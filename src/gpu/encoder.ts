@@ -18,11 +18,13 @@ export interface TrainerBuffers {
   params: GPUBuffer; //         (P)
   grads: GPUBuffer; //          (P)
   state: GPUBuffer; //          (2, P): momentum's velocity or Adam's m, then Adam's v
-  marked: GPUBuffer; //         (3, P): params and state as of the last mark()
+  marked: GPUBuffer; //         (P + 2S): params and state as of the last mark()
+  previous: GPUBuffer; //       (P + 2S): as of the mark before it
   values: GPUBuffer[]; //       the per-step buffers: one each (layered), or one laid out by stepBufferLayout (fused)
   outputNet: GPUBuffer; //      (SPLIT_K, B, K): the output layer's net, with room for the split product's partial sums (layered)
   partials: GPUBuffer; //       the partial sums of the split products (layered): the largest (SPLIT_K, M, N)
   layerUniforms: GPUBuffer[]; // (L) Layer structs (layered)
+  finiteFlag: GPUBuffer; //     (1) u32: set by finite_check.wgsl once a parameter or state value is not finite
   /** Buffers the paths made for themselves, destroyed with the rest. */
   owned: GPUBuffer[];
 }

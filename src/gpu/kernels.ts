@@ -29,6 +29,9 @@ export const OUTPUT_THREADS = 64;
 /** Threads per workgroup of grad_norm.wgsl, and the most workgroups it takes (each leaves one partial sum). */
 export const NORM_THREADS = 256;
 export const MAX_NORM_GROUPS = 64;
+/** Threads per workgroup of finite_check.wgsl, and the most workgroups it is dispatched with. */
+export const FINITE_CHECK_THREADS = 256;
+export const FINITE_CHECK_GROUPS = 256;
 
 export interface Kernel {
   pipeline: GPUComputePipeline;
@@ -336,4 +339,9 @@ export async function createFusedKernels(device: GPUDevice, spec: ModelSpec, bat
   const workgroupSize = fusedWorkgroupSize(spec, batch);
   const train = await kernel(device, 'train_tiny', { ...network, WORKGROUP_SIZE: workgroupSize });
   return { path: 'fused', train, workgroupSize };
+}
+
+/** finite_check.wgsl: whether the parameters and the optimizer's state are all finite, once per chunk. */
+export function createFiniteCheck(device: GPUDevice): Promise<Kernel> {
+  return kernel(device, 'finite_check', { WORKGROUP_SIZE: FINITE_CHECK_THREADS });
 }

@@ -7,6 +7,7 @@ import { LimitError } from '../errors.ts';
 import { stepBufferLayout } from '../model/buffers.ts';
 import { alignUp, ALIGNMENT, type ParamLayout } from '../model/layout.ts';
 import { layerInputs, type ModelSpec } from '../model/model.ts';
+import { allocations, inScopes, throwScopeErrors, type Allocations } from './scopes.ts';
 
 /**
  * The GPU trainer uploads its steps' batch rows and Step structs in groups (a `train` call
@@ -41,22 +42,36 @@ export function f32Bytes(count: number): number {
   return Math.max(16 * Math.ceil(count / 4), 16);
 }
 
-/** A storage buffer that can be written and read back. (GPUBufferUsage is read late: under Node it arrives with Dawn.) */
-export function storageBuffer(device: GPUDevice, label: string, floats: number): GPUBuffer {
-  return device.createBuffer({ label, size: f32Bytes(floats), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+/**
+ * A storage buffer that can be written and read back, noted in `log` where given (for an
+ * out-of-memory message). (GPUBufferUsage is read late: under Node it arrives with Dawn.)
+ */
+export function storageBuffer(device: GPUDevice, label: string, floats: number, log?: Allocations): GPUBuffer {
+  const descriptor = { label, size: f32Bytes(floats), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST };
+  return log ? log.buffer(device, descriptor) : device.createBuffer(descriptor);
 }
 
-/** Copies a region back to the CPU, as float64. */
-export async function readRegion(device: GPUDevice, region: Region): Promise<Float64Array> {
-  const staging = device.createBuffer({ label: 'readback', size: f32Bytes(region.length), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder({ label: 'readback' });
-  encoder.copyBufferToBuffer(region.buffer, 4 * region.offset, staging, 0, 4 * region.length);
-  device.queue.submit([encoder.finish()]);
+/** Copies a region back to the CPU, as float64; `what` names it for an error (`reading back params`). */
+export async function readRegion(device: GPUDevice, region: Region, what = 'reading back a buffer'): Promise<Float64Array> {
+  const log = allocations();
+  // The mapping is asked for inside the scopes too: on a buffer that could not be allocated it fails there, not uncaptured.
+  const { result: staging, errors } = inScopes(device, () => {
+    const buffer = log.buffer(device, { label: 'readback', size: f32Bytes(region.length), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder({ label: 'readback' });
+    encoder.copyBufferToBuffer(region.buffer, 4 * region.offset, buffer, 0, 4 * region.length);
+    device.queue.submit([encoder.finish()]);
+    return { buffer, mapped: buffer.mapAsync(GPUMapMode.READ) };
+  });
   try {
-    await staging.mapAsync(GPUMapMode.READ);
-    return Float64Array.from(new Float32Array(staging.getMappedRange(), 0, region.length));
+    const caught = await errors;
+    if (caught.memory || caught.validation) {
+      staging.mapped.catch(() => {});
+      throwScopeErrors(caught, what, log);
+    }
+    await staging.mapped;
+    return Float64Array.from(new Float32Array(staging.buffer.getMappedRange(), 0, region.length));
   } finally {
-    staging.destroy();
+    staging.buffer.destroy();
   }
 }
 

@@ -6,9 +6,10 @@ import { layerUniform, LAYER_UNIFORM_BYTES, STEP_UNIFORM_BYTES } from './abi.ts'
 import { gpuProfile } from './adapters.ts';
 import { createForwardKernels, SOFTMAX_THREADS, stepBindGroupLayout, type ForwardKernels } from './kernels.ts';
 import { binding, maxBindingBytes, readRegion, storageBuffer, whole, type Region } from './memory.ts';
+import { allocations, inScopes, scoped, throwScopeErrors } from './scopes.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
-import { DisposedError } from '../errors.ts';
+import { DisposedError, LimitError } from '../errors.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
@@ -24,73 +25,91 @@ export interface ForwardSetting {
   maxBinding: number;
 }
 
-/** The last layer's out (and net, with `withNet`) for `count` rows of `inputs`: (N, OUT) each. */
+/**
+ * The last layer's out (and net, with `withNet`) for `count` rows of `inputs`: (N, OUT)
+ * each. Rows go in passes that fit the adapter's binding size and workgroup count; a pass
+ * the GPU has no memory for is split in two, down to one row (then LimitError).
+ */
 export async function forwardRows(setting: ForwardSetting, inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
   const { spec, device } = setting;
   const widest = Math.max(spec.inputSize, ...spec.layers.map((layer) => layer.units));
   const smallestTile = Math.min(...setting.kernels.forward.map((kernel) => kernel.plan.tileM));
   const perPass = Math.max(1, Math.min(Math.floor(setting.maxBinding / (4 * widest)), device.limits.maxComputeWorkgroupsPerDimension * smallestTile));
-  if (count <= perPass) return forwardPass(setting, inputs, count, withNet);
   const K = outputSize(spec);
   const net = new Float64Array(withNet ? count * K : 0);
   const out = new Float64Array(count * K);
-  for (let first = 0; first < count; first += perPass) {
-    const rows = Math.min(perPass, count - first);
-    const pass = await forwardPass(setting, inputs.subarray(first * spec.inputSize, (first + rows) * spec.inputSize), rows, withNet);
+  const run = async (first: number, rows: number): Promise<void> => {
+    let pass: { net: Float64Array; out: Float64Array };
+    try {
+      pass = await forwardPass(setting, inputs.subarray(first * spec.inputSize, (first + rows) * spec.inputSize), rows, withNet);
+    } catch (error) {
+      if (!(error instanceof LimitError && error.limit === 'GPU memory') || rows === 1) throw error;
+      const half = Math.ceil(rows / 2);
+      await run(first, half);
+      await run(first + half, rows - half);
+      return;
+    }
     out.set(pass.out, first * K);
     if (withNet) net.set(pass.net, first * K);
-  }
+  };
+  for (let first = 0; first < count; first += perPass) await run(first, Math.min(perPass, count - first));
   return { net, out };
 }
 
 async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
   const { device, spec, layout, kernels } = setting;
   const temporary: GPUBuffer[] = [];
-  const storage = (floats: number) => {
-    const buffer = storageBuffer(device, 'prediction', floats);
+  const log = allocations();
+  const storage = (label: string, floats: number) => {
+    const buffer = storageBuffer(device, label, floats, log);
     temporary.push(buffer);
     return whole(buffer);
   };
   const bindGroup = (layoutOf: GPUBindGroupLayout, regions: Region[], label: string) =>
     device.createBindGroup({ label, layout: layoutOf, entries: regions.map((region, b) => ({ binding: b, resource: binding(region) })) });
   try {
-    const input = storage(inputs.length); // (N, IN)
-    device.queue.writeBuffer(input.buffer, 0, new Float32Array(inputs));
-    // Bound because forward.wgsl declares them; prediction uses neither (no batch rows, no split).
-    const noRows = storage(1);
-    const noPartials = storage(1);
-    const stepUniform = device.createBuffer({ size: STEP_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM });
-    temporary.push(stepUniform);
-    const step = device.createBindGroup({ layout: stepBindGroupLayout(device), entries: [{ binding: 0, resource: { buffer: stepUniform, size: STEP_UNIFORM_BYTES } }] });
-    const encoder = device.createCommandEncoder({ label: 'forward only' });
-    const pass = encoder.beginComputePass();
-    let layerInput = input;
-    let last = { net: input, out: input };
-    spec.layers.forEach((layer, l) => {
-      const uniform = device.createBuffer({ size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      temporary.push(uniform);
-      device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count));
-      const net = storage(count * layer.units); // (N, OUT_l)
-      const out = storage(count * layer.units); // (N, OUT_l)
-      const { main, plan } = kernels.forward[l];
-      pass.setPipeline(main.pipeline);
-      pass.setBindGroup(0, bindGroup(main.layout, [whole(uniform), layerInput, noRows, setting.params, net, out, noPartials], `predict layer${l}`));
-      pass.setBindGroup(1, step, [0]);
-      pass.dispatchWorkgroups(Math.ceil(layer.units / plan.tileN), Math.ceil(count / plan.tileM));
-      if (layer.activation === 'softmax') {
-        pass.setPipeline(kernels.softmax.pipeline);
-        pass.setBindGroup(0, bindGroup(kernels.softmax.layout, [whole(uniform), net, out], 'predict softmax'));
-        pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_THREADS)));
-      }
-      layerInput = out;
-      last = { net, out };
+    // Allocated and submitted inside error scopes: a buffer the GPU has no memory for fails here, not as zeros.
+    const { result: last, errors } = inScopes(device, () => {
+      const input = storage('prediction input', inputs.length); // (N, IN)
+      device.queue.writeBuffer(input.buffer, 0, new Float32Array(inputs));
+      // Bound because forward.wgsl declares them; prediction uses neither (no batch rows, no split).
+      const noRows = storage('no rows', 1);
+      const noPartials = storage('no partials', 1);
+      const stepUniform = log.buffer(device, { label: 'prediction step', size: STEP_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM });
+      temporary.push(stepUniform);
+      const step = device.createBindGroup({ layout: stepBindGroupLayout(device), entries: [{ binding: 0, resource: { buffer: stepUniform, size: STEP_UNIFORM_BYTES } }] });
+      const encoder = device.createCommandEncoder({ label: 'forward only' });
+      const pass = encoder.beginComputePass();
+      let layerInput = input;
+      let last = { net: input, out: input };
+      spec.layers.forEach((layer, l) => {
+        const uniform = log.buffer(device, { label: `prediction layer${l} dims`, size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+        temporary.push(uniform);
+        device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count));
+        const net = storage(`prediction layer${l}.net`, count * layer.units); // (N, OUT_l)
+        const out = storage(`prediction layer${l}.out`, count * layer.units); // (N, OUT_l)
+        const { main, plan } = kernels.forward[l];
+        pass.setPipeline(main.pipeline);
+        pass.setBindGroup(0, bindGroup(main.layout, [whole(uniform), layerInput, noRows, setting.params, net, out, noPartials], `predict layer${l}`));
+        pass.setBindGroup(1, step, [0]);
+        pass.dispatchWorkgroups(Math.ceil(layer.units / plan.tileN), Math.ceil(count / plan.tileM));
+        if (layer.activation === 'softmax') {
+          pass.setPipeline(kernels.softmax.pipeline);
+          pass.setBindGroup(0, bindGroup(kernels.softmax.layout, [whole(uniform), net, out], 'predict softmax'));
+          pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_THREADS)));
+        }
+        layerInput = out;
+        last = { net, out };
+      });
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      return last;
     });
-    pass.end();
-    device.queue.submit([encoder.finish()]);
+    throwScopeErrors(await errors, `predicting ${count} rows`, log);
     const length = count * outputSize(spec);
     const [out, net] = await Promise.all([
-      readRegion(device, { ...last.out, length }),
-      withNet ? readRegion(device, { ...last.net, length }) : Promise.resolve(new Float64Array(0)),
+      readRegion(device, { ...last.out, length }, 'reading back the predictions'),
+      withNet ? readRegion(device, { ...last.net, length }, 'reading back the predictions') : Promise.resolve(new Float64Array(0)),
     ]);
     return { net, out };
   } finally {
@@ -118,8 +137,16 @@ export class GpuPredictor {
 
   static async create(device: GPUDevice, model: Model): Promise<GpuPredictor> {
     const kernels = await createForwardKernels(device, model.spec, 64, gpuProfile(device));
-    const params = storageBuffer(device, 'params', model.layout.size); // (P)
-    device.queue.writeBuffer(params, 0, new Float32Array(model.params));
+    const params = await scoped(
+      device,
+      'allocating the parameters for prediction',
+      (log) => {
+        const buffer = storageBuffer(device, 'params', model.layout.size, log); // (P)
+        device.queue.writeBuffer(buffer, 0, new Float32Array(model.params));
+        return buffer;
+      },
+      (buffer) => buffer.destroy(),
+    );
     return new GpuPredictor({ device, spec: model.spec, layout: model.layout, kernels, params: whole(params), maxBinding: maxBindingBytes(device) }, params);
   }
 

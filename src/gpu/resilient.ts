@@ -27,6 +27,13 @@ export interface ResilienceOptions extends GpuTrainerOptions {
   ownsDevices?: boolean;
 }
 
+/** A mark: its step, the checkpoint it can be rebuilt from, and the device (by its count) it was made on. */
+interface Mark {
+  step: number;
+  from: TrainerState;
+  device: number;
+}
+
 /**
  * A GpuTrainer that moves to a new device when its device is lost: it restores its last
  * in-memory checkpoint there and runs the steps since again, so a caller sees each
@@ -39,10 +46,16 @@ export class ResilientTrainer implements Trainer {
   private devices = 1;
   /** The step the caller has asked for: a recovered trainer catches up to it. */
   private target = 0;
-  /** The last mark: its step, and the checkpoint it can be rebuilt from on a new device. */
-  private marked: { step: number; from: TrainerState };
+  /** The step up to which the caller has taken the losses: a recovered trainer does not hand those out again. */
+  private taken = 0;
+  /**
+   * The last mark and the one before it: each its step, the checkpoint it can be rebuilt
+   * from on a new device, and the device it was made on (by its count).
+   */
+  private marked: Mark;
+  private previous: Mark;
   /** Whether the trainer writes every named buffer (set by setCapture; a rebuilt trainer keeps it). */
-  private capture: boolean | undefined;
+  private captureAsked: boolean | undefined;
 
   private constructor(
     private inner: GpuTrainer,
@@ -50,7 +63,8 @@ export class ResilientTrainer implements Trainer {
     private readonly resilience: ResilienceOptions,
   ) {
     this.checkpoint = { step: 0, params: inner.model.params.slice(), optimizerState: [] };
-    this.marked = { step: 0, from: this.checkpoint };
+    this.marked = { step: 0, from: this.checkpoint, device: 1 };
+    this.previous = this.marked;
   }
 
   /**
@@ -77,6 +91,9 @@ export class ResilientTrainer implements Trainer {
   get step() {
     return this.inner.step;
   }
+  get capture() {
+    return this.inner.capture;
+  }
   /** The trainer on the current device. */
   get current(): GpuTrainer {
     return this.inner;
@@ -89,12 +106,18 @@ export class ResilientTrainer implements Trainer {
     this.resilience.onRecover?.(`${error.message}: resuming from step ${this.checkpoint.step} on a new device`);
     const { model, dataset, options } = this.inner;
     const device = await this.openDevice();
-    const inner = await GpuTrainer.create(device, model, dataset, options, { ...this.resilience, capture: this.capture ?? this.resilience.capture });
+    const inner = await GpuTrainer.create(device, model, dataset, options, { ...this.resilience, capture: this.captureAsked ?? this.resilience.capture });
     await inner.writeState(this.checkpoint);
     if (this.resilience.ownsDevices) this.inner.device.destroy();
     this.inner = inner;
+    // The steps since the checkpoint run again: those whose losses the caller has taken
+    // already (the checkpoint can be many reads old), then the rest, whose losses were
+    // never taken from the lost device and are the caller's.
+    if (this.taken > inner.step) {
+      await inner.train(this.taken - inner.step);
+      await inner.takeLosses();
+    }
     await inner.train(this.target - inner.step);
-    // Losses of the steps run again are the caller's: they were never taken from the lost device.
   }
 
   /** Runs `work` on the current trainer, recovering and retrying while the device is lost. */
@@ -118,6 +141,7 @@ export class ResilientTrainer implements Trainer {
   takeLosses(): Promise<Float64Array> {
     return this.withRecovery(async (trainer) => {
       const losses = await trainer.takeLosses();
+      this.taken = trainer.step;
       if (trainer.step - this.checkpoint.step >= (this.resilience.checkpointEvery ?? 0)) this.checkpoint = await trainer.readState();
       return losses;
     });
@@ -127,7 +151,7 @@ export class ResilientTrainer implements Trainer {
   }
   /** Sets the capture of the current trainer, and of any it is rebuilt as on a new device. */
   async setCapture(on: boolean): Promise<void> {
-    this.capture = on;
+    this.captureAsked = on;
     await this.withRecovery((trainer) => trainer.setCapture(on));
   }
   /** The state as of now: the checkpoint itself where nothing has run since it was taken. */
@@ -138,24 +162,29 @@ export class ResilientTrainer implements Trainer {
 
   async writeState(state: TrainerState): Promise<void> {
     this.target = state.step;
+    this.taken = state.step;
     await this.withRecovery((trainer) => trainer.writeState(state));
     this.checkpoint = state;
   }
   mark(): void {
     this.inner.mark();
-    this.marked = { step: this.inner.step, from: this.checkpoint };
+    this.previous = this.marked;
+    this.marked = { step: this.inner.step, from: this.checkpoint, device: this.devices };
   }
   /**
-   * Back to the last mark. A recovery loses the mark with the old device; the mark is then
-   * rebuilt from the checkpoint before it, by running the steps between them again.
+   * Back to the last mark (or the one before it). A recovery loses the marks with the old
+   * device; a mark is then rebuilt from the checkpoint before it, by running the steps
+   * between them again.
    */
-  async rewind(): Promise<void> {
-    const devices = this.devices;
-    this.target = this.marked.step;
+  async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
+    const mark = to === 'last' ? this.marked : this.previous;
+    this.target = mark.step;
+    this.taken = Math.min(this.taken, mark.step);
     await this.withRecovery(async (trainer) => {
-      if (this.devices === devices) return trainer.rewind();
-      await trainer.writeState(this.marked.from);
-      await trainer.train(this.marked.step - trainer.step);
+      // The trainer on the device the mark was made on holds it (and, for the previous one, the last one was made there too).
+      if (mark.device === this.devices) return trainer.rewind(to);
+      await trainer.writeState(mark.from);
+      await trainer.train(mark.step - trainer.step);
       await trainer.takeLosses();
     });
   }

@@ -15,7 +15,9 @@ import { learningRateAt } from '../model/schedule.ts';
 import { packStep } from './abi.ts';
 import type { TrainerMemory } from './buffers.ts';
 import type { StepEncoder } from './encoder.ts';
-import { f32Bytes, type DatasetPlacement } from './memory.ts';
+import { FINITE_CHECK_GROUPS, FINITE_CHECK_THREADS, type Kernel } from './kernels.ts';
+import { binding, f32Bytes, whole, type DatasetPlacement } from './memory.ts';
+import { inScopes, throwScopeErrors, type ScopeErrors } from './scopes.ts';
 import { Pacer } from './pacing.ts';
 
 /** Chunks submitted but not yet finished, at most: enough to keep the GPU busy while the next is encoded. */
@@ -23,9 +25,12 @@ const MAX_IN_FLIGHT = 2;
 
 /** A submitted chunk, until its losses are read. */
 interface Chunk {
-  staging: GPUBuffer; // (count, shares) losses, mapped once the chunk is done
+  staging: GPUBuffer; // (count, shares) losses, then the finite flag (u32); mapped once the chunk is done
   count: number;
   submittedAt: number;
+  /** What the error scopes around its upload and submits caught, and the chunk in words for a message. */
+  errors: Promise<ScopeErrors>;
+  what: string;
 }
 
 export class ChunkQueue {
@@ -41,6 +46,8 @@ export class ChunkQueue {
   private spareStaging: GPUBuffer[] = [];
   /** Losses read from the GPU and not yet taken. */
   private drained: Float64Array[] = [];
+  /** finite_check.wgsl over the parameters and the optimizer state, into the finite flag. */
+  private readonly check: { pipeline: GPUComputePipeline; group: GPUBindGroup; workgroups: number };
 
   constructor(
     private readonly device: GPUDevice,
@@ -51,7 +58,14 @@ export class ChunkQueue {
     private readonly placement: DatasetPlacement,
     /** Queue submits, counted for the benchmarks. */
     private readonly counts: { submits: number },
+    finiteCheck: Kernel,
   ) {
+    const { params, state, finiteFlag } = memory.buffers;
+    this.check = {
+      pipeline: finiteCheck.pipeline,
+      group: device.createBindGroup({ label: 'finite check', layout: finiteCheck.layout, entries: [params, state, finiteFlag].map((buffer, b) => ({ binding: b, resource: binding(whole(buffer)) })) }),
+      workgroups: Math.min(FINITE_CHECK_GROUPS, Math.ceil(Math.max(params.size, state.size) / 4 / FINITE_CHECK_THREADS)),
+    };
     this.rowsUpload = new Uint32Array(placement.chunkSteps * options.batchSize);
     this.stepsUpload = new DataView(new ArrayBuffer(placement.chunkSteps * memory.stepStride));
   }
@@ -86,28 +100,51 @@ export class ChunkQueue {
    * few at a time, the last submit copying their losses out for reading.
    */
   submit(encoder: StepEncoder, first: number, count: number): void {
-    this.upload(first, count);
     const { device, memory } = this;
-    const staging = this.stagingBuffer(count * memory.shares);
-    for (let done = 0; done < count; done += encoder.submitSteps) {
-      const steps = Math.min(encoder.submitSteps, count - done);
-      const commands = device.createCommandEncoder({ label: `steps ${first + done}…${first + done + steps - 1}` });
-      encoder.encode(commands, done, steps);
-      if (done + steps === count) commands.copyBufferToBuffer(memory.buffers.lossHistory, 0, staging, 0, 4 * count * memory.shares);
-      device.queue.submit([commands.finish()]);
-      this.counts.submits++;
-    }
-    this.inFlight.push({ staging, count, submittedAt: performance.now() });
+    const { result: staging, errors } = inScopes(device, () => {
+      this.upload(first, count);
+      const staging = this.stagingBuffer(count * memory.shares + 1);
+      for (let done = 0; done < count; done += encoder.submitSteps) {
+        const steps = Math.min(encoder.submitSteps, count - done);
+        const commands = device.createCommandEncoder({ label: `steps ${first + done}…${first + done + steps - 1}` });
+        encoder.encode(commands, done, steps);
+        if (done + steps === count) this.copyLosses(commands, staging, count);
+        device.queue.submit([commands.finish()]);
+        this.counts.submits++;
+      }
+      return staging;
+    });
+    this.inFlight.push({ staging, count, submittedAt: performance.now(), errors, what: `running steps ${first}…${first + count - 1}` });
   }
 
   /** Keeps the losses of `count` steps that ran outside `submit` (a profiled step), as a chunk of them. */
   keepLosses(count: number): void {
     const { device, memory } = this;
-    const staging = this.stagingBuffer(count * memory.shares);
-    const commands = device.createCommandEncoder({ label: 'step losses' });
-    commands.copyBufferToBuffer(memory.buffers.lossHistory, 0, staging, 0, 4 * count * memory.shares);
-    device.queue.submit([commands.finish()]);
-    this.inFlight.push({ staging, count, submittedAt: performance.now() });
+    const { result: staging, errors } = inScopes(device, () => {
+      const staging = this.stagingBuffer(count * memory.shares + 1);
+      const commands = device.createCommandEncoder({ label: 'step losses' });
+      this.copyLosses(commands, staging, count);
+      device.queue.submit([commands.finish()]);
+      return staging;
+    });
+    this.inFlight.push({ staging, count, submittedAt: performance.now(), errors, what: 'reading back the losses' });
+  }
+
+  /**
+   * Records the end of a chunk of `count` steps: the finite check of the parameters and
+   * the optimizer state, then the copies of the losses and the check's flag for reading.
+   */
+  private copyLosses(commands: GPUCommandEncoder, staging: GPUBuffer, count: number): void {
+    const { lossHistory, finiteFlag } = this.memory.buffers;
+    commands.clearBuffer(finiteFlag);
+    const pass = commands.beginComputePass({ label: 'finite check' });
+    pass.setPipeline(this.check.pipeline);
+    pass.setBindGroup(0, this.check.group);
+    pass.dispatchWorkgroups(this.check.workgroups);
+    pass.end();
+    const lossBytes = 4 * count * this.memory.shares;
+    commands.copyBufferToBuffer(lossHistory, 0, staging, 0, lossBytes);
+    commands.copyBufferToBuffer(finiteFlag, 0, staging, lossBytes, 4);
   }
 
   /** Waits, where two chunks are in flight, for the oldest. */
@@ -154,15 +191,25 @@ export class ChunkQueue {
   private async finishOldestNow(): Promise<void> {
     const chunk = this.inFlight[0];
     const S = this.memory.shares;
+    const caught = await chunk.errors;
+    if (caught.memory || caught.validation) {
+      // The chunk did nothing: a buffer it needed could not be made, or a call was refused.
+      this.inFlight.shift();
+      chunk.staging.destroy();
+      throwScopeErrors(caught, chunk.what);
+    }
     await this.pacer.wait(chunk.count, chunk.submittedAt, () => chunk.staging.mapAsync(GPUMapMode.READ));
     this.inFlight.shift();
-    const shares = new Float32Array(chunk.staging.getMappedRange(), 0, chunk.count * S); // (count, S)
+    const mapped = chunk.staging.getMappedRange();
+    const shares = new Float32Array(mapped, 0, chunk.count * S); // (count, S)
     const losses = new Float64Array(chunk.count);
     for (let k = 0; k < chunk.count; k++) {
       let sum = 0;
       for (let g = 0; g < S; g++) sum += shares[k * S + g];
       losses[k] = sum;
     }
+    // A parameter or state value gone non-finite in the chunk: its last step has no finite result.
+    if (new Uint32Array(mapped, 4 * chunk.count * S, 1)[0] !== 0) losses[chunk.count - 1] = NaN;
     chunk.staging.unmap();
     this.spareStaging.push(chunk.staging);
     this.drained.push(losses);

@@ -22,7 +22,7 @@ import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, InputError } from '../errors.ts';
 import { bufferShape, type BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
-import type { ModelSpec } from '../model/model.ts';
+import { checkTargets, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
@@ -31,6 +31,7 @@ import { DeviceGuard } from './device.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 import { fusedConstants, fusedEncoder } from './fused.ts';
 import {
+  createFiniteCheck,
   createFusedKernels,
   createForwardKernels,
   createLayeredKernels,
@@ -41,12 +42,14 @@ import {
   layerPlans,
   type ForwardKernels,
   type FusedKernels,
+  type Kernel,
   type LayeredKernels,
 } from './kernels.ts';
 import { layeredEncoder } from './layered.ts';
 import { binding, checkDeviceLimits, maxBindingBytes, placeDataset, readRegion, type DatasetPlacement } from './memory.ts';
 import { datasetLoss, forwardRows } from './predict.ts';
 import { timeStep, type KernelTiming } from './profile.ts';
+import { scoped } from './scopes.ts';
 import { ChunkQueue } from './submit.ts';
 
 /** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
@@ -55,27 +58,27 @@ export type KernelPath = 'auto' | 'layered' | 'fused';
 /** How a GpuTrainer runs on its device (all optional). */
 export interface GpuTrainerOptions {
   /** Which kernels run a step (default `auto`). */
-  path?: KernelPath;
+  path?: KernelPath | undefined;
   /**
    * The most bytes one buffer binding may hold: the device's limit, or less to cap the GPU
    * memory a trainer takes. A dataset larger than this is streamed, batch by batch.
    */
-  maxBindingBytes?: number;
+  maxBindingBytes?: number | undefined;
   /**
    * Write every named buffer at every step, so that `read` can return any of them (default
    * true). Without it the layered path writes only what the next kernels read: the
    * parameters, each layer's out and δ, and the output layer's net; `read` of another
    * buffer throws. The fused path always writes them all. See also `setCapture`.
    */
-  capture?: boolean;
+  capture?: boolean | undefined;
   /** Use subgroup operations where the device has them (default true); false forces the workgroup-memory fallback. */
-  subgroups?: boolean;
+  subgroups?: boolean | undefined;
   /**
    * What the tile choice assumes of the adapter, where it should not take it from the
    * table of adapters.ts: its compute units, say (the limits are always the device's). A
    * test can plan as for a large GPU and run those plans here.
    */
-  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost'>>;
+  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost'>> | undefined;
 }
 
 /**
@@ -93,12 +96,12 @@ export class GpuTrainer implements Trainer {
   /** What the tile choice assumed of the adapter. */
   readonly profile: GpuProfile;
 
-  private readonly memory: TrainerMemory;
   private readonly chunks: ChunkQueue;
   private readonly guard: DeviceGuard;
   private readonly context: StepContext;
   private encoder: StepEncoder;
   private markedStep = 0;
+  private previousStep = 0;
   private forwardKernels?: Promise<ForwardKernels>;
   private disposed = false;
 
@@ -108,18 +111,17 @@ export class GpuTrainer implements Trainer {
     readonly dataset: Dataset,
     readonly options: TrainOptions,
     private kernels: LayeredKernels | FusedKernels,
+    private readonly memory: TrainerMemory,
     private readonly placement: DatasetPlacement,
     /** The most bytes one binding may hold (see GpuTrainerOptions.maxBindingBytes). */
     private readonly maxBinding: number,
     profile: GpuProfile,
-    room: SplitRoom,
+    finiteCheck: Kernel,
   ) {
     this.profile = profile;
     this.guard = new DeviceGuard(device);
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
-    const memory = new TrainerMemory(device, model, dataset, options, placement, kernels, room);
-    this.memory = memory;
-    this.chunks = new ChunkQueue(device, memory, this.schedule, options, dataset, placement, this.counts);
+    this.chunks = new ChunkQueue(device, this.memory, this.schedule, options, dataset, placement, this.counts, finiteCheck);
     this.context = {
       device,
       spec: model.spec,
@@ -136,12 +138,15 @@ export class GpuTrainer implements Trainer {
       bindGroup: (kernel, regions, label) => device.createBindGroup({ label, layout: kernel.layout, entries: regions.map((region, b) => ({ binding: b, resource: binding(region) })) }),
     };
     this.encoder = this.makeEncoder();
+    // Both marks at the start.
+    this.mark();
     this.mark();
   }
 
   /** Compiles the kernels for `model` (or takes them from the device's cache) and uploads the dataset. */
   static async create(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions, gpu: GpuTrainerOptions = {}): Promise<GpuTrainer> {
     checkDatasetValues(dataset);
+    checkTargets(model.spec, dataset.targets);
     const { spec, layout } = model;
     const batch = options.batchSize;
     const maxBinding = maxBindingBytes(device, gpu.maxBindingBytes);
@@ -155,15 +160,18 @@ export class GpuTrainer implements Trainer {
     const profile = { ...gpuProfile(device, { noSubgroups: gpu.subgroups === false }), ...gpu.profile };
     if (path === 'fused' || (path === 'auto' && fits)) {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
-      const kernels = await createFusedKernels(device, spec, batch, constants);
-      return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, { partials: 0, outputNet: 0 });
+      const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
+      const room = { partials: 0, outputNet: 0 };
+      const memory = await allocate(device, model, dataset, options, placement, kernels, room);
+      return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
     const plans = layerPlans(spec, batch, profile);
     const room = splitRoom(spec, batch, plans, options.clipNorm !== undefined);
     checkSplitRoom(room, maxBinding);
-    const kernels = await createLayeredKernels(device, spec, options.optimizer, batch, profile, gpu.capture ?? true, options.clipNorm, plans);
-    return new GpuTrainer(device, model, dataset, options, kernels, placement, maxBinding, profile, room);
+    const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, options.optimizer, batch, profile, gpu.capture ?? true, options.clipNorm, plans), createFiniteCheck(device)]);
+    const memory = await allocate(device, model, dataset, options, placement, kernels, room);
+    return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
   }
 
   /** Whether the dataset is streamed batch by batch (it does not fit in one binding). */
@@ -240,7 +248,7 @@ export class GpuTrainer implements Trainer {
     const length = bufferShape(this.spec, this.options.batchSize, this.layout.size, name).reduce((a, b) => a * b, 1);
     return this.guarded(async () => {
       await this.chunks.settle();
-      return readRegion(this.device, { ...this.memory.region(name), length });
+      return readRegion(this.device, { ...this.memory.region(name), length }, `reading back ${name}`);
     });
   }
 
@@ -267,16 +275,17 @@ export class GpuTrainer implements Trainer {
   mark(): void {
     if (this.disposed) throw new DisposedError('trainer');
     this.memory.copyMarked('save');
+    this.previousStep = this.markedStep;
     this.markedStep = this.step;
   }
 
-  /** Back to the last `mark`: its parameters, optimizer state and step. Losses not yet taken are dropped. */
-  async rewind(): Promise<void> {
+  /** Back to the last `mark` (or the one before it): its parameters, optimizer state and step. Losses not yet taken are dropped. */
+  async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
     await this.guarded(async () => {
       await this.chunks.settle();
       this.chunks.dropLosses();
-      this.memory.copyMarked('restore');
-      this.step = this.markedStep;
+      this.memory.copyMarked(to === 'last' ? 'restore' : 'restore previous');
+      this.step = to === 'last' ? this.markedStep : this.previousStep;
     });
   }
 
@@ -315,7 +324,24 @@ export class GpuTrainer implements Trainer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.memory.destroy();
-    this.chunks.destroy();
+    // Chunks in flight still use the buffers: they are freed once the GPU is through.
+    const free = () => {
+      this.memory.destroy();
+      this.chunks.destroy();
+    };
+    this.chunks.settle().then(free, free);
   }
+}
+
+/**
+ * A trainer's buffers, allocated and filled inside error scopes: a buffer the GPU has no
+ * memory for is a LimitError naming it, and nothing of the trainer is left allocated.
+ */
+function allocate(device: GPUDevice, model: Model, dataset: Dataset, options: TrainOptions, placement: DatasetPlacement, kernels: LayeredKernels | FusedKernels, room: SplitRoom): Promise<TrainerMemory> {
+  return scoped(
+    device,
+    `allocating the trainer's GPU buffers for a batch of ${options.batchSize}`,
+    (log) => new TrainerMemory(device, model, dataset, options, placement, kernels, room, log),
+    (memory) => memory.destroy(),
+  );
 }

@@ -3,7 +3,7 @@
 // float64 here. Exporters read layers out of a Model; importers build a Model from layers
 // and check it against the model file's limits before allocating it.
 
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { MODEL_LIMITS } from '../io/model-format.ts';
 import { paramLayout, paramView } from '../model/layout.ts';
 import { isLoss, layerParameter, LOSSES, type Activation, type LayerSpec, type Loss, type ModelSpec } from '../model/model.ts';
@@ -26,9 +26,23 @@ export interface DenseLayer {
 /** What an imported file may not say: the loss and whether biases train. */
 export interface ImportOptions {
   /** Overrides the loss the file records; without either, see `defaultLoss`. */
-  loss?: Loss;
+  loss?: Loss | undefined;
   /** Overrides the file's record; default true. */
-  trainBiases?: boolean;
+  trainBiases?: boolean | undefined;
+  /** Told what the import had to guess (a loss the file does not record). */
+  warn?: ((message: string) => void) | undefined;
+}
+
+/**
+ * The loss of an imported network: the options', else the one the file records, else
+ * (with a warning) the one its output activation suggests.
+ */
+export function importedLoss(options: ImportOptions, recorded: Loss | undefined, output: Activation, source: string): Loss {
+  if (options.loss !== undefined) return options.loss;
+  if (recorded !== undefined) return recorded;
+  const guessed = defaultLoss(output);
+  options.warn?.(`${source}: records no loss; taking ${guessed}, as its ${output} output suggests (give the loss to choose another)`);
+  return guessed;
 }
 
 /** The key under which exports record our loss and trainBiases (ONNX metadata, TF.js userDefinedMetadata). */
@@ -44,7 +58,7 @@ export function defaultLoss(outputActivation: Activation): Loss {
 
 /** A recorded loss name, checked. */
 export function recordedLoss(value: unknown, where: string): Loss {
-  if (!isLoss(value)) throw new InputError(where, `expected one of ${LOSSES.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!isLoss(value)) throw new InputError(where, `expected one of ${LOSSES.join(', ')}, got ${quoted(value)}`);
   return value;
 }
 

@@ -26,3 +26,17 @@ export function importFormat(source: string, bytes: Uint8Array): ImportFormat {
   // Our model files hold numbers and names only: the key cannot appear in one.
   return /"modelTopology"\s*:/.test(new TextDecoder().decode(bytes)) ? 'tfjs' : 'model-file';
 }
+
+/**
+ * Whether the bytes are a PyTorch file (what torch.save writes: a zip archive, or a pickle
+ * in older versions), which no format here reads: it holds Python objects, not a graph.
+ */
+export function isPytorchFile(source: string, bytes: Uint8Array): boolean {
+  const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04; // PK\3\4
+  const pickle = bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5; // PROTO 2…5
+  return /\.(pt|pth)$/i.test(source) || zip || pickle;
+}
+
+/** What to do with a PyTorch file instead. */
+export const PYTORCH_FILE_ADVICE =
+  'is a PyTorch file (torch.save), which holds Python objects rather than a network others can read: export it to ONNX with torch.onnx.export(model, torch.zeros(1, inputs), "model.onnx") and import model.onnx';

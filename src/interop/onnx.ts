@@ -12,9 +12,11 @@
 // along in the model's metadata_props.
 //
 // Import takes graphs of that shape: per layer a Gemm, or a MatMul followed by an Add of
-// the bias, then at most one activation (Identity counts as linear). Anything else is
-// refused with an InputError naming the operator and the node. Encoding and decoding go
-// through @bufbuild/protobuf with the ONNX schema compiled by onnx-buf.
+// the bias, then at most one activation; Identity nodes (anywhere: a tensor renamed) and
+// Constant nodes (weights written as nodes) are taken as what they are. Anything else is
+// refused with an InputError naming the operator and the node. A file cut short is
+// refused; one without our metadata gets the loss its output suggests, with a warning.
+// Encoding and decoding go through @bufbuild/protobuf with the ONNX schema compiled by onnx-buf.
 
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
@@ -28,16 +30,16 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import { InputError } from '../errors.ts';
+import { asText, InputError } from '../errors.ts';
 import { MODEL_LIMITS } from '../io/model-format.ts';
 import { ACTIVATIONS, type Activation } from '../model/model.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import type { Model } from '../model/network.ts';
 import {
   checkLimits,
-  defaultLoss,
   denseLayers,
   float32Bytes,
+  importedLoss,
   METADATA_KEY,
   modelFromLayers,
   readFloat32,
@@ -55,6 +57,8 @@ export const ONNX_IR_VERSION = 10;
 export const ONNX_INPUT = 'input';
 /** The name of the exported graph's output, shape (batch, OUT). */
 export const ONNX_OUTPUT = 'output';
+/** What the export records in metadata_props, each under `webgpu-backprop.<field>`: all of them, in a whole file. */
+const METADATA_FIELDS = ['loss', 'trainBiases'] as const;
 /** The symbolic batch dimension of the input and the output. */
 export const ONNX_BATCH = 'batch';
 
@@ -68,7 +72,7 @@ const OP_ACTIVATIONS: Record<string, Activation> = Object.fromEntries(
 /** The activation written as its operator's output times its input (silu). */
 const TIMES_INPUT = ACTIVATIONS.find((activation) => ACTIVATION_OPS[activation].names.onnx?.timesInput);
 
-const SUPPORTED = `expected Gemm, or MatMul then Add, per layer, each followed by at most one of ${Object.keys(OP_ACTIVATIONS).join(', ')} (or Sigmoid then Mul, silu)`;
+const SUPPORTED = `expected Gemm, or MatMul then Add, per layer, each followed by at most one of ${Object.keys(OP_ACTIVATIONS).filter((op) => op !== 'Identity').join(', ')} (or Sigmoid then Mul, silu); Identity and Constant nodes anywhere`;
 
 function floatTensor(name: string, dims: number[], values: ArrayLike<number>) {
   return { name, dims: dims.map(BigInt), dataType: TensorProto_DataType.FLOAT, rawData: float32Bytes(values) };
@@ -145,8 +149,7 @@ export function exportOnnx(model: Model): Uint8Array {
     producerName: 'webgpu-backprop',
     docString: `${model.spec.inputSize}-${model.spec.layers.map((l) => `${l.units} ${l.activation}`).join('-')} dense network`,
     metadataProps: [
-      { key: `${METADATA_KEY}.loss`, value: model.spec.loss },
-      { key: `${METADATA_KEY}.trainBiases`, value: String(model.spec.trainBiases) },
+      ...METADATA_FIELDS.map((field) => ({ key: `${METADATA_KEY}.${field}`, value: String(model.spec[field]) })),
       // Dropout is training's alone (an inference graph has none): kept for a model that trains on.
       ...(layers.some((layer) => layer.dropout) ? [{ key: `${METADATA_KEY}.dropout`, value: JSON.stringify(layers.map((layer) => layer.dropout ?? 0)) }] : []),
     ],
@@ -242,13 +245,25 @@ function tensorWidth(info: ValueInfoProto, where: string): number | undefined {
   return dims[1].value.case === 'dimValue' ? Number(dims[1].value.value) : undefined;
 }
 
+/**
+ * The model's protobuf message, its boundaries checked: a message cut inside a field fails
+ * to decode; one cut between fields is told by what a whole file has after its graph (the
+ * opset imports, and in our exports the metadata, are written after it).
+ */
 function parseModel(bytes: Uint8Array, source: string) {
   if (bytes.length > MODEL_LIMITS.fileBytes) throw new InputError(source, `the file is larger than the ${MODEL_LIMITS.fileBytes / 2 ** 20} MiB a model file may be`);
+  let proto;
   try {
-    return fromBinary(ModelProtoSchema, bytes);
+    proto = fromBinary(ModelProtoSchema, bytes);
   } catch (error) {
-    throw new InputError(source, `not an ONNX model (${(error as Error).message})`);
+    throw new InputError(source, `not an ONNX model, or one cut short (${asText((error as Error).message).slice(0, 200)})`);
   }
+  if (proto.opsetImport.length === 0) throw new InputError(source, 'has no opset_import: it is cut short (a whole ONNX file has them after its graph), or not an ONNX model');
+  const keys = new Set(proto.metadataProps.map((entry) => entry.key));
+  if (proto.producerName === METADATA_KEY && !METADATA_FIELDS.every((field) => keys.has(`${METADATA_KEY}.${field}`))) {
+    throw new InputError(source, `is cut short: ${METADATA_KEY} wrote it with its ${METADATA_FIELDS.join(' and ')} in metadata_props, after the graph, and they are missing`);
+  }
+  return proto;
 }
 
 /** An ONNX model of dense layers as our model. */
@@ -258,6 +273,22 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
   if (!graph || graph.node.length === 0) throw new InputError(source, 'not an ONNX model (no graph, or a graph without nodes)');
   const metadata = new Map(proto.metadataProps.map((entry) => [entry.key, entry.value]));
   const initializers = new Map(graph.initializer.map((tensor) => [tensor.name, tensor]));
+  // Constants, and Identity nodes of constants (exporters write both for weights), are initializers by another name.
+  const chain = graph.node.filter((node, index) => {
+    const where = `${source}: ${describeNode(node, index)}`;
+    if ((node.domain === '' || node.domain === 'ai.onnx') && node.opType === 'Constant') {
+      const value = attribute(node, 'value');
+      if (!value?.t || node.output.length !== 1) throw new InputError(where, 'a Constant is supported with a tensor `value` (the weights of a layer)');
+      initializers.set(node.output[0], { ...value.t, name: node.output[0] });
+      return false;
+    }
+    const aliased = node.opType === 'Identity' && node.input.length === 1 && initializers.get(node.input[0]);
+    if (aliased && node.output.length === 1) {
+      initializers.set(node.output[0], { ...aliased, name: node.output[0] });
+      return false;
+    }
+    return true;
+  });
 
   // Older exporters list the initializers among the graph's inputs too.
   const inputs = graph.input.filter((info) => !initializers.has(info.name));
@@ -287,12 +318,13 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
     throw new InputError(where, `the bias has shape ${dims.join(' × ')}; expected ${units} or 1 × ${units}`);
   };
 
-  graph.node.forEach((node, index) => {
+  chain.forEach((node) => {
+    const index = graph.node.indexOf(node);
     const where = `${source}: ${describeNode(node, index)}`;
     if (node.domain !== '' && node.domain !== 'ai.onnx') {
       throw new InputError(where, `operator ${node.domain}.${node.opType} is not supported (${SUPPORTED})`);
     }
-    const known = node.opType === 'Gemm' || node.opType === 'MatMul' || node.opType === 'Add' || node.opType in OP_ACTIVATIONS || node.opType === 'Mul';
+    const known = node.opType === 'Gemm' || node.opType === 'MatMul' || node.opType === 'Add' || node.opType === 'Identity' || node.opType in OP_ACTIVATIONS || node.opType === 'Mul';
     if (!known) throw new InputError(where, `operator ${node.opType} is not supported (${SUPPORTED})`);
     if (node.opType === 'Mul') {
       // x·σ(x): the Sigmoid just read, times what it took.
@@ -313,6 +345,11 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
     if (node.output.length !== 1) throw new InputError(where, `has ${node.output.length} outputs; expected 1`);
     const inputsHere = layers.length === 0 ? declaredInputs : layers[layers.length - 1].units;
 
+    if (node.opType === 'Identity') {
+      // The tensor under another name: nothing is computed (a linear layer stays linear).
+      current = node.output[0];
+      return;
+    }
     if (node.opType === 'Gemm' || node.opType === 'MatMul') {
       const w = weightInit(node, where, 1);
       if (w.dims.length !== 2) throw new InputError(where, `the weights have shape ${w.dims.join(' × ')}; expected a matrix`);
@@ -376,7 +413,7 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
     throw new InputError(`${source}: ${describeNode(node, graph.node.indexOf(node))}`, 'softmax is supported on the output layer only');
   }
   const recorded = metadata.get(`${METADATA_KEY}.loss`);
-  const loss = options.loss ?? (recorded !== undefined ? recordedLoss(recorded, `${source}: metadata ${METADATA_KEY}.loss`) : defaultLoss(last.activation));
+  const loss = importedLoss(options, recorded === undefined ? undefined : recordedLoss(recorded, `${source}: metadata ${METADATA_KEY}.loss`), last.activation, source);
   const trainBiases = options.trainBiases ?? metadata.get(`${METADATA_KEY}.trainBiases`) !== 'false';
   const dropout = metadata.get(`${METADATA_KEY}.dropout`);
   if (dropout !== undefined) {

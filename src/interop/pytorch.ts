@@ -11,14 +11,14 @@
 // does and what is exact is told in its docstring and in the README's "Train on many
 // machines with PyTorch".
 
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
+import { checkKeys, optionKeys } from '../option-keys.ts';
 import { modelToJson } from '../io/model-format.ts';
 import type { Model } from '../model/network.ts';
 import { constantsOf } from '../model/ops/optimizers.ts';
 import { checkSchedule, type Decay } from '../model/schedule.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerSpec } from '../model/optimizer.ts';
 import { DEFAULT_LEARNING_RATE } from '../train/options.ts';
-import { foldInputScaling } from './dense.ts';
 // Embedded as text when the module is built (as the WGSL is, see gpu/shaders.ts): no
 // bundler or server has to find the file at run time.
 import TRAIN_PY from './train.py?raw';
@@ -33,31 +33,34 @@ export const PYTORCH_DEFAULTS_FILE = 'defaults.json';
 /** The defaults of train.py's flags; each left out is webgpu-backprop train's default. */
 export interface PytorchExportOptions {
   /** The data file train.py trains on when --data is not given, as seen from where it runs. */
-  data?: string;
+  data?: string | undefined;
   /** CSV: the target columns. */
-  targets?: string[];
+  targets?: readonly string[] | undefined;
   /** Default SGD; momentum 0.9; Adam β1 0.9, β2 0.999, ε 1e-8; its weight decay (default 0, 0.01 for AdamW). */
-  optimizer?: OptimizerSpec;
+  optimizer?: OptimizerSpec | undefined;
   /** Default 0.01, 0.001 with Adam. */
-  learningRate?: number;
+  learningRate?: number | undefined;
   /** How the rate changes from step to step, as `fit`'s (a function has no Python form). */
-  schedule?: { decay?: Decay; warmup?: number };
+  schedule?: { decay?: Decay | undefined; warmup?: number | undefined } | undefined;
   /** Clips the gradient to this global norm (default: no clipping). */
-  clipNorm?: number;
+  clipNorm?: number | undefined;
   /** The global batch, shared among the processes; default 32, or the data if smaller. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Give steps or epochs; default one epoch. */
-  steps?: number;
-  epochs?: number;
+  steps?: number | undefined;
+  epochs?: number | undefined;
   /** Default true. */
-  shuffle?: boolean;
+  shuffle?: boolean | undefined;
   /** Default 1. */
-  seed?: number;
+  seed?: number | undefined;
   /** Default float32. */
-  dtype?: 'float32' | 'float64';
+  dtype?: 'float32' | 'float64' | undefined;
 }
 
+const EXPORT_OPTION_KEYS = optionKeys<PytorchExportOptions>()(['data', 'targets', 'optimizer', 'learningRate', 'schedule', 'clipNorm', 'batchSize', 'steps', 'epochs', 'shuffle', 'seed', 'dtype']);
+
 function checkOptions(options: PytorchExportOptions): void {
+  checkKeys(options, EXPORT_OPTION_KEYS, 'export');
   const positive = (name: keyof PytorchExportOptions, integer: boolean) => {
     const value = options[name];
     if (value === undefined) return;
@@ -72,12 +75,12 @@ function checkOptions(options: PytorchExportOptions): void {
   if (options.steps !== undefined && options.epochs !== undefined) throw new InputError('steps, epochs', 'give one or the other, not both');
   if (options.seed !== undefined && !(Number.isSafeInteger(options.seed) && options.seed >= 0)) throw new InputError('seed', `expected a non-negative integer, got ${options.seed}`);
   if (options.optimizer !== undefined && !OPTIMIZER_KINDS.includes(options.optimizer.kind)) {
-    throw new InputError('optimizer.kind', `expected one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify(options.optimizer.kind)}`);
+    throw new InputError('optimizer.kind', `expected one of ${OPTIMIZER_KINDS.join(', ')}, got ${quoted(options.optimizer.kind)}`);
   }
   positive('clipNorm', false);
   checkSchedule(options.schedule, 'schedule');
   if (options.dtype !== undefined && options.dtype !== 'float32' && options.dtype !== 'float64') {
-    throw new InputError('dtype', `expected float32 or float64, got ${JSON.stringify(options.dtype)}`);
+    throw new InputError('dtype', `expected float32 or float64, got ${quoted(options.dtype)}`);
   }
 }
 
@@ -118,7 +121,8 @@ function decayText(decay: Decay): string {
 export function exportPytorch(model: Model, options: PytorchExportOptions = {}): Record<string, string> {
   checkOptions(options);
   return {
-    [PYTORCH_MODEL_FILE]: `${JSON.stringify(modelToJson(foldInputScaling(model)))}\n`,
+    // The input scaling stays a step of its own before the first layer, which train.py does not train.
+    [PYTORCH_MODEL_FILE]: `${JSON.stringify(modelToJson(model))}\n`,
     [PYTORCH_SCRIPT]: TRAIN_PY,
     [PYTORCH_DEFAULTS_FILE]: `${JSON.stringify(defaultsFile(options), null, 2)}\n`,
   };

@@ -12,11 +12,12 @@
 //
 // Import reads Sequential models of Dense layers (an InputLayer first, and an Activation
 // layer after a linear Dense, are accepted too); any other layer is refused naming its
-// class, name and index. `weightData` is the contents of the manifest's files, in the
+// class, name and index. Dense layers without biases (useBias false) import with frozen
+// zero biases. Weights paths must stay inside the model's folder. `weightData` is the contents of the manifest's files, in the
 // order `tfjsWeightPaths` lists them (one buffer of them all, concatenated, will do).
 
 import { z } from 'zod';
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { parseJson, zodError } from '../io/json.ts';
 import { MODEL_LIMITS } from '../io/model-format.ts';
 import { ACTIVATIONS, type Activation, type Loss } from '../model/model.ts';
@@ -25,9 +26,9 @@ import { LOSS_NAMES, LOSS_OPS } from '../model/ops/losses.ts';
 import type { Model } from '../model/network.ts';
 import {
   checkLimits,
-  defaultLoss,
   denseLayers,
   float32Bytes,
+  importedLoss,
   METADATA_KEY,
   modelFromLayers,
   readFloat32,
@@ -153,14 +154,30 @@ function parseModelJson(modelJson: unknown, source: string): ModelJson {
   const parsed = modelJsonSchema.safeParse(json);
   if (!parsed.success) throw zodError(parsed.error, source);
   if (parsed.data.format !== undefined && parsed.data.format !== 'layers-model') {
-    throw new InputError(`${source}: format`, `is ${JSON.stringify(parsed.data.format)}; expected "layers-model" (a graph model from tfjs-converter has no layers to read)`);
+    throw new InputError(`${source}: format`, `is ${quoted(parsed.data.format)}; expected "layers-model" (a graph model from tfjs-converter has no layers to read)`);
   }
   return parsed.data;
 }
 
-/** The weight files model.json names, in the order importTfjs wants their contents. */
+/**
+ * Refuses a weights path that could leave the model's folder: model.json names its weight
+ * files relative to itself, so an absolute path, a URL, a drive letter or a `..` segment
+ * is no weights file of it (`../../../../etc/passwd`).
+ */
+function checkWeightsPath(path: string, where: string): void {
+  const segments = path.split(/[\\/]/);
+  const outside = path === '' || /^[\\/]/.test(path) || /^[a-zA-Z][a-zA-Z\d+.-]*:/.test(path) || segments.includes('..') || path.includes('\0');
+  if (outside) throw new InputError(where, `${JSON.stringify(path.slice(0, 80))} is not a file beside model.json: weights paths are relative, inside its folder (no absolute path, URL or ..)`);
+}
+
+/** The weight files model.json names, in the order importTfjs wants their contents: each a path inside the model's folder. */
 export function tfjsWeightPaths(modelJson: unknown, source: string): string[] {
-  return parseModelJson(modelJson, source).weightsManifest.flatMap((group) => group.paths);
+  return parseModelJson(modelJson, source).weightsManifest.flatMap((group, g) =>
+    group.paths.map((path, k) => {
+      checkWeightsPath(path, `${source}: weightsManifest[${g}].paths[${k}]`);
+      return path;
+    }),
+  );
 }
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
@@ -216,7 +233,7 @@ function activationOf(value: unknown, where: string): Activation {
   if (value === undefined || value === null) return 'linear';
   if (typeof value !== 'string' || !Object.hasOwn(KERAS_ACTIVATIONS, value)) {
     const names = Object.keys(KERAS_ACTIVATIONS);
-    throw new InputError(where, `activation ${JSON.stringify(value)} is not supported (expected ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]})`);
+    throw new InputError(where, `activation ${quoted(value)} is not supported (expected ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]})`);
   }
   return KERAS_ACTIVATIONS[value];
 }
@@ -239,7 +256,7 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
 
   const topology = (json.modelTopology.model_config ?? json.modelTopology) as Record<string, unknown>;
   if (topology.class_name !== 'Sequential') {
-    throw new InputError(`${source}: modelTopology`, `a ${JSON.stringify(topology.class_name)} model is not supported; expected a Sequential model of Dense layers`);
+    throw new InputError(`${source}: modelTopology`, `a ${quoted(topology.class_name)} model is not supported; expected a Sequential model of Dense layers`);
   }
   const config = topology.config as { layers?: unknown } | unknown[] | undefined;
   const rawLayers = Array.isArray(config) ? config : config?.layers;
@@ -248,6 +265,7 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
 
   const layers: DenseLayer[] = [];
   const names: string[] = []; // how errors name each of our layers
+  const biased: boolean[] = []; // each Dense layer's use_bias
   let inputs: number | undefined;
   let activated = true;
   parsedLayers.data.forEach((layer, index) => {
@@ -272,7 +290,7 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
       activated = true;
     } else if (layer.class_name === 'Dense') {
       const units = config.units;
-      if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new InputError(`${where}: units`, `expected a positive integer, got ${JSON.stringify(units)}`);
+      if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new InputError(`${where}: units`, `expected a positive integer, got ${quoted(units)}`);
       if (layers.length === 0) inputs = declaredInputs(config) ?? inputs;
       const kernel = weightOf(weights, data, name, 'kernel', where); // (IN, OUT)
       const [kernelInputs, kernelUnits] = kernel.shape;
@@ -281,7 +299,9 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
       if (previous !== undefined && previous !== kernelInputs) throw new InputError(where, `the kernel takes ${kernelInputs} inputs; the layer before gives ${previous}`);
       checkLimits(kernelInputs, [units], where);
       let biases: Float32Array = new Float32Array(units); // (OUT)
-      if (config.use_bias ?? config.useBias ?? true) {
+      const useBias = (config.use_bias ?? config.useBias ?? true) !== false;
+      biased.push(useBias);
+      if (useBias) {
         const bias = weightOf(weights, data, name, 'bias', where);
         if (bias.shape.length !== 1 || bias.shape[0] !== units) throw new InputError(where, `the bias has shape ${bias.shape.join(' × ')}; expected ${units}`);
         biases = bias.values;
@@ -298,14 +318,20 @@ export function importTfjs(modelJson: unknown, weightData: TfjsWeightData, sourc
   const last = layers[layers.length - 1];
   const ours = json.userDefinedMetadata?.[METADATA_KEY] as { loss?: unknown; trainBiases?: unknown } | undefined;
   const kerasLoss = json.trainingConfig?.loss;
-  const loss =
-    options.loss ??
-    (ours?.loss !== undefined
+  const recorded =
+    ours?.loss !== undefined
       ? recordedLoss(ours.loss, `${source}: userDefinedMetadata.${METADATA_KEY}.loss`)
       : typeof kerasLoss === 'string' && kerasLoss in KERAS_LOSSES
         ? KERAS_LOSSES[kerasLoss]
-        : defaultLoss(last?.activation ?? 'linear'));
-  const trainBiases = options.trainBiases ?? ours?.trainBiases !== false;
+        : undefined;
+  const loss = importedLoss(options, recorded, last?.activation ?? 'linear', source);
+  // useBias: false is a bias fixed at zero: frozen. Biases train for all layers or none here.
+  const withoutBias = biased.filter((b) => !b).length;
+  if (options.trainBiases === undefined && withoutBias > 0 && withoutBias < biased.length) {
+    const first = biased.indexOf(false);
+    throw new InputError(names[first], 'has useBias false while other Dense layers have biases: biases train in every layer or in none here (give trainBiases to choose)');
+  }
+  const trainBiases = options.trainBiases ?? (withoutBias === 0 && ours?.trainBiases !== false);
   return modelFromLayers(layers[0]?.inputs ?? 0, layers, loss, trainBiases, source, (l) => names[l]);
 }
 

@@ -203,27 +203,45 @@ class Layer(NamedTuple):
 
 
 class ModelSpec(NamedTuple):
-    """The network a model file describes (src/model/model.ts's ModelSpec)."""
+    """The network a model file describes (src/model/model.ts's ModelSpec), and its input
+    scaling (src/data/scaling.ts), where the model file has one."""
 
     input_size: int
     layers: list  # a Layer each
     loss: str  # per sample; the loss of a batch is the mean over its rows
     train_biases: bool
+    input_scaling: Optional[dict] = None  # {"mean": [IN], "std": [IN]}: x' = (x - mean) / std
 
 
 def describe(spec):
     """The network in a few words, as webgpu-backprop writes it: 3-5 tanh, 2 sigmoid, half-sse."""
     layers = ", ".join(f"{layer.units} {layer.activation}" + (f" (dropout {layer.dropout})" if layer.dropout else "") for layer in spec.layers)
-    return f"{spec.input_size}-{layers}, {spec.loss}" + ("" if spec.train_biases else ", biases frozen")
+    frozen = "" if spec.train_biases else ", biases frozen"
+    scaled = ", inputs standardised" if spec.input_scaling else ""
+    return f"{spec.input_size}-{layers}, {spec.loss}{frozen}{scaled}"
+
+
+class Standardize(nn.Module):
+    """The model file's inputScaling, x' = (x - mean) / std, as webgpu-backprop applies it
+    to every input: a fixed step before the first layer. Its mean and std are buffers, not
+    parameters, so no optimizer trains them."""
+
+    def __init__(self, scaling):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(scaling["mean"], dtype=torch.float64))
+        self.register_buffer("std", torch.tensor(scaling["std"], dtype=torch.float64))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
 
 
 def build_network(spec, parameters=None):
-    """The network as nn.Sequential in float64: Linear layers (weight out x in, as
-    webgpu-backprop stores it: weight[j][i] is the weight from input i into neuron j),
-    activations and dropout (PyTorch's nn.Dropout, in training only; its masks are
-    PyTorch's own, not the ones webgpu-backprop draws); with the model file's weights and
-    biases, where given."""
-    modules, inputs = [], spec.input_size
+    """The network as nn.Sequential in float64: the input scaling where the model file has
+    one, then Linear layers (weight out x in, as webgpu-backprop stores it: weight[j][i] is
+    the weight from input i into neuron j), activations and dropout (PyTorch's nn.Dropout,
+    in training only; its masks are PyTorch's own, not the ones webgpu-backprop draws);
+    with the model file's weights and biases, where given."""
+    modules, inputs = ([Standardize(spec.input_scaling)] if spec.input_scaling else []), spec.input_size
     for layer in spec.layers:
         modules.append(nn.Linear(inputs, layer.units, dtype=torch.float64))
         if ACTIVATIONS[layer.activation].module:
@@ -308,8 +326,6 @@ def read_model_file(path):
         raise InputError(f"{path}: loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
     if not isinstance(train_biases, bool):
         raise InputError(f"{path}: trainBiases: expected true or false, got {train_biases!r}")
-    if "inputScaling" in model:
-        raise InputError(f"{path}: inputScaling: train.py trains on the inputs as they are (webgpu-backprop export folds the scaling into the first layer)")
     if not isinstance(layers, list) or not layers:
         raise InputError(f"{path}: layers: expected a list of layers with weights")
     shapes, parameters = [], []
@@ -330,7 +346,8 @@ def read_model_file(path):
             raise InputError(f"{where}.biases: expected {shape[0]} finite numbers, one per unit")
         shapes.append(shape)
         parameters.append((layer["weights"], biases))
-    spec = ModelSpec(shapes[0][1], [read_layer(layer, units, f"{path}: layers[{l}]") for l, ((units, _), layer) in enumerate(zip(shapes, layers))], loss, train_biases)
+    scaling = read_input_scaling(model.get("inputScaling"), shapes[0][1], path) if "inputScaling" in model else None
+    spec = ModelSpec(shapes[0][1], [read_layer(layer, units, f"{path}: layers[{l}]") for l, ((units, _), layer) in enumerate(zip(shapes, layers))], loss, train_biases, scaling)
     outputs = LOSSES[loss].outputs
     if outputs and spec.layers[-1].activation not in outputs:
         raise InputError(f"{path}: layers[{len(layers) - 1}].activation: {loss} needs a {' or '.join(outputs)} output layer, got {spec.layers[-1].activation}")
@@ -354,14 +371,38 @@ def read_layer(layer, units, where):
     return Layer(units, layer["activation"], parameter, dropout)
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_MIN_NORMAL = 2.0**-126
+
+
+def read_input_scaling(scaling, width, path):
+    """The model file's inputScaling, checked as webgpu-backprop checks it: width means and
+    standard deviations, each std a positive number float32 holds as a normal number."""
+    if not isinstance(scaling, dict) or set(scaling) != {"mean", "std"}:
+        raise InputError(f"{path}: inputScaling: expected {{\"mean\": [...], \"std\": [...]}}")
+    for key in ("mean", "std"):
+        values = scaling[key]
+        if not isinstance(values, list) or len(values) != width:
+            raise InputError(f"{path}: inputScaling.{key}: expected {width} values (one per input), got {len(values) if isinstance(values, list) else values!r}")
+        for c, value in enumerate(values):
+            good = is_number(value) and abs(value) <= FLOAT32_MAX and (key == "mean" or value >= FLOAT32_MIN_NORMAL)
+            if not good:
+                expected = "a finite number" if key == "mean" else f"a positive number float32 can hold ({FLOAT32_MIN_NORMAL} to {FLOAT32_MAX})"
+                raise InputError(f"{path}: inputScaling.{key}[{c}]: expected {expected}, got {value!r}")
+    return {"mean": list(scaling["mean"]), "std": list(scaling["std"])}
+
+
 def model_file(network, spec):
     """The network as a webgpu-backprop model file (weights out x in). JSON numbers carry
     float64 exactly, and float32 values are float64 values too."""
-    return {
+    file = {
         "loss": spec.loss,
         "trainBiases": spec.train_biases,
         "layers": [layer_file(layer, linear) for layer, linear in zip(spec.layers, linear_layers(network))],
     }
+    if spec.input_scaling:
+        file["inputScaling"] = spec.input_scaling
+    return file
 
 
 def layer_file(layer, linear):
@@ -380,8 +421,26 @@ def write_text(path, text):
         file.write(text)
 
 
+def running(pid):
+    """Whether process pid is running (PermissionError: it is, as another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_atomically(path, write):
-    """Writes a file through a temporary one and a rename: never half-written."""
+    """Writes a file through a temporary one and a rename: never half-written. Temporary
+    files of earlier writes whose process is gone (killed between writing and renaming)
+    are removed first: none outlives the next write of the same file."""
+    folder, name = os.path.split(os.path.abspath(path))
+    for other in os.listdir(folder):
+        pid = other[len(name) + 4 :] if other.startswith(f"{name}.tmp") else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not running(int(pid)):
+            os.remove(os.path.join(folder, other))
     temporary = f"{path}.tmp{os.getpid()}"
     write(temporary)
     os.replace(temporary, path)
@@ -431,6 +490,9 @@ def read_csv(path, target_columns):
     if len(rows) < 2:
         raise InputError(f"{path}: expected a header row and at least one row of data")
     names = [name.strip() for name in rows[0][1]]
+    for c, name in enumerate(names):
+        if name in names[:c]:
+            raise InputError(f'{path}: line {rows[0][0]}: columns {names.index(name) + 1} and {c + 1} are both named "{name}": each column needs a name of its own')
     for name in target_columns:
         if name not in names:
             raise InputError(f'{path}: line 1: no column named "{name}" (columns: {", ".join(names)})')
@@ -595,11 +657,18 @@ def read_defaults(path):
     return defaults
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a bad flag refused in one line (exit status 2) rather than usage and all."""
+
+    def error(self, message):
+        raise InputError(f"{message} (train.py --help lists the flags)")
+
+
 def parse_args(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     defaults = read_defaults(os.path.join(here, DEFAULTS_FILE))
     rates = ", ".join(f"{name} {rate}" for name, rate in defaults["learning_rates"].items() if name in OPTIMIZERS)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(learning_rates=defaults["learning_rates"], default_steps=defaults["steps"], default_epochs=defaults["epochs"])
     parser.add_argument("--model", default=os.path.join(here, MODEL_FILE), help=f"the model file to start from (default: {MODEL_FILE} beside this script)")
     parser.add_argument("--data", default=defaults["data"], help='data file: JSON {"inputs", "targets"} or CSV (default: %(default)s)')
@@ -687,22 +756,82 @@ def training_settings(args, spec, data):
     return settings
 
 
-def read_checkpoint(args, settings, device):
+def trained_parameters(network, spec):
+    """The parameters the optimizer trains, in its order: every Linear's weight, and its
+    bias unless the biases are frozen."""
+    if not spec.train_biases:
+        for linear in linear_layers(network):
+            linear.bias.requires_grad_(False)
+    return [p for p in network.parameters() if p.requires_grad]
+
+
+def read_checkpoint(args, settings, device, spec):
+    """The checkpoint, checked in full before anything of it is used: written by a run of
+    these settings and this network, and its state of this network's names and shapes,
+    every value finite, Adam's second moments never negative. Raises InputError."""
     try:
         checkpoint = torch.load(args.checkpoint, map_location=device)
     except FileNotFoundError:
         raise InputError(f"{args.checkpoint}: no such checkpoint") from None
     except Exception as error:
-        raise InputError(f"{args.checkpoint}: not a checkpoint ({error})") from None
+        raise InputError(f"{args.checkpoint}: not a checkpoint ({first_line(error)})") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise InputError(f"{args.checkpoint}: not a checkpoint of this train.py")
+    for key in ("step", "settings", "network", "optimizer"):
+        if key not in checkpoint:
+            raise InputError(f"{args.checkpoint}: {key}: missing")
+    if not isinstance(checkpoint["settings"], dict):
+        raise InputError(f"{args.checkpoint}: settings: expected the run's settings")
     for key, value in settings.items():
         if checkpoint["settings"].get(key) != value:
             raise InputError(f"{args.checkpoint}: settings.{key} is {checkpoint['settings'].get(key)!r}; this run has {value!r} (resume with the flags the run began with)")
+    step = checkpoint["step"]
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise InputError(f"{args.checkpoint}: step: expected a whole number >= 0, got {step!r}")
+    # Loaded into a network and an optimizer of this run's: every name and shape is checked.
+    network = build_network(spec)
+    parameters = trained_parameters(network, spec)
+    optimizer = OPTIMIZERS[args.optimizer].make(parameters, args)
+    try:
+        network.load_state_dict(checkpoint["network"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+    except Exception as error:
+        raise InputError(f"{args.checkpoint}: its state does not fit this network ({first_line(error)})") from None
+    for name, tensor in network.state_dict().items():
+        if not torch.isfinite(tensor).all():
+            raise InputError(f"{args.checkpoint}: network.{name}: expected finite numbers")
+    for index, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            if not torch.is_tensor(value) or value.dim() == 0:
+                continue
+            where = f"{args.checkpoint}: optimizer.state[{index}].{key}"
+            if tuple(value.shape) != tuple(parameters[index].shape):
+                raise InputError(f"{where}: expected shape {tuple(parameters[index].shape)}, got {tuple(value.shape)}")
+            if not torch.isfinite(value).all():
+                raise InputError(f"{where}: expected finite numbers")
+            if key == "exp_avg_sq" and (value < 0).any():
+                raise InputError(f"{where}: expected numbers >= 0 (an average of squares)")
     return checkpoint
 
 
+def first_line(error):
+    """An exception's message on one line (PyTorch's go on over several), at most 400 characters."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return (text[:400] + "...") if len(text) > 400 else (text or type(error).__name__)
+
+
 # Processes --------------------------------------------------------------------------------
+
+
+def unexpected(error):
+    """An error no check foresaw: one line, exit status 1; the traceback too where
+    TRAIN_PY_DEBUG is set."""
+    print(f"train.py: {type(error).__name__}: {first_line(error)}", file=sys.stderr)
+    if os.environ.get("TRAIN_PY_DEBUG"):
+        import traceback
+
+        traceback.print_exception(error)
+    return 1
 
 
 def launched_by_torchrun():
@@ -741,6 +870,8 @@ def run_process(local_rank, args, init_method):
         if rank == 0:
             print(f"train.py: {error}", file=sys.stderr)
         sys.exit(2)
+    except Exception as error:
+        sys.exit(unexpected(error) if rank == 0 else 1)
     finally:
         dist.destroy_process_group()
 
@@ -764,9 +895,7 @@ def train(args, rank, world, device):
     inputs = torch.tensor(data[0], dtype=dtype, device=device)  # (N, IN)
     targets = torch.tensor(data[1], dtype=dtype, device=device)  # (N, K)
     network = build_network(spec, parameters).to(device=device, dtype=dtype)
-    if not spec.train_biases:
-        for linear in linear_layers(network):
-            linear.bias.requires_grad_(False)
+    trained_parameters(network, spec)
     model = DistributedDataParallel(OutputNetInput(network), device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = OPTIMIZERS[args.optimizer].make([p for p in model.parameters() if p.requires_grad], args)
 
@@ -775,7 +904,7 @@ def train(args, rank, world, device):
     settings = training_settings(args, spec, data)
     step = 0
     if args.resume:
-        checkpoint = read_checkpoint(args, settings, device)
+        checkpoint = read_checkpoint(args, settings, device, spec)
         if checkpoint["step"] > total:
             raise InputError(f"{args.checkpoint}: is at step {checkpoint['step']}, past the {total} steps of this run")
         network.load_state_dict(checkpoint["network"])
@@ -831,11 +960,13 @@ def main(argv=None):
         args = parse_args(argv)
         spec, data = check_settings(args)
         if args.resume:
-            read_checkpoint(args, training_settings(args, spec, data), "cpu")
+            read_checkpoint(args, training_settings(args, spec, data), "cpu", spec)
     except InputError as error:
         if not launched_by_torchrun() or os.environ.get("RANK") == "0":
             print(f"train.py: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        return unexpected(error)
     if launched_by_torchrun():
         run_process(int(os.environ["LOCAL_RANK"]), args, "env://")
         return 0

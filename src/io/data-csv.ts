@@ -10,8 +10,8 @@
 import Papa from 'papaparse';
 import { valueProblem } from '../data/values.ts';
 import { labelProblem } from '../data/labels.ts';
-import { InputError } from '../errors.ts';
-import { DATA_LIMITS, RowsBuilder, type DataTable } from './data-table.ts';
+import { InputError, quoted } from '../errors.ts';
+import { checkColumnNames, DATA_LIMITS, RowsBuilder, type DataTable } from './data-table.ts';
 import { parseDecimal } from './numbers.ts';
 
 /**
@@ -70,8 +70,9 @@ export class CsvTableReader {
   private header(cells: string[], line: number): void {
     if (cells.length > DATA_LIMITS.columns) throw new InputError(`${this.source}: line ${line}`, `more than ${DATA_LIMITS.columns} columns`);
     const names = cells.map((name, c) => (c === 0 ? name.replace(/^\uFEFF/, '') : name).trim());
+    checkColumnNames(names, `${this.source}: line ${line}`);
     for (const name of [...this.targetColumns, ...(this.labelColumn !== undefined ? [this.labelColumn] : [])]) {
-      if (!names.includes(name)) throw new InputError(`${this.source}: line ${line}`, `no column named ${JSON.stringify(name)} (columns: ${names.join(', ')})`);
+      if (!names.includes(name)) throw new InputError(`${this.source}: line ${line}`, `no column named ${quoted(name)} (columns: ${names.join(', ')})`);
     }
     this.targetIndex = this.targetColumns.map((name) => names.indexOf(name));
     this.labelIndex = this.labelColumn !== undefined ? names.indexOf(this.labelColumn) : -1;
@@ -91,7 +92,7 @@ export class CsvTableReader {
     for (let c = 0; c < cells.length; c++) {
       const value = parseDecimal(cells[c]);
       const problem = Number.isNaN(value)
-        ? `expected a number in decimal or exponent form (such as 0.5, -2 or 1e-3), got ${JSON.stringify(cells[c])}`
+        ? `expected a number in decimal or exponent form (such as 0.5, -2 or 1e-3), got ${quoted(cells[c])}`
         : (valueProblem(value, cells[c].trim()) ?? (c === this.labelIndex ? labelProblem(value) : undefined));
       if (problem) throw new InputError(`${this.source}: line ${line}, column ${names[c]}`, problem);
       values[c] = value;

@@ -2,7 +2,7 @@
 // array, grown as rows arrive, so a file is held once as numbers and never as one array
 // per row (or, when read from disk in chunks, as one string).
 
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 
 /** Bounds checked while a data file is read, before anything is allocated for more. */
 export const DATA_LIMITS = {
@@ -99,4 +99,17 @@ export class RowsBuilder {
       throw new InputError(this.where, `${this.length} values are more than this machine can hold in memory`);
     }
   }
+}
+
+/**
+ * Refuses a CSV header that names two columns alike (which would make `--targets x` mean
+ * either): names both, by their place and their name. `where`: the file and line.
+ */
+export function checkColumnNames(names: readonly string[], where: string): void {
+  const first = new Map<string, number>();
+  names.forEach((name, c) => {
+    const earlier = first.get(name);
+    if (earlier !== undefined) throw new InputError(where, `columns ${earlier + 1} and ${c + 1} are both named ${quoted(name)}: each column needs a name of its own`);
+    first.set(name, c);
+  });
 }

@@ -5,8 +5,9 @@
 // the line and the column.
 
 import Papa from 'papaparse';
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { DATA_LIMITS } from './data-file.ts';
+import { checkColumnNames } from './data-table.ts';
 
 /** Distinct labels a text column may hold: more are an identifier, not a class. */
 export const MAX_CLASSES = 1000;
@@ -44,9 +45,10 @@ export function parseLabelledCsv(text: string, source: string, targetColumns: st
   if (header.length > DATA_LIMITS.columns) throw new InputError(`${source}: line 1`, `more than ${DATA_LIMITS.columns} columns`);
   if (rows.length > DATA_LIMITS.rows) throw new InputError(source, `more than ${DATA_LIMITS.rows} rows`);
   const names = header.map((name) => name.trim());
+  checkColumnNames(names, `${source}: line 1`);
   if (targetColumns.length === 0) throw new InputError(source, `name at least one target column (columns: ${names.join(', ')})`);
   for (const name of targetColumns) {
-    if (!names.includes(name)) throw new InputError(`${source}: line 1`, `no column named ${JSON.stringify(name)} (columns: ${names.join(', ')})`);
+    if (!names.includes(name)) throw new InputError(`${source}: line 1`, `no column named ${quoted(name)} (columns: ${names.join(', ')})`);
   }
   const targetIndex = targetColumns.map((name) => names.indexOf(name));
   const inputIndex = names.map((_, c) => c).filter((c) => !targetIndex.includes(c));
@@ -59,7 +61,7 @@ export function parseLabelledCsv(text: string, source: string, targetColumns: st
     inputIndex.map((c) => {
       const value = parseNumber(row[c]);
       if (!Number.isFinite(value)) {
-        throw new InputError(`${source}: line ${r + 2}, column ${names[c]}`, `expected a finite number (only target columns may hold text labels), got ${JSON.stringify(row[c])}`);
+        throw new InputError(`${source}: line ${r + 2}, column ${names[c]}`, `expected a finite number (only target columns may hold text labels), got ${quoted(row[c])}`);
       }
       return value;
     }),

@@ -9,7 +9,7 @@ import { FLOAT32_MAX } from '../data/values.ts';
 import { asText, InputError } from '../errors.ts';
 import { checkSpec, type ModelSpec } from '../model/model.ts';
 import { createModel, setLayerParams, type Model } from '../model/network.ts';
-import { layerActivation, MODEL_LIMITS, type LayerFile, type ModelFile } from './model-format.ts';
+import { layerActivation, MODEL_LIMITS, type ModelDescription } from './model-format.ts';
 
 /**
  * A model file, checked but not yet built: its network is known and within MODEL_LIMITS,
@@ -25,7 +25,7 @@ export interface ModelDeclaration {
 }
 
 /** Refuses what a typed description can still get wrong at run time (from JavaScript): the schema's checks, for files, come first. */
-function checkDescription(file: ModelFile, source: string): void {
+function checkDescription(file: ModelDescription, source: string): void {
   const fail = (where: string, problem: string): never => {
     throw new InputError(`${source}: ${where}`, problem);
   };
@@ -58,7 +58,7 @@ function checkDescription(file: ModelFile, source: string): void {
  * Checks a model file's contents (the schema's checks, for a file, already done: `parsed`):
  * the shapes and the limits, before anything is allocated.
  */
-export function declareDescription(file: ModelFile, source: string, parsed = false): ModelDeclaration {
+export function declareDescription(file: ModelDescription, source: string, parsed = false): ModelDeclaration {
   if (!parsed) checkDescription(file, source);
   const withWeights = file.layers.filter((layer) => layer.weights !== undefined).length;
   if (withWeights !== 0 && withWeights !== file.layers.length) {
@@ -89,7 +89,7 @@ export function declareDescription(file: ModelFile, source: string, parsed = fal
   return { spec, paramCount, create };
 }
 
-function architectureSpec(file: ModelFile, source: string): ModelSpec {
+function architectureSpec(file: ModelDescription, source: string): ModelSpec {
   if (file.inputSize === undefined) {
     throw new InputError(`${source}: inputSize`, 'expected the number of inputs (needed when layers give units instead of weights)');
   }
@@ -107,10 +107,10 @@ function architectureSpec(file: ModelFile, source: string): ModelSpec {
   };
 }
 
-function weightsSpec(file: ModelFile, source: string): ModelSpec {
+function weightsSpec(file: ModelDescription, source: string): ModelSpec {
   let inputs = file.inputSize ?? file.layers[0].weights![0]?.length ?? 0;
   if (inputs === 0) throw new InputError(`${source}: layers[0].weights[0]`, 'expected at least one weight per neuron');
-  const layers = file.layers.map((layer: LayerFile, l) => {
+  const layers = file.layers.map((layer, l) => {
     const weights = layer.weights!;
     const where = `${source}: layers[${l}]`;
     const from = l === 0 ? 'the model' : `layers[${l - 1}]`;

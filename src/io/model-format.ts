@@ -28,28 +28,51 @@ export const MODEL_LIMITS = {
 };
 
 /** One layer of a model file: its activation (and its parameter, where it takes one), and its size or its weights (out × in) and biases. */
-export interface LayerFile extends Partial<Record<ActivationParameterField, number>> {
+export interface LayerFile extends Partial<Record<ActivationParameterField, number | undefined>> {
   activation: Activation;
   /** Dropout's probability in training, on a hidden layer (default 0). */
-  dropout?: number;
-  units?: number;
+  dropout?: number | undefined;
+  units?: number | undefined;
   /** weights[j][i]: from input i into neuron j. */
-  weights?: number[][];
-  biases?: number[];
+  weights?: number[][] | undefined;
+  biases?: number[] | undefined;
 }
 
 /** A model file: the architecture with a seed, or every layer's weights. */
 export interface ModelFile {
   loss: Loss;
   /** Default true; the articles freeze their biases. */
-  trainBiases?: boolean;
-  inputSize?: number;
+  trainBiases?: boolean | undefined;
+  inputSize?: number | undefined;
   /** Seeds the initial weights of the architecture-only form (default 1). */
-  seed?: number | string;
+  seed?: number | string | undefined;
   layers: LayerFile[];
   /** The inputs' standardisation, where the network was trained on standardised inputs. */
-  inputScaling?: InputScaling;
+  inputScaling?: InputScaling | undefined;
 }
+
+/**
+ * A model file as a caller may write it, to create a network from: the fields of
+ * ModelFile, every one read-only (so a description written `as const` is one).
+ */
+export interface ModelDescription {
+  readonly loss: Loss;
+  readonly trainBiases?: boolean | undefined;
+  readonly inputSize?: number | undefined;
+  readonly seed?: number | string | undefined;
+  readonly layers: readonly ({
+    readonly activation: Activation;
+    readonly units?: number | undefined;
+    readonly weights?: readonly (readonly number[])[] | undefined;
+    readonly biases?: readonly number[] | undefined;
+    readonly dropout?: number | undefined;
+  } & { readonly [F in ActivationParameterField]?: number | undefined })[];
+  readonly inputScaling?: { readonly mean: readonly number[]; readonly std: readonly number[] } | undefined;
+}
+
+// Every model file is a description, and a description has no field a model file lacks (checked by the compiler).
+const fileIsDescription: [ModelFile] extends [ModelDescription] ? (keyof ModelDescription extends keyof ModelFile ? true : never) : never = true;
+void fileIsDescription;
 
 /** The model file of a model: its weights written out, the same form the command line reads. */
 export function modelToJson(model: Model, params: Float64Array = model.params): ModelFile {
@@ -68,7 +91,7 @@ export function modelToJson(model: Model, params: Float64Array = model.params): 
 }
 
 /** A layer's activation, with the parameter fields and the dropout it gives (checkSpec checks them). */
-export function layerActivation(layer: LayerFile | LayerSpec): Omit<LayerSpec, 'units'> {
+export function layerActivation(layer: ModelDescription['layers'][number] | LayerSpec): Omit<LayerSpec, 'units'> {
   const spec: Omit<LayerSpec, 'units'> = { activation: layer.activation };
   for (const field of ACTIVATION_PARAMETER_FIELDS) if (layer[field] !== undefined) spec[field] = layer[field];
   if (layer.dropout !== undefined) spec.dropout = layer.dropout;

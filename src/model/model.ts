@@ -2,7 +2,7 @@
 // sizes, activations, loss, and whether biases train. Weights are stored out × in:
 // weights[j][i] is the weight from input i into neuron j (see layout.ts).
 
-import { InputError } from '../errors.ts';
+import { InputError, quoted } from '../errors.ts';
 import { ACTIVATION_NAMES, ACTIVATION_OPS, ACTIVATION_PARAMETER_FIELDS, type Activation, type ActivationParameterField } from './ops/activations.ts';
 import { LOSS_NAMES, LOSS_OPS, type Loss } from './ops/losses.ts';
 
@@ -97,7 +97,7 @@ export function checkSpec(spec: ModelSpec): void {
   }
   if (spec.layers.length === 0) throw new InputError('layers', 'expected at least one layer');
   if (!isLoss(spec.loss)) {
-    throw new InputError('loss', `expected one of ${LOSSES.join(', ')}, got ${JSON.stringify(spec.loss)}`);
+    throw new InputError('loss', `expected one of ${LOSSES.join(', ')}, got ${quoted(spec.loss)}`);
   }
   const last = spec.layers.length - 1;
   spec.layers.forEach((layer, l) => {
@@ -107,7 +107,7 @@ export function checkSpec(spec: ModelSpec): void {
     if (!isActivation(layer.activation)) {
       throw new InputError(
         `layers[${l}].activation`,
-        `expected one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(layer.activation)}`,
+        `expected one of ${ACTIVATIONS.join(', ')}, got ${quoted(layer.activation)}`,
       );
     }
     if (ACTIVATION_OPS[layer.activation].kind === 'row' && l !== last) {
@@ -130,5 +130,22 @@ export function checkSpec(spec: ModelSpec): void {
       `layers[${last}].activation`,
       `${spec.loss} needs a softmax or sigmoid output layer (its outputs must be probabilities), got ${outAct}`,
     );
+  }
+}
+
+/**
+ * Refuses targets (N, OUT), flat, that the loss cannot take: cross-entropy's are
+ * probabilities, each in [0, 1] (soft labels such as 0.2 or 0.7 included), as PyTorch's
+ * and Keras's are; a target of 3 gives a loss below zero that training drives to −∞.
+ * `name` names the rows in the message (`targets`, `data.csv: targets`).
+ */
+export function checkTargets(spec: ModelSpec, targets: ArrayLike<number>, name = 'targets'): void {
+  if (LOSS_OPS[spec.loss].kind !== 'logits') return;
+  const width = outputSize(spec);
+  for (let k = 0; k < targets.length; k++) {
+    const t = targets[k];
+    if (!(t >= 0 && t <= 1)) {
+      throw new InputError(`${name}[${Math.floor(k / width)}][${k % width}]`, `${spec.loss} takes targets in [0, 1] (probabilities, soft labels included), got ${t}; for numbers to predict, use a linear output layer and mse`);
+    }
   }
 }

@@ -58,10 +58,16 @@ export interface Trainer {
   readState(): Promise<TrainerState>;
   /** Restores a state; optimizer state it lacks starts from zero. Losses not yet taken are dropped. */
   writeState(state: TrainerState): Promise<void>;
-  /** Remembers the current parameters, optimizer state and step (on the GPU: a copy there, no read-back). */
+  /**
+   * Remembers the current parameters, optimizer state and step (on the GPU: a copy there,
+   * no read-back); the mark before it is kept too, as the previous one.
+   */
   mark(): void;
-  /** Returns to the last `mark` (or to the start). Losses not yet taken are dropped. */
-  rewind(): Promise<void>;
+  /**
+   * Returns to the last `mark` (or, `previous`, to the one before it; either is the start
+   * where there was none). Losses not yet taken are dropped.
+   */
+  rewind(to?: 'last' | 'previous'): Promise<void>;
   /** Forward pass only: outputs (N, OUT) for inputs (N, IN). */
   predict(inputs: Float64Array, count: number): Promise<Float64Array>;
   /** The mean loss over a whole dataset, with the current parameters. */
@@ -72,6 +78,8 @@ export interface Trainer {
    * write them all leave this out.
    */
   setCapture?(on: boolean): Promise<void>;
+  /** Whether every named buffer is written, where `setCapture` can change it. */
+  readonly capture?: boolean;
   /** Frees what the trainer holds; any later call throws `DisposedError`. */
   dispose(): void;
 }

@@ -3,15 +3,23 @@
 
 import { BatchSchedule } from '../data/batches.ts';
 import { checkDatasetValues, gatherBatch, type Dataset } from '../data/dataset.ts';
+import { float32Finite } from '../data/values.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, InputError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
+import { checkTargets } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
 import { learningRateAt } from '../model/schedule.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { backward, forward, mean, sampleLosses } from './backprop.ts';
 import { clipScale, optimizerStep } from './optimizers.ts';
+
+/** Whether float32 holds every value of `values` as a finite number. */
+function allFloat32(values: Float64Array): boolean {
+  for (let k = 0; k < values.length; k++) if (!float32Finite(values[k])) return false;
+  return true;
+}
 
 /** The float64 reference as a Trainer: the specification the GPU trainer is checked against. */
 export class CpuTrainer implements Trainer {
@@ -23,6 +31,7 @@ export class CpuTrainer implements Trainer {
   private losses: number[] = [];
   private buffers = new Map<BufferName, Float64Array>();
   private marked: TrainerState;
+  private previous: TrainerState;
   private disposed = false;
 
   constructor(
@@ -31,10 +40,12 @@ export class CpuTrainer implements Trainer {
     readonly options: TrainOptions,
   ) {
     checkDatasetValues(dataset);
+    checkTargets(model.spec, dataset.targets);
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
     this.params = model.params.slice();
     this.optimizerState = Array.from({ length: stateSlots(options.optimizer) }, () => new Float64Array(model.layout.size));
     this.marked = this.state();
+    this.previous = this.marked;
   }
 
   get spec() {
@@ -54,7 +65,10 @@ export class CpuTrainer implements Trainer {
     for (let s = 0; s < steps; s++) this.trainStep();
   }
 
-  /** One step: forward, loss, backward, update; keeps every buffer for inspection. */
+  /**
+   * One step: forward, loss, backward, update; keeps every buffer for inspection. A step
+   * that leaves a value float32 cannot hold in any buffer reports a NaN loss.
+   */
   private trainStep(): void {
     const { spec, layout } = this.model;
     const B = this.options.batchSize;
@@ -67,7 +81,10 @@ export class CpuTrainer implements Trainer {
     this.step++;
     optimizerStep(this.options.optimizer, layout, this.params, grads, this.optimizerState, rate, this.step, spec.trainBiases, scale);
 
-    this.losses.push(mean(loss));
+    // One verdict on every backend: a value float32 cannot hold is Infinity on the GPU, so
+    // here too the step has no finite result (and the training loop reports where it was).
+    const finite = [...values.net, ...values.out, loss, ...delta, grads, this.params, ...this.optimizerState].every(allFloat32);
+    this.losses.push(finite ? mean(loss) : NaN);
     this.buffers = new Map<BufferName, Float64Array>([
       ['input', input],
       ['target', target],
@@ -118,11 +135,12 @@ export class CpuTrainer implements Trainer {
 
   mark(): void {
     this.alive();
+    this.previous = this.marked;
     this.marked = this.state();
   }
 
-  async rewind(): Promise<void> {
-    await this.writeState(this.marked);
+  async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
+    await this.writeState(to === 'last' ? this.marked : this.previous);
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {

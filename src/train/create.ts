@@ -18,18 +18,18 @@ export interface CreateTrainerOptions {
    * (training survives the loss of its device); without either, the trainer opens devices
    * of its own. As NetworkOptions.device.
    */
-  device?: GPUDevice | DeviceKeeper;
+  device?: GPUDevice | DeviceKeeper | undefined;
   /** Told when a lost device has been replaced and training resumes. */
-  onRecover?: (message: string) => void;
+  onRecover?: ((message: string) => void) | undefined;
   /** Steps between the in-memory checkpoints a lost device resumes from (default 0: at every read of the losses). */
-  checkpointEvery?: number;
+  checkpointEvery?: number | undefined;
   /** Which kernel path runs a step (default `auto`: the fused kernel wherever the network fits it). */
-  path?: KernelPath;
+  path?: KernelPath | undefined;
   /**
    * Write every named buffer at every step, for `read` (default true, as GpuTrainer's;
    * false writes only what training needs: see GpuTrainerOptions.capture and Trainer.setCapture).
    */
-  capture?: boolean;
+  capture?: boolean | undefined;
 }
 
 /** A trainer of `model` on `dataset`: the float64 reference, or WebGPU. */

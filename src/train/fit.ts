@@ -17,12 +17,12 @@ import { toDataset, type Rows } from '../data/validate.ts';
 import type { Labels } from '../data/labels.ts';
 import { InputError } from '../errors.ts';
 import { checkpointToJson } from '../io/checkpoint.ts';
-import { outputSize } from '../model/model.ts';
+import { checkTargets, outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { mean } from '../reference/backprop.ts';
-import { checkCheckpoints, checkMetrics, earlyStopping, runSteps, splitValidation, type EpochLogs, type FitOptions, type History } from './fit-options.ts';
-import { runTraining } from './loop.ts';
+import { checkCheckpoints, checkFitOptions, checkMetrics, EarlyStopper, earlyStopping, runSteps, splitValidation, type EpochLogs, type FitOptions, type History } from './fit-options.ts';
+import { runTraining, unlessAborted } from './loop.ts';
 import { measure } from './metrics.ts';
 import { trainOptions } from './options.ts';
 
@@ -34,6 +34,16 @@ export interface FitSubject {
   trainer(dataset: Dataset, options: TrainOptions): Promise<Trainer>;
   /** The training loop's chunk size at the end of the last fit: the next starts there. */
   chunkSteps?: number;
+  /**
+   * Takes the trainer's parameters as the model's: before each callback (so that a
+   * callback sees the weights so far), and at the end of the fit, however it ends.
+   */
+  sync?(trainer: Trainer): Promise<void>;
+  /**
+   * Set where the fit was stopped while a chunk of steps was under way: the trainer goes
+   * back to the chunk's start once the GPU is done with it, and this settles then.
+   */
+  settling?: Promise<void>;
 }
 
 /**
@@ -41,21 +51,30 @@ export interface FitSubject {
  * scaling, if any, is applied to a copy), as `options` say; resolves with the history.
  */
 export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Labels, options: FitOptions = {}): Promise<History> {
+  checkFitOptions(options);
   const { spec, inputScaling } = subject.model;
   const name = (option: string) => options.names?.options?.[option as keyof FitOptions] ?? option;
+  const dataName = options.names?.data;
   // Scaled in place: toDataset's arrays are copies.
   const scaled = (data: Dataset) => {
     if (inputScaling) applyInputScaling(data.inputs, inputScaling);
     return data;
   };
-  const { training, validation } = splitValidation(scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec))), options, scaled);
+  const all = scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));
+  checkTargets(spec, all.targets, dataName ? `${dataName}: targets` : 'targets');
+  const { training, validation } = splitValidation(all, options, scaled);
+  if (validation) checkTargets(spec, validation.targets, options.validationData ? 'validationData[1]' : 'targets');
   const metrics = checkMetrics(options.metrics);
-  const train = trainOptions(options, training.size, options.names?.options, options.names?.data);
-  const early = earlyStopping(options.earlyStopping, validation !== undefined);
+  const train = trainOptions(options, training.size, options.names?.options);
+  const measured = ['loss', ...metrics, ...(validation ? ['val_loss', ...metrics.map((metric) => `val_${metric}`)] : [])];
+  const early = earlyStopping(options.earlyStopping, measured, validation !== undefined);
   const steps = runSteps(options, new BatchSchedule(training.size, train.batchSize, train.shuffle, train.seed), name);
   const checkpoint = checkCheckpoints(options.checkpoint, steps, name);
-  const resumed = options.resume === undefined ? undefined : await resumeFrom(options.resume, name('resume'), subject.model, train, training, steps);
-  const trainer = await subject.trainer(training, train);
+  const history: History = { epoch: [], history: {}, steps: 0, stoppedEarly: false, aborted: false };
+  const resumed = options.resume === undefined ? undefined : await resumeFrom(options.resume, name('resume'), subject.model, train, training, steps, dataName);
+  // Compiling a large network's kernels takes long: a signal aborted meanwhile ends the fit at once.
+  const trainer = await unlessAborted(subject.trainer(training, train), options.signal);
+  if (!trainer) return { ...history, aborted: true };
   if (resumed) await trainer.writeState(resumed);
   // The run's first step: this fit's, or (resuming) the first of the run the checkpoint was taken in.
   const start = resumed ? resumed.start : trainer.step;
@@ -74,9 +93,16 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Lab
   // Each step's batch loss, by its place in the run; a resumed run has none before its checkpoint.
   const losses = new Float64Array(steps).fill(NaN);
   const epochLoss = (e: number) => mean(losses.subarray(Math.max(e === 0 ? 0 : epochEnd(e - 1) - start, first - start), epochEnd(e) - start));
-  const history: History = { epoch: [], history: {}, steps: 0, stoppedEarly: false, aborted: false };
   const perEpoch = Boolean(callbacks.onEpochEnd || callbacks.onEpochBegin || validation || metrics.length > 0 || early);
-  let best: { value: number; epoch: number; params?: Float64Array } | undefined;
+  const stopper = early && new EarlyStopper(early);
+  let bestParams: Float64Array | undefined;
+  // The model's parameters are the trainer's as of this step (a callback reads them with toJSON).
+  let synced = first;
+  const sync = async () => {
+    if (trainer.step === synced) return;
+    await subject.sync?.(trainer);
+    synced = trainer.step;
+  };
 
   const epochLogs = async (e: number): Promise<EpochLogs> => {
     const logs: EpochLogs = { loss: epochLoss(e) };
@@ -100,14 +126,12 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Lab
   const endOfEpoch = async (e: number): Promise<boolean> => {
     const logs = await epochLogs(e);
     record(e, logs);
+    await sync();
     await callbacks.onEpochEnd?.(e, logs);
-    if (early) {
-      const value = logs[early.monitor];
-      if (value === undefined) throw new InputError('earlyStopping.monitor', `${early.monitor} is not measured (add it to metrics, or give validation data)`);
-      const sign = early.monitor.endsWith('loss') || early.monitor.endsWith('mae') ? 1 : -1;
-      if (!best || sign * (best.value - value) > early.minDelta) {
-        best = { value, epoch: e, params: early.restoreBestWeights ? (await trainer.readState()).params : undefined };
-      } else if (e - best.epoch > early.patience) {
+    if (stopper) {
+      const { improved, stop } = stopper.update(e, logs[early.monitor]!);
+      if (improved && early.restoreBestWeights) bestParams = (await trainer.readState()).params;
+      if (stop) {
         history.stoppedEarly = true;
         return false;
       }
@@ -118,45 +142,65 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Lab
 
   await callbacks.onTrainBegin?.({ step: first, steps, done: first - start });
   if (perEpoch && first < end) await callbacks.onEpochBegin?.(epochOf(first));
-  const result = await runTraining(trainer, {
-    steps: end - first,
-    chunkSteps: subject.chunkSteps,
-    nextStop: perEpoch ? (step) => epochEnd(epochOf(step)) : undefined,
-    checkpointEvery: checkpoint?.every,
-    onCheckpoint: checkpoint && ((state: TrainerState) => checkpoint.save(checkpointToJson(subject.model, train, state, training, start))),
-    signal: options.signal,
-    onChunk: async ({ firstStep, losses: chunk, step }) => {
-      losses.set(chunk, firstStep - start);
-      if (callbacks.onBatchEnd) {
-        for (let k = 0; k < chunk.length; k++) {
-          const s = firstStep + k;
-          const e = epochOf(s);
-          // Awaited only where it returns a promise: most return nothing, and an await a step would cost.
-          const pending = callbacks.onBatchEnd(s - (e === 0 ? start : epochEnd(e - 1)), { loss: chunk[k], epoch: e, step: s });
-          if (pending) await pending;
+  let failure: { error: unknown } | undefined;
+  try {
+    const result = await runTraining(trainer, {
+      steps: end - first,
+      chunkSteps: subject.chunkSteps,
+      nextStop: perEpoch ? (step) => epochEnd(epochOf(step)) : undefined,
+      checkpointEvery: checkpoint?.every,
+      onCheckpoint: checkpoint && ((state: TrainerState) => checkpoint.save(checkpointToJson(subject.model, train, state, training, start))),
+      signal: options.signal,
+      onChunk: async ({ firstStep, losses: chunk, step }) => {
+        losses.set(chunk, firstStep - start);
+        // With a signal, the model keeps up chunk by chunk: a stop while a chunk is under way leaves it as of the last.
+        if (options.signal) await sync();
+        if (callbacks.onBatchEnd) {
+          await sync();
+          for (let k = 0; k < chunk.length; k++) {
+            const s = firstStep + k;
+            const e = epochOf(s);
+            // Awaited only where it returns a promise: most return nothing, and an await a step would cost.
+            const pending = callbacks.onBatchEnd(s - (e === 0 ? start : epochEnd(e - 1)), { loss: chunk[k], epoch: e, step: s });
+            if (pending) await pending;
+          }
         }
-      }
-      if (!perEpoch) return true;
-      const e = epochOf(step - 1);
-      return epochEnd(e) === step ? endOfEpoch(e) : true;
-    },
-  });
-  subject.chunkSteps = result.chunkSteps;
-  history.steps = result.steps;
-  history.aborted = result.stoppedBy === 'signal';
-  if (!perEpoch) {
-    // Epochs completed, each with its mean batch loss, from the losses of the run.
-    for (let e = epochOf(first); e < epochs && epochEnd(e) <= trainer.step; e++) record(e, { loss: epochLoss(e) });
+        if (!perEpoch) return true;
+        const e = epochOf(step - 1);
+        return epochEnd(e) === step ? endOfEpoch(e) : true;
+      },
+    });
+    subject.chunkSteps = result.chunkSteps;
+    subject.settling = result.settling;
+    history.steps = result.steps;
+    history.aborted = result.stoppedBy === 'signal';
+    if (!perEpoch) {
+      // Epochs completed, each with its mean batch loss, from the losses of the run.
+      for (let e = epochOf(first); e < epochs && epochEnd(e) <= trainer.step; e++) record(e, { loss: epochLoss(e) });
+    }
+    // As Keras: at the end, the weights of the best epoch (the optimizer's state stays the last one's).
+    if (bestParams) await trainer.writeState({ ...(await trainer.readState()), params: bestParams });
+  } catch (error) {
+    failure = { error };
   }
-  if (best?.params) await trainer.writeState({ ...(await trainer.readState()), params: best.params });
+  // However the fit ends (a divergence rolls the trainer back to its last finite state), the model holds the trainer's weights.
+  try {
+    if (!subject.settling) {
+      synced = NaN;
+      await sync();
+    }
+  } catch (error) {
+    failure ??= { error };
+  }
+  if (failure) throw failure.error;
   await callbacks.onTrainEnd?.(history);
   return history;
 }
 
 /** The state a checkpoint holds, checked against this run (the checkpoint reader is loaded only here). */
-async function resumeFrom(checkpoint: NonNullable<FitOptions['resume']>, source: string, model: Model, options: TrainOptions, dataset: Dataset, steps: number): Promise<TrainerState & { start: number }> {
+async function resumeFrom(checkpoint: NonNullable<FitOptions['resume']>, source: string, model: Model, options: TrainOptions, dataset: Dataset, steps: number, dataName?: string): Promise<TrainerState & { start: number }> {
   const { parseCheckpoint } = await import('../io/checkpoint-read.ts');
-  const state = parseCheckpoint(checkpoint, source, model, options, dataset);
+  const state = parseCheckpoint(checkpoint, source, model, options, dataset, dataName);
   if (state.step - state.start > steps) throw new InputError(source, `is at step ${state.step}, past the ${steps} steps of this run`);
   return state;
 }

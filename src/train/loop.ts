@@ -4,12 +4,19 @@
 // checkpoint), reports every chunk's losses, stops on request, and turns a non-finite
 // loss into a DivergedError that names the first non-finite value.
 
+import { float32Finite } from '../data/values.ts';
 import { DivergedError } from '../errors.ts';
-import { locateNonFinite } from '../check/diagnose.ts';
+import { locateNonFinite, type NonFinite } from '../check/diagnose.ts';
+import { nextTask } from '../gpu/pacing.ts';
+import { parseLayerBuffer } from '../model/buffers.ts';
 import type { Trainer, TrainerState } from '../model/trainer.ts';
 
-/** Steps per chunk (between read-backs of the losses), at the start and at most. */
-const FIRST_CHUNK_STEPS = 8;
+/**
+ * Steps per chunk (between read-backs of the losses), at the start and at most. The first
+ * chunk is one step: on a large network a step can take seconds, and a stop asked for
+ * waits for the chunk under way.
+ */
+const FIRST_CHUNK_STEPS = 1;
 const MAX_CHUNK_STEPS = 1 << 16;
 
 /** What `runTraining` reports after each chunk of steps. */
@@ -34,7 +41,7 @@ export interface TrainingLoopOptions {
   onCheckpoint?: (state: TrainerState) => void | Promise<void>;
   /** After every chunk; return `false` to stop training there. */
   onChunk?: (chunk: TrainingChunk) => void | boolean | Promise<void | boolean>;
-  /** Stops training at the next chunk's end. */
+  /** Stops training: at the next chunk's end, or at once while a chunk is under way (see TrainingResult.settling). */
   signal?: AbortSignal;
   /** Wall time a chunk aims for (default 100 ms): shorter reports more often, longer syncs less. */
   chunkMs?: number;
@@ -52,6 +59,31 @@ export interface TrainingResult {
   stoppedBy: 'done' | 'callback' | 'signal';
   /** The chunk size the loop had settled on: where the next run of the loop may start. */
   chunkSteps: number;
+  /**
+   * Where the signal was aborted while a chunk was under way: the loop returns at once,
+   * and the trainer goes back to the chunk's start once the GPU is done with it, settling
+   * this promise. `steps` leaves the chunk out.
+   */
+  settling?: Promise<void>;
+}
+
+/** `work`, or undefined as soon as `signal` is aborted (the work goes on, unawaited; a failure of it then is nobody's). */
+export async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return work;
+  let stop = () => {};
+  const aborted = new Promise<undefined>((resolve) => {
+    stop = () => resolve(undefined);
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+  });
+  try {
+    const winner = await Promise.race([work.then((result) => ({ result })), aborted]);
+    if (winner) return winner.result;
+    work.catch(() => {});
+    return undefined;
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
 }
 
 /** Runs `options.steps` steps of `trainer`; throws DivergedError at the first non-finite batch loss. */
@@ -69,8 +101,9 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     const started = performance.now();
     trainer.mark();
     await trainer.train(count);
-    const losses = await trainer.takeLosses();
-    const bad = losses.findIndex((loss) => !Number.isFinite(loss));
+    const losses = await unlessAborted(trainer.takeLosses(), options.signal);
+    if (!losses) return { steps: options.steps - (until - step), lastLoss, stoppedBy: 'signal', chunkSteps, settling: trainer.rewind().catch(() => {}) };
+    const bad = losses.findIndex((loss) => !float32Finite(loss));
     if (bad >= 0) throw await divergence(trainer, step + count);
     lastLoss = losses[losses.length - 1];
     // Aim the next chunk at chunkMs, growing at most fourfold at a time. A chunk cut short
@@ -81,16 +114,43 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     if ((await options.onChunk?.({ firstStep: step, losses, step: trainer.step })) === false) {
       return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'callback', chunkSteps };
     }
+    // A turn of the event loop between chunks: the reference computes without awaiting
+    // anything, and a timer (a stop, a dispose, a page's events) must get its turn.
+    await nextTask();
   }
   return { steps: options.steps, lastLoss, stoppedBy: 'done', chunkSteps };
 }
 
-/** Replays the chunk from its mark, step by step, to name the first non-finite value. */
+/** Whether the value went wrong in the forward pass (net, out, loss): the weights the step began with overflow. */
+function inForwardPass(found: NonFinite): boolean {
+  const kind = parseLayerBuffer(found.buffer)?.kind;
+  return found.buffer === 'loss' || found.buffer === 'batch loss' || kind === 'net' || kind === 'out';
+}
+
+/**
+ * Replays the chunk from its mark, step by step, to name the first non-finite value; then
+ * rolls the trainer back to its last finite state: the weights (and optimizer state) the
+ * step that went wrong began with, or, where their own forward pass overflowed, those the
+ * step before it began with (from the previous chunk's mark, where it began the chunk).
+ * The trainer's capture is as it was.
+ */
 async function divergence(trainer: Trainer, until: number): Promise<DivergedError> {
+  const capture = trainer.capture;
   await trainer.rewind();
+  const marked = trainer.step;
   const found = await locateNonFinite(trainer, until);
-  if (!found) return new DivergedError('training diverged: a batch loss was not finite');
-  return new DivergedError(`training diverged: the first non-finite value was ${found.where} = ${found.value} at step ${found.step}`, found.step, found.where);
+  const kept = !found ? marked : inForwardPass(found) ? Math.max(0, found.step - 1) : found.step;
+  await trainer.rewind(kept < marked ? 'previous' : 'last');
+  if (capture === false) await trainer.setCapture?.(false);
+  if (kept > trainer.step) {
+    await trainer.train(kept - trainer.step);
+    await trainer.takeLosses();
+  }
+  trainer.mark();
+  const back = `the network is back at its last finite weights, those before step ${trainer.step}`;
+  if (!found) return new DivergedError(`training diverged: a batch loss was not finite; ${back}`, undefined, undefined, trainer.step);
+  const what = Number.isFinite(found.value) ? "the first value beyond float32's range" : 'the first non-finite value';
+  return new DivergedError(`training diverged: ${what} was ${found.where} = ${found.value} at step ${found.step}; ${back}`, found.step, found.where, trainer.step);
 }
 
 /** A loss over a whole dataset that is not finite is a divergence, not a result; `step`: the steps trained. */

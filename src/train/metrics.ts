@@ -13,7 +13,8 @@ export const METRICS: readonly Metric[] = ['accuracy', 'mae', 'r2'];
 
 /**
  * The share of rows whose predicted class is the target's: the largest output against the
- * largest target, or (one output) which side of 0.5 each falls.
+ * largest target (Keras's categorical accuracy), or (one output) whether each is above 0.5
+ * (its binary accuracy: 0.5 itself is class 0).
  */
 export function accuracy(outputs: ArrayLike<number>, targets: ArrayLike<number>, width: number): number {
   const predicted = predictedClasses(outputs, width);
@@ -67,13 +68,13 @@ export function computeMetrics(metrics: readonly Metric[], outputs: ArrayLike<nu
   return values;
 }
 
-/** The predicted class of each row: the largest output (one output: whether it is at least 0.5). */
+/** The predicted class of each row: the largest output, the first of equal ones (one output: whether it is above 0.5, as Keras thresholds it). */
 export function predictedClasses(outputs: ArrayLike<number>, width: number): Int32Array {
   const rows = outputs.length / width;
   const classes = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     if (width === 1) {
-      classes[r] = outputs[r] >= 0.5 ? 1 : 0;
+      classes[r] = outputs[r] > 0.5 ? 1 : 0;
       continue;
     }
     let best = 0;

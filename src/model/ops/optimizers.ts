@@ -31,6 +31,8 @@ export interface OptimizerOp {
   defaultLearningRate: number;
   /** Arrays of state, each shaped like the parameters (momentum's velocity; Adam's m and v). */
   stateSlots: 0 | 1 | 2;
+  /** The slots that hold averages of squares (Adam's v): never negative, as a checkpoint's must not be either. */
+  nonNegativeSlots?: readonly number[];
   /**
    * The new value of parameter k from its gradient g; `state` holds the optimizer's arrays,
    * updated in place at k.
@@ -127,6 +129,7 @@ const TABLE = {
     },
     defaultLearningRate: 0.001,
     stateSlots: 2,
+    nonNegativeSlots: [1],
     // m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  w ← w − η·m̂/(√v̂ + ε), ε after the root as in PyTorch
     update: adam,
     corrections: biasCorrections,
