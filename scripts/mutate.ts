@@ -491,6 +491,15 @@ const MUTANTS: Mutant[] = [
     tests: ['test/loaders.test.ts'],
     only: 'without the schema',
   },
+  // H: the app's library needs: a hidden layer's outputs, the worker, target checks.
+  {
+    id: 'H1',
+    change: "prediction reads a hidden layer's net input instead of its out",
+    file: 'src/gpu/predict.ts',
+    original: '...read.layers.map((l) => readRegion(device, { ...layers[l].out, length: count * spec.layers[l].units })),',
+    replacement: '...read.layers.map((l) => readRegion(device, { ...(l < spec.layers.length - 1 ? layers[l].net : layers[l].out), length: count * spec.layers[l].units })),',
+    tests: ['test/predict-layers.test.ts'],
+  },
 ];
 
 interface Outcome {

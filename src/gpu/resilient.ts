@@ -162,6 +162,9 @@ export class ResilientTrainer implements Trainer {
   predict(inputs: Float64Array, count: number): Promise<Float64Array> {
     return this.withRecovery((trainer) => trainer.predict(inputs, count));
   }
+  layerOutputs(inputs: Float64Array, count: number, layers: readonly number[]): Promise<Float64Array[]> {
+    return this.withRecovery((trainer) => trainer.layerOutputs(inputs, count, layers));
+  }
   evaluate(dataset: Dataset): Promise<number> {
     return this.withRecovery((trainer) => trainer.evaluate(dataset));
   }
