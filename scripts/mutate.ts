@@ -500,6 +500,15 @@ const MUTANTS: Mutant[] = [
     replacement: '...read.layers.map((l) => readRegion(device, { ...(l < spec.layers.length - 1 ? layers[l].net : layers[l].out), length: count * spec.layers[l].units })),',
     tests: ['test/predict-layers.test.ts'],
   },
+  {
+    id: 'H2',
+    change: 'cross-entropy takes targets outside [0, 1]',
+    file: 'src/data/validate.ts',
+    original: '    if (value >= 0 && value <= 1) continue;',
+    replacement: '    continue;',
+    tests: ['test/network.test.ts'],
+    only: 'misuse',
+  },
 ];
 
 interface Outcome {

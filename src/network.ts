@@ -21,7 +21,7 @@ import type { PytorchExportOptions } from './interop/pytorch.ts';
 import { declareDescription, type ModelDeclaration } from './io/model-declaration.ts';
 import { MODEL_LIMITS, modelToJson, type ModelFile } from './io/model-format.ts';
 import type { Loss, ModelSpec } from './model/model.ts';
-import { outputSize } from './model/model.ts';
+import { checkTargetsForLoss, outputSize } from './model/model.ts';
 import type { Model } from './model/network.ts';
 import type { OptimizerSpec } from './model/optimizer.ts';
 import type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
@@ -355,6 +355,7 @@ export class Network {
     this.alive();
     const { spec } = this.model;
     const data = this.scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));
+    checkTargetsForLoss(spec, data.targets);
     return measure(await this.forwardRunner(), data, checkMetrics(options.metrics), false);
   }
 

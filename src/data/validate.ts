@@ -54,3 +54,16 @@ export function checkRowCount(inputs: ArrayLike<number>, count: number, width: n
     throw new InputError('count', `expected the number of rows of ${width} values in inputs (${inputs.length / width}), got ${count}`);
   }
 }
+
+/**
+ * Targets of a loss over probabilities (cross-entropy): each one in [0, 1], a class label
+ * or a probability (soft labels are legal). Throws an InputError naming the row and column
+ * of the first one outside; `loss` names the loss in the message.
+ */
+export function checkProbabilityTargets(targets: Float64Array, width: number, loss: string, name = 'targets'): void {
+  for (let k = 0; k < targets.length; k++) {
+    const value = targets[k];
+    if (value >= 0 && value <= 1) continue;
+    throw new InputError(`${name}[${Math.floor(k / width)}][${k % width}]`, `${loss} takes targets in [0, 1] (class labels or probabilities), got ${value}; for numbers to predict use mse with a linear output`);
+  }
+}

@@ -2,6 +2,7 @@
 // sizes, activations, loss, and whether biases train. Weights are stored out × in:
 // weights[j][i] is the weight from input i into neuron j (see layout.ts).
 
+import { checkProbabilityTargets } from '../data/validate.ts';
 import { InputError } from '../errors.ts';
 import { ACTIVATION_NAMES, ACTIVATION_OPS, ACTIVATION_PARAMETER_FIELDS, type Activation, type ActivationParameterField } from './ops/activations.ts';
 import { LOSS_NAMES, LOSS_OPS, type Loss } from './ops/losses.ts';
@@ -131,4 +132,9 @@ export function checkLayerIndices(layers: readonly number[], spec: ModelSpec, wh
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0 || l >= L) throw new InputError(where, `expected a layer index from 0 to ${L - 1} (this network has ${L} layers), got ${l}`);
   }
+}
+
+/** Checks targets (N, OUT) against what the loss takes: a loss over probabilities (cross-entropy) takes targets in [0, 1]. */
+export function checkTargetsForLoss(spec: ModelSpec, targets: Float64Array, name = 'targets'): void {
+  if (LOSS_OPS[spec.loss].kind === 'logits') checkProbabilityTargets(targets, outputSize(spec), spec.loss, name);
 }

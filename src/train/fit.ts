@@ -16,7 +16,7 @@ import { applyInputScaling } from '../data/scaling.ts';
 import { toDataset, type Rows } from '../data/validate.ts';
 import { InputError } from '../errors.ts';
 import { checkpointToJson } from '../io/checkpoint.ts';
-import { outputSize } from '../model/model.ts';
+import { checkTargetsForLoss, outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { mean } from '../reference/backprop.ts';
@@ -47,7 +47,11 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows, opti
     if (inputScaling) applyInputScaling(data.inputs, inputScaling);
     return data;
   };
-  const { training, validation } = splitValidation(scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec))), options, scaled);
+  const all = scaled(toDataset(inputs, targets, spec.inputSize, outputSize(spec)));
+  // Before the split, so that a message names the row as the caller counts them.
+  checkTargetsForLoss(spec, all.targets);
+  const { training, validation } = splitValidation(all, options, scaled);
+  if (validation && options.validationData) checkTargetsForLoss(spec, validation.targets, 'validationData[1]');
   const metrics = checkMetrics(options.metrics);
   const train = trainOptions(options, training.size, options.names?.options, options.names?.data);
   const early = earlyStopping(options.earlyStopping, validation !== undefined);
