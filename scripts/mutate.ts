@@ -509,6 +509,15 @@ const MUTANTS: Mutant[] = [
     tests: ['test/network.test.ts'],
     only: 'misuse',
   },
+  {
+    id: 'H3',
+    change: "a diverging chunk's losses never reach onBatchEnd",
+    file: 'src/train/loop.ts',
+    original: '      await options.onDiverged?.({ firstStep: step, losses: losses.slice(0, bad + 1), step: step + bad + 1 });',
+    replacement: '',
+    tests: ['test/network.test.ts'],
+    only: 'diverges',
+  },
 ];
 
 interface Outcome {

@@ -3,7 +3,7 @@
 // trains exactly as the reference trainer does.
 
 import { describe, expect, it } from 'vitest';
-import { DeviceLostError, DisposedError, InputError, Network, OPTIMIZER_KINDS, type FitOptions, type ModelFile } from '../src/node.ts';
+import { DeviceLostError, DisposedError, DivergedError, InputError, Network, OPTIMIZER_KINDS, type FitOptions, type ModelFile } from '../src/node.ts';
 import { CpuTrainer, createModel, GpuTrainer, openDevice, paramView, requestAdapter, trainOptions } from '../src/trainers.ts';
 import { testDevice } from './support/gpu.ts';
 
@@ -79,6 +79,22 @@ describe.each(BACKENDS)('Network on %s', (backend) => {
     await expect(Network.create({ ...XOR, layers: [{ units: 8, activation: 'sigmoidal' as 'sigmoid' }] }, { backend })).rejects.toThrow(InputError);
     await expect(Network.create({ ...XOR, layers: [{ units: 8, activation: 'sigmoidal' as 'sigmoid' }] }, { backend })).rejects.toThrow(/^model: layers\[0\]\.activation: /);
     await expect(Network.create(XOR, { backend: 'gpu' as 'cpu' })).rejects.toThrow(/^backend: expected webgpu, cpu or auto, got "gpu"$/);
+  });
+
+  it('shows a run as it diverges: onBatchEnd gets each loss up to the first non-finite one, then fit rejects with DivergedError', async () => {
+    const net = await create(backend, { inputSize: 1, seed: 1, loss: 'mse', layers: [{ units: 1, activation: 'linear' }] });
+    const seen: { step: number; loss: number }[] = [];
+    const error = await net
+      .fit([[1], [2], [3], [4]], [[10], [20], [30], [40]], { steps: 400, batchSize: 4, optimizer: 'sgd', learningRate: 1, shuffle: false, callbacks: { onBatchEnd: (_, logs) => void seen.push(logs) } })
+      .then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DivergedError);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.map((s) => s.step)).toEqual(seen.map((_, k) => k));
+    expect(Number.isFinite(seen.at(-1)!.loss)).toBe(false);
+    expect(seen.slice(0, -1).every((s) => Number.isFinite(s.loss))).toBe(true);
+    // Growing all the way: the collapse is there to draw.
+    expect(seen.at(-2)!.loss).toBeGreaterThan(1e30);
+    net.dispose();
   });
 
   it('refuses a second fit while one is running', async () => {

@@ -32,6 +32,11 @@ export interface TrainingLoopOptions {
   checkpointEvery?: number;
   /** Gets the state at every checkpoint (to write it out). */
   onCheckpoint?: (state: TrainerState) => void | Promise<void>;
+  /**
+   * Where a chunk diverged: its losses up to and including the first non-finite one, before
+   * the DivergedError is thrown (so a curve shows the run as it diverged).
+   */
+  onDiverged?: (chunk: TrainingChunk) => void | Promise<void>;
   /** After every chunk; return `false` to stop training there. */
   onChunk?: (chunk: TrainingChunk) => void | boolean | Promise<void | boolean>;
   /** Stops training at the next chunk's end. */
@@ -71,7 +76,10 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     await trainer.train(count);
     const losses = await trainer.takeLosses();
     const bad = losses.findIndex((loss) => !Number.isFinite(loss));
-    if (bad >= 0) throw await divergence(trainer, step + count);
+    if (bad >= 0) {
+      await options.onDiverged?.({ firstStep: step, losses: losses.slice(0, bad + 1), step: step + bad + 1 });
+      throw await divergence(trainer, step + count);
+    }
     lastLoss = losses[losses.length - 1];
     // Aim the next chunk at chunkMs, growing at most fourfold at a time. A chunk cut short
     // (by an epoch's end) says little about the speed unless it took long.
