@@ -52,15 +52,43 @@ const wgslWithoutComments: Plugin = {
   },
 };
 
+/** The worker script, built beside the module that starts it (src/worker/client.ts). */
+const WORKER_SCRIPT = { built: 'worker/script', source: 'src/worker/script.ts' };
+const WORKER_URL = "new URL('./script.ts', import.meta.url)";
+// As long as the original, so that the source map stays true.
+const WORKER_URL_HELD = 'new URL(__SCRIPT_URL_, import.meta.url)';
+
+/**
+ * dist/worker/client.js starts dist/worker/script.js as `new Worker(new URL('./script.js',
+ * import.meta.url), { type: 'module' })`, the form every bundler knows: the user's bundler
+ * then builds the worker with the user's dependencies. (Left alone, Vite would bundle the
+ * worker here, a copy of the library and its dependencies inside.)
+ */
+const workerScriptKept: Plugin = {
+  name: 'worker-script-kept',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!id.endsWith('/src/worker/client.ts')) return null;
+    if (!code.includes(WORKER_URL)) throw new Error(`src/worker/client.ts no longer starts its worker as ${WORKER_URL}`);
+    return { code: code.replace(WORKER_URL, WORKER_URL_HELD), map: null };
+  },
+  renderChunk(code) {
+    return code.includes(WORKER_URL_HELD) ? { code: code.replace(WORKER_URL_HELD, "new URL('./script.js', import.meta.url)"), map: null } : null;
+  },
+};
+
 export default defineConfig({
-  plugins: [wgslWithoutComments],
+  plugins: [wgslWithoutComments, workerScriptKept],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
     minify: false,
     sourcemap: true,
-    lib: { entry: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [builtName(subpath as keyof typeof ENTRY_POINTS), file])), formats: ['es'] },
+    lib: {
+      entry: { ...Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [builtName(subpath as keyof typeof ENTRY_POINTS), file])), [WORKER_SCRIPT.built]: WORKER_SCRIPT.source },
+      formats: ['es'],
+    },
     rolldownOptions: { external, output: { preserveModules: true, preserveModulesRoot: 'src' } },
   },
 });

@@ -518,6 +518,14 @@ const MUTANTS: Mutant[] = [
     tests: ['test/network.test.ts'],
     only: 'diverges',
   },
+  {
+    id: 'H4',
+    change: "the worker sends each step's number where its loss belongs",
+    file: 'src/worker/host.ts',
+    original: 'loss: column((k) => batches[k].loss)',
+    replacement: 'loss: column((k) => batches[k].step)',
+    tests: ['test/worker.test.ts'],
+  },
 ];
 
 interface Outcome {

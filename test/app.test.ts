@@ -66,7 +66,7 @@ describe('the app', () => {
   });
 
   it('imports the library only through its browser entry points', () => {
-    const browserEntries = ['webgpu-backprop/trainers', 'webgpu-backprop/bench', 'webgpu-backprop/examples'];
+    const browserEntries = ['webgpu-backprop/trainers', 'webgpu-backprop/bench', 'webgpu-backprop/examples', 'webgpu-backprop/worker'];
     const appFiles = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? appFiles(join(dir, name)) : name.endsWith('.ts') ? [join(dir, name)] : []));
     const library = resolve('src');
     const app = resolve('src/app');

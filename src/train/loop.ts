@@ -6,6 +6,7 @@
 
 import { DivergedError } from '../errors.ts';
 import { locateNonFinite } from '../check/diagnose.ts';
+import { nextTask } from '../gpu/pacing.ts';
 import type { Trainer, TrainerState } from '../model/trainer.ts';
 
 /** Steps per chunk (between read-backs of the losses), at the start and at most. */
@@ -67,6 +68,8 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
   let chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, options.chunkSteps ?? FIRST_CHUNK_STEPS));
   let lastLoss = NaN;
   while (trainer.step < until) {
+    // A task's turn between chunks: a stop, or a message in a worker, is seen even on a backend that never waits.
+    await nextTask();
     if (options.signal?.aborted) return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'signal', chunkSteps };
     const step = trainer.step;
     const nextCheckpoint = every ? (Math.floor(step / every) + 1) * every : Infinity;
