@@ -3,7 +3,8 @@
 // layers format (model.json with its weights file). ONNX and TensorFlow.js files hold the
 // standardisation folded into the first layer (see Network.export).
 
-import { InputError, MODEL_LIMITS, Network, type NetworkOptions } from 'webgpu-backprop';
+import { InputError, MODEL_LIMITS } from 'webgpu-backprop';
+import type { NetworkWorker, WorkerNetwork, WorkerNetworkOptions } from 'webgpu-backprop/worker';
 
 export interface SavedFile {
   name: string;
@@ -15,11 +16,11 @@ export interface SaveFormat {
   id: 'json' | 'onnx' | 'tfjs';
   label: string;
   /** The files to download: one, or (TensorFlow.js) model.json and its weights. */
-  save(network: Network): Promise<SavedFile[]>;
+  save(network: WorkerNetwork, dataset: string): Promise<SavedFile[]>;
 }
 
 /** A network's export in another engine's format, as files to download. */
-async function exported(network: Network, format: 'onnx' | 'tfjs'): Promise<SavedFile[]> {
+async function exported(network: WorkerNetwork, format: 'onnx' | 'tfjs'): Promise<SavedFile[]> {
   return Object.entries(await network.export(format)).map(([name, contents]) => ({
     name,
     contents: contents as string | Uint8Array<ArrayBuffer>,
@@ -31,7 +32,8 @@ export const SAVE_FORMATS: SaveFormat[] = [
   {
     id: 'json',
     label: 'model file (JSON)',
-    save: async (network) => [{ name: 'model.json', contents: `${JSON.stringify(network.toJSON(), null, 2)}\n`, type: 'application/json' }],
+    // Not model.json: that is TensorFlow.js's name, and the two must not overwrite each other.
+    save: async (network, dataset) => [{ name: `${dataset}.model-file.json`, contents: `${JSON.stringify(network.toJSON(), null, 2)}\n`, type: 'application/json' }],
   },
   { id: 'onnx', label: 'ONNX', save: (network) => exported(network, 'onnx') },
   { id: 'tfjs', label: 'TensorFlow.js', save: (network) => exported(network, 'tfjs') },
@@ -56,7 +58,7 @@ function isJson(bytes: Uint8Array): boolean {
  * is the one that is JSON or named .onnx (weight files are neither). Sizes are checked
  * before anything is read.
  */
-export async function readModel(files: File[], options: NetworkOptions): Promise<{ name: string; network: Network }> {
+export async function readModel(files: File[], worker: NetworkWorker, options: Omit<WorkerNetworkOptions, 'worker'>): Promise<{ name: string; network: WorkerNetwork }> {
   files.forEach(checkSize);
   const bytes = await Promise.all(files.map(async (file) => new Uint8Array(await file.arrayBuffer())));
   const main = files.findIndex((file, k) => file.name.toLowerCase().endsWith('.onnx') || isJson(bytes[k]!));
@@ -67,6 +69,24 @@ export async function readModel(files: File[], options: NetworkOptions): Promise
     if (k < 0) throw new InputError(chosen.name, `names the weights file ${path}: choose it together with ${chosen.name}`);
     return bytes[k]!;
   };
-  const network = await Network.import(bytes[main]!, 'auto', { ...options, source: chosen.name, weights });
+  const network = await worker.import(bytes[main]!, 'auto', { ...options, source: chosen.name, weights }).catch((error: unknown) => {
+    throw notAModel(error, chosen.name, bytes[main]!);
+  });
   return { name: chosen.name, network };
+}
+
+/**
+ * A JSON file that is neither a model file nor a TensorFlow.js model (no `layers`, no
+ * `modelTopology`) is "not a model file", rather than whatever its first field's check says.
+ */
+function notAModel(error: unknown, name: string, bytes: Uint8Array): unknown {
+  if (!isJson(bytes)) return error;
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    const fields = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+    if (fields.includes('layers') || fields.includes('modelTopology')) return error;
+    return new InputError(name, `not a model file: expected a model file ({"loss": …, "layers": […]}) or a TensorFlow.js model.json ({"modelTopology": …}), got ${fields.length > 0 ? `an object with ${fields.slice(0, 4).join(', ')}` : 'no such object'}`);
+  } catch {
+    return error;
+  }
 }

@@ -1,27 +1,30 @@
 // A playground session: the settings, the data, the network they describe, and its
-// training on WebGPU through the library's Network.fit. It lives beyond the page, so a
-// network keeps its training when the reader looks at another page and comes back.
+// training in a Worker (webgpu-backprop/worker), so the page never waits on it. It lives
+// beyond the page, so a network keeps its training when the reader looks at another page
+// and comes back.
 //
 // Every network is built from the settings of the moment: a change of data or
 // architecture builds a new one at once (disposing the old), a change of learning rate,
-// batch size or optimizer applies to the running network from its next step, and a
-// setting that cannot be applied leaves no network at all. So training never resumes a
-// network the settings no longer describe.
+// batch size or optimizer applies to the running network from its next step (marked on
+// the curves), and a setting that cannot be applied leaves no network at all. So training
+// never resumes a network the settings no longer describe.
 
-import { InputError, Network, type DeviceKeeper, type ModelFile, type NetworkOptions } from 'webgpu-backprop';
+import { InputError, type ModelFile } from 'webgpu-backprop';
+import { NetworkWorker, type WorkerNetwork, type WorkerNetworkOptions } from 'webgpu-backprop/worker';
 import { DEFAULTS, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
 import { describeModel, outputChoice, prepareData, type CsvFile, type PreparedData } from './data.ts';
-import { addPoint, emptyCurves, measuredTrainingRows, measureNetwork, recordMeasurement, type Curves, type Measurement } from './measure.ts';
+import { addPoint, emptyCurves, measureNetwork, recordMeasurement, type Curves, type Marker, type Measurement } from './measure.ts';
+import { heldRows, releaseRows, type HeldRows } from './rows.ts';
+import { fitAndMeasure, STEPS_PER_FIT } from './training.ts';
+import { describeFailure } from './failures.ts';
 
 export type Phase = 'idle' | 'loading' | 'ready' | 'training' | 'failed';
 
-/** Steps one `fit` call may run before the loop measures and calls again (bounds fit's per-call buffers). */
-const STEPS_PER_FIT = 20_000;
-/** Measurements come at least MIN and at most MAX apart, and (between the two) take a sixth of the time. */
+/** Measurements come at least MIN and at most MAX apart, and (between the two) take a fifth of the time. */
 const MIN_MEASURE_MS = 250;
-const MAX_MEASURE_MS = 3000;
-/** The batch-loss curve gets a point this often. */
-const BATCH_POINT_MS = 200;
+const MAX_MEASURE_MS = 1000;
+
+const SETTING_WORDS: Record<(typeof LIVE_SETTINGS)[number], string> = { learningRate: 'learning rate', batchSize: 'batch size', optimizer: 'optimizer' };
 
 export class PlaygroundSession {
   config: PlaygroundConfig = { ...DEFAULTS };
@@ -30,18 +33,28 @@ export class PlaygroundSession {
   error = '';
   /** Something worth knowing that is no error: a recovered device, a setting applied mid-run. */
   notice = '';
+  /** What was wrong with the link's settings: shown until the settings change. */
+  linkProblems = '';
   loading?: { label: string; fraction: number };
   data?: PreparedData;
-  network?: Network;
+  network?: WorkerNetwork;
   /** The model file the network was loaded from, where it was. */
   loadedFrom?: string;
   csv?: CsvFile;
+  /** Steps the network has taken (as the worker reports them). */
   step = 0;
   /** Samples trained on, over the network's life: the epoch is samples / training rows. */
   samples = 0;
   curves: Curves = emptyCurves();
+  markers: Marker[] = [];
   last?: Measurement;
+  /** Step once or ten times in progress. */
+  stepping = false;
+  /** Pause asked for: the steps in flight end, then the last measurement. */
+  pausing = false;
 
+  private worker?: NetworkWorker;
+  private rows?: HeldRows;
   private trainingMs = 0;
   private runningSince?: number;
   private rate: { time: number; step: number }[] = [];
@@ -50,14 +63,12 @@ export class PlaygroundSession {
   private fitAbort?: AbortController;
   private listeners = new Set<() => void>();
   private measureEvery = MIN_MEASURE_MS;
-  /** The training rows the training figures are measured on. */
-  private trainSample?: PreparedData['train'];
+  /** The batch losses since the curve's last point. */
+  private pending = { sum: 0, count: 0, nonFinite: undefined as number | undefined };
   /** Operations that replace or measure the network run one after another. */
   private queue: Promise<void> = Promise.resolve();
   /** A setting that cannot be applied: nothing trains until it is fixed. */
   private blockedBy?: string;
-
-  constructor(private readonly keeper: DeviceKeeper) {}
 
   /** Calls `listener` after every change; returns the function that stops it. */
   subscribe(listener: () => void): () => void {
@@ -86,6 +97,11 @@ export class PlaygroundSession {
     return last.time > first.time ? ((last.step - first.step) * 1000) / (last.time - first.time) : 0;
   }
 
+  /** The worker the session's networks train in, started on first use. */
+  private get networks(): NetworkWorker {
+    return (this.worker ??= NetworkWorker.start());
+  }
+
   /** Runs `work` once every operation before it is done; its failure is the caller's. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const result = this.queue.then(work);
@@ -107,13 +123,14 @@ export class PlaygroundSession {
     this.blockedBy = undefined;
     if (wasBlocked) this.error = '';
     const rebuild = needsNewNetwork(previous, next) || csv !== this.csv || (!this.network && this.phase !== 'loading');
-    this.config = { ...next, layers: [...next.layers] };
+    this.config = { ...next, layers: [...next.layers], features: [...next.features] };
     this.csv = csv;
     if (rebuild) return this.rebuildNow();
     const changed = LIVE_SETTINGS.filter((key) => previous[key] !== next[key]);
     if (changed.length > 0) {
-      const words = { learningRate: 'learning rate', batchSize: 'batch size', optimizer: 'optimizer' };
-      this.notice = `${changed.map((key) => `${words[key]} ${next[key]}`).join(', ')} from step ${this.step}.`;
+      const words = changed.map((key) => `${SETTING_WORDS[key]} ${next[key]}`).join(', ');
+      this.notice = `${words} from step ${this.step}.`;
+      this.markers.push({ epoch: this.epoch, label: words });
       // The fit in flight ends at its next chunk; the loop's next fit takes the new settings.
       this.fitAbort?.abort();
     }
@@ -126,7 +143,7 @@ export class PlaygroundSession {
       await this.stop();
       if (needsRebuild) {
         this.discard();
-        this.data = undefined;
+        this.setData(undefined);
       }
       this.blockedBy = message;
       this.error = message;
@@ -137,10 +154,10 @@ export class PlaygroundSession {
 
   /** Whether Train may start: a network, ready, and no setting refused. */
   get canTrain(): boolean {
-    return this.phase === 'ready' && this.network !== undefined && this.blockedBy === undefined;
+    return this.phase === 'ready' && this.network !== undefined && this.blockedBy === undefined && !this.stepping && !this.pausing;
   }
 
-  /** Drops the network, the data's figures and the curves. */
+  /** Drops the network, its figures and the curves. */
   private discard(): void {
     this.generation++;
     this.network?.dispose();
@@ -148,10 +165,19 @@ export class PlaygroundSession {
     this.loadedFrom = undefined;
     this.last = undefined;
     this.curves = emptyCurves();
+    this.markers = [];
+    this.pending = { sum: 0, count: 0, nonFinite: undefined };
     this.step = 0;
     this.samples = 0;
     this.trainingMs = 0;
     this.rate = [];
+  }
+
+  /** The data in hand, and the rows of it the worker holds. */
+  private setData(data: PreparedData | undefined, rows?: HeldRows): void {
+    if (this.rows) releaseRows(this.rows);
+    this.data = data;
+    this.rows = rows;
   }
 
   /** A new network from the settings, on freshly prepared data; on failure, no network and no figures. */
@@ -162,7 +188,7 @@ export class PlaygroundSession {
   /** A new network from these settings, whatever changed. */
   reset(config: PlaygroundConfig): Promise<void> {
     return this.serial(() => {
-      this.config = { ...config, layers: [...config.layers] };
+      this.config = { ...config, layers: [...config.layers], features: [...config.features] };
       this.blockedBy = undefined;
       return this.rebuildNow();
     });
@@ -174,13 +200,19 @@ export class PlaygroundSession {
     this.changed();
   }
 
+  /** Shows what was wrong with a link's settings, until they next change. */
+  reportLink(message: string): void {
+    this.linkProblems = message;
+    this.changed();
+  }
+
   private async rebuildNow(): Promise<void> {
     await this.stop();
     this.discard();
     const generation = this.generation;
     this.error = '';
     this.notice = '';
-    this.data = undefined;
+    this.setData(undefined);
     this.phase = 'loading';
     this.loading = { label: 'Preparing the data', fraction: 0 };
     this.changed();
@@ -189,7 +221,7 @@ export class PlaygroundSession {
         this.phase = 'idle';
         this.loading = undefined;
         this.error = this.csv
-          ? `Name the target column(s) of ${this.csv.name} (its columns: ${(this.csv.text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim()).join(', ')}).`
+          ? `Name the target column(s) of ${this.csv.name} (its columns: ${csvColumns(this.csv).join(', ')}).`
           : 'Choose a CSV file with a header row, and name its target column(s).';
         this.changed();
         return;
@@ -200,24 +232,27 @@ export class PlaygroundSession {
         this.changed();
       });
       if (generation !== this.generation) return;
-      this.data = data;
-      this.trainSample = measuredTrainingRows(data.train);
+      this.loading = { label: 'Handing the data to the worker', fraction: 1 };
+      this.changed();
+      const rows = await heldRows(this.networks, data, this.config);
+      if (generation !== this.generation) return releaseRows(rows);
+      this.setData(data, rows);
       await this.start(describeModel(this.config, data), generation);
     } catch (error) {
       if (generation !== this.generation) return;
+      this.error = describeFailure(error, this.config, this.data, this.csv, this.rows?.measuredRows);
       this.discard();
-      this.data = undefined;
+      this.setData(undefined);
       this.phase = 'failed';
       this.loading = undefined;
-      this.error = (error as Error).message;
       this.changed();
     }
   }
 
-  /** How the session's networks are made: on the app's device, saying so when a lost device is replaced. */
-  get networkOptions(): NetworkOptions {
+  /** How the session's networks are made: in its worker, saying so when a lost device is replaced. */
+  get networkOptions(): WorkerNetworkOptions {
     return {
-      device: this.keeper,
+      worker: this.networks,
       onRecover: (message) => {
         this.notice = `${message[0].toUpperCase()}${message.slice(1)}.`;
         this.changed();
@@ -227,17 +262,50 @@ export class PlaygroundSession {
 
   /** Builds the network of a description and measures it. */
   private async start(description: ModelFile, generation: number): Promise<void> {
-    const network = await Network.create(description, this.networkOptions);
-    if (generation !== this.generation) {
-      network.dispose();
-      return;
-    }
+    const { worker, ...options } = this.networkOptions;
+    const network = await worker!.create(description, options);
+    if (generation !== this.generation) return network.dispose();
     this.network = network;
     this.loading = undefined;
     await this.measure(generation);
     if (generation !== this.generation) return;
     this.phase = 'ready';
     this.changed();
+  }
+
+  /** The training settings of the moment, as fit's options. */
+  private fitOptions() {
+    const { learningRate, optimizer, seed } = this.config;
+    return { batchSize: Math.min(this.config.batchSize, this.data!.train.size), learningRate, optimizer, seed, shuffle: true };
+  }
+
+  /** What a run reports, onto the step count and the batch-loss curve. */
+  private listener(generation: number, batchSize: number) {
+    return {
+      step: (step: number, loss: number) => {
+        if (generation !== this.generation) return;
+        this.step = step;
+        this.samples += batchSize;
+        if (Number.isFinite(loss)) {
+          this.pending.sum += loss;
+          this.pending.count++;
+        } else this.pending.nonFinite ??= loss;
+      },
+      chunk: () => {
+        if (generation !== this.generation) return;
+        const { sum, count, nonFinite } = this.pending;
+        if (count > 0) addPoint(this.curves.batchLoss, { epoch: this.epoch, value: sum / count });
+        if (nonFinite !== undefined) {
+          addPoint(this.curves.batchLoss, { epoch: this.epoch, value: NaN });
+          this.markers.push({ epoch: this.epoch, label: `loss ${nonFinite} at step ${this.step - 1}` });
+        }
+        this.pending = { sum: 0, count: 0, nonFinite: undefined };
+        const now = performance.now();
+        this.rate.push({ time: now, step: this.step });
+        while (this.rate.length > 2 && now - this.rate[0].time > 2000) this.rate.shift();
+        this.changed();
+      },
+    };
   }
 
   /** Starts training from where the network is. */
@@ -248,15 +316,37 @@ export class PlaygroundSession {
     this.runningSince = performance.now();
     this.rate = [];
     const generation = this.generation;
-    this.loop = this.run(generation).catch((error) => {
-      if (generation !== this.generation) return;
-      this.pauseClock();
-      this.phase = 'failed';
-      this.error = `${(error as Error).message}. Reset to start again${/diverged/.test((error as Error).message) ? ' (a smaller learning rate may help)' : ''}.`;
-      this.network?.dispose();
-      this.network = undefined;
+    this.loop = this.run(generation).catch((error) => this.failed(error, generation));
+    this.changed();
+  }
+
+  /** Runs `steps` steps (Step and Step 10), then measures. */
+  stepBy(steps: number): Promise<void> {
+    return this.serial(async () => {
+      if (!this.canTrain || !this.data) return;
+      const generation = this.generation;
+      this.stepping = true;
       this.changed();
+      try {
+        const options = this.fitOptions();
+        await fitAndMeasure(this.network!, this.rows!.all, { ...options, steps }, this.listener(generation, options.batchSize));
+        await this.measure(generation);
+      } catch (error) {
+        this.failed(error, generation);
+      } finally {
+        this.stepping = false;
+        this.changed();
+      }
     });
+  }
+
+  /** Training stopped by an error: a divergence keeps its curves (the collapse is the point), nothing else trains on. */
+  private failed(error: unknown, generation: number): void {
+    if (generation !== this.generation) return;
+    this.pauseClock();
+    this.phase = 'failed';
+    const message = describeFailure(error, this.config, this.data, this.csv, this.rows?.measuredRows);
+    this.error = `${message}. Reset to start again${/diverged/.test(message) ? ' (a smaller learning rate may help)' : ''}.`;
     this.changed();
   }
 
@@ -264,12 +354,16 @@ export class PlaygroundSession {
   pause(): Promise<void> {
     return this.serial(async () => {
       if (this.phase !== 'training') return;
-      await this.stop();
-      const generation = this.generation;
-      this.phase = 'ready';
+      // Done once the figures are of the last step: from then on nothing changes them.
+      this.pausing = true;
       this.changed();
-      await this.measure(generation);
-      this.changed();
+      try {
+        await this.stop();
+        await this.measure(this.generation);
+      } finally {
+        this.pausing = false;
+        this.changed();
+      }
     });
   }
 
@@ -288,64 +382,32 @@ export class PlaygroundSession {
     this.runningSince = undefined;
   }
 
-  /** One `fit` after another, each ended by the loop when a measurement is due or a setting changed. */
+  /** One `fit` after another (a live setting's change ends one), measuring as they go. */
   private async run(generation: number): Promise<void> {
     const live = () => generation === this.generation && this.phase === 'training';
-    let lastMeasure = performance.now();
-    let lastPoint = performance.now();
-    let sum = 0;
-    let count = 0;
     while (live()) {
-      const network = this.network!;
-      const { train } = this.data!;
-      const { learningRate, optimizer, seed } = this.config;
-      const batchSize = Math.min(this.config.batchSize, train.size);
-      const epochs = Math.max(1, Math.floor(STEPS_PER_FIT / Math.ceil(train.size / batchSize)));
       const abort = new AbortController();
       this.fitAbort = abort;
-      await network.fit(train.inputs, train.targets, {
-        epochs,
-        batchSize,
-        learningRate,
-        optimizer,
-        seed,
-        shuffle: true,
-        signal: abort.signal,
-        callbacks: {
-          onBatchEnd: (_, logs) => {
-            if (!live()) return;
-            this.step++;
-            this.samples += batchSize;
-            sum += logs.loss;
-            count++;
-            const now = performance.now();
-            if (now - lastPoint >= BATCH_POINT_MS) {
-              addPoint(this.curves.batchLoss, { epoch: this.epoch, value: sum / count });
-              [sum, count, lastPoint] = [0, 0, now];
-              this.rate.push({ time: now, step: this.step });
-              while (this.rate.length > 2 && now - this.rate[0].time > 2000) this.rate.shift();
-              this.changed();
-            }
-            if (now - lastMeasure >= this.measureEvery) abort.abort();
-          },
-        },
+      const options = this.fitOptions();
+      await fitAndMeasure(this.network!, this.rows!.all, { ...options, steps: STEPS_PER_FIT, signal: abort.signal }, this.listener(generation, options.batchSize), {
+        every: () => this.measureEvery,
+        run: () => (live() ? this.measure(generation) : Promise.resolve()),
       });
-      if (!live()) return;
-      await this.measure(generation);
-      lastMeasure = performance.now();
     }
   }
 
-  /** Loss and metrics on (a fixed part of) the training rows and on the test rows, and the test rows' outputs. */
+  /** Loss and metrics on (a fixed part of) the training rows and on the test rows, and the outputs the panels draw. */
   private async measure(generation: number): Promise<void> {
     const network = this.network;
     const data = this.data;
-    if (!network || !data) return;
+    if (!network || !data || !this.rows) return;
     const started = performance.now();
+    const step = this.step;
+    const epoch = this.epoch;
     const { metrics } = outputChoice(this.config, data);
-    const measured = await measureNetwork(network, data, this.trainSample ?? data.train, metrics);
+    const measured = await measureNetwork(network, data, this.rows, metrics);
     if (generation !== this.generation) return;
-    this.last = { step: this.step, epoch: this.epoch, ...measured };
+    this.last = { step, epoch, ...measured };
     recordMeasurement(this.curves, this.last, metrics);
     // The first measurement of a network compiles its pipelines: only later ones set the pace.
     if (this.phase === 'training') this.measureEvery = Math.min(MAX_MEASURE_MS, Math.max(MIN_MEASURE_MS, 5 * (performance.now() - started)));
@@ -353,14 +415,14 @@ export class PlaygroundSession {
   }
 
   /** Takes on a loaded network (see readModel) for the data in hand: same inputs and outputs, or a message saying what differs. */
-  loadModel(name: string, network: Network): Promise<void> {
+  loadModel(name: string, network: WorkerNetwork): Promise<void> {
     return this.serial(() => this.loadModelNow(name, network)).catch((error: unknown) => {
       if (network !== this.network) network.dispose();
       throw error;
     });
   }
 
-  private async loadModelNow(name: string, network: Network): Promise<void> {
+  private async loadModelNow(name: string, network: WorkerNetwork): Promise<void> {
     if (!this.data) throw new InputError(name, 'choose the data first: a model file is loaded for the data in hand');
     const { spec } = network;
     const last = spec.layers[spec.layers.length - 1];
@@ -368,13 +430,22 @@ export class PlaygroundSession {
       throw new InputError(name, `the model takes ${spec.inputSize} inputs to ${last.units} outputs; this data has ${this.data.train.inputSize} inputs and ${this.data.train.outputSize} outputs`);
     }
     await this.stop();
-    const data = this.data;
+    const [data, rows] = [this.data, this.rows];
+    this.rows = undefined;
     this.discard();
     const generation = this.generation;
-    this.data = data;
-    // The settings follow the loaded network, so that what the page shows is what trains.
+    this.setData(data, rows);
+    // The settings follow the loaded network, so that what the page shows is what trains;
+    // output and loss stay auto where auto picks what the model has.
     const hidden = spec.layers.slice(0, -1);
-    this.config = { ...this.config, layers: hidden.map((layer) => layer.units), activation: hidden[0]?.activation ?? this.config.activation, output: last.activation, loss: spec.loss };
+    const auto = outputChoice({ ...this.config, output: 'auto', loss: 'auto' }, data);
+    this.config = {
+      ...this.config,
+      layers: hidden.map((layer) => layer.units),
+      activation: hidden[0]?.activation ?? this.config.activation,
+      output: last.activation === auto.activation ? 'auto' : last.activation,
+      loss: spec.loss === auto.loss ? 'auto' : spec.loss,
+    };
     this.phase = 'loading';
     this.changed();
     this.network = network;
@@ -389,4 +460,9 @@ export class PlaygroundSession {
   leave(): Promise<void> {
     return this.pause();
   }
+}
+
+/** A CSV file's columns, from its header. */
+export function csvColumns(csv: CsvFile): string[] {
+  return (csv.text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
 }

@@ -1,0 +1,143 @@
+// What the playground draws of a network: the loss curve (the batch losses a point a chunk,
+// the measured training and test losses, markers where a setting changed) and the metric's,
+// and beside them the kind of data's own panels: for a 2-D classifier the decision boundary
+// and the network drawn with each neuron's map of the plane; for a regression predicted
+// against actual; for MNIST sample digits, the misclassified ones, a box to draw a digit in,
+// and the confusion matrix.
+
+import type { Metric } from 'webgpu-backprop';
+import { curveChart, type CurveChart } from '../charts.ts';
+import { h } from '../dom.ts';
+import { outputChoice } from './data.ts';
+import { digitSamples, drawBox, misclassified, type GalleryOrder } from './digits.ts';
+import { withFeatures } from './features.ts';
+import { neuronMaps, type NeuronMaps } from './neuron-maps.ts';
+import { confusionTable, drawBoundary, drawScatter, gridInputs } from './panels.ts';
+import type { PlaygroundSession } from './session.ts';
+
+type Panel = { kind: 'boundary'; canvas: HTMLCanvasElement; maps: NeuronMaps } | { kind: 'scatter'; canvas: HTMLCanvasElement } | { kind: 'digits'; samples: HTMLElement; gallery: HTMLElement; confusion: HTMLElement } | { kind: 'none' };
+
+export interface ResultsView {
+  /** Draws what changed since the last call. */
+  render(): void;
+  destroy(): void;
+}
+
+export function resultsView(session: PlaygroundSession, results: HTMLElement, extra: HTMLElement): ResultsView {
+  let charts: { loss: CurveChart; metric?: CurveChart; metrics: Metric[] } | undefined;
+  let panel: Panel = { kind: 'none' };
+  let shownMeasurement: unknown;
+  let builtFor: unknown;
+  let order: GalleryOrder = 'most-sure';
+
+  const destroyCharts = () => {
+    charts?.loss.destroy();
+    charts?.metric?.destroy();
+    charts = undefined;
+  };
+
+  const build = () => {
+    destroyCharts();
+    panel = { kind: 'none' };
+    shownMeasurement = undefined;
+    results.replaceChildren();
+    extra.replaceChildren();
+    const data = session.data;
+    const network = session.network;
+    if (!data || !network) return;
+    const { metrics } = outputChoice(session.config, data);
+    const loss = curveChart(
+      'loss-chart',
+      'Loss',
+      [
+        { label: 'batch (training)', color: '#b0655c', faint: true },
+        { label: 'training', color: '#c0392b' },
+        { label: 'test', color: '#1c2833', dashed: true },
+      ],
+      { x: 'epoch', y: 'loss', logarithmic: true },
+    );
+    let metric: CurveChart | undefined;
+    if (metrics.includes('accuracy')) {
+      metric = curveChart('metric-chart', 'Accuracy', [{ label: 'training', color: '#2471a3' }, { label: 'test', color: '#1c2833', dashed: true }], { x: 'epoch', y: 'accuracy', range: [0, 1] });
+    } else if (metrics.includes('mae')) {
+      metric = curveChart(
+        'metric-chart',
+        'MAE and R²',
+        [
+          { label: 'MAE training', color: '#2471a3' },
+          { label: 'MAE test', color: '#1c2833', dashed: true },
+          { label: 'R² test', color: '#1e8449', dashed: true, right: true },
+        ],
+        { x: 'epoch', y: 'mean absolute error', right: 'R²' },
+      );
+    }
+    charts = { loss, metric, metrics };
+    results.append(loss.element);
+    if (metric) results.append(metric.element);
+    if (data.classNames && data.points) {
+      const canvas = h('canvas', { id: 'boundary', width: 320, height: 320, role: 'img', 'aria-label': 'decision boundary' });
+      results.append(h('figure', { class: 'panel-box' }, h('figcaption', {}, 'Decision boundary (test points ringed)'), canvas));
+      const maps = neuronMaps(network.spec, data.inputNames);
+      extra.append(h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'The network: each neuron’s output over the plane (orange below zero, blue above)'), maps.element));
+      panel = { kind: 'boundary', canvas, maps };
+    } else if (data.kind === 'continuous') {
+      const canvas = h('canvas', { id: 'scatter', width: 320, height: 320, role: 'img', 'aria-label': 'predicted against actual' });
+      results.append(h('figure', { class: 'panel-box' }, h('figcaption', {}, `Test rows: predicted against actual (${data.train.outputSize > 1 ? 'first output' : 'the output'})`), canvas));
+      panel = { kind: 'scatter', canvas };
+    } else if (data.images) {
+      const sort = h('select', { id: 'gallery-order', 'aria-label': 'order of the misclassified digits' }, h('option', { value: 'most-sure' }, 'most sure first'), h('option', { value: 'least-sure' }, 'least sure first'));
+      sort.addEventListener('change', () => {
+        order = sort.value as GalleryOrder;
+        shownMeasurement = undefined;
+        render();
+      });
+      const read = async (pixels: Float64Array) => (session.network === network ? (await network.predict([Array.from(pixels)]))[0] : undefined);
+      const samples = h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Test digits: the network’s answer (green right, red wrong) and how sure it is'));
+      const gallery = h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Test digits the network gets wrong, by how sure it is: ', sort));
+      const confusion = h('figure', { class: 'panel-box wide' });
+      extra.append(h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Draw a digit: the network reads it as you draw'), drawBox(read)), samples, gallery, confusion);
+      panel = { kind: 'digits', samples, gallery, confusion };
+    }
+  };
+
+  const render = () => {
+    const network = session.network;
+    if (builtFor !== network) {
+      builtFor = network;
+      build();
+    }
+    if (charts) {
+      const points = (name: keyof typeof session.curves) => session.curves[name].map((p) => ({ x: p.epoch, y: p.value }));
+      const markers = session.markers.map((m) => ({ x: m.epoch, label: m.label }));
+      charts.loss.update([points('batchLoss'), points('trainLoss'), points('testLoss')], markers);
+      if (charts.metric) charts.metric.update(charts.metrics.includes('accuracy') ? [points('train_accuracy'), points('test_accuracy')] : [points('train_mae'), points('test_mae'), points('test_r2').map((p) => ({ x: p.x, y: Math.max(p.y, -1) }))], markers);
+    }
+    const last = session.last;
+    const data = session.data;
+    if (!last || !data || shownMeasurement === last) return;
+    shownMeasurement = last;
+    if (panel.kind === 'boundary' && last.grid && data.points) {
+      drawBoundary(panel.canvas, last.grid, { points: data.points.train, targets: data.train.targets }, { points: data.points.test, targets: data.test.targets });
+      panel.canvas.dataset.x = last.grid.area.x.join(' ');
+      panel.canvas.dataset.y = last.grid.area.y.join(' ');
+      panel.maps.draw(last.grid.size, withFeatures(gridInputs(last.grid.area, last.grid.size), session.config.features), last.neurons ?? [], last.grid.outputs);
+    }
+    if (panel.kind === 'scatter') drawScatter(panel.canvas, last.testOutputs, data.test);
+    if (panel.kind === 'digits') {
+      panel.samples.replaceChildren(panel.samples.firstChild!, digitSamples(data.test, last.testOutputs, 24));
+      panel.gallery.replaceChildren(panel.gallery.firstChild!, misclassified(data.test, last.testOutputs, order));
+    }
+    if (last.confusion && data.classNames && data.classNames.length <= 20) {
+      const table = h('figure', { class: 'panel-box wide', id: 'confusion-box' }, h('figcaption', {}, `Confusion matrix of the ${data.test.size} test rows, and each class’s accuracy`), confusionTable(last.confusion, data.classNames));
+      if (panel.kind === 'digits') {
+        panel.confusion.replaceWith(table);
+        panel.confusion = table;
+      } else {
+        extra.querySelector('#confusion-box')?.remove();
+        extra.append(table);
+      }
+    }
+  };
+
+  return { render, destroy: destroyCharts };
+}
