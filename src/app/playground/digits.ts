@@ -21,39 +21,76 @@ function digitCanvas(pixels: ArrayLike<number>, offset: number, label: string): 
   return canvas;
 }
 
-/** Test digits with the network's answer, right in green, wrong in red. */
-export function digitSamples(test: Dataset, outputs: Float64Array, count: number): HTMLElement {
-  const predicted = predictedClasses(outputs, test.outputSize);
-  const actual = predictedClasses(test.targets, test.outputSize);
-  // An even spread over the test rows, which come in digit order.
+/** Sets an element's text where it differs (no style work where nothing changed). */
+function setText(element: Element, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+/** A digit's figure: its canvas, and a caption of the network's answer. */
+function digitFigure(test: Dataset, n: number): { figure: HTMLElement; canvas: HTMLCanvasElement; caption: HTMLElement; sure: HTMLElement } {
+  const canvas = digitCanvas(test.inputs, n * SIDE * SIDE, '');
+  const sure = h('small', {});
+  const caption = h('span', {});
+  const figure = h('figure', { class: 'sample' }, canvas, h('figcaption', {}, caption, ' ', sure));
+  return { figure, canvas, caption, sure };
+}
+
+/** Shows the network's answer for test row `n` on its figure. */
+function showAnswer(parts: ReturnType<typeof digitFigure>, actual: number, predicted: number, sureness: number, withActual: boolean): void {
+  const right = predicted === actual;
+  const sure = Math.round(100 * sureness);
+  parts.figure.className = `sample ${right ? 'right' : 'wrong'}`;
+  parts.figure.dataset.actual = String(actual);
+  parts.figure.dataset.predicted = String(predicted);
+  parts.figure.dataset.sureness = String(sureness);
+  parts.canvas.setAttribute('aria-label', `a ${actual}, read as ${predicted} (${sure}% sure)${right ? '' : ': wrong'}`);
+  setText(parts.caption, String(predicted));
+  setText(parts.sure, withActual ? `${sure}% · is ${actual}` : `${sure}%`);
+}
+
+/** Test digits (an even spread over the test rows, which come in digit order) with the network's answer: right in green, wrong in red. */
+export function digitSamples(test: Dataset, count: number): { element: HTMLElement; update(outputs: Float64Array): void } {
   const rows = Array.from({ length: count }, (_, k) => Math.floor(((k + 0.5) * test.size) / count));
-  const items = rows.map((n) => {
-    const right = predicted[n] === actual[n];
-    const sureness = outputs[n * test.outputSize + predicted[n]];
-    const canvas = digitCanvas(test.inputs, n * SIDE * SIDE, `a ${actual[n]}, read as ${predicted[n]} (${Math.round(100 * sureness)}% sure)${right ? '' : ': wrong'}`);
-    return h('figure', { class: `sample ${right ? 'right' : 'wrong'}`, 'data-actual': actual[n], 'data-predicted': predicted[n] }, canvas, h('figcaption', {}, `${predicted[n]} `, h('small', {}, `${Math.round(100 * sureness)}%`)));
-  });
-  return h('div', { class: 'samples', id: 'samples' }, ...items);
+  const actual = predictedClasses(test.targets, test.outputSize);
+  const figures = rows.map((n) => digitFigure(test, n));
+  return {
+    element: h('div', { class: 'samples', id: 'samples' }, ...figures.map((f) => f.figure)),
+    update(outputs) {
+      const predicted = predictedClasses(outputs, test.outputSize);
+      rows.forEach((n, k) => showAnswer(figures[k], actual[n], predicted[n], outputs[n * test.outputSize + predicted[n]], false));
+    },
+  };
 }
 
 export type GalleryOrder = 'most-sure' | 'least-sure';
 /** Digits the gallery shows at most. */
 const GALLERY_SIZE = 40;
 
-/** The test digits the network gets wrong, most (or least) sure first, with how many there are. */
-export function misclassified(test: Dataset, outputs: Float64Array, order: GalleryOrder): HTMLElement {
+/** The test digits the network gets wrong, most (or least) sure first, with how many there are; each digit's canvas is drawn once. */
+export function misclassified(test: Dataset): { element: HTMLElement; update(outputs: Float64Array, order: GalleryOrder): void } {
   const K = test.outputSize;
-  const predicted = predictedClasses(outputs, K);
   const actual = predictedClasses(test.targets, K);
-  const wrong = Array.from({ length: test.size }, (_, n) => n).filter((n) => predicted[n] !== actual[n]);
-  const sureness = (n: number) => outputs[n * K + predicted[n]];
-  wrong.sort((a, b) => (order === 'most-sure' ? sureness(b) - sureness(a) : sureness(a) - sureness(b)));
-  const shown = wrong.slice(0, GALLERY_SIZE);
-  const items = shown.map((n) => {
-    const sure = Math.round(100 * sureness(n));
-    return h('figure', { class: 'sample wrong', 'data-actual': actual[n], 'data-predicted': predicted[n], 'data-sureness': sureness(n) }, digitCanvas(test.inputs, n * SIDE * SIDE, `a ${actual[n]}, read as ${predicted[n]} (${sure}% sure)`), h('figcaption', {}, `${predicted[n]} `, h('small', {}, `${sure}% · is ${actual[n]}`)));
-  });
-  return h('div', { class: 'gallery', id: 'gallery', 'data-wrong': wrong.length }, h('p', { class: 'hint' }, `${wrong.length} of ${test.size} test digits wrong${wrong.length > GALLERY_SIZE ? `; the ${GALLERY_SIZE} ${order === 'most-sure' ? 'most' : 'least'} sure shown` : ''}.`), h('div', { class: 'samples' }, ...items));
+  const drawn = new Map<number, ReturnType<typeof digitFigure>>();
+  const count = h('p', { class: 'hint' });
+  const list = h('div', { class: 'samples' });
+  const element = h('div', { class: 'gallery', id: 'gallery' }, count, list);
+  return {
+    element,
+    update(outputs, order) {
+      const predicted = predictedClasses(outputs, K);
+      const sureness = (n: number) => outputs[n * K + predicted[n]];
+      const wrong = Array.from({ length: test.size }, (_, n) => n).filter((n) => predicted[n] !== actual[n]);
+      wrong.sort((a, b) => (order === 'most-sure' ? sureness(b) - sureness(a) : sureness(a) - sureness(b)));
+      element.dataset.wrong = String(wrong.length);
+      setText(count, `${wrong.length} of ${test.size} test digits wrong${wrong.length > GALLERY_SIZE ? `; the ${GALLERY_SIZE} ${order === 'most-sure' ? 'most' : 'least'} sure shown` : ''}.`);
+      const shown = wrong.slice(0, GALLERY_SIZE).map((n) => {
+        const parts = drawn.get(n) ?? drawn.set(n, digitFigure(test, n)).get(n)!;
+        showAnswer(parts, actual[n], predicted[n], sureness(n), true);
+        return parts.figure;
+      });
+      if (shown.length !== list.children.length || shown.some((figure, k) => list.children[k] !== figure)) list.replaceChildren(...shown);
+    },
+  };
 }
 
 /**

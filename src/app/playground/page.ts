@@ -21,6 +21,11 @@ export function playgroundHash(config: PlaygroundConfig): string {
   return `#playground?${configToQuery(config)}`;
 }
 
+/** Sets an element's text where it differs: no style or layout work where nothing changed. */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 function percent(value: number | undefined): string {
   return value === undefined ? '–' : `${(100 * value).toFixed(1)}%`;
 }
@@ -152,6 +157,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
   const results = h('div', { class: 'results', id: 'results' });
   const extra = h('div', { class: 'extra', id: 'extra' });
   const view = resultsView(current, results, extra);
+  let shownFigures: unknown = null;
 
   const render = () => {
     const phase = current.phase;
@@ -166,16 +172,16 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     resetButton.disabled = phase === 'loading';
     progress.element.hidden = phase !== 'loading';
     if (current.loading) progress.set(current.loading.label, current.loading.fraction);
-    errorLine.textContent = current.error;
-    linkProblems.textContent = current.linkProblems;
-    notice.textContent = current.notice;
-    dataNote.textContent = current.data?.description ?? '';
+    setText(errorLine, current.error);
+    setText(linkProblems, current.linkProblems);
+    setText(notice, current.notice);
+    setText(dataNote, current.data?.description ?? '');
 
     const network = current.network;
     const spec = network?.spec;
-    architecture.textContent = spec
+    setText(architecture, spec
       ? `Network: ${[spec.inputSize, ...spec.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ')}; loss ${spec.loss}${network?.inputScaling ? '; inputs standardised' : ''}${current.loadedFrom ? `; loaded from ${current.loadedFrom} (weights not in the URL)` : ''}.`
-      : '';
+      : '');
     status.dataset.dataset = current.config.dataset;
     status.dataset.architecture = spec ? [spec.inputSize, ...spec.layers.map((l) => l.units)].join('-') : '';
     status.dataset.output = spec ? `${spec.layers[spec.layers.length - 1].activation} ${spec.loss}` : '';
@@ -191,23 +197,29 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
       if (last.test.mae !== undefined) status.dataset.mae = String(last.test.mae);
       if (last.test.r2 !== undefined) status.dataset.r2 = String(last.test.r2);
     }
-    status.textContent =
+    setText(
+      status,
       phase === 'loading'
         ? 'Preparing…'
         : !network
           ? 'No network.'
-          : `${phase === 'training' ? 'Training' : phase === 'failed' ? 'Stopped' : 'Paused'}: step ${current.step}, epoch ${current.epoch.toFixed(2)}, ${phase === 'training' ? `${current.stepsPerSecond.toFixed(0)} steps/s, ` : ''}${formatDuration(current.elapsedMs)} of training.`;
-    const rows: [string, string, string][] = [];
-    if (last && network && current.data) {
-      const metrics = Object.keys(METRIC_LABELS).filter((m) => last.test[m as Metric] !== undefined) as Metric[];
-      rows.push(['loss', figure(last.train.loss), figure(last.test.loss)]);
-      for (const metric of metrics) rows.push([METRIC_LABELS[metric], metric === 'accuracy' ? percent(last.train[metric]) : figure(last.train[metric]), metric === 'accuracy' ? percent(last.test[metric]) : figure(last.test[metric])]);
-    }
-    figures.replaceChildren(
-      ...(rows.length > 0
-        ? [h('div', { class: 'figure-head' }, h('dt', {}, ''), h('dd', {}, 'training'), h('dd', {}, 'test')), ...rows.map(([name, train, test]) => h('div', { 'data-figure': name }, h('dt', {}, name), h('dd', {}, train), h('dd', { class: 'test' }, test)))]
-        : []),
+          : `${phase === 'training' ? 'Training' : phase === 'failed' ? 'Stopped' : 'Paused'}: step ${current.step}, epoch ${current.epoch.toFixed(2)}, ${phase === 'training' ? `${current.stepsPerSecond.toFixed(0)} steps/s, ` : ''}${formatDuration(current.elapsedMs)} of training.`,
     );
+    // The figures change with a measurement only.
+    if (shownFigures !== last) {
+      shownFigures = last;
+      const rows: [string, string, string][] = [];
+      if (last && network) {
+        const metrics = (Object.keys(METRIC_LABELS) as Metric[]).filter((m) => last.test[m] !== undefined);
+        rows.push(['loss', figure(last.train.loss), figure(last.test.loss)]);
+        for (const metric of metrics) rows.push([METRIC_LABELS[metric], metric === 'accuracy' ? percent(last.train[metric]) : figure(last.train[metric]), metric === 'accuracy' ? percent(last.test[metric]) : figure(last.test[metric])]);
+      }
+      figures.replaceChildren(
+        ...(rows.length > 0
+          ? [h('div', { class: 'figure-head' }, h('dt', {}, ''), h('dd', {}, 'training'), h('dd', {}, 'test')), ...rows.map(([name, train, test]) => h('div', { 'data-figure': name }, h('dt', {}, name), h('dd', {}, train), h('dd', { class: 'test' }, test)))]
+          : []),
+      );
+    }
     view.render();
   };
 

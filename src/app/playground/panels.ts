@@ -200,9 +200,11 @@ export function readableOn(background: readonly number[]): string {
   return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000' : '#fff';
 }
 
-/** matrix[actual][predicted] as a table shaded by each row's share, with each class's accuracy (its recall). */
-export function confusionTable(matrix: number[][], classNames: string[]): HTMLElement {
+/** The confusion matrix, matrix[actual][predicted], as a table shaded by each row's share, with each class's accuracy (its recall); updated in place. */
+export function confusionTable(classNames: string[]): { element: HTMLElement; update(matrix: number[][]): void } {
   const short = classNames.map((name) => (name.length > 10 ? `${name.slice(0, 9)}…` : name));
+  const cells = classNames.map(() => classNames.map(() => h('td', {})));
+  const recalls = classNames.map(() => h('td', { class: 'recall' }));
   const table = h(
     'table',
     { class: 'confusion', id: 'confusion' },
@@ -217,25 +219,24 @@ export function confusionTable(matrix: number[][], classNames: string[]): HTMLEl
         h('th', { scope: 'col' }, h('span', { class: 'wide-only' }, 'accuracy'), h('span', { class: 'narrow-only' }, 'acc.')),
       ),
     ),
-    h(
-      'tbody',
-      {},
-      ...matrix.map((row, actual) => {
-        const total = row.reduce((a, b) => a + b, 0);
-        const recall = total > 0 ? row[actual] / total : NaN;
-        return h(
-          'tr',
-          {},
-          h('th', { scope: 'row' }, short[actual]),
-          ...row.map((count, predicted) => {
-            const share = total > 0 ? count / total : 0;
-            const background = blend(predicted === actual ? [30, 132, 73] : [176, 58, 46], predicted === actual ? share : Math.min(1, 3 * share));
-            return h('td', { style: `background: rgb(${background.join(', ')}); color: ${readableOn(background)}` }, count);
-          }),
-          h('td', { class: 'recall' }, Number.isFinite(recall) ? `${(100 * recall).toFixed(1)}%` : '–'),
-        );
-      }),
-    ),
+    h('tbody', {}, ...short.map((name, actual) => h('tr', {}, h('th', { scope: 'row' }, name), ...cells[actual], recalls[actual]))),
   );
-  return h('div', { class: 'table-scroll' }, table);
+  return {
+    element: h('div', { class: 'table-scroll' }, table),
+    update(matrix) {
+      matrix.forEach((row, actual) => {
+        const total = row.reduce((a, b) => a + b, 0);
+        row.forEach((count, predicted) => {
+          const share = total > 0 ? count / total : 0;
+          const background = blend(predicted === actual ? [30, 132, 73] : [176, 58, 46], predicted === actual ? share : Math.min(1, 3 * share));
+          const cell = cells[actual][predicted];
+          const style = `background: rgb(${background.join(', ')}); color: ${readableOn(background)}`;
+          if (cell.getAttribute('style') !== style) cell.setAttribute('style', style);
+          if (cell.textContent !== String(count)) cell.textContent = String(count);
+        });
+        const recall = total > 0 ? `${((100 * row[actual]) / total).toFixed(1)}%` : '–';
+        if (recalls[actual].textContent !== recall) recalls[actual].textContent = recall;
+      });
+    },
+  };
 }

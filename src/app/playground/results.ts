@@ -15,7 +15,14 @@ import { neuronMaps, type NeuronMaps } from './neuron-maps.ts';
 import { confusionTable, drawBoundary, drawScatter, gridInputs } from './panels.ts';
 import type { PlaygroundSession } from './session.ts';
 
-type Panel = { kind: 'boundary'; canvas: HTMLCanvasElement; maps: NeuronMaps } | { kind: 'scatter'; canvas: HTMLCanvasElement } | { kind: 'digits'; samples: HTMLElement; gallery: HTMLElement; confusion: HTMLElement } | { kind: 'none' };
+type Panel =
+  | { kind: 'boundary'; canvas: HTMLCanvasElement; maps: NeuronMaps }
+  | { kind: 'scatter'; canvas: HTMLCanvasElement }
+  | { kind: 'digits'; samples: ReturnType<typeof digitSamples>; gallery: ReturnType<typeof misclassified> }
+  | { kind: 'none' };
+
+/** The curves are drawn again at most this often: a chunk's losses come ten times a second, and the page has better things to do. */
+const CHART_MS = 250;
 
 export interface ResultsView {
   /** Draws what changed since the last call. */
@@ -29,6 +36,9 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
   let shownMeasurement: unknown;
   let builtFor: unknown;
   let order: GalleryOrder = 'most-sure';
+  let confusion: ReturnType<typeof confusionTable> | undefined;
+  let chartsDrawn = -Infinity;
+  let chartTimer: ReturnType<typeof setTimeout> | undefined;
 
   const destroyCharts = () => {
     charts?.loss.destroy();
@@ -39,6 +49,7 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
   const build = () => {
     destroyCharts();
     panel = { kind: 'none' };
+    confusion = undefined;
     shownMeasurement = undefined;
     results.replaceChildren();
     extra.replaceChildren();
@@ -92,12 +103,28 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
         render();
       });
       const read = async (pixels: Float64Array) => (session.network === network ? (await network.predict([Array.from(pixels)]))[0] : undefined);
-      const samples = h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Test digits: the network’s answer (green right, red wrong) and how sure it is'));
-      const gallery = h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Test digits the network gets wrong, by how sure it is: ', sort));
-      const confusion = h('figure', { class: 'panel-box wide' });
-      extra.append(h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Draw a digit: the network reads it as you draw'), drawBox(read)), samples, gallery, confusion);
-      panel = { kind: 'digits', samples, gallery, confusion };
+      const samples = digitSamples(data.test, 24);
+      const gallery = misclassified(data.test);
+      extra.append(
+        h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Draw a digit: the network reads it as you draw'), drawBox(read)),
+        h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Test digits: the network’s answer (green right, red wrong) and how sure it is'), samples.element),
+        h('figure', { class: 'panel-box wide' }, h('figcaption', {}, 'Test digits the network gets wrong, by how sure it is: ', sort), gallery.element),
+      );
+      panel = { kind: 'digits', samples, gallery };
     }
+    if (data.classNames && data.classNames.length <= 20) {
+      confusion = confusionTable(data.classNames);
+      extra.append(h('figure', { class: 'panel-box wide', id: 'confusion-box' }, h('figcaption', {}, `Confusion matrix of the ${data.test.size} test rows, and each class’s accuracy`), confusion.element));
+    }
+  };
+
+  const drawCharts = () => {
+    if (!charts) return;
+    chartsDrawn = performance.now();
+    const points = (name: keyof typeof session.curves) => session.curves[name].map((p) => ({ x: p.epoch, y: p.value }));
+    const markers = session.markers.map((m) => ({ x: m.epoch, label: m.label }));
+    charts.loss.update([points('batchLoss'), points('trainLoss'), points('testLoss')], markers);
+    if (charts.metric) charts.metric.update(charts.metrics.includes('accuracy') ? [points('train_accuracy'), points('test_accuracy')] : [points('train_mae'), points('test_mae'), points('test_r2').map((p) => ({ x: p.x, y: Math.max(p.y, -1) }))], markers);
   };
 
   const render = () => {
@@ -106,12 +133,13 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
       builtFor = network;
       build();
     }
-    if (charts) {
-      const points = (name: keyof typeof session.curves) => session.curves[name].map((p) => ({ x: p.epoch, y: p.value }));
-      const markers = session.markers.map((m) => ({ x: m.epoch, label: m.label }));
-      charts.loss.update([points('batchLoss'), points('trainLoss'), points('testLoss')], markers);
-      if (charts.metric) charts.metric.update(charts.metrics.includes('accuracy') ? [points('train_accuracy'), points('test_accuracy')] : [points('train_mae'), points('test_mae'), points('test_r2').map((p) => ({ x: p.x, y: Math.max(p.y, -1) }))], markers);
-    }
+    // While training, the curves at most every CHART_MS (the last call's state drawn in the end); else at once.
+    const wait = session.phase === 'training' ? chartsDrawn + CHART_MS - performance.now() : 0;
+    if (wait <= 0) drawCharts();
+    else chartTimer ??= setTimeout(() => {
+      chartTimer = undefined;
+      drawCharts();
+    }, wait);
     const last = session.last;
     const data = session.data;
     if (!last || !data || shownMeasurement === last) return;
@@ -124,20 +152,17 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
     }
     if (panel.kind === 'scatter') drawScatter(panel.canvas, last.testOutputs, data.test);
     if (panel.kind === 'digits') {
-      panel.samples.replaceChildren(panel.samples.firstChild!, digitSamples(data.test, last.testOutputs, 24));
-      panel.gallery.replaceChildren(panel.gallery.firstChild!, misclassified(data.test, last.testOutputs, order));
+      panel.samples.update(last.testOutputs);
+      panel.gallery.update(last.testOutputs, order);
     }
-    if (last.confusion && data.classNames && data.classNames.length <= 20) {
-      const table = h('figure', { class: 'panel-box wide', id: 'confusion-box' }, h('figcaption', {}, `Confusion matrix of the ${data.test.size} test rows, and each class’s accuracy`), confusionTable(last.confusion, data.classNames));
-      if (panel.kind === 'digits') {
-        panel.confusion.replaceWith(table);
-        panel.confusion = table;
-      } else {
-        extra.querySelector('#confusion-box')?.remove();
-        extra.append(table);
-      }
-    }
+    if (last.confusion) confusion?.update(last.confusion);
   };
 
-  return { render, destroy: destroyCharts };
+  return {
+    render,
+    destroy: () => {
+      clearTimeout(chartTimer);
+      destroyCharts();
+    },
+  };
 }
