@@ -526,6 +526,15 @@ const MUTANTS: Mutant[] = [
     replacement: 'loss: column((k) => batches[k].step)',
     tests: ['test/worker.test.ts'],
   },
+  {
+    id: 'H5',
+    change: 'each call that meets a lost device recovers on its own (a prediction beside the steps opens a second device)',
+    file: 'src/gpu/resilient.ts',
+    original: '        if (trainer === this.inner) this.recovering ??= this.recover(error).finally(() => (this.recovering = undefined));\n        await this.recovering;',
+    replacement: '        await this.recover(error);',
+    tests: ['test/robustness.test.ts'],
+    only: 'recovers once for both',
+  },
 ];
 
 interface Outcome {

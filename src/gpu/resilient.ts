@@ -41,6 +41,8 @@ export class ResilientTrainer implements Trainer {
   private target = 0;
   /** The last mark: its step, and the checkpoint it can be rebuilt from on a new device. */
   private marked: { step: number; from: TrainerState };
+  /** The recovery in progress, which every call that meets the loss waits for. */
+  private recovering?: Promise<void>;
   /** Whether the trainer writes every named buffer (set by setCapture; a rebuilt trainer keeps it). */
   private capture: boolean | undefined;
 
@@ -97,14 +99,21 @@ export class ResilientTrainer implements Trainer {
     // Losses of the steps run again are the caller's: they were never taken from the lost device.
   }
 
-  /** Runs `work` on the current trainer, recovering and retrying while the device is lost. */
+  /**
+   * Runs `work` on the current trainer, recovering and retrying while the device is lost.
+   * Calls that overlap (a prediction while steps run) share one recovery: the first to see
+   * the loss recovers, the others wait for it, and one that ran on a trainer already
+   * replaced just runs again.
+   */
   private async withRecovery<T>(work: (trainer: GpuTrainer) => Promise<T>): Promise<T> {
     for (;;) {
+      const trainer = this.inner;
       try {
-        return await work(this.inner);
+        return await work(trainer);
       } catch (error) {
         if (!(error instanceof DeviceLostError)) throw error;
-        await this.recover(error);
+        if (trainer === this.inner) this.recovering ??= this.recover(error).finally(() => (this.recovering = undefined));
+        await this.recovering;
       }
     }
   }

@@ -9,7 +9,7 @@ import { syntheticDataset, type SyntheticName } from 'webgpu-backprop/examples';
 import { fitInputScaling, outputFor, parseLabelledCsv, predictedClasses, targetKind, type Dataset, type OutputChoice, type TargetKind } from 'webgpu-backprop/trainers';
 import { loadMnist, TEST_SHARE } from '../mnist.ts';
 import { isMnist, type PlaygroundConfig } from './config.ts';
-import { featureNames, withFeatures } from './features.ts';
+import { featureNames, withFeatures, type Feature } from './features.ts';
 
 /** Points of a 2-D set, before the split. */
 const SYNTHETIC_SIZE = 400;
@@ -32,8 +32,10 @@ export interface PreparedData {
   inputScaling?: InputScaling;
   /** MNIST: the inputs are 28 × 28 images. */
   images: boolean;
-  /** 2-D sets: the points (x, y) of the training and test rows, (N, 2) each, whatever the features. */
+  /** Data in the plane: the points (x, y) of the training and test rows, (N, 2) each, whatever the features. */
   points?: { train: Float64Array; test: Float64Array };
+  /** The features the inputs hold beside x and y. */
+  features?: Feature[];
   /** CSV: each training and test row's line in the file (from 2: the header is line 1). */
   lines?: { train: number[]; test: number[] };
 }
@@ -147,6 +149,9 @@ export async function prepareData(config: PlaygroundConfig, csv: CsvFile | undef
       inputScaling,
       images: false,
       lines: { train: split.train.map((n) => n + 2), test: split.test.map((n) => n + 2) },
+      // Two inputs: a plane, drawn as the 2-D sets are.
+      points: all.inputSize === 2 ? { train: train.inputs, test: test.inputs } : undefined,
+      features: [],
     };
   }
   const all = syntheticDataset(config.dataset, SYNTHETIC_SIZE, config.seed);
@@ -174,6 +179,7 @@ export async function prepareData(config: PlaygroundConfig, csv: CsvFile | undef
     inputNames,
     images: false,
     points: { train: split.train.inputs, test: split.test.inputs },
+    features: config.features,
   };
 }
 

@@ -148,7 +148,7 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
       drawBoundary(panel.canvas, last.grid, { points: data.points.train, targets: data.train.targets }, { points: data.points.test, targets: data.test.targets });
       panel.canvas.dataset.x = last.grid.area.x.join(' ');
       panel.canvas.dataset.y = last.grid.area.y.join(' ');
-      panel.maps.draw(last.grid.size, withFeatures(gridInputs(last.grid.area, last.grid.size), session.config.features), last.neurons ?? [], last.grid.outputs);
+      panel.maps.draw(last.grid.size, withFeatures(gridInputs(last.grid.area, last.grid.size), data.features ?? []), last.neurons ?? [], last.grid.outputs);
     }
     if (panel.kind === 'scatter') drawScatter(panel.canvas, last.testOutputs, data.test);
     if (panel.kind === 'digits') {

@@ -4,7 +4,6 @@
 // fit, predict and evaluate after.
 
 import type { NetworkWorker, WorkerRows } from 'webgpu-backprop/worker';
-import type { PlaygroundConfig } from './config.ts';
 import type { PreparedData } from './data.ts';
 import { withFeatures } from './features.ts';
 import { measuredTrainingRows, type MeasuredRows } from './measure.ts';
@@ -18,7 +17,7 @@ export interface HeldRows extends MeasuredRows {
 }
 
 /** Hands the data's rows to the worker. */
-export async function heldRows(worker: NetworkWorker, data: PreparedData, config: PlaygroundConfig): Promise<HeldRows> {
+export async function heldRows(worker: NetworkWorker, data: PreparedData): Promise<HeldRows> {
   const sample = measuredTrainingRows(data.train);
   // The training rows of the digits are large, and wanted only there: they move.
   const all = { inputs: await worker.upload(data.train.inputs, { transfer: data.images }), targets: await worker.upload(data.train.targets) };
@@ -27,7 +26,7 @@ export async function heldRows(worker: NetworkWorker, data: PreparedData, config
   let grid: HeldRows['grid'];
   if (data.classNames && data.points) {
     const area = dataArea(data.points.train, data.points.test);
-    grid = { inputs: await worker.upload(withFeatures(gridInputs(area, GRID_SIZE), config.features)), area, size: GRID_SIZE };
+    grid = { inputs: await worker.upload(withFeatures(gridInputs(area, GRID_SIZE), data.features ?? [])), area, size: GRID_SIZE };
   }
   return { all, train, test, grid, measuredRows: sample.rows ?? Array.from({ length: data.train.size }, (_, n) => n) };
 }

@@ -234,7 +234,7 @@ export class PlaygroundSession {
       if (generation !== this.generation) return;
       this.loading = { label: 'Handing the data to the worker', fraction: 1 };
       this.changed();
-      const rows = await heldRows(this.networks, data, this.config);
+      const rows = await heldRows(this.networks, data);
       if (generation !== this.generation) return releaseRows(rows);
       this.setData(data, rows);
       await this.start(describeModel(this.config, data), generation);
