@@ -597,9 +597,10 @@ describe('training playground', () => {
     expect(Math.max(...measured.refreshGaps)).toBeLessThan(1000);
     expect(points).toBeGreaterThanOrEqual(100);
 
-    // Pause: done once the last step is measured; from then on nothing changes.
+    // Pause: done once the last step is measured (and drawn); from then on nothing changes.
     await page.click('#train');
     await ready(page, 60_000);
+    await page.waitForFunction(() => document.getElementById('results')?.dataset.drawnStep === document.getElementById('status')?.dataset.measuredStep);
     const figures = async () => ({
       status: await page.$eval('#status', (e) => ({ ...(e as HTMLElement).dataset })),
       text: await page.textContent('#status'),

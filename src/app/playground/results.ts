@@ -21,8 +21,8 @@ type Panel =
   | { kind: 'digits'; samples: ReturnType<typeof digitSamples>; gallery: ReturnType<typeof misclassified> }
   | { kind: 'none' };
 
-/** The curves are drawn again at most this often: a chunk's losses come ten times a second, and the page has better things to do. */
-const CHART_MS = 250;
+/** The curves are drawn again at most this often while training: a chunk's losses come ten times a second, and the page has better things to do. */
+const CHART_MS = 400;
 
 export interface ResultsView {
   /** Draws what changed since the last call. */
@@ -31,6 +31,18 @@ export interface ResultsView {
 }
 
 export function resultsView(session: PlaygroundSession, results: HTMLElement, extra: HTMLElement): ResultsView {
+  // Work for later tasks, one piece a task, in order.
+  const pending: (() => void)[] = [];
+  let pendingTimer: ReturnType<typeof setTimeout> | undefined;
+  const later = (work: () => void) => {
+    pending.push(work);
+    const next = () => {
+      pendingTimer = undefined;
+      pending.shift()?.();
+      if (pending.length > 0) pendingTimer = setTimeout(next, 0);
+    };
+    pendingTimer ??= setTimeout(next, 0);
+  };
   let charts: { loss: CurveChart; metric?: CurveChart; metrics: Metric[] } | undefined;
   let panel: Panel = { kind: 'none' };
   let shownMeasurement: unknown;
@@ -118,13 +130,18 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
     }
   };
 
+  /** Draws the curves, the metric's a task after the loss's: no one task of the page's is long. */
   const drawCharts = () => {
     if (!charts) return;
     chartsDrawn = performance.now();
     const points = (name: keyof typeof session.curves) => session.curves[name].map((p) => ({ x: p.epoch, y: p.value }));
     const markers = session.markers.map((m) => ({ x: m.epoch, label: m.label }));
     charts.loss.update([points('batchLoss'), points('trainLoss'), points('testLoss')], markers);
-    if (charts.metric) charts.metric.update(charts.metrics.includes('accuracy') ? [points('train_accuracy'), points('test_accuracy')] : [points('train_mae'), points('test_mae'), points('test_r2').map((p) => ({ x: p.x, y: Math.max(p.y, -1) }))], markers);
+    const drawn = charts;
+    later(() => {
+      if (charts !== drawn || !drawn.metric) return;
+      drawn.metric.update(drawn.metrics.includes('accuracy') ? [points('train_accuracy'), points('test_accuracy')] : [points('train_mae'), points('test_mae'), points('test_r2').map((p) => ({ x: p.x, y: Math.max(p.y, -1) }))], markers);
+    });
   };
 
   const render = () => {
@@ -144,24 +161,34 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
     const data = session.data;
     if (!last || !data || shownMeasurement === last) return;
     shownMeasurement = last;
-    if (panel.kind === 'boundary' && last.grid && data.points) {
-      drawBoundary(panel.canvas, last.grid, { points: data.points.train, targets: data.train.targets }, { points: data.points.test, targets: data.test.targets });
-      panel.canvas.dataset.x = last.grid.area.x.join(' ');
-      panel.canvas.dataset.y = last.grid.area.y.join(' ');
-      panel.maps.draw(last.grid.size, withFeatures(gridInputs(last.grid.area, last.grid.size), data.features ?? []), last.neurons ?? [], last.grid.outputs);
+    // Each panel in a task of its own.
+    const shown = panel;
+    if (shown.kind === 'boundary' && last.grid && data.points) {
+      const { grid, neurons } = last;
+      later(() => {
+        drawBoundary(shown.canvas, grid, { points: data.points!.train, targets: data.train.targets }, { points: data.points!.test, targets: data.test.targets });
+        shown.canvas.dataset.x = grid.area.x.join(' ');
+        shown.canvas.dataset.y = grid.area.y.join(' ');
+      });
+      later(() => shown.maps.draw(grid.size, withFeatures(gridInputs(grid.area, grid.size), data.features ?? []), neurons ?? [], grid.outputs));
     }
-    if (panel.kind === 'scatter') drawScatter(panel.canvas, last.testOutputs, data.test);
-    if (panel.kind === 'digits') {
-      panel.samples.update(last.testOutputs);
-      panel.gallery.update(last.testOutputs, order);
+    if (shown.kind === 'scatter') later(() => drawScatter(shown.canvas, last.testOutputs, data.test));
+    if (shown.kind === 'digits') {
+      later(() => shown.samples.update(last.testOutputs));
+      later(() => shown.gallery.update(last.testOutputs, order));
     }
-    if (last.confusion) confusion?.update(last.confusion);
+    const table = confusion;
+    if (last.confusion && table) later(() => table.update(last.confusion!));
+    // Said once the whole measurement is drawn.
+    later(() => (results.dataset.drawnStep = String(last.step)));
   };
 
   return {
     render,
     destroy: () => {
       clearTimeout(chartTimer);
+      clearTimeout(pendingTimer);
+      pending.length = 0;
       destroyCharts();
     },
   };
