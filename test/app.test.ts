@@ -544,7 +544,7 @@ describe('training playground', () => {
     await page.close();
   });
 
-  it('MNIST: loads the digits with progress and trains in a worker; while it trains no frame waits on the app's code over 50 ms, late frames are rare, and a click is answered within 50 ms; after 60 s the loss curve has 100 points and more, the test accuracy is above 90%; after Pause nothing changes; a drawn digit is read; the misclassified digits sort', async () => {
+  it('MNIST: loads the digits with progress and trains in a worker; while it trains no frame waits on the app’s code over 50 ms, late frames are rare, and a click is answered within 50 ms; after 60 s the loss curve has 100 points and more, the test accuracy is above 90%; after Pause nothing changes; a drawn digit is read; the misclassified digits sort', async () => {
     const page = await open('#playground?dataset=xor');
     await ready(page);
     // Every label the progress bar shows while the digits load.

@@ -109,8 +109,8 @@ export class NetworkWorker {
   }
 
   /** @internal Sends a request; resolves with its reply. */
-  send<T = unknown>(request: Request, transfer: Transferable[] = [], id = this.newId()): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
+  async send<T = unknown>(request: Request, transfer: Transferable[] = [], id = this.newId()): Promise<T> {
+    if (this.failure) throw this.failure;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.endpoint.postMessage({ ...request, id }, transfer);
@@ -152,12 +152,12 @@ export class NetworkWorker {
   }
 
   /** A network in this worker from a description (see Network.create). */
-  create(description: ModelFile, options: Omit<WorkerNetworkOptions, 'worker'> = {}): Promise<WorkerNetwork> {
+  async create(description: ModelFile, options: Omit<WorkerNetworkOptions, 'worker'> = {}): Promise<WorkerNetwork> {
     return this.open({ kind: 'create', description }, options);
   }
 
   /** A network in this worker from a model file's JSON (see Network.fromJSON). */
-  fromJSON(json: string | ModelFile, options: Omit<WorkerNetworkOptions, 'worker'> = {}): Promise<WorkerNetwork> {
+  async fromJSON(json: string | ModelFile, options: Omit<WorkerNetworkOptions, 'worker'> = {}): Promise<WorkerNetwork> {
     return this.open({ kind: 'fromJSON', json }, options);
   }
 

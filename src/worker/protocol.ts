@@ -19,7 +19,9 @@ import type { ExportFormat } from '../interop/formats.ts';
 
 /** What carries the messages: a Worker, or either end of a MessageChannel (its `start` is called). */
 export interface WorkerEndpoint {
+  /** Sends a message to the other side, moving the `transfer` buffers rather than copying them. */
   postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** Hears the other side's messages. */
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
   /** A MessagePort's: messages flow once it is called. */
   start?(): void;
