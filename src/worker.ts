@@ -9,7 +9,9 @@
 // once serve any number of calls. A worker script of your own can serve networks too
 // (`serveNetworks(self)`).
 
-export { NetworkWorker, WorkerNetwork, WorkerRows } from './worker/client.ts';
-export type { WorkerImportOptions, WorkerNetworkOptions, WorkerRowsInput } from './worker/client.ts';
+export { NetworkWorker, WorkerNetwork } from './worker/client.ts';
+export type { WorkerImportOptions, WorkerNetworkOptions } from './worker/client.ts';
+export { WorkerRows } from './worker/rows.ts';
+export type { WorkerRowsInput } from './worker/rows.ts';
 export { serveNetworks } from './worker/host.ts';
 export type { WorkerEndpoint } from './worker/protocol.ts';

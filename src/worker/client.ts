@@ -19,7 +19,8 @@ import { createModel, type Model } from '../model/network.ts';
 import type { EvaluateOptions, ImportOptions, NetworkOptions, PredictOptions } from '../network.ts';
 import type { FitCallbacks, FitOptions, History } from '../train/fit-options.ts';
 import type { Evaluation } from '../train/metrics.ts';
-import { buffersOf, errorData, errorFrom, type CallbackName, type FitEvent, type Fitted, type NetworkSettings, type Opened, type Predicted, type Reply, type Request, type RowsRef, type WorkerEndpoint } from './protocol.ts';
+import { rowsRef, WorkerRows, type WorkerRowsInput } from './rows.ts';
+import { buffersOf, errorData, errorFrom, type CallbackName, type FitEvent, type Fitted, type NetworkSettings, type Opened, type Predicted, type Reply, type Request, type WorkerEndpoint } from './protocol.ts';
 
 /** How a network in a worker is made: Network's options but the device (each thread opens its own), and the worker to use. */
 export interface WorkerNetworkOptions extends Omit<NetworkOptions, 'device'> {
@@ -29,29 +30,6 @@ export interface WorkerNetworkOptions extends Omit<NetworkOptions, 'device'> {
 
 /** `Network.import`'s options for a network in a worker. */
 export interface WorkerImportOptions extends WorkerNetworkOptions, Pick<ImportOptions, 'weights' | 'loss' | 'trainBiases'> {}
-
-/** Rows held by a worker (`NetworkWorker.upload`), which `fit`, `predict` and `evaluate` of its networks take in place of rows. */
-export class WorkerRows {
-  private released = false;
-
-  /** @internal */
-  constructor(
-    /** The worker that holds them. */
-    readonly worker: NetworkWorker,
-    /** @internal */
-    readonly id: number,
-  ) {}
-
-  /** Frees them in the worker; naming them afterwards is an InputError. */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.worker.send({ kind: 'release', rows: this.id }).catch(() => {});
-  }
-}
-
-/** Rows, or rows held by the worker. */
-export type WorkerRowsInput = Rows | WorkerRows;
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
@@ -148,7 +126,7 @@ export class NetworkWorker {
     const id = this.newId();
     const typed = rows instanceof Float32Array || rows instanceof Float64Array;
     await this.send({ kind: 'upload', rows: id, values: rows }, typed && options.transfer ? buffersOf(rows) : []);
-    return new WorkerRows(this, id);
+    return new WorkerRows(this, id, () => void this.send({ kind: 'release', rows: id }).catch(() => {}));
   }
 
   /** A network in this worker from a description (see Network.create). */
@@ -192,13 +170,6 @@ export class NetworkWorker {
     this.worker?.terminate();
     this.fail(new DisposedError('worker'));
   }
-}
-
-/** Rows as a message names them. */
-function rowsRef(rows: WorkerRowsInput, worker: NetworkWorker): RowsRef {
-  if (!(rows instanceof WorkerRows)) return { values: rows };
-  if (rows.worker !== worker) throw new InputError('rows', 'these rows were uploaded to another worker');
-  return { uploaded: rows.id };
 }
 
 /**

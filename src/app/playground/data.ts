@@ -219,3 +219,16 @@ export function describeModel(config: PlaygroundConfig, data: PreparedData): Mod
     ...(data.inputScaling ? { inputScaling: data.inputScaling } : {}),
   };
 }
+
+/** A CSV file's columns, from its header. */
+export function csvColumns(csv: CsvFile): string[] {
+  return (csv.text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+}
+
+/** Why a CSV dataset cannot be prepared yet (no file, or no target named), or undefined where it can (or is no CSV). */
+export function csvNotReady(config: PlaygroundConfig, csv: CsvFile | undefined): string | undefined {
+  if (config.dataset !== 'csv') return undefined;
+  if (!csv) return 'Choose a CSV file with a header row, and name its target column(s).';
+  if (config.targets.trim() === '') return `Name the target column(s) of ${csv.name} (its columns: ${csvColumns(csv).join(', ')}).`;
+  return undefined;
+}

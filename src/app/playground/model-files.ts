@@ -3,8 +3,10 @@
 // layers format (model.json with its weights file). ONNX and TensorFlow.js files hold the
 // standardisation folded into the first layer (see Network.export).
 
-import { InputError, MODEL_LIMITS } from 'webgpu-backprop';
+import { InputError, MODEL_LIMITS, type ModelSpec } from 'webgpu-backprop';
 import type { NetworkWorker, WorkerNetwork, WorkerNetworkOptions } from 'webgpu-backprop/worker';
+import type { PlaygroundConfig } from './config.ts';
+import { outputChoice, type PreparedData } from './data.ts';
 
 export interface SavedFile {
   name: string;
@@ -89,4 +91,29 @@ function notAModel(error: unknown, name: string, bytes: Uint8Array): unknown {
   } catch {
     return error;
   }
+}
+
+/** Throws an InputError naming the file where a loaded network's inputs or outputs are not the data's. */
+export function checkModelFits(name: string, spec: ModelSpec, data: PreparedData): void {
+  const last = spec.layers[spec.layers.length - 1];
+  if (spec.inputSize !== data.train.inputSize || last.units !== data.train.outputSize) {
+    throw new InputError(name, `the model takes ${spec.inputSize} inputs to ${last.units} outputs; this data has ${data.train.inputSize} inputs and ${data.train.outputSize} outputs`);
+  }
+}
+
+/**
+ * The settings of a loaded network, so that what the page shows is what trains: its hidden
+ * layers and activation; output and loss stay auto where auto picks what the model has.
+ */
+export function configOfModel(config: PlaygroundConfig, spec: ModelSpec, data: PreparedData): PlaygroundConfig {
+  const hidden = spec.layers.slice(0, -1);
+  const last = spec.layers[spec.layers.length - 1];
+  const auto = outputChoice({ ...config, output: 'auto', loss: 'auto' }, data);
+  return {
+    ...config,
+    layers: hidden.map((layer) => layer.units),
+    activation: hidden[0]?.activation ?? config.activation,
+    output: last.activation === auto.activation ? 'auto' : last.activation,
+    loss: spec.loss === auto.loss ? 'auto' : spec.loss,
+  };
 }

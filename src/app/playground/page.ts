@@ -9,7 +9,8 @@ import { configFromQuery, configToQuery, LIVE_SETTINGS, presetChange, sameConfig
 import { dataFields, readForm, settingInputs, showSliders, writeForm } from './form.ts';
 import { LOAD_ACCEPT, readModel, SAVE_FORMATS } from './model-files.ts';
 import { resultsView } from './results.ts';
-import { csvColumns, PlaygroundSession } from './session.ts';
+import { csvColumns } from './data.ts';
+import { PlaygroundSession } from './session.ts';
 
 /** One session for the app's life: the network survives a switch of page. */
 let session: PlaygroundSession | undefined;
@@ -203,7 +204,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
         ? 'Preparing…'
         : !network
           ? 'No network.'
-          : `${phase === 'training' ? 'Training' : phase === 'failed' ? 'Stopped' : 'Paused'}: step ${current.step}, epoch ${current.epoch.toFixed(2)}, ${phase === 'training' ? `${current.stepsPerSecond.toFixed(0)} steps/s, ` : ''}${formatDuration(current.elapsedMs)} of training.`,
+          : `${phase === 'training' ? 'Training' : phase === 'failed' ? 'Stopped' : 'Paused'}: step ${current.step}, epoch ${current.epoch.toFixed(2)}, ${phase === 'training' ? `${current.progress.stepsPerSecond.toFixed(0)} steps/s, ` : ''}${formatDuration(current.progress.elapsedMs)} of training.`,
     );
     // The figures change with a measurement only.
     if (shownFigures !== last) {

@@ -134,8 +134,8 @@ export function resultsView(session: PlaygroundSession, results: HTMLElement, ex
   const drawCharts = () => {
     if (!charts) return;
     chartsDrawn = performance.now();
-    const points = (name: keyof typeof session.curves) => session.curves[name].map((p) => ({ x: p.epoch, y: p.value }));
-    const markers = session.markers.map((m) => ({ x: m.epoch, label: m.label }));
+    const points = (name: keyof typeof session.progress.curves) => session.progress.curves[name].map((p) => ({ x: p.epoch, y: p.value }));
+    const markers = session.progress.markers.map((m) => ({ x: m.epoch, label: m.label }));
     charts.loss.update([points('batchLoss'), points('trainLoss'), points('testLoss')], markers);
     const drawn = charts;
     later(() => {

@@ -4,7 +4,8 @@
 // fit, predict and evaluate after.
 
 import type { NetworkWorker, WorkerRows } from 'webgpu-backprop/worker';
-import type { PreparedData } from './data.ts';
+import type { PlaygroundConfig } from './config.ts';
+import { prepareData, type CsvFile, type PreparedData } from './data.ts';
 import { withFeatures } from './features.ts';
 import { measuredTrainingRows, type MeasuredRows } from './measure.ts';
 import { dataArea, GRID_SIZE, gridInputs } from './panels.ts';
@@ -39,4 +40,11 @@ export function releaseRows(rows: HeldRows): void {
     set.targets.release();
   }
   rows.grid?.inputs.release();
+}
+
+/** The data the settings ask for, prepared (`progress` hears how) and handed to the worker. */
+export async function prepareHeld(worker: NetworkWorker, config: PlaygroundConfig, csv: CsvFile | undefined, progress: (label: string, fraction: number) => void): Promise<{ data: PreparedData; rows: HeldRows }> {
+  const data = await prepareData(config, csv, progress);
+  progress('Handing the data to the worker', 1);
+  return { data, rows: await heldRows(worker, data) };
 }

@@ -12,9 +12,11 @@
 import { InputError, type ModelFile } from 'webgpu-backprop';
 import { NetworkWorker, type WorkerNetwork, type WorkerNetworkOptions } from 'webgpu-backprop/worker';
 import { DEFAULTS, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
-import { describeModel, outputChoice, prepareData, type CsvFile, type PreparedData } from './data.ts';
-import { addPoint, emptyCurves, measureNetwork, recordMeasurement, type Curves, type Marker, type Measurement } from './measure.ts';
-import { heldRows, releaseRows, type HeldRows } from './rows.ts';
+import { csvNotReady, describeModel, outputChoice, type CsvFile, type PreparedData } from './data.ts';
+import { checkModelFits, configOfModel } from './model-files.ts';
+import { measureNetwork, recordMeasurement, type Measurement } from './measure.ts';
+import { Progress } from './progress.ts';
+import { prepareHeld, releaseRows, type HeldRows } from './rows.ts';
 import { fitAndMeasure, STEPS_PER_FIT } from './training.ts';
 import { describeFailure } from './failures.ts';
 
@@ -41,12 +43,8 @@ export class PlaygroundSession {
   /** The model file the network was loaded from, where it was. */
   loadedFrom?: string;
   csv?: CsvFile;
-  /** Steps the network has taken (as the worker reports them). */
-  step = 0;
-  /** Samples trained on, over the network's life: the epoch is samples / training rows. */
-  samples = 0;
-  curves: Curves = emptyCurves();
-  markers: Marker[] = [];
+  /** How far the network has trained, as the worker reports it. */
+  progress = new Progress(0);
   last?: Measurement;
   /** Step once or ten times in progress. */
   stepping = false;
@@ -55,16 +53,11 @@ export class PlaygroundSession {
 
   private worker?: NetworkWorker;
   private rows?: HeldRows;
-  private trainingMs = 0;
-  private runningSince?: number;
-  private rate: { time: number; step: number }[] = [];
   private generation = 0;
   private loop?: Promise<void>;
   private fitAbort?: AbortController;
   private listeners = new Set<() => void>();
   private measureEvery = MIN_MEASURE_MS;
-  /** The batch losses since the curve's last point. */
-  private pending = { sum: 0, count: 0, nonFinite: undefined as number | undefined };
   /** Operations that replace or measure the network run one after another. */
   private queue: Promise<void> = Promise.resolve();
   /** A setting that cannot be applied: nothing trains until it is fixed. */
@@ -80,21 +73,13 @@ export class PlaygroundSession {
     for (const listener of this.listeners) listener();
   }
 
+  /** Steps the network has taken (as the worker reports them). */
+  get step(): number {
+    return this.progress.step;
+  }
+
   get epoch(): number {
-    return this.data ? this.samples / this.data.train.size : 0;
-  }
-
-  /** Wall time spent training this network. */
-  get elapsedMs(): number {
-    return this.trainingMs + (this.runningSince === undefined ? 0 : performance.now() - this.runningSince);
-  }
-
-  /** Steps per second over the last two seconds of training. */
-  get stepsPerSecond(): number {
-    const recent = this.rate;
-    if (recent.length < 2) return 0;
-    const [first, last] = [recent[0], recent[recent.length - 1]];
-    return last.time > first.time ? ((last.step - first.step) * 1000) / (last.time - first.time) : 0;
+    return this.progress.epoch;
   }
 
   /** The worker the session's networks train in, started on first use. */
@@ -105,10 +90,7 @@ export class PlaygroundSession {
   /** Runs `work` once every operation before it is done; its failure is the caller's. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const result = this.queue.then(work);
-    this.queue = result.then(
-      () => {},
-      () => {},
-    );
+    this.queue = result.then(() => {}, () => {}); // prettier-ignore
     return result;
   }
 
@@ -119,9 +101,8 @@ export class PlaygroundSession {
 
   private async applyNow(next: PlaygroundConfig, csv: CsvFile | undefined): Promise<void> {
     const previous = this.config;
-    const wasBlocked = this.blockedBy !== undefined;
+    if (this.blockedBy !== undefined) this.error = '';
     this.blockedBy = undefined;
-    if (wasBlocked) this.error = '';
     const rebuild = needsNewNetwork(previous, next) || csv !== this.csv || (!this.network && this.phase !== 'loading');
     this.config = { ...next, layers: [...next.layers], features: [...next.features] };
     this.csv = csv;
@@ -130,7 +111,7 @@ export class PlaygroundSession {
     if (changed.length > 0) {
       const words = changed.map((key) => `${SETTING_WORDS[key]} ${next[key]}`).join(', ');
       this.notice = `${words} from step ${this.step}.`;
-      this.markers.push({ epoch: this.epoch, label: words });
+      this.progress.mark(words);
       // The fit in flight ends at its next chunk; the loop's next fit takes the new settings.
       this.fitAbort?.abort();
     }
@@ -164,13 +145,7 @@ export class PlaygroundSession {
     this.network = undefined;
     this.loadedFrom = undefined;
     this.last = undefined;
-    this.curves = emptyCurves();
-    this.markers = [];
-    this.pending = { sum: 0, count: 0, nonFinite: undefined };
-    this.step = 0;
-    this.samples = 0;
-    this.trainingMs = 0;
-    this.rate = [];
+    this.progress = new Progress(this.data?.train.size ?? 0);
   }
 
   /** The data in hand, and the rows of it the worker holds. */
@@ -178,6 +153,7 @@ export class PlaygroundSession {
     if (this.rows) releaseRows(this.rows);
     this.data = data;
     this.rows = rows;
+    this.progress = new Progress(data?.train.size ?? 0);
   }
 
   /** A new network from the settings, on freshly prepared data; on failure, no network and no figures. */
@@ -217,24 +193,19 @@ export class PlaygroundSession {
     this.loading = { label: 'Preparing the data', fraction: 0 };
     this.changed();
     try {
-      if (this.config.dataset === 'csv' && (!this.csv || this.config.targets.trim() === '')) {
+      const notReady = csvNotReady(this.config, this.csv);
+      if (notReady) {
         this.phase = 'idle';
         this.loading = undefined;
-        this.error = this.csv
-          ? `Name the target column(s) of ${this.csv.name} (its columns: ${csvColumns(this.csv).join(', ')}).`
-          : 'Choose a CSV file with a header row, and name its target column(s).';
+        this.error = notReady;
         this.changed();
         return;
       }
-      const data = await prepareData(this.config, this.csv, (label, fraction) => {
+      const { data, rows } = await prepareHeld(this.networks, this.config, this.csv, (label, fraction) => {
         if (generation !== this.generation) return;
         this.loading = { label, fraction };
         this.changed();
       });
-      if (generation !== this.generation) return;
-      this.loading = { label: 'Handing the data to the worker', fraction: 1 };
-      this.changed();
-      const rows = await heldRows(this.networks, data);
       if (generation !== this.generation) return releaseRows(rows);
       this.setData(data, rows);
       await this.start(describeModel(this.config, data), generation);
@@ -279,30 +250,13 @@ export class PlaygroundSession {
     return { batchSize: Math.min(this.config.batchSize, this.data!.train.size), learningRate, optimizer, seed, shuffle: true };
   }
 
-  /** What a run reports, onto the step count and the batch-loss curve. */
+  /** What a run reports, onto the network's progress. */
   private listener(generation: number, batchSize: number) {
     return {
-      step: (step: number, loss: number) => {
-        if (generation !== this.generation) return;
-        this.step = step;
-        this.samples += batchSize;
-        if (Number.isFinite(loss)) {
-          this.pending.sum += loss;
-          this.pending.count++;
-        } else this.pending.nonFinite ??= loss;
-      },
+      step: (step: number, loss: number) => generation === this.generation && this.progress.stepped(step, loss, batchSize),
       chunk: () => {
         if (generation !== this.generation) return;
-        const { sum, count, nonFinite } = this.pending;
-        if (count > 0) addPoint(this.curves.batchLoss, { epoch: this.epoch, value: sum / count });
-        if (nonFinite !== undefined) {
-          addPoint(this.curves.batchLoss, { epoch: this.epoch, value: NaN });
-          this.markers.push({ epoch: this.epoch, label: `loss ${nonFinite} at step ${this.step - 1}` });
-        }
-        this.pending = { sum: 0, count: 0, nonFinite: undefined };
-        const now = performance.now();
-        this.rate.push({ time: now, step: this.step });
-        while (this.rate.length > 2 && now - this.rate[0].time > 2000) this.rate.shift();
+        this.progress.chunk();
         this.changed();
       },
     };
@@ -313,8 +267,7 @@ export class PlaygroundSession {
     if (!this.canTrain || !this.data) return;
     this.phase = 'training';
     this.error = '';
-    this.runningSince = performance.now();
-    this.rate = [];
+    this.progress.clockOn();
     const generation = this.generation;
     this.loop = this.run(generation).catch((error) => this.failed(error, generation));
     this.changed();
@@ -343,7 +296,7 @@ export class PlaygroundSession {
   /** Training stopped by an error: a divergence keeps its curves (the collapse is the point), nothing else trains on. */
   private failed(error: unknown, generation: number): void {
     if (generation !== this.generation) return;
-    this.pauseClock();
+    this.progress.clockOff();
     this.phase = 'failed';
     const message = describeFailure(error, this.config, this.data, this.csv, this.rows?.measuredRows);
     this.error = `${message}. Reset to start again${/diverged/.test(message) ? ' (a smaller learning rate may help)' : ''}.`;
@@ -374,12 +327,7 @@ export class PlaygroundSession {
     this.fitAbort?.abort();
     this.loop = undefined;
     await loop;
-    this.pauseClock();
-  }
-
-  private pauseClock(): void {
-    if (this.runningSince !== undefined) this.trainingMs += performance.now() - this.runningSince;
-    this.runningSince = undefined;
+    this.progress.clockOff();
   }
 
   /** One `fit` after another (a live setting's change ends one), measuring as they go. */
@@ -408,7 +356,7 @@ export class PlaygroundSession {
     const measured = await measureNetwork(network, data, this.rows, metrics);
     if (generation !== this.generation) return;
     this.last = { step, epoch, ...measured };
-    recordMeasurement(this.curves, this.last, metrics);
+    recordMeasurement(this.progress.curves, this.last, metrics);
     // The first measurement of a network compiles its pipelines: only later ones set the pace.
     if (this.phase === 'training') this.measureEvery = Math.min(MAX_MEASURE_MS, Math.max(MIN_MEASURE_MS, 5 * (performance.now() - started)));
     this.changed();
@@ -424,28 +372,14 @@ export class PlaygroundSession {
 
   private async loadModelNow(name: string, network: WorkerNetwork): Promise<void> {
     if (!this.data) throw new InputError(name, 'choose the data first: a model file is loaded for the data in hand');
-    const { spec } = network;
-    const last = spec.layers[spec.layers.length - 1];
-    if (spec.inputSize !== this.data.train.inputSize || last.units !== this.data.train.outputSize) {
-      throw new InputError(name, `the model takes ${spec.inputSize} inputs to ${last.units} outputs; this data has ${this.data.train.inputSize} inputs and ${this.data.train.outputSize} outputs`);
-    }
+    checkModelFits(name, network.spec, this.data);
     await this.stop();
     const [data, rows] = [this.data, this.rows];
     this.rows = undefined;
     this.discard();
     const generation = this.generation;
     this.setData(data, rows);
-    // The settings follow the loaded network, so that what the page shows is what trains;
-    // output and loss stay auto where auto picks what the model has.
-    const hidden = spec.layers.slice(0, -1);
-    const auto = outputChoice({ ...this.config, output: 'auto', loss: 'auto' }, data);
-    this.config = {
-      ...this.config,
-      layers: hidden.map((layer) => layer.units),
-      activation: hidden[0]?.activation ?? this.config.activation,
-      output: last.activation === auto.activation ? 'auto' : last.activation,
-      loss: spec.loss === auto.loss ? 'auto' : spec.loss,
-    };
+    this.config = configOfModel(this.config, network.spec, data);
     this.phase = 'loading';
     this.changed();
     this.network = network;
@@ -462,7 +396,3 @@ export class PlaygroundSession {
   }
 }
 
-/** A CSV file's columns, from its header. */
-export function csvColumns(csv: CsvFile): string[] {
-  return (csv.text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
-}
