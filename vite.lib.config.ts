@@ -42,7 +42,7 @@ export function stripWgslComments(text: string): string {
   return out.replace(/[ \t]+$/gm, '');
 }
 
-const wgslWithoutComments: Plugin = {
+export const wgslWithoutComments: Plugin = {
   name: 'wgsl-without-comments',
   enforce: 'pre',
   load(id) {
@@ -52,17 +52,14 @@ const wgslWithoutComments: Plugin = {
   },
 };
 
-/** The worker script, built beside the module that starts it (src/worker/client.ts). */
-const WORKER_SCRIPT = { built: 'worker/script', source: 'src/worker/script.ts' };
 const WORKER_URL = "new URL('./script.ts', import.meta.url)";
 // As long as the original, so that the source map stays true.
 const WORKER_URL_HELD = 'new URL(__SCRIPT_URL_, import.meta.url)';
 
 /**
- * dist/worker/client.js starts dist/worker/script.js as `new Worker(new URL('./script.js',
- * import.meta.url), { type: 'module' })`, the form every bundler knows: the user's bundler
- * then builds the worker with the user's dependencies. (Left alone, Vite would bundle the
- * worker here, a copy of the library and its dependencies inside.)
+ * dist/worker/client.js starts dist/worker/script.js (built by vite.worker.config.ts) as
+ * `new Worker(new URL('./script.js', import.meta.url), { type: 'module' })`, the form every
+ * bundler knows, and a dev server serves as it is.
  */
 const workerScriptKept: Plugin = {
   name: 'worker-script-kept',
@@ -85,10 +82,7 @@ export default defineConfig({
     target: 'es2022',
     minify: false,
     sourcemap: true,
-    lib: {
-      entry: { ...Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [builtName(subpath as keyof typeof ENTRY_POINTS), file])), [WORKER_SCRIPT.built]: WORKER_SCRIPT.source },
-      formats: ['es'],
-    },
+    lib: { entry: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [builtName(subpath as keyof typeof ENTRY_POINTS), file])), formats: ['es'] },
     rolldownOptions: { external, output: { preserveModules: true, preserveModulesRoot: 'src' } },
   },
 });
