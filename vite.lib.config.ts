@@ -42,7 +42,7 @@ export function stripWgslComments(text: string): string {
   return out.replace(/[ \t]+$/gm, '');
 }
 
-const wgslWithoutComments: Plugin = {
+export const wgslWithoutComments: Plugin = {
   name: 'wgsl-without-comments',
   enforce: 'pre',
   load(id) {
@@ -52,8 +52,30 @@ const wgslWithoutComments: Plugin = {
   },
 };
 
+const WORKER_URL = "new URL('./script.ts', import.meta.url)";
+// As long as the original, so that the source map stays true.
+const WORKER_URL_HELD = 'new URL(__SCRIPT_URL_, import.meta.url)';
+
+/**
+ * dist/worker/client.js starts dist/worker/script.js (built by vite.worker.config.ts) as
+ * `new Worker(new URL('./script.js', import.meta.url), { type: 'module' })`, the form every
+ * bundler knows, and a dev server serves as it is.
+ */
+const workerScriptKept: Plugin = {
+  name: 'worker-script-kept',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!id.endsWith('/src/worker/client.ts')) return null;
+    if (!code.includes(WORKER_URL)) throw new Error(`src/worker/client.ts no longer starts its worker as ${WORKER_URL}`);
+    return { code: code.replace(WORKER_URL, WORKER_URL_HELD), map: null };
+  },
+  renderChunk(code) {
+    return code.includes(WORKER_URL_HELD) ? { code: code.replace(WORKER_URL_HELD, "new URL('./script.js', import.meta.url)"), map: null } : null;
+  },
+};
+
 export default defineConfig({
-  plugins: [wgslWithoutComments],
+  plugins: [wgslWithoutComments, workerScriptKept],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

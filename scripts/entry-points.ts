@@ -9,6 +9,7 @@ export const ENTRY_POINTS = {
   './trainers': 'src/trainers.ts',
   './bench': 'src/bench.ts',
   './examples': 'src/examples.ts',
+  './worker': 'src/worker.ts',
 } as const;
 
 /** The name a user imports an entry point by: 'webgpu-backprop', 'webgpu-backprop/node', … */

@@ -1099,6 +1099,41 @@ const MUTANTS: Mutant[] = [
     tests: ['test/interop-pytorch.test.ts'],
     only: 'input scaling',
   },
+  // H: the app's library needs: a hidden layer's outputs, the worker, target checks.
+  {
+    id: 'H1',
+    change: "prediction reads a hidden layer's net input instead of its out",
+    file: 'src/gpu/predict.ts',
+    original: '...read.layers.map((l) => readRegion(device, { ...layers[l].out, length: count * spec.layers[l].units })),',
+    replacement: '...read.layers.map((l) => readRegion(device, { ...(l < spec.layers.length - 1 ? layers[l].net : layers[l].out), length: count * spec.layers[l].units })),',
+    tests: ['test/predict-layers.test.ts'],
+  },
+  {
+    id: 'H2',
+    change: "a diverging chunk's losses never reach onBatchEnd",
+    file: 'src/train/loop.ts',
+    original: '      await options.onDiverged?.({ firstStep: step, losses: losses.slice(0, bad + 1), step: step + bad + 1 });',
+    replacement: '',
+    tests: ['test/network.test.ts'],
+    only: 'diverges',
+  },
+  {
+    id: 'H3',
+    change: "the worker sends each step's number where its loss belongs",
+    file: 'src/worker/host.ts',
+    original: 'loss: column((k) => batches[k].loss)',
+    replacement: 'loss: column((k) => batches[k].step)',
+    tests: ['test/worker.test.ts'],
+  },
+  {
+    id: 'H4',
+    change: 'each call that meets a lost device recovers on its own (a prediction beside the steps opens a second device)',
+    file: 'src/gpu/resilient.ts',
+    original: '        if (trainer === this.inner) this.recovering ??= this.recover(error).finally(() => (this.recovering = undefined));\n        await this.recovering;',
+    replacement: '        await this.recover(error);',
+    tests: ['test/robustness.test.ts'],
+    only: 'recovers once for both',
+  },
 ];
 
 interface Outcome {

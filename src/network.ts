@@ -13,7 +13,7 @@ import type { Dataset } from './data/dataset.ts';
 import { applyInputScaling, type InputScaling } from './data/scaling.ts';
 import { flattenRows, toDataset, type Rows } from './data/validate.ts';
 import type { Labels } from './data/labels.ts';
-import { BackpropError, DisposedError, InputError, LimitError, quoted, WebGpuUnavailableError } from './errors.ts';
+import { asText, BackpropError, DisposedError, InputError, LimitError, quoted, WebGpuUnavailableError } from './errors.ts';
 import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
@@ -70,6 +70,18 @@ export interface ImportOptions extends NetworkOptions {
   trainBiases?: boolean | undefined;
   /** Told what the import had to guess, e.g. a loss the file does not record (default: console.warn). */
   onWarning?: ((message: string) => void) | undefined;
+}
+
+/** `predict`'s options. */
+export interface PredictOptions {
+  /**
+   * Whose outputs to return: a layer's (after its activation), as a model cut at that layer
+   * gives them (TensorFlow.js's `tf.model({ inputs, outputs: layer.output })`, a PyTorch
+   * forward hook). 0 is the first hidden layer; a negative index counts from the end, and
+   * -1, the default, is the output layer. An array of indices returns each one's outputs,
+   * in that order, from one forward pass.
+   */
+  layer?: number | readonly number[];
 }
 
 /** `evaluate`'s options. */
@@ -360,15 +372,25 @@ export class Network {
     return this.predictor;
   }
 
-  /** Outputs (N, OUT) for raw inputs (N, IN): rows as arrays, or a flat typed array. */
-  async predict(inputs: Rows): Promise<number[][]> {
+  /**
+   * Outputs (N, OUT) for raw inputs (N, IN): rows as arrays, or a flat typed array. With
+   * `layer`, a hidden layer's outputs (N, units) instead, or (an array of layers) each one's.
+   */
+  async predict(inputs: Rows, options?: PredictOptions & { layer?: number }): Promise<number[][]>;
+  async predict(inputs: Rows, options: PredictOptions & { layer: readonly number[] }): Promise<number[][][]>;
+  async predict(inputs: Rows, options: PredictOptions = {}): Promise<number[][] | number[][][]> {
     this.alive();
     const { spec } = this.model;
+    const layers = predictedLayers(options, spec.layers.length);
     const flat = this.scaled(flattenRows(inputs, spec.inputSize, 'inputs'));
     const count = flat.length / spec.inputSize;
-    const outputs = await (await this.forwardRunner()).predict(flat, count);
-    const K = outputSize(spec);
-    return Array.from({ length: count }, (_, r) => Array.from(outputs.subarray(r * K, (r + 1) * K)));
+    const outputs = await (await this.forwardRunner()).layerOutputs(flat, count, layers);
+    const rows = (values: Float64Array, l: number) => {
+      const width = spec.layers[l].units;
+      return Array.from({ length: count }, (_, r) => Array.from(values.subarray(r * width, (r + 1) * width)));
+    };
+    const each = outputs.map((values, k) => rows(values, layers[k]));
+    return Array.isArray(options.layer) ? each : each[0];
   }
 
   /** The mean loss over `inputs` and `targets` (rows, or class ids), and the metrics asked for. */
@@ -391,6 +413,21 @@ export class Network {
     this.gpu?.device?.removeEventListener('uncapturederror', this.onGpuError);
     if (this.gpu?.owned) this.gpu.keeper?.destroy();
   }
+}
+
+/** The layers `predict` is asked for, as indices from 0 (negative ones count from the end). */
+export function predictedLayers(options: PredictOptions, layerCount: number): number[] {
+  if (options === null || typeof options !== 'object') throw new InputError('options', `expected an object, got ${asText(options)}`);
+  const asked = options.layer ?? -1;
+  const list = Array.isArray(asked) ? (asked as readonly unknown[]) : [asked];
+  if (list.length === 0) throw new InputError('layer', 'expected a layer index or a non-empty array of them');
+  return list.map((l, k) => {
+    const where = Array.isArray(asked) ? `layer[${k}]` : 'layer';
+    if (typeof l !== 'number' || !Number.isInteger(l) || l < -layerCount || l >= layerCount) {
+      throw new InputError(where, `expected a layer index from 0 to ${layerCount - 1} (or -${layerCount} to -1, counting from the end), got ${asText(l)}`);
+    }
+    return l < 0 ? layerCount + l : l;
+  });
 }
 
 /** A TensorFlow.js weights file that model.json names, from `options.weights`. */

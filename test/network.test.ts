@@ -3,7 +3,7 @@
 // trains exactly as the reference trainer does.
 
 import { describe, expect, it } from 'vitest';
-import { DeviceLostError, DisposedError, InputError, Network, OPTIMIZER_KINDS, type FitOptions, type ModelFile } from '../src/node.ts';
+import { DeviceLostError, DisposedError, DivergedError, InputError, Network, OPTIMIZER_KINDS, type FitOptions, type ModelFile } from '../src/node.ts';
 import { CpuTrainer, createModel, GpuTrainer, openDevice, paramView, requestAdapter, trainOptions } from '../src/trainers.ts';
 import { testDevice } from './support/gpu.ts';
 
@@ -53,6 +53,9 @@ describe.each(BACKENDS)('Network on %s', (backend) => {
       ['a momentum of 1', () => net.fit(XOR_INPUTS, XOR_TARGETS, { optimizer: { kind: 'momentum', momentum: 1 } }), /^optimizer\.momentum: expected a number in \[0, 1\), got 1$/],
       ['a validation split of 1.5', () => net.fit(XOR_INPUTS, XOR_TARGETS, { validationSplit: 1.5 }), /^validationSplit: expected a number between 0 and 1, got 1\.5$/],
       ['an unknown metric', () => net.fit(XOR_INPUTS, XOR_TARGETS, { metrics: ['precision' as 'accuracy'] }), /^metrics\[0\]: expected one of accuracy, mae, r2, got "precision"$/],
+      ['cross-entropy on a target of 3', () => net.fit(XOR_INPUTS, [[0], [1], [3], [0]]), /^targets\[2\]\[0\]: cross-entropy takes targets in \[0, 1\] \(class labels or probabilities\), got 3; for numbers to predict use mse with a linear output$/],
+      ['cross-entropy on a negative target, in evaluate', () => net.evaluate(XOR_INPUTS, [[0], [-0.5], [1], [0]]), /^targets\[1\]\[0\]: cross-entropy takes targets in \[0, 1\]/],
+      ['cross-entropy on a validation target of 2', () => net.fit(XOR_INPUTS, XOR_TARGETS, { validationData: [[[0, 0]], [[2]]] }), /^validationData\[1\]\[0\]\[0\]: cross-entropy takes targets in \[0, 1\]/],
       ['a flat array that is not whole rows', () => net.predict(new Float32Array(3)), /^inputs: expected a flat array of rows of 2 values/],
       ['no rows at all', () => net.predict([]), /^inputs: expected at least one row/],
     ];
@@ -66,6 +69,9 @@ describe.each(BACKENDS)('Network on %s', (backend) => {
     }
     // None of them trained: the weights are the initial ones.
     expect(Array.from(net.params())).toEqual(Array.from((await create('cpu')).params()));
+    // Soft labels are probabilities: legal.
+    expect((await net.fit(XOR_INPUTS, [[0.1], [0.9], [1], [0]], { epochs: 1 })).steps).toBe(1);
+    expect((await net.evaluate(XOR_INPUTS, [[0.25], [0.75], [1], [0]])).loss).toBeGreaterThan(0);
     net.dispose();
   });
 
@@ -73,6 +79,22 @@ describe.each(BACKENDS)('Network on %s', (backend) => {
     await expect(Network.create({ ...XOR, layers: [{ units: 8, activation: 'sigmoidal' as 'sigmoid' }] }, { backend })).rejects.toThrow(InputError);
     await expect(Network.create({ ...XOR, layers: [{ units: 8, activation: 'sigmoidal' as 'sigmoid' }] }, { backend })).rejects.toThrow(/^model: layers\[0\]\.activation: /);
     await expect(Network.create(XOR, { backend: 'gpu' as 'cpu' })).rejects.toThrow(/^backend: expected webgpu, cpu or auto, got "gpu"$/);
+  });
+
+  it('shows a run as it diverges: onBatchEnd gets each loss up to the first non-finite one, then fit rejects with DivergedError', async () => {
+    const net = await create(backend, { inputSize: 1, seed: 1, loss: 'mse', layers: [{ units: 1, activation: 'linear' }] });
+    const seen: { step: number; loss: number }[] = [];
+    const error = await net
+      .fit([[1], [2], [3], [4]], [[10], [20], [30], [40]], { steps: 400, batchSize: 4, optimizer: 'sgd', learningRate: 1, shuffle: false, callbacks: { onBatchEnd: (_, logs) => void seen.push(logs) } })
+      .then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DivergedError);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.map((s) => s.step)).toEqual(seen.map((_, k) => k));
+    expect(Number.isFinite(seen.at(-1)!.loss)).toBe(false);
+    expect(seen.slice(0, -1).every((s) => Number.isFinite(s.loss))).toBe(true);
+    // Growing all the way: the collapse is there to draw.
+    expect(seen.at(-2)!.loss).toBeGreaterThan(1e30);
+    net.dispose();
   });
 
   it('refuses a second fit while one is running', async () => {

@@ -38,7 +38,7 @@ function run(command: string, args: string[], cwd: string, timeoutMs = 300_000):
 }
 
 /** A code block of the README, found by the marker comment above it. */
-function quickStart(name: 'browser' | 'node'): string {
+function quickStart(name: 'browser' | 'node' | 'worker'): string {
   const readme = readFileSync('README.md', 'utf8');
   const match = new RegExp(`<!-- quickstart:${name}[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``).exec(readme);
   if (!match) throw new Error(`README.md has no quickstart:${name} block`);
@@ -148,8 +148,14 @@ describe('the packed tarball', () => {
     expect(Object.keys(ours.dependencies).sort()).toEqual(['@bufbuild/protobuf', '@streamparser/json', '@webgpu/types', 'onnx-buf', 'papaparse', 'seedrandom', 'zod']);
   });
 
-  it('holds one module per source module, importing its dependencies rather than a copy of them', () => {
-    const dist = packed.files.map((file) => file.path).filter((path) => path.startsWith('dist/') && path.endsWith('.js') && path !== 'dist/cli.js');
+  it('holds one module per source module, importing its dependencies rather than a copy of them; the worker script is whole, importing nothing but its own chunks', () => {
+    // The worker script (vite.worker.config.ts) is the one bundle: a dev server serves it as it is.
+    const isWorkerScript = (path: string) => /^dist\/worker\/script[-.]/.test(path);
+    const workerScript = packed.files.map((file) => file.path).filter((path) => isWorkerScript(path) && path.endsWith('.js'));
+    expect(workerScript).toContain('dist/worker/script.js');
+    const reaches = workerScript.flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']/gm)].map((m) => m[1] ?? m[2]).filter((specifier) => !/^\.\/script-[\w-]+\.js$/.test(specifier)));
+    expect(reaches).toEqual([]);
+    const dist = packed.files.map((file) => file.path).filter((path) => path.startsWith('dist/') && path.endsWith('.js') && path !== 'dist/cli.js' && !isWorkerScript(path));
     expect(dist).toEqual(expect.arrayContaining(['dist/network.js', 'dist/train/fit.js', 'dist/interop/onnx.js']));
     const bundled = dist.filter((path) => /node_modules|@bufbuild|onnx-buf|zod/.test(path) || /\bfunction create\(schema|ModelProtoSchema =/.test(readFileSync(path, 'utf8')));
     expect(bundled).toEqual([]);
@@ -182,7 +188,8 @@ describe('a fresh Node project', () => {
         "import { CpuTrainer, type Trainer } from 'webgpu-backprop/trainers';",
         "import { runSuite, type Workload } from 'webgpu-backprop/bench';",
         "import { WORKED_EXAMPLES, type WorkedExample } from 'webgpu-backprop/examples';",
-        'export type Used = [FitOptions, Network, Trainer, Workload, WorkedExample, typeof readDataFile, typeof CpuTrainer, typeof runSuite, typeof WORKED_EXAMPLES];',
+        "import { WorkerNetwork, type WorkerNetworkOptions } from 'webgpu-backprop/worker';",
+        'export type Used = [FitOptions, Network, Trainer, Workload, WorkedExample, WorkerNetworkOptions, typeof readDataFile, typeof CpuTrainer, typeof runSuite, typeof WORKED_EXAMPLES, typeof WorkerNetwork];',
       ].join('\n'),
     );
     writeFileSync(
@@ -319,6 +326,30 @@ describe('a fresh Vite vanilla-ts project', () => {
     expect(result.isInputError).toBe(true);
     expect(result.message).toMatch(/^model: layers\[0\]\.activation: expected one of sigmoid, /);
   });
+
+  it('trains in a Worker: the worker quick start type-checks, builds and runs built and under the dev server, its worker bundled by Vite', async () => {
+    const page = join(work, 'vite-worker');
+    mkdirSync(join(page, 'src'), { recursive: true });
+    symlinkSync(join(project, 'node_modules'), join(page, 'node_modules'));
+    writeFileSync(join(page, 'index.html'), '<!doctype html><html><head><link rel="icon" href="data:,"></head><body><script type="module" src="/src/main.ts"></script></body></html>\n');
+    writeFileSync(join(page, 'src', 'main.ts'), quickStart('worker'));
+    writeFileSync(join(page, 'tsconfig.json'), readFileSync(join(project, 'tsconfig.json')));
+    // node_modules is the other project's, through a symlink: the dev server may serve from there.
+    writeFileSync(join(page, 'vite.config.js'), "export default { server: { fs: { allow: ['..'] } } };\n");
+    await run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], page);
+    await run(join(project, 'node_modules', '.bin', 'vite'), ['build'], page);
+    const workers = readdirSync(join(page, 'dist', 'assets')).filter((name) => /^script-.*\.js$/.test(name));
+    expect(workers).toHaveLength(1);
+    for (const [mode, args] of [['built', ['preview']], ['dev', []]] as const) {
+      const port = await freePort();
+      servers.push(await serve(join(project, 'node_modules', '.bin', 'vite'), [...args, '--port', String(port), '--strictPort', '--host', 'localhost'], page, `http://localhost:${port}/`));
+      const { result } = await runInBrowser<QuickStartResult & { hidden: number }>(`http://localhost:${port}/`, `package-vite-worker-${mode}`);
+      expect(result.backend, mode).toBe('webgpu');
+      expect(result.losses, mode).toHaveLength(500);
+      expect(result.accuracy, mode).toBe(1);
+      expect(result.hidden, mode).toBe(8);
+    }
+  }, 300_000);
 
   it('trains the same page under the Vite dev server', async () => {
     const port = await freePort();

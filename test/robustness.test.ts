@@ -105,6 +105,31 @@ describe('a lost device', () => {
   });
 });
 
+describe('a lost device, with a prediction running while steps do', () => {
+  it('recovers once for both, and both go on', async () => {
+    const model = randomModel(network, 7);
+    const dataset = randomDataset(network, 40, 7);
+    const devices: GPUDevice[] = [];
+    const messages: string[] = [];
+    const open = async () => {
+      const opened = await openDevice(await requestAdapter());
+      devices.push(opened);
+      return opened;
+    };
+    const trainer = await ResilientTrainer.create(open, model, dataset, { learningRate: 0.05, batchSize: 8, shuffle: true, seed: 3, optimizer: DEFAULT_OPTIMIZERS.adam }, { onRecover: (m) => messages.push(m) });
+    await trainer.train(10);
+    await trainer.takeLosses();
+    devices[0].destroy();
+    const [, predicted, losses] = await Promise.all([trainer.train(10), trainer.predict(dataset.inputs, dataset.size), trainer.takeLosses()]);
+    expect(predicted.every(Number.isFinite)).toBe(true);
+    expect(losses).toHaveLength(10);
+    expect(devices).toHaveLength(2);
+    expect(messages).toHaveLength(1);
+    expect(trainer.step).toBe(20);
+    trainer.dispose();
+  });
+});
+
 describe('checkpoints', () => {
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-backprop-checkpoints-'));
   const slow: RandomNetwork = { sizes: [16, 64, 64, 4], activations: ['tanh', 'tanh', 'sigmoid'], loss: 'half-sse' };

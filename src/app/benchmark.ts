@@ -83,6 +83,9 @@ function summaries(measurements: Measurement[]): string[] {
   });
 }
 
+/** The results table's columns. */
+const COLUMNS = ['workload', 'backend', 'check', 'repetitions × steps', 'ms/step (median)', 'min–max', 'speed-up vs reference', 'samples/s', 'GFLOP/s', 'dispatches/step'];
+
 export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const checkbox = (id: string, checked: boolean) => h('input', { type: 'checkbox', id, checked });
   const sweep = sweepWorkloads(SWEEP.widths, SWEEP.batches);
@@ -108,7 +111,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
 
   const render = (measurements: Measurement[]) => {
     table.replaceChildren(
-      h('thead', {}, h('tr', {}, ...['workload', 'backend', 'check', 'repetitions × steps', 'ms/step (median)', 'min–max', 'speed-up vs reference', 'samples/s', 'GFLOP/s', 'dispatches/step'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ...COLUMNS.map((t) => h('th', {}, t)))),
       h(
         'tbody',
         {},
@@ -119,7 +122,8 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
             { 'data-backend': m.backend, 'data-workload': m.workload },
             h('td', {}, `${m.workload} (${m.title})`),
             h('td', {}, m.backend),
-            h('td', { class: m.check === 'failed' ? 'disagrees' : '', title: m.checkMessage }, m.error ? `error: ${m.error}` : m.check),
+            // Stopped before its first repetition is no failure: it says so, plainly.
+            h('td', { class: m.check === 'failed' && m.error !== 'stopped' ? 'disagrees' : '', title: m.checkMessage }, m.error === 'stopped' ? 'stopped before it ran' : m.error ? `error: ${m.error}` : m.check),
             h('td', { class: rough(m) ? 'disagrees' : '', title: rough(m) ? 'too few repetitions for a steady figure' : '' }, `${m.reps} × ${m.stepsPerRep}${rough(m) && m.reps > 0 ? ' (rough)' : ''}`),
             h('td', { class: 'ms' }, figure(m.msPerStep)),
             h('td', {}, m.reps > 0 ? `${figure(m.minMsPerStep)}–${figure(m.maxMsPerStep)}` : '–'),
@@ -131,6 +135,8 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
         }),
       ),
     );
+    // Each cell names its column: under 500 px the rows are cards.
+    for (const row of table.querySelectorAll('tbody tr')) [...row.children].forEach((cell, k) => cell.setAttribute('data-label', COLUMNS[k]));
     summary.replaceChildren(...summaries(measurements).map((line) => h('li', {}, line)));
     const workloads = [...new Set(measurements.map((m) => m.workload))];
     const backends = [...new Set(measurements.map((m) => m.backend))];

@@ -91,7 +91,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const network = h('div', { class: 'network-box', id: 'network' });
   const editor = h('div', { class: 'editor' });
   const table = h('table', { class: 'trace', id: 'trace' });
-  const tableBox = h('div', { class: 'trace-box' }, table);
+  const tableBox = h('div', { class: 'trace-box', tabindex: 0, role: 'region', 'aria-label': 'the trace, value by value' }, table);
   const current = h('div', { class: 'current-value', id: 'current', 'aria-live': 'polite' });
   const status = h('p', { class: 'status' });
 
@@ -153,13 +153,14 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
         h(
           'tr',
           {},
-          h('th', {}, 'section'),
+          // The key columns first, so that a phone shows them without scrolling.
           h('th', {}, 'symbol'),
           h('th', {}, 'article'),
           h('th', {}, 'reference (float64)'),
           hasGpu ? h('th', {}, 'webgpu (float32)') : null,
           hasGpu ? h('th', { title: 'the difference, marked ✓ within or ✗ beyond the float32 bound derived for the value' }, '|ref − gpu|') : null,
           hasGpu ? h('th', {}, 'bound') : null,
+          h('th', {}, 'section'),
         ),
       ),
       h(
@@ -169,13 +170,13 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
           h(
             'tr',
             { class: k === cursor ? 'cursor' : '', 'data-symbol': l.symbol, 'data-row': k },
-            h('td', {}, l.section),
             h('td', { class: 'symbol', title: l.formula ?? '' }, l.symbol),
             h('td', { class: l.article === undefined ? '' : l.agrees ? 'agrees' : 'disagrees', title: l.erratum ? `erratum: ${erratumAnchor(l.erratum)}` : '' }, l.article === undefined ? '' : `${l.article} ${l.agrees ? '✓' : '✗'}`),
             h('td', { class: 'reference' }, formatNumber(l.reference)),
             hasGpu ? h('td', { class: 'webgpu' }, formatNumber(l.webgpu)) : null,
             hasGpu ? differenceCell(l) : null,
             hasGpu ? h('td', { class: 'bound' }, l.tolerance === undefined ? '–' : l.tolerance.toExponential(1)) : null,
+            h('td', {}, l.section),
           ),
         ),
       ),
@@ -271,7 +272,9 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   };
   const keys = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement;
-    if (event.altKey || event.ctrlKey || event.metaKey || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)) return;
+    if (event.altKey || event.ctrlKey || event.metaKey || ['INPUT', 'TEXTAREA'].includes(target.tagName)) return;
+    // On a picker ← and → step through the trace, as everywhere on the page; ↑ and ↓ choose, as in any select.
+    if (target.tagName === 'SELECT' && event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
     const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity } as Record<string, number>;
     if (event.key in step) move(step[event.key]);
     else if (event.key === 'End') showEverything();
@@ -302,6 +305,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
         h('span', { class: 'keys' }, h('kbd', {}, '←'), ' ', h('kbd', {}, '→'), ' step, ', h('kbd', {}, 'Home'), ' ', h('kbd', {}, 'End')),
       ),
       current,
+      h('p', { class: 'hint narrow-only', id: 'trace-hint' }, 'The key columns come first; the table scrolls sideways for the bound and the section.'),
       tableBox,
       h(
         'div',

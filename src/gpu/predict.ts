@@ -11,7 +11,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, LimitError } from '../errors.ts';
 import type { ParamLayout } from '../model/layout.ts';
-import { outputSize, type ModelSpec } from '../model/model.ts';
+import { checkLayerIndices, outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { mean, sampleLosses, type ForwardValues } from '../reference/backprop.ts';
 
@@ -25,23 +25,32 @@ export interface ForwardSetting {
   maxBinding: number;
 }
 
+/** What a forward pass reads back: the out (N, units_l) of each layer asked for, and the last layer's net (N, OUT) where asked. */
+export interface ForwardRead {
+  /** The layers (from 0) whose out to read, in this order. */
+  layers: readonly number[];
+  /** Also the last layer's net (for the loss). */
+  net: boolean;
+}
+
 /**
- * The last layer's out (and net, with `withNet`) for `count` rows of `inputs`: (N, OUT)
- * each. Rows go in passes that fit the adapter's binding size and workgroup count; a pass
- * the GPU has no memory for is split in two, down to one row (then LimitError).
+ * The out of each layer in `read.layers` (and the last layer's net) for `count` rows of
+ * `inputs`. Rows go in passes that fit the adapter's binding size and workgroup count; a
+ * pass the GPU has no memory for is split in two, down to one row (then LimitError).
  */
-export async function forwardRows(setting: ForwardSetting, inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
+export async function forwardRows(setting: ForwardSetting, inputs: Float64Array, count: number, read: ForwardRead): Promise<{ net: Float64Array; outs: Float64Array[] }> {
   const { spec, device } = setting;
   const widest = Math.max(spec.inputSize, ...spec.layers.map((layer) => layer.units));
   const smallestTile = Math.min(...setting.kernels.forward.map((kernel) => kernel.plan.tileM));
   const perPass = Math.max(1, Math.min(Math.floor(setting.maxBinding / (4 * widest)), device.limits.maxComputeWorkgroupsPerDimension * smallestTile));
   const K = outputSize(spec);
-  const net = new Float64Array(withNet ? count * K : 0);
-  const out = new Float64Array(count * K);
+  const units = read.layers.map((l) => spec.layers[l].units);
+  const net = new Float64Array(read.net ? count * K : 0);
+  const outs = units.map((width) => new Float64Array(count * width));
   const run = async (first: number, rows: number): Promise<void> => {
-    let pass: { net: Float64Array; out: Float64Array };
+    let pass: { net: Float64Array; outs: Float64Array[] };
     try {
-      pass = await forwardPass(setting, inputs.subarray(first * spec.inputSize, (first + rows) * spec.inputSize), rows, withNet);
+      pass = await forwardPass(setting, inputs.subarray(first * spec.inputSize, (first + rows) * spec.inputSize), rows, read);
     } catch (error) {
       if (!(error instanceof LimitError && error.limit === 'GPU memory') || rows === 1) throw error;
       const half = Math.ceil(rows / 2);
@@ -49,14 +58,14 @@ export async function forwardRows(setting: ForwardSetting, inputs: Float64Array,
       await run(first + half, rows - half);
       return;
     }
-    out.set(pass.out, first * K);
-    if (withNet) net.set(pass.net, first * K);
+    pass.outs.forEach((out, k) => outs[k].set(out, first * units[k]));
+    if (read.net) net.set(pass.net, first * K);
   };
   for (let first = 0; first < count; first += perPass) await run(first, Math.min(perPass, count - first));
-  return { net, out };
+  return { net, outs };
 }
 
-async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count: number, withNet: boolean): Promise<{ net: Float64Array; out: Float64Array }> {
+async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count: number, read: ForwardRead): Promise<{ net: Float64Array; outs: Float64Array[] }> {
   const { device, spec, layout, kernels } = setting;
   const temporary: GPUBuffer[] = [];
   const log = allocations();
@@ -69,7 +78,7 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
     device.createBindGroup({ label, layout: layoutOf, entries: regions.map((region, b) => ({ binding: b, resource: binding(region) })) });
   try {
     // Allocated and submitted inside error scopes: a buffer the GPU has no memory for fails here, not as zeros.
-    const { result: last, errors } = inScopes(device, () => {
+    const { result: layers, errors } = inScopes(device, () => {
       const input = storage('prediction input', inputs.length); // (N, IN)
       device.queue.writeBuffer(input.buffer, 0, new Float32Array(inputs));
       // Bound because forward.wgsl declares them; prediction uses neither (no batch rows, no split).
@@ -81,7 +90,7 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
       const encoder = device.createCommandEncoder({ label: 'forward only' });
       const pass = encoder.beginComputePass();
       let layerInput = input;
-      let last = { net: input, out: input };
+      const layers: { net: Region; out: Region }[] = [];
       spec.layers.forEach((layer, l) => {
         const uniform = log.buffer(device, { label: `prediction layer${l} dims`, size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
         temporary.push(uniform);
@@ -99,19 +108,19 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
           pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_THREADS)));
         }
         layerInput = out;
-        last = { net, out };
+        layers.push({ net, out });
       });
       pass.end();
       device.queue.submit([encoder.finish()]);
-      return last;
+      return layers;
     });
     throwScopeErrors(await errors, `predicting ${count} rows`, log);
-    const length = count * outputSize(spec);
-    const [out, net] = await Promise.all([
-      readRegion(device, { ...last.out, length }, 'reading back the predictions'),
-      withNet ? readRegion(device, { ...last.net, length }, 'reading back the predictions') : Promise.resolve(new Float64Array(0)),
+    const last = layers[layers.length - 1];
+    const [net, ...outs] = await Promise.all([
+      read.net ? readRegion(device, { ...last.net, length: count * outputSize(spec) }, 'reading back the predictions') : Promise.resolve(new Float64Array(0)),
+      ...read.layers.map((l) => readRegion(device, { ...layers[l].out, length: count * spec.layers[l].units }, 'reading back the predictions')),
     ]);
-    return { net, out };
+    return { net, outs };
   } finally {
     for (const buffer of temporary) buffer.destroy();
   }
@@ -152,16 +161,23 @@ export class GpuPredictor {
 
   /** Outputs (N, OUT) for inputs (N, IN). */
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    return (await this.layerOutputs(inputs, count, [this.setting.spec.layers.length - 1]))[0];
+  }
+
+  /** The out (N, units_l) of each layer in `layers` for inputs (N, IN). */
+  async layerOutputs(inputs: Float64Array, count: number, layers: readonly number[]): Promise<Float64Array[]> {
     if (this.disposed) throw new DisposedError('predictor');
     checkRowCount(inputs, count, this.setting.spec.inputSize);
-    return (await forwardRows(this.setting, inputs, count, false)).out;
+    checkLayerIndices(layers, this.setting.spec, 'layers');
+    return (await forwardRows(this.setting, inputs, count, { layers, net: false })).outs;
   }
 
   /** The mean loss over a dataset. */
   async evaluate(dataset: Dataset): Promise<number> {
     if (this.disposed) throw new DisposedError('predictor');
-    const { net, out } = await forwardRows(this.setting, dataset.inputs, dataset.size, true);
-    return datasetLoss(this.setting.spec, net, out, dataset);
+    const L = this.setting.spec.layers.length;
+    const { net, outs } = await forwardRows(this.setting, dataset.inputs, dataset.size, { layers: [L - 1], net: true });
+    return datasetLoss(this.setting.spec, net, outs[0], dataset);
   }
 
   dispose(): void {

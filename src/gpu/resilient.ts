@@ -54,6 +54,8 @@ export class ResilientTrainer implements Trainer {
    */
   private marked: Mark;
   private previous: Mark;
+  /** The recovery in progress, which every call that meets the loss waits for. */
+  private recovering?: Promise<void>;
   /** Whether the trainer writes every named buffer (set by setCapture; a rebuilt trainer keeps it). */
   private captureAsked: boolean | undefined;
 
@@ -120,14 +122,21 @@ export class ResilientTrainer implements Trainer {
     await inner.train(this.target - inner.step);
   }
 
-  /** Runs `work` on the current trainer, recovering and retrying while the device is lost. */
+  /**
+   * Runs `work` on the current trainer, recovering and retrying while the device is lost.
+   * Calls that overlap (a prediction while steps run) share one recovery: the first to see
+   * the loss recovers, the others wait for it, and one that ran on a trainer already
+   * replaced just runs again.
+   */
   private async withRecovery<T>(work: (trainer: GpuTrainer) => Promise<T>): Promise<T> {
     for (;;) {
+      const trainer = this.inner;
       try {
-        return await work(this.inner);
+        return await work(trainer);
       } catch (error) {
         if (!(error instanceof DeviceLostError)) throw error;
-        await this.recover(error);
+        if (trainer === this.inner) this.recovering ??= this.recover(error).finally(() => (this.recovering = undefined));
+        await this.recovering;
       }
     }
   }
@@ -190,6 +199,9 @@ export class ResilientTrainer implements Trainer {
   }
   predict(inputs: Float64Array, count: number): Promise<Float64Array> {
     return this.withRecovery((trainer) => trainer.predict(inputs, count));
+  }
+  layerOutputs(inputs: Float64Array, count: number, layers: readonly number[]): Promise<Float64Array[]> {
+    return this.withRecovery((trainer) => trainer.layerOutputs(inputs, count, layers));
   }
   evaluate(dataset: Dataset): Promise<number> {
     return this.withRecovery((trainer) => trainer.evaluate(dataset));

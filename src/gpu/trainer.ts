@@ -22,7 +22,7 @@ import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, InputError } from '../errors.ts';
 import { bufferShape, type BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
-import { checkTargets, type ModelSpec } from '../model/model.ts';
+import { checkLayerIndices, checkTargets, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
@@ -306,13 +306,18 @@ export class GpuTrainer implements Trainer {
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    return (await this.layerOutputs(inputs, count, [this.spec.layers.length - 1]))[0];
+  }
+
+  async layerOutputs(inputs: Float64Array, count: number, layers: readonly number[]): Promise<Float64Array[]> {
     checkRowCount(inputs, count, this.spec.inputSize);
-    return (await this.guarded(async () => forwardRows(await this.forwardSetting(), inputs, count, false))).out;
+    checkLayerIndices(layers, this.spec, 'layers');
+    return (await this.guarded(async () => forwardRows(await this.forwardSetting(), inputs, count, { layers, net: false }))).outs;
   }
 
   async evaluate(dataset: Dataset): Promise<number> {
-    const { net, out } = await this.guarded(async () => forwardRows(await this.forwardSetting(), dataset.inputs, dataset.size, true));
-    return datasetLoss(this.spec, net, out, dataset);
+    const { net, outs } = await this.guarded(async () => forwardRows(await this.forwardSetting(), dataset.inputs, dataset.size, { layers: [this.spec.layers.length - 1], net: true }));
+    return datasetLoss(this.spec, net, outs[0], dataset);
   }
 
   private async forwardSetting() {

@@ -149,3 +149,15 @@ export function checkTargets(spec: ModelSpec, targets: ArrayLike<number>, name =
     }
   }
 }
+
+/**
+ * The layers a forward pass is asked for, as indices from 0 (the first hidden layer) to
+ * L − 1 (the output layer), checked; `where` names the argument in the message.
+ */
+export function checkLayerIndices(layers: readonly number[], spec: ModelSpec, where = 'layer'): void {
+  const L = spec.layers.length;
+  if (!Array.isArray(layers) || layers.length === 0) throw new InputError(where, 'expected at least one layer index');
+  for (const l of layers) {
+    if (!Number.isInteger(l) || l < 0 || l >= L) throw new InputError(where, `expected a layer index from 0 to ${L - 1} (this network has ${L} layers), got ${l}`);
+  }
+}

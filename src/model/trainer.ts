@@ -70,6 +70,11 @@ export interface Trainer {
   rewind(to?: 'last' | 'previous'): Promise<void>;
   /** Forward pass only: outputs (N, OUT) for inputs (N, IN). */
   predict(inputs: Float64Array, count: number): Promise<Float64Array>;
+  /**
+   * Forward pass only: the out (after the activation) of each layer in `layers`, counted
+   * from 0 (the first hidden layer) to L − 1 (the output layer): (N, units_l) each.
+   */
+  layerOutputs(inputs: Float64Array, count: number, layers: readonly number[]): Promise<Float64Array[]>;
   /** The mean loss over a whole dataset, with the current parameters. */
   evaluate(dataset: Dataset): Promise<number>;
   /**

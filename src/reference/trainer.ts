@@ -7,7 +7,7 @@ import { float32Finite } from '../data/values.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, InputError } from '../errors.ts';
 import type { BufferName } from '../model/buffers.ts';
-import { checkTargets } from '../model/model.ts';
+import { checkLayerIndices, checkTargets } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
 import { learningRateAt } from '../model/schedule.ts';
@@ -144,10 +144,15 @@ export class CpuTrainer implements Trainer {
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {
+    return (await this.layerOutputs(inputs, count, [this.model.spec.layers.length - 1]))[0];
+  }
+
+  async layerOutputs(inputs: Float64Array, count: number, layers: readonly number[]): Promise<Float64Array[]> {
     this.alive();
     checkRowCount(inputs, count, this.model.spec.inputSize);
+    checkLayerIndices(layers, this.model.spec, 'layers');
     const values = forward(this.model.spec, this.model.layout, this.params, inputs, count);
-    return values.out[values.out.length - 1];
+    return layers.map((l) => values.out[l]);
   }
 
   async evaluate(dataset: Dataset): Promise<number> {

@@ -22,7 +22,7 @@ import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { mean } from '../reference/backprop.ts';
 import { checkCheckpoints, checkFitOptions, checkMetrics, EarlyStopper, earlyStopping, runSteps, splitValidation, type EpochLogs, type FitOptions, type History } from './fit-options.ts';
-import { runTraining, unlessAborted } from './loop.ts';
+import { runTraining, unlessAborted, type TrainingChunk } from './loop.ts';
 import { measure } from './metrics.ts';
 import { trainOptions } from './options.ts';
 
@@ -140,6 +140,23 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Lab
     return true;
   };
 
+  /** Records a chunk's batch losses and calls onBatchEnd for each of its steps. */
+  const batchEnds = async ({ firstStep, losses: chunk }: TrainingChunk) => {
+    losses.set(chunk, firstStep - start);
+    // With a signal, the model keeps up chunk by chunk: a stop while a chunk is under way leaves it as of the last.
+    if (options.signal) await sync();
+    if (!callbacks.onBatchEnd) return;
+    // So that toJSON() in the callback gives the weights so far.
+    await sync();
+    for (let k = 0; k < chunk.length; k++) {
+      const s = firstStep + k;
+      const e = epochOf(s);
+      // Awaited only where it returns a promise: most return nothing, and an await a step would cost.
+      const pending = callbacks.onBatchEnd(s - (e === 0 ? start : epochEnd(e - 1)), { loss: chunk[k], epoch: e, step: s });
+      if (pending) await pending;
+    }
+  };
+
   await callbacks.onTrainBegin?.({ step: first, steps, done: first - start });
   if (perEpoch && first < end) await callbacks.onEpochBegin?.(epochOf(first));
   let failure: { error: unknown } | undefined;
@@ -151,20 +168,11 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Lab
       checkpointEvery: checkpoint?.every,
       onCheckpoint: checkpoint && ((state: TrainerState) => checkpoint.save(checkpointToJson(subject.model, train, state, training, start))),
       signal: options.signal,
-      onChunk: async ({ firstStep, losses: chunk, step }) => {
-        losses.set(chunk, firstStep - start);
-        // With a signal, the model keeps up chunk by chunk: a stop while a chunk is under way leaves it as of the last.
-        if (options.signal) await sync();
-        if (callbacks.onBatchEnd) {
-          await sync();
-          for (let k = 0; k < chunk.length; k++) {
-            const s = firstStep + k;
-            const e = epochOf(s);
-            // Awaited only where it returns a promise: most return nothing, and an await a step would cost.
-            const pending = callbacks.onBatchEnd(s - (e === 0 ? start : epochEnd(e - 1)), { loss: chunk[k], epoch: e, step: s });
-            if (pending) await pending;
-          }
-        }
+      // A diverging chunk's losses reach onBatchEnd up to the first non-finite one, as TensorFlow.js reports a NaN loss.
+      onDiverged: batchEnds,
+      onChunk: async (chunk) => {
+        await batchEnds(chunk);
+        const { step } = chunk;
         if (!perEpoch) return true;
         const e = epochOf(step - 1);
         return epochEnd(e) === step ? endOfEpoch(e) : true;

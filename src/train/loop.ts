@@ -39,6 +39,11 @@ export interface TrainingLoopOptions {
   checkpointEvery?: number;
   /** Gets the state at every checkpoint (to write it out). */
   onCheckpoint?: (state: TrainerState) => void | Promise<void>;
+  /**
+   * Where a chunk diverged: its losses up to and including the first non-finite one, before
+   * the DivergedError is thrown (so a curve shows the run as it diverged).
+   */
+  onDiverged?: (chunk: TrainingChunk) => void | Promise<void>;
   /** After every chunk; return `false` to stop training there. */
   onChunk?: (chunk: TrainingChunk) => void | boolean | Promise<void | boolean>;
   /** Stops training: at the next chunk's end, or at once while a chunk is under way (see TrainingResult.settling). */
@@ -94,6 +99,8 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
   let chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, options.chunkSteps ?? FIRST_CHUNK_STEPS));
   let lastLoss = NaN;
   while (trainer.step < until) {
+    // A task's turn between chunks: a stop, or a message in a worker, is seen even on a backend that never waits.
+    await nextTask();
     if (options.signal?.aborted) return { steps: options.steps - (until - trainer.step), lastLoss, stoppedBy: 'signal', chunkSteps };
     const step = trainer.step;
     const nextCheckpoint = every ? (Math.floor(step / every) + 1) * every : Infinity;
@@ -104,7 +111,10 @@ export async function runTraining(trainer: Trainer, options: TrainingLoopOptions
     const losses = await unlessAborted(trainer.takeLosses(), options.signal);
     if (!losses) return { steps: options.steps - (until - step), lastLoss, stoppedBy: 'signal', chunkSteps, settling: trainer.rewind().catch(() => {}) };
     const bad = losses.findIndex((loss) => !float32Finite(loss));
-    if (bad >= 0) throw await divergence(trainer, step + count);
+    if (bad >= 0) {
+      await options.onDiverged?.({ firstStep: step, losses: losses.slice(0, bad + 1), step: step + bad + 1 });
+      throw await divergence(trainer, step + count);
+    }
     lastLoss = losses[losses.length - 1];
     // Aim the next chunk at chunkMs, growing at most fourfold at a time. A chunk cut short
     // (by an epoch's end) says little about the speed unless it took long.

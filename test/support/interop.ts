@@ -51,10 +51,10 @@ export function seededInputs(inputSize: number, rows: number, seed: number): Flo
   return Float64Array.from({ length: rows * inputSize }, () => Math.fround(4 * random() - 2));
 }
 
-/** The reference's prediction: (rows, OUT). */
-export function referencePredict(model: Model, inputs: Float64Array, rows: number): Float64Array {
+/** The reference's prediction: (rows, OUT); or, given `layer`, that layer's out (rows, units). */
+export function referencePredict(model: Model, inputs: Float64Array, rows: number, layer = model.spec.layers.length - 1): Float64Array {
   const values = forward(model.spec, model.layout, model.params, inputs, rows);
-  return values.out[values.out.length - 1];
+  return values.out[layer];
 }
 
 /** The weights and biases as float32 values: what a float32 file holds. */
@@ -79,7 +79,7 @@ function sumEpsilon(K: number): number {
 
 /**
  * How far a float32 forward pass may be from the float64 reference, element by element:
- * (rows, OUT). The argument of src/check/tolerance.ts, for prediction alone:
+ * (rows, OUT), or (rows, units) of the layer given. The argument of src/check/tolerance.ts, for prediction alone:
  *
  * A K-term dot product summed in float32 is off by at most λ·√K·u·Σ|a_i·b_i| with
  * probability 1 − 2·exp(−λ²/2) (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019); λ = 6
@@ -96,8 +96,9 @@ function sumEpsilon(K: number): number {
  * when every net input moves by at most Δnet_j, and adds a K-term sum of its own.
  * The inputs are float32 values already, so the data adds nothing.
  */
-export function float32PredictionTolerance(model: Model, inputs: Float64Array, rows: number): Float64Array {
+export function float32PredictionTolerance(model: Model, inputs: Float64Array, rows: number, layer = model.spec.layers.length - 1): Float64Array {
   const { spec, params } = model;
+  const tolerances: Float64Array[] = [];
   const layout = paramLayout(spec);
   const values = forward(spec, layout, params, inputs, rows);
   let epsilon = 0;
@@ -155,8 +156,9 @@ export function float32PredictionTolerance(model: Model, inputs: Float64Array, r
       }
     }
     inMagnitude = outMagnitude;
+    tolerances.push(outMagnitude.map((m) => epsilon * m));
   });
-  return inMagnitude.map((m) => epsilon * m);
+  return tolerances[layer];
 }
 
 /** The largest |got − want| / tolerance over all elements: at most 1 when within tolerance. */

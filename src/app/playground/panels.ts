@@ -20,13 +20,13 @@ export interface BoundaryGrid {
 
 export const GRID_SIZE = 50;
 
-/** The data's range on both axes, 10% wider on each side. */
-export function dataArea(...datasets: Dataset[]): Area {
+/** The points' range on both axes ((N, 2) each), 10% wider on each side. */
+export function dataArea(...pointSets: Float64Array[]): Area {
   const range = (axis: number): [number, number] => {
     let [low, high] = [Infinity, -Infinity];
-    for (const data of datasets) {
-      for (let n = 0; n < data.size; n++) {
-        const value = data.inputs[n * 2 + axis];
+    for (const points of pointSets) {
+      for (let n = 0; n < points.length / 2; n++) {
+        const value = points[n * 2 + axis];
         low = Math.min(low, value);
         high = Math.max(high, value);
       }
@@ -78,13 +78,19 @@ export function niceTicks(low: number, high: number, count = 5): number[] {
   return ticks;
 }
 
+/** Points of the plane (N, 2) and their targets (N, K): a 2-D set's training or test rows. */
+export interface PlanePoints {
+  points: Float64Array;
+  targets: Float64Array;
+}
+
 /** Draws the boundary, the training points (filled) and the test points (ringed), with the axes' ranges. */
-export function drawBoundary(canvas: HTMLCanvasElement, grid: BoundaryGrid, train: Dataset, test: Dataset): void {
+export function drawBoundary(canvas: HTMLCanvasElement, grid: BoundaryGrid, train: PlanePoints, test: PlanePoints): void {
   const context = canvas.getContext('2d')!;
   const { width, height } = canvas;
   const margin = { left: 40, bottom: 22, top: 8, right: 10 };
   const plot = { width: width - margin.left - margin.right, height: height - margin.top - margin.bottom };
-  const K = train.outputSize;
+  const K = grid.outputs.length / (grid.size * grid.size);
   const G = grid.size;
   context.fillStyle = 'white';
   context.fillRect(0, 0, width, height);
@@ -99,9 +105,9 @@ export function drawBoundary(canvas: HTMLCanvasElement, grid: BoundaryGrid, trai
   const toY = (y: number) => margin.top + ((area.y[1] - y) / (area.y[1] - area.y[0])) * plot.height;
   for (const [data, ringed] of [[train, false], [test, true]] as const) {
     const classes = predictedClasses(data.targets, K);
-    for (let n = 0; n < data.size; n++) {
+    for (let n = 0; n < data.points.length / 2; n++) {
       context.beginPath();
-      context.arc(toX(data.inputs[2 * n]), toY(data.inputs[2 * n + 1]), 3, 0, 2 * Math.PI);
+      context.arc(toX(data.points[2 * n]), toY(data.points[2 * n + 1]), 3, 0, 2 * Math.PI);
       context.fillStyle = CLASS_COLORS[classes[n] % CLASS_COLORS.length];
       context.fill();
       context.lineWidth = ringed ? 1.5 : 0.75;
@@ -177,31 +183,28 @@ export function drawScatter(canvas: HTMLCanvasElement, outputs: Float64Array, te
   context.restore();
 }
 
-/** Test digits with the network's answer, right in green, wrong in red. */
-export function digitSamples(test: Dataset, outputs: Float64Array, count: number): HTMLElement {
-  const predicted = predictedClasses(outputs, test.outputSize);
-  const actual = predictedClasses(test.targets, test.outputSize);
-  // An even spread over the test rows, which come in digit order.
-  const rows = Array.from({ length: count }, (_, k) => Math.floor(((k + 0.5) * test.size) / count));
-  const items = rows.map((n) => {
-    const canvas = h('canvas', { width: 28, height: 28, class: 'digit' });
-    const context = canvas.getContext('2d')!;
-    const image = context.createImageData(28, 28);
-    for (let p = 0; p < 28 * 28; p++) {
-      const level = 255 - Math.round(255 * test.inputs[n * 784 + p]);
-      image.data.set([level, level, level, 255], 4 * p);
-    }
-    context.putImageData(image, 0, 0);
-    const right = predicted[n] === actual[n];
-    const sureness = outputs[n * test.outputSize + predicted[n]];
-    return h('figure', { class: `sample ${right ? 'right' : 'wrong'}`, 'data-actual': actual[n], 'data-predicted': predicted[n] }, canvas, h('figcaption', {}, `${predicted[n]} `, h('small', {}, `${Math.round(100 * sureness)}%`)));
-  });
-  return h('div', { class: 'samples', id: 'samples' }, ...items);
+/** `rgb` laid over white with opacity `alpha`. */
+function blend(rgb: [number, number, number], alpha: number): [number, number, number] {
+  return rgb.map((c) => Math.round(255 + (c - 255) * alpha)) as [number, number, number];
 }
 
-/** matrix[actual][predicted] as a table shaded by each row's share, with each class's accuracy (its recall). */
-export function confusionTable(matrix: number[][], classNames: string[]): HTMLElement {
+/** WCAG's relative luminance of an sRGB colour. */
+export function luminance([r, g, b]: readonly number[]): number {
+  const linear = (c: number) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}
+
+/** Black or white text, whichever stands out more on `background`: one of them always reaches 4.5:1. */
+export function readableOn(background: readonly number[]): string {
+  const l = luminance(background);
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000' : '#fff';
+}
+
+/** The confusion matrix, matrix[actual][predicted], as a table shaded by each row's share, with each class's accuracy (its recall); updated in place. */
+export function confusionTable(classNames: string[]): { element: HTMLElement; update(matrix: number[][]): void } {
   const short = classNames.map((name) => (name.length > 10 ? `${name.slice(0, 9)}…` : name));
+  const cells = classNames.map(() => classNames.map(() => h('td', {})));
+  const recalls = classNames.map(() => h('td', { class: 'recall' }));
   const table = h(
     'table',
     { class: 'confusion', id: 'confusion' },
@@ -216,25 +219,24 @@ export function confusionTable(matrix: number[][], classNames: string[]): HTMLEl
         h('th', { scope: 'col' }, h('span', { class: 'wide-only' }, 'accuracy'), h('span', { class: 'narrow-only' }, 'acc.')),
       ),
     ),
-    h(
-      'tbody',
-      {},
-      ...matrix.map((row, actual) => {
-        const total = row.reduce((a, b) => a + b, 0);
-        const recall = total > 0 ? row[actual] / total : NaN;
-        return h(
-          'tr',
-          {},
-          h('th', { scope: 'row' }, short[actual]),
-          ...row.map((count, predicted) => {
-            const share = total > 0 ? count / total : 0;
-            const color = predicted === actual ? `rgba(39, 174, 96, ${share})` : `rgba(192, 57, 43, ${Math.min(1, 3 * share)})`;
-            return h('td', { style: `background: ${color}`, class: share > 0.6 ? 'strong' : '' }, count);
-          }),
-          h('td', { class: 'recall' }, Number.isFinite(recall) ? `${(100 * recall).toFixed(1)}%` : '–'),
-        );
-      }),
-    ),
+    h('tbody', {}, ...short.map((name, actual) => h('tr', {}, h('th', { scope: 'row' }, name), ...cells[actual], recalls[actual]))),
   );
-  return h('div', { class: 'table-scroll' }, table);
+  return {
+    element: h('div', { class: 'table-scroll' }, table),
+    update(matrix) {
+      matrix.forEach((row, actual) => {
+        const total = row.reduce((a, b) => a + b, 0);
+        row.forEach((count, predicted) => {
+          const share = total > 0 ? count / total : 0;
+          const background = blend(predicted === actual ? [30, 132, 73] : [176, 58, 46], predicted === actual ? share : Math.min(1, 3 * share));
+          const cell = cells[actual][predicted];
+          const style = `background: rgb(${background.join(', ')}); color: ${readableOn(background)}`;
+          if (cell.getAttribute('style') !== style) cell.setAttribute('style', style);
+          if (cell.textContent !== String(count)) cell.textContent = String(count);
+        });
+        const recall = total > 0 ? `${((100 * row[actual]) / total).toFixed(1)}%` : '–';
+        if (recalls[actual].textContent !== recall) recalls[actual].textContent = recall;
+      });
+    },
+  };
 }

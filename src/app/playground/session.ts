@@ -1,28 +1,39 @@
 // A playground session: the settings, the data, the network they describe, and its
-// training on WebGPU through the library's Network.fit. It lives beyond the page, so a
-// network keeps its training when the reader looks at another page and comes back.
+// training in a Worker (webgpu-backprop/worker), so the page never waits on it. It lives
+// beyond the page, so a network keeps its training when the reader looks at another page
+// and comes back.
 //
 // Every network is built from the settings of the moment: a change of data or
 // architecture builds a new one at once (disposing the old), a change of learning rate or
 // its schedule, batch size, optimizer or weight decay applies to the running network from
-// its next step, and a
-// setting that cannot be applied leaves no network at all. So training never resumes a
-// network the settings no longer describe.
+// its next step (marked on the curves), and a setting that cannot be applied leaves no network at all. So training
+// never resumes a network the settings no longer describe.
 
-import { InputError, Network, type DeviceKeeper, type ModelFile, type NetworkOptions } from 'webgpu-backprop';
+import { InputError, type ModelFile } from 'webgpu-backprop';
+import { NetworkWorker, type WorkerNetwork, type WorkerNetworkOptions } from 'webgpu-backprop/worker';
 import { DEFAULTS, learningRateOption, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
-import { describeModel, outputChoice, prepareData, type CsvFile, type PreparedData } from './data.ts';
-import { addPoint, emptyCurves, measuredTrainingRows, measureNetwork, recordMeasurement, type Curves, type Measurement } from './measure.ts';
+import { csvNotReady, describeModel, outputChoice, type CsvFile, type PreparedData } from './data.ts';
+import { checkModelFits, configOfModel } from './model-files.ts';
+import { measureNetwork, recordMeasurement, type Measurement } from './measure.ts';
+import { Progress } from './progress.ts';
+import { prepareHeld, releaseRows, type HeldRows } from './rows.ts';
+import { fitAndMeasure, STEPS_PER_FIT } from './training.ts';
+import { describeFailure } from './failures.ts';
 
 export type Phase = 'idle' | 'loading' | 'ready' | 'training' | 'failed';
 
-/** Steps one `fit` call may run before the loop measures and calls again (bounds fit's per-call buffers). */
-const STEPS_PER_FIT = 20_000;
-/** Measurements come at least MIN and at most MAX apart, and (between the two) take a sixth of the time. */
+/** Measurements come at least MIN and at most MAX apart, and (between the two) take a fifth of the time. */
 const MIN_MEASURE_MS = 250;
-const MAX_MEASURE_MS = 3000;
-/** The batch-loss curve gets a point this often. */
-const BATCH_POINT_MS = 200;
+const MAX_MEASURE_MS = 1000;
+
+const SETTING_WORDS: Record<(typeof LIVE_SETTINGS)[number], string> = {
+  learningRate: 'learning rate',
+  batchSize: 'batch size',
+  optimizer: 'optimizer',
+  weightDecay: 'weight decay',
+  schedule: 'schedule',
+  warmup: 'warmup',
+};
 
 export class PlaygroundSession {
   config: PlaygroundConfig = { ...DEFAULTS };
@@ -31,34 +42,33 @@ export class PlaygroundSession {
   error = '';
   /** Something worth knowing that is no error: a recovered device, a setting applied mid-run. */
   notice = '';
+  /** What was wrong with the link's settings: shown until the settings change. */
+  linkProblems = '';
   loading?: { label: string; fraction: number };
   data?: PreparedData;
-  network?: Network;
+  network?: WorkerNetwork;
   /** The model file the network was loaded from, where it was. */
   loadedFrom?: string;
   csv?: CsvFile;
-  step = 0;
-  /** Samples trained on, over the network's life: the epoch is samples / training rows. */
-  samples = 0;
-  curves: Curves = emptyCurves();
+  /** How far the network has trained, as the worker reports it. */
+  progress = new Progress(0);
   last?: Measurement;
+  /** Step once or ten times in progress. */
+  stepping = false;
+  /** Pause asked for: the steps in flight end, then the last measurement. */
+  pausing = false;
 
-  private trainingMs = 0;
-  private runningSince?: number;
-  private rate: { time: number; step: number }[] = [];
+  private worker?: NetworkWorker;
+  private rows?: HeldRows;
   private generation = 0;
   private loop?: Promise<void>;
   private fitAbort?: AbortController;
   private listeners = new Set<() => void>();
   private measureEvery = MIN_MEASURE_MS;
-  /** The training rows the training figures are measured on. */
-  private trainSample?: PreparedData['train'];
   /** Operations that replace or measure the network run one after another. */
   private queue: Promise<void> = Promise.resolve();
   /** A setting that cannot be applied: nothing trains until it is fixed. */
   private blockedBy?: string;
-
-  constructor(private readonly keeper: DeviceKeeper) {}
 
   /** Calls `listener` after every change; returns the function that stops it. */
   subscribe(listener: () => void): () => void {
@@ -70,30 +80,24 @@ export class PlaygroundSession {
     for (const listener of this.listeners) listener();
   }
 
+  /** Steps the network has taken (as the worker reports them). */
+  get step(): number {
+    return this.progress.step;
+  }
+
   get epoch(): number {
-    return this.data ? this.samples / this.data.train.size : 0;
+    return this.progress.epoch;
   }
 
-  /** Wall time spent training this network. */
-  get elapsedMs(): number {
-    return this.trainingMs + (this.runningSince === undefined ? 0 : performance.now() - this.runningSince);
-  }
-
-  /** Steps per second over the last two seconds of training. */
-  get stepsPerSecond(): number {
-    const recent = this.rate;
-    if (recent.length < 2) return 0;
-    const [first, last] = [recent[0], recent[recent.length - 1]];
-    return last.time > first.time ? ((last.step - first.step) * 1000) / (last.time - first.time) : 0;
+  /** The worker the session's networks train in, started on first use. */
+  private get networks(): NetworkWorker {
+    return (this.worker ??= NetworkWorker.start());
   }
 
   /** Runs `work` once every operation before it is done; its failure is the caller's. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const result = this.queue.then(work);
-    this.queue = result.then(
-      () => {},
-      () => {},
-    );
+    this.queue = result.then(() => {}, () => {}); // prettier-ignore
     return result;
   }
 
@@ -104,17 +108,17 @@ export class PlaygroundSession {
 
   private async applyNow(next: PlaygroundConfig, csv: CsvFile | undefined): Promise<void> {
     const previous = this.config;
-    const wasBlocked = this.blockedBy !== undefined;
+    if (this.blockedBy !== undefined) this.error = '';
     this.blockedBy = undefined;
-    if (wasBlocked) this.error = '';
     const rebuild = needsNewNetwork(previous, next) || csv !== this.csv || (!this.network && this.phase !== 'loading');
-    this.config = { ...next, layers: [...next.layers] };
+    this.config = { ...next, layers: [...next.layers], features: [...next.features] };
     this.csv = csv;
     if (rebuild) return this.rebuildNow();
     const changed = LIVE_SETTINGS.filter((key) => previous[key] !== next[key]);
     if (changed.length > 0) {
-      const words = { learningRate: 'learning rate', batchSize: 'batch size', optimizer: 'optimizer', weightDecay: 'weight decay', schedule: 'schedule', warmup: 'warmup' };
-      this.notice = `${changed.map((key) => `${words[key]} ${next[key]}`).join(', ')} from step ${this.step}.`;
+      const words = changed.map((key) => `${SETTING_WORDS[key]} ${next[key]}`).join(', ');
+      this.notice = `${words} from step ${this.step}.`;
+      this.progress.mark(words);
       // The fit in flight ends at its next chunk; the loop's next fit takes the new settings.
       this.fitAbort?.abort();
     }
@@ -127,7 +131,7 @@ export class PlaygroundSession {
       await this.stop();
       if (needsRebuild) {
         this.discard();
-        this.data = undefined;
+        this.setData(undefined);
       }
       this.blockedBy = message;
       this.error = message;
@@ -138,21 +142,25 @@ export class PlaygroundSession {
 
   /** Whether Train may start: a network, ready, and no setting refused. */
   get canTrain(): boolean {
-    return this.phase === 'ready' && this.network !== undefined && this.blockedBy === undefined;
+    return this.phase === 'ready' && this.network !== undefined && this.blockedBy === undefined && !this.stepping && !this.pausing;
   }
 
-  /** Drops the network, the data's figures and the curves. */
+  /** Drops the network, its figures and the curves. */
   private discard(): void {
     this.generation++;
     this.network?.dispose();
     this.network = undefined;
     this.loadedFrom = undefined;
     this.last = undefined;
-    this.curves = emptyCurves();
-    this.step = 0;
-    this.samples = 0;
-    this.trainingMs = 0;
-    this.rate = [];
+    this.progress = new Progress(this.data?.train.size ?? 0);
+  }
+
+  /** The data in hand, and the rows of it the worker holds. */
+  private setData(data: PreparedData | undefined, rows?: HeldRows): void {
+    if (this.rows) releaseRows(this.rows);
+    this.data = data;
+    this.rows = rows;
+    this.progress = new Progress(data?.train.size ?? 0);
   }
 
   /** A new network from the settings, on freshly prepared data; on failure, no network and no figures. */
@@ -163,7 +171,7 @@ export class PlaygroundSession {
   /** A new network from these settings, whatever changed. */
   reset(config: PlaygroundConfig): Promise<void> {
     return this.serial(() => {
-      this.config = { ...config, layers: [...config.layers] };
+      this.config = { ...config, layers: [...config.layers], features: [...config.features] };
       this.blockedBy = undefined;
       return this.rebuildNow();
     });
@@ -175,50 +183,54 @@ export class PlaygroundSession {
     this.changed();
   }
 
+  /** Shows what was wrong with a link's settings, until they next change. */
+  reportLink(message: string): void {
+    this.linkProblems = message;
+    this.changed();
+  }
+
   private async rebuildNow(): Promise<void> {
     await this.stop();
     this.discard();
     const generation = this.generation;
     this.error = '';
     this.notice = '';
-    this.data = undefined;
+    this.setData(undefined);
     this.phase = 'loading';
     this.loading = { label: 'Preparing the data', fraction: 0 };
     this.changed();
     try {
-      if (this.config.dataset === 'csv' && (!this.csv || this.config.targets.trim() === '')) {
+      const notReady = csvNotReady(this.config, this.csv);
+      if (notReady) {
         this.phase = 'idle';
         this.loading = undefined;
-        this.error = this.csv
-          ? `Name the target column(s) of ${this.csv.name} (its columns: ${(this.csv.text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim()).join(', ')}).`
-          : 'Choose a CSV file with a header row, and name its target column(s).';
+        this.error = notReady;
         this.changed();
         return;
       }
-      const data = await prepareData(this.config, this.csv, (label, fraction) => {
+      const { data, rows } = await prepareHeld(this.networks, this.config, this.csv, (label, fraction) => {
         if (generation !== this.generation) return;
         this.loading = { label, fraction };
         this.changed();
       });
-      if (generation !== this.generation) return;
-      this.data = data;
-      this.trainSample = measuredTrainingRows(data.train);
+      if (generation !== this.generation) return releaseRows(rows);
+      this.setData(data, rows);
       await this.start(describeModel(this.config, data), generation);
     } catch (error) {
       if (generation !== this.generation) return;
+      this.error = describeFailure(error, this.config, this.data, this.csv, this.rows?.measuredRows);
       this.discard();
-      this.data = undefined;
+      this.setData(undefined);
       this.phase = 'failed';
       this.loading = undefined;
-      this.error = (error as Error).message;
       this.changed();
     }
   }
 
-  /** How the session's networks are made: on the app's device, saying so when a lost device is replaced. */
-  get networkOptions(): NetworkOptions {
+  /** How the session's networks are made: in its worker, saying so when a lost device is replaced. */
+  get networkOptions(): WorkerNetworkOptions {
     return {
-      device: this.keeper,
+      worker: this.networks,
       onRecover: (message) => {
         this.notice = `${message[0].toUpperCase()}${message.slice(1)}.`;
         this.changed();
@@ -228,11 +240,9 @@ export class PlaygroundSession {
 
   /** Builds the network of a description and measures it. */
   private async start(description: ModelFile, generation: number): Promise<void> {
-    const network = await Network.create(description, this.networkOptions);
-    if (generation !== this.generation) {
-      network.dispose();
-      return;
-    }
+    const { worker, ...options } = this.networkOptions;
+    const network = await worker!.create(description, options);
+    if (generation !== this.generation) return network.dispose();
     this.network = network;
     this.loading = undefined;
     await this.measure(generation);
@@ -241,23 +251,62 @@ export class PlaygroundSession {
     this.changed();
   }
 
+  /** The training settings of the moment, as fit's options. */
+  private fitOptions() {
+    const { optimizer, weightDecay, seed } = this.config;
+    return { batchSize: Math.min(this.config.batchSize, this.data!.train.size), learningRate: learningRateOption(this.config), optimizer, weightDecay, seed, shuffle: true };
+  }
+
+  /** What a run reports, onto the network's progress. */
+  private listener(generation: number, batchSize: number) {
+    return {
+      step: (step: number, loss: number) => generation === this.generation && this.progress.stepped(step, loss, batchSize),
+      chunk: () => {
+        if (generation !== this.generation) return;
+        this.progress.chunk();
+        this.changed();
+      },
+    };
+  }
+
   /** Starts training from where the network is. */
   train(): void {
     if (!this.canTrain || !this.data) return;
     this.phase = 'training';
     this.error = '';
-    this.runningSince = performance.now();
-    this.rate = [];
+    this.progress.clockOn();
     const generation = this.generation;
-    this.loop = this.run(generation).catch((error) => {
-      if (generation !== this.generation) return;
-      this.pauseClock();
-      this.phase = 'failed';
-      this.error = `${(error as Error).message}. Reset to start again${/diverged/.test((error as Error).message) ? ' (a smaller learning rate may help)' : ''}.`;
-      this.network?.dispose();
-      this.network = undefined;
+    this.loop = this.run(generation).catch((error) => this.failed(error, generation));
+    this.changed();
+  }
+
+  /** Runs `steps` steps (Step and Step 10), then measures. */
+  stepBy(steps: number): Promise<void> {
+    return this.serial(async () => {
+      if (!this.canTrain || !this.data) return;
+      const generation = this.generation;
+      this.stepping = true;
       this.changed();
+      try {
+        const options = this.fitOptions();
+        await fitAndMeasure(this.network!, this.rows!.all, { ...options, steps }, this.listener(generation, options.batchSize));
+        await this.measure(generation);
+      } catch (error) {
+        this.failed(error, generation);
+      } finally {
+        this.stepping = false;
+        this.changed();
+      }
     });
+  }
+
+  /** Training stopped by an error: a divergence keeps its curves (the collapse is the point), nothing else trains on. */
+  private failed(error: unknown, generation: number): void {
+    if (generation !== this.generation) return;
+    this.progress.clockOff();
+    this.phase = 'failed';
+    const message = describeFailure(error, this.config, this.data, this.csv, this.rows?.measuredRows);
+    this.error = `${message}. Reset to start again${/diverged/.test(message) ? ' (a smaller learning rate may help)' : ''}.`;
     this.changed();
   }
 
@@ -265,12 +314,16 @@ export class PlaygroundSession {
   pause(): Promise<void> {
     return this.serial(async () => {
       if (this.phase !== 'training') return;
-      await this.stop();
-      const generation = this.generation;
-      this.phase = 'ready';
+      // Done once the figures are of the last step: from then on nothing changes them.
+      this.pausing = true;
       this.changed();
-      await this.measure(generation);
-      this.changed();
+      try {
+        await this.stop();
+        await this.measure(this.generation);
+      } finally {
+        this.pausing = false;
+        this.changed();
+      }
     });
   }
 
@@ -281,102 +334,59 @@ export class PlaygroundSession {
     this.fitAbort?.abort();
     this.loop = undefined;
     await loop;
-    this.pauseClock();
+    this.progress.clockOff();
   }
 
-  private pauseClock(): void {
-    if (this.runningSince !== undefined) this.trainingMs += performance.now() - this.runningSince;
-    this.runningSince = undefined;
-  }
-
-  /** One `fit` after another, each ended by the loop when a measurement is due or a setting changed. */
+  /** One `fit` after another (a live setting's change ends one), measuring as they go. */
   private async run(generation: number): Promise<void> {
     const live = () => generation === this.generation && this.phase === 'training';
-    let lastMeasure = performance.now();
-    let lastPoint = performance.now();
-    let sum = 0;
-    let count = 0;
     while (live()) {
-      const network = this.network!;
-      const { train } = this.data!;
-      const { optimizer, weightDecay, seed } = this.config;
-      const batchSize = Math.min(this.config.batchSize, train.size);
-      const epochs = Math.max(1, Math.floor(STEPS_PER_FIT / Math.ceil(train.size / batchSize)));
       const abort = new AbortController();
       this.fitAbort = abort;
-      await network.fit(train.inputs, train.targets, {
-        epochs,
-        batchSize,
-        learningRate: learningRateOption(this.config),
-        optimizer,
-        weightDecay,
-        seed,
-        shuffle: true,
-        signal: abort.signal,
-        callbacks: {
-          onBatchEnd: (_, logs) => {
-            if (!live()) return;
-            this.step++;
-            this.samples += batchSize;
-            sum += logs.loss;
-            count++;
-            const now = performance.now();
-            if (now - lastPoint >= BATCH_POINT_MS) {
-              addPoint(this.curves.batchLoss, { epoch: this.epoch, value: sum / count });
-              [sum, count, lastPoint] = [0, 0, now];
-              this.rate.push({ time: now, step: this.step });
-              while (this.rate.length > 2 && now - this.rate[0].time > 2000) this.rate.shift();
-              this.changed();
-            }
-            if (now - lastMeasure >= this.measureEvery) abort.abort();
-          },
-        },
+      const options = this.fitOptions();
+      await fitAndMeasure(this.network!, this.rows!.all, { ...options, steps: STEPS_PER_FIT, signal: abort.signal }, this.listener(generation, options.batchSize), {
+        every: () => this.measureEvery,
+        run: () => (live() ? this.measure(generation) : Promise.resolve()),
       });
-      if (!live()) return;
-      await this.measure(generation);
-      lastMeasure = performance.now();
     }
   }
 
-  /** Loss and metrics on (a fixed part of) the training rows and on the test rows, and the test rows' outputs. */
+  /** Loss and metrics on (a fixed part of) the training rows and on the test rows, and the outputs the panels draw. */
   private async measure(generation: number): Promise<void> {
     const network = this.network;
     const data = this.data;
-    if (!network || !data) return;
+    if (!network || !data || !this.rows) return;
     const started = performance.now();
+    const step = this.step;
+    const epoch = this.epoch;
     const { metrics } = outputChoice(this.config, data);
-    const measured = await measureNetwork(network, data, this.trainSample ?? data.train, metrics);
+    const measured = await measureNetwork(network, data, this.rows, metrics);
     if (generation !== this.generation) return;
-    this.last = { step: this.step, epoch: this.epoch, ...measured };
-    recordMeasurement(this.curves, this.last, metrics);
+    this.last = { step, epoch, ...measured };
+    recordMeasurement(this.progress.curves, this.last, metrics);
     // The first measurement of a network compiles its pipelines: only later ones set the pace.
     if (this.phase === 'training') this.measureEvery = Math.min(MAX_MEASURE_MS, Math.max(MIN_MEASURE_MS, 5 * (performance.now() - started)));
     this.changed();
   }
 
   /** Takes on a loaded network (see readModel) for the data in hand: same inputs and outputs, or a message saying what differs. */
-  loadModel(name: string, network: Network): Promise<void> {
+  loadModel(name: string, network: WorkerNetwork): Promise<void> {
     return this.serial(() => this.loadModelNow(name, network)).catch((error: unknown) => {
       if (network !== this.network) network.dispose();
       throw error;
     });
   }
 
-  private async loadModelNow(name: string, network: Network): Promise<void> {
+  private async loadModelNow(name: string, network: WorkerNetwork): Promise<void> {
     if (!this.data) throw new InputError(name, 'choose the data first: a model file is loaded for the data in hand');
-    const { spec } = network;
-    const last = spec.layers[spec.layers.length - 1];
-    if (spec.inputSize !== this.data.train.inputSize || last.units !== this.data.train.outputSize) {
-      throw new InputError(name, `the model takes ${spec.inputSize} inputs to ${last.units} outputs; this data has ${this.data.train.inputSize} inputs and ${this.data.train.outputSize} outputs`);
-    }
+    checkModelFits(name, network.spec, this.data);
     await this.stop();
-    const data = this.data;
+    const [data, rows] = [this.data, this.rows];
+    this.rows = undefined;
     this.discard();
     const generation = this.generation;
-    this.data = data;
-    // The settings follow the loaded network, so that what the page shows is what trains.
-    const hidden = spec.layers.slice(0, -1);
-    this.config = { ...this.config, layers: hidden.map((layer) => layer.units), activation: hidden[0]?.activation ?? this.config.activation, dropout: hidden[0]?.dropout ?? 0, output: last.activation, loss: spec.loss };
+    this.setData(data, rows);
+    this.config = configOfModel(this.config, network.spec, data);
     this.phase = 'loading';
     this.changed();
     this.network = network;
@@ -392,3 +402,4 @@ export class PlaygroundSession {
     return this.pause();
   }
 }
+

@@ -1,0 +1,16 @@
+import { spawn } from 'node:child_process';
+import { launch } from '/work/wt/app/test/support/browser.ts';
+const dir = process.argv[2];
+const child = spawn(`${dir}/../vite-project/node_modules/.bin/vite`, [...(process.argv[3] === 'dev' ? [] : ['preview']), '--port', '4999', '--strictPort', '--host', 'localhost'], { cwd: dir, stdio: 'ignore', detached: true });
+await new Promise((r) => setTimeout(r, 3000));
+const browser = await launch();
+const page = await browser.newPage();
+page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
+page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
+page.on('worker', (w) => { console.log('WORKER', w.url()); w.on('console', (m) => console.log('WCONSOLE', m.text())); });
+page.on('requestfailed', (r) => console.log('FAILED', r.url(), r.failure()?.errorText));
+await page.goto('http://localhost:4999/');
+await page.waitForSelector('#result', { timeout: 60000 }).catch(() => console.log('no result'));
+console.log(await page.textContent('body').catch(() => ''));
+await browser.close();
+process.kill(-child.pid!, 'SIGKILL');
