@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { ENTRY_POINTS, importName } from './scripts/entry-points.ts';
 import { mnistDigits } from './scripts/vite-mnist.ts';
+import { webassemblyModule } from './scripts/vite-wasm.ts';
 
 // The browser app: index.html at the root, its pages under src/app/. The app imports the
 // library by its package name, as any user does; in this checkout that name means the
@@ -13,7 +14,7 @@ export const sourceAliases = Object.entries(ENTRY_POINTS).map(([subpath, file]) 
 
 export default defineConfig({
   resolve: { alias: sourceAliases },
-  plugins: [mnistDigits()],
+  plugins: [mnistDigits(), webassemblyModule()],
   server: { host: 'localhost', port: 5173 },
   preview: { host: 'localhost', port: 4173 },
   build: {

@@ -7,7 +7,7 @@ export { DEFAULT_SUITE_OPTIONS, measureWorkload, median, QUICK_SUITE_OPTIONS, ru
 export type { Measurement, SuiteOptions } from './bench/suite.ts';
 export { flopsPerStep, STANDARD_WORKLOADS, sweepWorkloads } from './bench/workloads.ts';
 export type { Workload } from './bench/workloads.ts';
-export { BACKEND_NAMES, referenceBackend, tightLoopBackend, webgpuBackend } from './bench/backends.ts';
+export { BACKEND_NAMES, referenceBackend, tightLoopBackend, wasmBackend, webgpuBackend } from './bench/backends.ts';
 export type { Backend, BenchRun } from './bench/backends.ts';
 export { tfjsBackend } from './bench/peers.ts';
 export type { TfModule, TfTensor } from './bench/peers.ts';

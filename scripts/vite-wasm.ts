@@ -1,0 +1,88 @@
+// The WebAssembly backend's module, built from src/wasm/assembly/ by AssemblyScript's
+// compiler when a build (or the dev server, or the tests) asks for it, and embedded as
+// base64 text, as the WGSL is embedded: `import { threaded, single } from
+// 'virtual:webgpu-backprop-wasm'`. Two builds of the same sources: with threads (a shared
+// memory, atomics: Node, and browsers when cross-origin isolated) and without. The op
+// switches are generated from the op tables (src/wasm/op-switch.ts) as switch.ts. A build
+// is kept in node_modules/.cache by the hash of its inputs; never committed.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Plugin } from 'vite';
+import { wasmOpSwitchSource } from '../src/wasm/op-switch.ts';
+
+const MODULE_ID = 'virtual:webgpu-backprop-wasm';
+const RESOLVED_ID = `\0${MODULE_ID}`;
+const SOURCES = 'src/wasm/assembly';
+const CACHE = 'node_modules/.cache/webgpu-backprop-wasm';
+
+/** Pages of 64 KiB a memory may grow to (1 GiB): a shared memory must declare its maximum up front. */
+export const WASM_MAXIMUM_PAGES = 16384;
+
+const COMMON_FLAGS = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1', '--maximumMemory', String(WASM_MAXIMUM_PAGES), '--enable', 'simd'];
+const BUILDS = {
+  threaded: [...COMMON_FLAGS, '--enable', 'threads', '--sharedMemory'],
+  single: COMMON_FLAGS,
+} as const;
+
+/** The sources the compiler reads: the files of src/wasm/assembly/ and the generated switch.ts. */
+function sources(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const name of readdirSync(join(root, SOURCES)).filter((file) => file.endsWith('.ts'))) files.set(name, readFileSync(join(root, SOURCES, name), 'utf8'));
+  files.set('switch.ts', wasmOpSwitchSource(files.get('ops.ts') ?? ''));
+  return files;
+}
+
+async function compile(root: string, files: Map<string, string>, flags: readonly string[]): Promise<Uint8Array> {
+  const { default: asc } = await import('assemblyscript/asc');
+  let binary: Uint8Array | undefined;
+  const { error, stderr } = await asc.main(['index.ts', '--outFile', 'module.wasm', ...flags], {
+    readFile: (name) => files.get(name.replace(/^\.\//, '')) ?? (existsSync(join(root, name)) ? readFileSync(join(root, name), 'utf8') : null),
+    writeFile: (name, contents) => {
+      if (name.endsWith('.wasm')) binary = contents as Uint8Array;
+    },
+    listFiles: () => [...files.keys()],
+  });
+  if (error || !binary) throw new Error(`AssemblyScript could not build ${SOURCES}:\n${stderr.toString()}`);
+  return binary;
+}
+
+/** A build of the module, from the cache where its inputs are unchanged. */
+async function build(root: string, kind: keyof typeof BUILDS, files: Map<string, string>): Promise<Uint8Array> {
+  const version = JSON.parse(readFileSync(join(root, 'node_modules/assemblyscript/package.json'), 'utf8')).version;
+  const hash = createHash('sha256').update(JSON.stringify([version, BUILDS[kind], [...files].sort()])).digest('hex').slice(0, 16);
+  const cached = join(root, CACHE, `${kind}-${hash}.wasm`);
+  if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
+  const binary = await compile(root, files, BUILDS[kind]);
+  mkdirSync(join(root, CACHE), { recursive: true });
+  writeFileSync(`${cached}.tmp`, binary);
+  renameSync(`${cached}.tmp`, cached);
+  return binary;
+}
+
+/** The module's two builds as base64, for the virtual module (and the tests that read them). */
+export async function wasmBuilds(root = process.cwd()): Promise<Record<keyof typeof BUILDS, string>> {
+  const files = sources(root);
+  const [threaded, single] = await Promise.all([build(root, 'threaded', files), build(root, 'single', files)]);
+  return { threaded: Buffer.from(threaded).toString('base64'), single: Buffer.from(single).toString('base64') };
+}
+
+export function webassemblyModule(): Plugin {
+  let root = process.cwd();
+  return {
+    name: 'webgpu-backprop:wasm',
+    configResolved(config) {
+      root = config.root;
+    },
+    resolveId(id) {
+      return id === MODULE_ID ? RESOLVED_ID : undefined;
+    },
+    async load(id) {
+      if (id !== RESOLVED_ID) return undefined;
+      for (const name of readdirSync(join(root, SOURCES))) this.addWatchFile(join(root, SOURCES, name));
+      const { threaded, single } = await wasmBuilds(root);
+      return [`export const threaded = ${JSON.stringify(threaded)};`, `export const single = ${JSON.stringify(single)};`, `export const maximumPages = ${WASM_MAXIMUM_PAGES};`].join('\n');
+    },
+  };
+}
