@@ -50,8 +50,8 @@ async function compile(root: string, files: Map<string, string>, flags: readonly
 
 /** A build of the module, from the cache where its inputs are unchanged. */
 async function build(root: string, kind: keyof typeof BUILDS, files: Map<string, string>): Promise<Uint8Array> {
-  const version = JSON.parse(readFileSync(join(root, 'node_modules/assemblyscript/package.json'), 'utf8')).version;
-  const hash = createHash('sha256').update(JSON.stringify([version, BUILDS[kind], [...files].sort()])).digest('hex').slice(0, 16);
+  // The compiler's version is the lock file's: node_modules/.cache goes with node_modules.
+  const hash = createHash('sha256').update(JSON.stringify([BUILDS[kind], [...files].sort()])).digest('hex').slice(0, 16);
   const cached = join(root, CACHE, `${kind}-${hash}.wasm`);
   if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
   const binary = await compile(root, files, BUILDS[kind]);

@@ -9,12 +9,12 @@ import { resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/examples';
 import { exportModel, importModel } from './exchange.ts';
 import { columnList, nonNegativeInteger, positiveInteger, positiveNumber } from './flags.ts';
 import { formatTrace, traceOnCli } from './trace.ts';
-import { predict, train, type Backend } from './train.ts';
+import { predict, train } from './train.ts';
 
 const EXIT_BAD_INPUT = 2;
 const EXIT_FAILURE = 1;
 
-const backendOption = () => new Option('--backend <backend>', 'where to train').choices(['webgpu', 'cpu']).default('webgpu');
+const backendOption = () => new Option('--backend <backend>', 'where to train: WebGPU, WebAssembly (float32, SIMD, threads), or the float64 reference').choices(['webgpu', 'wasm', 'cpu']).default('webgpu');
 
 export function buildProgram(): Command {
   const program = new Command('webgpu-backprop')
@@ -35,7 +35,7 @@ export function buildProgram(): Command {
     .argument('<example>', 'mazur, hmkcode, lamsal or missinglink (or the article number: 001, 000, 003, 004)')
     .option('--json', 'print the trace as JSON')
     .addOption(new Option('--backend <backend>', 'webgpu shows the reference and the GPU; cpu the reference alone').choices(['webgpu', 'cpu']).default('webgpu'))
-    .action(async (name: string, options: { json?: boolean; backend: Backend }) => {
+    .action(async (name: string, options: { json?: boolean; backend: 'webgpu' | 'cpu' }) => {
       const trace = await traceOnCli(resolveExample(name), options.backend === 'webgpu');
       console.log(options.json ? JSON.stringify(trace, null, 2) : formatTrace(trace));
     });

@@ -15,7 +15,9 @@ export interface WasmExports {
   pool_bytes(): number;
   pack_floats(): number;
   net_bytes(layers: number): number;
-  set_pool(address: number, threads: number, pack: number): void;
+  set_pool(address: number, threads: number, pack: number, mayBlock: number): void;
+  pool_failed_offset(): number;
+  pool_done_offset(): number;
   set_net(...fields: number[]): void;
   set_layer(address: number, l: number, units: number, inputs: number, activation: number, parameter: number, ...pointers: number[]): void;
   train_steps(net: number, steps: number, rows: number, rates: number, losses: number, first: number): void;
@@ -86,9 +88,11 @@ export class WasmRuntime {
     readonly threads: number,
   ) {
     this.exports = instance.exports as unknown as WasmExports;
-    this.pool = this.allocate(this.exports.pool_bytes());
+    this.pool = this.allocateZeroed(this.exports.pool_bytes());
     const pack = this.allocate(threads * this.exports.pack_floats() * 4);
-    this.exports.set_pool(this.pool, threads, pack);
+    // A browser's main thread may not block; Node's and a worker's may.
+    const mayBlock = typeof window === 'undefined' ? 1 : 0;
+    this.exports.set_pool(this.pool, threads, pack, mayBlock);
   }
 
   /** A runtime with `threads` threads (1: the build without threads, on memory of its own). */
@@ -111,7 +115,8 @@ export class WasmRuntime {
     const instance = await WebAssembly.instantiate(module, imports);
     runtime = new WasmRuntime(memory, instance, shared ? threads : 1);
     if (shared) {
-      const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, k) => start!(WORKER_SOURCE, { module, memory, pool: runtime!.pool, thread: k + 1 })));
+      const exports = runtime.exports;
+      const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, k) => start!(WORKER_SOURCE, { module, memory, pool: runtime!.pool, thread: k + 1, failed: exports.pool_failed_offset(), done: exports.pool_done_offset() })));
       for (const worker of workers) worker.unref?.();
     }
     return runtime;

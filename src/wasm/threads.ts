@@ -14,6 +14,9 @@ export interface WorkerStart {
   memory: WebAssembly.Memory;
   pool: number;
   thread: number;
+  /** Where in the pool's block a failure is marked, and the shares done are counted. */
+  failed: number;
+  done: number;
 }
 
 export interface StartedWorker {
@@ -29,13 +32,25 @@ export interface WorkerSource {
   node: string;
 }
 
-/** What the worker does once it has its start: instantiate, say so, and serve products until stopped. */
+/**
+ * What the worker does once it has its start: instantiate, say so, and serve products
+ * until stopped; if its share throws, it marks the failure and counts itself done, so
+ * that the posting thread traps instead of waiting for ever.
+ */
 const BODY = `
   const fail = () => { throw new Error('the host\\'s ops run on the posting thread only'); };
   const imports = { env: { memory: start.memory }, host: { activate: fail, derivative: fail, output: fail, update: fail } };
   const instance = new WebAssembly.Instance(start.module, imports);
   post('ready');
-  instance.exports.worker_loop(start.pool, start.thread);`;
+  try {
+    instance.exports.worker_loop(start.pool, start.thread);
+  } catch (error) {
+    const words = new Int32Array(start.memory.buffer);
+    Atomics.store(words, (start.pool + start.failed) >> 2, 1);
+    Atomics.add(words, (start.pool + start.done) >> 2, 1);
+    Atomics.notify(words, (start.pool + start.done) >> 2);
+    throw error;
+  }`;
 
 export const WORKER_SOURCE: WorkerSource = {
   browser: `self.onmessage = ({ data: start }) => { const post = (m) => self.postMessage(m); ${BODY} };`,

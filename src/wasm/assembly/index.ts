@@ -8,7 +8,7 @@ import { Pool } from './pool';
 import { Layer, layerOf, Net } from './step';
 
 export { net_bytes, train_steps, forward_rows, output_rows } from './step';
-export { pool_bytes, pack_floats, worker_loop } from './pool';
+export { pool_bytes, pack_floats, worker_loop, pool_failed_offset, pool_done_offset } from './pool';
 export {
   activate_rows,
   derivative_rows,
@@ -30,11 +30,12 @@ export function product_bytes(): i32 {
   return offsetof<Product>();
 }
 
-/** Sets the pool's threads (the posting one included) and the first thread's packing space. */
-export function set_pool(address: usize, threads: i32, pack: usize): void {
+/** Sets the pool's threads (the posting one included), the first thread's packing space, and whether the posting thread may block. */
+export function set_pool(address: usize, threads: i32, pack: usize, mayBlock: i32): void {
   const pool = changetype<Pool>(address);
   pool.threads = threads;
   pool.pack = pack;
+  pool.mayBlock = mayBlock;
 }
 
 /** Describes a network to the step (see Net in step.ts). */
