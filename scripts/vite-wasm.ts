@@ -1,8 +1,9 @@
 // The WebAssembly backend's module, built from src/wasm/assembly/ by AssemblyScript's
 // compiler when a build (or the dev server, or the tests) asks for it, and embedded as
-// base64 text, as the WGSL is embedded: `import { threaded, single } from
-// 'virtual:webgpu-backprop-wasm'`. Two builds of the same sources: with threads (a shared
-// memory, atomics: Node, and browsers when cross-origin isolated) and without. The op
+// base64 text, as the WGSL is embedded: `import('virtual:webgpu-backprop-wasm/threaded')`
+// gives it as its default export. Two builds of the same sources, each a module of its own
+// that a page loads only when it runs that build: with threads (a shared memory, atomics:
+// Node, and browsers when cross-origin isolated) and without. The op
 // switches are generated from the op tables (src/wasm/op-switch.ts) as switch.ts. A build
 // is kept in node_modules/.cache by the hash of its inputs; never committed.
 
@@ -11,16 +12,13 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, rename
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
 import { wasmOpSwitchSource } from '../src/wasm/op-switch.ts';
+import { MAXIMUM_PAGES } from '../src/wasm/pages.ts';
 
-const MODULE_ID = 'virtual:webgpu-backprop-wasm';
-const RESOLVED_ID = `\0${MODULE_ID}`;
+const MODULE_ID = 'virtual:webgpu-backprop-wasm/';
 const SOURCES = 'src/wasm/assembly';
 const CACHE = 'node_modules/.cache/webgpu-backprop-wasm';
 
-/** Pages of 64 KiB a memory may grow to (1 GiB): a shared memory must declare its maximum up front. */
-export const WASM_MAXIMUM_PAGES = 16384;
-
-const COMMON_FLAGS = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1', '--maximumMemory', String(WASM_MAXIMUM_PAGES), '--enable', 'simd'];
+const COMMON_FLAGS = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1', '--maximumMemory', String(MAXIMUM_PAGES), '--enable', 'simd'];
 const BUILDS = {
   threaded: [...COMMON_FLAGS, '--enable', 'threads', '--sharedMemory'],
   single: COMMON_FLAGS,
@@ -61,11 +59,9 @@ async function build(root: string, kind: keyof typeof BUILDS, files: Map<string,
   return binary;
 }
 
-/** The module's two builds as base64, for the virtual module (and the tests that read them). */
-export async function wasmBuilds(root = process.cwd()): Promise<Record<keyof typeof BUILDS, string>> {
-  const files = sources(root);
-  const [threaded, single] = await Promise.all([build(root, 'threaded', files), build(root, 'single', files)]);
-  return { threaded: Buffer.from(threaded).toString('base64'), single: Buffer.from(single).toString('base64') };
+/** One build of the module, as base64. */
+export async function wasmBuild(kind: keyof typeof BUILDS, root = process.cwd()): Promise<string> {
+  return Buffer.from(await build(root, kind, sources(root))).toString('base64');
 }
 
 export function webassemblyModule(): Plugin {
@@ -76,13 +72,12 @@ export function webassemblyModule(): Plugin {
       root = config.root;
     },
     resolveId(id) {
-      return id === MODULE_ID ? RESOLVED_ID : undefined;
+      return id.startsWith(MODULE_ID) && id.slice(MODULE_ID.length) in BUILDS ? `\0${id}` : undefined;
     },
     async load(id) {
-      if (id !== RESOLVED_ID) return undefined;
+      if (!id.startsWith(`\0${MODULE_ID}`)) return undefined;
       for (const name of readdirSync(join(root, SOURCES))) this.addWatchFile(join(root, SOURCES, name));
-      const { threaded, single } = await wasmBuilds(root);
-      return [`export const threaded = ${JSON.stringify(threaded)};`, `export const single = ${JSON.stringify(single)};`, `export const maximumPages = ${WASM_MAXIMUM_PAGES};`].join('\n');
+      return `export default ${JSON.stringify(await wasmBuild(id.slice(MODULE_ID.length + 1) as keyof typeof BUILDS, root))};`;
     },
   };
 }

@@ -46,7 +46,7 @@ import { WasmTrainer } from './wasm/trainer.ts';
 export type BackendChoice = 'webgpu' | 'wasm' | 'cpu' | 'auto';
 
 /** The backends a network runs on. */
-export type Backend = 'webgpu' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 
 const BACKEND_CHOICES: readonly BackendChoice[] = ['webgpu', 'wasm', 'cpu', 'auto'];
 
@@ -163,7 +163,7 @@ export class Network {
   private constructor(
     private model: Model,
     /** Where the network trains: `webgpu`, `wasm` or `cpu`. */
-    readonly backend: Backend,
+    readonly backend: BackendName,
     /** Why this backend (with `auto`: the figures it chose by). */
     readonly backendReason: string,
     private readonly gpu: { keeper?: DeviceKeeper; device?: GPUDevice; owned: boolean } | undefined,
@@ -221,7 +221,7 @@ export class Network {
     if (!BACKEND_CHOICES.includes(choice)) throw new InputError('backend', `expected ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(choice)}`);
     if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new InputError('threads', `expected a positive whole number, got ${JSON.stringify(options.threads)}`);
     const settings = { path: options.path, onRecover: options.onRecover, threads: options.threads };
-    const network = (backend: Backend, reason: string, gpu?: { keeper?: DeviceKeeper; device?: GPUDevice; owned: boolean }, adapter?: AdapterDescription) => new Network(model, backend, reason, gpu, adapter, settings);
+    const network = (backend: BackendName, reason: string, gpu?: { keeper?: DeviceKeeper; device?: GPUDevice; owned: boolean }, adapter?: AdapterDescription) => new Network(model, backend, reason, gpu, adapter, settings);
     if (choice === 'cpu') return network('cpu', 'asked for the float64 reference');
     if (choice === 'wasm') return network('wasm', 'asked for WebAssembly');
     const given = options.device;

@@ -86,7 +86,7 @@ describe('auto on this machine', () => {
     writeFileSync(file, JSON.stringify(kept));
     const network = await Network.create(MNIST);
     expect(network.backend).toBe('webgpu');
-    expect(network.backendReason).toMatch(/^auto chose WebGPU: WebGPU is faster \(.*1\.00e\+6 GFLOP\/s measured/);
+    expect(network.backendReason).toMatch(/^auto chose WebGPU: WebGPU is faster \(.*1000000 GFLOP\/s measured/);
     network.dispose();
   });
 

@@ -88,14 +88,15 @@ describe('products the threads share', () => {
   it('several threads give the same parameters as one, to the bit', async () => {
     const model = randomModel(network, 15);
     const dataset = randomDataset(network, 150, 15);
-    const params = [];
+    const params: Float64Array[] = [];
     for (const threads of [1, 2]) {
       const trainer = await WasmTrainer.create(model, dataset, settings(70), { threads });
       await trainer.train(3);
       params.push(await trainer.read('params'));
       trainer.dispose();
     }
-    expect(Array.from(params[1])).toEqual(Array.from(params[0]));
+    // The first element that differs (a diff of two arrays this long would take the test runner minutes).
+    expect(params[1].findIndex((value, k) => !Object.is(value, params[0][k]))).toBe(-1);
   });
 });
 

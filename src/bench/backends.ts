@@ -5,6 +5,7 @@ import { GpuTrainer, type GpuTrainerOptions } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import type { TrainOptions } from '../model/trainer.ts';
+import { defaultThreads } from '../wasm/threads.ts';
 import { WasmTrainer } from '../wasm/trainer.ts';
 import { TightLoop, tightLoopRuns } from './tight.ts';
 import type { Workload } from './workloads.ts';
@@ -66,11 +67,12 @@ export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTraine
   };
 }
 
-/** This project's WebAssembly trainer on `threads` threads (named with its thread count where it is not the default). */
-export function wasmBackend(threads?: number): Backend {
+/** This project's WebAssembly trainer on `threads` threads (default: as many as it takes here), named with its thread count. */
+export function wasmBackend(threads = defaultThreads()): Backend {
+  const count = `${threads} thread${threads === 1 ? '' : 's'}`;
   return {
-    name: threads === undefined ? BACKEND_NAMES.wasm : `${BACKEND_NAMES.wasm} ${threads} thread${threads === 1 ? '' : 's'}`,
-    device: threads === undefined ? 'WebAssembly SIMD' : `WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}`,
+    name: `${BACKEND_NAMES.wasm} ${count}`,
+    device: `WebAssembly SIMD, ${count}`,
     async start(workload) {
       const { model, dataset, options } = workload.build();
       const trainer = await WasmTrainer.create(model, dataset, options, { threads });

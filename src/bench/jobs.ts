@@ -46,6 +46,7 @@ export function jobFitOptions(job: Job) {
   return { epochs: job.epochs, batchSize: job.batchSize, learningRate: job.learningRate, optimizer: 'sgd' as const, shuffle: false };
 }
 
+/** J1, an MNIST-shaped network for a few epochs, and J2, a tiny one for many: the jobs `npm run bench` times from create to trained. */
 export const JOBS: readonly Job[] = [
   {
     name: 'J1',
@@ -91,6 +92,7 @@ export class JobCheck {
     return this.trajectory.model.params;
   }
 
+  /** Trained parameters against the reference's after the job's steps (trained once, at the first call). */
   async compare(params: ArrayLike<number>): Promise<Comparison> {
     this.ready ??= this.trajectory.advanceTo(jobSteps(this.job));
     await this.ready;

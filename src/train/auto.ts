@@ -48,6 +48,7 @@ export interface AutoChoice {
 }
 
 const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toPrecision(2));
+const rate = (gflops: number) => (gflops >= 100 ? gflops.toFixed(0) : gflops.toPrecision(3));
 
 /** WebAssembly or WebGPU for `spec` at batch `batch`, and why, in figures. */
 export function chooseBackend(spec: ModelSpec, batch: number, wasm: WasmCalibration, webgpu: WebgpuCalibration, adapter: { name: string; software: boolean }): AutoChoice {
@@ -56,8 +57,8 @@ export function chooseBackend(spec: ModelSpec, batch: number, wasm: WasmCalibrat
   const slowerSoftware = adapter.software && g.stepMs >= a.stepMs;
   const backend = slowerSoftware || a.totalMs <= g.totalMs ? 'wasm' : 'webgpu';
   const figures =
-    `WebAssembly (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'}, ${wasm.gflops.toPrecision(3)} GFLOP/s measured) ${ms(a.stepMs)} ms a step; ` +
-    `WebGPU (${adapter.name}, ${webgpu.gflops.toPrecision(3)} GFLOP/s measured) ${ms(g.stepMs)} ms a step and ${ms(g.compileMs)} ms compiling; ` +
+    `WebAssembly (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'}, ${rate(wasm.gflops)} GFLOP/s measured) ${ms(a.stepMs)} ms a step; ` +
+    `WebGPU (${adapter.name}, ${rate(webgpu.gflops)} GFLOP/s measured) ${ms(g.stepMs)} ms a step and ${ms(g.compileMs)} ms compiling; ` +
     `${NOMINAL_STEPS} steps of batch ${batch}: ${ms(a.totalMs)} ms against ${ms(g.totalMs)} ms`;
   const why = slowerSoftware ? 'the software adapter is slower per step' : backend === 'wasm' ? 'WebAssembly is faster' : 'WebGPU is faster';
   return { backend, reason: `auto chose ${backend === 'wasm' ? 'WebAssembly' : 'WebGPU'}: ${why} (${figures})` };

@@ -5,8 +5,8 @@
 // memory (first fit, 64-byte aligned), so a second network compiles nothing and starts
 // no thread.
 
-import { maximumPages, single, threaded } from 'virtual:webgpu-backprop-wasm';
 import { LimitError } from '../errors.ts';
+import { MAXIMUM_PAGES as maximumPages } from './pages.ts';
 import { WORKER_SOURCE, workerStarter } from './threads.ts';
 
 /** What the module exports (src/wasm/assembly/index.ts). */
@@ -60,11 +60,12 @@ function bytesOf(base64: string): Uint8Array {
 
 const modules = new Map<boolean, Promise<WebAssembly.Module>>();
 
-/** The module, compiled once per build (with threads or without). */
+/** The module, compiled once per build (with threads or without); a page loads only the build it runs. */
 function compiled(shared: boolean): Promise<WebAssembly.Module> {
   let module = modules.get(shared);
   if (!module) {
-    module = WebAssembly.compile(bytesOf(shared ? threaded : single) as Uint8Array<ArrayBuffer>);
+    const text = shared ? import('virtual:webgpu-backprop-wasm/threaded') : import('virtual:webgpu-backprop-wasm/single');
+    module = text.then(({ default: base64 }) => WebAssembly.compile(bytesOf(base64) as Uint8Array<ArrayBuffer>));
     modules.set(shared, module);
   }
   return module;

@@ -5,6 +5,8 @@
 // A worker's script is a few lines, kept here as text so that no bundler or server has to
 // find a file for it.
 
+import { BackpropError } from '../errors.ts';
+
 /** Starts a worker running `source`; resolves once it has posted its first message. */
 export type WorkerStarter = (source: WorkerSource, start: WorkerStart) => Promise<StartedWorker>;
 
@@ -38,7 +40,7 @@ export interface WorkerSource {
  * that the posting thread traps instead of waiting for ever.
  */
 const BODY = `
-  const fail = () => { throw new Error('the host\\'s ops run on the posting thread only'); };
+  const fail = () => { throw new WebAssembly.RuntimeError('the host\\'s ops run on the posting thread only'); };
   const imports = { env: { memory: start.memory }, host: { activate: fail, derivative: fail, output: fail, update: fail } };
   const instance = new WebAssembly.Instance(start.module, imports);
   post('ready');
@@ -66,7 +68,7 @@ const browserWorkers: WorkerStarter = (source, start) =>
       URL.revokeObjectURL(url);
       resolve({});
     };
-    worker.onerror = (event) => reject(new Error(event.message));
+    worker.onerror = (event) => reject(new BackpropError(`a WebAssembly worker could not start: ${event.message}`));
     worker.postMessage(start);
   });
 

@@ -62,7 +62,7 @@ export class WasmTrainer implements Trainer {
   private disposed = false;
 
   private constructor(
-    readonly runtime: WasmRuntime,
+    private readonly runtime: WasmRuntime,
     readonly model: Model,
     readonly dataset: Dataset,
     readonly options: TrainOptions,

@@ -102,14 +102,24 @@ function product(net: Net, m: i32, n: i32, k: i32, a: usize, rsA: i32, csA: i32,
   runProduct(changetype<Pool>(net.pool), p);
 }
 
+/** `count` floats from `from` to `to`: a loop below 64 (a bulk copy's call costs more than a tiny network's row). */
+@inline
+function copyFloats(to: usize, from: usize, count: i32): void {
+  if (count >= 64) {
+    memory.copy(to, from, <usize>count << 2);
+    return;
+  }
+  for (let k = 0; k < count; k++) store<f32>(to + (<usize>k << 2), load<f32>(from + (<usize>k << 2)));
+}
+
 /** The batch's rows of the dataset, by the host's schedule: `rows` (B). */
 function gather(net: Net, rows: usize): void {
-  const inputBytes = <usize>net.inputs << 2;
-  const targetBytes = <usize>net.outputs << 2;
+  const inputs = net.inputs;
+  const outputs = net.outputs;
   for (let b = 0; b < net.batch; b++) {
     const row = <usize>load<u32>(rows + (<usize>b << 2));
-    memory.copy(net.input + <usize>b * inputBytes, net.data + row * inputBytes, inputBytes);
-    memory.copy(net.target + <usize>b * targetBytes, net.targets + row * targetBytes, targetBytes);
+    copyFloats(net.input + (<usize>(b * inputs) << 2), net.data + ((row * <usize>inputs) << 2), inputs);
+    copyFloats(net.target + (<usize>(b * outputs) << 2), net.targets + ((row * <usize>outputs) << 2), outputs);
   }
 }
 
@@ -229,7 +239,7 @@ function gradients(net: Net): void {
     const units = layer.units;
     // (OUT, IN) = (OUT, B) · (B, IN): δᵀ read through its strides
     product(net, units, layer.inputs, B, layer.delta, 1, units, x, layer.inputs, 1, layer.gradWeights, layer.inputs, 1 / <f32>B);
-    memory.fill(layer.gradBiases, 0, <usize>units << 2);
+    for (let j = 0; j < units; j++) store<f32>(layer.gradBiases + (<usize>j << 2), 0);
     for (let b = 0; b < B; b++) {
       const row = layer.delta + (<usize>b * units << 2);
       for (let j = 0; j < units; j++) store<f32>(layer.gradBiases + (<usize>j << 2), load<f32>(layer.gradBiases + (<usize>j << 2)) + load<f32>(row + (<usize>j << 2)));
