@@ -1,8 +1,9 @@
 // One job on one backend in this fresh process, as a new user runs it (src/bench/jobs.ts):
 // the clock starts at `Network.create` (TensorFlow.js: at choosing its backend) and stops
 // when `fit` (`model.fit`) resolves; the first step's end is taken from its batch
-// callback. Modules are imported before the clock (Dawn's bindings, TensorFlow.js);
-// everything after, the WebAssembly module's compiling and the pipelines', is in it.
+// callback. The library and TensorFlow.js are imported before the clock; everything
+// after is in it: loading Dawn's bindings where the library first asks for WebGPU, the
+// WebAssembly module's compiling, the device, the pipelines'.
 // Prints one line of JSON: the times, each compile, and the trained parameters in this
 // project's layout (bench/run.ts checks them against the reference).
 // bench/run.ts runs it in a child process of its own: `run.ts --child-job J1 wasm`.
@@ -46,9 +47,16 @@ export async function runJob(jobName: string, backend: string): Promise<JobResul
     };
   }
 
-  // Dawn's module, and what it defines (GPUDevice), before the clock.
-  await nodeGpu().catch(() => undefined);
-  if (typeof GPUDevice !== 'undefined') timeCompiles(GPUDevice.prototype, 'createComputePipelineAsync', ([descriptor]) => (descriptor as GPUComputePipelineDescriptor).label ?? 'pipeline');
+  // Dawn's GPUDevice is timed as soon as its bindings install it (they assign the GPU* globals).
+  let device: typeof GPUDevice | undefined;
+  Object.defineProperty(globalThis, 'GPUDevice', {
+    configurable: true,
+    get: () => device,
+    set(value: typeof GPUDevice) {
+      device = value;
+      timeCompiles(value.prototype, 'createComputePipelineAsync', ([descriptor]) => (descriptor as GPUComputePipelineDescriptor).label ?? 'pipeline');
+    },
+  });
   timeCompiles(WebAssembly, 'compile', () => 'WebAssembly module');
   timeCompiles(WebAssembly, 'instantiate', ([source]) => (source instanceof WebAssembly.Module ? 'WebAssembly instance' : 'WebAssembly module'));
 

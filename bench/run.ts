@@ -54,7 +54,7 @@ const JOB_NAMES = JOBS.map((job) => job.name);
 const DEFAULT_JOB_BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu', 'tfjs-wasm'];
 
 const program = new Command('bench')
-  .addOption(new Option('--workloads <names>', `comma-separated: ${WORKLOADS.join(', ')}`).argParser(namesFrom(WORKLOADS)).default(['W1', 'W2', 'W3', 'sweep'], 'W1,W2,W3,sweep'))
+  .addOption(new Option('--workloads <names>', `comma-separated: ${WORKLOADS.join(', ')} ('none' for none)`).argParser(namesFrom([...WORKLOADS, 'none'])).default(['W1', 'W2', 'W3', 'sweep'], 'W1,W2,W3,sweep'))
   .addOption(new Option('--backends <names>', `comma-separated: ${BACKENDS.join(', ')}`).argParser(namesFrom(BACKENDS)).default(BACKENDS, BACKENDS.join(',')))
   .addOption(new Option('--jobs <names>', `jobs timed from create to trained, comma-separated: ${JOB_NAMES.join(', ')} ('none' for none)`).argParser(namesFrom([...JOB_NAMES, 'none'])).default(JOB_NAMES, JOB_NAMES.join(',')))
   .addOption(new Option('--job-backends <names>', `comma-separated: ${JOB_BACKENDS.join(', ')}`).argParser(namesFrom(JOB_BACKENDS)).default(DEFAULT_JOB_BACKENDS, DEFAULT_JOB_BACKENDS.join(',')))

@@ -35,6 +35,7 @@ import { fit, type FitSubject } from './train/fit.ts';
 import { checkMetrics, type FitOptions, type History } from './train/fit-options.ts';
 import { measure, type Evaluation, type Metric } from './train/metrics.ts';
 import { DEFAULT_BATCH_SIZE, trainOptions } from './train/options.ts';
+import { wasmRuntime } from './wasm/runtime.ts';
 import { defaultThreads } from './wasm/threads.ts';
 import { WasmTrainer } from './wasm/trainer.ts';
 
@@ -231,6 +232,9 @@ export class Network {
       const keeper = await sharedDevice();
       return network('webgpu', 'asked for WebGPU', { keeper, device: await keeper.current(), owned: false }, describeAdapter(keeper.adapter));
     }
+    // The WebAssembly runtime starts (its threads) while the adapter is looked for: the choice needs the adapter, and most choices then need the runtime.
+    const threads = options.threads ?? defaultThreads();
+    wasmRuntime(threads).catch(() => undefined);
     let adapter: GPUAdapter;
     try {
       adapter = await requestAdapter();
@@ -238,7 +242,7 @@ export class Network {
       if (error instanceof WebGpuUnavailableError) return network('wasm', `auto chose WebAssembly: WebGPU is unavailable: ${error.message}`);
       throw error;
     }
-    const wasm = await wasmCalibration(options.threads ?? defaultThreads());
+    const wasm = await wasmCalibration(threads);
     // The adapter is measured once, on the shared device (which a choice of WebGPU then uses).
     const described = describeAdapter(adapter);
     const webgpu = await webgpuCalibration(adapter, async () => (await sharedDevice()).current());
