@@ -4,15 +4,16 @@
 // polling distorts the peer. The page is served cross-origin isolated by Vite's dev
 // server, so WebAssembly (ours and TensorFlow.js's) may run threads. The measuring is the
 // page's (the library's measureWorkload, interleaved, each timed run checked); this
-// command only sets the page up, runs it, and writes its results as `npm run bench` does:
+// command builds the app, serves it cross-origin isolated (Vite's preview server), sets
+// the page up, runs it, and writes its results as `npm run bench` does:
 // bench/results/<date>-chromium-<adapter kind>.{json,md}.
 
 import { Command, Option } from 'commander';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
+import { build, preview } from 'vite';
 import { markdownTable, speedRatios, type BenchReport } from 'webgpu-backprop/bench';
 import { namesFrom } from './flags.ts';
 
@@ -31,8 +32,10 @@ const program = new Command('bench:chromium')
 const flags = program.opts<{ workloads: string[]; quick?: boolean; reference?: boolean; outDir: string; timeoutMinutes: number }>();
 
 if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) process.env.VK_ADD_DRIVER_FILES = [process.env.VK_ADD_DRIVER_FILES, SWIFTSHADER_ICD].filter(Boolean).join(':');
-const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 0, host: 'localhost' } });
-await server.listen();
+// The built app, as a user gets it (the dev server does not serve TensorFlow.js's wasm files as the build does).
+const outDir = mkdtempSync(join(tmpdir(), 'webgpu-backprop-app-'));
+await build({ configFile: 'vite.config.ts', logLevel: 'error', build: { outDir } });
+const server = await preview({ configFile: 'vite.config.ts', logLevel: 'error', build: { outDir }, preview: { port: 0, host: 'localhost' } });
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking'] });
 const loadBefore = loadavg();
 try {
@@ -77,4 +80,5 @@ try {
 } finally {
   await browser.close();
   await server.close();
+  rmSync(outDir, { recursive: true, force: true });
 }

@@ -47,7 +47,10 @@ async function tfjsBackends(adapter: string, wanted: { webgpu: boolean; wasm: bo
       'tfjs-backend-wasm-simd.wasm': simd.default,
       'tfjs-backend-wasm-threaded-simd.wasm': threaded.default,
     });
-    backends.push(tfjsBackend(tf, 'wasm', 'WebAssembly'));
+    // Its threaded build's worker fails in a bundled page (it names a variable the bundle
+    // renamed): the single-threaded SIMD build, also where the page is cross-origin isolated.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    backends.push(tfjsBackend(tf, 'wasm', 'WebAssembly SIMD, one thread'));
   }
   return backends;
 }
