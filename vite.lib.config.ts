@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { defineConfig, type Plugin } from 'vite';
 import { builtName, ENTRY_POINTS } from './scripts/entry-points.ts';
+import { webassemblyModule } from './scripts/vite-wasm.ts';
 
 // The library: one ES module in dist/ per source module (dist/index.js, dist/node.js, …
 // beside dist/network.js, dist/gpu/trainer.js, …), the WGSL embedded. Kept apart, a
@@ -10,6 +11,8 @@ import { builtName, ENTRY_POINTS } from './scripts/entry-points.ts';
 // demand (the file reader, the ONNX and PyTorch formats) stay out of a page until then.
 // The dependencies stay imports, installed beside the package and shared with a user's
 // own; the command line is vite.cli.config.ts.
+//
+// The WebAssembly module goes in as base64 text, built from src/wasm/assembly/ (scripts/vite-wasm.ts).
 //
 // The WGSL goes in without its comments (a third of a page's download otherwise), each
 // comment's lines left blank, so that a compiler message's line number is the source's.
@@ -75,7 +78,7 @@ const workerScriptKept: Plugin = {
 };
 
 export default defineConfig({
-  plugins: [wgslWithoutComments, workerScriptKept],
+  plugins: [wgslWithoutComments, workerScriptKept, webassemblyModule()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -6,8 +6,10 @@
 export { DEFAULT_SUITE_OPTIONS, measureWorkload, median, QUICK_SUITE_OPTIONS, runSuite } from './bench/suite.ts';
 export type { Measurement, SuiteOptions } from './bench/suite.ts';
 export { flopsPerStep, STANDARD_WORKLOADS, sweepWorkloads } from './bench/workloads.ts';
+export { jobData, jobFitOptions, JOBS, JobCheck, jobSteps } from './bench/jobs.ts';
+export type { Job } from './bench/jobs.ts';
 export type { Workload } from './bench/workloads.ts';
-export { BACKEND_NAMES, referenceBackend, tightLoopBackend, webgpuBackend } from './bench/backends.ts';
+export { BACKEND_NAMES, referenceBackend, tightLoopBackend, wasmBackend, webgpuBackend } from './bench/backends.ts';
 export type { Backend, BenchRun } from './bench/backends.ts';
 export { tfjsBackend } from './bench/peers.ts';
 export type { TfModule, TfTensor } from './bench/peers.ts';

@@ -2,7 +2,9 @@
 // (`create` from a description, `fromJSON` from a model file, `import` from another
 // engine's file), trained with `fit` (as TensorFlow.js's `model.fit`; the fit engine is
 // train/fit.ts), asked with `predict` and `evaluate`, saved with `toJSON` or `export`, and
-// freed with `dispose`. Underneath it is a trainer: the float64 reference, or WebGPU.
+// freed with `dispose`. Underneath it is a trainer: the float64 reference, WebAssembly,
+// or WebGPU (`auto` picks between the last two by speeds measured on this machine,
+// train/auto.ts).
 //
 // What reads files (the schema library) and what speaks other engines' formats (ONNX's
 // protobuf codec, the PyTorch template) is loaded when a file is read or a format
@@ -14,7 +16,7 @@ import { applyInputScaling, type InputScaling } from './data/scaling.ts';
 import { flattenRows, toDataset, type Rows } from './data/validate.ts';
 import type { Labels } from './data/labels.ts';
 import { asText, BackpropError, DisposedError, InputError, LimitError, quoted, WebGpuUnavailableError } from './errors.ts';
-import { describeAdapter, DeviceKeeper, type AdapterDescription } from './gpu/device.ts';
+import { adapterName, describeAdapter, DeviceKeeper, requestAdapter, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
 import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, isPytorchFile, PYTORCH_FILE_ADVICE, type ExportFormat, type ImportFormat } from './interop/formats.ts';
@@ -27,20 +29,43 @@ import type { Model } from './model/network.ts';
 import type { OptimizerSpec } from './model/optimizer.ts';
 import type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
 import { CpuTrainer } from './reference/trainer.ts';
+import { chooseBackend } from './train/auto.ts';
+import { wasmCalibration, webgpuCalibration } from './train/calibration.ts';
 import { createTrainer } from './train/create.ts';
 import { fit, type FitSubject } from './train/fit.ts';
 import { checkMetrics, type FitOptions, type History } from './train/fit-options.ts';
 import { measure, type Evaluation, type Metric } from './train/metrics.ts';
-import { trainOptions } from './train/options.ts';
+import { DEFAULT_BATCH_SIZE, trainOptions } from './train/options.ts';
 import { checkKeys, optionKeys } from './option-keys.ts';
+import { wasmRuntime } from './wasm/runtime.ts';
+import { defaultThreads } from './wasm/threads.ts';
+import { WasmTrainer } from './wasm/trainer.ts';
 
-/** Where a network trains: WebGPU, the float64 reference, or (`auto`) WebGPU where an adapter exists, else the reference. */
-export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
+/**
+ * Where a network trains: WebGPU; WebAssembly (float32, SIMD, worker threads); the float64
+ * reference; or (`auto`) whichever of WebGPU and WebAssembly is faster for this network
+ * on this machine, by speeds measured once and kept.
+ */
+export type BackendChoice = 'webgpu' | 'wasm' | 'cpu' | 'auto';
+
+/** The backends a network runs on. */
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+
+const BACKEND_CHOICES: readonly BackendChoice[] = ['webgpu', 'wasm', 'cpu', 'auto'];
 
 /** How a network is made: its backend, its device, its initial weights. */
 export interface NetworkOptions {
-  /** Default `auto`: WebGPU where there is an adapter, else the float64 reference (`backendReason` says why). */
+  /**
+   * Default `auto`: WebGPU or WebAssembly, whichever is faster for this network here (by
+   * speeds measured once per adapter and kept: in localStorage, or in Node a file);
+   * WebAssembly where there is no adapter. `backendReason` gives the figures.
+   */
   backend?: BackendChoice | undefined;
+  /**
+   * WebAssembly: threads that share each large product (default: the CPU's cores, at most
+   * 8, where workers with shared memory can run: in Node, and in a cross-origin-isolated page).
+   */
+  threads?: number;
   /**
    * A device to run on instead of one the network opens (and reopens if lost) itself: a
    * GPUDevice (its loss ends training with DeviceLostError), or a DeviceKeeper shared with
@@ -90,7 +115,7 @@ export interface EvaluateOptions {
   metrics?: readonly Metric[] | undefined;
 }
 
-const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source']);
+const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source', 'threads']);
 const IMPORT_OPTION_KEYS = optionKeys<ImportOptions>()([...(NETWORK_OPTION_KEYS as (keyof NetworkOptions)[]), 'weights', 'loss', 'trainBiases', 'onWarning']);
 const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['metrics']);
 
@@ -98,6 +123,20 @@ const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['metrics']);
 const RECOVERY_CHECKPOINT_STEPS = 1000;
 
 /** The trainer of the last `fit`, kept while its data and options stay the same. */
+/**
+ * The device networks share where none is given: opened at first use and kept, so that a
+ * network of a shape trained before compiles nothing (pipelines are cached per device).
+ */
+let sharedKeeper: Promise<DeviceKeeper> | undefined;
+
+function sharedDevice(): Promise<DeviceKeeper> {
+  if (!sharedKeeper) {
+    sharedKeeper = DeviceKeeper.open();
+    sharedKeeper.catch(() => (sharedKeeper = undefined));
+  }
+  return sharedKeeper;
+}
+
 interface Session {
   trainer: Trainer;
   dataset: Dataset;
@@ -130,6 +169,8 @@ export class Network {
   readonly inputScaling: InputScaling | undefined;
   private session?: Session;
   private predictor?: GpuPredictor;
+  /** The WebAssembly trainer that predicts before any fit (on the current weights). */
+  private wasmPredictor?: WasmTrainer;
   /** The optimizer state and step count the next trainer starts from, when its optimizer is the same. */
   private carried?: { optimizer: OptimizerSpec; state: TrainerState };
   /** The training loop's chunk size at the end of the last fit. */
@@ -146,14 +187,14 @@ export class Network {
 
   private constructor(
     private model: Model,
-    /** Where the network trains: `webgpu` or `cpu`. */
-    readonly backend: 'webgpu' | 'cpu',
-    /** Why this backend (with `auto`: why not WebGPU, where it is the reference). */
+    /** Where the network trains: `webgpu`, `wasm` or `cpu`. */
+    readonly backend: BackendName,
+    /** Why this backend (with `auto`: the figures it chose by). */
     readonly backendReason: string,
     private readonly gpu: { keeper?: DeviceKeeper; device?: GPUDevice; owned: boolean } | undefined,
     /** The WebGPU adapter, where the network runs on one. */
     readonly adapter: AdapterDescription | undefined,
-    private readonly settings: Pick<NetworkOptions, 'path' | 'onRecover'>,
+    private readonly settings: Pick<NetworkOptions, 'path' | 'onRecover' | 'threads'>,
   ) {
     this.spec = frozen(model.spec);
     this.inputScaling = model.inputScaling && frozen(model.inputScaling);
@@ -210,22 +251,37 @@ export class Network {
   /** A network of `model` (which it takes over) on the backend the options choose. */
   private static async open(model: Model, options: NetworkOptions): Promise<Network> {
     const choice = options.backend ?? 'auto';
-    if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new InputError('backend', `expected webgpu, cpu or auto, got ${quoted(choice)}`);
-    const settings = { path: options.path, onRecover: options.onRecover };
-    if (choice === 'cpu') return new Network(model, 'cpu', 'asked for the float64 reference', undefined, undefined, settings);
+    if (!BACKEND_CHOICES.includes(choice)) throw new InputError('backend', `expected ${BACKEND_CHOICES.join(', ')}, got ${quoted(choice)}`);
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new InputError('threads', `expected a positive whole number, got ${quoted(options.threads)}`);
+    const settings = { path: options.path, onRecover: options.onRecover, threads: options.threads };
+    const network = (backend: BackendName, reason: string, gpu?: { keeper?: DeviceKeeper; device?: GPUDevice; owned: boolean }, adapter?: AdapterDescription) => new Network(model, backend, reason, gpu, adapter, settings);
+    if (choice === 'cpu') return network('cpu', 'asked for the float64 reference');
+    if (choice === 'wasm') return network('wasm', 'asked for WebAssembly');
     const given = options.device;
-    if (given instanceof DeviceKeeper) {
-      return new Network(model, 'webgpu', 'on the device given', { keeper: given, device: await given.current(), owned: false }, describeAdapter(given.adapter), settings);
+    if (given instanceof DeviceKeeper) return network('webgpu', 'on the device given', { keeper: given, device: await given.current(), owned: false }, describeAdapter(given.adapter));
+    if (given) return network('webgpu', 'on the device given', { device: given, owned: false });
+    if (choice === 'webgpu') {
+      const keeper = await sharedDevice();
+      return network('webgpu', 'asked for WebGPU', { keeper, device: await keeper.current(), owned: false }, describeAdapter(keeper.adapter));
     }
-    if (given) return new Network(model, 'webgpu', 'on the device given', { device: given, owned: false }, undefined, settings);
+    // The WebAssembly runtime starts (its threads) while the adapter is looked for: the choice needs the adapter, and most choices then need the runtime.
+    const threads = options.threads ?? defaultThreads();
+    wasmRuntime(threads).catch(() => undefined);
+    let adapter: GPUAdapter;
     try {
-      const keeper = await DeviceKeeper.open();
-      const reason = choice === 'auto' ? 'a WebGPU adapter was found' : 'asked for WebGPU';
-      return new Network(model, 'webgpu', reason, { keeper, device: await keeper.current(), owned: true }, describeAdapter(keeper.adapter), settings);
+      adapter = await requestAdapter();
     } catch (error) {
-      if (choice === 'auto' && error instanceof WebGpuUnavailableError) return new Network(model, 'cpu', `WebGPU is unavailable: ${error.message}`, undefined, undefined, settings);
+      if (error instanceof WebGpuUnavailableError) return network('wasm', `auto chose WebAssembly: WebGPU is unavailable: ${error.message}`);
       throw error;
     }
+    const wasm = await wasmCalibration(threads);
+    // The adapter is measured once, on the shared device (which a choice of WebGPU then uses).
+    const described = describeAdapter(adapter);
+    const webgpu = await webgpuCalibration(adapter, async () => (await sharedDevice()).current());
+    const chosen = chooseBackend(model.spec, DEFAULT_BATCH_SIZE, wasm, webgpu, { name: adapterName(adapter), software: described.isFallbackAdapter });
+    if (chosen.backend === 'wasm') return network('wasm', chosen.reason);
+    const keeper = await sharedDevice();
+    return network('webgpu', chosen.reason, { keeper, device: await keeper.current(), owned: false }, describeAdapter(keeper.adapter));
   }
 
   /** Inputs (N, IN), flat and already a copy, standardised as the model asks. */
@@ -341,8 +397,11 @@ export class Network {
     }
     this.predictor?.dispose();
     this.predictor = undefined;
+    this.wasmPredictor?.dispose();
+    this.wasmPredictor = undefined;
     const trainer = await createTrainer(this.model, dataset, options, {
       backend: this.backend,
+      threads: this.settings.threads,
       device: this.gpu?.keeper ?? this.gpu?.device,
       path: this.settings.path,
       // Training writes only what the next kernel reads; `read` of the rest is for the lower-level trainers.
@@ -363,10 +422,13 @@ export class Network {
   private async forwardRunner(): Promise<Trainer | GpuPredictor> {
     await this.settled();
     if (this.session) return this.session.trainer;
-    if (this.backend === 'cpu') {
+    if (this.backend !== 'webgpu') {
       const model = this.model;
       const dataset: Dataset = { inputs: new Float64Array(model.spec.inputSize), targets: new Float64Array(outputSize(model.spec)), size: 1, inputSize: model.spec.inputSize, outputSize: outputSize(model.spec) };
-      return new CpuTrainer(model, dataset, trainOptions({}, 1));
+      if (this.backend === 'cpu') return new CpuTrainer(model, dataset, trainOptions({}, 1));
+      this.wasmPredictor?.dispose();
+      this.wasmPredictor = await WasmTrainer.create(model, dataset, trainOptions({}, 1), { threads: this.settings.threads });
+      return this.wasmPredictor;
     }
     this.predictor ??= await GpuPredictor.create(await this.device(), this.model);
     return this.predictor;
@@ -410,6 +472,7 @@ export class Network {
     this.stopFit?.abort();
     this.session?.trainer.dispose();
     this.predictor?.dispose();
+    this.wasmPredictor?.dispose();
     this.gpu?.device?.removeEventListener('uncapturederror', this.onGpuError);
     if (this.gpu?.owned) this.gpu.keeper?.destroy();
   }

@@ -1,13 +1,22 @@
 // webgpu-backprop/node: everything of the root entry point, plus what only Node has:
 // WebGPU through Dawn (the optional `webgpu` package; SwiftShader where there is no GPU),
+// worker threads for the WebAssembly backend,
 // and files: reading model and data files from disk, writing outputs atomically, checking
 // the memory a network needs, and reading numbers as the files and flags write them.
-// Importing it makes Network, the trainers and requestAdapter find Dawn.
+// Importing it makes Network, the trainers and requestAdapter find Dawn, the
+// WebAssembly backend run its products on worker threads, and `backend: 'auto'` keep its
+// measurements in a file (src/node/calibration-file.ts).
 
 import { setGpuProvider } from './gpu/device.ts';
 import { nodeGpu } from './node/dawn.ts';
+import { fileCalibrationStore } from './node/calibration-file.ts';
+import { nodeCores, nodeWorkers } from './node/wasm-threads.ts';
+import { setCalibrationStore } from './train/calibration.ts';
+import { setWorkerStarter } from './wasm/threads.ts';
 
 setGpuProvider(nodeGpu);
+setWorkerStarter(nodeWorkers, nodeCores);
+setCalibrationStore(fileCalibrationStore);
 
 export * from './index.ts';
 export { nodeGpu } from './node/dawn.ts';

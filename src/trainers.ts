@@ -1,6 +1,6 @@
 // webgpu-backprop/trainers: the layers under Network, for tests and tools that look
-// inside a step. The trainers with their named buffers (the float64 reference and
-// WebGPU), the model and its parameter table, datasets and batches, the training loop,
+// inside a step. The trainers with their named buffers (the float64 reference,
+// WebAssembly and WebGPU), the model and its parameter table, datasets and batches, the training loop,
 // metrics, the reference's forward and backward passes, and the checks of a float32
 // trainer against the reference. In Node, import 'webgpu-backprop/node' too for Dawn.
 
@@ -16,6 +16,8 @@ export type { BufferName, LayerBufferKind } from './model/buffers.ts';
 // The trainers, with the same named buffers.
 export type { Trainer, TrainerState } from './model/trainer.ts';
 export { CpuTrainer } from './reference/trainer.ts';
+export { WasmTrainer } from './wasm/trainer.ts';
+export type { WasmTrainerOptions } from './wasm/trainer.ts';
 export { GpuTrainer } from './gpu/trainer.ts';
 export type { GpuTrainerOptions } from './gpu/trainer.ts';
 export type { KernelTiming } from './gpu/profile.ts';

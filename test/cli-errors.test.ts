@@ -117,7 +117,7 @@ const CASES: BadInput[] = [
   { name: '--resume without a checkpoint', args: ['--model', model, '--data', data, '--resume', '--checkpoint', join(dir, 'none.json')], message: /none\.json: no such checkpoint$/ },
 ];
 
-describe.each(['cpu', 'webgpu'])('train --backend %s refuses bad input', (backend) => {
+describe.each(['cpu', 'wasm', 'webgpu'])('train --backend %s refuses bad input', (backend) => {
   it.each(CASES)('$name', ({ args, message }) => {
     const out = file(`out-${backend}.json`, 'the previous model\n');
     const steps = args.includes('--steps') ? [] : ['--steps', '3'];
@@ -135,7 +135,7 @@ describe('training that diverges', () => {
   const linear = file('linear.json', JSON.stringify({ loss: 'sse', layers: [{ activation: 'linear', weights: [[0.5, -0.3], [0.2, 0.8]], biases: [0, 0] }] }));
   const points = file('points.json', JSON.stringify({ inputs: [[1, 2], [3, -1], [0.5, 4], [2, 2]], targets: [[1, 0], [0, 1], [2, 2], [1, 1]] }));
 
-  it.each(['cpu', 'webgpu'])('stops on %s and says at which step, in which buffer and element, the first non-finite value appeared', (backend) => {
+  it.each(['cpu', 'wasm', 'webgpu'])('stops on %s and says at which step, in which buffer and element, the first non-finite value appeared', (backend) => {
     const out = file(`diverged-${backend}.json`, 'the previous model\n');
     const run = cli('train', '--model', linear, '--data', points, '--backend', backend, '--lr', '10', '--steps', '400', '--batch-size', '2', '--no-shuffle', '--out', out);
     expect(run.code).toBe(1);
@@ -145,7 +145,7 @@ describe('training that diverges', () => {
 });
 
 describe('the largest seed', () => {
-  it.each(['cpu', 'webgpu'])('a run on %s with seed 2^53 − 1 writes a checkpoint it can resume from', (backend) => {
+  it.each(['cpu', 'wasm', 'webgpu'])('a run on %s with seed 2^53 − 1 writes a checkpoint it can resume from', (backend) => {
     const checkpoint = join(dir, `largest-seed-${backend}.checkpoint.json`);
     const flags = ['--model', model, '--data', data, '--backend', backend, '--batch-size', '2', '--seed', '9007199254740991', '--checkpoint', checkpoint];
     const first = cli('train', ...flags, '--steps', '4', '--checkpoint-every', '2');

@@ -32,6 +32,7 @@ it('docs/trainers.md: the reference gives the article\'s numbers, the GPU agrees
   expect(buffers.length).toBeGreaterThan(8);
   for (const line of buffers) expect(line).toMatch(/: ok, largest difference /);
   expect(printed).toContain('ten steps: every buffer within tolerance');
+  expect(printed).toContain('ten steps on WebAssembly: every buffer within tolerance');
   expect(printed.filter((line) => line.startsWith('checkpoint at step'))).toEqual([250, 500, 750, 1000].map((step) => `checkpoint at step ${step}`));
   expect(printed.at(-1)).toMatch(/^1000 steps: last loss \d\.\d{3}e-\d+$/);
 });

@@ -1,10 +1,10 @@
-// The public Network API on both backends: what a user calls (create, fit, predict,
+// The public Network API on every backend: what a user calls (create, fit, predict,
 // evaluate, toJSON, fromJSON, dispose), the errors each misuse gets, and that `fit`
 // trains exactly as the reference trainer does.
 
 import { describe, expect, it } from 'vitest';
 import { DeviceLostError, DisposedError, DivergedError, InputError, Network, OPTIMIZER_KINDS, type FitOptions, type ModelFile } from '../src/node.ts';
-import { CpuTrainer, createModel, GpuTrainer, openDevice, paramView, requestAdapter, trainOptions } from '../src/trainers.ts';
+import { CpuTrainer, createModel, GpuTrainer, openDevice, paramView, requestAdapter, trainOptions, WasmTrainer } from '../src/trainers.ts';
 import { testDevice } from './support/gpu.ts';
 
 const XOR_INPUTS = [
@@ -16,8 +16,8 @@ const XOR_INPUTS = [
 const XOR_TARGETS = [[0], [1], [1], [0]];
 const XOR: ModelFile = { inputSize: 2, seed: 3, loss: 'cross-entropy', layers: [{ units: 8, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }] };
 
-const BACKENDS = ['cpu', 'webgpu'] as const;
-const create = async (backend: 'cpu' | 'webgpu', description: ModelFile = XOR) => Network.create(description, backend === 'webgpu' ? { device: await testDevice() } : { backend });
+const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+const create = async (backend: (typeof BACKENDS)[number], description: ModelFile = XOR) => Network.create(description, backend === 'webgpu' ? { device: await testDevice() } : { backend });
 
 describe.each(BACKENDS)('Network on %s', (backend) => {
   it('trains XOR to 100% accuracy with fit, and predicts and evaluates with plain arrays', async () => {
@@ -78,7 +78,7 @@ describe.each(BACKENDS)('Network on %s', (backend) => {
   it('refuses a bad description, and an unknown backend', async () => {
     await expect(Network.create({ ...XOR, layers: [{ units: 8, activation: 'sigmoidal' as 'sigmoid' }] }, { backend })).rejects.toThrow(InputError);
     await expect(Network.create({ ...XOR, layers: [{ units: 8, activation: 'sigmoidal' as 'sigmoid' }] }, { backend })).rejects.toThrow(/^model: layers\[0\]\.activation: /);
-    await expect(Network.create(XOR, { backend: 'gpu' as 'cpu' })).rejects.toThrow(/^backend: expected webgpu, cpu or auto, got "gpu"$/);
+    await expect(Network.create(XOR, { backend: 'gpu' as 'cpu' })).rejects.toThrow(/^backend: expected webgpu, wasm, cpu, auto, got "gpu"$/);
   });
 
   it('shows a run as it diverges: onBatchEnd gets each loss up to the first non-finite one, then fit rejects with DivergedError', async () => {
@@ -126,7 +126,7 @@ describe.each(BACKENDS)('Network on %s', (backend) => {
     const again = await Network.fromJSON(JSON.stringify(after), { backend: 'cpu' });
     expect(again.toJSON()).toEqual(after);
     const [ours, theirs] = [await net.predict(XOR_INPUTS), await again.predict(XOR_INPUTS)];
-    // Both run the weights the file holds: float32 on WebGPU, float64 on the reference.
+    // Both run the weights the file holds: float32 on WebGPU and WebAssembly, float64 on the reference.
     ours.flat().forEach((value, k) => expect(value).toBeCloseTo(theirs.flat()[k], backend === 'cpu' ? 12 : 6));
     net.dispose();
   });
@@ -196,10 +196,10 @@ describe('fit is the reference trainer, step for step', () => {
     expect(Array.from(once.params())).toEqual(Array.from(await reference.read('params')));
   });
 
-  it('on webgpu, fit agrees with the cpu fit within float32 tolerance', async () => {
+  it.each(['webgpu', 'wasm'] as const)('on %s, fit agrees with the cpu fit within float32 tolerance', async (backend) => {
     const options = { batchSize: 4, learningRate: 0.1, optimizer: 'momentum' as const, epochs: 3 };
     const cpu = await Network.create(description, { backend: 'cpu' });
-    const gpu = await Network.create(description, { device: await testDevice() });
+    const gpu = await create(backend, description);
     await cpu.fit(inputs, targets, options);
     await gpu.fit(inputs, targets, options);
     const expected = cpu.params();
@@ -216,8 +216,8 @@ describe('the lower-level trainers', () => {
   const dataset = { inputs: Float64Array.from(XOR_INPUTS.flat()), targets: Float64Array.from(XOR_TARGETS.flat()), size: 4, inputSize: 2, outputSize: 1 };
   const options = trainOptions({ batchSize: 2 }, 4);
 
-  it.each(['cpu', 'webgpu'])('on %s refuse a predict count beyond the inputs, and any call after dispose', async (backend) => {
-    const trainer = backend === 'cpu' ? new CpuTrainer(model, dataset, options) : await GpuTrainer.create(await testDevice(), model, dataset, options);
+  it.each(['cpu', 'wasm', 'webgpu'])('on %s refuse a predict count beyond the inputs, and any call after dispose', async (backend) => {
+    const trainer = backend === 'cpu' ? new CpuTrainer(model, dataset, options) : backend === 'wasm' ? await WasmTrainer.create(model, dataset, options) : await GpuTrainer.create(await testDevice(), model, dataset, options);
     await expect(trainer.predict(dataset.inputs, 5)).rejects.toThrow(/^count: expected the number of rows of 2 values in inputs \(4\), got 5$/);
     trainer.dispose();
     await expect(trainer.train(1)).rejects.toThrow(DisposedError);

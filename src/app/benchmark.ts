@@ -1,5 +1,5 @@
 // The benchmark page: the standard workloads, described before anything runs, on WebGPU,
-// the float64 reference and TensorFlow.js in this browser, every timed run checked
+// WebAssembly, the float64 reference and TensorFlow.js in this browser, every timed run checked
 // against the reference; a table with each backend's median, its spread and its speed-up
 // over the reference, a one-line summary per workload, a chart, and a plain warning when
 // the adapter is a software one (SwiftShader), whose figures say nothing about a GPU. The
@@ -7,7 +7,7 @@
 // this page only chooses, runs one workload at a time, stops between repetitions, and shows.
 
 import { BarController, BarElement, CategoryScale, Chart, Legend, LogarithmicScale, Tooltip } from 'chart.js';
-import { BACKEND_NAMES, DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, webgpuBackend, type Backend, type Measurement, type Workload } from 'webgpu-backprop/bench';
+import { BACKEND_NAMES, DEFAULT_SUITE_OPTIONS, QUICK_SUITE_OPTIONS, figure, flopsPerStep, markdownTable, measureWorkload, referenceBackend, STANDARD_WORKLOADS, sweepWorkloads, tfjsBackend, wasmBackend, webgpuBackend, type Backend, type BenchReport, type Measurement, type Workload } from 'webgpu-backprop/bench';
 import { checkField, download, formatDuration, h } from './dom.ts';
 import type { AppGpu } from './gpu.ts';
 
@@ -47,7 +47,10 @@ async function tfjsBackends(adapter: string, wanted: { webgpu: boolean; wasm: bo
       'tfjs-backend-wasm-simd.wasm': simd.default,
       'tfjs-backend-wasm-threaded-simd.wasm': threaded.default,
     });
-    backends.push(tfjsBackend(tf, 'wasm', 'WebAssembly'));
+    // Its threaded build's worker fails in a bundled page (it names a variable the bundle
+    // renamed): the single-threaded SIMD build, also where the page is cross-origin isolated.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    backends.push(tfjsBackend(tf, 'wasm', 'WebAssembly SIMD, one thread'));
   }
   return backends;
 }
@@ -92,6 +95,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const workloadBoxes = [...STANDARD_WORKLOADS.map((w) => ({ name: w.name, box: checkbox(`workload-${w.name}`, w.name !== 'W3'), workloads: [w] })), { name: 'sweep', box: checkbox('workload-sweep', false), workloads: sweep }];
   const backendBoxes = {
     webgpu: checkbox('backend-webgpu', true),
+    wasm: checkbox('backend-wasm', false),
     reference: checkbox('backend-reference', true),
     tfjsWebgpu: checkbox('backend-tfjs-webgpu', true),
     tfjsWasm: checkbox('backend-tfjs-wasm', false),
@@ -100,6 +104,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const runButton = h('button', { type: 'button', id: 'run', class: 'primary', disabled: !gpu }, 'Run benchmarks');
   const stopButton = h('button', { type: 'button', id: 'stop', disabled: true }, 'Stop');
   const exportButton = h('button', { type: 'button', id: 'export', disabled: true }, 'Export Markdown');
+  const exportJsonButton = h('button', { type: 'button', id: 'export-json', disabled: true }, 'Export JSON');
   const progress = h('p', { class: 'status', id: 'bench-progress', 'aria-live': 'polite' });
   const log = h('pre', { class: 'log', id: 'log' });
   const summary = h('ul', { class: 'summary', id: 'summary' });
@@ -107,6 +112,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
   const canvas = h('canvas', { id: 'bench-chart' });
   let chart: Chart | undefined;
   let markdown = '';
+  let report: BenchReport | undefined;
   let stop: AbortController | undefined;
 
   const render = (measurements: Measurement[]) => {
@@ -160,6 +166,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     runButton.disabled = true;
     stopButton.disabled = false;
     exportButton.disabled = true;
+    exportJsonButton.disabled = true;
     const controller = (stop = new AbortController());
     root.dataset.state = 'running';
     log.textContent = '';
@@ -169,6 +176,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       const workloads = workloadBoxes.filter(({ box }) => box.checked).flatMap(({ workloads }) => workloads);
       const backends: Backend[] = [];
       if (backendBoxes.webgpu.checked) backends.push(webgpuBackend(await gpu.device(), gpu.adapter));
+      if (backendBoxes.wasm.checked) backends.push(wasmBackend());
       if (backendBoxes.reference.checked) backends.push(referenceBackend());
       backends.push(...(await tfjsBackends(gpu.adapter, { webgpu: backendBoxes.tfjsWebgpu.checked, wasm: backendBoxes.tfjsWasm.checked })));
       let stoppedIn: string | undefined;
@@ -184,8 +192,12 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
       const elapsed = formatDuration(performance.now() - started);
       progress.textContent = stoppedIn ? `Stopped during ${stoppedIn} after ${elapsed}; the repetitions run so far are shown, checked.` : `${workloads.length} workload${workloads.length === 1 ? '' : 's'} in ${elapsed}.`;
       const stopped = stoppedIn !== undefined;
-      markdown = markdownTable({ date: new Date().toISOString(), environment: { adapter: gpu.adapter, software: String(gpu.software), browser: navigator.userAgent }, measurements });
+      // Cross-origin isolation decides whether WebAssembly (ours and TensorFlow.js's) runs threads here.
+      const environment = { adapter: gpu.adapter, software: String(gpu.software), browser: navigator.userAgent, 'cross-origin isolated': String(globalThis.crossOriginIsolated === true), cores: String(navigator.hardwareConcurrency) };
+      report = { date: new Date().toISOString(), environment, measurements };
+      markdown = markdownTable(report);
       exportButton.disabled = measurements.length === 0;
+      exportJsonButton.disabled = measurements.length === 0;
       root.dataset.state = stopped ? 'stopped' : 'done';
     } catch (error) {
       log.textContent += `failed: ${(error as Error).message}\n`;
@@ -201,6 +213,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
     progress.textContent = `${progress.textContent} Stopping after this repetition…`;
   });
   exportButton.addEventListener('click', () => download('benchmarks.md', `${markdown}\n`, 'text/markdown'));
+  exportJsonButton.addEventListener('click', () => download('benchmarks.json', `${JSON.stringify(report, null, 2)}\n`, 'application/json'));
 
   const workloadCard = (name: string, box: HTMLInputElement, title: string, detail: string, text: string) =>
     h('div', { class: 'workload', 'data-workload': name }, h('label', {}, box, ` ${name}: ${title}`), h('div', { class: 'hint' }, detail), h('div', {}, text));
@@ -236,9 +249,9 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined): () => void {
         ),
       ),
       h('h3', {}, 'Backends'),
-      h('div', { class: 'row' }, checkField(BACKEND_NAMES.webgpu, backendBoxes.webgpu), checkField(BACKEND_NAMES.reference, backendBoxes.reference), checkField('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), checkField('TensorFlow.js wasm', backendBoxes.tfjsWasm)),
+      h('div', { class: 'row' }, checkField(BACKEND_NAMES.webgpu, backendBoxes.webgpu), checkField(BACKEND_NAMES.wasm, backendBoxes.wasm), checkField(BACKEND_NAMES.reference, backendBoxes.reference), checkField('TensorFlow.js WebGPU', backendBoxes.tfjsWebgpu), checkField('TensorFlow.js wasm', backendBoxes.tfjsWasm)),
       h('div', { class: 'row' }, checkField(`quick: ${QUICK_SUITE_OPTIONS.reps} repetitions of ${QUICK_SUITE_OPTIONS.repMs / 1000} s each, instead of ${DEFAULT_SUITE_OPTIONS.reps} of ${DEFAULT_SUITE_OPTIONS.repMs / 1000} s (figures marked rough)`, quick)),
-      h('div', { class: 'row controls' }, runButton, stopButton, exportButton),
+      h('div', { class: 'row controls' }, runButton, stopButton, exportButton, exportJsonButton),
       progress,
       summary,
       h('div', { class: 'table-scroll' }, table),

@@ -1,10 +1,12 @@
-// What the benchmarks run a workload on: this project's WebGPU trainer, its float64
-// reference, a tight float64 loop (tight.ts) and TensorFlow.js (peers.ts).
+// What the benchmarks run a workload on: this project's WebGPU and WebAssembly trainers,
+// its float64 reference, a tight float64 loop (tight.ts) and TensorFlow.js (peers.ts).
 
 import { GpuTrainer, type GpuTrainerOptions } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import type { TrainOptions } from '../model/trainer.ts';
+import { defaultThreads } from '../wasm/threads.ts';
+import { WasmTrainer } from '../wasm/trainer.ts';
 import { TightLoop, tightLoopRuns } from './tight.ts';
 import type { Workload } from './workloads.ts';
 import { InputError } from '../errors.ts';
@@ -42,7 +44,7 @@ export function standardSetting(model: Model, options: TrainOptions, who: string
 }
 
 /** The names this project's backends carry in the measurements (what the reports and the app look them up by). */
-export const BACKEND_NAMES = { webgpu: 'webgpu-backprop (WebGPU)', reference: 'float64 reference (CPU)', tight: 'float64 tight loop (CPU)' } as const;
+export const BACKEND_NAMES = { webgpu: 'webgpu-backprop (WebGPU)', wasm: 'webgpu-backprop (wasm)', reference: 'float64 reference (CPU)', tight: 'float64 tight loop (CPU)' } as const;
 
 /** This project's trainer, training as `fit` does: nothing written but what the next kernels read. */
 export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTrainerOptions = {}): Backend {
@@ -59,6 +61,27 @@ export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTraine
         },
         params: () => trainer.read('params'),
         counts: () => ({ ...trainer.counts }),
+        dispose: () => trainer.dispose(),
+      };
+    },
+  };
+}
+
+/** This project's WebAssembly trainer on `threads` threads (default: as many as it takes here), named with its thread count. */
+export function wasmBackend(threads = defaultThreads()): Backend {
+  const count = `${threads} thread${threads === 1 ? '' : 's'}`;
+  return {
+    name: `${BACKEND_NAMES.wasm} ${count}`,
+    device: `WebAssembly SIMD, ${count}`,
+    async start(workload) {
+      const { model, dataset, options } = workload.build();
+      const trainer = await WasmTrainer.create(model, dataset, options, { threads });
+      return {
+        async train(steps) {
+          await trainer.train(steps);
+          await trainer.takeLosses();
+        },
+        params: () => trainer.read('params'),
         dispose: () => trainer.dispose(),
       };
     },

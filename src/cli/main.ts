@@ -9,14 +9,15 @@ import { resolveExample, WORKED_EXAMPLES } from 'webgpu-backprop/examples';
 import { exportModel, importModel } from './exchange.ts';
 import { columnList, decayFlag, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from './flags.ts';
 import { formatTrace, traceOnCli } from './trace.ts';
-import { predict, train, type Backend } from './train.ts';
+import { predict, train } from './train.ts';
 import { version } from '../../package.json';
 
 const EXIT_BAD_INPUT = 2;
 const EXIT_FAILURE = 1;
 
 /** --backend, said of the command's work: where it trains, or where it predicts. */
-const backendOption = (work: string) => new Option('--backend <backend>', `where to ${work}: webgpu, or cpu for the float64 reference`).choices(['webgpu', 'cpu']).default('webgpu');
+const backendOption = (work: string) =>
+  new Option('--backend <backend>', `where to ${work}: webgpu, wasm (WebAssembly: float32, SIMD, threads), or cpu for the float64 reference`).choices(['webgpu', 'wasm', 'cpu']).default('webgpu');
 
 export function buildProgram(): Command {
   const program = new Command('webgpu-backprop')
@@ -38,7 +39,7 @@ export function buildProgram(): Command {
     .argument('<example>', 'mazur, hmkcode, lamsal or missinglink (or the article number: 001, 000, 003, 004)')
     .option('--json', 'print the trace as JSON')
     .addOption(new Option('--backend <backend>', 'webgpu shows the reference and the GPU; cpu the reference alone').choices(['webgpu', 'cpu']).default('webgpu'))
-    .action(async (name: string, options: { json?: boolean; backend: Backend }) => {
+    .action(async (name: string, options: { json?: boolean; backend: 'webgpu' | 'cpu' }) => {
       const trace = await traceOnCli(resolveExample(name), options.backend === 'webgpu');
       console.log(options.json ? JSON.stringify(trace, null, 2) : formatTrace(trace));
     });

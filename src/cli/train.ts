@@ -22,7 +22,7 @@ import {
 import { readNetwork } from './exchange.ts';
 import { openCliDevice } from './gpu.ts';
 
-export type Backend = 'webgpu' | 'cpu';
+export type Backend = 'webgpu' | 'wasm' | 'cpu';
 
 export interface TrainFlags {
   model: string;

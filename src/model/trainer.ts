@@ -35,9 +35,9 @@ export interface TrainerState {
   optimizerState: Float64Array[]; // each (P): momentum's velocity, Adam's m and v
 }
 
-/** A trainer: `CpuTrainer` (the float64 reference) or `GpuTrainer` (WebGPU), with the same named buffers. */
+/** A trainer: `CpuTrainer` (the float64 reference), `GpuTrainer` (WebGPU) or `WasmTrainer` (WebAssembly), with the same named buffers. */
 export interface Trainer {
-  readonly backend: 'cpu' | 'webgpu';
+  readonly backend: 'cpu' | 'webgpu' | 'wasm';
   readonly spec: ModelSpec;
   readonly layout: ParamLayout;
   readonly options: TrainOptions;

@@ -1,6 +1,6 @@
-// A trainer for a backend: the float64 reference, or WebGPU on a given device, on a
-// DeviceKeeper's device (and the one it opens after a loss), or on devices the trainer
-// opens itself (and opens again if one is lost).
+// A trainer for a backend: the float64 reference, WebAssembly, or WebGPU on a given
+// device, on a DeviceKeeper's device (and the one it opens after a loss), or on devices
+// the trainer opens itself (and opens again if one is lost).
 
 import type { Dataset } from '../data/dataset.ts';
 import { DeviceKeeper, openDevice, requestAdapter } from '../gpu/device.ts';
@@ -9,10 +9,13 @@ import { GpuTrainer, type KernelPath } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import type { Trainer, TrainOptions } from '../model/trainer.ts';
+import { WasmTrainer } from '../wasm/trainer.ts';
 
 /** Where `createTrainer`'s trainer runs, and how. */
 export interface CreateTrainerOptions {
-  backend: 'webgpu' | 'cpu';
+  backend: 'webgpu' | 'cpu' | 'wasm';
+  /** WebAssembly: threads that share each large product (see WasmTrainerOptions.threads). */
+  threads?: number;
   /**
    * A device to train on (its loss ends training with DeviceLostError), or a DeviceKeeper
    * (training survives the loss of its device); without either, the trainer opens devices
@@ -32,9 +35,10 @@ export interface CreateTrainerOptions {
   capture?: boolean | undefined;
 }
 
-/** A trainer of `model` on `dataset`: the float64 reference, or WebGPU. */
+/** A trainer of `model` on `dataset`: the float64 reference, WebAssembly, or WebGPU. */
 export async function createTrainer(model: Model, dataset: Dataset, options: TrainOptions, how: CreateTrainerOptions): Promise<Trainer> {
   if (how.backend === 'cpu') return new CpuTrainer(model, dataset, options);
+  if (how.backend === 'wasm') return WasmTrainer.create(model, dataset, options, { threads: how.threads });
   const { device, path } = how;
   const capture = how.capture ?? true;
   if (device && !(device instanceof DeviceKeeper)) return GpuTrainer.create(device, model, dataset, options, { path, capture });

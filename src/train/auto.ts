@@ -1,0 +1,65 @@
+// `backend: 'auto'`: WebAssembly or WebGPU, by what each would take on this network and
+// this machine, from speeds measured once per adapter and kept (calibration.ts). A step's
+// time is its products' FLOPs at the measured GFLOP/s plus its fixed costs (WebGPU: its
+// dispatches; the fused kernel, one workgroup, runs on one of the adapter's units);
+// WebGPU also compiles its pipelines first. The two are compared over a run of
+// NOMINAL_STEPS steps at the batch size `fit` takes by default. A software adapter
+// (SwiftShader) is never taken where its steps are slower than WebAssembly's.
+
+import { fitsFusedKernel } from '../gpu/kernels.ts';
+import { stepFlops } from '../gpu/layered.ts';
+import type { ModelSpec } from '../model/model.ts';
+import type { WasmCalibration, WebgpuCalibration } from './calibration.ts';
+
+/** The run the choice compares the backends over: its steps (`fit`'s batch size comes with it). */
+export const NOMINAL_STEPS = 1000;
+
+/** Steps a submit carries on WebGPU (its read-back is shared by them). */
+const STEPS_PER_SUBMIT = 16;
+
+/** What a backend would take on a network: per step, compiling first, and over NOMINAL_STEPS steps. */
+export interface Estimate {
+  stepMs: number;
+  compileMs: number;
+  totalMs: number;
+}
+
+/** The WebAssembly backend's estimate for `spec` at batch `batch`. */
+export function wasmEstimate(calibration: WasmCalibration, spec: ModelSpec, batch: number): Estimate {
+  const stepMs = stepFlops(spec, batch, { kind: 'sgd' }) / (calibration.gflops * 1e6) + calibration.stepMs;
+  return { stepMs, compileMs: 0, totalMs: NOMINAL_STEPS * stepMs };
+}
+
+/** The WebGPU backend's estimate for `spec` at batch `batch`. */
+export function webgpuEstimate(calibration: WebgpuCalibration, spec: ModelSpec, batch: number): Estimate {
+  const flops = stepFlops(spec, batch, { kind: 'sgd' });
+  const L = spec.layers.length;
+  const fused = fitsFusedKernel(spec, batch);
+  // The fused kernel: one workgroup, on one unit; the layered path: a product, a δ and an update per layer, the output stage.
+  const stepMs = fused ? flops / ((calibration.gflops / calibration.units) * 1e6) : flops / (calibration.gflops * 1e6) + ((3 * L) / STEPS_PER_SUBMIT) * calibration.dispatchMs;
+  const compileMs = (fused ? 1 : 3 * L + 1) * calibration.compileMs;
+  return { stepMs, compileMs, totalMs: compileMs + NOMINAL_STEPS * stepMs };
+}
+
+/** The choice and the figures it was made by. */
+export interface AutoChoice {
+  backend: 'wasm' | 'webgpu';
+  reason: string;
+}
+
+const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toPrecision(2));
+const rate = (gflops: number) => (gflops >= 100 ? gflops.toFixed(0) : gflops.toPrecision(3));
+
+/** WebAssembly or WebGPU for `spec` at batch `batch`, and why, in figures. */
+export function chooseBackend(spec: ModelSpec, batch: number, wasm: WasmCalibration, webgpu: WebgpuCalibration, adapter: { name: string; software: boolean }): AutoChoice {
+  const a = wasmEstimate(wasm, spec, batch);
+  const g = webgpuEstimate(webgpu, spec, batch);
+  const slowerSoftware = adapter.software && g.stepMs >= a.stepMs;
+  const backend = slowerSoftware || a.totalMs <= g.totalMs ? 'wasm' : 'webgpu';
+  const figures =
+    `WebAssembly (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'}, ${rate(wasm.gflops)} GFLOP/s measured) ${ms(a.stepMs)} ms a step; ` +
+    `WebGPU (${adapter.name}, ${rate(webgpu.gflops)} GFLOP/s measured) ${ms(g.stepMs)} ms a step and ${ms(g.compileMs)} ms compiling; ` +
+    `${NOMINAL_STEPS} steps of batch ${batch}: ${ms(a.totalMs)} ms against ${ms(g.totalMs)} ms`;
+  const why = slowerSoftware ? 'the software adapter is slower per step' : backend === 'wasm' ? 'WebAssembly is faster' : 'WebGPU is faster';
+  return { backend, reason: `auto chose ${backend === 'wasm' ? 'WebAssembly' : 'WebGPU'}: ${why} (${figures})` };
+}

@@ -1,0 +1,177 @@
+// What `backend: 'auto'` chooses by: each backend's speed measured once on this machine
+// (per adapter, and per thread count of the WebAssembly backend) and kept: in the
+// browser's localStorage, in a file in Node (src/node/calibration-file.ts), else for the
+// life of the page or process.
+//
+//   WebAssembly  a few steps of a 256-256-256 network (its products' GFLOP/s), and many of
+//                a 2-2-2 one (what a step costs besides its products)
+//   WebGPU       the forward product of a 512-512 layer over 512 rows, compiled (what one
+//                pipeline takes to compile) and timed (GFLOP/s, the product alone), and a
+//                pass over one row (what a dispatch costs)
+
+import { describeAdapter, type AdapterDescription } from '../gpu/device.ts';
+import { gpuProfile } from '../gpu/adapters.ts';
+import { GpuPredictor } from '../gpu/predict.ts';
+import { stepFlops } from '../gpu/layered.ts';
+import { createModel } from '../model/network.ts';
+import type { ModelSpec } from '../model/model.ts';
+import { WasmTrainer } from '../wasm/trainer.ts';
+import { seededRandom } from '../data/random.ts';
+
+/** The WebAssembly backend's measured speed. */
+export interface WasmCalibration {
+  threads: number;
+  /** GFLOP/s of a step's products (a 256-256-256 network, batch 64). */
+  gflops: number;
+  /** Milliseconds a step costs besides its products (a 2-2-2 network, batch 1). */
+  stepMs: number;
+}
+
+/** A WebGPU adapter's measured speed. */
+export interface WebgpuCalibration {
+  /** GFLOP/s of a forward product (512 rows of a 512-512 layer). */
+  gflops: number;
+  /** Milliseconds one dispatch and its read-back cost (one row of that layer). */
+  dispatchMs: number;
+  /** Milliseconds one pipeline takes to compile. */
+  compileMs: number;
+  /** Its compute units (the adapter table's figure, or its fallback). */
+  units: number;
+}
+
+/** Where measurements are kept between runs: read all, write all. */
+export interface CalibrationStore {
+  read(): Record<string, unknown> | undefined;
+  write(entries: Record<string, unknown>): void;
+}
+
+/** Bumped when what is measured changes, so that old entries are measured again. */
+const CALIBRATION_VERSION = 1;
+const STORAGE_KEY = 'webgpu-backprop:calibration';
+
+const memoryEntries: Record<string, unknown> = {};
+
+/** localStorage where the page has it, else this process's memory. */
+function defaultStore(): CalibrationStore {
+  const storage = typeof localStorage !== 'undefined' ? localStorage : undefined;
+  if (!storage) return { read: () => memoryEntries, write: (entries) => Object.assign(memoryEntries, entries) };
+  return {
+    read: () => {
+      try {
+        return JSON.parse(storage.getItem(STORAGE_KEY) ?? '{}');
+      } catch {
+        return undefined;
+      }
+    },
+    write: (entries) => storage.setItem(STORAGE_KEY, JSON.stringify(entries)),
+  };
+}
+
+let store: CalibrationStore | undefined;
+
+/** Sets where measurements are kept (src/node.ts: a file). */
+export function setCalibrationStore(chosen: CalibrationStore): void {
+  store = chosen;
+}
+
+function currentStore(): CalibrationStore {
+  store ??= defaultStore();
+  return store;
+}
+
+/** A kept measurement by its key, or `measure`'s, then kept. A store that fails to read or write is passed over. */
+async function kept<T>(key: string, measure: () => Promise<T>): Promise<{ value: T; measuredNow: boolean }> {
+  const full = `v${CALIBRATION_VERSION} ${key}`;
+  let entries: Record<string, unknown> | undefined;
+  try {
+    entries = currentStore().read();
+  } catch {
+    entries = undefined;
+  }
+  const found = entries?.[full];
+  if (found !== undefined) return { value: found as T, measuredNow: false };
+  const value = await measure();
+  try {
+    currentStore().write({ ...(entries ?? {}), [full]: value });
+  } catch {
+    // A read-only or full store: the figure is still used for this choice.
+  }
+  return { value, measuredNow: true };
+}
+
+const sigmoidSpec = (sizes: number[]): ModelSpec => ({
+  inputSize: sizes[0],
+  layers: sizes.slice(1).map((units) => ({ units, activation: 'sigmoid' as const })),
+  loss: 'half-sse',
+  trainBiases: true,
+});
+
+/** Milliseconds per step of `steps` steps on a fresh trainer of a network of `sizes` (after one step to warm up). */
+async function wasmStepMs(sizes: number[], batch: number, steps: number, threads: number): Promise<number> {
+  const spec = sigmoidSpec(sizes);
+  const random = seededRandom('calibration');
+  const rows = Math.max(batch, 64);
+  const dataset = { inputs: Float64Array.from({ length: rows * sizes[0] }, random), targets: Float64Array.from({ length: rows * sizes[sizes.length - 1] }, random), size: rows, inputSize: sizes[0], outputSize: sizes[sizes.length - 1] };
+  const trainer = await WasmTrainer.create(createModel(spec, { seed: 1 }), dataset, { learningRate: 0.1, batchSize: batch, shuffle: false, seed: 1, optimizer: { kind: 'sgd' } }, { threads });
+  try {
+    await trainer.train(1);
+    const times: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const started = performance.now();
+      await trainer.train(steps);
+      times.push((performance.now() - started) / steps);
+    }
+    return times.sort((a, b) => a - b)[1];
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** The WebAssembly backend's speed with `threads` threads: measured here once, then kept. */
+export async function wasmCalibration(threads: number): Promise<WasmCalibration & { measuredNow: boolean }> {
+  const { value, measuredNow } = await kept(`wasm threads ${threads}`, async (): Promise<WasmCalibration> => {
+    const stepMs = await wasmStepMs([2, 2, 2], 1, 2000, threads);
+    const largeMs = await wasmStepMs([256, 256, 256], 64, 3, threads);
+    const flops = stepFlops(sigmoidSpec([256, 256, 256]), 64, { kind: 'sgd' });
+    return { threads, gflops: flops / (Math.max(largeMs - stepMs, 1e-6) * 1e6), stepMs };
+  });
+  return { ...value, measuredNow };
+}
+
+/** The key an adapter's measurements are kept under. */
+export function adapterKey(adapter: AdapterDescription): string {
+  return `webgpu ${[adapter.vendor, adapter.architecture, adapter.device, adapter.description].join('/')}${adapter.isFallbackAdapter ? ' (software)' : ''}`;
+}
+
+/** A WebGPU adapter's speed, measured once on a device of it (`open` gives one: only where no measurement is kept), then kept. */
+export async function webgpuCalibration(adapter: GPUAdapter, open: () => Promise<GPUDevice>): Promise<WebgpuCalibration & { measuredNow: boolean }> {
+  const { value, measuredNow } = await kept(adapterKey(describeAdapter(adapter)), async (): Promise<WebgpuCalibration> => {
+    const device = await open();
+    const size = 512;
+    const model = createModel({ inputSize: size, layers: [{ units: size, activation: 'linear' }], loss: 'mse', trainBiases: true }, { seed: 1 });
+    const compileStarted = performance.now();
+    const predictor = await GpuPredictor.create(device, model);
+    // The forward product and the softmax kernel.
+    const compileMs = (performance.now() - compileStarted) / 2;
+    try {
+      const random = seededRandom('calibration');
+      const inputs = Float64Array.from({ length: size * size }, random);
+      await predictor.predict(inputs.subarray(0, size), 1);
+      const time = async (rows: number) => {
+        const times: number[] = [];
+        for (let k = 0; k < 3; k++) {
+          const started = performance.now();
+          await predictor.predict(inputs.subarray(0, rows * size), rows);
+          times.push(performance.now() - started);
+        }
+        return times.sort((a, b) => a - b)[1];
+      };
+      const dispatchMs = await time(1);
+      const productMs = Math.max((await time(size)) - dispatchMs, 1e-3);
+      return { gflops: (2 * size * size * size) / (productMs * 1e6), dispatchMs, compileMs, units: gpuProfile(device).units };
+    } finally {
+      predictor.dispose();
+    }
+  });
+  return { ...value, measuredNow };
+}

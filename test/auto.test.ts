@@ -1,0 +1,104 @@
+// `backend: 'auto'`: the choice between WebGPU and WebAssembly by measured speeds, kept in
+// a file in Node; its figures in backendReason; never a software adapter slower per step.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Network, type ModelFile } from '../src/node.ts';
+import { chooseBackend, NOMINAL_STEPS, wasmEstimate, webgpuEstimate } from '../src/train/auto.ts';
+import type { WasmCalibration, WebgpuCalibration } from '../src/train/calibration.ts';
+import { setGpuProvider } from '../src/gpu/device.ts';
+import { nodeGpu } from '../src/node/dawn.ts';
+import { WebGpuUnavailableError } from '../src/errors.ts';
+import type { ModelSpec } from '../src/model/model.ts';
+
+const MNIST: ModelFile = { inputSize: 784, seed: 1, loss: 'cross-entropy', layers: [{ units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' }] };
+const spec = (sizes: number[]): ModelSpec => ({ inputSize: sizes[0], layers: sizes.slice(1).map((units) => ({ units, activation: 'relu' as const })), loss: 'mse', trainBiases: true });
+
+const wasm: WasmCalibration = { threads: 2, gflops: 10, stepMs: 0.0002 };
+const gpu = (gflops: number, compileMs: number): WebgpuCalibration => ({ gflops, dispatchMs: 0.05, compileMs, units: 100 });
+
+describe('the choice, from measured speeds', () => {
+  it('estimates a step as its FLOPs at the measured GFLOP/s plus its fixed costs, and WebGPU compiles first', () => {
+    const big = spec([1024, 1024, 1024, 10]);
+    const a = wasmEstimate(wasm, big, 32);
+    const g = webgpuEstimate(gpu(1000, 50), big, 32);
+    expect(a.compileMs).toBe(0);
+    expect(g.compileMs).toBe(50 * 10); // three pipelines a layer, and the batch's gather
+    expect(g.totalMs).toBeCloseTo(g.compileMs + NOMINAL_STEPS * g.stepMs, 9);
+    expect(a.stepMs / g.stepMs).toBeGreaterThan(50); // a hundred times the GFLOP/s, less its dispatches
+  });
+
+  it('takes a fast GPU for a large network, WebAssembly for a small one, and says why in figures', () => {
+    const hardware = { name: 'a GPU', software: false };
+    const large = chooseBackend(spec([1024, 1024, 1024, 10]), 32, wasm, gpu(1000, 50), hardware);
+    expect(large.backend).toBe('webgpu');
+    expect(large.reason).toMatch(/^auto chose WebGPU: WebGPU is faster \(WebAssembly \(2 threads, 10\.0 GFLOP\/s measured\) [\d.]+ ms a step; WebGPU \(a GPU, 1000 GFLOP\/s measured\) [\d.]+ ms a step and 500 ms compiling; 1000 steps of batch 32: \d+ ms against \d+ ms\)$/);
+    const small = chooseBackend(spec([2, 16, 2]), 32, wasm, gpu(1000, 50), hardware);
+    expect(small.backend).toBe('wasm');
+  });
+
+  it('never takes a software adapter whose steps are slower, whatever the totals', () => {
+    // Slower per step by a hair, and no compiling: the totals alone would be a tie.
+    const software = { name: 'SwiftShader (software)', software: true };
+    const network = spec([256, 256, 10]);
+    const same = gpu(wasm.gflops, 0);
+    const choice = chooseBackend(network, 32, wasm, same, software);
+    expect(webgpuEstimate(same, network, 32).stepMs).toBeGreaterThanOrEqual(wasmEstimate(wasm, network, 32).stepMs);
+    expect(choice.backend).toBe('wasm');
+    expect(choice.reason).toMatch(/^auto chose WebAssembly: the software adapter is slower per step \(/);
+  });
+});
+
+describe('auto on this machine', () => {
+  let dir: string;
+  const saved = process.env.WEBGPU_BACKPROP_CALIBRATION;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'calibration-'));
+    process.env.WEBGPU_BACKPROP_CALIBRATION = join(dir, 'calibration.json');
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.WEBGPU_BACKPROP_CALIBRATION;
+    else process.env.WEBGPU_BACKPROP_CALIBRATION = saved;
+  });
+
+  it('measures both backends once, keeps the figures in the file, and takes WebAssembly over SwiftShader', async () => {
+    const network = await Network.create(MNIST);
+    expect(network.backend).toBe('wasm');
+    expect(network.backendReason).toMatch(/^auto chose WebAssembly: the software adapter is slower per step \(WebAssembly \(\d+ threads?, [\d.]+ GFLOP\/s measured\) [\d.]+ ms a step; WebGPU \(.*\(software\), [\d.]+ GFLOP\/s measured\) [\d.]+ ms a step and \d+ ms compiling; 1000 steps of batch 32: /);
+    network.dispose();
+    const kept = JSON.parse(readFileSync(process.env.WEBGPU_BACKPROP_CALIBRATION!, 'utf8'));
+    const keys = Object.keys(kept);
+    expect(keys.some((key) => /^v\d+ wasm threads \d+$/.test(key))).toBe(true);
+    const adapter = keys.find((key) => key.includes('webgpu'))!;
+    expect(adapter).toMatch(/\(software\)$/);
+    expect(kept[adapter].gflops).toBeGreaterThan(0);
+    expect(kept[adapter].compileMs).toBeGreaterThan(0);
+  });
+
+  it('chooses by the kept figures, not by measuring again', async () => {
+    const file = process.env.WEBGPU_BACKPROP_CALIBRATION!;
+    const kept = JSON.parse(readFileSync(file, 'utf8'));
+    const adapter = Object.keys(kept).find((key) => key.includes('webgpu'))!;
+    // As if this adapter had measured a thousand times faster than WebAssembly, compiling in no time.
+    kept[adapter] = { ...kept[adapter], gflops: 1e6, compileMs: 0, dispatchMs: 0 };
+    writeFileSync(file, JSON.stringify(kept));
+    const network = await Network.create(MNIST);
+    expect(network.backend).toBe('webgpu');
+    expect(network.backendReason).toMatch(/^auto chose WebGPU: WebGPU is faster \(.*1000000 GFLOP\/s measured/);
+    network.dispose();
+  });
+
+  it('takes WebAssembly where there is no WebGPU, and says so', async () => {
+    setGpuProvider(() => Promise.reject(new WebGpuUnavailableError('no adapter here')));
+    try {
+      const network = await Network.create(MNIST, { threads: 1 });
+      expect(network.backend).toBe('wasm');
+      expect(network.backendReason).toBe('auto chose WebAssembly: WebGPU is unavailable: no adapter here');
+      network.dispose();
+    } finally {
+      setGpuProvider(nodeGpu);
+    }
+  });
+});
