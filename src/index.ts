@@ -33,8 +33,6 @@ export type { LayerFile, ModelDescription, ModelFile } from './io/model-format.t
 export { parseModelDeclaration } from './io/model-file.ts';
 export type { ModelDeclaration } from './io/model-declaration.ts';
 export type { Checkpoint } from './io/checkpoint.ts';
-export type { TrainOptions } from './model/trainer.ts';
-export type { Decay, LearningRateSchedule } from './model/schedule.ts';
 export { EXPORT_FORMATS } from './interop/formats.ts';
 export type { ExportFormat, ImportFormat } from './interop/formats.ts';
 export type { PytorchExportOptions } from './interop/pytorch.ts';

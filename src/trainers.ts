@@ -14,7 +14,7 @@ export { bufferNames, bufferShape } from './model/buffers.ts';
 export type { BufferName, LayerBufferKind } from './model/buffers.ts';
 
 // The trainers, with the same named buffers.
-export type { Trainer, TrainerState } from './model/trainer.ts';
+export type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
 export { CpuTrainer } from './reference/trainer.ts';
 export { WasmTrainer } from './wasm/trainer.ts';
 export type { WasmTrainerOptions } from './wasm/trainer.ts';
@@ -43,6 +43,7 @@ export { runTraining } from './train/loop.ts';
 export type { TrainingChunk, TrainingLoopOptions, TrainingResult } from './train/loop.ts';
 export { trainOptions } from './train/options.ts';
 export { parseDecay } from './model/schedule.ts';
+export type { Decay, LearningRateSchedule } from './model/schedule.ts';
 export { computeMetrics, confusionMatrix, predictedClasses } from './train/metrics.ts';
 
 // The float64 reference's passes, as the articles write them.

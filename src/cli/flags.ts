@@ -4,8 +4,8 @@
 // where the value is used as given.
 
 import { InvalidArgumentError } from 'commander';
-import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, InputError, MAX_SEED, parseDecimal, type Decay } from 'webgpu-backprop/node';
-import { parseDecay } from 'webgpu-backprop/trainers';
+import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, InputError, MAX_SEED, parseDecimal } from 'webgpu-backprop/node';
+import { parseDecay, type Decay } from 'webgpu-backprop/trainers';
 
 /** Whole numbers from `min` to `max`; `what` names them in the error. */
 function integerFlag(min: number, max: number, what: string): (text: string) => number {

@@ -15,10 +15,10 @@ import {
   readDataFile,
   readTextFile,
   writeFileAtomically,
-  type Decay,
   type FitOptions,
   type OptimizerKind,
 } from 'webgpu-backprop/node';
+import type { Decay } from 'webgpu-backprop/trainers';
 import { readNetwork } from './exchange.ts';
 import { openCliDevice } from './gpu.ts';
 
