@@ -8,18 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { DivergedError, InputError, Network, type FitOptions, type ModelFile } from '../src/node.ts';
 import { testDevice } from './support/gpu.ts';
+import { XOR_INPUTS, XOR_TARGETS } from './support/xor.ts';
 
 const BACKENDS = ['cpu', 'webgpu'] as const;
 type Backend = (typeof BACKENDS)[number];
 const open = async (description: ModelFile, backend: Backend) => Network.create(description, backend === 'webgpu' ? { device: await testDevice() } : { backend: 'cpu' });
 
-const XOR_INPUTS = [
-  [0, 0],
-  [0, 1],
-  [1, 0],
-  [1, 1],
-];
-const XOR_TARGETS = [[0], [1], [1], [0]];
 const RELU: ModelFile = { inputSize: 2, seed: 3, loss: 'sse', layers: [{ units: 8, activation: 'relu' }, { units: 1, activation: 'linear' }] };
 /** One weight whose first update overflows: w = 1, x = 1e19, t = 0: ∂E/∂w = 2e38, and 10 times that is past float32. */
 const OVERFLOWING_UPDATE: { model: ModelFile; inputs: number[][]; targets: number[][]; options: FitOptions } = {

@@ -6,15 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { DeviceLostError, DisposedError, DivergedError, InputError, Network, OPTIMIZER_KINDS, type FitOptions, type ModelFile } from '../src/node.ts';
 import { CpuTrainer, createModel, GpuTrainer, openDevice, paramView, requestAdapter, trainOptions, WasmTrainer } from '../src/trainers.ts';
 import { testDevice } from './support/gpu.ts';
+import { XOR, XOR_INPUTS, XOR_TARGETS } from './support/xor.ts';
 
-const XOR_INPUTS = [
-  [0, 0],
-  [0, 1],
-  [1, 0],
-  [1, 1],
-];
-const XOR_TARGETS = [[0], [1], [1], [0]];
-const XOR: ModelFile = { inputSize: 2, seed: 3, loss: 'cross-entropy', layers: [{ units: 8, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }] };
 
 const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 const create = async (backend: (typeof BACKENDS)[number], description: ModelFile = XOR) => Network.create(description, backend === 'webgpu' ? { device: await testDevice() } : { backend });

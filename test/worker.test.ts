@@ -5,18 +5,11 @@
 // the same history, every callback with the same arguments.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { DivergedError, InputError, Network, type BatchLogs, type Checkpoint, type FitOptions, type ModelFile } from '../src/node.ts';
+import { DivergedError, InputError, Network, type BatchLogs, type Checkpoint, type FitOptions } from '../src/node.ts';
 import { NetworkWorker, serveNetworks, WorkerNetwork } from '../src/worker.ts';
 import { testDevice } from './support/gpu.ts';
+import { XOR, XOR_INPUTS, XOR_TARGETS } from './support/xor.ts';
 
-const XOR_INPUTS = [
-  [0, 0],
-  [0, 1],
-  [1, 0],
-  [1, 1],
-];
-const XOR_TARGETS = [[0], [1], [1], [0]];
-const XOR: ModelFile = { inputSize: 2, seed: 3, loss: 'cross-entropy', layers: [{ units: 8, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }] };
 const SPIRAL = Array.from({ length: 64 }, (_, k) => [Math.cos(k / 5) * (k / 64), Math.sin(k / 5) * (k / 64)]);
 const SPIRAL_TARGETS = SPIRAL.map((_, k) => [k % 2]);
 

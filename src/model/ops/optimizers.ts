@@ -92,6 +92,13 @@ const adam: OptimizerOp['update'] = (param, grad, state, k, { beta1, beta2, epsi
 const biasCorrections: NonNullable<OptimizerOp['corrections']> = ({ beta1, beta2 }, t) => ({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t });
 
 /** The table, in the order the choices are listed. */
+/** Adam's constants, PyTorch's defaults; AdamW has the same. */
+const ADAM_CONSTANTS = {
+  beta1: { default: 0.9, override: 'BETA1', range: 'unit' },
+  beta2: { default: 0.999, override: 'BETA2', range: 'unit' },
+  epsilon: { default: 1e-8, override: 'EPSILON', range: 'positive' },
+} as const;
+
 const TABLE = {
   sgd: {
     code: 0,
@@ -122,11 +129,7 @@ const TABLE = {
   },
   adam: {
     code: 2,
-    constants: {
-      beta1: { default: 0.9, override: 'BETA1', range: 'unit' },
-      beta2: { default: 0.999, override: 'BETA2', range: 'unit' },
-      epsilon: { default: 1e-8, override: 'EPSILON', range: 'positive' },
-    },
+    constants: ADAM_CONSTANTS,
     defaultLearningRate: 0.001,
     stateSlots: 2,
     nonNegativeSlots: [1],
@@ -159,11 +162,7 @@ const TABLE = {
   },
   adamw: {
     code: 4,
-    constants: {
-      beta1: { default: 0.9, override: 'BETA1', range: 'unit' },
-      beta2: { default: 0.999, override: 'BETA2', range: 'unit' },
-      epsilon: { default: 1e-8, override: 'EPSILON', range: 'positive' },
-    },
+    constants: ADAM_CONSTANTS,
     defaultLearningRate: 0.001,
     stateSlots: 2,
     decoupledDecay: { default: 0.01 },
