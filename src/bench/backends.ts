@@ -4,12 +4,24 @@
 import { GpuTrainer, type GpuTrainerOptions } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
-import type { TrainOptions } from '../model/trainer.ts';
+import type { Trainer, TrainOptions } from '../model/trainer.ts';
 import { defaultThreads } from '../wasm/threads.ts';
 import { WasmTrainer } from '../wasm/trainer.ts';
 import { TightLoop, tightLoopRuns } from './tight.ts';
 import type { Workload } from './workloads.ts';
 import { InputError } from '../errors.ts';
+
+/** A trainer as a benchmark runs it: steps with their losses taken, as fit takes them. */
+function run(trainer: Trainer) {
+  return {
+    async train(steps: number) {
+      await trainer.train(steps);
+      await trainer.takeLosses();
+    },
+    params: () => trainer.read('params'),
+    dispose: () => trainer.dispose(),
+  };
+}
 
 /** A workload set up on a backend: trained in timed runs, its parameters read between them. */
 export interface BenchRun {
@@ -54,15 +66,7 @@ export function webgpuBackend(device: GPUDevice, adapter: string, gpu: GpuTraine
     async start(workload) {
       const { model, dataset, options } = workload.build();
       const trainer = await GpuTrainer.create(device, model, dataset, options, { capture: false, ...gpu });
-      return {
-        async train(steps) {
-          await trainer.train(steps);
-          await trainer.takeLosses();
-        },
-        params: () => trainer.read('params'),
-        counts: () => ({ ...trainer.counts }),
-        dispose: () => trainer.dispose(),
-      };
+      return { ...run(trainer), counts: () => ({ ...trainer.counts }) };
     },
   };
 }
@@ -76,14 +80,7 @@ export function wasmBackend(threads = defaultThreads()): Backend {
     async start(workload) {
       const { model, dataset, options } = workload.build();
       const trainer = await WasmTrainer.create(model, dataset, options, { threads });
-      return {
-        async train(steps) {
-          await trainer.train(steps);
-          await trainer.takeLosses();
-        },
-        params: () => trainer.read('params'),
-        dispose: () => trainer.dispose(),
-      };
+      return run(trainer);
     },
   };
 }
@@ -97,14 +94,7 @@ export function referenceBackend(): Backend {
     async start(workload) {
       const { model, dataset, options } = workload.build();
       const trainer = new CpuTrainer(model, dataset, options);
-      return {
-        async train(steps) {
-          await trainer.train(steps);
-          await trainer.takeLosses();
-        },
-        params: () => trainer.read('params'),
-        dispose: () => trainer.dispose(),
-      };
+      return run(trainer);
     },
   };
 }
