@@ -111,7 +111,7 @@ describe('JSON data files: one-line errors naming the field, row and column, or 
     ['{"inputs": [[1, -Infinity]]}', 'nan.json: line 1, column 17: -Infinity is not a number in JSON: expected a finite number'],
     ['{"inputs": [[1, 2], [3]], "targets": [[1], [2]]}', 'nan.json: inputs[1]: expected 2 values like inputs[0], got 1'],
     ['{"inputs": [[1, 2]], "targets": [[1], [2]]}', 'nan.json: targets: expected 1 rows (one per row of inputs), got 2'],
-    ['{"inputs": [[1, 2]], "weights": 1}', 'nan.json: weights: is not a field of a data file (expected "inputs" and, for training, "targets")'],
+    ['{"inputs": [[1, 2]], "weights": 1}', 'nan.json: weights: is not a field of a data file (expected "inputs" and, for training, "targets" or "labels")'],
     ['{"inputs": [[1]], "inputs": [[2]]}', 'nan.json: inputs: appears twice'],
     ['{"inputs": [[1, "2"]]}', 'nan.json: inputs[0][1]: expected a number, got "2"'],
     ['{"inputs": [[1, [2]]]}', 'nan.json: inputs[0][1]: expected a number, got an array'],
