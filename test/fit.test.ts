@@ -192,6 +192,16 @@ describe('resuming is refused', () => {
       await refusal((c) => ((v(c)['layer1.biases'] as number[])[0] = -3), /^resume: optimizerState\[1\]\.layer1\.biases\[0\]: expected a number ≥ 0/);
     });
 
+    it("RMSprop's and AdamW's averages of squares must not be negative either", async () => {
+      for (const [optimizer, slot] of [['rmsprop', 0], ['adamw', 1]] as const) {
+        const run: FitOptions = { ...adam, optimizer };
+        const checkpoint = JSON.parse((await checkpointed(await open('cpu'), run, 3, 3))[0]) as Checkpoint;
+        ((checkpoint.optimizerState[slot] as Record<string, number[]>)['layer1.biases'])[1] = -0.5;
+        const net = await open('cpu');
+        await expect(net.fit(inputs, targets, { ...run, resume: checkpoint })).rejects.toThrow(new RegExp(`^resume: optimizerState\\[${slot}\\]\\.layer1\\.biases\\[1\\]: expected a number ≥ 0 \\(an average of squares\\), got -0\\.5$`));
+      }
+    });
+
     it('the state of every parameter array, of its shape, finite and within float32', async () => {
       await refusal((c) => delete v(c)['layer1.weights'], /^resume: optimizerState\[1\]\.layer1\.weights: is missing \(expected 12 values, shape 2 × 6\)$/);
       await refusal((c) => (v(c)['layer2.weights'] = [[0]]), /^resume: optimizerState\[1\]\.layer2\.weights: is not an array of this network \(expected layer0\.weights, layer0\.biases, layer1\.weights, layer1\.biases\)$/);

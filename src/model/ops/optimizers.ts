@@ -149,6 +149,7 @@ const TABLE = {
     },
     defaultLearningRate: 0.001,
     stateSlots: 1,
+    nonNegativeSlots: [0],
     // PyTorch's RMSprop: v ← α·v + (1 − α)·g²;  w ← w − η·g/(√v + ε)
     update: (param, grad, state, k, { alpha, epsilon }, { learningRate }) => {
       const v = state[0];
@@ -165,6 +166,7 @@ const TABLE = {
     constants: ADAM_CONSTANTS,
     defaultLearningRate: 0.001,
     stateSlots: 2,
+    nonNegativeSlots: [1],
     decoupledDecay: { default: 0.01 },
     // PyTorch's AdamW: w ← w·(1 − η·λ), then Adam's step
     update: (param, grad, state, k, constants, values) => adam(param * (1 - values.learningRate * values.weightDecay), grad, state, k, constants, values),
