@@ -213,6 +213,7 @@ describe('option keys nobody reads are refused, with the one they resemble', () 
     ['earlyStopping', (net) => net.fit(inputs, targets, { earlyStopping: { patiense: 2 } } as unknown as FitOptions), /^earlyStopping\.patiense: is not an option of earlyStopping \(did you mean patience\?\)$/],
     ['callbacks', (net) => net.fit(inputs, targets, { callbacks: { onEpochEnds: () => {} } } as unknown as FitOptions), /^callbacks\.onEpochEnds: is not an option of callbacks \(did you mean onEpochEnd\?\)$/],
     ['an optimizer', (net) => net.fit(inputs, targets, { optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, betas: [0.9, 0.99] } } as unknown as FitOptions), /^optimizer\.betas: is not an option of the adam optimizer \(did you mean beta1\?\)$/],
+    ['a learning rate with a schedule', (net) => net.fit(inputs, targets, { learningRate: { initial: 0.1, warmpu: 3 } } as never), /^learningRate\.warmpu: is not an option of a learning rate with a schedule \(did you mean warmup\?\)$/],
     ['evaluate', (net) => net.evaluate(inputs, targets, { metric: ['mae'] } as never), /^metric: is not an option of evaluate \(did you mean metrics\?\)$/],
     ['export', (net) => net.export('pytorch', { learning_rate: 0.1 } as never), /^learning_rate: is not an option of export \(did you mean learningRate\?\)$/],
     ['Network.create', () => Network.create(description, { backnd: 'cpu' } as never), /^backnd: is not an option of Network\.create \(did you mean backend\?\)$/],

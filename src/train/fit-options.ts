@@ -137,12 +137,12 @@ export interface History {
 /** Every key of FitOptions, checked by the compiler against the interface both ways. */
 export const FIT_OPTION_KEYS = optionKeys<FitOptions>()([
   'learningRate',
-  'weightDecay',
-  'clipNorm',
   'batchSize',
   'shuffle',
   'seed',
   'optimizer',
+  'weightDecay',
+  'clipNorm',
   'epochs',
   'steps',
   'validationSplit',

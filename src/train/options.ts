@@ -126,7 +126,8 @@ function learningRateOf(value: TrainOptionsInput['learningRate'], fallback: numb
   const positive = positiveFloat32;
   if (value === undefined) return { learningRate: fallback };
   if (typeof value === 'function') return { learningRate: fallback, schedule: value };
-  if (typeof value !== 'object' || value === null) return { learningRate: positive(value, where) };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { learningRate: positive(value, where) };
+  checkKeys(value, ['initial', 'schedule', 'warmup'], 'a learning rate with a schedule', `${where}.`);
   const learningRate = value.initial === undefined ? fallback : positive(value.initial, `${where}.initial`);
   const decay = typeof value.schedule === 'string' ? parseDecay(value.schedule, `${where}.schedule`) : value.schedule;
   const schedule = { ...(decay !== undefined ? { decay } : {}), ...(value.warmup !== undefined ? { warmup: value.warmup } : {}) };
