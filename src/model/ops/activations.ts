@@ -217,6 +217,10 @@ const TABLE = {
         const { t, du, d2u } = gelu(net);
         return { net: Math.abs((1 - t * t) * du + 0.5 * net * (1 - t * t) * (d2u - 2 * t * du * du)), out: 0 };
       },
+      // For x < 0, 1 + t cancels: it is known to about 3u absolutely (t near −1 is spaced u/2,
+      // and tanh's 1 − e and division round), and ½x scales that by up to 5 (|x| ≤ 10, past
+      // which 1 + t is 0 and so is the product): 15u, not relative to the value.
+      evaluation: 16,
     },
     names: {
       // TensorFlow.js's gelu is the erf form, and its gelu_new (this one) does not load from a model.json.
