@@ -197,7 +197,7 @@ describe('worked example explorer', () => {
     await page.press('input[aria-label="weight decay"]', 'Tab');
     await page.waitForSelector('#app[data-state="ready"]', { timeout: 60_000 });
     await page.keyboard.press('End');
-    expect(await page.locator('#trace tr[data-symbol="w5⁺"] td').nth(1).getAttribute('title')).toMatch(/^w5⁺ = w5 − η·\(∂E_total\/∂w5 \+ λ·w5\) = 0\.4 − 0\.5·\([\d.]+ \+ 0\.1·0\.4\) = [\d.]+$/);
+    expect(await page.locator('#trace tr[data-symbol="w5⁺"] td').nth(0).getAttribute('title')).toMatch(/^w5⁺ = w5 − η·\(∂E_total\/∂w5 \+ λ·w5\) = 0\.4 − 0\.5·\([\d.]+ \+ 0\.1·0\.4\) = [\d.]+$/);
     expect(await page.$$eval('#trace td.difference.beyond', (cells) => cells.length)).toBe(0);
 
     const download = page.waitForEvent('download');
