@@ -590,7 +590,7 @@ describe('training playground', () => {
     await ready(page);
     await page.click('#train');
     await page.waitForSelector('#app[data-phase="failed"]', { timeout: 60_000 });
-    expect(await page.textContent('#error')).toMatch(/^training diverged: the first non-finite value was .* at step \d+\. Reset to start again \(a smaller learning rate may help\)\.$/);
+    expect(await page.textContent('#error')).toMatch(/^training diverged: the first non-finite value was .* at step \d+; the network is back at its last finite weights, those before step \d+\. Reset to start again \(a smaller learning rate may help\)\.$/);
     await page.waitForFunction(() => /loss (NaN|Infinity|-Infinity) at step \d+/.test(document.getElementById('loss-chart-box')?.dataset.markers ?? ''));
     const [batchPoints] = (await page.$eval('#loss-chart-box', (e) => e.dataset.points!)).split(' ').map(Number);
     expect(batchPoints).toBeGreaterThan(1);
