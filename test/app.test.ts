@@ -218,15 +218,17 @@ describe('worked example explorer', () => {
 
 describe('training playground', () => {
   it('trains XOR to 100% test accuracy; the URL holds the settings; the network survives a page switch; save and load round-trip', async () => {
-    const page = await open('#playground?dataset=xor&layers=6,4&activation=tanh&batch=8&lr=0.05&optimizer=adam&seed=3&test=25');
+    const page = await open('#playground?dataset=xor&layers=6,4&activation=tanh&batch=8&lr=0.05&optimizer=adam&seed=3&test=25&backend=wasm');
     await ready(page);
     expect(await status(page, 'architecture')).toBe('2-6-4-2');
     expect(await status(page, 'output')).toBe('softmax cross-entropy');
     // The URL's settings are the form's, and the page writes them back the same.
     expect(await page.inputValue('#layers')).toBe('6,4');
     expect(await page.inputValue('#learning-rate')).toBe('0.05');
+    expect(await page.inputValue('#backend')).toBe('wasm');
+    expect(await page.textContent('#architecture')).toMatch(/; trains on WebAssembly \(asked for WebAssembly\)\.$/);
     const hash = await page.evaluate(() => location.hash);
-    expect(Object.fromEntries(new URLSearchParams(hash.split('?')[1]))).toMatchObject({ dataset: 'xor', layers: '6,4', activation: 'tanh', batch: '8', lr: '0.05', optimizer: 'adam', seed: '3', test: '25', output: 'auto', loss: 'auto' });
+    expect(Object.fromEntries(new URLSearchParams(hash.split('?')[1]))).toMatchObject({ dataset: 'xor', layers: '6,4', activation: 'tanh', batch: '8', lr: '0.05', optimizer: 'adam', seed: '3', test: '25', output: 'auto', loss: 'auto', backend: 'wasm' });
     expect(await page.textContent('#data-note')).toContain('100 (25% of each class) held out as the test set');
 
     // One step, then ten: each measured once it has run.
@@ -539,11 +541,12 @@ describe('training playground', () => {
 
   it('draws every hidden neuron’s map of the plane on circles and spirals, computed on the GPU, as the reference predicts that neuron', async () => {
     for (const [name, hash] of [
-      ['circles', '#playground?dataset=circles&layers=4,3&lr=0.03&seed=2&noise=10&test=20'],
-      ['spirals', '#playground?dataset=spirals&layers=8,6&features=x2,y2,sinx&lr=0.03'],
+      ['circles', '#playground?dataset=circles&layers=4,3&lr=0.03&seed=2&noise=10&test=20&backend=webgpu'],
+      ['spirals', '#playground?dataset=spirals&layers=8,6&features=x2,y2,sinx&lr=0.03&backend=webgpu'],
     ]) {
       const page = await open(hash);
       await ready(page);
+      expect(await page.textContent('#architecture')).toMatch(/; trains on WebGPU \(asked for WebGPU\)\.$/);
       if (name === 'circles') expect(await page.textContent('#data-note')).toMatch(/^a circle inside a ring: 400 points from seed 2; 80 \(20% of each class\) held out as the test set\. Label noise: \d+ of the 320 training labels \(10%\) flipped; the test labels are clean\.$/);
       await page.click('#train');
       await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.step) > 300, null, { timeout: 60_000 });
@@ -805,7 +808,7 @@ describe('without WebGPU', () => {
 
 describe('a lost GPU device', () => {
   it('in the worker that trains, is announced, and training resumes on a new device from its last checkpoint', async () => {
-    const page = await open('#playground?dataset=xor&layers=8,8&lr=0.01');
+    const page = await open('#playground?dataset=xor&layers=8,8&lr=0.01&backend=webgpu');
     await ready(page);
     // Keep a hand on every device the worker trains on, so the test can lose one as a driver reset would.
     const [worker] = page.workers();

@@ -4,13 +4,16 @@
 // does; the learning rate and its schedule, batch size, optimizer and weight decay apply to
 // the network being trained.
 
-import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Activation, type Loss, type OptimizerKind, type TrainOptionsInput } from 'webgpu-backprop';
+import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS, type Activation, type BackendChoice, type Loss, type OptimizerKind, type TrainOptionsInput } from 'webgpu-backprop';
 import { parseDecay } from 'webgpu-backprop/trainers';
 import { SYNTHETIC_DATASETS } from 'webgpu-backprop/examples';
 import { FEATURES, type Feature } from './features.ts';
 
 export const DATASETS = [...SYNTHETIC_DATASETS, 'mnist', 'mnist-full', 'csv'] as const;
 export type DatasetName = (typeof DATASETS)[number];
+/** The backends a network can be made on, as Network.create's `backend` takes them. */
+export const BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu'] as const satisfies readonly BackendChoice[];
+
 export const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
 
 export interface PlaygroundConfig {
@@ -32,6 +35,8 @@ export interface PlaygroundConfig {
   warmup: number;
   /** The hidden layers' dropout p (0: none). */
   dropout: number;
+  /** Where the network trains: auto (the faster here, by measurement), WebGPU, WebAssembly or the float64 reference. */
+  backend: BackendChoice;
   seed: number;
   /** Percent of the rows held out as the test set (MNIST holds out its own fixed 10%). */
   testPercent: number;
@@ -58,6 +63,7 @@ export const DEFAULTS: PlaygroundConfig = {
   schedule: 'none',
   warmup: 0,
   dropout: 0,
+  backend: 'auto',
   seed: 1,
   testPercent: 30,
   targets: '',
@@ -103,6 +109,7 @@ const NAMES: Record<keyof PlaygroundConfig, string> = {
   schedule: 'schedule',
   warmup: 'warmup',
   dropout: 'dropout',
+  backend: 'backend',
   seed: 'seed',
   testPercent: 'test',
   targets: 'targets',
@@ -164,6 +171,8 @@ export function parseSetting<K extends keyof PlaygroundConfig>(key: K, text: str
         const p = number(false, 0, 1);
         return p < 1 ? p : fail('a number from 0 up to (not including) 1');
       }
+      case 'backend':
+        return oneOf(BACKENDS);
       case 'seed':
         return number(true, 0, 2 ** 31 - 1);
       case 'testPercent':

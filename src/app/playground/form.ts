@@ -4,7 +4,7 @@
 
 import { ACTIVATIONS, LOSSES, OPTIMIZER_KINDS } from 'webgpu-backprop';
 import { checkField, field, h, select } from '../dom.ts';
-import { DATASETS, HIDDEN_ACTIVATIONS, isMnist, isPlane, parseSetting, type PlaygroundConfig } from './config.ts';
+import { BACKENDS, DATASETS, HIDDEN_ACTIVATIONS, isMnist, isPlane, parseSetting, type PlaygroundConfig } from './config.ts';
 import { FEATURE_DEFINITIONS, FEATURES } from './features.ts';
 
 const DATASET_LABELS: Record<(typeof DATASETS)[number], string> = {
@@ -33,6 +33,7 @@ export function settingInputs(config: PlaygroundConfig) {
     schedule: h('input', { type: 'text', id: 'lr-schedule', placeholder: 'none', 'aria-describedby': 'training-help' }),
     warmup: h('input', { type: 'number', id: 'lr-warmup', min: 0, step: 1, 'aria-describedby': 'training-help' }),
     dropout: h('input', { type: 'number', id: 'dropout', min: 0, max: 0.95, step: 0.05, 'aria-describedby': 'layers-help' }),
+    backend: select('backend', BACKENDS, config.backend),
     seed: h('input', { type: 'number', id: 'seed', min: 0, step: 1 }),
     testPercent: h('input', { type: 'range', id: 'test-percent', min: 5, max: 90, step: 5, 'aria-describedby': 'test-percent-value' }),
     targets: h('input', { type: 'text', id: 'csv-targets', placeholder: 'label' }),
@@ -61,6 +62,7 @@ export function writeForm(inputs: SettingInputs, config: PlaygroundConfig): void
   inputs.schedule.value = config.schedule;
   inputs.warmup.value = String(config.warmup);
   inputs.dropout.value = String(config.dropout);
+  inputs.backend.value = config.backend;
   inputs.seed.value = String(config.seed);
   inputs.testPercent.value = String(config.testPercent);
   inputs.targets.value = config.targets;
@@ -92,6 +94,7 @@ export function readForm(inputs: SettingInputs, current: PlaygroundConfig): { co
     schedule: inputs.schedule.value.trim() || 'none',
     warmup: inputs.warmup.value,
     dropout: inputs.dropout.value,
+    backend: inputs.backend.value,
     seed: inputs.seed.value,
     testPercent: inputs.testPercent.value,
     targets: inputs.targets.value,

@@ -16,6 +16,8 @@ import { PlaygroundSession } from './session.ts';
 let session: PlaygroundSession | undefined;
 
 const METRIC_LABELS: Record<Metric, string> = { accuracy: 'accuracy', mae: 'MAE', r2: 'R²' };
+/** The backends in words, for the network's description. */
+const BACKEND_WORDS: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', cpu: 'the float64 reference' };
 
 /** The playground's URL for a configuration. */
 export function playgroundHash(config: PlaygroundConfig): string {
@@ -181,7 +183,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     const network = current.network;
     const spec = network?.spec;
     setText(architecture, spec
-      ? `Network: ${[spec.inputSize, ...spec.layers.map((l) => `${l.units} ${l.activation}${l.dropout ? ` (dropout ${l.dropout})` : ''}`)].join(' → ')}; loss ${spec.loss}${network?.inputScaling ? '; inputs standardised' : ''}${current.loadedFrom ? `; loaded from ${current.loadedFrom} (weights not in the URL)` : ''}.`
+      ? `Network: ${[spec.inputSize, ...spec.layers.map((l) => `${l.units} ${l.activation}${l.dropout ? ` (dropout ${l.dropout})` : ''}`)].join(' → ')}; loss ${spec.loss}${network?.inputScaling ? '; inputs standardised' : ''}${current.loadedFrom ? `; loaded from ${current.loadedFrom} (weights not in the URL)` : ''}; trains on ${BACKEND_WORDS[network!.backend] ?? network!.backend} (${network!.backendReason}).`
       : '');
     status.dataset.dataset = current.config.dataset;
     status.dataset.architecture = spec ? [spec.inputSize, ...spec.layers.map((l) => l.units)].join('-') : '';
@@ -253,7 +255,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
           'fieldset',
           {},
           h('legend', {}, 'Training'),
-          h('div', { class: 'row' }, field('batch size', inputs.batchSize), field('learning rate', inputs.learningRate), field('schedule', inputs.schedule), field('warmup (steps)', inputs.warmup), field('optimizer', inputs.optimizer), field('L2 weight decay λ', inputs.weightDecay)),
+          h('div', { class: 'row' }, field('batch size', inputs.batchSize), field('learning rate', inputs.learningRate), field('schedule', inputs.schedule), field('warmup (steps)', inputs.warmup), field('optimizer', inputs.optimizer), field('L2 weight decay λ', inputs.weightDecay), field('backend', inputs.backend)),
           h(
             'p',
             { class: 'hint', id: 'training-help' },

@@ -231,6 +231,7 @@ export class PlaygroundSession {
   get networkOptions(): WorkerNetworkOptions {
     return {
       worker: this.networks,
+      backend: this.config.backend,
       onRecover: (message) => {
         this.notice = `${message[0].toUpperCase()}${message.slice(1)}.`;
         this.changed();
