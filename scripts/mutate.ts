@@ -1319,9 +1319,18 @@ const MUTANTS: Mutant[] = [
     change: 'wasm trainer: targets not checked at creation',
     file: 'src/wasm/trainer.ts',
     original: '    checkTargets(model.spec, dataset.targets);\n',
-    replacement: '',
+    replacement: '    checkTargets(model.spec, []);\n',
     tests: ['test/wasm-toolkit.test.ts'],
     only: 'refuses targets',
+  },
+  {
+    id: 'S22',
+    change: "wasm trainer: the rows it predicts with are made as training rows, so prediction drops",
+    file: 'src/wasm/trainer.ts',
+    original: 'new Rows(this.parameters, PREDICT_ROWS, hostOps, false)',
+    replacement: 'new Rows(this.parameters, PREDICT_ROWS, hostOps, true)',
+    tests: ['test/wasm-toolkit.test.ts'],
+    only: 'never drop',
   },
 ];
 

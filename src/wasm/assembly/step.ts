@@ -137,11 +137,15 @@ function gather(net: Net, rows: usize): void {
 
 /** net = in·Wᵀ + b, out = f(net), layer by layer, for `count` rows of `input` (count, IN): prediction's forward pass, which never drops. */
 export function forward_rows(address: usize, input: usize, count: i32): void {
-  forward(changetype<Net>(address), input, count, false, 0);
+  forward(changetype<Net>(address), input, count, 0);
 }
 
-/** The forward pass; in training, a layer that drops multiplies its outputs by the mask of step `step` (0-based). */
-function forward(net: Net, input: usize, count: i32, training: bool, step: u32): void {
+/**
+ * The forward pass; a layer that drops multiplies its outputs by the mask of step `step`
+ * (0-based). Only a training Net's layers drop: the host describes the rows it predicts
+ * with as layers that never do (dropoutThreshold 0).
+ */
+function forward(net: Net, input: usize, count: i32, step: u32): void {
   let x = input;
   for (let l = 0; l < net.layers; l++) {
     const layer = layerOf(net, l);
@@ -163,7 +167,7 @@ function forward(net: Net, input: usize, count: i32, training: bool, step: u32):
     } else if (!activate_rows(layer.activation, layer.net, layer.out, count * units, layer.parameter)) {
       host_activate(net.handle, l, count);
     }
-    if (training && layer.dropoutThreshold != 0) dropRows(layer.out, layer.mask, count, units, l, step, net.seedLow, net.seedHigh, layer.dropoutThreshold, layer.dropoutScale);
+    if (layer.dropoutThreshold != 0) dropRows(layer.out, layer.mask, count, units, l, step, net.seedLow, net.seedHigh, layer.dropoutThreshold, layer.dropoutScale);
     x = layer.out;
   }
 }
@@ -323,7 +327,7 @@ export function train_steps(address: usize, steps: i32, rows: usize, rates: usiz
   const B = net.batch;
   for (let s = 0; s < steps; s++) {
     gather(net, rows + (<usize>s * B << 2));
-    forward(net, net.input, B, true, <u32>(first + s));
+    forward(net, net.input, B, <u32>(first + s));
     const loss = output_rows(address, net.target, B);
     backward(net);
     gradients(net);
