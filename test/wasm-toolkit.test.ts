@@ -19,6 +19,8 @@ import { Network, type Checkpoint, type FitOptions, type ModelFile } from '../sr
 import { clipScale } from '../src/reference/optimizers.ts';
 import { CpuTrainer } from '../src/reference/trainer.ts';
 import { createModel, trainOptions } from '../src/trainers.ts';
+import { ACTIVATION_OPS } from '../src/model/ops/activations.ts';
+import { hostOps } from '../src/wasm/hooks.ts';
 import { wasmRuntime } from '../src/wasm/runtime.ts';
 import { WasmTrainer } from '../src/wasm/trainer.ts';
 import { expectAllClose, float32ParamsTolerance, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
@@ -157,6 +159,29 @@ describe('dropout on WebAssembly', () => {
     expect(found).toEqual(expect.arrayContaining(['layer0.out', 'layer1.out']));
   });
 
+  it("the host's slope of a layer that dropped (an activation without a body) is the body's: δ times the mask and the slope of f(net)", async () => {
+    const trainer = await WasmTrainer.create(m, d, options);
+    await trainer.train(1);
+    const { rows, runtime } = trainer as unknown as { rows: Parameters<typeof hostOps>[0]; runtime: Awaited<ReturnType<typeof wasmRuntime>> };
+    const host = hostOps(rows);
+    for (const l of [0, 1]) {
+      const { net, mask, delta } = rows.layers[l];
+      const length = 7 * network.sizes[l + 1];
+      const g = Float32Array.from({ length }, (_, k) => Math.sin(k));
+      runtime.f32(delta, length).set(g);
+      expect(runtime.exports.dropped_derivative_rows(ACTIVATION_OPS[network.activations[l]].code, net, mask, delta, length, 0)).toBe(1);
+      const body = Float64Array.from(runtime.f32(delta, length));
+      expect(body.filter((value) => value === 0).length, 'dropped units').toBeGreaterThan(0);
+      runtime.f32(delta, length).set(g);
+      host.derivative(l, 7);
+      // The body's slope is within 16 units of roundoff of its record's, plus 2⁻²⁴ absolute (as each body is checked in test/wasm.test.ts), times g·mask.
+      const keep = runtime.f32(mask, length);
+      const allowed = (k: number) => 16 * 2 ** -24 * Math.abs(body[k]) + 2 ** -24 * Math.abs(g[k] * keep[k]);
+      runtime.f32(delta, length).forEach((value, k) => expect(Math.abs(value - body[k]), `layer${l}.delta[${k}]`).toBeLessThanOrEqual(allowed(k)));
+    }
+    trainer.dispose();
+  });
+
   it('prediction and evaluation never drop', async () => {
     const trainer = await WasmTrainer.create(m, d, options);
     const reference = new CpuTrainer(m, d, options);
@@ -215,7 +240,9 @@ describe('marks and rewinding on WebAssembly', () => {
     expect(await trainer.takeLosses()).toHaveLength(0);
     trainer.dispose();
   });
+});
 
+describe('creation on WebAssembly', () => {
   it('refuses targets its loss cannot take, naming the row and column', async () => {
     const network: RandomNetwork = { sizes: [3, 4, 2], activations: ['tanh', 'softmax'], loss: 'cross-entropy' };
     const data = randomDataset(network, 6, 36);
