@@ -1332,6 +1332,15 @@ const MUTANTS: Mutant[] = [
     tests: ['test/wasm-toolkit.test.ts'],
     only: 'never drop',
   },
+  {
+    id: 'S23',
+    change: "wasm host ops: a dropped layer's slope taken from its dropped output rather than from f(net)",
+    file: 'src/wasm/hooks.ts',
+    original: 'delta[k] *= mask[k] * derivative(activation, net[k], activate(activation, net[k], parameter), parameter);',
+    replacement: 'delta[k] *= mask[k] * derivative(activation, net[k], out[k], parameter);',
+    tests: ['test/wasm-toolkit.test.ts'],
+    only: 'host',
+  },
 ];
 
 interface Outcome {
