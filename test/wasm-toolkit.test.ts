@@ -135,14 +135,16 @@ describe('dropout on WebAssembly', () => {
     runtime.release(at, 16);
   });
 
-  it("each step's masks are the reference's, bit for bit, at a seed past 2³²", async () => {
+  it("each step's masks are the reference's, bit for bit, at a seed past 2³², rows of whole draws of four units and rows that end inside one", async () => {
     const seed = 2 ** 40 + 12345;
-    const trainer = await WasmTrainer.create(m, d, { ...options, seed });
+    // 24 units, then 23: draws of four units each, then a row's last draw of three.
+    const ragged: RandomNetwork = { ...network, sizes: [5, 24, 23, 3] };
+    const trainer = await WasmTrainer.create(randomModel(ragged, 34), randomDataset(ragged, 30, 34), { ...options, seed });
     const { rows, runtime } = trainer as unknown as { rows: { layers: { mask: number }[] }; runtime: Awaited<ReturnType<typeof wasmRuntime>> };
     for (let step = 0; step < 3; step++) {
       await trainer.train(1);
       for (const l of [0, 1]) {
-        const expected = Float32Array.from(dropoutMask(0.5, { seed, step }, l, 7, network.sizes[l + 1]));
+        const expected = Float32Array.from(dropoutMask(0.5, { seed, step }, l, 7, ragged.sizes[l + 1]));
         expect(Array.from(runtime.f32(rows.layers[l].mask, expected.length)), `step ${step}, layer ${l}`).toEqual(Array.from(expected));
       }
     }
