@@ -1342,6 +1342,15 @@ const MUTANTS: Mutant[] = [
     tests: ['test/wasm-toolkit.test.ts'],
     only: 'host',
   },
+  {
+    id: 'S24',
+    change: "wasm dropout: a row's last draw of three units takes its third unit's mask from the second lane",
+    file: 'src/wasm/assembly/dropout.ts',
+    original: ': f32x4.extract_lane(keep, 2);',
+    replacement: ': f32x4.extract_lane(keep, 1);',
+    tests: ['test/wasm-toolkit.test.ts'],
+    only: 'masks',
+  },
 ];
 
 interface Outcome {
