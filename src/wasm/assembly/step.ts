@@ -135,7 +135,7 @@ function gather(net: Net, rows: usize): void {
   }
 }
 
-/** net = in·Wᵀ + b, out = f(net), layer by layer, for `count` rows of `input` (count, IN): prediction's forward pass, which never drops. */
+/** net = in·Wᵀ + b, out = f(net), layer by layer, for `count` rows of `input` (count, IN): prediction's forward pass (its Net's layers never drop). */
 export function forward_rows(address: usize, input: usize, count: i32): void {
   forward(changetype<Net>(address), input, count, 0);
 }
