@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
-import { wgslWithoutComments } from './vite.lib.config.ts';
 import { webassemblyModule } from './scripts/vite-wasm.ts';
+import { wgslWithoutComments } from './vite.lib.config.ts';
 
 // The worker script WorkerNetwork starts (src/worker/script.ts) as dist/worker/script.js,
 // after the library build (vite.lib.config.ts): one ES module with the library and its

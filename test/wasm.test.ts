@@ -144,11 +144,11 @@ describe('each op body against its record', () => {
 
   it('has a body for every op of the tables today (a new op may start without one)', () => {
     const bodies = opsWithBodies(readFileSync('src/wasm/assembly/ops.ts', 'utf8'));
-    expect(bodies.elementwiseActivations).toEqual(expect.arrayContaining(['linear', 'sigmoid', 'tanh', 'relu']));
+    expect(bodies.elementwiseActivations).toEqual(expect.arrayContaining(['linear', 'sigmoid', 'tanh', 'relu', 'silu', 'gelu', 'elu', 'softplus', 'leaky-relu']));
     expect(bodies.rowActivations).toEqual(['softmax']);
-    expect(bodies.elementwiseLosses).toEqual(expect.arrayContaining(['half-sse', 'sse', 'mse']));
+    expect(bodies.elementwiseLosses).toEqual(expect.arrayContaining(['half-sse', 'sse', 'mse', 'huber']));
     expect(bodies.logitsLosses).toEqual(['cross-entropy']);
-    expect(bodies.optimizers).toEqual(expect.arrayContaining(['sgd', 'momentum', 'adam']));
+    expect(bodies.optimizers).toEqual(expect.arrayContaining(['sgd', 'momentum', 'adam', 'rmsprop', 'adamw']));
   });
 
   it('activations and their slopes, by code', () => {
@@ -178,7 +178,8 @@ describe('each op body against its record', () => {
     for (const name of LOSS_NAMES) {
       const op = LOSS_OPS[name];
       if (e.loss_body(op.code) === 0) continue;
-      for (const o of [0.125, 0.5, 0.875]) {
+      // Outputs a target's distance past 1 too, where huber turns linear.
+      for (const o of op.kind === 'elementwise' ? [0.125, 0.5, 0.875, -1.5, 2.5] : [0.125, 0.5, 0.875]) {
         for (const t of [0, 0.25, 1]) {
           if (op.kind === 'elementwise') {
             expect(close(e.loss_term(op.code, o, t, 4), op.loss(o, t, 4)), `${name} loss`).toBe(true);
@@ -193,7 +194,9 @@ describe('each op body against its record', () => {
     }
   });
 
-  it('optimizers, by code: two updates of the state and the parameter', () => {
+  it('optimizers, by code: two updates of the state and the parameter, the gradient clipped and the weight decay λ applied (L2, or by the update)', () => {
+    // Clipping's factor and λ, each a power of 2: exact in float32.
+    const [scale, weightDecay] = [0.5, 0.125];
     for (const name of OPTIMIZER_NAMES) {
       const op = OPTIMIZER_OPS[name];
       if (!runtime.exports.has_optimizer(op.code)) continue;
@@ -201,7 +204,8 @@ describe('each op body against its record', () => {
       const constants = Object.keys(op.constants).map((key) => (spec as unknown as Record<string, number>)[key]);
       const at = runtime.allocateZeroed(4 * 16);
       const [param, grad, s0, s1, consts, rates] = [0, 1, 2, 3, 4, 8].map((k) => at + 4 * k);
-      runtime.f32(consts, constants.length).set(constants);
+      runtime.f32(consts, constants.length + 1).set([...constants, weightDecay]);
+      const l2 = op.decoupledDecay ? 0 : weightDecay;
       const state = [new Float64Array(1), new Float64Array(1)];
       let expected = 0.5;
       runtime.f32(param, 1)[0] = 0.5;
@@ -209,8 +213,8 @@ describe('each op body against its record', () => {
         const { correction1, correction2 } = op.corrections ? op.corrections(Object.fromEntries(Object.keys(op.constants).map((key, k) => [key, constants[k]])), t) : { correction1: 1, correction2: 1 };
         runtime.f32(rates, 3).set([0.125, correction1, correction2]);
         runtime.f32(grad, 1)[0] = g;
-        runtime.exports.optimizer_update(op.code, param, grad, s0, s1, 1, consts, rates);
-        expected = op.update(expected, g, state, 0, Object.fromEntries(Object.keys(op.constants).map((key, k) => [key, constants[k]])), { learningRate: 0.125, correction1, correction2, weightDecay: 0 });
+        runtime.exports.optimizer_update(op.code, param, grad, s0, s1, 1, consts, rates, scale);
+        expected = op.update(expected, g * scale + l2 * expected, state, 0, Object.fromEntries(Object.keys(op.constants).map((key, k) => [key, constants[k]])), { learningRate: 0.125, correction1, correction2, weightDecay });
         // A few dozen roundings of the update's terms, whose size before cancellation the record's bound gives (|g| summed over the steps).
         const allowed = 64 * 2 ** -24 * (0.5 + op.tolerance.update(0.125, 0.375, g, Object.fromEntries(Object.keys(op.constants).map((key, k) => [key, constants[k]]))));
         expect(Math.abs(runtime.f32(param, 1)[0] - expected), `${name} step ${t}`).toBeLessThan(allowed);
@@ -229,7 +233,7 @@ describe("the host's ops (an op without a body) agree with the bodies", () => {
     await trainer.train(2);
     const internals = trainer as unknown as { rows: Parameters<typeof hostOps>[0]; runtime: WasmRuntime };
     const { rows, runtime } = internals;
-    const host = hostOps(rows, () => options.learningRate);
+    const host = hostOps(rows);
     const snapshot = (at: number, length: number) => Float64Array.from(runtime.f32(at, length));
     const expectSame = (before: Float64Array, at: number, what: string) => runtime.f32(at, before.length).forEach((value, k) => expect(Math.abs(value - before[k]), `${what}[${k}]`).toBeLessThan(1e-6 * (1 + Math.abs(before[k]))));
     for (const l of [0, 1]) {
@@ -255,7 +259,7 @@ describe("the host's ops (an op without a body) agree with the bodies", () => {
     await trainer.writeState(state);
     await trainer.train(1);
     await trainer.writeState(state);
-    host.update(state.step + 1);
+    host.update(state.step + 1, options.learningRate, 1);
     const params = rows.parameters.view(rows.parameters.params);
     stepped.params.forEach((value, k) => expect(Math.abs(params[k] - value)).toBeLessThan(1e-6));
     trainer.dispose();

@@ -4,15 +4,18 @@
 // A trainer holds one Parameters (params and grads by the parameter layout, the
 // optimizer's state, the dataset as float32) and one Rows per batch size it steps or
 // predicts with (the batch's input and target, each layer's net, out and δ, each sample's
-// loss), each Rows described to the module as a Net of its own.
+// loss, and in training dropout's mask of each layer that drops), each Rows described to
+// the module as a Net of its own.
 
 import type { Dataset } from '../data/dataset.ts';
 import { paramEntry } from '../model/layout.ts';
 import { layerInputs, layerParameter, outputSize } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
+import { dropoutKey, dropoutThreshold, drops } from '../model/dropout.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import { LOSS_OPS } from '../model/ops/losses.ts';
-import { constantsOf, OPTIMIZER_OPS, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 import type { HostOps, WasmRuntime } from './runtime.ts';
 
 /** Parameters, gradients and optimizer state (P each, the parameter layout), and the dataset, as float32. */
@@ -20,7 +23,7 @@ export class Parameters {
   readonly params: number; //    (P)
   readonly grads: number; //     (P)
   readonly state: number[]; //   each (P)
-  readonly constants: number; // the optimizer's constants, in its record's order
+  readonly constants: number; // the optimizer's constants, in its record's order, then its weight decay λ
   readonly data: number; //      (N, IN)
   readonly targets: number; //   (N, K)
   private readonly blocks: [number, number][] = [];
@@ -28,9 +31,10 @@ export class Parameters {
   constructor(
     readonly runtime: WasmRuntime,
     readonly model: Model,
-    readonly optimizer: OptimizerSpec,
+    readonly options: TrainOptions,
     dataset: Dataset | undefined,
   ) {
+    const optimizer = options.optimizer;
     const P = model.layout.size;
     const take = (bytes: number, zeroed = false) => {
       const at = zeroed ? runtime.allocateZeroed(bytes) : runtime.allocate(bytes);
@@ -42,8 +46,10 @@ export class Parameters {
       this.grads = take(4 * P, true);
       const op = OPTIMIZER_OPS[optimizer.kind];
       this.state = Array.from({ length: op.stateSlots }, () => take(4 * P, true));
-      const constants = Object.values(constantsOf(optimizer));
-      this.constants = take(4 * Math.max(1, constants.length));
+      // By the record's names, whatever order the specification gives them in.
+      const given = constantsOf(optimizer);
+      const constants = [...Object.keys(op.constants).map((name) => given[name]), weightDecayOf(optimizer)];
+      this.constants = take(4 * constants.length);
       runtime.f32(this.constants, constants.length).set(constants);
       this.data = dataset ? take(4 * dataset.inputs.length) : 0;
       this.targets = dataset ? take(4 * dataset.targets.length) : 0;
@@ -56,6 +62,10 @@ export class Parameters {
       throw error;
     }
     runtime.f32(this.params, P).set(model.params);
+  }
+
+  get optimizer(): OptimizerSpec {
+    return this.options.optimizer;
   }
 
   /** The float32 view of a P-long array at `at` (params, grads, a state slot). */
@@ -73,9 +83,11 @@ export interface LayerRows {
   net: number;
   out: number;
   delta: number;
+  /** Dropout's mask of the step, where the layer drops in training (else 0). */
+  mask: number;
 }
 
-/** The per-sample buffers for up to `rows` samples, described to the module as a Net. */
+/** The per-sample buffers for up to `rows` samples, described to the module as a Net; `training`: its steps drop where layers do. */
 export class Rows {
   readonly address: number;
   readonly handle: number;
@@ -89,6 +101,7 @@ export class Rows {
     readonly parameters: Parameters,
     readonly rows: number,
     host: (rows: Rows) => HostOps,
+    readonly training: boolean,
   ) {
     const { runtime, model } = parameters;
     const { spec, layout } = model;
@@ -102,11 +115,13 @@ export class Rows {
       this.input = take(rows * spec.inputSize);
       this.target = take(rows * outputSize(spec));
       this.losses = take(rows);
-      this.layers = spec.layers.map((layer) => ({ net: take(rows * layer.units), out: take(rows * layer.units), delta: take(rows * layer.units) }));
+      const dropping = spec.layers.map((layer) => training && drops(layer.dropout));
+      this.layers = spec.layers.map((layer, l) => ({ net: take(rows * layer.units), out: take(rows * layer.units), delta: take(rows * layer.units), mask: dropping[l] ? take(rows * layer.units) : 0 }));
       this.address = take(exports.net_bytes(spec.layers.length) / 4);
       const product = take(exports.product_bytes() / 4);
       this.handle = runtime.register(host(this));
-      const { params, grads, state } = parameters;
+      const { params, grads, state, options } = parameters;
+      const [seedLow, seedHigh] = dropoutKey(options.seed);
       exports.set_net(
         this.address,
         this.handle,
@@ -127,13 +142,18 @@ export class Rows {
         state[0] ?? 0,
         state[1] ?? 0,
         parameters.constants,
+        options.clipNorm ?? 0,
+        seedLow,
+        seedHigh,
         runtime.pool,
         product,
       );
       spec.layers.forEach((layer, l) => {
         const at = (base: number, kind: 'weights' | 'biases') => base + 4 * paramEntry(layout, l, kind).offset;
         const buffers = this.layers[l];
-        exports.set_layer(this.address, l, layer.units, layerInputs(spec, l), ACTIVATION_OPS[layer.activation].code, layerParameter(layer), at(params, 'weights'), at(params, 'biases'), at(grads, 'weights'), at(grads, 'biases'), buffers.net, buffers.out, buffers.delta);
+        // A unit is kept where its draw reaches p·2³², and then scaled by 1/(1 − p) (0 and 1: a layer that never drops).
+        const [threshold, scale] = dropping[l] ? [dropoutThreshold(layer.dropout!), 1 / (1 - layer.dropout!)] : [0, 1];
+        exports.set_layer(this.address, l, layer.units, layerInputs(spec, l), ACTIVATION_OPS[layer.activation].code, layerParameter(layer), at(params, 'weights'), at(params, 'biases'), at(grads, 'weights'), at(grads, 'biases'), buffers.net, buffers.out, buffers.delta, threshold, scale, buffers.mask);
       });
     } catch (error) {
       this.release();

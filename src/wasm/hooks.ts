@@ -6,17 +6,14 @@
 
 import { layerParameter, outputSize } from '../model/model.ts';
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
-import { derivative } from '../reference/activations.ts';
+import { activate, derivative } from '../reference/activations.ts';
 import { outputDelta, sampleLoss } from '../reference/losses.ts';
 import { optimizerStep } from '../reference/optimizers.ts';
 import type { Rows } from './buffers.ts';
 import type { HostOps } from './runtime.ts';
 
-/** The learning rate of step t (1-based). */
-export type RateOf = (step: number) => number;
-
 /** The host's ops on `rows`' buffers and its parameters. */
-export function hostOps(rows: Rows, learningRate: RateOf): HostOps {
+export function hostOps(rows: Rows): HostOps {
   const { parameters } = rows;
   const { runtime, model } = parameters;
   const { spec, layout } = model;
@@ -43,7 +40,14 @@ export function hostOps(rows: Rows, learningRate: RateOf): HostOps {
       const length = count * layer.units;
       const [net, out, delta] = [rows.layers[l].net, rows.layers[l].out, rows.layers[l].delta].map((at) => view(at, length));
       const parameter = layerParameter(layer);
-      for (let k = 0; k < length; k++) delta[k] *= derivative(layer.activation, net[k], out[k], parameter);
+      if (!rows.layers[l].mask) {
+        for (let k = 0; k < length; k++) delta[k] *= derivative(layer.activation, net[k], out[k], parameter);
+        return;
+      }
+      // Where the layer dropped: times its mask, and the slope of the output before it, f(net).
+      const activation = layer.activation as Exclude<typeof layer.activation, 'softmax'>;
+      const mask = view(rows.layers[l].mask, length);
+      for (let k = 0; k < length; k++) delta[k] *= mask[k] * derivative(activation, net[k], activate(activation, net[k], parameter), parameter);
     },
     output(target, count) {
       const L = spec.layers.length;
@@ -57,13 +61,13 @@ export function hostOps(rows: Rows, learningRate: RateOf): HostOps {
         losses[b] = sampleLoss(spec.loss, layer.activation, row(net), row(out), row(t));
       }
     },
-    update(step) {
+    update(step, learningRate, gradScale) {
       const P = layout.size;
       scratch ??= { params: new Float64Array(P), grads: new Float64Array(P), state: parameters.state.map(() => new Float64Array(P)) };
       scratch.params.set(parameters.view(parameters.params));
       scratch.grads.set(parameters.view(parameters.grads));
       parameters.state.forEach((at, slot) => scratch!.state[slot].set(parameters.view(at)));
-      optimizerStep(parameters.optimizer, layout, scratch.params, scratch.grads, scratch.state, learningRate(step), step, spec.trainBiases);
+      optimizerStep(parameters.optimizer, layout, scratch.params, scratch.grads, scratch.state, learningRate, step, spec.trainBiases, gradScale);
       parameters.view(parameters.params).set(scratch.params);
       parameters.state.forEach((at, slot) => parameters.view(at).set(scratch!.state[slot]));
     },

@@ -46,6 +46,16 @@ const activationCode = (op: string) => ACTIVATION_OPS[op as keyof typeof ACTIVAT
 const lossCode = (op: string) => LOSS_OPS[op as keyof typeof LOSS_OPS].code;
 const optimizerCode = (op: string) => OPTIMIZER_OPS[op as keyof typeof OPTIMIZER_OPS].code;
 
+/**
+ * The gradient an optimizer's update takes, clipped, with λ·w added (L2) where the decay
+ * is not the update's own (the record's decoupledDecay); λ follows the record's constants.
+ */
+function gradient(op: string): string {
+  const record = OPTIMIZER_OPS[op as keyof typeof OPTIMIZER_OPS];
+  const clipped = 'load<f32>(grads + at) * scale';
+  return record.decoupledDecay ? clipped : `${clipped} + load<f32>(constants, ${4 * Object.keys(record.constants).length}) * param`;
+}
+
 /** The generated AssemblyScript for these bodies (ops.ts's text). */
 export function wasmOpSwitchSource(opsSource: string): string {
   const ops = opsWithBodies(opsSource);
@@ -74,6 +84,14 @@ export function wasmOpSwitchSource(opsSource: string): string {
       (op) => loop(`store<f32>(delta + (<usize>k << 2), ${element('delta')} * ${bodyName(op)}_derivative(${element('net')}, ${element('out')}, parameter));`),
       'return false;',
     ),
+    '/** δ ·= mask · f′(net, f(net)) over `count` elements of a layer that dropped (the slope of the output before dropout); false where the activation has no body. */',
+    ...dispatch(
+      'dropped_derivative_rows(code: i32, net: usize, mask: usize, delta: usize, count: i32, parameter: f32): bool',
+      ops.elementwiseActivations,
+      activationCode,
+      (op) => loop(`{ const x = ${element('net')}; store<f32>(delta + (<usize>k << 2), ${element('delta')} * ${element('mask')} * ${bodyName(op)}_derivative(x, ${bodyName(op)}_activate(x, parameter), parameter)); }`),
+      'return false;',
+    ),
     '/** f′(net, out) of one element (the activation has a body: has_activation). */',
     ...dispatch('derivative_of(code: i32, net: f32, out: f32, parameter: f32): f32', ops.elementwiseActivations, activationCode, (op) => `return ${bodyName(op)}_derivative(net, out, parameter);`, 'return NaN;'),
     '/** Whether the element-wise activation has a body. */',
@@ -87,12 +105,12 @@ export function wasmOpSwitchSource(opsSource: string): string {
     ...dispatch('logits_softmax_loss(code: i32, net: f32, t: f32, logSumExp: f32): f32', ops.logitsLosses, lossCode, (op) => `return ${bodyName(op)}_softmax_loss(net, t, logSumExp);`, 'return NaN;'),
     ...dispatch('logits_sigmoid_loss(code: i32, net: f32, t: f32): f32', ops.logitsLosses, lossCode, (op) => `return ${bodyName(op)}_sigmoid_loss(net, t);`, 'return NaN;'),
     ...dispatch('logits_delta(code: i32, out: f32, t: f32, targetSum: f32): f32', ops.logitsLosses, lossCode, (op) => `return ${bodyName(op)}_delta(out, t, targetSum);`, 'return NaN;'),
-    '/** The optimizer\'s update of `count` parameters and their state; false where it has no body. */',
+    '/** The optimizer\'s update of `count` parameters and their state, from their gradients times `scale` (clipping\'s) plus the L2 decay λ·w; false where it has no body. */',
     ...dispatch(
-      'optimizer_update(code: i32, params: usize, grads: usize, s0: usize, s1: usize, count: i32, constants: usize, step: usize): bool',
+      'optimizer_update(code: i32, params: usize, grads: usize, s0: usize, s1: usize, count: i32, constants: usize, step: usize, scale: f32): bool',
       ops.optimizers,
       optimizerCode,
-      (op) => loop(`{ const at = <usize>k << 2; store<f32>(params + at, ${bodyName(op)}_update(load<f32>(params + at), load<f32>(grads + at), s0 + at, s1 + at, constants, step)); }`),
+      (op) => loop(`{ const at = <usize>k << 2; const param = load<f32>(params + at); store<f32>(params + at, ${bodyName(op)}_update(param, ${gradient(op)}, s0 + at, s1 + at, constants, step)); }`),
       'return false;',
     ),
     '/** Whether the optimizer has a body. */',

@@ -19,12 +19,14 @@ export interface WasmExports {
   pool_failed_offset(): number;
   pool_done_offset(): number;
   set_net(...fields: number[]): void;
-  set_layer(address: number, l: number, units: number, inputs: number, activation: number, parameter: number, ...pointers: number[]): void;
+  set_layer(address: number, l: number, units: number, inputs: number, activation: number, parameter: number, ...fields: number[]): void;
   train_steps(net: number, steps: number, rows: number, rates: number, losses: number, first: number): void;
   forward_rows(net: number, input: number, count: number): void;
   output_rows(net: number, target: number, count: number): number;
   activate_rows(code: number, net: number, out: number, count: number, parameter: number): number;
   derivative_rows(code: number, net: number, out: number, delta: number, count: number, parameter: number): number;
+  dropped_derivative_rows(code: number, net: number, mask: number, delta: number, count: number, parameter: number): number;
+  dropout_draw(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): void;
   activate_row(code: number, net: number, out: number, count: number): number;
   has_activation(code: number): number;
   is_row_activation(code: number): number;
@@ -34,7 +36,7 @@ export interface WasmExports {
   logits_softmax_loss(code: number, net: number, t: number, logSumExp: number): number;
   logits_sigmoid_loss(code: number, net: number, t: number): number;
   logits_delta(code: number, out: number, t: number, targetSum: number): number;
-  optimizer_update(code: number, params: number, grads: number, s0: number, s1: number, count: number, constants: number, step: number): number;
+  optimizer_update(code: number, params: number, grads: number, s0: number, s1: number, count: number, constants: number, step: number, scale: number): number;
   has_optimizer(code: number): number;
 }
 
@@ -43,7 +45,8 @@ export interface HostOps {
   activate(layer: number, count: number): void;
   derivative(layer: number, count: number): void;
   output(target: number, count: number): void;
-  update(step: number): void;
+  /** The optimizer's step t (1-based), at this learning rate, its gradient times clipping's factor. */
+  update(step: number, learningRate: number, gradScale: number): void;
 }
 
 const PAGE = 65536;

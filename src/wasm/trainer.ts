@@ -14,10 +14,10 @@ import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, InputError } from '../errors.ts';
 import { bufferShape, parseLayerBuffer, type BufferName } from '../model/buffers.ts';
 import type { ParamLayout } from '../model/layout.ts';
-import { checkLayerIndices, type ModelSpec } from '../model/model.ts';
+import { checkLayerIndices, checkTargets, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
+import { learningRateAt } from '../model/schedule.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
-import { OPTIMIZER_OPS } from '../model/ops/optimizers.ts';
 import { adamCorrections } from '../reference/optimizers.ts';
 import { Parameters, Rows } from './buffers.ts';
 import { hostOps } from './hooks.ts';
@@ -38,8 +38,6 @@ export interface WasmTrainerOptions {
 const CHUNK_ROWS = 65536;
 /** Steps one call takes at most. */
 const CHUNK_STEPS = 1024;
-/** The bias corrections of an optimizer without them. */
-const NO_CORRECTION = { correction1: 1, correction2: 1 };
 /** Rows a prediction runs at a time. */
 const PREDICT_ROWS = 256;
 
@@ -58,7 +56,9 @@ export class WasmTrainer implements Trainer {
   /** Each chunk's step losses, not yet taken. */
   private losses: Float64Array[] = [];
   private written = false;
+  /** The last mark, and the one before it. */
   private marked: TrainerState;
+  private previous: TrainerState;
   private disposed = false;
 
   private constructor(
@@ -69,21 +69,23 @@ export class WasmTrainer implements Trainer {
   ) {
     const B = options.batchSize;
     this.schedule = new BatchSchedule(dataset.size, B, options.shuffle, options.seed);
-    this.parameters = new Parameters(runtime, model, options.optimizer, dataset);
+    this.parameters = new Parameters(runtime, model, options, dataset);
     const steps = Math.max(1, Math.min(CHUNK_STEPS, Math.floor(CHUNK_ROWS / B)));
     try {
-      this.rows = new Rows(this.parameters, B, (rows) => hostOps(rows, () => options.learningRate));
+      this.rows = new Rows(this.parameters, B, hostOps, true);
       this.chunk = { steps, rows: runtime.allocate(4 * steps * B), rates: runtime.allocate(12 * steps), losses: runtime.allocate(8 * steps) };
     } catch (error) {
       this.parameters.release();
       throw error;
     }
     this.marked = this.state();
+    this.previous = this.marked;
   }
 
   /** A trainer of `model` on `dataset`, on the runtime of its thread count (made at first use). */
   static async create(model: Model, dataset: Dataset, options: TrainOptions, wasm: WasmTrainerOptions = {}): Promise<WasmTrainer> {
     checkDatasetValues(dataset);
+    checkTargets(model.spec, dataset.targets);
     const threads = wasm.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new InputError('threads', `expected a positive whole number, got ${threads}`);
     return new WasmTrainer(await wasmRuntime(threads), model, dataset, options);
@@ -114,11 +116,11 @@ export class WasmTrainer implements Trainer {
       const count = Math.min(this.chunk.steps, steps - done);
       const rows = runtime.u32(this.chunk.rows, count * B);
       const rates = runtime.f32(this.chunk.rates, 3 * count);
-      const corrected = OPTIMIZER_OPS[options.optimizer.kind].corrections !== undefined;
       for (let s = 0; s < count; s++) {
         this.schedule.fill(this.step + s, rows, s * B);
-        const { correction1, correction2 } = corrected ? adamCorrections(options.optimizer, this.step + s + 1) : NO_CORRECTION;
-        rates[3 * s] = options.learningRate;
+        // In float64 here, as the reference has them: the schedule's rate of step s (0-based), the corrections of step t = s + 1.
+        const { correction1, correction2 } = adamCorrections(options.optimizer, this.step + s + 1);
+        rates[3 * s] = learningRateAt(options.learningRate, options.schedule, this.step + s);
         rates[3 * s + 1] = correction1;
         rates[3 * s + 2] = correction2;
       }
@@ -179,16 +181,17 @@ export class WasmTrainer implements Trainer {
 
   mark(): void {
     this.alive();
+    this.previous = this.marked;
     this.marked = this.state();
   }
 
-  async rewind(): Promise<void> {
-    await this.writeState(this.marked);
+  async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
+    await this.writeState(to === 'last' ? this.marked : this.previous);
   }
 
   /** Rows for prediction and evaluation, made at first use. */
   private predictionRows(): Rows {
-    this.predictor ??= new Rows(this.parameters, PREDICT_ROWS, (rows) => hostOps(rows, () => this.options.learningRate));
+    this.predictor ??= new Rows(this.parameters, PREDICT_ROWS, hostOps, false);
     return this.predictor;
   }
 

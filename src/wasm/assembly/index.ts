@@ -8,10 +8,12 @@ import { Pool } from './pool';
 import { Layer, layerOf, Net } from './step';
 
 export { net_bytes, train_steps, forward_rows, output_rows } from './step';
+export { dropout_draw } from './dropout';
 export { pool_bytes, pack_floats, worker_loop, pool_failed_offset, pool_done_offset } from './pool';
 export {
   activate_rows,
   derivative_rows,
+  dropped_derivative_rows,
   has_activation,
   is_row_activation,
   activate_row,
@@ -59,6 +61,9 @@ export function set_net(
   state0: usize,
   state1: usize,
   constants: usize,
+  clipNorm: f32,
+  seedLow: u32,
+  seedHigh: u32,
   pool: usize,
   product: usize,
 ): void {
@@ -81,6 +86,9 @@ export function set_net(
   net.state0 = state0;
   net.state1 = state1;
   net.constants = constants;
+  net.clipNorm = clipNorm;
+  net.seedLow = seedLow;
+  net.seedHigh = seedHigh;
   net.pool = pool;
   net.product = product;
 }
@@ -100,6 +108,9 @@ export function set_layer(
   net: usize,
   out: usize,
   delta: usize,
+  dropoutThreshold: u32,
+  dropoutScale: f32,
+  mask: usize,
 ): void {
   const layer: Layer = layerOf(changetype<Net>(address), l);
   layer.units = units;
@@ -113,4 +124,7 @@ export function set_layer(
   layer.net = net;
   layer.out = out;
   layer.delta = delta;
+  layer.dropoutThreshold = dropoutThreshold;
+  layer.dropoutScale = dropoutScale;
+  layer.mask = mask;
 }

@@ -10,12 +10,15 @@
 import { Product } from './gemm';
 import { Pool, runProduct } from './pool';
 import { Rates } from './ops';
+import { dropRows } from './dropout';
 import {
   activate_row,
   activate_rows,
   derivative_of,
   derivative_rows,
+  dropped_derivative_rows,
   has_activation,
+  has_optimizer,
   is_row_activation,
   logits_delta,
   logits_sigmoid_loss,
@@ -29,9 +32,9 @@ import {
 // The host's ops, for an op that has no body here: each works on the buffers of network
 // `handle`, for its first `count` rows.
 @external('host', 'activate') declare function host_activate(handle: i32, layer: i32, count: i32): void; //  out = f(net)
-@external('host', 'derivative') declare function host_derivative(handle: i32, layer: i32, count: i32): void; // δ ·= f′(net, out)
+@external('host', 'derivative') declare function host_derivative(handle: i32, layer: i32, count: i32): void; // δ ·= f′(net, out), and dropout's mask where it dropped
 @external('host', 'output') declare function host_output(handle: i32, target: usize, count: i32): void; //      each sample's loss, and the output layer's δ
-@external('host', 'update') declare function host_update(handle: i32, step: i32): void; //                      the optimizer, at step t (1-based)
+@external('host', 'update') declare function host_update(handle: i32, step: i32, learningRate: f32, gradScale: f32): void; // the optimizer, at step t (1-based)
 
 /** A network and its buffers (host-allocated, float32 unless said): what a step reads and writes. */
 @unmanaged
@@ -55,7 +58,12 @@ export class Net {
   grads: usize; //     (P)
   state0: usize; //    (P) the optimizer's state, where it has any
   state1: usize; //    (P)
-  constants: usize; // the optimizer's constants, in its record's order
+  constants: usize; // the optimizer's constants, in its record's order, then its weight decay λ
+  /** The global norm the gradient is clipped to (0: none). */
+  clipNorm: f32;
+  /** Dropout's key: the run's seed, its low and high 32 bits. */
+  seedLow: u32;
+  seedHigh: u32;
   pool: usize;
   product: usize; //   a Product of its own, to post to the pool
 }
@@ -74,6 +82,10 @@ export class Layer {
   net: usize; //         (B, OUT)
   out: usize; //         (B, OUT)
   delta: usize; //       (B, OUT)
+  /** Dropout: a unit is kept where its draw is at least this (0: the layer never drops), and then scaled by dropoutScale. */
+  dropoutThreshold: u32;
+  dropoutScale: f32;
+  mask: usize; //        (B, OUT) the step's mask, where the layer drops
 }
 
 /** Bytes of a network's description with `layers` layers. */
@@ -123,9 +135,17 @@ function gather(net: Net, rows: usize): void {
   }
 }
 
-/** net = in·Wᵀ + b, out = f(net), layer by layer, for `count` rows of `input` (count, IN). */
+/** net = in·Wᵀ + b, out = f(net), layer by layer, for `count` rows of `input` (count, IN): prediction's forward pass (its Net's layers never drop). */
 export function forward_rows(address: usize, input: usize, count: i32): void {
-  const net = changetype<Net>(address);
+  forward(changetype<Net>(address), input, count, 0);
+}
+
+/**
+ * The forward pass; a layer that drops multiplies its outputs by the mask of step `step`
+ * (0-based). Only a training Net's layers drop: the host describes the rows it predicts
+ * with as layers that never do (dropoutThreshold 0).
+ */
+function forward(net: Net, input: usize, count: i32, step: u32): void {
   let x = input;
   for (let l = 0; l < net.layers; l++) {
     const layer = layerOf(net, l);
@@ -147,6 +167,7 @@ export function forward_rows(address: usize, input: usize, count: i32): void {
     } else if (!activate_rows(layer.activation, layer.net, layer.out, count * units, layer.parameter)) {
       host_activate(net.handle, l, count);
     }
+    if (layer.dropoutThreshold != 0) dropRows(layer.out, layer.mask, count, units, l, step, net.seedLow, net.seedHigh, layer.dropoutThreshold, layer.dropoutScale);
     x = layer.out;
   }
 }
@@ -226,7 +247,12 @@ function backward(net: Net): void {
     const next = layerOf(net, l + 1);
     // (B, OUT) = (B, NEXT) · (NEXT, OUT)
     product(net, B, layer.units, next.units, next.delta, next.units, 1, next.weights, layer.units, 1, layer.delta, layer.units, 1);
-    if (!derivative_rows(layer.activation, layer.net, layer.out, layer.delta, B * layer.units, layer.parameter)) host_derivative(net.handle, l, B);
+    // Where the layer dropped, δ is times its mask, and the slope is of the output before it, f(net).
+    const done =
+      layer.dropoutThreshold != 0
+        ? dropped_derivative_rows(layer.activation, layer.net, layer.mask, layer.delta, B * layer.units, layer.parameter)
+        : derivative_rows(layer.activation, layer.net, layer.out, layer.delta, B * layer.units, layer.parameter);
+    if (!done) host_derivative(net.handle, l, B);
   }
 }
 
@@ -249,8 +275,35 @@ function gradients(net: Net): void {
   }
 }
 
-/** The optimizer's update of every trained parameter (the biases where they train). */
+/**
+ * Clipping's factor, as clip_grad_norm_ (src/reference/optimizers.ts, clipScale):
+ * C/(‖g‖ + 1e-6), at most 1, ‖g‖ over every trained parameter's gradient, its squares
+ * summed in f64 where they lie.
+ */
+function clipScale(net: Net): f32 {
+  let squares: f64 = 0;
+  for (let l = 0; l < net.layers; l++) {
+    const layer = layerOf(net, l);
+    for (let part = 0; part < 2; part++) {
+      if (part == 1 && !net.trainBiases) continue;
+      const grads = part == 0 ? layer.gradWeights : layer.gradBiases;
+      const count = part == 0 ? layer.units * layer.inputs : layer.units;
+      for (let k = 0; k < count; k++) {
+        const g = <f64>load<f32>(grads + (<usize>k << 2));
+        squares += g * g;
+      }
+    }
+  }
+  return <f32>min(1, <f64>net.clipNorm / (Math.sqrt(squares) + 1e-6));
+}
+
+/** The optimizer's update of every trained parameter (the biases where they train), its gradient clipped first where it is. */
 function update(net: Net, rates: usize, t: i32): void {
+  const scale: f32 = net.clipNorm > 0 ? clipScale(net) : 1;
+  if (!has_optimizer(net.optimizer)) {
+    host_update(net.handle, t, changetype<Rates>(rates).learningRate, scale);
+    return;
+  }
   for (let l = 0; l < net.layers; l++) {
     const layer = layerOf(net, l);
     for (let part = 0; part < 2; part++) {
@@ -259,10 +312,7 @@ function update(net: Net, rates: usize, t: i32): void {
       const grads = part == 0 ? layer.gradWeights : layer.gradBiases;
       const count = part == 0 ? layer.units * layer.inputs : layer.units;
       const offset = params - net.params;
-      if (!optimizer_update(net.optimizer, params, grads, net.state0 + offset, net.state1 + offset, count, net.constants, rates)) {
-        host_update(net.handle, t);
-        return;
-      }
+      optimizer_update(net.optimizer, params, grads, net.state0 + offset, net.state1 + offset, count, net.constants, rates, scale);
     }
   }
 }
@@ -270,14 +320,14 @@ function update(net: Net, rates: usize, t: i32): void {
 /**
  * `steps` training steps: step s takes the rows `rows` + s·B (u32), its rates from `rates`
  * (a Rates each) and writes its mean loss to `losses` (f64 each). The first is step
- * `first` + 1 (the optimizer counts from 1).
+ * `first` + 1 (the optimizer counts from 1; dropout's counter, from 0, is `first`).
  */
 export function train_steps(address: usize, steps: i32, rows: usize, rates: usize, losses: usize, first: i32): void {
   const net = changetype<Net>(address);
   const B = net.batch;
   for (let s = 0; s < steps; s++) {
     gather(net, rows + (<usize>s * B << 2));
-    forward_rows(address, net.input, B);
+    forward(net, net.input, B, <u32>(first + s));
     const loss = output_rows(address, net.target, B);
     backward(net);
     gradients(net);
