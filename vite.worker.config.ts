@@ -1,13 +1,15 @@
 import { defineConfig } from 'vite';
 import { wgslWithoutComments } from './vite.lib.config.ts';
+import { webassemblyModule } from './scripts/vite-wasm.ts';
 
 // The worker script WorkerNetwork starts (src/worker/script.ts) as dist/worker/script.js,
 // after the library build (vite.lib.config.ts): one ES module with the library and its
 // dependencies inside, and the modules it loads on demand (the file formats) as chunks
 // beside it. Self-contained, a dev server serves it as it is (a module worker cannot
-// take the CommonJS seedrandom), and a bundler builds it as any worker.
+// take the CommonJS seedrandom), and a bundler builds it as any worker. The WebAssembly
+// module goes in as the library's does (scripts/vite-wasm.ts).
 export default defineConfig({
-  plugins: [wgslWithoutComments],
+  plugins: [wgslWithoutComments, webassemblyModule()],
   build: {
     outDir: 'dist/worker',
     emptyOutDir: false,
