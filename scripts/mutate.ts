@@ -1104,8 +1104,8 @@ const MUTANTS: Mutant[] = [
     id: 'H1',
     change: "prediction reads a hidden layer's net input instead of its out",
     file: 'src/gpu/predict.ts',
-    original: '...read.layers.map((l) => readRegion(device, { ...layers[l].out, length: count * spec.layers[l].units })),',
-    replacement: '...read.layers.map((l) => readRegion(device, { ...(l < spec.layers.length - 1 ? layers[l].net : layers[l].out), length: count * spec.layers[l].units })),',
+    original: "...read.layers.map((l) => readRegion(device, { ...layers[l].out, length: count * spec.layers[l].units }, 'reading back the predictions')),",
+    replacement: "...read.layers.map((l) => readRegion(device, { ...(l < spec.layers.length - 1 ? layers[l].net : layers[l].out), length: count * spec.layers[l].units }, 'reading back the predictions')),",
     tests: ['test/predict-layers.test.ts'],
   },
   {
