@@ -87,6 +87,16 @@ describe('a network in a worker', () => {
     expect(batchMessages()).toBeLessThanOrEqual(got.epoch.length + 1);
   });
 
+  it("keeps a model file's class names, as Network does", async () => {
+    const { worker } = started();
+    const named: ModelFile = { ...XOR, layers: [XOR.layers[0], { units: 2, activation: 'softmax' }], classes: ['no', 'yes'] };
+    const there = await WorkerNetwork.fromJSON(JSON.stringify(named), { backend: 'cpu', worker });
+    const here = await Network.fromJSON(JSON.stringify(named), { backend: 'cpu' });
+    expect(there.classes).toEqual(['no', 'yes']);
+    expect(there.toJSON().classes).toEqual(['no', 'yes']);
+    expect(there.toJSON()).toEqual(here.toJSON());
+  });
+
   it('trains on WebGPU in the worker, and predicts a hidden layer there', async () => {
     const { worker } = started();
     await testDevice(); // Dawn, in this thread: the worker's side opens its own device
