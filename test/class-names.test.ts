@@ -128,8 +128,10 @@ describe("the model file's classes", () => {
     await expect(Network.create({ ...WEIGHTS, classes }, { backend: 'cpu', source: 'm.json' })).rejects.toThrow(expected);
   });
 
-  it('refuses names that are not text, by the schema', async () => {
-    await expect(Network.fromJSON(JSON.stringify({ ...WEIGHTS, classes: [1, 2, 3] }), { backend: 'cpu', source: 'm.json' })).rejects.toThrow(/^m\.json: classes\[0\]: /);
+  it('refuses names that are not text: a file by its schema, a description by its checks', async () => {
+    const classes = ['cat', 'dog', 7];
+    await expect(Network.fromJSON(JSON.stringify({ ...WEIGHTS, classes }), { backend: 'cpu', source: 'm.json' })).rejects.toThrow(exactly('m.json: classes[2]: Invalid input: expected string, received number'));
+    await expect(Network.create({ ...WEIGHTS, classes } as unknown as ModelFile, { backend: 'cpu', source: 'm.json' })).rejects.toThrow(exactly('m.json: classes[2]: expected a class name, text without spaces around it, got 7'));
   });
 });
 
