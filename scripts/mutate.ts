@@ -375,10 +375,10 @@ const MUTANTS: Mutant[] = [
   // L13 on: class names in a label column and the model file's classes.
   {
     id: 'L13',
-    change: "class names sorted by UTF-16 unit (JavaScript's default) instead of code point, as LabelEncoder sorts",
+    change: "class names compared by UTF-16 unit (JavaScript's < on strings) instead of code point, as LabelEncoder sorts",
     file: 'src/data/labels.ts',
     original: "return [...names].sort(byCodePoint);",
-    replacement: "return [...names].sort();",
+    replacement: "return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : byCodePoint(a, b)));",
     tests: ['test/class-names.test.ts'],
     only: 'code point',
   },
@@ -404,8 +404,8 @@ const MUTANTS: Mutant[] = [
     id: 'L16',
     change: "a name the model lacks is taken as class 0",
     file: 'src/io/label-column.ts',
-    original: "if (id === undefined) throw new InputError(",
-    replacement: "if (id === undefined && classes.length < 0) throw new InputError(",
+    original: "const id = ids.get(text);",
+    replacement: "const id = ids.get(text) ?? 0;",
     tests: ['test/class-names.test.ts'],
     only: 'a name the model does not have',
   },
