@@ -490,6 +490,15 @@ const MUTANTS: Mutant[] = [
     tests: ['test/worker.test.ts'],
     only: 'class names',
   },
+  {
+    id: 'L26',
+    change: "train.py's --out leaves out the model file's classes",
+    file: 'src/interop/train.py',
+    original: 'if spec.classes is not None:\n        file["classes"] = spec.classes',
+    replacement: 'if spec.classes is not None:\n        pass',
+    tests: ['test/interop-pytorch.test.ts'],
+    only: 'class names',
+  },
 
   // G: the GPU trainer's buffers, chunks and loss read-back.
   {
