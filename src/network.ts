@@ -156,7 +156,7 @@ function frozen<T>(value: T): T {
  * A dense network trained by backpropagation, on WebGPU or on the float64 reference:
  * make it (`create`, `fromJSON`, `import`), `fit` it, `predict` and `evaluate` with it,
  * save it (`toJSON`, `export`), free it (`dispose`). What is fixed when it is made is a
- * property (`spec`, `inputScaling`, `backend`); what training changes is read by a method
+ * property (`spec`, `inputScaling`, `classes`, `backend`); what training changes is read by a method
  * (`params()`, `toJSON()`).
  */
 export class Network {
@@ -167,6 +167,8 @@ export class Network {
    * model file's `inputScaling`), or undefined where inputs are taken as they are.
    */
   readonly inputScaling: InputScaling | undefined;
+  /** The class each output unit stands for (the model file's `classes`), or undefined where the file names none. */
+  readonly classes: readonly string[] | undefined;
   private session?: Session;
   private predictor?: GpuPredictor;
   /** The WebAssembly trainer that predicts before any fit (on the current weights). */
@@ -198,6 +200,7 @@ export class Network {
   ) {
     this.spec = frozen(model.spec);
     this.inputScaling = model.inputScaling && frozen(model.inputScaling);
+    this.classes = model.classes && frozen(model.classes);
     gpu?.device?.addEventListener('uncapturederror', this.onGpuError);
   }
 

@@ -47,6 +47,10 @@ describe('CSV with text labels', () => {
     expect(numeric.classes).toEqual({});
   });
 
+  it("orders the classes as the command line's --labels does, by code point: \"B\" before \"a\", \"10\" before \"9\"", () => {
+    expect(parseLabelledCsv('x,c\n1,a\n2,9\n3,B\n4,10', 'c.csv', ['c']).classes).toEqual({ c: ['10', '9', 'B', 'a'] });
+  });
+
   it('names the line and column of text in an input column, an empty target and an unknown column', () => {
     expect(() => parseLabelledCsv('a,b,label\n1,2,x\n1,oops,y', 'f.csv', ['label'])).toThrow(new InputError('f.csv: line 3, column b', 'expected a finite number (only target columns may hold text labels), got "oops"'));
     expect(() => parseLabelledCsv('a,label\n1,x\n2,', 'f.csv', ['label'])).toThrow(new InputError('f.csv: line 3, column label', 'expected a target value, got an empty cell'));

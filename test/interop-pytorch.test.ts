@@ -264,6 +264,23 @@ describe('train.py with 2 processes over gloo, float64, against the float64 refe
   });
 });
 
+describe('a model with class names', () => {
+  it('keeps them through train.py: its --out writes them back; a list that does not fit the outputs, or names one twice, is refused', () => {
+    const networkSpec = spec(2, [{ units: 4, activation: 'tanh' }, { units: 3, activation: 'softmax' }], 'cross-entropy');
+    const model: Model = { ...seededModel(networkSpec, 41), classes: ['cat', 'dog', 'emu'] };
+    const folder = handOff('named', model, seededData(networkSpec, 41));
+    trainPy(folder, ['--steps', '2', '--batch-size', '4', '--out', 'trained.json']);
+    expect(parseModelFile(readFileSync(join(folder, 'trained.json'), 'utf8'), 'trained.json').classes).toEqual(['cat', 'dog', 'emu']);
+    const exported = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8'));
+    for (const classes of [['cat', 'dog'], ['cat', 'dog', 'cat']]) {
+      writeFileSync(join(folder, 'misfit.json'), JSON.stringify({ ...exported, classes }));
+      const refused = python(folder, ['train.py', '--model', 'misfit.json', '--steps', '1']);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toBe('train.py: misfit.json: classes: expected 3 distinct class names (one per unit of the output layer)\n');
+    }
+  });
+});
+
 describe('a model with input scaling', () => {
   it("goes to PyTorch with its scaling as a fixed first step that train.py does not train, and ends with the reference's weights (2 processes, float64)", async () => {
     const networkSpec = spec(2, [{ units: 5, activation: 'tanh' }, { units: 1, activation: 'linear' }], 'mse');

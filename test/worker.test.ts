@@ -5,7 +5,7 @@
 // the same history, every callback with the same arguments.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { DivergedError, InputError, Network, type BatchLogs, type Checkpoint, type FitOptions } from '../src/node.ts';
+import { DivergedError, InputError, Network, type BatchLogs, type Checkpoint, type FitOptions, type ModelFile } from '../src/node.ts';
 import { NetworkWorker, serveNetworks, WorkerNetwork } from '../src/worker.ts';
 import { testDevice } from './support/gpu.ts';
 import { XOR, XOR_INPUTS, XOR_TARGETS } from './support/xor.ts';
@@ -78,6 +78,16 @@ describe('a network in a worker', () => {
     expect(steps).toBe(120);
     console.log(`${steps} steps' batch losses in ${batchMessages()} messages`);
     expect(batchMessages()).toBeLessThanOrEqual(got.epoch.length + 1);
+  });
+
+  it("keeps a model file's class names, as Network does", async () => {
+    const { worker } = started();
+    const named: ModelFile = { ...XOR, layers: [XOR.layers[0], { units: 2, activation: 'softmax' }], classes: ['no', 'yes'] };
+    const there = await WorkerNetwork.fromJSON(JSON.stringify(named), { backend: 'cpu', worker });
+    const here = await Network.fromJSON(JSON.stringify(named), { backend: 'cpu' });
+    expect(there.classes).toEqual(['no', 'yes']);
+    expect(there.toJSON().classes).toEqual(['no', 'yes']);
+    expect(there.toJSON()).toEqual(here.toJSON());
   });
 
   it('trains on WebGPU in the worker, and predicts a hidden layer there', async () => {

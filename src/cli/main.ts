@@ -50,7 +50,7 @@ export function buildProgram(): Command {
     .requiredOption('--model <file>', 'model file (JSON)')
     .requiredOption('--data <file>', 'data file: JSON {"inputs", "targets"} (or "labels", class ids) or CSV')
     .option('--targets <columns>', 'CSV: the target columns, comma-separated', columnList)
-    .option('--labels <column>', 'CSV: the column of class ids (0 … outputs − 1), instead of target columns')
+    .option('--labels <column>', 'CSV: the column of class labels, instead of target columns: ids (0 … outputs − 1), or names (ids by sorted name, or by the model\'s "classes"; --out keeps the names as "classes")')
     .addOption(backendOption('train'))
     .option('--lr <rate>', 'learning rate (default 0.01; 0.001 with adam)', positiveNumber)
     .option('--steps <n>', 'training steps (one batch each)', positiveInteger)
@@ -78,10 +78,11 @@ export function buildProgram(): Command {
 
   program
     .command('predict')
-    .description("print a model's outputs for the inputs of a data file, one row of outputs per row of inputs, as JSON")
+    .description("print a model's outputs for the inputs of a data file, one row of outputs per row of inputs, as JSON; with the model's \"classes\", each row's predicted class too (\"predicted\")")
     .requiredOption('--model <file>', 'model file (JSON)')
     .requiredOption('--data <file>', 'data file: JSON {"inputs"} or CSV')
     .option('--targets <columns>', 'CSV: columns to leave out (targets), comma-separated', columnList)
+    .option('--labels <column>', 'CSV: a column of class labels to leave out')
     .addOption(backendOption('predict'))
     .option('--out <file>', 'write the outputs here instead of printing them')
     .action(async (options) => {

@@ -18,7 +18,7 @@ import {
   type FitOptions,
   type OptimizerKind,
 } from 'webgpu-backprop/node';
-import type { Decay } from 'webgpu-backprop/trainers';
+import { predictedClasses, type Decay } from 'webgpu-backprop/trainers';
 import { readNetwork } from './exchange.ts';
 import { openCliDevice } from './gpu.ts';
 
@@ -28,7 +28,7 @@ export interface TrainFlags {
   model: string;
   data: string;
   targets?: string[];
-  /** CSV: the column of class ids. */
+  /** CSV: the column of class labels, ids or names. */
   labels?: string;
   backend: Backend;
   lr?: number;
@@ -87,8 +87,10 @@ function checkpointPath(flags: TrainFlags): string | undefined {
 export async function train(flags: TrainFlags): Promise<TrainResult> {
   if (flags.steps !== undefined && flags.epochs !== undefined) throw new InputError('--steps, --epochs', 'give one or the other, not both');
   // The model is declared, checked against the data and the memory at hand, and only then allocated.
-  const declared = parseModelDeclaration(readTextFile(flags.model, 'model file', MODEL_LIMITS.fileBytes), flags.model);
-  const table = await readDataFile(flags.data, { targetColumns: flags.targets, labelColumn: flags.labels });
+  const file = parseModelDeclaration(readTextFile(flags.model, 'model file', MODEL_LIMITS.fileBytes), flags.model);
+  const table = await readDataFile(flags.data, { targetColumns: flags.targets, labelColumn: flags.labels, classes: file.classes });
+  // Class names in the label column become the model's classes, unless it names its own (which they were mapped by).
+  const declared = table.classes && !file.classes ? file.withClasses(table.classes, `${flags.data}: column ${flags.labels}`) : file;
   checkDataFits(table, flags.data, declared.spec.inputSize, declared.spec.layers[declared.spec.layers.length - 1].units);
   // Target rows, or class ids (trained as their one-hot rows).
   const targets = table.targets ?? table.labels!;
@@ -158,6 +160,8 @@ export interface PredictFlags {
   model: string;
   data: string;
   targets?: string[];
+  /** CSV: a column of class labels, left out of the inputs. */
+  labels?: string;
   backend: Backend;
   out?: string;
 }
@@ -165,10 +169,13 @@ export interface PredictFlags {
 export async function predict(flags: PredictFlags): Promise<string> {
   const network = await readNetwork(flags.model, 'model file', { backend: flags.backend });
   try {
-    const table = await readDataFile(flags.data, { targetColumns: flags.targets });
+    const table = await readDataFile(flags.data, { targetColumns: flags.targets, labelColumn: flags.labels, classes: network.classes });
     checkDataFits(table, flags.data, network.spec.inputSize, undefined);
     const outputs = await network.predict(table.inputs);
-    const text = `${JSON.stringify({ outputs })}\n`;
+    // A model with named classes also gives each row's class, by name: its highest-scoring output unit.
+    const classes = network.classes;
+    const predicted = classes && Array.from(predictedClasses(outputs.flat(), classes.length), (id) => classes[id]);
+    const text = `${JSON.stringify(predicted ? { outputs, predicted } : { outputs })}\n`;
     if (flags.out) writeFileAtomically(flags.out, text);
     return text;
   } finally {

@@ -211,6 +211,7 @@ class ModelSpec(NamedTuple):
     loss: str  # per sample; the loss of a batch is the mean over its rows
     train_biases: bool
     input_scaling: Optional[dict] = None  # {"mean": [IN], "std": [IN]}: x' = (x - mean) / std
+    classes: Optional[list] = None  # [OUT] the class each output unit stands for, carried through to --out
 
 
 def describe(spec):
@@ -347,7 +348,10 @@ def read_model_file(path):
         shapes.append(shape)
         parameters.append((layer["weights"], biases))
     scaling = read_input_scaling(model.get("inputScaling"), shapes[0][1], path) if "inputScaling" in model else None
-    spec = ModelSpec(shapes[0][1], [read_layer(layer, units, f"{path}: layers[{l}]") for l, ((units, _), layer) in enumerate(zip(shapes, layers))], loss, train_biases, scaling)
+    classes = model.get("classes")
+    if classes is not None and not (isinstance(classes, list) and len(classes) == shapes[-1][0] and all(isinstance(name, str) for name in classes) and len(set(classes)) == len(classes)):
+        raise InputError(f"{path}: classes: expected {shapes[-1][0]} distinct class names (one per unit of the output layer)")
+    spec = ModelSpec(shapes[0][1], [read_layer(layer, units, f"{path}: layers[{l}]") for l, ((units, _), layer) in enumerate(zip(shapes, layers))], loss, train_biases, scaling, classes)
     outputs = LOSSES[loss].outputs
     if outputs and spec.layers[-1].activation not in outputs:
         raise InputError(f"{path}: layers[{len(layers) - 1}].activation: {loss} needs a {' or '.join(outputs)} output layer, got {spec.layers[-1].activation}")
@@ -402,6 +406,8 @@ def model_file(network, spec):
     }
     if spec.input_scaling:
         file["inputScaling"] = spec.input_scaling
+    if spec.classes is not None:
+        file["classes"] = spec.classes
     return file
 
 

@@ -5,13 +5,14 @@
 // numbers straight into the table.
 //
 // Cells hold numbers in decimal or exponent form (src/io/numbers.ts) that float32 can
-// hold (src/data/values.ts); anything else is refused, naming the line and column.
+// hold (src/data/values.ts); anything else is refused, naming the line and column. The
+// column of class labels is the one exception: it may hold names (src/io/label-column.ts).
 
 import Papa from 'papaparse';
 import { valueProblem } from '../data/values.ts';
-import { labelProblem } from '../data/labels.ts';
 import { InputError, quoted } from '../errors.ts';
 import { checkColumnNames, DATA_LIMITS, RowsBuilder, type DataTable } from './data-table.ts';
+import { LabelColumn } from './label-column.ts';
 import { parseDecimal } from './numbers.ts';
 
 /**
@@ -43,17 +44,18 @@ export class CsvTableReader {
   private rowValues = new Float64Array(0); // (COLUMNS) the record being read
   private readonly inputs: RowsBuilder;
   private readonly targets: RowsBuilder;
-  private readonly labels: RowsBuilder;
+  private labels?: LabelColumn;
 
   constructor(
     readonly source: string,
     readonly targetColumns: readonly string[] = [],
-    /** The column of class ids, where the file gives those instead of target columns. */
+    /** The column of class labels (ids or names), where the file gives those instead of target columns. */
     readonly labelColumn?: string,
+    /** The model's class names, which names in the label column map to where it has them. */
+    readonly classes?: readonly string[],
   ) {
     this.inputs = new RowsBuilder(source);
     this.targets = new RowsBuilder(source);
-    this.labels = new RowsBuilder(source);
   }
 
   /** One record as Papa Parse splits it, with the errors it found in it. */
@@ -61,10 +63,15 @@ export class CsvTableReader {
     const line = this.line;
     for (const cell of cells) for (let k = cell.indexOf('\n'); k >= 0; k = cell.indexOf('\n', k + 1)) this.line++;
     this.line++;
-    if (errors.length > 0) throw new InputError(`${this.source}: line ${line}`, `not valid CSV (${errors[0].message})`);
-    if (cells.length === 1 && cells[0].trim() === '') return; // a blank line
-    if (!this.names) this.header(cells, line);
-    else this.data(cells, line);
+    try {
+      if (errors.length > 0) throw new InputError(`${this.source}: line ${line}`, `not valid CSV (${errors[0].message})`);
+      if (cells.length === 1 && cells[0].trim() === '') return; // a blank line
+      if (!this.names) this.header(cells, line);
+      else this.data(cells, line);
+    } catch (error) {
+      // A class id refused on an earlier line, had the label column stayed numbers, is the first error.
+      throw this.labels?.pendingProblem() ?? error;
+    }
   }
 
   private header(cells: string[], line: number): void {
@@ -76,6 +83,7 @@ export class CsvTableReader {
     }
     this.targetIndex = this.targetColumns.map((name) => names.indexOf(name));
     this.labelIndex = this.labelColumn !== undefined ? names.indexOf(this.labelColumn) : -1;
+    if (this.labelColumn !== undefined) this.labels = new LabelColumn(this.source, this.labelColumn, this.classes);
     this.inputIndex = names.map((_, c) => c).filter((c) => !this.targetIndex.includes(c) && c !== this.labelIndex);
     if (this.inputIndex.length === 0) throw new InputError(`${this.source}: line ${line}`, 'every column is a target: no inputs left');
     this.names = names;
@@ -90,10 +98,14 @@ export class CsvTableReader {
     if (this.inputs.rows === DATA_LIMITS.rows) throw new InputError(this.source, `more than ${DATA_LIMITS.rows} rows`);
     const values = this.rowValues;
     for (let c = 0; c < cells.length; c++) {
+      if (c === this.labelIndex) {
+        this.labels!.add(cells[c], line);
+        continue;
+      }
       const value = parseDecimal(cells[c]);
       const problem = Number.isNaN(value)
         ? `expected a number in decimal or exponent form (such as 0.5, -2 or 1e-3), got ${quoted(cells[c])}`
-        : (valueProblem(value, cells[c].trim()) ?? (c === this.labelIndex ? labelProblem(value) : undefined));
+        : valueProblem(value, cells[c].trim());
       if (problem) throw new InputError(`${this.source}: line ${line}, column ${names[c]}`, problem);
       values[c] = value;
     }
@@ -103,18 +115,18 @@ export class CsvTableReader {
       for (const c of this.targetIndex) this.targets.add(values[c]);
       this.targets.endRow();
     }
-    if (this.labelIndex >= 0) this.labels.add(values[this.labelIndex]);
   }
 
   /** The table, once every record is in. */
   finish(): DataTable {
     if (!this.names || this.inputs.rows === 0) throw new InputError(this.source, 'expected a header row and at least one row of data');
     const hasTargets = this.targetIndex.length > 0;
-    if (this.labelIndex >= 0) this.labels.endRow();
+    const labels = this.labels?.finish();
     return {
       inputs: this.inputs.finish(),
       targets: hasTargets ? this.targets.finish() : undefined,
-      ...(this.labelIndex >= 0 ? { labels: Int32Array.from(this.labels.finish()) } : {}),
+      ...(labels ? { labels: labels.labels } : {}),
+      ...(labels?.classes ? { classes: labels.classes } : {}),
       size: this.inputs.rows,
       inputSize: this.inputIndex.length,
       outputSize: this.targetIndex.length,
@@ -143,8 +155,8 @@ export function csvSteps(reader: CsvTableReader): { step: (results: Papa.ParseSt
 }
 
 /** A whole CSV text as a table. */
-export function parseCsvTable(text: string, source: string, targetColumns: readonly string[] = [], labelColumn?: string): DataTable {
-  const reader = new CsvTableReader(source, targetColumns, labelColumn);
+export function parseCsvTable(text: string, source: string, targetColumns: readonly string[] = [], labelColumn?: string, classes?: readonly string[]): DataTable {
+  const reader = new CsvTableReader(source, targetColumns, labelColumn, classes);
   const steps = csvSteps(reader);
   Papa.parse<string[]>(text, { ...csvOptions(text.slice(0, NEWLINE_SAMPLE_BYTES)), step: steps.step });
   if (steps.failure() !== undefined) throw steps.failure();

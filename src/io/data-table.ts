@@ -19,6 +19,8 @@ export interface DataTable {
   inputs: Float64Array; //   (N, IN)
   targets?: Float64Array; // (N, OUT)
   labels?: Int32Array; //    (N) class ids, where the file gives them instead of targets
+  /** The class names the ids index, where the label column held names. */
+  classes?: string[];
   size: number; // N
   inputSize: number; // IN
   outputSize: number; // OUT, 0 without targets

@@ -1,10 +1,11 @@
 // CSV for training, as people keep it: a header row, numeric input columns, and target
 // columns that hold numbers or text labels (species = setosa, versicolor, …). A text
-// label column is one-hot encoded over its classes in sorted order, as scikit-learn's
-// OneHotEncoder does; a numeric target column is taken as it is. Errors name the file,
+// label column is one-hot encoded over its classes in sorted order (by code point, as
+// scikit-learn's OneHotEncoder and LabelEncoder sort); a numeric target column is taken as it is. Errors name the file,
 // the line and the column.
 
 import Papa from 'papaparse';
+import { sortClassNames } from '../data/labels.ts';
 import { InputError, quoted } from '../errors.ts';
 import { DATA_LIMITS } from './data-file.ts';
 import { checkColumnNames } from './data-table.ts';
@@ -78,7 +79,7 @@ export function parseLabelledCsv(text: string, source: string, targetColumns: st
       outputNames.push(names[c]);
       return (r: number) => [parseNumber(cells[r])];
     }
-    const labels = [...new Set(cells)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const labels = sortClassNames(new Set(cells));
     if (labels.length > MAX_CLASSES) {
       throw new InputError(`${source}: column ${names[c]}`, `has ${labels.length} distinct labels; at most ${MAX_CLASSES} classes are encoded (is it an identifier?)`);
     }

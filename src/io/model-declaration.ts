@@ -4,6 +4,7 @@
 // to Network.create comes here directly, typed, and has its values checked here, so that
 // a page that makes networks without reading files needs no schema library.
 
+import { checkClasses } from '../data/labels.ts';
 import { checkInputScaling } from '../data/scaling.ts';
 import { FLOAT32_MAX } from '../data/values.ts';
 import { asText, InputError } from '../errors.ts';
@@ -20,8 +21,12 @@ export interface ModelDeclaration {
   spec: ModelSpec;
   /** Weights and biases. */
   paramCount: number;
+  /** The class each output unit stands for (the file's `classes`), if the file names them. */
+  classes: readonly string[] | undefined;
   /** Allocates the parameters: set from the file's weights, or initialised from `seed` (default: the file's seed, else 1). */
   create(seed?: number | string): Model;
+  /** The same declaration with these class names (checked: one per output unit; `where` names them in errors). */
+  withClasses(classes: readonly string[], where: string): ModelDeclaration;
 }
 
 /** Refuses what a typed description can still get wrong at run time (from JavaScript): the schema's checks, for files, come first. */
@@ -76,6 +81,7 @@ export function declareDescription(file: ModelDescription, source: string, parse
   } catch (error) {
     throw error instanceof InputError ? error.inFile(source) : error;
   }
+  if (file.classes !== undefined) checkClasses(file.classes, outputUnits(spec), `${source}: classes`);
   const create = (seed?: number | string) => {
     const model = createModel(spec, { seed: seed ?? file.seed ?? 1 });
     if (withWeights !== 0) {
@@ -86,7 +92,25 @@ export function declareDescription(file: ModelDescription, source: string, parse
     if (file.inputScaling) model.inputScaling = { mean: [...file.inputScaling.mean], std: [...file.inputScaling.std] };
     return model;
   };
-  return { spec, paramCount, create };
+  return declaration(spec, paramCount, create, file.classes);
+}
+
+function outputUnits(spec: ModelSpec): number {
+  return spec.layers[spec.layers.length - 1].units;
+}
+
+/** A declaration whose models carry `classes`. */
+function declaration(spec: ModelSpec, paramCount: number, create: (seed?: number | string) => Model, classes: readonly string[] | undefined): ModelDeclaration {
+  return {
+    spec,
+    paramCount,
+    classes,
+    create: (seed) => ({ ...create(seed), ...(classes ? { classes: [...classes] } : {}) }),
+    withClasses: (names, where) => {
+      checkClasses(names, outputUnits(spec), where);
+      return declaration(spec, paramCount, create, [...names]);
+    },
+  };
 }
 
 function architectureSpec(file: ModelDescription, source: string): ModelSpec {

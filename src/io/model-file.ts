@@ -44,6 +44,7 @@ const modelFileSchema = z.strictObject({
   seed: z.optional(z.union([z.number(), z.string()])),
   layers: z.array(layerSchema).check(z.minLength(1), z.maxLength(MODEL_LIMITS.layers)),
   inputScaling: z.optional(z.strictObject({ mean: z.array(z.number()).check(z.maxLength(MODEL_LIMITS.units)), std: z.array(z.number()).check(z.maxLength(MODEL_LIMITS.units)) })),
+  classes: z.optional(z.array(z.string()).check(z.maxLength(MODEL_LIMITS.units))),
 });
 
 // The schema accepts exactly the interfaces of model-format.ts (checked by the compiler both ways).

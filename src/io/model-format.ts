@@ -11,7 +11,8 @@
 //
 // Either form may carry `"inputScaling": {"mean": [...], "std": [...]}`, one of each per
 // input: the network was trained on (x − mean) / std, and predicts from raw inputs by
-// scaling them the same way. Writing needs no schema: a page that saves networks but
+// scaling them the same way; and `"classes": ["setosa", "versicolor", …]`, the class each
+// output unit stands for (class id k is classes[k]). Writing needs no schema: a page that saves networks but
 // never reads a file does not load one.
 
 import type { InputScaling } from '../data/scaling.ts';
@@ -49,6 +50,8 @@ export interface ModelFile {
   layers: LayerFile[];
   /** The inputs' standardisation, where the network was trained on standardised inputs. */
   inputScaling?: InputScaling | undefined;
+  /** The class each output unit stands for, one distinct name per unit, where the labels it was trained on were names. */
+  classes?: string[] | undefined;
 }
 
 /**
@@ -68,6 +71,7 @@ export interface ModelDescription {
     readonly dropout?: number | undefined;
   } & { readonly [F in ActivationParameterField]?: number | undefined })[];
   readonly inputScaling?: { readonly mean: readonly number[]; readonly std: readonly number[] } | undefined;
+  readonly classes?: readonly string[] | undefined;
 }
 
 // Every model file is a description, and a description has no field a model file lacks (checked by the compiler).
@@ -87,6 +91,7 @@ export function modelToJson(model: Model, params: Float64Array = model.params): 
     })),
   };
   if (model.inputScaling) file.inputScaling = { mean: [...model.inputScaling.mean], std: [...model.inputScaling.std] };
+  if (model.classes) file.classes = [...model.classes];
   return file;
 }
 

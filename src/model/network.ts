@@ -16,6 +16,8 @@ export interface Model {
    * it to every input it is given. Trainers take their data as given.
    */
   inputScaling?: InputScaling;
+  /** The class each output unit stands for, where the network is a classifier trained on named classes. */
+  classes?: string[];
 }
 
 /** A model with the given parameters, or with weights initialised from `seed`. */

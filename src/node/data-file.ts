@@ -14,8 +14,10 @@ import { JsonTableReader } from '../io/data-json.ts';
 export interface ReadDataOptions {
   /** CSV: the target columns. */
   targetColumns?: string[];
-  /** CSV: the column of class ids, instead of target columns. */
+  /** CSV: the column of class labels (ids, or names), instead of target columns. */
   labelColumn?: string;
+  /** The model's class names: names in the label column become their ids (default: the column's names, sorted). */
+  classes?: readonly string[];
   /** Bytes read at a time (the default suits large files; tests use tiny ones). */
   chunkBytes?: number;
 }
@@ -42,7 +44,7 @@ export async function readDataFile(path: string, options: ReadDataOptions = {}):
   }
   const highWaterMark = options.chunkBytes ?? 1 << 20;
   try {
-    return isCsv(path) ? await readCsv(path, options.targetColumns ?? [], options.labelColumn, highWaterMark) : await readJson(path, highWaterMark);
+    return isCsv(path) ? await readCsv(path, options, highWaterMark) : await readJson(path, highWaterMark);
   } catch (error) {
     throw readError(path, error);
   }
@@ -54,14 +56,14 @@ async function readJson(path: string, highWaterMark: number): Promise<DataTable>
   return reader.finish();
 }
 
-async function readCsv(path: string, targetColumns: string[], labelColumn: string | undefined, highWaterMark: number): Promise<DataTable> {
-  const reader = new CsvTableReader(path, targetColumns, labelColumn);
+async function readCsv(path: string, options: ReadDataOptions, highWaterMark: number): Promise<DataTable> {
+  const reader = new CsvTableReader(path, options.targetColumns, options.labelColumn, options.classes);
   const steps = csvSteps(reader);
-  const options = csvOptions(fileStart(path, NEWLINE_SAMPLE_BYTES));
+  const parsing = csvOptions(fileStart(path, NEWLINE_SAMPLE_BYTES));
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark });
   await new Promise<void>((resolve, reject) => {
     stream.on('error', reject);
-    Papa.parse<string[]>(stream, { ...options, step: steps.step, complete: () => resolve(), error: reject });
+    Papa.parse<string[]>(stream, { ...parsing, step: steps.step, complete: () => resolve(), error: reject });
   });
   stream.destroy();
   if (steps.failure() !== undefined) throw steps.failure();

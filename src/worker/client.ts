@@ -184,6 +184,8 @@ export class WorkerNetwork {
   readonly spec: ModelSpec;
   /** The inputs' standardisation, as Network's. */
   readonly inputScaling: InputScaling | undefined;
+  /** The class each output unit stands for, as Network's. */
+  readonly classes: readonly string[] | undefined;
   /** Where the network trains, in the worker (`webgpu`, `cpu`). */
   readonly backend: string;
   /** Why this backend. */
@@ -205,10 +207,11 @@ export class WorkerNetwork {
   ) {
     this.spec = opened.spec;
     this.inputScaling = opened.inputScaling;
+    this.classes = opened.classes;
     this.backend = opened.backend;
     this.backendReason = opened.backendReason;
     this.adapter = opened.adapter;
-    this.model = { ...createModel(opened.spec, { params: opened.params }), inputScaling: opened.inputScaling };
+    this.model = { ...createModel(opened.spec, { params: opened.params }), inputScaling: opened.inputScaling, ...(opened.classes ? { classes: [...opened.classes] } : {}) };
   }
 
   private static async own(worker: NetworkWorker | undefined, make: (worker: NetworkWorker) => Promise<WorkerNetwork>): Promise<WorkerNetwork> {

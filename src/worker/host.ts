@@ -50,7 +50,7 @@ export function serveNetworks(endpoint: WorkerEndpoint): void {
   const opened = (id: number, made: Network): [Opened, Transferable[]] => {
     networks.set(id, made);
     const params = made.params();
-    return [{ spec: made.spec, inputScaling: made.inputScaling, backend: made.backend, backendReason: made.backendReason, adapter: made.adapter, params }, [params.buffer]];
+    return [{ spec: made.spec, inputScaling: made.inputScaling, classes: made.classes, backend: made.backend, backendReason: made.backendReason, adapter: made.adapter, params }, [params.buffer]];
   };
 
   const answer = async (id: number, request: Request): Promise<[unknown, Transferable[]]> => {

@@ -69,6 +69,7 @@ export type Notice = { kind: 'abort'; fit: number } | { kind: 'ack'; fit: number
 export interface Opened {
   spec: ModelSpec;
   inputScaling?: InputScaling;
+  classes?: readonly string[];
   backend: string;
   backendReason: string;
   adapter?: AdapterDescription;
