@@ -20,9 +20,10 @@ const dependencies = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')
 export const external = [/^node:/, ...builtinModules, 'webgpu', ...dependencies.map((name) => new RegExp(`^${name}(/|$)`))];
 
 /**
- * WGSL without its comments, line for line: a line comment's text and a block comment's
- * (nested, as WGSL allows) become nothing, their newlines stay. WGSL has no strings, so
- * `//` and `/*` always open a comment.
+ * WGSL without its comments or indentation, line for line: a line comment's text and a
+ * block comment's (nested, as WGSL allows) become nothing, their newlines stay, so a
+ * compiler's message names the source's line. WGSL has no strings, so `//` and `/*`
+ * always open a comment, and whitespace between tokens is all alike.
  */
 export function stripWgslComments(text: string): string {
   let out = '';
@@ -42,7 +43,7 @@ export function stripWgslComments(text: string): string {
       out += text[k];
     }
   }
-  return out.replace(/[ \t]+$/gm, '');
+  return out.replace(/^[ \t]+|[ \t]+$/gm, '');
 }
 
 export const wgslWithoutComments: Plugin = {
