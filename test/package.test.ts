@@ -297,7 +297,12 @@ describe('a fresh Vite vanilla-ts project', () => {
     expect(atStart.length).toBeGreaterThan(0);
     expect(loaded).toEqual(expect.arrayContaining(atStart));
     expect(gzipBytes(atStart)).toBeLessThanOrEqual(ONE_BUNDLE_GZIP_BYTES / 2);
-    expect(gzipBytes(loaded)).toBeLessThanOrEqual(ONE_BUNDLE_GZIP_BYTES / 2);
+    // auto measures WebAssembly against WebGPU, so the page loads one build of the
+    // WebAssembly module (the whole module, embedded): counted apart, and the rest bounded as before.
+    const wasmModules = loaded.filter((path) => /\/(single|threaded)-[\w-]+\.js$/.test(path));
+    expect(wasmModules).toHaveLength(1);
+    console.log(`of which the WebAssembly module ${kB(gzipBytes(wasmModules))}`);
+    expect(gzipBytes(loaded.filter((path) => !wasmModules.includes(path)))).toBeLessThanOrEqual(ONE_BUNDLE_GZIP_BYTES / 2);
     for (const [library, mark] of Object.entries(FORMAT_LIBRARIES)) {
       expect(loaded.filter((path) => mark.test(readFileSync(path, 'utf8'))), library).toEqual([]);
     }

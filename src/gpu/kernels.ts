@@ -121,7 +121,7 @@ export function fusedWorkgroupSize(spec: ModelSpec, batch: number): number {
 
 /** A device's compiled modules and pipelines, by kernel and constants. */
 interface DeviceCache {
-  modules: Map<string, GPUShaderModule>;
+  modules: Map<string, Promise<GPUShaderModule>>;
   layouts: Map<KernelName, GPUBindGroupLayout>;
   kernels: Map<string, Promise<Kernel>>;
   stepLayout: GPUBindGroupLayout;
@@ -142,12 +142,12 @@ function deviceCache(device: GPUDevice): DeviceCache {
   return cache;
 }
 
-function shaderModule(device: GPUDevice, name: KernelName, subgroups: boolean): GPUShaderModule {
+function shaderModule(device: GPUDevice, name: KernelName, subgroups: boolean): Promise<GPUShaderModule> {
   const { modules } = deviceCache(device);
   const key = `${name}${subgroups ? ' subgroups' : ''}`;
   let module = modules.get(key);
   if (!module) {
-    module = device.createShaderModule({ label: name, code: shaderSource(name, { subgroups }) });
+    module = shaderSource(name, { subgroups }).then((code) => device.createShaderModule({ label: name, code }));
     modules.set(key, module);
   }
   return module;
@@ -189,12 +189,14 @@ export function kernel(device: GPUDevice, name: KernelName, constants: Record<st
   let compiled = cache.kernels.get(key);
   if (!compiled) {
     const layout = bindGroupLayout(device, name);
-    compiled = device
-      .createComputePipelineAsync({
-        label: options.label ?? name,
-        layout: device.createPipelineLayout({ bindGroupLayouts: USES_STEP.has(name) ? [layout, cache.stepLayout] : [layout] }),
-        compute: { module: shaderModule(device, name, subgroups), entryPoint, constants },
-      })
+    compiled = shaderModule(device, name, subgroups)
+      .then((module) =>
+        device.createComputePipelineAsync({
+          label: options.label ?? name,
+          layout: device.createPipelineLayout({ bindGroupLayouts: USES_STEP.has(name) ? [layout, cache.stepLayout] : [layout] }),
+          compute: { module, entryPoint, constants },
+        }),
+      )
       .then((pipeline) => ({ pipeline, layout }));
     // A failed compilation is not kept: the next trainer tries again.
     compiled.catch(() => cache.kernels.delete(key));

@@ -1,6 +1,7 @@
 // The kernels' WGSL. Every .wgsl file of shaders/ is embedded as text when the module is
 // built (Vite's import.meta.glob), so neither a bundler nor a server has to find the
-// files at run time. A kernel's source is its shared files followed by its own file, the
+// files at run time; each is a module of its own, loaded when a kernel first needs it, so
+// a page carries only the kernels it compiles. A kernel's source is its shared files followed by its own file, the
 // one include mechanism (compiler messages count lines from the top of the first file):
 //   - reduce_subgroups.wgsl or reduce_workgroup.wgsl, for kernels that sum over a
 //     workgroup (the first where the device has subgroups; it opens with `enable subgroups;`)
@@ -14,12 +15,12 @@ import type { KernelName } from './abi.ts';
 import { opSwitchSource } from './op-switch.ts';
 import { BackpropError } from '../errors.ts';
 
-const FILES = import.meta.glob<string>('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
+const FILES = import.meta.glob<string>('../../shaders/*.wgsl', { query: '?raw', import: 'default' });
 
-function file(name: string): string {
-  const text = FILES[`../../shaders/${name}.wgsl`];
-  if (text === undefined) throw new BackpropError(`no shaders/${name}.wgsl`);
-  return text;
+function file(name: string): Promise<string> {
+  const load = FILES[`../../shaders/${name}.wgsl`];
+  if (load === undefined) throw new BackpropError(`no shaders/${name}.wgsl`);
+  return load();
 }
 
 /** Kernels that sum over a workgroup (workgroup_sum). */
@@ -44,6 +45,7 @@ export function sharedFiles(name: KernelName, options: { subgroups?: boolean } =
 }
 
 /** A kernel's WGSL: its shared files, the generated switches after ops.wgsl, then its own file. */
-export function shaderSource(name: KernelName, options: { subgroups?: boolean } = {}): string {
-  return [...sharedFiles(name, options), name].flatMap((shared) => (shared === 'ops' ? [file(shared), opSwitchSource()] : [file(shared)])).join('\n');
+export async function shaderSource(name: KernelName, options: { subgroups?: boolean } = {}): Promise<string> {
+  const texts = await Promise.all([...sharedFiles(name, options), name].map(file));
+  return texts.flatMap((text, k) => (k === sharedFiles(name, options).indexOf('ops') ? [text, opSwitchSource()] : [text])).join('\n');
 }
