@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { webassemblyModule } from './scripts/vite-wasm.ts';
 import { wgslWithoutComments } from './vite.lib.config.ts';
 
 // The worker script WorkerNetwork starts (src/worker/script.ts) as dist/worker/script.js,
@@ -7,7 +8,7 @@ import { wgslWithoutComments } from './vite.lib.config.ts';
 // beside it. Self-contained, a dev server serves it as it is (a module worker cannot
 // take the CommonJS seedrandom), and a bundler builds it as any worker.
 export default defineConfig({
-  plugins: [wgslWithoutComments],
+  plugins: [wgslWithoutComments, webassemblyModule()],
   build: {
     outDir: 'dist/worker',
     emptyOutDir: false,

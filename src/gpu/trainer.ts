@@ -35,6 +35,7 @@ import {
   createFusedKernels,
   createForwardKernels,
   createLayeredKernels,
+  createSoftmax,
   fitsFusedKernel,
   FUSED_MAX_LAYERS,
   FUSED_MAX_PHASE,
@@ -166,10 +167,16 @@ export class GpuTrainer implements Trainer {
       return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
-    const plans = layerPlans(spec, batch, profile);
+    const setting = { optimizer: options.optimizer, capture: gpu.capture ?? true, clipNorm: options.clipNorm };
+    const plans = layerPlans(spec, batch, profile, device, setting);
     const room = splitRoom(spec, batch, plans, options.clipNorm !== undefined);
     checkSplitRoom(room, maxBinding);
-    const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, options.optimizer, batch, profile, gpu.capture ?? true, options.clipNorm, plans), createFiniteCheck(device)]);
+    // Softmax too, for `predict` and `evaluate`, whose other kernels are training's forward ones.
+    const [kernels, finiteCheck] = await Promise.all([
+      createLayeredKernels(device, spec, setting, batch, profile, plans),
+      createFiniteCheck(device),
+      spec.layers[spec.layers.length - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
+    ]);
     const memory = await allocate(device, model, dataset, options, placement, kernels, room);
     return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
   }
@@ -208,7 +215,12 @@ export class GpuTrainer implements Trainer {
    */
   async setCapture(on: boolean): Promise<void> {
     if (this.kernels.path === 'fused' || this.kernels.capture === on) return;
-    this.kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, this.options.optimizer, this.options.batchSize, this.profile, on, this.options.clipNorm));
+    const { forward, hiddenDelta, weightUpdate } = this.kernels;
+    // The plans the buffers were sized for.
+    const plans = forward.map((kernel, l) => ({ forward: kernel.plan, hidden: hiddenDelta[l]?.plan, update: weightUpdate[l].plan }));
+    const setting = { optimizer: this.options.optimizer, capture: on, clipNorm: this.options.clipNorm };
+    this.kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, setting, this.options.batchSize, this.profile, plans));
+    this.forwardKernels = undefined;
     this.encoder = this.makeEncoder();
   }
 
@@ -322,7 +334,7 @@ export class GpuTrainer implements Trainer {
 
   private async forwardSetting() {
     await this.chunks.settle();
-    this.forwardKernels ??= createForwardKernels(this.device, this.spec, this.options.batchSize, this.profile);
+    this.forwardKernels ??= createForwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture);
     return { device: this.device, spec: this.spec, layout: this.layout, kernels: await this.forwardKernels, params: this.memory.region('params'), maxBinding: this.maxBinding };
   }
 
