@@ -39,6 +39,8 @@ describe('pipelines are compiled once per device, for every network', () => {
     const first = await Network.create(description, { backend: 'webgpu', path: 'layered' });
     await first.fit(inputs, targets, { steps: 2, batchSize: 8, learningRate: 0.1 });
     expect(compiled.length).toBeGreaterThan(0);
+    // fit does not capture: nothing gathers the batch into named buffers.
+    expect(compiled).not.toContain('gather_batch');
     first.dispose();
     compiled = [];
     const second = await Network.create(description, { backend: 'webgpu', path: 'layered' });
