@@ -8,6 +8,7 @@ import { layerInputs, layerParameter, type LayerSpec, type ModelSpec } from '../
 import { ACTIVATION_OPS } from '../model/ops/activations.ts';
 import { dropoutThreshold, drops } from '../model/dropout.ts';
 import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import type { TrainOptions } from '../model/trainer.ts';
 
 /** Threads per workgroup of grad_norm.wgsl, and the most workgroups it takes (each leaves one partial sum). */
 export const NORM_THREADS = 256;
@@ -18,6 +19,10 @@ export interface TrainingSetting {
   optimizer: OptimizerSpec;
   capture: boolean;
   clipNorm: number | undefined;
+}
+
+export function trainingSetting(options: Pick<TrainOptions, 'optimizer' | 'clipNorm'>, capture: boolean): TrainingSetting {
+  return { optimizer: options.optimizer, capture, clipNorm: options.clipNorm };
 }
 
 /** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */

@@ -70,6 +70,8 @@ export interface LayeredKernels {
   gather?: Kernel; //                           gather_batch.wgsl: the batch as named buffers (capture only)
   /** Where the gradient is clipped: grad_norm.wgsl over its workgroups, then weight_update.wgsl's `apply` per layer. */
   clip?: { norm: Kernel; groups: number; apply: Kernel[] };
+  /** softmax.wgsl for a softmax output layer: not a step's, but the trainer's predictions run it after training's forward kernels. */
+  softmax?: Kernel;
   stepLayout: GPUBindGroupLayout;
 }
 
@@ -294,7 +296,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, s
   const CAPTURE = capture ? 1 : 0;
   const groups = normGroups(spec);
   const update = (l: number) => updateConstants(spec, l, setting);
-  const [forward, output, hiddenDelta, weightUpdate, gather, clip] = await Promise.all([
+  const [forward, output, hiddenDelta, weightUpdate, gather, clip, softmax] = await Promise.all([
     // The output layer's split is finished by output_delta.wgsl.
     Promise.all(spec.layers.map((_, l) => matmul(device, 'forward', plans[l].forward, forwardConstants(spec, l, capture, true), `forward layer${l}`, l < L - 1))),
     kernel(
@@ -313,6 +315,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, s
           kernel(device, 'grad_norm', { RANGES: spec.layers.length * (spec.trainBiases ? 2 : 1), THREADS: NORM_THREADS }, { subgroups: profile.subgroups, label: 'gradient norm' }),
           Promise.all(spec.layers.map((_, l) => kernel(device, 'weight_update', { ...update(l), FINISH_THREADS }, { entryPoint: 'apply', label: `clipped update layer${l}` }))),
         ]).then(([norm, apply]) => ({ norm, groups, apply })),
+    spec.layers[L - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
   ]);
   return {
     path: 'layered',
@@ -324,8 +327,14 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, s
     weightUpdate,
     gather,
     clip,
+    softmax,
     stepLayout: deviceCache(device).stepLayout,
   };
+}
+
+/** The plans layered kernels were compiled for (and their trainer's buffers sized for). */
+export function kernelPlans(kernels: LayeredKernels): LayerPlans[] {
+  return kernels.forward.map((kernel, l) => ({ forward: kernel.plan, hidden: kernels.hiddenDelta[l]?.plan, update: kernels.weightUpdate[l].plan }));
 }
 
 /** `network`: train_tiny.wgsl's override constants for this network (sizes, codes, offsets). */

@@ -12,7 +12,6 @@ import { allocations, inScopes, scoped, throwScopeErrors } from './scopes.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, LimitError } from '../errors.ts';
-import { DEFAULT_BATCH_SIZE } from '../train/options.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import { checkLayerIndices, outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
@@ -149,9 +148,9 @@ export class GpuPredictor {
     private readonly paramsBuffer: GPUBuffer,
   ) {}
 
-  static async create(device: GPUDevice, model: Model): Promise<GpuPredictor> {
-    // Planned for fit's default batch, so a later fit at that batch can take these kernels.
-    const kernels = await createForwardKernels(device, model.spec, DEFAULT_BATCH_SIZE, gpuProfile(device));
+  /** `planRows`: the rows its tile plans are chosen for (fit's batch size, so a fit at that batch can take its kernels). */
+  static async create(device: GPUDevice, model: Model, planRows: number): Promise<GpuPredictor> {
+    const kernels = await createForwardKernels(device, model.spec, planRows, gpuProfile(device));
     const params = await scoped(
       device,
       'allocating the parameters for prediction',

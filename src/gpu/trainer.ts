@@ -27,6 +27,7 @@ import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
 import { checkSplitRoom, keptWithoutCapture, splitRoom, state1Offset, TrainerMemory, type SplitRoom } from './buffers.ts';
+import { trainingSetting } from './constants.ts';
 import { DeviceGuard } from './device.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 import { fusedConstants, fusedEncoder } from './fused.ts';
@@ -35,11 +36,11 @@ import {
   createFusedKernels,
   createForwardKernels,
   createLayeredKernels,
-  createSoftmax,
   fitsFusedKernel,
   FUSED_MAX_LAYERS,
   FUSED_MAX_PHASE,
   FUSED_MAX_UNITS,
+  kernelPlans,
   layerPlans,
   type ForwardKernels,
   type FusedKernels,
@@ -162,21 +163,15 @@ export class GpuTrainer implements Trainer {
     if (path === 'fused' || (path === 'auto' && fits)) {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
       const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
-      const room = { partials: 0, outputNet: 0 };
-      const memory = await allocate(device, model, dataset, options, placement, kernels, room);
+      const memory = await allocate(device, model, dataset, options, placement, kernels, { partials: 0, outputNet: 0 });
       return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
-    const setting = { optimizer: options.optimizer, capture: gpu.capture ?? true, clipNorm: options.clipNorm };
+    const setting = trainingSetting(options, gpu.capture ?? true);
     const plans = layerPlans(spec, batch, profile, device, setting);
     const room = splitRoom(spec, batch, plans, options.clipNorm !== undefined);
     checkSplitRoom(room, maxBinding);
-    // Softmax too, for `predict` and `evaluate`, whose other kernels are training's forward ones.
-    const [kernels, finiteCheck] = await Promise.all([
-      createLayeredKernels(device, spec, setting, batch, profile, plans),
-      createFiniteCheck(device),
-      spec.layers[spec.layers.length - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
-    ]);
+    const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, setting, batch, profile, plans), createFiniteCheck(device)]);
     const memory = await allocate(device, model, dataset, options, placement, kernels, room);
     return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
   }
@@ -215,12 +210,7 @@ export class GpuTrainer implements Trainer {
    */
   async setCapture(on: boolean): Promise<void> {
     if (this.kernels.path === 'fused' || this.kernels.capture === on) return;
-    const { forward, hiddenDelta, weightUpdate } = this.kernels;
-    // The plans the buffers were sized for.
-    const plans = forward.map((kernel, l) => ({ forward: kernel.plan, hidden: hiddenDelta[l]?.plan, update: weightUpdate[l].plan }));
-    const setting = { optimizer: this.options.optimizer, capture: on, clipNorm: this.options.clipNorm };
-    this.kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, setting, this.options.batchSize, this.profile, plans));
-    this.forwardKernels = undefined;
+    this.kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, trainingSetting(this.options, on), this.options.batchSize, this.profile, kernelPlans(this.kernels as LayeredKernels)));
     this.encoder = this.makeEncoder();
   }
 
