@@ -50,10 +50,10 @@ override A_JOBS: u32 = TILE_M * TILE_K / 16u; //          derived: leave unset
 override JOBS: u32 = (TILE_M + TILE_N) * TILE_K / 16u; // derived: leave unset (at most 2·THREADS)
 
 // Split-K: where the blocks of C alone would leave the GPU's cores idle, workgroup z sums
-// k in [z·K_SPLIT, (z + 1)·K_SPLIT) and writes its partial block; the kernel's `finish`
-// entry point adds the SPLIT_K partial blocks and applies the epilogue.
+// k in [z·k_split, (z + 1)·k_split) and writes its partial block; the kernel's `finish`
+// entry point adds the SPLIT_K partial blocks and applies the epilogue. k_split follows
+// from K, a uniform (the batch, in weight_update.wgsl), so a new batch size compiles nothing.
 override SPLIT_K: u32 = 1u;
-override K_SPLIT: u32 = 0u; // a multiple of TILE_K (unused where SPLIT_K is 1)
 
 override FINISH_THREADS: u32 = 256u; // threads of a `finish` workgroup
 
@@ -84,13 +84,19 @@ struct Block {
   c13_0: vec4f, c13_1: vec4f, c13_2: vec4f, c13_3: vec4f,
 }
 
-/** The k range workgroup `split` sums over: all of K, or its share. */
+/** k per split: ⌈K / (SPLIT_K·TILE_K)⌉·TILE_K (kSplit in src/gpu/tiles.ts). */
+fn k_split(K: u32) -> u32 {
+  return (K + SPLIT_K * TILE_K - 1u) / (SPLIT_K * TILE_K) * TILE_K;
+}
+
+/** The k range workgroup `split` sums over: all of K, or its share (empty past K). */
 fn k_range(split: u32, K: u32) -> vec2u {
   if (SPLIT_K == 1u) {
     return vec2u(0u, K);
   }
-  let begin = split * K_SPLIT;
-  return vec2u(begin, min(K, begin + K_SPLIT));
+  let share = k_split(K);
+  let begin = min(K, split * share);
+  return vec2u(begin, min(K, begin + share));
 }
 
 /**

@@ -433,7 +433,7 @@ export class Network {
       this.wasmPredictor = await WasmTrainer.create(model, dataset, trainOptions({}, 1), { threads: this.settings.threads });
       return this.wasmPredictor;
     }
-    this.predictor ??= await GpuPredictor.create(await this.device(), this.model);
+    this.predictor ??= await GpuPredictor.create(await this.device(), this.model, DEFAULT_BATCH_SIZE);
     return this.predictor;
   }
 

@@ -85,7 +85,7 @@ describe('each activation on WebGPU', () => {
       const buffers = new Map<string, Float64Array>();
       for (const name of bufferNames(model.spec)) buffers.set(name, await reference.read(name));
       const tolerance = float32Tolerances({ ...model, ...options, batch: dataset.size }, (name) => buffers.get(name)!);
-      const predictor = await GpuPredictor.create(device, model);
+      const predictor = await GpuPredictor.create(device, model, 32);
       try {
         const output = `layer${network.activations.length - 1}.out`;
         const comparison = compareBuffers(output, await predictor.predict(dataset.inputs, dataset.size), buffers.get(output)!, tolerance(output));

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crossCheck as crossCheckTrainer } from '../src/check/crosscheck.ts';
 import { gatherBatch } from '../src/data/dataset.ts';
 import { GpuTrainer } from '../src/gpu/trainer.ts';
-import { normGroups } from '../src/gpu/kernels.ts';
+import { normGroups } from '../src/gpu/constants.ts';
 import { stepFlops } from '../src/gpu/layered.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
 import type { TrainOptions } from '../src/model/trainer.ts';

@@ -1,6 +1,9 @@
 // What WebGPU compiles, counted at the device: networks share one device and its cache of
 // pipelines, so a second network of a shape compiles nothing, even after the first is
-// disposed; a new learning rate compiles nothing either.
+// disposed; a new learning rate, a new batch size, or a prediction after a fit compiles
+// nothing either; a new optimizer compiles only its weight updates; a first prediction
+// compiles only the forward pass. Each case takes activations of its own, so no case
+// finds the kernels of another in the device's cache.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, nodeGpu, type ModelFile } from '../src/node.ts';
@@ -15,11 +18,19 @@ beforeAll(async () => {
   await nodeGpu();
   const prototype = GPUDevice.prototype;
   const original = prototype.createComputePipelineAsync;
+  const originalSync = prototype.createComputePipeline;
   prototype.createComputePipelineAsync = function (this: GPUDevice, descriptor: GPUComputePipelineDescriptor) {
     compiled.push(descriptor.label ?? '?');
     return original.call(this, descriptor);
   };
-  restore = () => (prototype.createComputePipelineAsync = original);
+  prototype.createComputePipeline = function (this: GPUDevice, descriptor: GPUComputePipelineDescriptor) {
+    compiled.push(descriptor.label ?? '?');
+    return originalSync.call(this, descriptor);
+  };
+  restore = () => {
+    prototype.createComputePipelineAsync = original;
+    prototype.createComputePipeline = originalSync;
+  };
 });
 afterAll(() => restore());
 
@@ -28,6 +39,8 @@ describe('pipelines are compiled once per device, for every network', () => {
     const first = await Network.create(description, { backend: 'webgpu', path: 'layered' });
     await first.fit(inputs, targets, { steps: 2, batchSize: 8, learningRate: 0.1 });
     expect(compiled.length).toBeGreaterThan(0);
+    // fit does not capture: nothing gathers the batch into named buffers.
+    expect(compiled).not.toContain('gather_batch');
     first.dispose();
     compiled = [];
     const second = await Network.create(description, { backend: 'webgpu', path: 'layered' });
@@ -35,5 +48,50 @@ describe('pipelines are compiled once per device, for every network', () => {
     await second.fit(inputs, targets, { steps: 2, batchSize: 8, learningRate: 0.05 });
     expect(compiled).toEqual([]);
     second.dispose();
+  });
+
+  it('a new batch size compiles nothing', async () => {
+    const network = await Network.create({ ...description, layers: [{ units: 80, activation: 'tanh' }, { units: 3, activation: 'softmax' }] }, { backend: 'webgpu', path: 'layered' });
+    await network.fit(inputs, targets, { steps: 2, batchSize: 8, learningRate: 0.1 });
+    compiled = [];
+    await network.fit(inputs, targets, { steps: 2, batchSize: 16, learningRate: 0.1 });
+    await network.fit(inputs, targets, { steps: 2, batchSize: 12, learningRate: 0.1 });
+    expect(compiled).toEqual([]);
+    network.dispose();
+  });
+
+  it('a prediction after a fit compiles nothing', async () => {
+    const network = await Network.create({ ...description, layers: [{ units: 80, activation: 'sigmoid' }, { units: 3, activation: 'softmax' }] }, { backend: 'webgpu', path: 'layered' });
+    await network.fit(inputs, targets, { steps: 2, batchSize: 8, learningRate: 0.1 });
+    compiled = [];
+    const predicted = await network.predict(inputs);
+    expect(compiled).toEqual([]);
+    // And it is a prediction: every row a distribution over the 3 classes.
+    for (const row of predicted) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    network.dispose();
+  });
+
+  it('a new optimizer compiles its weight updates alone', async () => {
+    const network = await Network.create({ ...description, layers: [{ units: 80, activation: 'elu' }, { units: 3, activation: 'softmax' }] }, { backend: 'webgpu', path: 'layered' });
+    await network.fit(inputs, targets, { steps: 2, batchSize: 8, optimizer: 'sgd', learningRate: 0.1 });
+    compiled = [];
+    await network.fit(inputs, targets, { steps: 2, batchSize: 8, optimizer: 'adam', learningRate: 0.01 });
+    expect(compiled.sort()).toEqual(['weight update layer0', 'weight update layer1']);
+    network.dispose();
+  });
+
+  it('a first prediction compiles the forward pass alone, and a fit then reuses its kernels', async () => {
+    const network = await Network.create({ ...description, layers: [{ units: 80, activation: 'silu' }, { units: 3, activation: 'softmax' }] }, { backend: 'webgpu', path: 'layered' });
+    compiled = [];
+    await network.predict(inputs);
+    // The softmax output layer's kernels may be in the cache already (no case here differs in them).
+    expect(compiled).toContain('predict layer0');
+    expect(compiled.filter((label) => !/^(predict layer[01]|softmax)$/.test(label))).toEqual([]);
+    compiled = [];
+    await network.fit(inputs, targets, { steps: 2, learningRate: 0.1 });
+    // The forward pass is the prediction's; the rest is what a step runs (no gather_batch: fit does not capture).
+    expect(compiled).toContain('hidden delta layer0');
+    expect(compiled.filter((label) => !/^(output delta|hidden delta layer0|weight update layer[01]|finite_check|softmax)$/.test(label))).toEqual([]);
+    network.dispose();
   });
 });

@@ -8,7 +8,7 @@
 // 1 and 1,000.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chooseMatmul, planStorageBytes, type MatmulPlan } from '../src/gpu/tiles.ts';
+import { chooseMatmul, planConstants, planStorageBytes, type MatmulPlan } from '../src/gpu/tiles.ts';
 import { CPU_THREADING, GPU_THREADING, type GpuProfile } from '../src/gpu/adapters.ts';
 import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../src/gpu/trainer.ts';
 import { stepFlops } from '../src/gpu/layered.ts';
@@ -236,6 +236,23 @@ describe('every kernel variant against the reference, buffer by buffer', () => {
 
   it('between them, ran every shape of a thread\'s results', () => {
     expect([...ran].sort()).toEqual(['4×16 a thread', '4×4 a thread', '4×8 a thread', '8×16 a thread', '8×4 a thread', '8×8 a thread']);
+  });
+});
+
+describe('a plan compiled for another batch size', () => {
+  it('is taken where about as cheap (no compile), its splits, the last now empty, summing what the reference does', async () => {
+    const network: RandomNetwork = { sizes: [8, 40, 10], activations: ['softplus', 'sigmoid'], loss: 'mse' };
+    const options = (batchSize: number) => ({ learningRate: 0.05, batchSize, shuffle: true, seed: 3, optimizer: DEFAULT_OPTIMIZERS.momentum });
+    const model = randomModel(network, 77);
+    const updatePlan = (trainer: GpuTrainer) => trainer.plan.find((dispatch) => dispatch.label === 'weight update layer0')!.plan!;
+    let first: MatmulPlan | undefined;
+    await crossCheck(device, model, randomDataset(network, 1000, 77), options(1000), 1, { path: 'layered', gpu: { profile: LARGE_GPU }, inspect: (trainer) => (first = updatePlan(trainer)) });
+    expect(first!.splitK).toBeGreaterThan(1);
+    let reused: MatmulPlan | undefined;
+    const comparisons = await crossCheck(device, model, randomDataset(network, 260, 78), options(260), 2, { path: 'layered', gpu: { profile: LARGE_GPU }, inspect: (trainer) => (reused = updatePlan(trainer)) });
+    expect(planConstants(reused!)).toEqual(planConstants(first!));
+    expect((reused!.splitK - 1) * reused!.kSplit).toBeGreaterThanOrEqual(260); // the last split has no k
+    expectAllClose(comparisons);
   });
 });
 

@@ -15,7 +15,8 @@ import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import type { TrainerState, TrainOptions } from '../model/trainer.ts';
 import { layerUniform, LAYER_UNIFORM_BYTES, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
 import type { TrainerBuffers } from './encoder.ts';
-import { MAX_NORM_GROUPS, type FusedKernels, type LayeredKernels, type layerPlans } from './kernels.ts';
+import { MAX_NORM_GROUPS } from './constants.ts';
+import type { FusedKernels, LayeredKernels, LayerPlans } from './kernels.ts';
 import { readRegion, storageBuffer, type DatasetPlacement, type Region } from './memory.ts';
 import type { Allocations } from './scopes.ts';
 
@@ -30,7 +31,7 @@ export interface SplitRoom {
  * products. Where the gradient is clipped, its norm's partial sums go in the same buffer,
  * once the products are done.
  */
-export function splitRoom(spec: ModelSpec, batch: number, plans: ReturnType<typeof layerPlans>, clipping = false): SplitRoom {
+export function splitRoom(spec: ModelSpec, batch: number, plans: readonly LayerPlans[], clipping = false): SplitRoom {
   const L = spec.layers.length;
   let partials = 0;
   spec.layers.forEach((layer, l) => {

@@ -2,7 +2,8 @@
 // workgroup, for article-sized networks, where dispatching is the cost.
 
 import { ACTIVATION_CODE, CHUNK_UNIFORM_BYTES, LOSS_CODE } from './abi.ts';
-import { optimizerConstants, type FusedKernels } from './kernels.ts';
+import { optimizerConstants } from './constants.ts';
+import type { FusedKernels } from './kernels.ts';
 import { whole, type DatasetPlacement } from './memory.ts';
 import { stepBufferEntry, stepBufferLayout, type BufferName } from '../model/buffers.ts';
 import { paramEntry } from '../model/layout.ts';

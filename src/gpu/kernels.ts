@@ -1,17 +1,19 @@
 // The compute pipelines of one model: each WGSL kernel compiled with the override
 // constants of the layer it serves (its tile plan among them, tiles.ts), with explicit
 // bind group layouts from the binding table of abi.ts. Pipelines are cached per device,
-// so a second trainer of the same shape (another `fit` on new data, a prediction)
-// compiles nothing.
+// so a second trainer of the same shape (another `fit` on new data) compiles nothing.
+// No constant depends on the batch size (it is the Layer uniform's), and a product takes
+// a plan already compiled for its kernel where it is about as cheap as the best
+// (tiles.ts), so a new batch size compiles nothing, nor does a prediction after training:
+// its forward kernels are training's, with the same constants. A call compiles only the
+// kernels it runs (gather_batch only where a trainer captures).
 
-import { ACTIVATION_CODE, GROUP0, LOSS_CODE, OPTIMIZER_CODE, STEP_UNIFORM_BYTES, USES_STEP, type KernelName } from './abi.ts';
+import { ACTIVATION_CODE, GROUP0, LOSS_CODE, STEP_UNIFORM_BYTES, USES_STEP, type KernelName } from './abi.ts';
 import type { GpuProfile } from './adapters.ts';
-import { layerInputs, layerParameter, type LayerSpec, type ModelSpec } from '../model/model.ts';
-import { ACTIVATION_OPS } from '../model/ops/activations.ts';
-import { dropoutThreshold, drops } from '../model/dropout.ts';
-import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
+import { forwardConstants, hiddenConstants, normGroups, NORM_THREADS, updateConstants, type TrainingSetting } from './constants.ts';
+import { layerInputs, layerParameter, type ModelSpec } from '../model/model.ts';
 import { shaderSource } from './shaders.ts';
-import { chooseMatmul, planConstants, type MatmulPlan, type MatmulShape } from './tiles.ts';
+import { cheapestCompiled, chooseMatmul, estimatedCost, planConstants, REUSE_MARGIN, type ChooseOptions, type MatmulPlan, type MatmulShape } from './tiles.ts';
 
 /** Layers train_tiny.wgsl has override constants for. */
 export const FUSED_MAX_LAYERS = 4;
@@ -26,9 +28,6 @@ export const SOFTMAX_THREADS = 64;
 export const GATHER_THREADS = 64;
 /** Threads per workgroup of the output stage (output_delta.wgsl): one per sample. */
 export const OUTPUT_THREADS = 64;
-/** Threads per workgroup of grad_norm.wgsl, and the most workgroups it takes (each leaves one partial sum). */
-export const NORM_THREADS = 256;
-export const MAX_NORM_GROUPS = 64;
 /** Threads per workgroup of finite_check.wgsl, and the most workgroups it is dispatched with. */
 export const FINITE_CHECK_THREADS = 256;
 export const FINITE_CHECK_GROUPS = 256;
@@ -45,10 +44,17 @@ export interface MatmulKernel {
   finish?: Kernel;
 }
 
-/** The forward pass alone (prediction): one product per layer, never split, and softmax. */
+/** The forward pass alone (prediction): one product per layer, never split (the first reads rows by batch_rows), and a softmax output layer's own pass. */
 export interface ForwardKernels {
   forward: MatmulKernel[]; // per layer
-  softmax: Kernel;
+  softmax?: Kernel; //        where the output layer is a softmax
+}
+
+/** Each layer's three products' plans. */
+export interface LayerPlans {
+  forward: MatmulPlan;
+  hidden: MatmulPlan | undefined; // none for the output layer
+  update: MatmulPlan;
 }
 
 /** One kernel per job of a step, dispatched one after another. */
@@ -61,9 +67,11 @@ export interface LayeredKernels {
   outputGroups: number; //                      its workgroups: each leaves one share of the loss
   hiddenDelta: (MatmulKernel | undefined)[]; // per layer; none for the output layer
   weightUpdate: MatmulKernel[]; //              per layer; the first reads the dataset
-  gather: Kernel; //                            gather_batch.wgsl: the batch as named buffers (capture only)
+  gather?: Kernel; //                           gather_batch.wgsl: the batch as named buffers (capture only)
   /** Where the gradient is clipped: grad_norm.wgsl over its workgroups, then weight_update.wgsl's `apply` per layer. */
   clip?: { norm: Kernel; groups: number; apply: Kernel[] };
+  /** softmax.wgsl for a softmax output layer: not a step's, but the trainer's predictions run it after training's forward kernels. */
+  softmax?: Kernel;
   stepLayout: GPUBindGroupLayout;
 }
 
@@ -90,13 +98,43 @@ function layerShapes(spec: ModelSpec, batch: number) {
 /** weight_update.wgsl's own workgroup memory: the bias sums. */
 export const updateStorage = (tileM: number, threads: number) => 4 * (tileM + threads);
 
-/** The tile plan of each layer's three products on this adapter. */
-export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile) {
-  return layerShapes(spec, batch).map((shapes) => ({
-    forward: chooseMatmul(shapes.forward, profile),
-    hidden: shapes.hidden ? chooseMatmul(shapes.hidden, profile) : undefined,
-    update: chooseMatmul(shapes.update, profile, { extraColumns: 1, extraStorage: updateStorage }),
-  }));
+/** weight_update.wgsl's plan options: a column of bias workgroups, and their memory. */
+const UPDATE_OPTIONS: ChooseOptions = { extraColumns: 1, extraStorage: updateStorage };
+
+/**
+ * The tile plan of each layer's three products on this adapter: the best by the cost
+ * model; or, on `device`, plans its cache already holds for the same kernels and
+ * constants (compiled for another batch size, say), the cheapest extra first, while the
+ * step's products together stay within REUSE_MARGIN of their best estimated time.
+ */
+export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, device?: GPUDevice, setting?: TrainingSetting): LayerPlans[] {
+  const products = layerShapes(spec, batch).flatMap((shapes, l) => {
+    const entries: { l: number; kind: keyof LayerPlans; shape: MatmulShape; options: ChooseOptions; name: KernelName; constants: () => Record<string, number> }[] = [
+      { l, kind: 'forward', shape: shapes.forward, options: {}, name: 'forward', constants: () => forwardConstants(spec, l, setting!.capture, true) },
+      { l, kind: 'update', shape: shapes.update, options: UPDATE_OPTIONS, name: 'weight_update', constants: () => updateConstants(spec, l, setting!) },
+    ];
+    if (shapes.hidden) entries.push({ l, kind: 'hidden', shape: shapes.hidden, options: {}, name: 'hidden_delta', constants: () => hiddenConstants(spec, l) });
+    return entries.map((entry) => {
+      const best = chooseMatmul(entry.shape, profile, entry.options);
+      const compiled = device && setting ? cheapestCompiled(entry.shape, profile, { ...entry.options, compiled: compiledPlans(device, entry.name, entry.constants()) }) : undefined;
+      return { ...entry, best, bestCost: estimatedCost(entry.shape, best, profile, entry.options), compiled };
+    });
+  });
+  let room = (REUSE_MARGIN - 1) * products.reduce((sum, product) => sum + product.bestCost, 0);
+  const chosen = new Map(products.map((product) => [product, product.best]));
+  for (const product of [...products].filter((p) => p.compiled).sort((a, b) => a.compiled!.cost - a.bestCost - (b.compiled!.cost - b.bestCost))) {
+    const extra = Math.max(0, product.compiled!.cost - product.bestCost);
+    if (extra > room) break;
+    room -= extra;
+    chosen.set(product, product.compiled!.plan);
+  }
+  return spec.layers.map((_, l) => {
+    const plan = (kind: keyof LayerPlans) => {
+      const product = products.find((p) => p.l === l && p.kind === kind);
+      return product && chosen.get(product);
+    };
+    return { forward: plan('forward')!, hidden: plan('hidden'), update: plan('update')! };
+  });
 }
 
 /**
@@ -119,11 +157,12 @@ export function fusedWorkgroupSize(spec: ModelSpec, batch: number): number {
   return Math.min(64, 2 ** Math.floor(Math.log2(widest)));
 }
 
-/** A device's compiled modules and pipelines, by kernel and constants. */
+/** A device's compiled modules and pipelines, by kernel and constants; and the plans compiled for each product kernel, by its other constants. */
 interface DeviceCache {
   modules: Map<string, Promise<GPUShaderModule>>;
   layouts: Map<KernelName, GPUBindGroupLayout>;
   kernels: Map<string, Promise<Kernel>>;
+  plans: Map<string, MatmulPlan[]>;
   stepLayout: GPUBindGroupLayout;
 }
 
@@ -136,7 +175,7 @@ function deviceCache(device: GPUDevice): DeviceCache {
       label: 'step',
       entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: STEP_UNIFORM_BYTES } }],
     });
-    cache = { modules: new Map(), layouts: new Map(), kernels: new Map(), stepLayout };
+    cache = { modules: new Map(), layouts: new Map(), kernels: new Map(), plans: new Map(), stepLayout };
     caches.set(device, cache);
   }
   return cache;
@@ -180,12 +219,19 @@ export interface KernelOptions {
   label?: string;
 }
 
+const constantsKey = (constants: Record<string, number>) => JSON.stringify(Object.entries(constants).sort(([a], [b]) => a.localeCompare(b)));
+
+/** The plans compiled on `device` for product kernel `name` with `constants` (its plan's aside). */
+export function compiledPlans(device: GPUDevice, name: KernelName, constants: Record<string, number>): readonly MatmulPlan[] {
+  return deviceCache(device).plans.get(`${name} ${constantsKey(constants)}`) ?? [];
+}
+
 /** `name` compiled with `constants` (cached: the same kernel and constants compile once per device). */
 export function kernel(device: GPUDevice, name: KernelName, constants: Record<string, number>, options: KernelOptions = {}): Promise<Kernel> {
   const cache = deviceCache(device);
   const entryPoint = options.entryPoint ?? 'main';
   const subgroups = Boolean(options.subgroups);
-  const key = `${name} ${entryPoint} ${subgroups} ${JSON.stringify(Object.entries(constants).sort(([a], [b]) => a.localeCompare(b)))}`;
+  const key = `${name} ${entryPoint} ${subgroups} ${constantsKey(constants)}`;
   let compiled = cache.kernels.get(key);
   if (!compiled) {
     const layout = bindGroupLayout(device, name);
@@ -209,118 +255,69 @@ export function kernel(device: GPUDevice, name: KernelName, constants: Record<st
 async function matmul(device: GPUDevice, name: KernelName, plan: MatmulPlan, constants: Record<string, number>, label: string, finishes = true): Promise<MatmulKernel> {
   const all = { ...constants, ...planConstants(plan) };
   const finishConstants = { ...constants, SPLIT_K: plan.splitK, FINISH_THREADS };
-  const [main, finish] = await Promise.all([
-    kernel(device, name, all, { label }),
-    plan.splitK > 1 && finishes ? kernel(device, name, finishConstants, { entryPoint: 'finish', label: `${label} finish` }) : undefined,
-  ]);
-  return { plan, main, finish };
+  const main = kernel(device, name, all, { label });
+  const family = `${name} ${constantsKey(constants)}`;
+  const plans = deviceCache(device).plans;
+  const known = plans.get(family) ?? [];
+  if (!known.some((other) => constantsKey(planConstants(other)) === constantsKey(planConstants(plan)))) plans.set(family, [...known, plan]);
+  // A plan whose compile failed is not offered again.
+  main.catch(() => plans.set(family, (plans.get(family) ?? []).filter((other) => other !== plan)));
+  const [compiledMain, finish] = await Promise.all([main, plan.splitK > 1 && finishes ? kernel(device, name, finishConstants, { entryPoint: 'finish', label: `${label} finish` }) : undefined]);
+  return { plan, main: compiledMain, finish };
 }
 
-/** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */
-const vec4 = (width: number) => (width % 4 === 0 ? 1 : 0);
-
-/** A layer's activation as override constants: its code and parameter, and whether its slope needs net (ops.wgsl). */
-function activationConstants(layer: LayerSpec): { ACTIVATION: number; ACTIVATION_PARAMETER: number; KEEP_NET: number } {
-  return { ACTIVATION: ACTIVATION_CODE[layer.activation], ACTIVATION_PARAMETER: layerParameter(layer), KEEP_NET: ACTIVATION_OPS[layer.activation].derivativeNeedsNet ? 1 : 0 };
+/** softmax.wgsl: a softmax output layer's out in prediction. */
+export function createSoftmax(device: GPUDevice): Promise<Kernel> {
+  return kernel(device, 'softmax', { WORKGROUP_SIZE: SOFTMAX_THREADS });
 }
 
-/** A training layer's activation and dropout (dropout.wgsl): a layer that drops keeps net, to take its slope before dropout. */
-function trainingLayerConstants(layer: LayerSpec, l: number): Record<string, number> {
-  const activation = activationConstants(layer);
-  if (!drops(layer.dropout)) return activation;
-  return { ...activation, KEEP_NET: 1, LAYER_INDEX: l, DROPOUT_THRESHOLD: dropoutThreshold(layer.dropout), DROPOUT_SCALE: 1 / (1 - layer.dropout) };
-}
-
-/** The forward pass for prediction: rows in tiles of the plan for `batch` rows, no split, every net written. */
-export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile): Promise<ForwardKernels> {
+/**
+ * The forward pass for prediction (as a trainer captures or not): rows in tiles of a plan
+ * for `batch` rows, no split; where the device holds training's kernel for a layer (same
+ * constants), its plan is taken and nothing compiles.
+ */
+export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture = false): Promise<ForwardKernels> {
   const shapes = layerShapes(spec, batch);
   const [forward, softmax] = await Promise.all([
     Promise.all(
-      spec.layers.map((layer, l) => {
-        const plan = chooseMatmul(shapes[l].forward, profile, { noSplit: true });
-        const { ACTIVATION, ACTIVATION_PARAMETER } = activationConstants(layer);
-        return matmul(device, 'forward', plan, { ACTIVATION, ACTIVATION_PARAMETER, VEC4_LOADS: vec4(layerInputs(spec, l)) }, `predict layer${l}`);
+      spec.layers.map((_, l) => {
+        const constants = forwardConstants(spec, l, capture, false);
+        const plan = chooseMatmul(shapes[l].forward, profile, { noSplit: true, compiled: compiledPlans(device, 'forward', constants) });
+        return matmul(device, 'forward', plan, constants, `predict layer${l}`);
       }),
     ),
-    kernel(device, 'softmax', { WORKGROUP_SIZE: SOFTMAX_THREADS }),
+    spec.layers[spec.layers.length - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
   ]);
   return { forward, softmax };
 }
 
-/** The trained parameters (every weight, and the biases where they train): what clipping's norm is over. */
-export function trainedCount(spec: ModelSpec): number {
-  return spec.layers.reduce((sum, layer, l) => sum + layer.units * (layerInputs(spec, l) + (spec.trainBiases ? 1 : 0)), 0);
-}
-
-/** grad_norm.wgsl's workgroups: enough that each thread sums some 16 gradients, at most MAX_NORM_GROUPS. */
-export function normGroups(spec: ModelSpec): number {
-  return Math.max(1, Math.min(MAX_NORM_GROUPS, Math.ceil(trainedCount(spec) / (16 * NORM_THREADS))));
-}
-
-/**
- * The update's override constants: the optimizer's code, state slots and weight decay, and
- * the clipping norm (common.wgsl), its constants (ops.wgsl), by its record.
- */
-export function optimizerConstants(spec: ModelSpec, optimizer: OptimizerSpec, clipNorm?: number): Record<string, number> {
-  const op = OPTIMIZER_OPS[optimizer.kind];
-  const values = constantsOf(optimizer);
-  return {
-    CLIP_NORM: clipNorm ?? 0,
-    OPTIMIZER: OPTIMIZER_CODE[optimizer.kind],
-    STATE_SLOTS: op.stateSlots,
-    WEIGHT_DECAY: weightDecayOf(optimizer),
-    DECOUPLED_DECAY: op.decoupledDecay ? 1 : 0,
-    TRAIN_BIASES: spec.trainBiases ? 1 : 0,
-    ...Object.fromEntries(Object.entries(op.constants).map(([name, constant]) => [constant.override, values[name]])),
-  };
-}
-
-/** `clipNorm`: the training's clipping, if any; `plans`: the tile plans to compile for, where the caller has sized buffers by them. */
-export async function createLayeredKernels(
-  device: GPUDevice,
-  spec: ModelSpec,
-  optimizer: OptimizerSpec,
-  batch: number,
-  profile: GpuProfile,
-  capture: boolean,
-  clipNorm: number | undefined,
-  plans = layerPlans(spec, batch, profile),
-): Promise<LayeredKernels> {
+/** `plans`: the tile plans to compile for, where the caller has sized buffers by them (layerPlans). */
+export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, setting: TrainingSetting, batch: number, profile: GpuProfile, plans: readonly LayerPlans[]): Promise<LayeredKernels> {
   const L = spec.layers.length;
+  const { capture, clipNorm } = setting;
   const CAPTURE = capture ? 1 : 0;
   const groups = normGroups(spec);
-  const update = (l: number) => ({ ...optimizerConstants(spec, optimizer, clipNorm), NORM_GROUPS: groups, GATHER: l === 0 ? 1 : 0, CAPTURE, VEC4_A: vec4(spec.layers[l].units), VEC4_B: vec4(layerInputs(spec, l)) });
-  const [forward, output, hiddenDelta, weightUpdate, gather, clip] = await Promise.all([
-    Promise.all(
-      spec.layers.map((layer, l) => {
-        const last = l === L - 1;
-        const constants = { ...trainingLayerConstants(layer, l), GATHER: l === 0 ? 1 : 0, OUTPUT: last ? 1 : 0, CAPTURE, VEC4_LOADS: vec4(layerInputs(spec, l)) };
-        // The output layer's split is finished by output_delta.wgsl.
-        return matmul(device, 'forward', plans[l].forward, constants, `forward layer${l}`, !last);
-      }),
-    ),
+  const update = (l: number) => updateConstants(spec, l, setting);
+  const [forward, output, hiddenDelta, weightUpdate, gather, clip, softmax] = await Promise.all([
+    // The output layer's split is finished by output_delta.wgsl.
+    Promise.all(spec.layers.map((_, l) => matmul(device, 'forward', plans[l].forward, forwardConstants(spec, l, capture, true), `forward layer${l}`, l < L - 1))),
     kernel(
       device,
       'output_delta',
       { ACTIVATION: ACTIVATION_CODE[spec.layers[L - 1].activation], ACTIVATION_PARAMETER: layerParameter(spec.layers[L - 1]), LOSS: LOSS_CODE[spec.loss], SPLIT_K: plans[L - 1].forward.splitK, CAPTURE, THREADS: OUTPUT_THREADS },
       { subgroups: profile.subgroups, label: 'output delta' },
     ),
-    Promise.all(
-      spec.layers.map((layer, l) => {
-        const plan = plans[l].hidden;
-        if (!plan) return undefined;
-        const constants = { ...trainingLayerConstants(layer, l), VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(layer.units) };
-        return matmul(device, 'hidden_delta', plan, constants, `hidden delta layer${l}`);
-      }),
-    ),
+    Promise.all(spec.layers.map((_, l) => (plans[l].hidden ? matmul(device, 'hidden_delta', plans[l].hidden!, hiddenConstants(spec, l), `hidden delta layer${l}`) : undefined))),
     Promise.all(spec.layers.map((_, l) => matmul(device, 'weight_update', plans[l].update, update(l), `weight update layer${l}`))),
-    kernel(device, 'gather_batch', { WORKGROUP_SIZE: GATHER_THREADS }),
+    // Only a capturing step gathers the batch (into `input` and `target`, for a check).
+    capture ? kernel(device, 'gather_batch', { WORKGROUP_SIZE: GATHER_THREADS }) : undefined,
     clipNorm === undefined
       ? undefined
       : Promise.all([
           kernel(device, 'grad_norm', { RANGES: spec.layers.length * (spec.trainBiases ? 2 : 1), THREADS: NORM_THREADS }, { subgroups: profile.subgroups, label: 'gradient norm' }),
           Promise.all(spec.layers.map((_, l) => kernel(device, 'weight_update', { ...update(l), FINISH_THREADS }, { entryPoint: 'apply', label: `clipped update layer${l}` }))),
         ]).then(([norm, apply]) => ({ norm, groups, apply })),
+    spec.layers[L - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
   ]);
   return {
     path: 'layered',
@@ -332,8 +329,14 @@ export async function createLayeredKernels(
     weightUpdate,
     gather,
     clip,
+    softmax,
     stepLayout: deviceCache(device).stepLayout,
   };
+}
+
+/** The plans layered kernels were compiled for (and their trainer's buffers sized for). */
+export function kernelPlans(kernels: LayeredKernels): LayerPlans[] {
+  return kernels.forward.map((kernel, l) => ({ forward: kernel.plan, hidden: kernels.hiddenDelta[l]?.plan, update: kernels.weightUpdate[l].plan }));
 }
 
 /** `network`: train_tiny.wgsl's override constants for this network (sizes, codes, offsets). */

@@ -9,7 +9,8 @@
 // is allocated per step.
 
 import { gatherDims, GATHER_DIMS_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
-import { FINISH_THREADS, GATHER_THREADS, trainedCount, type LayeredKernels, type MatmulKernel } from './kernels.ts';
+import { trainedCount } from './constants.ts';
+import { FINISH_THREADS, GATHER_THREADS, type LayeredKernels, type MatmulKernel } from './kernels.ts';
 import { whole, type Region } from './memory.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import { paramEntry, paramLayout } from '../model/layout.ts';
@@ -100,7 +101,7 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
     }
   };
 
-  if (capture) {
+  if (kernels.gather) {
     const gatherUniform = device.createBuffer({ label: 'gather dims', size: GATHER_DIMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     buffers.owned.push(gatherUniform);
     device.queue.writeBuffer(gatherUniform, 0, gatherDims(B, dataset.inputSize, dataset.outputSize));

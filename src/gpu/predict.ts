@@ -1,6 +1,8 @@
 // Inference on the GPU: the forward kernels over any number of rows, with buffers of
 // their own (the trainer's per-step buffers hold one batch). Rows are split into passes
-// where one pass would not fit the adapter's binding size or workgroup count.
+// where one pass would not fit the adapter's binding size or workgroup count. The
+// kernels are training's forward ones where a layer does not drop (kernels.ts), so the
+// first layer reads its rows through batch_rows, here 0, 1, … N − 1.
 
 import { layerUniform, LAYER_UNIFORM_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
 import { gpuProfile } from './adapters.ts';
@@ -81,8 +83,10 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
     const { result: layers, errors } = inScopes(device, () => {
       const input = storage('prediction input', inputs.length); // (N, IN)
       device.queue.writeBuffer(input.buffer, 0, new Float32Array(inputs));
-      // Bound because forward.wgsl declares them; prediction uses neither (no batch rows, no split).
-      const noRows = storage('no rows', 1);
+      // The first layer's rows, in order: (N)
+      const rows = storage('prediction rows', count);
+      device.queue.writeBuffer(rows.buffer, 0, Uint32Array.from({ length: count }, (_, k) => k));
+      // Bound because forward.wgsl declares it; prediction never splits a product.
       const noPartials = storage('no partials', 1);
       const stepUniform = log.buffer(device, { label: 'prediction step', size: STEP_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM });
       temporary.push(stepUniform);
@@ -99,10 +103,10 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
         const out = storage(`prediction layer${l}.out`, count * layer.units); // (N, OUT_l)
         const { main, plan } = kernels.forward[l];
         pass.setPipeline(main.pipeline);
-        pass.setBindGroup(0, bindGroup(main.layout, [whole(uniform), layerInput, noRows, setting.params, net, out, noPartials], `predict layer${l}`));
+        pass.setBindGroup(0, bindGroup(main.layout, [whole(uniform), layerInput, rows, setting.params, net, out, noPartials], `predict layer${l}`));
         pass.setBindGroup(1, step, [0]);
         pass.dispatchWorkgroups(Math.ceil(layer.units / plan.tileN), Math.ceil(count / plan.tileM));
-        if (layer.activation === 'softmax') {
+        if (layer.activation === 'softmax' && kernels.softmax) {
           pass.setPipeline(kernels.softmax.pipeline);
           pass.setBindGroup(0, bindGroup(kernels.softmax.layout, [whole(uniform), net, out], 'predict softmax'));
           pass.dispatchWorkgroups(Math.min(device.limits.maxComputeWorkgroupsPerDimension, Math.ceil(count / SOFTMAX_THREADS)));
@@ -144,8 +148,9 @@ export class GpuPredictor {
     private readonly paramsBuffer: GPUBuffer,
   ) {}
 
-  static async create(device: GPUDevice, model: Model): Promise<GpuPredictor> {
-    const kernels = await createForwardKernels(device, model.spec, 64, gpuProfile(device));
+  /** `planRows`: the rows its tile plans are chosen for (fit's batch size, so a fit at that batch can take its kernels). */
+  static async create(device: GPUDevice, model: Model, planRows: number): Promise<GpuPredictor> {
+    const kernels = await createForwardKernels(device, model.spec, planRows, gpuProfile(device));
     const params = await scoped(
       device,
       'allocating the parameters for prediction',

@@ -26,7 +26,7 @@ export interface MatmulPlan {
   tileK: number;
   /** Workgroups that share K (1: none). */
   splitK: number;
-  /** k per split (a multiple of tileK). */
+  /** k per split (a multiple of tileK): ⌈K / (splitK·tileK)⌉·tileK, as tile_product.wgsl's k_split computes it. */
   kSplit: number;
   /** Rows of the result per workgroup: 4 · gm · wgY. */
   tileM: number;
@@ -46,9 +46,9 @@ export function planStorageBytes(plan: Pick<MatmulPlan, 'tileM' | 'tileN' | 'til
   return 4 * (plan.tileM + plan.tileN) * plan.tileK + extraBytes;
 }
 
-/** tile_product.wgsl's constants for the plan. */
+/** tile_product.wgsl's constants for the plan: none depends on K, whose split the kernel derives as kSplit is. */
 export function planConstants(plan: MatmulPlan): Record<string, number> {
-  return { WG_X: plan.wgX, WG_Y: plan.wgY, GM: plan.gm, GN: plan.gn, TILE_K: plan.tileK, SPLIT_K: plan.splitK, K_SPLIT: plan.kSplit };
+  return { WG_X: plan.wgX, WG_Y: plan.wgY, GM: plan.gm, GN: plan.gn, TILE_K: plan.tileK, SPLIT_K: plan.splitK };
 }
 
 export interface ChooseOptions {
@@ -58,7 +58,16 @@ export interface ChooseOptions {
   extraStorage?: (tileM: number, threads: number) => number;
   /** No split of K (a kernel run on its own, as in prediction). */
   noSplit?: boolean;
+  /**
+   * Plans already compiled for this product's kernel and constants (of any shape): the
+   * cheapest of them is taken where its estimated cost is within REUSE_MARGIN of the
+   * best plan's, so a prediction after training compiles nothing.
+   */
+  compiled?: readonly MatmulPlan[];
 }
+
+/** How much slower (by planCost) a compiled plan may be than the best one and still be taken over compiling it: of one product, or of a training step's products together. */
+export const REUSE_MARGIN = 1.05;
 
 const SIDES = [4, 8, 16]; // threads along each side of a workgroup
 const DEPTHS = [4, 8, 16, 32];
@@ -93,11 +102,18 @@ function planCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, ext
   return cost;
 }
 
+/** k per split: ⌈K / (splits·tileK)⌉·tileK, as tile_product.wgsl's k_split computes it from the uniform K. */
+export function kSplitOf(k: number, splits: number, tileK: number): number {
+  return splits === 1 ? k : Math.ceil(k / (splits * tileK)) * tileK;
+}
+
 function plan(shape: MatmulShape, wgX: number, wgY: number, gm: number, gn: number, tileK: number, splitK: number, extraColumns: number): MatmulPlan {
   const tileM = 4 * wgY * gm;
   const tileN = 4 * wgX * gn;
-  const kSplit = splitK === 1 ? shape.k : Math.ceil(shape.k / splitK / tileK) * tileK;
-  const splits = splitK === 1 ? 1 : Math.ceil(shape.k / kSplit);
+  // Fewer splits where the last ones would be empty, until every split has some k.
+  let splits = splitK;
+  while (splits > 1 && Math.ceil(shape.k / kSplitOf(shape.k, splits, tileK)) < splits) splits = Math.ceil(shape.k / kSplitOf(shape.k, splits, tileK));
+  const kSplit = kSplitOf(shape.k, splits, tileK);
   return {
     wgX,
     wgY,
@@ -105,7 +121,7 @@ function plan(shape: MatmulShape, wgX: number, wgY: number, gm: number, gn: numb
     gn,
     tileK,
     splitK: splits,
-    kSplit: splits === 1 ? shape.k : kSplit,
+    kSplit,
     tileM,
     tileN,
     groups: [Math.ceil(shape.n / tileN) + extraColumns, Math.ceil(shape.m / tileM), splits],
@@ -113,10 +129,39 @@ function plan(shape: MatmulShape, wgX: number, wgY: number, gm: number, gn: numb
 }
 
 /**
+ * A plan's tiles and split (what its kernel is compiled with) for another shape of the
+ * product: its workgroups, and k per split; a split that a smaller K leaves empty sums nothing.
+ */
+export function replan(shape: MatmulShape, compiled: MatmulPlan, extraColumns = 0): MatmulPlan {
+  const { tileM, tileN, splitK, tileK } = compiled;
+  return { ...compiled, kSplit: kSplitOf(shape.k, splitK, tileK), groups: [Math.ceil(shape.n / tileN) + extraColumns, Math.ceil(shape.m / tileM), splitK] };
+}
+
+/** The cheapest of the compiled plans for this shape (ChooseOptions.compiled), with its estimated cost. */
+export function cheapestCompiled(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions): { plan: MatmulPlan; cost: number } | undefined {
+  const extraColumns = options.extraColumns ?? 0;
+  let chosen: { plan: MatmulPlan; cost: number } | undefined;
+  for (const compiled of options.compiled ?? []) {
+    if (options.noSplit && compiled.splitK > 1) continue;
+    const candidate = replan(shape, compiled, extraColumns);
+    if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
+    const cost = planCost(shape, candidate, profile, extraColumns);
+    if (!chosen || cost < chosen.cost) chosen = { plan: candidate, cost };
+  }
+  return chosen;
+}
+
+/** A plan's estimated time (planCost), in multiply-adds of one thread. */
+export function estimatedCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, options: ChooseOptions = {}): number {
+  return planCost(shape, plan, profile, options.extraColumns ?? 0);
+}
+
+/**
  * The cheapest plan for a product on this adapter, by planCost, among those its limits
  * allow: at most maxComputeInvocationsPerWorkgroup threads, tiles in
  * maxComputeWorkgroupStorageSize, at most two fill jobs per thread (tile_product.wgsl),
- * and workgroup counts within maxComputeWorkgroupsPerDimension.
+ * and workgroup counts within maxComputeWorkgroupsPerDimension; or a compiled plan close
+ * enough to it (ChooseOptions.compiled).
  */
 export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan {
   let best: { plan: MatmulPlan; cost: number } | undefined;
@@ -146,5 +191,6 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
     }
   }
   if (!best) throw new LimitError(`a ${shape.m} × ${shape.n} × ${shape.k} product`, 'no tile fits it within this adapter\'s workgroup limits', 'maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension');
-  return best.plan;
+  const compiled = cheapestCompiled(shape, profile, options);
+  return compiled && compiled.cost <= best.cost * REUSE_MARGIN ? compiled.plan : best.plan;
 }

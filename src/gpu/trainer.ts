@@ -27,6 +27,7 @@ import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
 import { checkSplitRoom, keptWithoutCapture, splitRoom, state1Offset, TrainerMemory, type SplitRoom } from './buffers.ts';
+import { trainingSetting } from './constants.ts';
 import { DeviceGuard } from './device.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 import { fusedConstants, fusedEncoder } from './fused.ts';
@@ -39,6 +40,7 @@ import {
   FUSED_MAX_LAYERS,
   FUSED_MAX_PHASE,
   FUSED_MAX_UNITS,
+  kernelPlans,
   layerPlans,
   type ForwardKernels,
   type FusedKernels,
@@ -161,15 +163,15 @@ export class GpuTrainer implements Trainer {
     if (path === 'fused' || (path === 'auto' && fits)) {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
       const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
-      const room = { partials: 0, outputNet: 0 };
-      const memory = await allocate(device, model, dataset, options, placement, kernels, room);
+      const memory = await allocate(device, model, dataset, options, placement, kernels, { partials: 0, outputNet: 0 });
       return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
-    const plans = layerPlans(spec, batch, profile);
+    const setting = trainingSetting(options, gpu.capture ?? true);
+    const plans = layerPlans(spec, batch, profile, device, setting);
     const room = splitRoom(spec, batch, plans, options.clipNorm !== undefined);
     checkSplitRoom(room, maxBinding);
-    const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, options.optimizer, batch, profile, gpu.capture ?? true, options.clipNorm, plans), createFiniteCheck(device)]);
+    const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, setting, batch, profile, plans), createFiniteCheck(device)]);
     const memory = await allocate(device, model, dataset, options, placement, kernels, room);
     return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
   }
@@ -208,7 +210,7 @@ export class GpuTrainer implements Trainer {
    */
   async setCapture(on: boolean): Promise<void> {
     if (this.kernels.path === 'fused' || this.kernels.capture === on) return;
-    this.kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, this.options.optimizer, this.options.batchSize, this.profile, on, this.options.clipNorm));
+    this.kernels = await this.guarded(() => createLayeredKernels(this.device, this.spec, trainingSetting(this.options, on), this.options.batchSize, this.profile, kernelPlans(this.kernels as LayeredKernels)));
     this.encoder = this.makeEncoder();
   }
 
@@ -322,7 +324,7 @@ export class GpuTrainer implements Trainer {
 
   private async forwardSetting() {
     await this.chunks.settle();
-    this.forwardKernels ??= createForwardKernels(this.device, this.spec, this.options.batchSize, this.profile);
+    this.forwardKernels ??= createForwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture);
     return { device: this.device, spec: this.spec, layout: this.layout, kernels: await this.forwardKernels, params: this.memory.region('params'), maxBinding: this.maxBinding };
   }
 
