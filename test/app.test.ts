@@ -226,7 +226,7 @@ describe('training playground', () => {
     expect(await page.inputValue('#layers')).toBe('6,4');
     expect(await page.inputValue('#learning-rate')).toBe('0.05');
     expect(await page.inputValue('#backend')).toBe('wasm');
-    expect(await page.textContent('#backend')).toBe('Trains on WebAssembly: asked for WebAssembly.');
+    expect(await page.textContent('#trains-on')).toBe('Trains on WebAssembly: asked for WebAssembly.');
     const hash = await page.evaluate(() => location.hash);
     expect(Object.fromEntries(new URLSearchParams(hash.split('?')[1]))).toMatchObject({ dataset: 'xor', layers: '6,4', activation: 'tanh', batch: '8', lr: '0.05', optimizer: 'adam', seed: '3', test: '25', output: 'auto', loss: 'auto', backend: 'wasm' });
     expect(await page.textContent('#data-note')).toContain('100 (25% of each class) held out as the test set');
@@ -546,7 +546,7 @@ describe('training playground', () => {
     ]) {
       const page = await open(hash);
       await ready(page);
-      expect(await page.textContent('#backend')).toBe('Trains on WebGPU: asked for WebGPU.');
+      expect(await page.textContent('#trains-on')).toBe('Trains on WebGPU: asked for WebGPU.');
       if (name === 'circles') expect(await page.textContent('#data-note')).toMatch(/^a circle inside a ring: 400 points from seed 2; 80 \(20% of each class\) held out as the test set\. Label noise: \d+ of the 320 training labels \(10%\) flipped; the test labels are clean\.$/);
       await page.click('#train');
       await page.waitForFunction(() => Number(document.getElementById('status')?.dataset.step) > 300, null, { timeout: 60_000 });

@@ -136,7 +136,7 @@ export function float32PredictionTolerance(model: Model, inputs: Float64Array, r
             carried = o * (1 - o) * netMagnitude[k];
             break;
           case 'tanh':
-            carried = (1 - o * o) * netMagnitude[k];
+            carried = (1 - o * o) * netMagnitude[k] + ((ACTIVATION_OPS.tanh.tolerance.evaluation ?? 0) * 2 ** -24) / epsilon;
             break;
           case 'relu':
             carried = net[k] > -epsilon * netMagnitude[k] ? netMagnitude[k] : 0;

@@ -153,7 +153,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
   const status = h('p', { class: 'status', id: 'status', 'aria-live': 'polite' });
   const figures = h('dl', { class: 'figures', id: 'figures' });
   const architecture = h('p', { class: 'hint', id: 'architecture' });
-  const backend = h('p', { class: 'hint', id: 'backend' });
+  const trainsOn = h('p', { class: 'hint', id: 'trains-on' });
   const dataNote = h('p', { class: 'hint', id: 'data-note' });
   const notice = h('p', { class: 'notice', id: 'notice', 'aria-live': 'polite' });
   const linkProblems = h('p', { class: 'error', id: 'link-problems', role: 'alert' });
@@ -186,7 +186,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
     setText(architecture, spec
       ? `Network: ${[spec.inputSize, ...spec.layers.map((l) => `${l.units} ${l.activation}${l.dropout ? ` (dropout ${l.dropout})` : ''}`)].join(' → ')}; loss ${spec.loss}${network?.inputScaling ? '; inputs standardised' : ''}${current.loadedFrom ? `; loaded from ${current.loadedFrom} (weights not in the URL)` : ''}.`
       : '');
-    setText(backend, network ? `Trains on ${BACKEND_WORDS[network.backend] ?? network.backend}: ${network.backendReason}.` : '');
+    setText(trainsOn, network ? `Trains on ${BACKEND_WORDS[network.backend] ?? network.backend}: ${network.backendReason}.` : '');
     status.dataset.dataset = current.config.dataset;
     status.dataset.architecture = spec ? [spec.inputSize, ...spec.layers.map((l) => l.units)].join('-') : '';
     status.dataset.output = spec ? `${spec.layers[spec.layers.length - 1].activation} ${spec.loss}` : '';
@@ -273,7 +273,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
       status,
       figures,
       architecture,
-      backend,
+      trainsOn,
       dataNote,
       linkProblems,
       notice,

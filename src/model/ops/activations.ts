@@ -150,7 +150,10 @@ const TABLE = {
     derivative: (_net, out) => 1 - out * out,
     derivativeNeedsNet: false,
     init: 'glorot',
-    tolerance: { curvature: (_net, out) => ({ net: 0, out: 2 * Math.abs(out) }) },
+    // ops.wgsl's tanh is (1 − e)/(1 + e) with e = exp(−2|x|): near 0, 1 − e cancels and
+    // keeps exp's error, 3 ulp of e ≈ 1 (WGSL's bound there), halved by 1 + e: 1.5u, not
+    // relative to the value; 2u with the division's rounding.
+    tolerance: { curvature: (_net, out) => ({ net: 0, out: 2 * Math.abs(out) }), evaluation: 2 },
     names: { onnx: { op: 'Tanh' }, keras: 'tanh', pytorch: { module: 'nn.Tanh()', functional: 'torch.tanh(net)' } },
     formula: { out: (net) => `tanh(${net.text})`, slope: (out) => `(1 − ${out.factor}²)` },
   },
