@@ -241,7 +241,7 @@ export function mount(root: HTMLElement, gpu: AppGpu | undefined, query: string)
       'section',
       { class: 'playground' },
       h('h2', {}, 'Playground'),
-      h('p', { class: 'lede' }, 'Train a network on WebGPU in a worker beside this tab, watching its training and test figures. Data and network settings build a new network at once; the learning rate, batch size and optimizer apply to the network as it trains, marked on the curves.'),
+      h('p', { class: 'lede' }, 'Train a network in a worker beside this tab (on WebGPU, WebAssembly or the float64 reference: auto takes the faster here), watching its training and test figures. Data and network settings build a new network at once; the learning rate, batch size and optimizer apply to the network as it trains, marked on the curves.'),
       h(
         'div',
         { class: 'settings' },
