@@ -44,7 +44,13 @@ describe("the adapter's limits", () => {
     const dataset = randomDataset(network, 300, 2);
     const options = { learningRate: 0.1, batchSize: 4, shuffle: false, seed: 1, optimizer: DEFAULT_OPTIMIZERS.sgd };
     const trainer = await GpuTrainer.create(device, model, dataset, options, { maxBindingBytes: 4096 }); // 4096 / (4 · 12) = 85 rows a pass
-    const gpu = await trainer.predict(dataset.inputs, dataset.size);
+    // Every buffer a pass makes stays within the binding size asked for.
+    const sizes: number[] = [];
+    const createBuffer = device.createBuffer;
+    device.createBuffer = (descriptor: GPUBufferDescriptor) => (sizes.push(descriptor.size), createBuffer.call(device, descriptor));
+    const gpu = await trainer.predict(dataset.inputs, dataset.size).finally(() => (device.createBuffer = createBuffer));
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4096);
     const cpu = await new CpuTrainer(model, dataset, options).predict(dataset.inputs, dataset.size);
     const check = compareBuffers('outputs', gpu, cpu, { atol: 1e-6, rtol: 1e-5 });
     expect(check.ok, check.message).toBe(true);
