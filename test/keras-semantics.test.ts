@@ -183,6 +183,11 @@ describe.each(BACKENDS)('the API on %s', (backend) => {
       expect(seen[epochs - 1], `after epoch ${epochs - 1}`).toBe(JSON.stringify(straight.toJSON()));
     }
     expect(batches[0]).not.toBe(JSON.stringify((await open(description, backend)).toJSON()));
+    // With onEpochEnd alone (no batch callback).
+    const alone = await open(description, backend);
+    const first: string[] = [];
+    await alone.fit(inputs, targets, { ...options, epochs: 1, callbacks: { onEpochEnd: () => void first.push(JSON.stringify(alone.toJSON())) } });
+    expect(first).toEqual([seen[0]]);
   });
 
   it('dispose() during a fit rejects it with DisposedError, not a lost device', async () => {

@@ -126,7 +126,6 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Lab
   const endOfEpoch = async (e: number): Promise<boolean> => {
     const logs = await epochLogs(e);
     record(e, logs);
-    await sync();
     await callbacks.onEpochEnd?.(e, logs);
     if (stopper) {
       const { improved, stop } = stopper.update(e, logs[early.monitor]!);
@@ -143,11 +142,10 @@ export async function fit(subject: FitSubject, inputs: Rows, targets: Rows | Lab
   /** Records a chunk's batch losses and calls onBatchEnd for each of its steps. */
   const batchEnds = async ({ firstStep, losses: chunk }: TrainingChunk) => {
     losses.set(chunk, firstStep - start);
-    // With a signal, the model keeps up chunk by chunk: a stop while a chunk is under way leaves it as of the last.
-    if (options.signal) await sync();
-    if (!callbacks.onBatchEnd) return;
-    // So that toJSON() in the callback gives the weights so far.
+    // The model keeps up chunk by chunk: toJSON() in a callback gives the weights so far (an
+    // epoch ends with a chunk), and a stop while a chunk is under way leaves them as of the last.
     await sync();
+    if (!callbacks.onBatchEnd) return;
     for (let k = 0; k < chunk.length; k++) {
       const s = firstStep + k;
       const e = epochOf(s);
