@@ -35,6 +35,30 @@ export interface TrainerState {
   optimizerState: Float64Array[]; // each (P): momentum's velocity, Adam's m and v
 }
 
+/**
+ * The two states a trainer keeps in memory to go back to (Trainer.mark and rewind): the
+ * last mark and the one before it. The trainers that hold their state on the host use it.
+ */
+export class StateMarks {
+  private last: TrainerState;
+  private previous: TrainerState;
+
+  constructor(start: TrainerState) {
+    this.last = start;
+    this.previous = start;
+  }
+
+  /** Makes `state` the last mark; the last becomes the previous one. */
+  mark(state: TrainerState): void {
+    this.previous = this.last;
+    this.last = state;
+  }
+
+  at(to: 'last' | 'previous'): TrainerState {
+    return to === 'last' ? this.last : this.previous;
+  }
+}
+
 /** A trainer: `CpuTrainer` (the float64 reference), `GpuTrainer` (WebGPU) or `WasmTrainer` (WebAssembly), with the same named buffers. */
 export interface Trainer {
   readonly backend: 'cpu' | 'webgpu' | 'wasm';

@@ -11,7 +11,7 @@ import { checkLayerIndices, checkTargets } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots } from '../model/optimizer.ts';
 import { learningRateAt } from '../model/schedule.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
+import { StateMarks, type Trainer, type TrainerState, type TrainOptions } from '../model/trainer.ts';
 import { backward, forward, mean, sampleLosses } from './backprop.ts';
 import { clipScale, optimizerStep } from './optimizers.ts';
 
@@ -30,8 +30,7 @@ export class CpuTrainer implements Trainer {
   private optimizerState: Float64Array[];
   private losses: number[] = [];
   private buffers = new Map<BufferName, Float64Array>();
-  private marked: TrainerState;
-  private previous: TrainerState;
+  private readonly marks: StateMarks;
   private disposed = false;
 
   constructor(
@@ -44,8 +43,7 @@ export class CpuTrainer implements Trainer {
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
     this.params = model.params.slice();
     this.optimizerState = Array.from({ length: stateSlots(options.optimizer) }, () => new Float64Array(model.layout.size));
-    this.marked = this.state();
-    this.previous = this.marked;
+    this.marks = new StateMarks(this.state());
   }
 
   get spec() {
@@ -135,12 +133,11 @@ export class CpuTrainer implements Trainer {
 
   mark(): void {
     this.alive();
-    this.previous = this.marked;
-    this.marked = this.state();
+    this.marks.mark(this.state());
   }
 
   async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
-    await this.writeState(to === 'last' ? this.marked : this.previous);
+    await this.writeState(this.marks.at(to));
   }
 
   async predict(inputs: Float64Array, count: number): Promise<Float64Array> {

@@ -17,7 +17,7 @@ import type { ParamLayout } from '../model/layout.ts';
 import { checkLayerIndices, checkTargets, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { learningRateAt } from '../model/schedule.ts';
-import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
+import { StateMarks, type Trainer, type TrainerState, type TrainOptions } from '../model/trainer.ts';
 import { adamCorrections } from '../reference/optimizers.ts';
 import { Parameters, Rows } from './buffers.ts';
 import { hostOps } from './hooks.ts';
@@ -57,8 +57,7 @@ export class WasmTrainer implements Trainer {
   private losses: Float64Array[] = [];
   private written = false;
   /** The last mark, and the one before it. */
-  private marked: TrainerState;
-  private previous: TrainerState;
+  private readonly marks: StateMarks;
   private disposed = false;
 
   private constructor(
@@ -78,8 +77,7 @@ export class WasmTrainer implements Trainer {
       this.parameters.release();
       throw error;
     }
-    this.marked = this.state();
-    this.previous = this.marked;
+    this.marks = new StateMarks(this.state());
   }
 
   /** A trainer of `model` on `dataset`, on the runtime of its thread count (made at first use). */
@@ -181,12 +179,11 @@ export class WasmTrainer implements Trainer {
 
   mark(): void {
     this.alive();
-    this.previous = this.marked;
-    this.marked = this.state();
+    this.marks.mark(this.state());
   }
 
   async rewind(to: 'last' | 'previous' = 'last'): Promise<void> {
-    await this.writeState(to === 'last' ? this.marked : this.previous);
+    await this.writeState(this.marks.at(to));
   }
 
   /** Rows for prediction and evaluation, made at first use. */
