@@ -44,8 +44,11 @@ import {
 // A job's run in a process of its own (bench/jobs-run.ts starts it): its result on stdout, nothing else.
 const childJob = process.argv.indexOf('--child-job');
 if (childJob >= 0) {
-  console.log(JSON.stringify(await runJob(process.argv[childJob + 1], process.argv[childJob + 2])));
-  process.exit(0);
+  const result = JSON.stringify(await runJob(process.argv[childJob + 1], process.argv[childJob + 2]));
+  // Exit once the line is written (stdout is a pipe: exiting at once cuts a long line
+  // short); until then, wait here rather than run the rest of this file.
+  process.stdout.write(`${result}\n`, () => process.exit(0));
+  await new Promise(() => {});
 }
 
 const BACKENDS = ['webgpu', 'wasm', 'wasm-1', 'cpu', 'tight', 'tfjs-webgpu', 'tfjs-wasm'];

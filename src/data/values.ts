@@ -11,10 +11,11 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
  * Why `value` cannot be a data value, or undefined where it can. `text` is how a file
  * wrote it: 1e400 reads as Infinity, but is a number too large rather than no number.
  */
-export function valueProblem(value: number, text: string = String(value)): string | undefined {
-  if (Number.isNaN(value) || (!Number.isFinite(value) && !/\d/.test(text))) return `expected a finite number, got ${text}`;
-  if (Math.abs(value) > FLOAT32_MAX) return `expected a number float32 can hold (|x| ≤ ${FLOAT32_MAX}), got ${text}`;
-  return undefined;
+export function valueProblem(value: number, text?: string): string | undefined {
+  if (Math.abs(value) <= FLOAT32_MAX) return undefined; // the usual case first: no text is made for it (NaN fails the test)
+  const shown = text ?? String(value);
+  if (Number.isNaN(value) || (!Number.isFinite(value) && !/\d/.test(shown))) return `expected a finite number, got ${shown}`;
+  return `expected a number float32 can hold (|x| ≤ ${FLOAT32_MAX}), got ${shown}`;
 }
 
 /**
