@@ -286,8 +286,8 @@ const MUTANTS: Mutant[] = [
     id: 'L2',
     change: 'values up to float64 range accepted (float32 overflow let through)',
     file: 'src/data/values.ts',
-    original: 'if (Math.abs(value) > FLOAT32_MAX) return',
-    replacement: 'if (Math.abs(value) > Number.MAX_VALUE) return',
+    original: 'if (Math.abs(value) <= FLOAT32_MAX) return undefined;',
+    replacement: 'if (Math.abs(value) <= Number.MAX_VALUE) return undefined;',
     tests: ['test/data-files.test.ts'],
   },
   {
