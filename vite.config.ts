@@ -18,6 +18,8 @@ export const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-orig
 export default defineConfig({
   resolve: { alias: sourceAliases },
   plugins: [mnistDigits(), webassemblyModule()],
+  // The pages' worker (src/worker/script.ts) trains on 'wasm' too: its build embeds the modules as the pages' does.
+  worker: { format: 'es', plugins: () => [webassemblyModule()] },
   // Cross-origin isolated (COOP and COEP), so that WebAssembly may share memory among threads
   // (SharedArrayBuffer): ours and TensorFlow.js's wasm backend then run workers.
   server: { host: 'localhost', port: 5173, headers: CROSS_ORIGIN_ISOLATION },
