@@ -1478,6 +1478,14 @@ const MUTANTS: Mutant[] = [
     tests: ['test/wasm-toolkit.test.ts'],
     only: 'masks',
   },
+  {
+    id: 'S25',
+    change: 'auto asks for an adapter even where WebAssembly finishes its whole run first',
+    file: 'src/train/auto.ts',
+    original: 'if (run.totalMs >= askMs) return undefined;',
+    replacement: 'if (run.totalMs >= 0) return undefined;',
+    tests: ['test/auto.test.ts'],
+  },
   // C: compiling only what a call needs: split K from the uniform K, plans reused across
   // batch sizes, prediction on training's forward kernels, gather_batch only to capture.
   {

@@ -15,8 +15,8 @@ import type { Dataset } from './data/dataset.ts';
 import { applyInputScaling, type InputScaling } from './data/scaling.ts';
 import { flattenRows, toDataset, type Rows } from './data/validate.ts';
 import type { Labels } from './data/labels.ts';
-import { asText, BackpropError, DisposedError, InputError, LimitError, quoted, WebGpuUnavailableError } from './errors.ts';
-import { adapterName, describeAdapter, DeviceKeeper, requestAdapter, type AdapterDescription } from './gpu/device.ts';
+import { asText, BackpropError, DisposedError, InputError, LimitError, quoted } from './errors.ts';
+import { describeAdapter, DeviceKeeper, sharedDevice, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
 import type { KernelPath } from './gpu/trainer.ts';
 import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, isPytorchFile, PYTORCH_FILE_ADVICE, type ExportFormat, type ImportFormat } from './interop/formats.ts';
@@ -29,15 +29,13 @@ import type { Model } from './model/network.ts';
 import type { OptimizerSpec } from './model/optimizer.ts';
 import type { Trainer, TrainerState, TrainOptions } from './model/trainer.ts';
 import { CpuTrainer } from './reference/trainer.ts';
-import { chooseBackend } from './train/auto.ts';
-import { wasmCalibration, webgpuCalibration } from './train/calibration.ts';
+import { autoBackend } from './train/auto-backend.ts';
 import { createTrainer } from './train/create.ts';
 import { fit, type FitSubject } from './train/fit.ts';
 import { checkMetrics, type FitOptions, type History } from './train/fit-options.ts';
 import { measure, type Evaluation, type Metric } from './train/metrics.ts';
 import { DEFAULT_BATCH_SIZE, trainOptions } from './train/options.ts';
 import { checkKeys, optionKeys } from './option-keys.ts';
-import { wasmRuntime } from './wasm/runtime.ts';
 import { defaultThreads } from './wasm/threads.ts';
 import { WasmTrainer } from './wasm/trainer.ts';
 
@@ -121,21 +119,6 @@ const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['metrics']);
 
 /** Steps between the in-memory checkpoints a lost device resumes from (each a read-back of the parameters). */
 const RECOVERY_CHECKPOINT_STEPS = 1000;
-
-/** The trainer of the last `fit`, kept while its data and options stay the same. */
-/**
- * The device networks share where none is given: opened at first use and kept, so that a
- * network of a shape trained before compiles nothing (pipelines are cached per device).
- */
-let sharedKeeper: Promise<DeviceKeeper> | undefined;
-
-function sharedDevice(): Promise<DeviceKeeper> {
-  if (!sharedKeeper) {
-    sharedKeeper = DeviceKeeper.open();
-    sharedKeeper.catch(() => (sharedKeeper = undefined));
-  }
-  return sharedKeeper;
-}
 
 interface Session {
   trainer: Trainer;
@@ -267,24 +250,9 @@ export class Network {
       const keeper = await sharedDevice();
       return network('webgpu', 'asked for WebGPU', { keeper, device: await keeper.current(), owned: false }, describeAdapter(keeper.adapter));
     }
-    // The WebAssembly runtime starts (its threads) while the adapter is looked for: the choice needs the adapter, and most choices then need the runtime.
-    const threads = options.threads ?? defaultThreads();
-    wasmRuntime(threads).catch(() => undefined);
-    let adapter: GPUAdapter;
-    try {
-      adapter = await requestAdapter();
-    } catch (error) {
-      if (error instanceof WebGpuUnavailableError) return network('wasm', `auto chose WebAssembly: WebGPU is unavailable: ${error.message}`);
-      throw error;
-    }
-    const wasm = await wasmCalibration(threads);
-    // The adapter is measured once, on the shared device (which a choice of WebGPU then uses).
-    const described = describeAdapter(adapter);
-    const webgpu = await webgpuCalibration(adapter, async () => (await sharedDevice()).current());
-    const chosen = chooseBackend(model.spec, DEFAULT_BATCH_SIZE, wasm, webgpu, { name: adapterName(adapter), software: described.isFallbackAdapter });
+    const chosen = await autoBackend(model.spec, options.threads ?? defaultThreads());
     if (chosen.backend === 'wasm') return network('wasm', chosen.reason);
-    const keeper = await sharedDevice();
-    return network('webgpu', chosen.reason, { keeper, device: await keeper.current(), owned: false }, describeAdapter(keeper.adapter));
+    return network('webgpu', chosen.reason, { keeper: chosen.keeper, device: await chosen.keeper.current(), owned: false }, describeAdapter(chosen.keeper.adapter));
   }
 
   /** Inputs (N, IN), flat and already a copy, standardised as the model asks. */

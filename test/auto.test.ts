@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, type ModelFile } from '../src/node.ts';
-import { chooseBackend, NOMINAL_STEPS, wasmEstimate, webgpuEstimate } from '../src/train/auto.ts';
+import { chooseBackend, NOMINAL_STEPS, wasmBeforeAsking, wasmEstimate, webgpuEstimate } from '../src/train/auto.ts';
 import type { WasmCalibration, WebgpuCalibration } from '../src/train/calibration.ts';
 import { setGpuProvider } from '../src/gpu/device.ts';
 import { nodeGpu } from '../src/node/dawn.ts';
@@ -37,6 +37,15 @@ describe('the choice, from measured speeds', () => {
     expect(large.reason).toMatch(/^auto chose WebGPU: WebGPU is faster \(WebAssembly \(2 threads, 10\.0 GFLOP\/s measured\) [\d.]+ ms a step; WebGPU \(a GPU, 1000 GFLOP\/s measured\) [\d.]+ ms a step and 500 ms compiling; 1000 steps of batch 32: \d+ ms against \d+ ms\)$/);
     const small = chooseBackend(spec([2, 16, 2]), 32, wasm, gpu(1000, 50), hardware);
     expect(small.backend).toBe('wasm');
+  });
+
+  it('takes WebAssembly without asking for an adapter only where its whole run is shorter than asking', () => {
+    const tiny = spec([2, 16, 2]);
+    const run = wasmEstimate(wasm, tiny, 32).totalMs;
+    const early = wasmBeforeAsking(tiny, 32, wasm, run * 1.01);
+    expect(early?.backend).toBe('wasm');
+    expect(early?.reason).toMatch(/^auto chose WebAssembly without asking for WebGPU: 1000 steps of batch 32 take [\d.]+ ms on it \([\d.]+ ms a step measured\), less than asking for an adapter takes here \([\d.]+ ms measured\)$/);
+    expect(wasmBeforeAsking(tiny, 32, wasm, run * 0.99)).toBeUndefined();
   });
 
   it('never takes a software adapter whose steps are slower, whatever the totals', () => {
@@ -88,6 +97,37 @@ describe('auto on this machine', () => {
     expect(network.backend).toBe('webgpu');
     expect(network.backendReason).toMatch(/^auto chose WebGPU: WebGPU is faster \(.*1000000 GFLOP\/s measured/);
     network.dispose();
+  });
+
+  it('keeps what asking for an adapter took, and asks no more where WebAssembly finishes first', async () => {
+    const file = process.env.WEBGPU_BACKPROP_CALIBRATION!;
+    const kept = JSON.parse(readFileSync(file, 'utf8'));
+    const key = Object.keys(kept).find((name) => name.endsWith('adapter request ms'))!;
+    expect(kept[key]).toBeGreaterThan(0);
+    const tiny: ModelFile = { inputSize: 2, seed: 1, loss: 'cross-entropy', layers: [{ units: 16, activation: 'tanh' }, { units: 2, activation: 'softmax' }] };
+    let asked = 0;
+    setGpuProvider(() => {
+      asked++;
+      return Promise.reject(new WebGpuUnavailableError('asked'));
+    });
+    try {
+      // As if asking took a minute: the tiny network's run is shorter, so nothing is asked.
+      writeFileSync(file, JSON.stringify({ ...kept, [key]: 60_000 }));
+      const early = await Network.create(tiny);
+      expect(early.backend).toBe('wasm');
+      expect(early.backendReason).toMatch(/^auto chose WebAssembly without asking for WebGPU: .*\(60000 ms measured\)$/);
+      early.dispose();
+      expect(asked).toBe(0);
+      // As if asking took no time: WebGPU might win, so the adapter is asked for.
+      writeFileSync(file, JSON.stringify({ ...kept, [key]: 0 }));
+      const asking = await Network.create(tiny);
+      expect(asking.backendReason).toBe('auto chose WebAssembly: WebGPU is unavailable: asked');
+      asking.dispose();
+      expect(asked).toBe(1);
+    } finally {
+      writeFileSync(file, JSON.stringify(kept));
+      setGpuProvider(nodeGpu);
+    }
   });
 
   it('takes WebAssembly where there is no WebGPU, and says so', async () => {

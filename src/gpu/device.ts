@@ -147,6 +147,20 @@ export class DeviceKeeper {
  * Watches a device for its loss, which fails nothing loudly (its work is dropped, its
  * mappings aborted): `run` turns a loss during the work, or before it, into DeviceLostError.
  */
+/**
+ * The device networks share where none is given: opened at first use and kept, so that a
+ * network of a shape trained before compiles nothing (pipelines are cached per device).
+ */
+let sharedKeeper: Promise<DeviceKeeper> | undefined;
+
+export function sharedDevice(): Promise<DeviceKeeper> {
+  if (!sharedKeeper) {
+    sharedKeeper = DeviceKeeper.open();
+    sharedKeeper.catch(() => (sharedKeeper = undefined));
+  }
+  return sharedKeeper;
+}
+
 export class DeviceGuard {
   /** Why the device was lost, once it is. */
   private lost?: string;

@@ -4,7 +4,9 @@
 // dispatches; the fused kernel, one workgroup, runs on one of the adapter's units);
 // WebGPU also compiles its pipelines first. The two are compared over a run of
 // NOMINAL_STEPS steps at the batch size `fit` takes by default. A software adapter
-// (SwiftShader) is never taken where its steps are slower than WebAssembly's.
+// (SwiftShader) is never taken where its steps are slower than WebAssembly's. Where
+// WebAssembly's whole run would take less than merely asking for an adapter takes here
+// (measured once and kept), no GPU could win, and none is asked for.
 
 import { fitsFusedKernel } from '../gpu/kernels.ts';
 import { stepFlops } from '../gpu/layered.ts';
@@ -62,4 +64,18 @@ export function chooseBackend(spec: ModelSpec, batch: number, wasm: WasmCalibrat
     `${NOMINAL_STEPS} steps of batch ${batch}: ${ms(a.totalMs)} ms against ${ms(g.totalMs)} ms`;
   const why = slowerSoftware ? 'the software adapter is slower per step' : backend === 'wasm' ? 'WebAssembly is faster' : 'WebGPU is faster';
   return { backend, reason: `auto chose ${backend === 'wasm' ? 'WebAssembly' : 'WebGPU'}: ${why} (${figures})` };
+}
+
+/**
+ * WebAssembly, chosen without asking for an adapter, where its NOMINAL_STEPS steps take
+ * less than asking for one takes on this machine (`askMs`: in Node, loading Dawn's
+ * bindings with it): no GPU, however fast, finishes first. Undefined where one might.
+ */
+export function wasmBeforeAsking(spec: ModelSpec, batch: number, wasm: WasmCalibration, askMs: number): (AutoChoice & { backend: 'wasm' }) | undefined {
+  const run = wasmEstimate(wasm, spec, batch);
+  if (run.totalMs >= askMs) return undefined;
+  return {
+    backend: 'wasm',
+    reason: `auto chose WebAssembly without asking for WebGPU: ${NOMINAL_STEPS} steps of batch ${batch} take ${ms(run.totalMs)} ms on it (${ms(run.stepMs)} ms a step measured), less than asking for an adapter takes here (${ms(askMs)} ms measured)`,
+  };
 }

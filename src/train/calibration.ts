@@ -139,6 +139,20 @@ export async function wasmCalibration(threads: number): Promise<WasmCalibration 
   return { ...value, measuredNow };
 }
 
+/**
+ * Milliseconds asking for a WebGPU adapter takes here (in Node, loading Dawn's bindings
+ * with it): what any WebGPU run costs before its first pipeline. Timed around `ask` the
+ * first time, then kept; `ask` is called only then.
+ */
+export async function adapterAskMs(ask: () => Promise<unknown>): Promise<number> {
+  const { value } = await kept('adapter request ms', async () => {
+    const started = performance.now();
+    await ask();
+    return performance.now() - started;
+  });
+  return value;
+}
+
 /** The key an adapter's measurements are kept under. */
 export function adapterKey(adapter: AdapterDescription): string {
   return `webgpu ${[adapter.vendor, adapter.architecture, adapter.device, adapter.description].join('/')}${adapter.isFallbackAdapter ? ' (software)' : ''}`;

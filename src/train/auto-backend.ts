@@ -1,0 +1,37 @@
+// `backend: 'auto'` on this machine: the kept measurements read (or taken the first time),
+// an adapter asked for only where WebGPU could win, and the choice of auto.ts made by them.
+
+import { WebGpuUnavailableError } from '../errors.ts';
+import { adapterName, describeAdapter, requestAdapter, sharedDevice, type DeviceKeeper } from '../gpu/device.ts';
+import type { ModelSpec } from '../model/model.ts';
+import { wasmRuntime } from '../wasm/runtime.ts';
+import { chooseBackend, wasmBeforeAsking } from './auto.ts';
+import { adapterAskMs, wasmCalibration, webgpuCalibration } from './calibration.ts';
+import { DEFAULT_BATCH_SIZE } from './options.ts';
+
+/** What `auto` chose, and why; WebGPU on the device networks share. */
+export type AutoBackend = { backend: 'wasm'; reason: string } | { backend: 'webgpu'; reason: string; keeper: DeviceKeeper };
+
+/** WebAssembly (with `threads` threads) or WebGPU for a network of `spec`, by speeds measured here. */
+export async function autoBackend(spec: ModelSpec, threads: number): Promise<AutoBackend> {
+  // The WebAssembly runtime starts (its threads) now: most choices end with it.
+  wasmRuntime(threads).catch(() => undefined);
+  const wasm = await wasmCalibration(threads);
+  let adapter: GPUAdapter | undefined;
+  try {
+    const askMs = await adapterAskMs(async () => (adapter = await requestAdapter()));
+    if (!adapter) {
+      const early = wasmBeforeAsking(spec, DEFAULT_BATCH_SIZE, wasm, askMs);
+      if (early) return early;
+      adapter = await requestAdapter();
+    }
+  } catch (error) {
+    if (error instanceof WebGpuUnavailableError) return { backend: 'wasm', reason: `auto chose WebAssembly: WebGPU is unavailable: ${error.message}` };
+    throw error;
+  }
+  // The adapter is measured once, on the shared device (which a choice of WebGPU then uses).
+  const webgpu = await webgpuCalibration(adapter, async () => (await sharedDevice()).current());
+  const chosen = chooseBackend(spec, DEFAULT_BATCH_SIZE, wasm, webgpu, { name: adapterName(adapter), software: describeAdapter(adapter).isFallbackAdapter });
+  if (chosen.backend === 'wasm') return { backend: 'wasm', reason: chosen.reason };
+  return { backend: 'webgpu', reason: chosen.reason, keeper: await sharedDevice() };
+}
