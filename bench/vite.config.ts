@@ -14,6 +14,7 @@ export default defineConfig({
     target: 'node20',
     minify: false,
     lib: { entry: fileURLToPath(new URL('./run.ts', import.meta.url)), formats: ['es'], fileName: () => 'run.mjs' },
-    rolldownOptions: { external: [/^node:/, ...builtinModules, 'webgpu', /^@tensorflow\//], platform: 'node' },
+    // One file: the library's parts loaded on demand (each kernel's WGSL, the WebAssembly modules) inlined.
+    rolldownOptions: { external: [/^node:/, ...builtinModules, 'webgpu', /^@tensorflow\//], platform: 'node', output: { codeSplitting: false } },
   },
 });
