@@ -18,6 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { CompileTimes } from './compile-times.ts';
 import { positiveInteger } from './flags.ts';
 
 type NodeEntry = typeof import('webgpu-backprop/node');
@@ -53,44 +54,18 @@ function data(): { x: Float32Array; y: Float32Array } {
 
 /** One scenario in this process: each call's time and the compiles it waited for. */
 async function runScenario(scenario: Scenario, library: string): Promise<CallResult[]> {
-  const asked: { label: string; asked: number; done: number }[] = [];
-  let pending: Promise<unknown>[] = [];
-  // Dawn's GPUDevice is timed as soon as its bindings install it (they assign the GPU* globals).
-  let device: typeof GPUDevice | undefined;
-  Object.defineProperty(globalThis, 'GPUDevice', {
-    configurable: true,
-    get: () => device,
-    set(value: typeof GPUDevice) {
-      device = value;
-      const original = value.prototype.createComputePipelineAsync;
-      value.prototype.createComputePipelineAsync = function (this: GPUDevice, descriptor: GPUComputePipelineDescriptor) {
-        const entry = { label: descriptor.label ?? 'pipeline', asked: performance.now(), done: NaN };
-        const result = original.call(this, descriptor);
-        pending.push(result.then(() => void (entry.done = performance.now())));
-        asked.push(entry);
-        return result;
-      };
-    },
-  });
+  const compiles = new CompileTimes();
+  compiles.timePipelines();
   const { Network } = (await import(library)) as NodeEntry;
   const { x, y } = data();
   const results: CallResult[] = [];
   const timed = async <T>(call: string, work: () => Promise<T>): Promise<T> => {
-    asked.length = 0;
-    pending = [];
+    compiles.clear();
     const start = performance.now();
     const value = await work();
     const ms = performance.now() - start;
-    await Promise.all(pending);
-    // Each compile's own time: from when it was asked, or the compile before it was done, to its end.
-    const sorted = [...asked].sort((a, b) => a.done - b.done);
-    let previous = start;
-    const compiles = sorted.map((c) => {
-      const own = c.done - Math.max(c.asked, previous);
-      previous = c.done;
-      return { label: c.label, ms: own };
-    });
-    results.push({ call, ms, compiles });
+    await compiles.settled();
+    results.push({ call, ms, compiles: compiles.ownTimes(start) });
     return value;
   };
   const checkRows = (rows: number[][]) => {
