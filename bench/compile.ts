@@ -1,7 +1,7 @@
 // `npm run bench:compile`: which pipelines a user waits for, and how long each compiles,
 // on WebGPU: a first `fit` (784-128-10 relu/softmax, batch 32, SGD), then a `fit` with a
-// new batch size (64), then 32 more steps at that batch, timed per step (what the plans it
-// took cost a step), then a `fit` with a new optimizer (Adam), then a `predict`; and, in
+// new batch size (64), then 32 more steps at that batch, timed per step on the wall clock
+// and in the process's CPU time (what the plans it took cost a step), then a `fit` with a new optimizer (Adam), then a `predict`; and, in
 // a process of its own, a first `predict` on a network never fitted. Every run is a fresh
 // process (the device's cache of pipelines starts empty), the runs interleaved across
 // the libraries given (`--library dist,../other/dist`: compare two builds side by side).
@@ -40,6 +40,8 @@ interface CallResult {
   compiles: { label: string; ms: number }[];
   /** Steps the call trained, where its time per step is the figure. */
   steps?: number;
+  /** The process's CPU time in the call (SwiftShader's threads are the process's): steadier than the wall clock on a loaded machine. */
+  cpuMs: number;
 }
 
 /** Inputs in [−1, 1) and one-hot targets, from a fixed generator. */
@@ -62,10 +64,12 @@ async function runScenario(scenario: Scenario, library: string): Promise<CallRes
   const timed = async <T>(call: string, work: () => Promise<T>): Promise<T> => {
     compiles.clear();
     const start = performance.now();
+    const cpu = process.cpuUsage();
     const value = await work();
     const ms = performance.now() - start;
+    const used = process.cpuUsage(cpu);
     await compiles.settled();
-    results.push({ call, ms, compiles: compiles.ownTimes(start) });
+    results.push({ call, ms, cpuMs: (used.user + used.system) / 1000, compiles: compiles.ownTimes(start) });
     return value;
   };
   const checkRows = (rows: number[][]) => {
@@ -147,7 +151,7 @@ for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
       const total = median(results.map((r) => r.compiles.reduce((sum, compile) => sum + compile.ms, 0)));
       const count = median(results.map((r) => r.compiles.length));
       const callMs = median(results.map((r) => r.ms));
-      const perStep = results[0].steps ? `; ${median(results.map((r) => r.ms / r.steps!)).toFixed(1)} ms a step` : '';
+      const perStep = results[0].steps ? `; ${median(results.map((r) => r.ms / r.steps!)).toFixed(1)} ms a step (${median(results.map((r) => r.cpuMs / r.steps!)).toFixed(1)} ms of CPU)` : '';
       cells.push(`${count}, ${total.toFixed(0)}, ${callMs.toFixed(0)}${perStep}`);
       lines.push('', `## ${call} — ${library.name}`, '', `${count} pipelines, compiling ${total.toFixed(0)} ms (median of the sums), the call ${callMs.toFixed(0)} ms${perStep}`);
       for (const label of labels) {
