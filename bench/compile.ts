@@ -1,7 +1,7 @@
 // `npm run bench:compile`: which pipelines a user waits for, and how long each compiles,
 // on WebGPU: a first `fit` (784-128-10 relu/softmax, batch 32, SGD), then a `fit` with a
-// new batch size (64), then 32 more steps at that batch, timed per step (what the plans it
-// took cost a step), then a `fit` with a new optimizer (Adam), then a `predict`; and, in
+// new batch size (64), then 32 more steps at that batch, timed per step on the wall clock
+// and in the process's CPU time (what the plans it took cost a step), then a `fit` with a new optimizer (Adam), then a `predict`; and, in
 // a process of its own, a first `predict` on a network never fitted. Every run is a fresh
 // process (the device's cache of pipelines starts empty), the runs interleaved across
 // the libraries given (`--library dist,../other/dist`: compare two builds side by side).
@@ -18,6 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { CompileTimes } from './compile-times.ts';
 import { positiveInteger } from './flags.ts';
 
 type NodeEntry = typeof import('webgpu-backprop/node');
@@ -39,6 +40,8 @@ interface CallResult {
   compiles: { label: string; ms: number }[];
   /** Steps the call trained, where its time per step is the figure. */
   steps?: number;
+  /** The process's CPU time in the call (SwiftShader's threads are the process's): steadier than the wall clock on a loaded machine. */
+  cpuMs: number;
 }
 
 /** Inputs in [−1, 1) and one-hot targets, from a fixed generator. */
@@ -53,44 +56,20 @@ function data(): { x: Float32Array; y: Float32Array } {
 
 /** One scenario in this process: each call's time and the compiles it waited for. */
 async function runScenario(scenario: Scenario, library: string): Promise<CallResult[]> {
-  const asked: { label: string; asked: number; done: number }[] = [];
-  let pending: Promise<unknown>[] = [];
-  // Dawn's GPUDevice is timed as soon as its bindings install it (they assign the GPU* globals).
-  let device: typeof GPUDevice | undefined;
-  Object.defineProperty(globalThis, 'GPUDevice', {
-    configurable: true,
-    get: () => device,
-    set(value: typeof GPUDevice) {
-      device = value;
-      const original = value.prototype.createComputePipelineAsync;
-      value.prototype.createComputePipelineAsync = function (this: GPUDevice, descriptor: GPUComputePipelineDescriptor) {
-        const entry = { label: descriptor.label ?? 'pipeline', asked: performance.now(), done: NaN };
-        const result = original.call(this, descriptor);
-        pending.push(result.then(() => void (entry.done = performance.now())));
-        asked.push(entry);
-        return result;
-      };
-    },
-  });
+  const compiles = new CompileTimes();
+  compiles.timePipelines();
   const { Network } = (await import(library)) as NodeEntry;
   const { x, y } = data();
   const results: CallResult[] = [];
   const timed = async <T>(call: string, work: () => Promise<T>): Promise<T> => {
-    asked.length = 0;
-    pending = [];
+    compiles.clear();
     const start = performance.now();
+    const cpu = process.cpuUsage();
     const value = await work();
     const ms = performance.now() - start;
-    await Promise.all(pending);
-    // Each compile's own time: from when it was asked, or the compile before it was done, to its end.
-    const sorted = [...asked].sort((a, b) => a.done - b.done);
-    let previous = start;
-    const compiles = sorted.map((c) => {
-      const own = c.done - Math.max(c.asked, previous);
-      previous = c.done;
-      return { label: c.label, ms: own };
-    });
-    results.push({ call, ms, compiles });
+    const used = process.cpuUsage(cpu);
+    await compiles.settled();
+    results.push({ call, ms, cpuMs: (used.user + used.system) / 1000, compiles: compiles.ownTimes(start) });
     return value;
   };
   const checkRows = (rows: number[][]) => {
@@ -172,7 +151,7 @@ for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
       const total = median(results.map((r) => r.compiles.reduce((sum, compile) => sum + compile.ms, 0)));
       const count = median(results.map((r) => r.compiles.length));
       const callMs = median(results.map((r) => r.ms));
-      const perStep = results[0].steps ? `; ${median(results.map((r) => r.ms / r.steps!)).toFixed(1)} ms a step` : '';
+      const perStep = results[0].steps ? `; ${median(results.map((r) => r.ms / r.steps!)).toFixed(1)} ms a step (${median(results.map((r) => r.cpuMs / r.steps!)).toFixed(1)} ms of CPU)` : '';
       cells.push(`${count}, ${total.toFixed(0)}, ${callMs.toFixed(0)}${perStep}`);
       lines.push('', `## ${call} — ${library.name}`, '', `${count} pipelines, compiling ${total.toFixed(0)} ms (median of the sums), the call ${callMs.toFixed(0)} ms${perStep}`);
       for (const label of labels) {

@@ -10,6 +10,7 @@
 
 import { jobData, jobFitOptions, JOBS } from 'webgpu-backprop/bench';
 import { Network, nodeGpu } from 'webgpu-backprop/node';
+import { CompileTimes } from './compile-times.ts';
 import { tfjsFit } from './tfjs-fit.ts';
 
 /** The backends a job runs on. */
@@ -32,33 +33,12 @@ export async function runJob(jobName: string, backend: string): Promise<JobResul
   const job = JOBS.find((j) => j.name === jobName);
   if (!job || !JOB_BACKENDS.includes(backend)) throw new Error(`no job ${jobName} on ${backend}`);
 
-  /** Each compile: what, when it was asked for and when it was done (ms on the clock). */
-  const compiles: { label: string; asked: number; done: number }[] = [];
   let clock = 0;
   const now = () => performance.now() - clock;
-
-  function timeCompiles<T extends object>(owner: T, name: keyof T & string, label: (args: unknown[]) => string): void {
-    const original = owner[name] as (...args: unknown[]) => Promise<unknown>;
-    (owner as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
-      const asked = now();
-      const result = original.apply(this, args);
-      result.then(() => compiles.push({ label: label(args), asked, done: now() }), () => {});
-      return result;
-    };
-  }
-
-  // Dawn's GPUDevice is timed as soon as its bindings install it (they assign the GPU* globals).
-  let device: typeof GPUDevice | undefined;
-  Object.defineProperty(globalThis, 'GPUDevice', {
-    configurable: true,
-    get: () => device,
-    set(value: typeof GPUDevice) {
-      device = value;
-      timeCompiles(value.prototype, 'createComputePipelineAsync', ([descriptor]) => (descriptor as GPUComputePipelineDescriptor).label ?? 'pipeline');
-    },
-  });
-  timeCompiles(WebAssembly, 'compile', () => 'WebAssembly module');
-  timeCompiles(WebAssembly, 'instantiate', ([source]) => (source instanceof WebAssembly.Module ? 'WebAssembly instance' : 'WebAssembly module'));
+  const compiles = new CompileTimes(now);
+  compiles.timePipelines();
+  compiles.time(WebAssembly, 'compile', () => 'WebAssembly module');
+  compiles.time(WebAssembly, 'instantiate', ([source]) => (source instanceof WebAssembly.Module ? 'WebAssembly instance' : 'WebAssembly module'));
 
   const { inputs, targets } = jobData(job);
   const tfjs = backend.startsWith('tfjs-') ? await import('@tensorflow/tfjs') : undefined;
@@ -85,13 +65,5 @@ export async function runJob(jobName: string, backend: string): Promise<JobResul
   }
   const trained = now();
 
-  // Each compile's own time: from when it was asked, or the compile before it was done, to its end.
-  compiles.sort((a, b) => a.done - b.done);
-  let previous = 0;
-  const own = compiles.map((c) => {
-    const ms = c.done - Math.max(c.asked, previous);
-    previous = c.done;
-    return { label: c.label, ms };
-  });
-  return { job: job.name, backend, reason, firstStepMs: firstStep, trainedMs: trained, steps, compiles: own, params: Array.from(params) };
+  return { job: job.name, backend, reason, firstStepMs: firstStep, trainedMs: trained, steps, compiles: compiles.ownTimes(0), params: Array.from(params) };
 }

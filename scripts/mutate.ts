@@ -225,6 +225,15 @@ const MUTANTS: Mutant[] = [
     tests: ['test/gpu-kernels.test.ts'],
     only: 'every kernel variant',
   },
+  {
+    id: 'K17',
+    change: "tile_product.wgsl: a tile job's third row also lands in its fourth (set_quad_row), in every product's loads",
+    file: 'shaders/tile_product.wgsl',
+    original: '(*quad).v3 = select((*quad).v3, row, r == 3u);',
+    replacement: '(*quad).v3 = select((*quad).v3, row, r == 2u);',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'every kernel variant',
+  },
 
   // The reference.
   {

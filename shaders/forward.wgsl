@@ -93,17 +93,21 @@ fn product_shape() -> vec3u {
   return vec3u(layer.batch, layer.units, layer.inputs);
 }
 
+/** Four samples' inputs (A's jobs) or four units' weights (B's), 4 k each, one row at a time (set_quad_row). */
 fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
-  if (job < A_JOBS) {
-    let at = transposed_job(job, TILE_M);
-    let b = first_row + at.x;
-    let k = k0 + 4u * at.y;
-    return Quad(input_quad(b, k, k_end), input_quad(b + 1u, k, k_end), input_quad(b + 2u, k, k_end), input_quad(b + 3u, k, k_end));
-  }
-  let at = transposed_job(job - A_JOBS, TILE_N);
-  let j = first_column + at.x;
+  let is_a = job < A_JOBS;
+  let at = transposed_job(select(job - A_JOBS, job, is_a), select(TILE_N, TILE_M, is_a));
+  let first = select(first_column, first_row, is_a) + at.x; // sample b, or unit j
   let k = k0 + 4u * at.y;
-  return Quad(weight_quad(j, k, k_end), weight_quad(j + 1u, k, k_end), weight_quad(j + 2u, k, k_end), weight_quad(j + 3u, k, k_end));
+  var quad: Quad;
+  for (var r = 0u; r < 4u; r++) {
+    if (is_a) {
+      set_quad_row(&quad, r, input_quad(first + r, k, k_end));
+    } else {
+      set_quad_row(&quad, r, weight_quad(first + r, k, k_end));
+    }
+  }
+  return quad;
 }
 
 fn store_job(job: u32, quad: Quad) {

@@ -73,17 +73,29 @@ fn product_shape() -> vec3u {
   return vec3u(layer.batch, layer.units, layer.next_units);
 }
 
+/** Four samples' deltas (A's jobs, 4 o each) or four rows o of weights (B's, 4 h each), one row at a time (set_quad_row). */
 fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
-  if (job < A_JOBS) {
+  let is_a = job < A_JOBS;
+  var first: u32; // sample b (A), or row o (B)
+  var at_k: u32;  // its first o (A), or its first h (B)
+  if (is_a) {
     let at = transposed_job(job, TILE_M);
-    let b = first_row + at.x;
-    let o = k0 + 4u * at.y;
-    return Quad(delta_quad(b, o, k_end), delta_quad(b + 1u, o, k_end), delta_quad(b + 2u, o, k_end), delta_quad(b + 3u, o, k_end));
+    first = first_row + at.x;
+    at_k = k0 + 4u * at.y;
+  } else {
+    let at = rows_job(job - A_JOBS, TILE_N);
+    first = k0 + at.x;
+    at_k = first_column + 4u * at.y;
   }
-  let at = rows_job(job - A_JOBS, TILE_N);
-  let o = k0 + at.x;
-  let h = first_column + 4u * at.y;
-  return Quad(weight_quad(o, h, k_end), weight_quad(o + 1u, h, k_end), weight_quad(o + 2u, h, k_end), weight_quad(o + 3u, h, k_end));
+  var quad: Quad;
+  for (var r = 0u; r < 4u; r++) {
+    if (is_a) {
+      set_quad_row(&quad, r, delta_quad(first + r, at_k, k_end));
+    } else {
+      set_quad_row(&quad, r, weight_quad(first + r, at_k, k_end));
+    }
+  }
+  return quad;
 }
 
 fn store_job(job: u32, quad: Quad) {

@@ -88,17 +88,21 @@ fn product_shape() -> vec3u {
   return vec3u(layer.units, layer.inputs, layer.batch);
 }
 
+/** Four samples' deltas (A's jobs, 4 j each) or inputs (B's, 4 i each), one sample at a time (set_quad_row). */
 fn load_job(job: u32, k0: u32, k_end: u32) -> Quad {
-  if (job < A_JOBS) {
-    let at = rows_job(job, TILE_M);
-    let b = k0 + at.x;
-    let j = first_row + 4u * at.y;
-    return Quad(delta_quad(b, j, k_end), delta_quad(b + 1u, j, k_end), delta_quad(b + 2u, j, k_end), delta_quad(b + 3u, j, k_end));
-  }
-  let at = rows_job(job - A_JOBS, TILE_N);
+  let is_a = job < A_JOBS;
+  let at = rows_job(select(job - A_JOBS, job, is_a), select(TILE_N, TILE_M, is_a));
   let b = k0 + at.x;
-  let i = first_column + 4u * at.y;
-  return Quad(input_quad(b, i, k_end), input_quad(b + 1u, i, k_end), input_quad(b + 2u, i, k_end), input_quad(b + 3u, i, k_end));
+  let first = select(first_column, first_row, is_a) + 4u * at.y; // unit j, or input i
+  var quad: Quad;
+  for (var r = 0u; r < 4u; r++) {
+    if (is_a) {
+      set_quad_row(&quad, r, delta_quad(b + r, first, k_end));
+    } else {
+      set_quad_row(&quad, r, input_quad(b + r, first, k_end));
+    }
+  }
+  return quad;
 }
 
 fn store_job(job: u32, quad: Quad) {

@@ -36,5 +36,15 @@ async function openDawn(): Promise<GPU> {
     // Debian 12's lavapipe is too old for Dawn: it would only print a warning.
     env.VK_LOADER_DRIVERS_DISABLE ??= 'lvp_icd*';
   }
-  return dawn.create([]);
+  return dawn.create([...DAWN_FLAGS]);
 }
+
+/**
+ * Dawn zero-initialises workgroup memory (as WGSL requires) by the shader's own code rather
+ * than through Vulkan's VK_KHR_zero_initialize_workgroup_memory: SwiftShader's take on that
+ * extension compiles into code that grows with the workgroup memory's size, some 3 ms per
+ * 16 bytes (a kernel with 16 KiB of it: 3.4 s), half or more of a tiled product's compile
+ * time, while the shader's own loop compiles in milliseconds at any size. On a GPU the
+ * loop costs a few stores per thread and a barrier at a kernel's start.
+ */
+export const DAWN_FLAGS: readonly string[] = ['disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension'];
