@@ -37,6 +37,7 @@
 //   fn load_job(job: u32, k0: u32, k_end: u32) -> Quad   job 0 ..< JOBS's values of k-tile k0 (A's jobs first, then B's)
 //   fn store_job(job: u32, quad: Quad)                   into a_tile or b_tile
 //   fn finish_result(m: u32, n: u32, sum: f32)           its epilogue: the finished sum of result (m, n)
+//   fn finish_quad(m: u32, n: u32, sums: vec4f)          the same for results (m, n … n + 3), n a multiple of 4
 //   fn result_columns() -> u32                           columns of the results it finishes: N, or more
 //                                                        where workgroups past the product add some
 //   fn beyond_columns(thread: u32, k_begin: u32, k_end: u32)   what those workgroups do (weight_update.wgsl's bias sums)
@@ -291,13 +292,21 @@ fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
   return acc;
 }
 
-/** Hands each result of a 4 × 4 block inside the `rows` × `columns` product to the kernel's epilogue. */
+/**
+ * Hands a 4 × 4 block inside the `rows` × `columns` product to the kernel's epilogue: a
+ * row's four results at once (finish_quad) where all four columns are inside, else one
+ * by one (ragged edges, and a split product's partial sums).
+ */
 fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: u32, columns: u32) {
   // Loops, not spelt out: the epilogue is inlined once here rather than 16 times (on a
   // CPU adapter that much code no longer fits its caches); rows are picked by select, so
   // no local array is indexed (which a GPU would keep in memory).
   for (var r = 0u; r < 4u; r++) {
     let row = select(select(r0, r1, r == 1u), select(r2, r3, r == 3u), r >= 2u);
+    if (m + r < rows && n + 3u < columns && SPLIT_K == 1u) {
+      finish_quad(m + r, n, row);
+      continue;
+    }
     for (var c = 0u; c < 4u; c++) {
       if (m + r < rows && n + c < columns) {
         finish_element(m + r, n + c, row[c]);
