@@ -225,6 +225,42 @@ const MUTANTS: Mutant[] = [
     tests: ['test/gpu-kernels.test.ts'],
     only: 'every kernel variant',
   },
+  {
+    id: 'K17',
+    change: 'tile_product.wgsl: double-buffered, every k-tile is multiplied from the first copy of the tiles, not its own',
+    file: 'shaders/tile_product.wgsl',
+    original: 'multiply_tile(&acc, tx, ty, buffer);',
+    replacement: 'multiply_tile(&acc, tx, ty, 0u);',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'large-GPU plans',
+  },
+  {
+    id: 'K18',
+    change: "tiles.ts: a thread's register count leaves out the prefetched fill jobs, so 128×128×32 looks within a GPU's budget",
+    file: 'src/gpu/tiles.ts',
+    original: 'const live = 16 * plan.gm * plan.gn + 16 * jobs + 4 * (plan.gm + plan.gn) + ADDRESSING_REGISTERS;',
+    replacement: 'const live = 16 * plan.gm * plan.gn + 4 * (plan.gm + plan.gn) + ADDRESSING_REGISTERS;',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'the tile choice',
+  },
+  {
+    id: 'K19',
+    change: "forward.wgsl: a row's four results at once all take the layer's first four biases",
+    file: 'shaders/forward.wgsl',
+    original: 'let value = sums + params[(layer.biases_offset + j) / 4u];',
+    replacement: 'let value = sums + params[layer.biases_offset / 4u];',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'every kernel variant',
+  },
+  {
+    id: 'K20',
+    change: "hidden_delta.wgsl: a row's four results at once read the outputs of the row's first four units",
+    file: 'shaders/hidden_delta.wgsl',
+    original: 'outs = out[index / 4u];',
+    replacement: 'outs = out[b * layer.units / 4u];',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'every kernel variant',
+  },
 
   // The reference.
   {
