@@ -15,15 +15,17 @@
 // columns 4·(tx + WG_X·h) + c, g < GM, h < GN, r, c < 4. In each k step it reads GM + GN
 // vec4s and does 16·GM·GN multiply-adds: 64 for 8 × 8 results. A CPU adapter prefers
 // 8 × 16 (6 vec4s read for 128 multiply-adds); on a GPU, 128 results take so many
-// registers that too few threads stay resident. The threads of one row of the workgroup
-// read consecutive vec4s of b_tile (every bank once) and the same vec4 of a_tile (a
-// broadcast): no bank conflicts.
+// registers that too few threads stay resident (planRegisters in src/gpu/tiles.ts counts
+// what `multiply` keeps live). The threads of one row of the workgroup read consecutive
+// vec4s of b_tile (every bank once) and the same vec4 of a_tile (a broadcast): no bank
+// conflicts.
 //
-// Filling a tile is split into jobs of four vec4s each (a Quad), at most two per thread,
-// so that the next k-tile can be read into registers while the current one is multiplied.
-// Double-buffered (BUFFERS = 2), the next k-tile is then stored into the other copy of the
+// Double-buffered (BUFFERS = 2), the next k-tile is stored into the other copy of the
 // tiles while slower threads still multiply this one: one barrier per k-tile. With one
 // copy, every thread must be done reading a tile before it is refilled: two.
+//
+// Filling a tile is split into jobs of four vec4s each (a Quad), at most two per thread,
+// so that the next k-tile can be read into registers while the current one is multiplied:
 //   - an operand stored k-contiguous in memory (the forward product's inputs and weights,
 //     the layer above's δ in hidden_delta.wgsl) is read 4 rows × 4 k at a time and
 //     written transposed: 4 vec4s along M (or N). Eight row blocks run fastest, so the
