@@ -81,8 +81,10 @@ const REGISTER_GRANULE = 8;
  * The share of its full rate a unit runs a plan at, by registers: 1 within the profile's
  * register budget; over it, fewer threads stay resident (whole workgroups, as many as the
  * register file holds), and the unit's rate falls with them: those threads are all it has
- * to switch to while some wait at a barrier or on memory. 0 where not one workgroup fits,
- * or a thread would need more than the most registers a thread may have (it would spill).
+ * to switch to while some wait at a barrier or on memory. A first-order model: a thread's
+ * independent multiply-adds hide some latency by themselves, so it errs towards fewer
+ * registers, which measured plans can correct. 0 where not one workgroup fits, or a
+ * thread would need more than the most registers a thread may have (it would spill).
  */
 export function registerOccupancy(plan: MatmulPlan, profile: GpuProfile): number {
   const registers = planRegisters(plan);
