@@ -108,10 +108,12 @@ export interface ProfileOverrides {
 export const GPU_THREADING = { threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4_000, tileBuffers: 2, registersPerUnit: 65_536, registerBudget: 128, maxRegistersPerThread: 255 } as const;
 /**
  * The same for a CPU running a software adapter (SwiftShader): a thread's registers are
- * memory, with no limit that matters; a barrier is a switch between the workgroup's
- * threads, which SwiftShader runs in turn on one core.
+ * memory, with no limit that matters. One copy of the tiles: a barrier is only a switch
+ * between the workgroup's threads, which SwiftShader runs in turn on one core, while a
+ * second copy doubles the memory the core's cache must hold (double-buffered, W2 and W3
+ * ran about half as fast again per step; bench/README.md).
  */
-export const CPU_THREADING = { threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000, tileBuffers: 2, registersPerUnit: Infinity, registerBudget: Infinity, maxRegistersPerThread: Infinity } as const;
+export const CPU_THREADING = { threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000, tileBuffers: 1, registersPerUnit: Infinity, registerBudget: Infinity, maxRegistersPerThread: Infinity } as const;
 
 /** The profile of `device`, from its adapter's description, its limits and features, and the table. */
 export function gpuProfile(device: GPUDevice, overrides: ProfileOverrides = {}): GpuProfile {
