@@ -134,6 +134,27 @@ fn finish_result(b: u32, j: u32, sum: f32) {
   }
 }
 
+/**
+ * The same for units j … j + 3 of sample b: the four biases read as one vec4 (biases
+ * start at a multiple of 64 floats, j is a multiple of 4), the activation applied lane by lane.
+ */
+fn finish_quad(b: u32, j: u32, sums: vec4f) {
+  let index = b * layer.units + j;
+  let value = sums + params[(layer.biases_offset + j) / 4u];
+  for (var c = 0u; c < 4u; c++) {
+    if (CAPTURE || OUTPUT || KEEP_NET || ACTIVATION == SOFTMAX) {
+      net[index + c] = value[c];
+    }
+    if (!OUTPUT && ACTIVATION != SOFTMAX) {
+      var activated = activate(ACTIVATION, value[c], ACTIVATION_PARAMETER);
+      if (DROPOUT_THRESHOLD > 0u) {
+        activated *= dropout_mask(step, b, j + c, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
+      }
+      out[index + c] = activated;
+    }
+  }
+}
+
 fn result_columns() -> u32 {
   return layer.units;
 }

@@ -17,8 +17,8 @@
 @group(0) @binding(0) var<uniform> layer: Layer;
 @group(0) @binding(1) var<storage, read> next_delta: array<vec4f>;    // (B, NEXT)
 @group(0) @binding(2) var<storage, read> params: array<vec4f>;        // (P) the layer above's weights (NEXT, OUT) at next_weights_offset
-@group(0) @binding(3) var<storage, read> net: array<f32>;             // (B, OUT), written where KEEP_NET
-@group(0) @binding(4) var<storage, read> out: array<f32>;             // (B, OUT)
+@group(0) @binding(3) var<storage, read> net: array<vec4f>;           // (B, OUT), written where KEEP_NET
+@group(0) @binding(4) var<storage, read> out: array<vec4f>;           // (B, OUT)
 @group(0) @binding(5) var<storage, read_write> delta: array<f32>;     // (B, OUT)
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, B, OUT) where split
 @group(1) @binding(0) var<uniform> step: Step;
@@ -111,15 +111,43 @@ fn finish_result(b: u32, h: u32, sum: f32) {
   let index = b * layer.units + h;
   var net_input = 0.0;
   if (KEEP_NET) {
-    net_input = net[index];
+    net_input = net[index / 4u][index % 4u];
   }
-  var activated = out[index];
+  delta[index] = delta_of(b, h, sum, net_input, out[index / 4u][index % 4u]);
+}
+
+/** The same for units h … h + 3 of sample b: net and out read as vec4s where OUT is a multiple of 4. */
+fn finish_quad(b: u32, h: u32, sums: vec4f) {
+  let index = b * layer.units + h;
+  var net_inputs = vec4f(0.0);
+  var outs = vec4f(0.0);
+  if (VEC4_B) {
+    if (KEEP_NET) {
+      net_inputs = net[index / 4u];
+    }
+    outs = out[index / 4u];
+  } else {
+    for (var c = 0u; c < 4u; c++) {
+      if (KEEP_NET) {
+        net_inputs[c] = net[(index + c) / 4u][(index + c) % 4u];
+      }
+      outs[c] = out[(index + c) / 4u][(index + c) % 4u];
+    }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    delta[index + c] = delta_of(b, h + c, sums[c], net_inputs[c], outs[c]);
+  }
+}
+
+/** δ from ∂E/∂out `sum`, net input and output of sample b, unit h. */
+fn delta_of(b: u32, h: u32, sum: f32, net_input: f32, out_value: f32) -> f32 {
+  var activated = out_value;
   var keep = 1.0;
   if (DROPOUT_THRESHOLD > 0u) {
     keep = dropout_mask(step, b, h, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
     activated = activate(ACTIVATION, net_input, ACTIVATION_PARAMETER);
   }
-  delta[index] = sum * keep * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);
+  return sum * keep * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);
 }
 
 fn result_columns() -> u32 {

@@ -8,15 +8,21 @@
 // summing over K (or over its share of K, where the product is split, see SPLIT_K),
 // TILE_K at a time through workgroup memory.
 //
-// Workgroup memory holds both operands k-major, as vec4s along M and N:
-//   a_tile[k][m / 4], b_tile[k][n / 4]
+// Workgroup memory holds both operands k-major, as vec4s along M and N, in BUFFERS
+// copies (a k-tile's own by its parity where double-buffered):
+//   a_tile[buffer][k][m / 4], b_tile[buffer][k][n / 4]
 // Thread (tx, ty) owns GM × GN blocks of 4 × 4 results: rows 4·(ty + WG_Y·g) + r and
 // columns 4·(tx + WG_X·h) + c, g < GM, h < GN, r, c < 4. In each k step it reads GM + GN
 // vec4s and does 16·GM·GN multiply-adds: 64 for 8 × 8 results. A CPU adapter prefers
 // 8 × 16 (6 vec4s read for 128 multiply-adds); on a GPU, 128 results take so many
-// registers that too few threads stay resident. The threads of one row of the workgroup
-// read consecutive vec4s of b_tile (every bank once) and the same vec4 of a_tile (a
-// broadcast): no bank conflicts.
+// registers that too few threads stay resident (planRegisters in src/gpu/tiles.ts counts
+// what `multiply` keeps live). The threads of one row of the workgroup read consecutive
+// vec4s of b_tile (every bank once) and the same vec4 of a_tile (a broadcast): no bank
+// conflicts.
+//
+// Double-buffered (BUFFERS = 2), the next k-tile is stored into the other copy of the
+// tiles while slower threads still multiply this one: one barrier per k-tile. With one
+// copy, every thread must be done reading a tile before it is refilled: two.
 //
 // Filling a tile is split into jobs of four vec4s each (a Quad), at most two per thread,
 // so that the next k-tile can be read into registers while the current one is multiplied:
@@ -33,6 +39,7 @@
 //   fn load_job(job: u32, k0: u32, k_end: u32) -> Quad   job 0 ..< JOBS's values of k-tile k0 (A's jobs first, then B's)
 //   fn store_job(job: u32, quad: Quad)                   into a_tile or b_tile
 //   fn finish_result(m: u32, n: u32, sum: f32)           its epilogue: the finished sum of result (m, n)
+//   fn finish_quad(m: u32, n: u32, sums: vec4f)          the same for results (m, n … n + 3), n a multiple of 4
 //   fn result_columns() -> u32                           columns of the results it finishes: N, or more
 //                                                        where workgroups past the product add some
 //   fn beyond_columns(thread: u32, k_begin: u32, k_end: u32)   what those workgroups do (weight_update.wgsl's bias sums)
@@ -48,6 +55,9 @@ override TILE_N: u32 = 4u * WG_X * GN; // derived: leave unset
 override THREADS: u32 = WG_X * WG_Y; //   derived: leave unset
 override A_JOBS: u32 = TILE_M * TILE_K / 16u; //          derived: leave unset
 override JOBS: u32 = (TILE_M + TILE_N) * TILE_K / 16u; // derived: leave unset (at most 2·THREADS)
+override BUFFERS: u32 = 2u;   // copies of the tiles: 2 (double-buffered) or 1
+override A_TILE: u32 = TILE_K * TILE_M / 4u; // derived: vec4s of one copy of a_tile
+override B_TILE: u32 = TILE_K * TILE_N / 4u; // derived: vec4s of one copy of b_tile
 
 // Split-K: where the blocks of C alone would leave the GPU's cores idle, workgroup z sums
 // k in [z·k_split, (z + 1)·k_split) and writes its partial block; the kernel's `finish`
@@ -57,12 +67,13 @@ override SPLIT_K: u32 = 1u;
 
 override FINISH_THREADS: u32 = 256u; // threads of a `finish` workgroup
 
-var<workgroup> a_tile: array<vec4f, TILE_K * TILE_M / 4u>; // (TILE_K, TILE_M / 4)
-var<workgroup> b_tile: array<vec4f, TILE_K * TILE_N / 4u>; // (TILE_K, TILE_N / 4)
+var<workgroup> a_tile: array<vec4f, BUFFERS * A_TILE>; // (BUFFERS, TILE_K, TILE_M / 4)
+var<workgroup> b_tile: array<vec4f, BUFFERS * B_TILE>; // (BUFFERS, TILE_K, TILE_N / 4)
 
 var<private> split: u32;        // the workgroup's share of K (group.z)
 var<private> first_row: u32;    // its first row of C, and first column
 var<private> first_column: u32;
+var<private> fill_buffer: u32;  // the copy of the tiles that store_job writes
 
 /** Four vec4s: what one job moves from storage into workgroup memory. */
 struct Quad {
@@ -133,7 +144,7 @@ fn rows_job(job: u32, columns: u32) -> vec2u {
 /** Four vec4 rows (4 consecutive k each) of 4 consecutive m, written as four vec4s along m. */
 fn store_a_transposed(at: vec2u, quad: Quad) {
   let stride = TILE_M / 4u;
-  let first = 4u * at.y * stride + at.x / 4u;
+  let first = fill_buffer * A_TILE + 4u * at.y * stride + at.x / 4u;
   a_tile[first] = vec4f(quad.v0.x, quad.v1.x, quad.v2.x, quad.v3.x);
   a_tile[first + stride] = vec4f(quad.v0.y, quad.v1.y, quad.v2.y, quad.v3.y);
   a_tile[first + 2u * stride] = vec4f(quad.v0.z, quad.v1.z, quad.v2.z, quad.v3.z);
@@ -142,7 +153,7 @@ fn store_a_transposed(at: vec2u, quad: Quad) {
 
 fn store_b_transposed(at: vec2u, quad: Quad) {
   let stride = TILE_N / 4u;
-  let first = 4u * at.y * stride + at.x / 4u;
+  let first = fill_buffer * B_TILE + 4u * at.y * stride + at.x / 4u;
   b_tile[first] = vec4f(quad.v0.x, quad.v1.x, quad.v2.x, quad.v3.x);
   b_tile[first + stride] = vec4f(quad.v0.y, quad.v1.y, quad.v2.y, quad.v3.y);
   b_tile[first + 2u * stride] = vec4f(quad.v0.z, quad.v1.z, quad.v2.z, quad.v3.z);
@@ -152,7 +163,7 @@ fn store_b_transposed(at: vec2u, quad: Quad) {
 /** Four k-rows of one column quad, written as they are. */
 fn store_a_rows(at: vec2u, quad: Quad) {
   let stride = TILE_M / 4u;
-  let first = at.x * stride + at.y;
+  let first = fill_buffer * A_TILE + at.x * stride + at.y;
   a_tile[first] = quad.v0;
   a_tile[first + stride] = quad.v1;
   a_tile[first + 2u * stride] = quad.v2;
@@ -161,34 +172,36 @@ fn store_a_rows(at: vec2u, quad: Quad) {
 
 fn store_b_rows(at: vec2u, quad: Quad) {
   let stride = TILE_N / 4u;
-  let first = at.x * stride + at.y;
+  let first = fill_buffer * B_TILE + at.x * stride + at.y;
   b_tile[first] = quad.v0;
   b_tile[first + stride] = quad.v1;
   b_tile[first + 2u * stride] = quad.v2;
   b_tile[first + 3u * stride] = quad.v3;
 }
 
-/** One k-tile from workgroup memory into the thread's results. */
-fn multiply_tile(acc: ptr<function, Block>, tx: u32, ty: u32) {
+/** One k-tile, from copy `buffer` of the tiles, into the thread's results. */
+fn multiply_tile(acc: ptr<function, Block>, tx: u32, ty: u32, buffer: u32) {
   let a_stride = TILE_M / 4u;
   let b_stride = TILE_N / 4u;
+  let a_first = buffer * A_TILE + ty;
+  let b_first = buffer * B_TILE + tx;
   for (var k = 0u; k < TILE_K; k++) {
     // Only the blocks the thread owns: the others would lie past the tiles at the last k.
-    let a0 = a_tile[k * a_stride + ty];
+    let a0 = a_tile[a_first + k * a_stride];
     var a1 = vec4f();
     if (GM == 2u) {
-      a1 = a_tile[k * a_stride + ty + WG_Y];
+      a1 = a_tile[a_first + k * a_stride + WG_Y];
     }
-    let b0 = b_tile[k * b_stride + tx];
+    let b0 = b_tile[b_first + k * b_stride];
     var b1 = vec4f();
     var b2 = vec4f();
     var b3 = vec4f();
     if (GN >= 2u) {
-      b1 = b_tile[k * b_stride + tx + WG_X];
+      b1 = b_tile[b_first + k * b_stride + WG_X];
     }
     if (GN == 4u) {
-      b2 = b_tile[k * b_stride + tx + 2u * WG_X];
-      b3 = b_tile[k * b_stride + tx + 3u * WG_X];
+      b2 = b_tile[b_first + k * b_stride + 2u * WG_X];
+      b3 = b_tile[b_first + k * b_stride + 3u * WG_X];
     }
     (*acc).c00_0 = fma(vec4f(a0.x), b0, (*acc).c00_0);
     (*acc).c00_1 = fma(vec4f(a0.y), b0, (*acc).c00_1);
@@ -238,10 +251,14 @@ fn multiply_tile(acc: ptr<function, Block>, tx: u32, ty: u32) {
 /**
  * The thread's results of the product summed over k in [k_begin, k_end). The next
  * k-tile's jobs are read into registers before the current tile is multiplied, so their
- * latency hides behind the arithmetic.
+ * latency hides behind the arithmetic, and stored after it: into the other copy of the
+ * tiles (k-tile t is in copy t mod 2), or, with one copy, once every thread is done with it.
  */
 fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
   var acc: Block;
+  if (k_begin >= k_end) {
+    return acc; // a split that K leaves empty
+  }
   let job0 = thread;
   let job1 = thread + THREADS;
   var quad0: Quad;
@@ -252,14 +269,16 @@ fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
   if (job1 < JOBS) {
     quad1 = load_job(job1, k_begin, k_end);
   }
+  fill_buffer = 0u;
+  if (job0 < JOBS) {
+    store_job(job0, quad0);
+  }
+  if (job1 < JOBS) {
+    store_job(job1, quad1);
+  }
+  workgroupBarrier();
+  var buffer = 0u;
   for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
-    if (job0 < JOBS) {
-      store_job(job0, quad0);
-    }
-    if (job1 < JOBS) {
-      store_job(job1, quad1);
-    }
-    workgroupBarrier();
     let next = k0 + TILE_K;
     if (next < k_end) {
       if (job0 < JOBS) {
@@ -269,19 +288,40 @@ fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
         quad1 = load_job(job1, next, k_end);
       }
     }
-    multiply_tile(&acc, tx, ty);
-    workgroupBarrier();
+    multiply_tile(&acc, tx, ty, buffer);
+    if (next < k_end) {
+      if (BUFFERS == 1u) {
+        workgroupBarrier(); // the one copy is refilled only once every thread has read it
+      }
+      buffer = (buffer + 1u) % BUFFERS;
+      fill_buffer = buffer;
+      if (job0 < JOBS) {
+        store_job(job0, quad0);
+      }
+      if (job1 < JOBS) {
+        store_job(job1, quad1);
+      }
+      workgroupBarrier();
+    }
   }
   return acc;
 }
 
-/** Hands each result of a 4 × 4 block inside the `rows` × `columns` product to the kernel's epilogue. */
+/**
+ * Hands a 4 × 4 block inside the `rows` × `columns` product to the kernel's epilogue: a
+ * row's four results at once (finish_quad) where all four columns are inside, else one
+ * by one (ragged edges, and a split product's partial sums).
+ */
 fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: u32, columns: u32) {
   // Loops, not spelt out: the epilogue is inlined once here rather than 16 times (on a
   // CPU adapter that much code no longer fits its caches); rows are picked by select, so
   // no local array is indexed (which a GPU would keep in memory).
   for (var r = 0u; r < 4u; r++) {
     let row = select(select(r0, r1, r == 1u), select(r2, r3, r == 3u), r >= 2u);
+    if (m + r < rows && n + 3u < columns && SPLIT_K == 1u) {
+      finish_quad(m + r, n, row);
+      continue;
+    }
     for (var c = 0u; c < 4u; c++) {
       if (m + r < rows && n + c < columns) {
         finish_element(m + r, n + c, row[c]);

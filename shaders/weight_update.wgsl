@@ -166,6 +166,13 @@ fn finish_result(j: u32, i: u32, sum: f32) {
   }
 }
 
+/** Weights w_j,i … w_j,i+3 (all inside IN): their gradients and updates, lane by lane. */
+fn finish_quad(j: u32, i: u32, sums: vec4f) {
+  for (var c = 0u; c < 4u; c++) {
+    weight_epilogue(j, i + c, sums[c]);
+  }
+}
+
 /** The inputs, and the bias as column IN. */
 fn result_columns() -> u32 {
   return layer.inputs + 1u;

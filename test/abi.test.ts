@@ -179,15 +179,15 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
       [...source.matchAll(/var<workgroup> \w+: array<(vec4f|f32), ([^>]+)>;/g)].reduce((sum, [, type, size]) => sum + (type === 'vec4f' ? 16 : 4) * evaluate(size, values), 0);
     const tile = wgsl('tile_product');
     for (const plan of [
-      { WG_X: 16, WG_Y: 16, GM: 2, GN: 2, TILE_K: 16 },
-      { WG_X: 8, WG_Y: 4, GM: 1, GN: 4, TILE_K: 8 },
-      { WG_X: 16, WG_Y: 8, GM: 2, GN: 4, TILE_K: 32 },
+      { WG_X: 16, WG_Y: 16, GM: 2, GN: 2, TILE_K: 16, BUFFERS: 2 },
+      { WG_X: 8, WG_Y: 4, GM: 1, GN: 4, TILE_K: 8, BUFFERS: 1 },
+      { WG_X: 16, WG_Y: 8, GM: 2, GN: 4, TILE_K: 32, BUFFERS: 2 },
     ]) {
       // The derived overrides (TILE_M, TILE_N, THREADS …) as tile_product.wgsl derives them.
       const values: Record<string, number> = { ...plan };
       for (const [, name, expression] of tile.matchAll(/override (\w+): u32 = ([^;]+);/g)) if (!(name in values)) values[name] = evaluate(expression, values);
-      const { TILE_M, TILE_N, TILE_K, THREADS } = values;
-      expect(workgroupBytes(tile, values), `tiles of ${JSON.stringify(plan)}`).toBe(planStorageBytes({ tileM: TILE_M, tileN: TILE_N, tileK: TILE_K }));
+      const { TILE_M, TILE_N, TILE_K, THREADS, BUFFERS } = values;
+      expect(workgroupBytes(tile, values), `tiles of ${JSON.stringify(plan)}`).toBe(planStorageBytes({ tileM: TILE_M, tileN: TILE_N, tileK: TILE_K, buffers: BUFFERS }));
       expect(workgroupBytes(wgsl('weight_update'), values), `bias sums of ${JSON.stringify(plan)}`).toBe(updateStorage(TILE_M, THREADS));
     }
   });

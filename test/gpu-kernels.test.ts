@@ -8,7 +8,7 @@
 // 1 and 1,000.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chooseMatmul, planConstants, planStorageBytes, type MatmulPlan } from '../src/gpu/tiles.ts';
+import { chooseMatmul, planConstants, planRegisters, planStorageBytes, registerOccupancy, type MatmulPlan } from '../src/gpu/tiles.ts';
 import { CPU_THREADING, GPU_THREADING, type GpuProfile } from '../src/gpu/adapters.ts';
 import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../src/gpu/trainer.ts';
 import { stepFlops } from '../src/gpu/layered.ts';
@@ -70,6 +70,44 @@ describe('the tile choice', () => {
     expect(plan.splitK).toBe(1);
     expect([plan.gm, plan.gn]).toEqual([2, 4]);
     expect(plan.tileM * plan.tileN).toBeGreaterThanOrEqual(64 * 64);
+  });
+
+  it("counts a thread's registers: results, prefetched fill jobs, a k step's operands, addressing", () => {
+    // 128×128×32, 8 × 8 a thread, 256 threads: 512 fill jobs, two a thread.
+    const big = { wgX: 16, wgY: 16, gm: 2, gn: 2, tileK: 32, tileM: 128, tileN: 128 };
+    expect(planRegisters(big)).toBe(136); // 64 results + 32 prefetched + 16 operands + 20 addressing = 132, in 8s
+    expect(planRegisters({ ...big, tileK: 16 })).toBe(120); // one job a thread: 16 fewer
+    expect(planRegisters({ ...big, gn: 1, tileN: 64, tileK: 16 })).toBe(80); // 8 × 4 a thread: 32 results, 16 prefetched, 12 operands, 20
+  });
+
+  it('on a large GPU keeps within its register budget where a deeper k-tile would halve the threads resident', () => {
+    const roomy: GpuProfile = { ...HARDWARE, maxWorkgroupStorage: 65536 };
+    const shape = { m: 4096, n: 4096, k: 4096 };
+    // Without a register file to fill, the deepest k-tile wins: two prefetched jobs a thread.
+    const unlimited = chooseMatmul(shape, { ...roomy, registersPerUnit: Infinity, registerBudget: Infinity, maxRegistersPerThread: Infinity });
+    expect([unlimited.tileM, unlimited.tileN, unlimited.tileK]).toEqual([128, 128, 32]);
+    // 136 registers: one 256-thread workgroup resident of the two the budget keeps, half the rate.
+    expect(registerOccupancy(unlimited, roomy)).toBe(0.5);
+    const plan = chooseMatmul(shape, roomy);
+    expect([plan.tileM, plan.tileN, plan.tileK]).toEqual([128, 128, 16]);
+    expect(registerOccupancy(plan, roomy)).toBe(1);
+    // Over the most a thread may have, a plan is not taken at all.
+    expect(registerOccupancy(unlimited, { ...roomy, maxRegistersPerThread: 128 })).toBe(0);
+  });
+
+  it('double-buffers the tiles where the profile allows it and they fit, counting both copies', () => {
+    const roomy: GpuProfile = { ...HARDWARE, maxWorkgroupStorage: 65536 };
+    const shape = { m: 4096, n: 4096, k: 4096 };
+    const plan = chooseMatmul(shape, roomy);
+    expect(plan.buffers).toBe(2);
+    expect(planConstants(plan).BUFFERS).toBe(2);
+    expect(planStorageBytes(plan)).toBe(2 * 4 * (plan.tileM + plan.tileN) * plan.tileK);
+    const single = chooseMatmul(shape, { ...roomy, tileBuffers: 1 });
+    expect(single.buffers).toBe(1);
+    expect(planStorageBytes(single)).toBe(4 * (single.tileM + single.tileN) * single.tileK);
+    // Where two copies do not fit, one is taken: 16 KiB holds one 128×128×16 tile pair, not two.
+    const tight = chooseMatmul(shape, { ...roomy, maxWorkgroupStorage: 16384, tileBuffers: 2 });
+    expect(planStorageBytes(tight)).toBeLessThanOrEqual(16384);
   });
 
   it('takes no tile larger than the limits allow', () => {

@@ -45,6 +45,18 @@ export interface GpuProfile {
   maxColumnBlocks: number;
   /** What one more dispatch costs, in the multiply-adds one thread could do meanwhile. */
   dispatchCost: number;
+  /**
+   * Copies of the workgroup tiles a plan may take (tile_product.wgsl's BUFFERS): 2 lets
+   * the planner double-buffer them (one barrier per k-tile, twice the workgroup memory),
+   * where they fit; 1 keeps one copy (two barriers).
+   */
+  tileBuffers: number;
+  /** 32-bit registers of one unit's register file: what its resident threads share. */
+  registersPerUnit: number;
+  /** Registers a thread may have while the unit still runs at full rate (tiles.ts, registerOccupancy). */
+  registerBudget: number;
+  /** The most registers one thread may have: a plan that needs more would spill, and is not taken. */
+  maxRegistersPerThread: number;
   /** A software adapter (SwiftShader): a CPU. */
   software: boolean;
   /** The device's maxComputeInvocationsPerWorkgroup. */
@@ -84,10 +96,24 @@ export interface ProfileOverrides {
   noSubgroups?: boolean;
 }
 
-/** How the tile choice models a GPU's threads and dispatches (GpuProfile's fields). */
-export const GPU_THREADING = { threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4_000 } as const;
-/** The same for a CPU running a software adapter (SwiftShader). */
-export const CPU_THREADING = { threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000 } as const;
+/**
+ * How the tile choice models a GPU's threads, dispatches, workgroup memory and registers
+ * (GpuProfile's fields). Registers as on NVIDIA's SMs (Volta to Hopper): 65,536 a unit,
+ * at most 255 a thread. The budget, 128 a thread, keeps 512 threads resident: two
+ * 256-thread workgroups, 16 warps, four for each of an SM's four schedulers, so that
+ * one workgroup computes while the other waits at its barrier or on its loads. AMD's
+ * compute units (4 × 128 KiB of vector registers) and Apple's give a thread a budget of
+ * the same order.
+ */
+export const GPU_THREADING = { threadsPerUnit: 256, minThreads: 64, maxColumnBlocks: 2, dispatchCost: 4_000, tileBuffers: 2, registersPerUnit: 65_536, registerBudget: 128, maxRegistersPerThread: 255 } as const;
+/**
+ * The same for a CPU running a software adapter (SwiftShader): a thread's registers are
+ * memory, with no limit that matters. One copy of the tiles: a barrier is only a switch
+ * between the workgroup's threads, which SwiftShader runs in turn on one core, while a
+ * second copy doubles the memory the core's cache must hold (double-buffered, W2 and W3
+ * ran about half as fast again per step; bench/README.md).
+ */
+export const CPU_THREADING = { threadsPerUnit: 4, minThreads: 16, maxColumnBlocks: 4, dispatchCost: 200_000, tileBuffers: 1, registersPerUnit: Infinity, registerBudget: Infinity, maxRegistersPerThread: Infinity } as const;
 
 /** The profile of `device`, from its adapter's description, its limits and features, and the table. */
 export function gpuProfile(device: GPUDevice, overrides: ProfileOverrides = {}): GpuProfile {

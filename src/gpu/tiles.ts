@@ -26,6 +26,8 @@ export interface MatmulPlan {
   tileK: number;
   /** Workgroups that share K (1: none). */
   splitK: number;
+  /** Copies of the workgroup tiles: 2, double-buffered (one barrier per k-tile), or 1 (two). */
+  buffers: number;
   /** k per split (a multiple of tileK): ⌈K / (splitK·tileK)⌉·tileK, as tile_product.wgsl's k_split computes it. */
   kSplit: number;
   /** Rows of the result per workgroup: 4 · gm · wgY. */
@@ -36,19 +38,61 @@ export interface MatmulPlan {
   groups: [number, number, number];
 }
 
-/** A plan in a few words: `128×128×32, 8×16 a thread, split 1`. */
+/** A plan in a few words: `128×128×32 ×2, 8×16 a thread, split 1` (×2: double-buffered). */
 export function describePlan(plan: MatmulPlan): string {
-  return `${plan.tileM}×${plan.tileN}×${plan.tileK}, ${4 * plan.gm}×${4 * plan.gn} a thread, split ${plan.splitK}`;
+  return `${plan.tileM}×${plan.tileN}×${plan.tileK}${plan.buffers > 1 ? ` ×${plan.buffers}` : ''}, ${4 * plan.gm}×${4 * plan.gn} a thread, split ${plan.splitK}`;
 }
 
-/** Workgroup memory the plan takes, with `extraBytes` of the kernel's own. */
-export function planStorageBytes(plan: Pick<MatmulPlan, 'tileM' | 'tileN' | 'tileK'>, extraBytes = 0): number {
-  return 4 * (plan.tileM + plan.tileN) * plan.tileK + extraBytes;
+/** Workgroup memory the plan takes (a_tile and b_tile, in `buffers` copies), with `extraBytes` of the kernel's own. */
+export function planStorageBytes(plan: Pick<MatmulPlan, 'tileM' | 'tileN' | 'tileK' | 'buffers'>, extraBytes = 0): number {
+  return 4 * plan.buffers * (plan.tileM + plan.tileN) * plan.tileK + extraBytes;
 }
 
 /** tile_product.wgsl's constants for the plan: none depends on K, whose split the kernel derives as kSplit is. */
 export function planConstants(plan: MatmulPlan): Record<string, number> {
-  return { WG_X: plan.wgX, WG_Y: plan.wgY, GM: plan.gm, GN: plan.gn, TILE_K: plan.tileK, SPLIT_K: plan.splitK };
+  return { WG_X: plan.wgX, WG_Y: plan.wgY, GM: plan.gm, GN: plan.gn, TILE_K: plan.tileK, SPLIT_K: plan.splitK, BUFFERS: plan.buffers };
+}
+
+/**
+ * Registers one thread of tile_product.wgsl's `multiply` keeps live, as 32-bit registers,
+ * counted from the kernel: its results (Block: 16 per 4 × 4 block, 16·GM·GN), the next
+ * k-tile's fill jobs prefetched across the multiply (a Quad of four vec4s per job, at most
+ * two), the vec4s of A and B one k step reads (4·(GM + GN)), and ADDRESSING_REGISTERS of
+ * indices and bounds; rounded up to REGISTER_GRANULE, as NVIDIA allocates them.
+ * 128×128×32 with 8 × 8 a thread: 64 + 32 + 16 + 20 = 132, allocated as 136.
+ */
+export function planRegisters(plan: Pick<MatmulPlan, 'wgX' | 'wgY' | 'gm' | 'gn' | 'tileM' | 'tileN' | 'tileK'>): number {
+  const threads = plan.wgX * plan.wgY;
+  const jobs = Math.ceil(((plan.tileM + plan.tileN) * plan.tileK) / 16 / threads);
+  const live = 16 * plan.gm * plan.gn + 16 * jobs + 4 * (plan.gm + plan.gn) + ADDRESSING_REGISTERS;
+  return Math.ceil(live / REGISTER_GRANULE) * REGISTER_GRANULE;
+}
+
+/**
+ * `multiply`'s indices and bounds: thread, tx, ty, both jobs' tile coordinates, k0, next,
+ * k_end, k, the copy read and the copy filled, first_row, first_column, the tiles' bases
+ * and strides, the uniform sizes the loads test against: some 20.
+ */
+const ADDRESSING_REGISTERS = 20;
+/** Registers are allocated per thread in multiples of this (NVIDIA: 256 a warp, 8 a thread). */
+const REGISTER_GRANULE = 8;
+
+/**
+ * The share of its full rate a unit runs a plan at, by registers: 1 within the profile's
+ * register budget; over it, fewer threads stay resident (whole workgroups, as many as the
+ * register file holds), and the unit's rate falls with them: those threads are all it has
+ * to switch to while some wait at a barrier or on memory. A first-order model: a thread's
+ * independent multiply-adds hide some latency by themselves, so it errs towards fewer
+ * registers, which measured plans can correct. 0 where not one workgroup fits, or a
+ * thread would need more than the most registers a thread may have (it would spill).
+ */
+export function registerOccupancy(plan: MatmulPlan, profile: GpuProfile): number {
+  const registers = planRegisters(plan);
+  if (registers <= profile.registerBudget) return 1;
+  if (registers > profile.maxRegistersPerThread) return 0;
+  const threads = plan.wgX * plan.wgY;
+  const resident = Math.floor(profile.registersPerUnit / (registers * threads)) * threads;
+  return Math.min(1, resident / (profile.registersPerUnit / profile.registerBudget));
 }
 
 export interface ChooseOptions {
@@ -72,9 +116,10 @@ export const REUSE_MARGIN = 1.05;
 const SIDES = [4, 8, 16]; // threads along each side of a workgroup
 const DEPTHS = [4, 8, 16, 32];
 const SPLITS = [1, 2, 4, 8, 16, 32, 64];
-/** Units of a thread's time, in multiply-adds: a vec4 read from workgroup memory, and a k-tile's fill and barriers. */
+/** Units of a thread's time, in multiply-adds: a vec4 read from workgroup memory, a k-tile's fill, and one barrier. */
 const VEC4_READ_COST = 2;
-const TILE_PASS_COST = 48;
+const TILE_FILL_COST = 24;
+const BARRIER_COST = 12;
 /** A split product's finish pass: per partial sum read, and per result. */
 const PARTIAL_COST = 4;
 /** The least k a split workgroup sums: less, and the partial sums cost more than they spread. */
@@ -83,18 +128,21 @@ const MIN_K_PER_SPLIT = 128;
 /**
  * The estimated time of a plan, in multiply-adds of one thread: the product's work
  * (padding of ragged tiles included) spread over the threads that can run at once (each
- * unit runs at most `threadsPerUnit`, and a workgroup stays on one unit), plus, for a
- * split, the pass that adds the partial sums up and one more dispatch. Extra columns of
- * workgroups (weight_update.wgsl's bias sums) are left out: they do a sliver of the work.
+ * unit runs at most `threadsPerUnit`, and a workgroup stays on one unit) at the rate its
+ * registers allow (registerOccupancy), plus, for a split, the pass that adds the partial
+ * sums up and one more dispatch. A k-tile takes one barrier double-buffered, two with one
+ * copy of the tiles. Extra columns of workgroups (weight_update.wgsl's bias sums) are left
+ * out: they do a sliver of the work. Infinite for a plan whose registers do not fit.
  */
 function planCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, extraColumns = 0): number {
   const threads = plan.wgX * plan.wgY;
   const workgroups = (plan.groups[0] - extraColumns) * plan.groups[1] * plan.groups[2];
   const perK = 16 * plan.gm * plan.gn + VEC4_READ_COST * (plan.gm + plan.gn);
-  const perThread = plan.kSplit * perK + Math.ceil(plan.kSplit / plan.tileK) * TILE_PASS_COST;
+  const barriers = plan.buffers > 1 ? 1 : 2;
+  const perThread = plan.kSplit * perK + Math.ceil(plan.kSplit / plan.tileK) * (TILE_FILL_COST + barriers * BARRIER_COST);
   const busyUnits = Math.min(profile.units, workgroups);
   const perUnit = Math.min(profile.threadsPerUnit, threads * Math.ceil(workgroups / busyUnits));
-  let cost = (workgroups * threads * perThread) / (busyUnits * perUnit);
+  let cost = (workgroups * threads * perThread) / (busyUnits * perUnit) / registerOccupancy(plan, profile);
   if (plan.splitK > 1) {
     const elements = shape.m * shape.n;
     cost += ((plan.splitK + 1) * elements * PARTIAL_COST) / (profile.units * profile.threadsPerUnit) + profile.dispatchCost;
@@ -107,7 +155,7 @@ export function kSplitOf(k: number, splits: number, tileK: number): number {
   return splits === 1 ? k : Math.ceil(k / (splits * tileK)) * tileK;
 }
 
-function plan(shape: MatmulShape, wgX: number, wgY: number, gm: number, gn: number, tileK: number, splitK: number, extraColumns: number): MatmulPlan {
+function plan(shape: MatmulShape, wgX: number, wgY: number, gm: number, gn: number, tileK: number, buffers: number, splitK: number, extraColumns: number): MatmulPlan {
   const tileM = 4 * wgY * gm;
   const tileN = 4 * wgX * gn;
   // Fewer splits where the last ones would be empty, until every split has some k.
@@ -121,6 +169,7 @@ function plan(shape: MatmulShape, wgX: number, wgY: number, gm: number, gn: numb
     gn,
     tileK,
     splitK: splits,
+    buffers,
     kSplit,
     tileM,
     tileN,
@@ -146,6 +195,7 @@ export function cheapestCompiled(shape: MatmulShape, profile: GpuProfile, option
     const candidate = replan(shape, compiled, extraColumns);
     if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
     const cost = planCost(shape, candidate, profile, extraColumns);
+    if (cost === Infinity) continue;
     if (!chosen || cost < chosen.cost) chosen = { plan: candidate, cost };
   }
   return chosen;
@@ -158,10 +208,11 @@ export function estimatedCost(shape: MatmulShape, plan: MatmulPlan, profile: Gpu
 
 /**
  * The cheapest plan for a product on this adapter, by planCost, among those its limits
- * allow: at most maxComputeInvocationsPerWorkgroup threads, tiles in
- * maxComputeWorkgroupStorageSize, at most two fill jobs per thread (tile_product.wgsl),
- * and workgroup counts within maxComputeWorkgroupsPerDimension; or a compiled plan close
- * enough to it (ChooseOptions.compiled).
+ * allow: at most maxComputeInvocationsPerWorkgroup threads, tiles (in the copies the
+ * profile's tileBuffers allows, or one) in maxComputeWorkgroupStorageSize, at most two
+ * fill jobs per thread (tile_product.wgsl), registers a thread can have, and workgroup
+ * counts within maxComputeWorkgroupsPerDimension; or a compiled plan close enough to it
+ * (ChooseOptions.compiled).
  */
 export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan {
   let best: { plan: MatmulPlan; cost: number } | undefined;
@@ -177,13 +228,16 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
             const tileN = 4 * wgX * gn;
             if (((tileM + tileN) * tileK) / 16 > 2 * threads) continue; // tile_product.wgsl: at most two jobs a thread
             const extra = options.extraStorage?.(tileM, threads) ?? 0;
-            if (planStorageBytes({ tileM, tileN, tileK }, extra) > profile.maxWorkgroupStorage) continue;
-            for (const splitK of options.noSplit ? [1] : SPLITS) {
-              if (splitK > 1 && shape.k < splitK * Math.max(MIN_K_PER_SPLIT, 2 * tileK)) break;
-              const candidate = plan(shape, wgX, wgY, gm, gn, tileK, splitK, extraColumns);
-              if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
-              const cost = planCost(shape, candidate, profile, extraColumns);
-              if (!best || cost < best.cost * 0.999) best = { plan: candidate, cost };
+            for (const buffers of profile.tileBuffers > 1 ? [profile.tileBuffers, 1] : [1]) {
+              if (planStorageBytes({ tileM, tileN, tileK, buffers }, extra) > profile.maxWorkgroupStorage) continue;
+              for (const splitK of options.noSplit ? [1] : SPLITS) {
+                if (splitK > 1 && shape.k < splitK * Math.max(MIN_K_PER_SPLIT, 2 * tileK)) break;
+                const candidate = plan(shape, wgX, wgY, gm, gn, tileK, buffers, splitK, extraColumns);
+                if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
+                const cost = planCost(shape, candidate, profile, extraColumns);
+                if (cost === Infinity) continue;
+                if (!best || cost < best.cost * 0.999) best = { plan: candidate, cost };
+              }
             }
           }
         }

@@ -80,7 +80,7 @@ export interface GpuTrainerOptions {
    * table of adapters.ts: its compute units, say (the limits are always the device's). A
    * test can plan as for a large GPU and run those plans here.
    */
-  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost'>> | undefined;
+  profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost' | 'tileBuffers' | 'registersPerUnit' | 'registerBudget' | 'maxRegistersPerThread'>> | undefined;
 }
 
 /**
