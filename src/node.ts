@@ -11,7 +11,7 @@ import { setGpuProvider } from './gpu/device.ts';
 import { nodeGpu } from './node/dawn.ts';
 import { fileCalibrationStore } from './node/calibration-file.ts';
 import { nodeCores, nodeWorkers } from './node/wasm-threads.ts';
-import { setCalibrationStore } from './train/calibration.ts';
+import { setCalibrationStore } from './measurements.ts';
 import { setWorkerStarter } from './wasm/threads.ts';
 
 setGpuProvider(nodeGpu);

@@ -41,7 +41,9 @@ import {
   FUSED_MAX_PHASE,
   FUSED_MAX_UNITS,
   kernelPlans,
+  forwardProducts,
   layerPlans,
+  stepProducts,
   type ForwardKernels,
   type FusedKernels,
   type Kernel,
@@ -53,6 +55,7 @@ import { datasetLoss, forwardRows } from './predict.ts';
 import { timeStep, type KernelTiming } from './profile.ts';
 import { scoped } from './scopes.ts';
 import { ChunkQueue } from './submit.ts';
+import { tunePlans, type TunedProduct, type TuneMode, type TuneSettings } from './tune.ts';
 
 /** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
 export type KernelPath = 'auto' | 'layered' | 'fused';
@@ -81,6 +84,14 @@ export interface GpuTrainerOptions {
    * test can plan as for a large GPU and run those plans here.
    */
   profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost'>> | undefined;
+  /**
+   * Tile plans by measurement (tune.ts): `auto` (the default) times a few candidate plans
+   * of each large product (2²⁴ FLOPs or more) on a hardware adapter at first use, and keeps
+   * the fastest per adapter (where `backend: 'auto'` keeps its measurements); `on` tunes on
+   * a software adapter too; `off` takes the cost model's plans. An object sets the
+   * candidates per product and the FLOPs threshold too.
+   */
+  tune?: TuneMode | TuneSettings | undefined;
 }
 
 /**
@@ -97,6 +108,8 @@ export class GpuTrainer implements Trainer {
   readonly counts = { dispatches: 0, submits: 0 };
   /** What the tile choice assumed of the adapter. */
   readonly profile: GpuProfile;
+  /** The products whose plans were tuned (measured now, or kept from an earlier run on this adapter): training's, then prediction's once it runs. */
+  readonly tuning: TunedProduct[];
 
   private readonly chunks: ChunkQueue;
   private readonly guard: DeviceGuard;
@@ -119,8 +132,11 @@ export class GpuTrainer implements Trainer {
     private readonly maxBinding: number,
     profile: GpuProfile,
     finiteCheck: Kernel,
+    private readonly tune: TuneMode | TuneSettings | undefined,
+    tuning: TunedProduct[] = [],
   ) {
     this.profile = profile;
+    this.tuning = tuning;
     this.guard = new DeviceGuard(device);
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
     this.chunks = new ChunkQueue(device, this.memory, this.schedule, options, dataset, placement, this.counts, finiteCheck);
@@ -164,16 +180,17 @@ export class GpuTrainer implements Trainer {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
       const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
       const memory = await allocate(device, model, dataset, options, placement, kernels, { partials: 0, outputNet: 0 });
-      return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
+      return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck, gpu.tune);
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
     const setting = trainingSetting(options, gpu.capture ?? true);
-    const plans = layerPlans(spec, batch, profile, device, setting);
+    const tuned = await tunePlans(device, spec, batch, profile, stepProducts(spec, batch, setting), gpu.tune);
+    const plans = layerPlans(spec, batch, profile, device, setting, tuned.plans);
     const room = splitRoom(spec, batch, plans, options.clipNorm !== undefined);
     checkSplitRoom(room, maxBinding);
     const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, setting, batch, profile, plans), createFiniteCheck(device)]);
     const memory = await allocate(device, model, dataset, options, placement, kernels, room);
-    return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
+    return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck, gpu.tune, tuned.report);
   }
 
   /** Whether the dataset is streamed batch by batch (it does not fit in one binding). */
@@ -324,7 +341,10 @@ export class GpuTrainer implements Trainer {
 
   private async forwardSetting() {
     await this.chunks.settle();
-    this.forwardKernels ??= createForwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture);
+    this.forwardKernels ??= tunePlans(this.device, this.spec, this.options.batchSize, this.profile, forwardProducts(this.spec, this.options.batchSize, this.capture), this.tune).then(({ plans, report }) => {
+      this.tuning.push(...report);
+      return createForwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture, plans);
+    });
     return { device: this.device, spec: this.spec, layout: this.layout, kernels: await this.forwardKernels, params: this.memory.region('params'), maxBinding: this.maxBinding };
   }
 

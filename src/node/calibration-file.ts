@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { CalibrationStore } from '../train/calibration.ts';
+import type { CalibrationStore } from '../measurements.ts';
 
 /** The file: $WEBGPU_BACKPROP_CALIBRATION, else webgpu-backprop/calibration.json in $XDG_CACHE_HOME or ~/.cache. */
 export function calibrationFile(): string {
