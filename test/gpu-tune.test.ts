@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuTrainer, type GpuTrainerOptions } from '../src/gpu/trainer.ts';
 import { describePlan, planConstants, type MatmulPlan } from '../src/gpu/tiles.ts';
+import { gpuProfile } from '../src/gpu/adapters.ts';
+import { trainingSetting } from '../src/gpu/constants.ts';
+import { stepProducts } from '../src/gpu/kernels.ts';
+import { tunePlans } from '../src/gpu/tune.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
 import { crossCheck, expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { testDevice } from './support/gpu.ts';
@@ -180,18 +184,20 @@ describe('tile plans by measurement', () => {
     expect(tuneEntries().length).toBe(before + PRODUCTS.length);
   });
 
-  it('measures nothing where tuning is off, nor by default on a software adapter (SwiftShader, by its name)', async () => {
-    for (const gpu of [{ path: 'layered', tune: 'off' }, { path: 'layered', tune: { minFlops: 0 } }] as GpuTrainerOptions[]) {
-      if (gpu.tune === 'off') maskAdapter();
-      const { result: trainer, labels } = await create(gpu);
-      try {
-        expect(trainer.tuning).toEqual([]);
-        expect(timed(labels)).toEqual([]);
-        if (gpu.tune !== 'off') expect(trainer.profile.software).toBe(true);
-      } finally {
-        trainer.dispose();
-      }
-      unmaskAdapter();
+  it('measures nothing where tuning is off, nor by default on a software adapter (SwiftShader, by its name), nor a product under the FLOPs threshold', async () => {
+    const products = stepProducts(model.spec, options.batchSize, trainingSetting(options, true));
+    const software = gpuProfile(device);
+    expect(software.software).toBe(true);
+    maskAdapter();
+    const masked = gpuProfile(device);
+    for (const [profile, tune] of [[masked, 'off'], [masked, { mode: 'off', minFlops: 0 }], [software, { minFlops: 0 }], [software, 'auto'], [masked, 'auto']] as const) {
+      const { result, labels } = await bindGroupLabels(() => tunePlans(device, model.spec, options.batchSize, profile, products, tune));
+      expect(result.report).toEqual([]);
+      expect(result.plans.size).toBe(0);
+      expect(timed(labels)).toEqual([]);
     }
+    // `on` tunes the software adapter too.
+    const { result } = await bindGroupLabels(() => tunePlans(device, model.spec, options.batchSize, software, products.slice(0, 1), { mode: 'on', minFlops: 0, candidates: 2 }));
+    expect(result.report.map((product) => product.label)).toEqual([products[0].label]);
   });
 });
