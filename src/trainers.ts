@@ -23,6 +23,8 @@ export type { GpuTrainerOptions } from './gpu/trainer.ts';
 export type { KernelTiming } from './gpu/profile.ts';
 export type { Dispatch } from './gpu/encoder.ts';
 export type { MatmulPlan } from './gpu/tiles.ts';
+export { describePlan } from './gpu/tiles.ts';
+export type { TunedProduct, TuneMode, TuneSettings } from './gpu/tune.ts';
 export type { GpuProfile } from './gpu/adapters.ts';
 export { createTrainer } from './train/create.ts';
 export type { CreateTrainerOptions } from './train/create.ts';
