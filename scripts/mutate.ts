@@ -1535,8 +1535,8 @@ const MUTANTS: Mutant[] = [
     id: 'U1',
     change: 'tune.ts: the key of a kept plan leaves the adapter out, so another adapter takes this one\'s plans',
     file: 'src/gpu/tune.ts',
-    original: 'return `${name} limits ${',
-    replacement: 'return `limits ${',
+    original: "const name = info ? [info.vendor, info.architecture, info.device, info.description].join('/') : 'unknown adapter';",
+    replacement: "const name = info ? 'an adapter' : 'unknown adapter';",
     tests: ['test/gpu-tune.test.ts'],
   },
   {
@@ -1552,7 +1552,7 @@ const MUTANTS: Mutant[] = [
     change: 'kernels.ts: the tuned plans are passed over, the cost model\'s taken',
     file: 'src/gpu/kernels.ts',
     original: 'const measured = tuned?.get(entry.label);',
-    replacement: 'const measured = undefined as MatmulPlan | undefined;',
+    replacement: 'const measured = tuned?.get(entry.name);',
     tests: ['test/gpu-tune.test.ts'],
   },
   {
@@ -1560,7 +1560,7 @@ const MUTANTS: Mutant[] = [
     change: 'measurements.ts: nothing kept is ever read back, so every run measures again',
     file: 'src/measurements.ts',
     original: 'return found !== undefined && valid(found) ? found : undefined;',
-    replacement: 'return undefined;',
+    replacement: "return found !== undefined && valid(found) && key === '' ? found : undefined;",
     tests: ['test/gpu-tune.test.ts'],
   },
   {
