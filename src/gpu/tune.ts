@@ -37,6 +37,8 @@ export const TUNE_DEFAULTS = { mode: 'auto', candidates: 3, minFlops: 2 ** 24 } 
 const TUNE_VERSION = 1;
 /** How much faster than the cost model's choice a candidate must be timed to replace it: less is noise. */
 const TUNE_MARGIN = 1.03;
+/** Plans the cost model offers a product that a kept plan may be (candidatePlans' first ones). */
+const KEPT_OFFERED = 8;
 /** Timed runs of each candidate (after one to warm up), fewer where a run is slow, interleaved across candidates. */
 const MAX_RUNS = 7;
 const MIN_RUNS = 3;
@@ -123,10 +125,12 @@ export async function tunePlans(device: GPUDevice, spec: ModelSpec, batch: numbe
   const toMeasure: { product: PlannedProduct; constants: Record<string, number>; key: string; candidates: MatmulPlan[]; compiled: Promise<(MatmulKernel | undefined)[]> }[] = [];
   for (const product of wanted) {
     const constants = product.constants();
-    const candidates = candidatePlans(product.shape, profile, product.options, Math.max(1, settings.candidates));
+    // A kept plan stands while the cost model still offers it (among more candidates than are timed: a run that timed more may have kept it).
+    const offered = candidatePlans(product.shape, profile, product.options, Math.max(settings.candidates, KEPT_OFFERED));
+    const candidates = offered.slice(0, Math.max(1, settings.candidates));
     const key = await productKey(device, product, constants);
     const found = readKept(key, isKeptTuning);
-    const plan = found && candidates.find((candidate) => samePlan(candidate, fromConstants(found.plan)));
+    const plan = found && offered.find((candidate) => samePlan(candidate, fromConstants(found.plan)));
     if (found && plan) {
       plans.set(product.label, plan);
       report.push({ label: product.label, shape: product.shape, model: candidates[0], plan, source: 'kept', timings: found.timings.map((t) => ({ plan: describePlan(fromConstants(t.plan)), ms: t.ms })) });
