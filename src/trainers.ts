@@ -22,7 +22,7 @@ export { GpuTrainer } from './gpu/trainer.ts';
 export type { GpuTrainerOptions } from './gpu/trainer.ts';
 export type { KernelTiming } from './gpu/profile.ts';
 export type { Dispatch } from './gpu/encoder.ts';
-export type { MatmulPlan } from './gpu/tiles.ts';
+export type { MatmulPlan, MatmulShape } from './gpu/tiles.ts';
 export { describePlan } from './gpu/tiles.ts';
 export type { TunedProduct, TuneMode, TuneSettings } from './gpu/tune.ts';
 export type { GpuProfile } from './gpu/adapters.ts';
