@@ -84,7 +84,7 @@ for (const workload of workloads) {
   const tuneMs = performance.now() - started;
   const before = plansOf(untuned);
   const after = plansOf(tuning);
-  const products = tuning.tuning.map((product) => ({
+  const products = tuning.tuning.products.map((product) => ({
     label: product.label,
     shape: `${product.shape.m}×${product.shape.n}×${product.shape.k}`,
     model: describePlan(before.get(product.label)!),

@@ -24,7 +24,7 @@ export type { KernelTiming } from './gpu/profile.ts';
 export type { Dispatch } from './gpu/encoder.ts';
 export type { MatmulPlan, MatmulShape } from './gpu/tiles.ts';
 export { describePlan } from './gpu/tiles.ts';
-export type { TunedProduct, TuneMode, TuneSettings } from './gpu/tune.ts';
+export type { TunedProduct, Tuning, TuneMode, TuneSettings } from './gpu/tune.ts';
 export type { GpuProfile } from './gpu/adapters.ts';
 export { createTrainer } from './train/create.ts';
 export type { CreateTrainerOptions } from './train/create.ts';

@@ -98,9 +98,9 @@ describe('tile plans by measurement', () => {
     const first = await create();
     try {
       expect(first.result.profile.software).toBe(false); // nothing says it is SwiftShader: a GPU of unknown units
-      expect(first.result.tuning.map((product) => product.label).sort()).toEqual([...PRODUCTS].sort());
+      expect(first.result.tuning.products.map((product) => product.label).sort()).toEqual([...PRODUCTS].sort());
       const plans = dispatchPlans(first.result);
-      for (const product of first.result.tuning) {
+      for (const product of first.result.tuning.products) {
         expect(product.source).toBe('measured');
         expect(product.timings.length).toBe(2);
         expect(product.timings[0].plan).toBe(describePlan(product.model)); // the cost model's choice is timed first
@@ -121,9 +121,9 @@ describe('tile plans by measurement', () => {
     const second = await create();
     try {
       expect(timed(second.labels)).toEqual([]);
-      expect(second.result.tuning.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'kept'));
+      expect(second.result.tuning.products.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'kept'));
       const plans = dispatchPlans(second.result);
-      for (const product of second.result.tuning) expect(describePlan(plans.get(product.label)!)).toBe(describePlan(product.plan));
+      for (const product of second.result.tuning.products) expect(describePlan(plans.get(product.label)!)).toBe(describePlan(product.plan));
     } finally {
       second.result.dispose();
     }
@@ -142,7 +142,7 @@ describe('tile plans by measurement', () => {
     const comparisons = await crossCheck(device, model, dataset, options, 3, { ...TUNE, gpu: TUNE, inspect: (trainer) => (tuned = trainer) });
     expectAllClose(comparisons);
     const plans = dispatchPlans(tuned!);
-    for (const product of tuned!.tuning) {
+    for (const product of tuned!.tuning.products) {
       expect(product.source).toBe('kept');
       expect(describePlan(plans.get(product.label)!)).toBe(product.timings[1].plan);
       expect(describePlan(plans.get(product.label)!)).not.toBe(describePlan(product.model));
@@ -164,7 +164,7 @@ describe('tile plans by measurement', () => {
     writeFileSync(file, JSON.stringify(entries));
     const { result: trainer, labels } = await create();
     try {
-      expect(trainer.tuning.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'measured'));
+      expect(trainer.tuning.products.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'measured'));
       expect(timed(labels)).toEqual(PRODUCTS.map((product) => `tuning ${product}`).sort());
     } finally {
       trainer.dispose();
@@ -177,7 +177,7 @@ describe('tile plans by measurement', () => {
     const before = tuneEntries().length;
     const { result: trainer } = await create();
     try {
-      expect(trainer.tuning.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'measured'));
+      expect(trainer.tuning.products.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'measured'));
     } finally {
       trainer.dispose();
     }

@@ -10,7 +10,8 @@
 
 import { GROUP0, layerUniform, STEP_UNIFORM_BYTES, type KernelName } from './abi.ts';
 import type { GpuProfile } from './adapters.ts';
-import { bindGroupLayout, FINISH_THREADS, matmul, stepBindGroupLayout, type MatmulKernel, type PlannedProduct } from './kernels.ts';
+import type { TrainingSetting } from './constants.ts';
+import { bindGroupLayout, createForwardKernels, FINISH_THREADS, forwardProducts, layerPlans, matmul, stepBindGroupLayout, stepProducts, type ForwardKernels, type LayerPlans, type MatmulKernel, type PlannedProduct } from './kernels.ts';
 import { Pacer } from './pacing.ts';
 import { shaderSource } from './shaders.ts';
 import { candidatePlans, describePlan, planConstants, samePlan, type MatmulPlan, type MatmulShape } from './tiles.ts';
@@ -63,6 +64,25 @@ export interface TunedProduct {
   source: 'measured' | 'kept';
   /** Each candidate's median time in milliseconds, the cost model's first. */
   timings: { plan: string; ms: number }[];
+}
+
+/** How a trainer's plans are tuned, and the products tuned so far. */
+export interface Tuning {
+  settings: TuneMode | TuneSettings | undefined;
+  products: TunedProduct[];
+}
+
+/** A training step's plans (layerPlans), those of the products `settings` tunes measured or kept. */
+export async function tunedLayerPlans(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, setting: TrainingSetting, settings: TuneMode | TuneSettings | undefined): Promise<{ plans: LayerPlans[]; tuning: Tuning }> {
+  const tuned = await tunePlans(device, spec, batch, profile, stepProducts(spec, batch, setting), settings);
+  return { plans: layerPlans(spec, batch, profile, device, setting, tuned.plans), tuning: { settings, products: tuned.report } };
+}
+
+/** Prediction's forward kernels (createForwardKernels), their plans tuned as `tuning` says; the products tuned are added to it. */
+export async function tunedForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture: boolean, tuning: Tuning): Promise<ForwardKernels> {
+  const tuned = await tunePlans(device, spec, batch, profile, forwardProducts(spec, batch, capture), tuning.settings);
+  tuning.products.push(...tuned.report);
+  return createForwardKernels(device, spec, batch, profile, capture, tuned.plans);
 }
 
 /** What the store keeps of a product's tuning. */
