@@ -4,7 +4,8 @@
 // next trainer on the same adapter without a timing; training with them agrees with the
 // float64 reference; a corrupt entry, or one for a plan no longer offered, is measured
 // again; another adapter, or tuning off, measures nothing. Small networks and two
-// candidates a product: each candidate is a pipeline to compile.
+// candidates a product: each candidate is a pipeline to compile. The tests share one
+// store file and run in order, each starting from what the one before it kept.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,7 @@ const options = { learningRate: 0.1, batchSize: 16, shuffle: true, seed: 3, opti
 /** Every product tuned (these are far below the default 2²⁴ FLOPs), two candidates each, as `auto` tunes a hardware adapter. */
 const TUNE: GpuTrainerOptions = { path: 'layered', tune: { mode: 'auto', minFlops: 0, candidates: 2 } };
 const PRODUCTS = ['forward layer0', 'weight update layer0', 'hidden delta layer0', 'forward layer1', 'weight update layer1'];
+const PREDICTION = ['predict layer0', 'predict layer1'];
 
 const storeEntries = (): Record<string, unknown> => JSON.parse(readFileSync(file, 'utf8'));
 const tuneEntries = () => Object.entries(storeEntries()).filter(([key]) => key.startsWith('tune '));
@@ -111,11 +113,14 @@ describe('tile plans by measurement', () => {
         expect(describePlan(product.plan)).toBe(other.ms * 1.03 < model.ms ? other.plan : model.plan);
       }
       expect(timed(first.labels)).toEqual(PRODUCTS.map((product) => `tuning ${product}`).sort());
+      // Prediction's forward products (not split, other constants) are tuned at the first prediction.
+      await first.result.predict(dataset.inputs.subarray(0, 5 * 40), 5);
+      expect(first.result.tuning.products.slice(PRODUCTS.length).map((product) => [product.label, product.source])).toEqual(PREDICTION.map((label) => [label, 'measured']));
     } finally {
       first.result.dispose();
     }
     const kept = tuneEntries();
-    expect(kept.length).toBe(PRODUCTS.length);
+    expect(kept.length).toBe(PRODUCTS.length + PREDICTION.length);
     for (const [key] of kept) expect(key).toMatch(/^tune v\d+ \/\/\/ limits /); // the masked adapter's key
 
     const second = await create();
@@ -124,6 +129,9 @@ describe('tile plans by measurement', () => {
       expect(second.result.tuning.products.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'kept'));
       const plans = dispatchPlans(second.result);
       for (const product of second.result.tuning.products) expect(describePlan(plans.get(product.label)!)).toBe(describePlan(product.plan));
+      const predicted = await bindGroupLabels(() => second.result.predict(dataset.inputs.subarray(0, 5 * 40), 5));
+      expect(timed(predicted.labels)).toEqual([]);
+      expect(second.result.tuning.products.slice(PRODUCTS.length).map((product) => [product.label, product.source])).toEqual(PREDICTION.map((label) => [label, 'kept']));
     } finally {
       second.result.dispose();
     }
@@ -164,11 +172,13 @@ describe('tile plans by measurement', () => {
     writeFileSync(file, JSON.stringify(entries));
     const { result: trainer, labels } = await create();
     try {
-      expect(trainer.tuning.products.map((product) => product.source)).toEqual(PRODUCTS.map(() => 'measured'));
       expect(timed(labels)).toEqual(PRODUCTS.map((product) => `tuning ${product}`).sort());
+      await trainer.predict(dataset.inputs.subarray(0, 5 * 40), 5);
+      expect(trainer.tuning.products.map((product) => product.source)).toEqual([...PRODUCTS, ...PREDICTION].map(() => 'measured'));
     } finally {
       trainer.dispose();
     }
+    expect(tuneEntries().length).toBe(PRODUCTS.length + PREDICTION.length);
     for (const [, value] of tuneEntries()) expect(Object.keys((value as { plan: object }).plan).sort()).toEqual(Object.keys(planConstants(trainer.plan.find((dispatch) => dispatch.plan)!.plan!)).sort());
   });
 
