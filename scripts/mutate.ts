@@ -1583,6 +1583,47 @@ const MUTANTS: Mutant[] = [
     tests: ['test/softmax.test.ts'],
     only: 'prediction',
   },
+  // U: tile plans by measurement (src/gpu/tune.ts), kept per adapter.
+  {
+    id: 'U1',
+    change: 'tune.ts: the key of a kept plan leaves the adapter out, so another adapter takes this one\'s plans',
+    file: 'src/gpu/tune.ts',
+    original: "const name = info ? [info.vendor, info.architecture, info.device, info.description].join('/') : 'unknown adapter';",
+    replacement: "const name = info ? 'an adapter' : 'unknown adapter';",
+    tests: ['test/gpu-tune.test.ts'],
+  },
+  {
+    id: 'U2',
+    change: 'tune.ts: a kept entry is taken without its check, a corrupt one included',
+    file: 'src/gpu/tune.ts',
+    original: 'return typeof value === \'object\' && value !== null && constants(kept.plan)',
+    replacement: 'return value !== undefined || constants(kept.plan)',
+    tests: ['test/gpu-tune.test.ts'],
+  },
+  {
+    id: 'U3',
+    change: 'kernels.ts: the tuned plans are passed over, the cost model\'s taken',
+    file: 'src/gpu/kernels.ts',
+    original: 'const measured = tuned?.get(entry.label);',
+    replacement: 'const measured = tuned?.get(entry.name);',
+    tests: ['test/gpu-tune.test.ts'],
+  },
+  {
+    id: 'U4',
+    change: 'measurements.ts: nothing kept is ever read back, so every run measures again',
+    file: 'src/measurements.ts',
+    original: 'return found !== undefined && valid(found) ? found : undefined;',
+    replacement: "return found !== undefined && valid(found) && key === '' ? found : undefined;",
+    tests: ['test/gpu-tune.test.ts'],
+  },
+  {
+    id: 'U5',
+    change: 'tune.ts: the slower candidate taken',
+    file: 'src/gpu/tune.ts',
+    original: 'if (time !== undefined && time * TUNE_MARGIN < ms[0]! && time < ms[best]!) best = c;',
+    replacement: 'if (time !== undefined && time > ms[0]! * TUNE_MARGIN && time > ms[best]!) best = c;',
+    tests: ['test/gpu-tune.test.ts'],
+  },
 ];
 
 interface Outcome {

@@ -18,7 +18,7 @@ import type { Labels } from './data/labels.ts';
 import { asText, BackpropError, DisposedError, InputError, LimitError, quoted } from './errors.ts';
 import { describeAdapter, DeviceKeeper, sharedDevice, type AdapterDescription } from './gpu/device.ts';
 import { GpuPredictor } from './gpu/predict.ts';
-import type { KernelPath } from './gpu/trainer.ts';
+import type { GpuTrainerOptions, KernelPath } from './gpu/trainer.ts';
 import { EXPORT_FORMATS, IMPORT_FORMATS, importFormat, isPytorchFile, PYTORCH_FILE_ADVICE, type ExportFormat, type ImportFormat } from './interop/formats.ts';
 import type { PytorchExportOptions } from './interop/pytorch.ts';
 import { declareDescription, type ModelDeclaration } from './io/model-declaration.ts';
@@ -76,6 +76,12 @@ export interface NetworkOptions {
   seed?: number | string | undefined;
   /** Which kernel path runs a step on WebGPU (default `auto`: the fused kernel wherever the network fits it). */
   path?: KernelPath | undefined;
+  /**
+   * Tile plans by measurement on WebGPU (default `auto`: on a hardware adapter, each large
+   * product's candidate plans timed at first use and the fastest kept per adapter, beside
+   * `backend: 'auto'`'s measurements); `off` takes the cost model's plans. See GpuTrainerOptions.tune.
+   */
+  tune?: GpuTrainerOptions['tune'];
   /** Names the description or file in messages (default `model`). */
   source?: string | undefined;
 }
@@ -113,7 +119,7 @@ export interface EvaluateOptions {
   metrics?: readonly Metric[] | undefined;
 }
 
-const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source', 'threads']);
+const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['backend', 'device', 'onRecover', 'seed', 'path', 'source', 'threads', 'tune']);
 const IMPORT_OPTION_KEYS = optionKeys<ImportOptions>()([...(NETWORK_OPTION_KEYS as (keyof NetworkOptions)[]), 'weights', 'loss', 'trainBiases', 'onWarning']);
 const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['metrics']);
 
@@ -179,7 +185,7 @@ export class Network {
     private readonly gpu: { keeper?: DeviceKeeper; device?: GPUDevice; owned: boolean } | undefined,
     /** The WebGPU adapter, where the network runs on one. */
     readonly adapter: AdapterDescription | undefined,
-    private readonly settings: Pick<NetworkOptions, 'path' | 'onRecover' | 'threads'>,
+    private readonly settings: Pick<NetworkOptions, 'path' | 'onRecover' | 'threads' | 'tune'>,
   ) {
     this.spec = frozen(model.spec);
     this.inputScaling = model.inputScaling && frozen(model.inputScaling);
@@ -239,7 +245,7 @@ export class Network {
     const choice = options.backend ?? 'auto';
     if (!BACKEND_CHOICES.includes(choice)) throw new InputError('backend', `expected ${BACKEND_CHOICES.join(', ')}, got ${quoted(choice)}`);
     if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new InputError('threads', `expected a positive whole number, got ${quoted(options.threads)}`);
-    const settings = { path: options.path, onRecover: options.onRecover, threads: options.threads };
+    const settings = { path: options.path, onRecover: options.onRecover, threads: options.threads, tune: options.tune };
     const network = (backend: BackendName, reason: string, gpu?: { keeper?: DeviceKeeper; device?: GPUDevice; owned: boolean }, adapter?: AdapterDescription) => new Network(model, backend, reason, gpu, adapter, settings);
     if (choice === 'cpu') return network('cpu', 'asked for the float64 reference');
     if (choice === 'wasm') return network('wasm', 'asked for WebAssembly');
@@ -375,6 +381,7 @@ export class Network {
       threads: this.settings.threads,
       device: this.gpu?.keeper ?? this.gpu?.device,
       path: this.settings.path,
+      tune: this.settings.tune,
       // Training writes only what the next kernel reads; `read` of the rest is for the lower-level trainers.
       capture: false,
       onRecover: this.settings.onRecover,
@@ -401,7 +408,7 @@ export class Network {
       this.wasmPredictor = await WasmTrainer.create(model, dataset, trainOptions({}, 1), { threads: this.settings.threads });
       return this.wasmPredictor;
     }
-    this.predictor ??= await GpuPredictor.create(await this.device(), this.model, DEFAULT_BATCH_SIZE);
+    this.predictor ??= await GpuPredictor.create(await this.device(), this.model, DEFAULT_BATCH_SIZE, this.settings.tune);
     return this.predictor;
   }
 

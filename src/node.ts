@@ -4,14 +4,14 @@
 // and files: reading model and data files from disk, writing outputs atomically, checking
 // the memory a network needs, and reading numbers as the files and flags write them.
 // Importing it makes Network, the trainers and requestAdapter find Dawn, the
-// WebAssembly backend run its products on worker threads, and `backend: 'auto'` keep its
-// measurements in a file (src/node/calibration-file.ts).
+// WebAssembly backend run its products on worker threads, and `backend: 'auto'` and the
+// tuned tile plans keep their measurements in a file (src/node/calibration-file.ts).
 
 import { setGpuProvider } from './gpu/device.ts';
 import { nodeGpu } from './node/dawn.ts';
 import { fileCalibrationStore } from './node/calibration-file.ts';
 import { nodeCores, nodeWorkers } from './node/wasm-threads.ts';
-import { setCalibrationStore } from './train/calibration.ts';
+import { setCalibrationStore } from './measurements.ts';
 import { setWorkerStarter } from './wasm/threads.ts';
 
 setGpuProvider(nodeGpu);

@@ -101,24 +101,52 @@ export const updateStorage = (tileM: number, threads: number) => 4 * (tileM + th
 /** weight_update.wgsl's plan options: a column of bias workgroups, and their memory. */
 const UPDATE_OPTIONS: ChooseOptions = { extraColumns: 1, extraStorage: updateStorage };
 
-/**
- * The tile plan of each layer's three products on this adapter: the best by the cost
- * model; or, on `device`, plans its cache already holds for the same kernels and
- * constants (compiled for another batch size, say), the cheapest extra first, while the
- * step's products together stay within REUSE_MARGIN of their best estimated time.
- */
-export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, device?: GPUDevice, setting?: TrainingSetting): LayerPlans[] {
-  const products = layerShapes(spec, batch).flatMap((shapes, l) => {
-    const entries: { l: number; kind: keyof LayerPlans; shape: MatmulShape; options: ChooseOptions; name: KernelName; constants: () => Record<string, number> }[] = [
-      { l, kind: 'forward', shape: shapes.forward, options: {}, name: 'forward', constants: () => forwardConstants(spec, l, setting!.capture, true) },
-      { l, kind: 'update', shape: shapes.update, options: UPDATE_OPTIONS, name: 'weight_update', constants: () => updateConstants(spec, l, setting!) },
+/** A matrix product of a step (or of prediction): where it serves, its shape, its kernel, and what its plan is chosen with. */
+export interface PlannedProduct {
+  l: number;
+  kind: keyof LayerPlans;
+  /** Its dispatch's label, e.g. `forward layer0`: unique among a step's products. */
+  label: string;
+  shape: MatmulShape;
+  options: ChooseOptions;
+  name: KernelName;
+  /** Its kernel's constants besides the plan's (needs a TrainingSetting). */
+  constants: () => Record<string, number>;
+  /** Its own `finish` pass adds a split up (the output layer's forward product is finished by output_delta.wgsl). */
+  finishes: boolean;
+}
+
+/** The products of a training step: each layer's forward product and weight update, and the δ of each layer below the output. */
+export function stepProducts(spec: ModelSpec, batch: number, setting?: TrainingSetting): PlannedProduct[] {
+  const L = spec.layers.length;
+  return layerShapes(spec, batch).flatMap((shapes, l) => {
+    const entries: PlannedProduct[] = [
+      { l, kind: 'forward', label: `forward layer${l}`, shape: shapes.forward, options: {}, name: 'forward', constants: () => forwardConstants(spec, l, setting!.capture, true), finishes: l < L - 1 },
+      { l, kind: 'update', label: `weight update layer${l}`, shape: shapes.update, options: UPDATE_OPTIONS, name: 'weight_update', constants: () => updateConstants(spec, l, setting!), finishes: true },
     ];
-    if (shapes.hidden) entries.push({ l, kind: 'hidden', shape: shapes.hidden, options: {}, name: 'hidden_delta', constants: () => hiddenConstants(spec, l) });
-    return entries.map((entry) => {
-      const best = chooseMatmul(entry.shape, profile, entry.options);
-      const compiled = device && setting ? cheapestCompiled(entry.shape, profile, { ...entry.options, compiled: compiledPlans(device, entry.name, entry.constants()) }) : undefined;
-      return { ...entry, best, bestCost: estimatedCost(entry.shape, best, profile, entry.options), compiled };
-    });
+    if (shapes.hidden) entries.push({ l, kind: 'hidden', label: `hidden delta layer${l}`, shape: shapes.hidden, options: {}, name: 'hidden_delta', constants: () => hiddenConstants(spec, l), finishes: true });
+    return entries;
+  });
+}
+
+/** The products of prediction: each layer's forward product over `batch` rows, never split. */
+export function forwardProducts(spec: ModelSpec, batch: number, capture: boolean): PlannedProduct[] {
+  return layerShapes(spec, batch).map((shapes, l) => ({ l, kind: 'forward', label: `predict layer${l}`, shape: shapes.forward, options: { noSplit: true }, name: 'forward', constants: () => forwardConstants(spec, l, capture, false), finishes: true }));
+}
+
+/**
+ * The tile plan of each layer's three products on this adapter: a plan measured fastest
+ * on it (`tuned`, by product label: tune.ts), else the best by the cost model; or, on
+ * `device`, plans its cache already holds for the same kernels and constants (compiled
+ * for another batch size, say), the cheapest extra first, while the step's products
+ * together stay within REUSE_MARGIN of their best estimated time.
+ */
+export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, device?: GPUDevice, setting?: TrainingSetting, tuned?: ReadonlyMap<string, MatmulPlan>): LayerPlans[] {
+  const products = stepProducts(spec, batch, setting).map((entry) => {
+    const measured = tuned?.get(entry.label);
+    const best = measured ?? chooseMatmul(entry.shape, profile, entry.options);
+    const compiled = device && setting && !measured ? cheapestCompiled(entry.shape, profile, { ...entry.options, compiled: compiledPlans(device, entry.name, entry.constants()) }) : undefined;
+    return { ...entry, best, bestCost: estimatedCost(entry.shape, best, profile, entry.options), compiled };
   });
   let room = (REUSE_MARGIN - 1) * products.reduce((sum, product) => sum + product.bestCost, 0);
   const chosen = new Map(products.map((product) => [product, product.best]));
@@ -252,7 +280,7 @@ export function kernel(device: GPUDevice, name: KernelName, constants: Record<st
 }
 
 /** A product's kernel with its plan's constants, and its `finish` pass where the plan splits K. */
-async function matmul(device: GPUDevice, name: KernelName, plan: MatmulPlan, constants: Record<string, number>, label: string, finishes = true): Promise<MatmulKernel> {
+export async function matmul(device: GPUDevice, name: KernelName, plan: MatmulPlan, constants: Record<string, number>, label: string, finishes = true): Promise<MatmulKernel> {
   const all = { ...constants, ...planConstants(plan) };
   const finishConstants = { ...constants, SPLIT_K: plan.splitK, FINISH_THREADS };
   const main = kernel(device, name, all, { label });
@@ -273,17 +301,16 @@ export function createSoftmax(device: GPUDevice): Promise<Kernel> {
 
 /**
  * The forward pass for prediction (as a trainer captures or not): rows in tiles of a plan
- * for `batch` rows, no split; where the device holds training's kernel for a layer (same
- * constants), its plan is taken and nothing compiles.
+ * for `batch` rows, no split: a measured one (`tuned`, by product label), else where the
+ * device holds training's kernel for a layer (same constants), its plan, and nothing compiles.
  */
-export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture = false): Promise<ForwardKernels> {
-  const shapes = layerShapes(spec, batch);
+export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture = false, tuned?: ReadonlyMap<string, MatmulPlan>): Promise<ForwardKernels> {
   const [forward, softmax] = await Promise.all([
     Promise.all(
-      spec.layers.map((_, l) => {
-        const constants = forwardConstants(spec, l, capture, false);
-        const plan = chooseMatmul(shapes[l].forward, profile, { noSplit: true, compiled: compiledPlans(device, 'forward', constants) });
-        return matmul(device, 'forward', plan, constants, `predict layer${l}`);
+      forwardProducts(spec, batch, capture).map((product) => {
+        const constants = product.constants();
+        const plan = tuned?.get(product.label) ?? chooseMatmul(product.shape, profile, { ...product.options, compiled: compiledPlans(device, 'forward', constants) });
+        return matmul(device, 'forward', plan, constants, product.label);
       }),
     ),
     spec.layers[spec.layers.length - 1].activation === 'softmax' ? createSoftmax(device) : undefined,

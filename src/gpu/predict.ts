@@ -6,9 +6,10 @@
 
 import { layerUniform, LAYER_UNIFORM_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
 import { gpuProfile } from './adapters.ts';
-import { createForwardKernels, SOFTMAX_THREADS, stepBindGroupLayout, type ForwardKernels } from './kernels.ts';
+import { SOFTMAX_THREADS, stepBindGroupLayout, type ForwardKernels } from './kernels.ts';
 import { binding, maxBindingBytes, readRegion, storageBuffer, whole, type Region } from './memory.ts';
 import { allocations, inScopes, scoped, throwScopeErrors } from './scopes.ts';
+import { tunedForwardKernels, type TuneMode, type TuneSettings } from './tune.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, LimitError } from '../errors.ts';
@@ -148,9 +149,12 @@ export class GpuPredictor {
     private readonly paramsBuffer: GPUBuffer,
   ) {}
 
-  /** `planRows`: the rows its tile plans are chosen for (fit's batch size, so a fit at that batch can take its kernels). */
-  static async create(device: GPUDevice, model: Model, planRows: number): Promise<GpuPredictor> {
-    const kernels = await createForwardKernels(device, model.spec, planRows, gpuProfile(device));
+  /**
+   * `planRows`: the rows its tile plans are chosen for (fit's batch size, so a fit at that
+   * batch can take its kernels); `tune`: as GpuTrainerOptions.tune.
+   */
+  static async create(device: GPUDevice, model: Model, planRows: number, tune?: TuneMode | TuneSettings): Promise<GpuPredictor> {
+    const kernels = await tunedForwardKernels(device, model.spec, planRows, gpuProfile(device), false, { settings: tune, products: [] });
     const params = await scoped(
       device,
       'allocating the parameters for prediction',

@@ -108,6 +108,8 @@ export interface ChooseOptions {
    * best plan's, so a prediction after training compiles nothing.
    */
   compiled?: readonly MatmulPlan[];
+  /** Plans to pass over (by their constants): candidatePlans asks for the next best. */
+  exclude?: readonly MatmulPlan[];
 }
 
 /** How much slower (by planCost) a compiled plan may be than the best one and still be taken over compiling it: of one product, or of a training step's products together. */
@@ -234,6 +236,7 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
                 if (splitK > 1 && shape.k < splitK * Math.max(MIN_K_PER_SPLIT, 2 * tileK)) break;
                 const candidate = plan(shape, wgX, wgY, gm, gn, tileK, buffers, splitK, extraColumns);
                 if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
+                if (options.exclude?.some((other) => samePlan(other, candidate))) continue;
                 const cost = planCost(shape, candidate, profile, extraColumns);
                 if (cost === Infinity) continue;
                 if (!best || cost < best.cost * 0.999) best = { plan: candidate, cost };
@@ -247,4 +250,35 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
   if (!best) throw new LimitError(`a ${shape.m} × ${shape.n} × ${shape.k} product`, 'no tile fits it within this adapter\'s workgroup limits', 'maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension');
   const compiled = cheapestCompiled(shape, profile, options);
   return compiled && compiled.cost <= best.cost * REUSE_MARGIN ? compiled.plan : best.plan;
+}
+
+/** Whether two plans compile to the same kernel (the same override constants). */
+export function samePlan(a: MatmulPlan, b: MatmulPlan): boolean {
+  return a.wgX === b.wgX && a.wgY === b.wgY && a.gm === b.gm && a.gn === b.gn && a.tileK === b.tileK && a.splitK === b.splitK;
+}
+
+/**
+ * Up to `count` distinct plans worth timing for a product (tune.ts), best first: the cost
+ * model's choice (chooseMatmul's, `options.compiled` and all), then its choices were the
+ * adapter to have four times or a quarter its units (the unit count may come from a
+ * fallback), then the next best for this profile; all within the adapter's limits.
+ */
+export function candidatePlans(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions, count: number): MatmulPlan[] {
+  const plans = [chooseMatmul(shape, profile, options)];
+  const add = (units: number, exclude: boolean) => {
+    if (plans.length >= count) return false;
+    try {
+      const next = chooseMatmul(shape, { ...profile, units }, { ...options, compiled: undefined, exclude: exclude ? plans : undefined });
+      if (plans.some((known) => samePlan(known, next))) return true;
+      plans.push(next);
+      return true;
+    } catch (error) {
+      if (error instanceof LimitError) return false; // no plan left
+      throw error;
+    }
+  };
+  add(4 * profile.units, false);
+  add(Math.max(1, Math.round(profile.units / 4)), false);
+  while (plans.length < count && add(profile.units, true));
+  return plans;
 }

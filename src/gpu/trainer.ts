@@ -34,14 +34,12 @@ import { fusedConstants, fusedEncoder } from './fused.ts';
 import {
   createFiniteCheck,
   createFusedKernels,
-  createForwardKernels,
   createLayeredKernels,
   fitsFusedKernel,
   FUSED_MAX_LAYERS,
   FUSED_MAX_PHASE,
   FUSED_MAX_UNITS,
   kernelPlans,
-  layerPlans,
   type ForwardKernels,
   type FusedKernels,
   type Kernel,
@@ -53,6 +51,7 @@ import { datasetLoss, forwardRows } from './predict.ts';
 import { timeStep, type KernelTiming } from './profile.ts';
 import { scoped } from './scopes.ts';
 import { ChunkQueue } from './submit.ts';
+import { tunedForwardKernels, tunedLayerPlans, type Tuning, type TuneMode, type TuneSettings } from './tune.ts';
 
 /** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
 export type KernelPath = 'auto' | 'layered' | 'fused';
@@ -81,6 +80,14 @@ export interface GpuTrainerOptions {
    * test can plan as for a large GPU and run those plans here.
    */
   profile?: Partial<Pick<GpuProfile, 'units' | 'threadsPerUnit' | 'minThreads' | 'maxColumnBlocks' | 'dispatchCost' | 'tileBuffers' | 'registersPerUnit' | 'registerBudget' | 'maxRegistersPerThread'>> | undefined;
+  /**
+   * Tile plans by measurement (tune.ts): `auto` (the default) times a few candidate plans
+   * of each large product (2²⁴ FLOPs or more) on a hardware adapter at first use, and keeps
+   * the fastest per adapter (where `backend: 'auto'` keeps its measurements); `on` tunes on
+   * a software adapter too; `off` takes the cost model's plans. An object sets the
+   * candidates per product and the FLOPs threshold too.
+   */
+  tune?: TuneMode | TuneSettings | undefined;
 }
 
 /**
@@ -95,8 +102,6 @@ export class GpuTrainer implements Trainer {
   step = 0;
   /** Compute dispatches and queue submits issued by `train` so far (the benchmarks report them). */
   readonly counts = { dispatches: 0, submits: 0 };
-  /** What the tile choice assumed of the adapter. */
-  readonly profile: GpuProfile;
 
   private readonly chunks: ChunkQueue;
   private readonly guard: DeviceGuard;
@@ -117,10 +122,12 @@ export class GpuTrainer implements Trainer {
     private readonly placement: DatasetPlacement,
     /** The most bytes one binding may hold (see GpuTrainerOptions.maxBindingBytes). */
     private readonly maxBinding: number,
-    profile: GpuProfile,
+    /** What the tile choice assumed of the adapter. */
+    readonly profile: GpuProfile,
     finiteCheck: Kernel,
+    /** How tile plans are tuned, and the products tuned (measured now, or kept from an earlier run on this adapter): training's, then prediction's once it runs. */
+    readonly tuning: Tuning,
   ) {
-    this.profile = profile;
     this.guard = new DeviceGuard(device);
     this.schedule = new BatchSchedule(dataset.size, options.batchSize, options.shuffle, options.seed);
     this.chunks = new ChunkQueue(device, this.memory, this.schedule, options, dataset, placement, this.counts, finiteCheck);
@@ -164,16 +171,16 @@ export class GpuTrainer implements Trainer {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
       const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
       const memory = await allocate(device, model, dataset, options, placement, kernels, { partials: 0, outputNet: 0 });
-      return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
+      return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck, { settings: gpu.tune, products: [] });
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
     const setting = trainingSetting(options, gpu.capture ?? true);
-    const plans = layerPlans(spec, batch, profile, device, setting);
+    const { plans, tuning } = await tunedLayerPlans(device, spec, batch, profile, setting, gpu.tune);
     const room = splitRoom(spec, batch, plans, options.clipNorm !== undefined);
     checkSplitRoom(room, maxBinding);
     const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, setting, batch, profile, plans), createFiniteCheck(device)]);
     const memory = await allocate(device, model, dataset, options, placement, kernels, room);
-    return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck);
+    return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck, tuning);
   }
 
   /** Whether the dataset is streamed batch by batch (it does not fit in one binding). */
@@ -324,7 +331,7 @@ export class GpuTrainer implements Trainer {
 
   private async forwardSetting() {
     await this.chunks.settle();
-    this.forwardKernels ??= createForwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture);
+    this.forwardKernels ??= tunedForwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture, this.tuning);
     return { device: this.device, spec: this.spec, layout: this.layout, kernels: await this.forwardKernels, params: this.memory.region('params'), maxBinding: this.maxBinding };
   }
 

@@ -1,10 +1,11 @@
-// Where `backend: 'auto'` keeps its measurements in Node (src/train/calibration.ts): a JSON
-// file in the user's cache folder, or where WEBGPU_BACKPROP_CALIBRATION names.
+// Where measurements are kept in Node (src/measurements.ts): `backend: 'auto'`'s speeds
+// (src/train/calibration.ts) and the tile plans tuned per adapter (src/gpu/tune.ts), in a
+// JSON file in the user's cache folder, or where WEBGPU_BACKPROP_CALIBRATION names.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { CalibrationStore } from '../train/calibration.ts';
+import type { CalibrationStore } from '../measurements.ts';
 
 /** The file: $WEBGPU_BACKPROP_CALIBRATION, else webgpu-backprop/calibration.json in $XDG_CACHE_HOME or ~/.cache. */
 export function calibrationFile(): string {

@@ -1,7 +1,7 @@
 // What `backend: 'auto'` chooses by: each backend's speed measured once on this machine
-// (per adapter, and per thread count of the WebAssembly backend) and kept: in the
-// browser's localStorage, in a file in Node (src/node/calibration-file.ts), else for the
-// life of the page or process.
+// (per adapter, and per thread count of the WebAssembly backend) and kept where
+// src/measurements.ts keeps measurements: in the browser's localStorage, in a file in
+// Node (src/node/calibration-file.ts), else for the life of the page or process.
 //
 //   WebAssembly  a few steps of a 256-256-256 network (its products' GFLOP/s), and many of
 //                a 2-2-2 one (what a step costs besides its products)
@@ -18,6 +18,7 @@ import type { ModelSpec } from '../model/model.ts';
 import { WasmTrainer } from '../wasm/trainer.ts';
 import { seededRandom } from '../data/random.ts';
 import { DEFAULT_BATCH_SIZE } from './options.ts';
+import { kept as keptMeasurement } from '../measurements.ts';
 
 /** The WebAssembly backend's measured speed. */
 export interface WasmCalibration {
@@ -40,64 +41,12 @@ export interface WebgpuCalibration {
   units: number;
 }
 
-/** Where measurements are kept between runs: read all, write all. */
-export interface CalibrationStore {
-  read(): Record<string, unknown> | undefined;
-  write(entries: Record<string, unknown>): void;
-}
-
 /** Bumped when what is measured changes, so that old entries are measured again. */
 const CALIBRATION_VERSION = 1;
-const STORAGE_KEY = 'webgpu-backprop:calibration';
 
-const memoryEntries: Record<string, unknown> = {};
-
-/** localStorage where the page has it, else this process's memory. */
-function defaultStore(): CalibrationStore {
-  const storage = typeof localStorage !== 'undefined' ? localStorage : undefined;
-  if (!storage) return { read: () => memoryEntries, write: (entries) => Object.assign(memoryEntries, entries) };
-  return {
-    read: () => {
-      try {
-        return JSON.parse(storage.getItem(STORAGE_KEY) ?? '{}');
-      } catch {
-        return undefined;
-      }
-    },
-    write: (entries) => storage.setItem(STORAGE_KEY, JSON.stringify(entries)),
-  };
-}
-
-let store: CalibrationStore | undefined;
-
-/** Sets where measurements are kept (src/node.ts: a file). */
-export function setCalibrationStore(chosen: CalibrationStore): void {
-  store = chosen;
-}
-
-function currentStore(): CalibrationStore {
-  store ??= defaultStore();
-  return store;
-}
-
-/** A kept measurement by its key, or `measure`'s, then kept. A store that fails to read or write is passed over. */
-async function kept<T>(key: string, measure: () => Promise<T>): Promise<{ value: T; measuredNow: boolean }> {
-  const full = `v${CALIBRATION_VERSION} ${key}`;
-  let entries: Record<string, unknown> | undefined;
-  try {
-    entries = currentStore().read();
-  } catch {
-    entries = undefined;
-  }
-  const found = entries?.[full];
-  if (found !== undefined) return { value: found as T, measuredNow: false };
-  const value = await measure();
-  try {
-    currentStore().write({ ...(entries ?? {}), [full]: value });
-  } catch {
-    // A read-only or full store: the figure is still used for this choice.
-  }
-  return { value, measuredNow: true };
+/** A kept measurement by its key, or `measure`'s, then kept (src/measurements.ts). */
+function kept<T>(key: string, measure: () => Promise<T>): Promise<{ value: T; measuredNow: boolean }> {
+  return keptMeasurement(`v${CALIBRATION_VERSION} ${key}`, measure);
 }
 
 const sigmoidSpec = (sizes: number[]): ModelSpec => ({
@@ -165,7 +114,8 @@ export async function webgpuCalibration(adapter: GPUAdapter, open: () => Promise
     const size = 512;
     const model = createModel({ inputSize: size, layers: [{ units: size, activation: 'linear' }], loss: 'mse', trainBiases: true }, { seed: 1 });
     const compileStarted = performance.now();
-    const predictor = await GpuPredictor.create(device, model, DEFAULT_BATCH_SIZE);
+    // Untuned: compileMs is one pipeline's compile, and `auto` estimates with the cost model's plans.
+    const predictor = await GpuPredictor.create(device, model, DEFAULT_BATCH_SIZE, 'off');
     // The forward product alone (a linear output layer needs no softmax).
     const compileMs = performance.now() - compileStarted;
     try {

@@ -5,7 +5,7 @@
 import type { Dataset } from '../data/dataset.ts';
 import { DeviceKeeper, openDevice, requestAdapter } from '../gpu/device.ts';
 import { ResilientTrainer } from '../gpu/resilient.ts';
-import { GpuTrainer, type KernelPath } from '../gpu/trainer.ts';
+import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import type { Trainer, TrainOptions } from '../model/trainer.ts';
@@ -33,15 +33,17 @@ export interface CreateTrainerOptions {
    * false writes only what training needs: see GpuTrainerOptions.capture and Trainer.setCapture).
    */
   capture?: boolean | undefined;
+  /** Tile plans by measurement on WebGPU (default `auto`): see GpuTrainerOptions.tune. */
+  tune?: GpuTrainerOptions['tune'];
 }
 
 /** A trainer of `model` on `dataset`: the float64 reference, WebAssembly, or WebGPU. */
 export async function createTrainer(model: Model, dataset: Dataset, options: TrainOptions, how: CreateTrainerOptions): Promise<Trainer> {
   if (how.backend === 'cpu') return new CpuTrainer(model, dataset, options);
   if (how.backend === 'wasm') return WasmTrainer.create(model, dataset, options, { threads: how.threads });
-  const { device, path } = how;
+  const { device, path, tune } = how;
   const capture = how.capture ?? true;
-  if (device && !(device instanceof DeviceKeeper)) return GpuTrainer.create(device, model, dataset, options, { path, capture });
+  if (device && !(device instanceof DeviceKeeper)) return GpuTrainer.create(device, model, dataset, options, { path, capture, tune });
   const open = device ? () => device.current() : async () => openDevice(await requestAdapter());
-  return ResilientTrainer.create(open, model, dataset, options, { path, capture, onRecover: how.onRecover, checkpointEvery: how.checkpointEvery, ownsDevices: !device });
+  return ResilientTrainer.create(open, model, dataset, options, { path, capture, tune, onRecover: how.onRecover, checkpointEvery: how.checkpointEvery, ownsDevices: !device });
 }
