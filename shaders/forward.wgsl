@@ -88,8 +88,8 @@ fn weight_quad(j: u32, k: u32, k_end: u32) -> vec4f {
   return v;
 }
 
-/** The product (B, OUT) = (B, IN) · (IN, OUT): rows are samples, columns units. */
-fn product_shape() -> vec3u {
+/** The product (B, OUT) = (B, IN) · (IN, OUT): rows are samples, columns units; one product a dispatch (index 0). */
+fn product_shape(index: u32) -> vec3u {
   return vec3u(layer.batch, layer.units, layer.inputs);
 }
 
@@ -144,4 +144,9 @@ fn store_partial(index: u32, sum: f32) {
   } else {
     partials[index] = sum;
   }
+}
+
+/** A hidden layer's split product is finished by `finish` (the output layer's by output_delta.wgsl). */
+fn load_partial(index: u32) -> f32 {
+  return partials[index];
 }

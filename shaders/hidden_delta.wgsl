@@ -68,8 +68,8 @@ fn weight_quad(o: u32, h: u32, k_end: u32) -> vec4f {
   return v;
 }
 
-/** The product (B, OUT) = (B, NEXT) · (NEXT, OUT): rows are samples, columns this layer's units. */
-fn product_shape() -> vec3u {
+/** The product (B, OUT) = (B, NEXT) · (NEXT, OUT): rows are samples, columns this layer's units; one product a dispatch (index 0). */
+fn product_shape(index: u32) -> vec3u {
   return vec3u(layer.batch, layer.units, layer.next_units);
 }
 
@@ -119,4 +119,8 @@ fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {}
 
 fn store_partial(index: u32, sum: f32) {
   partials[index] = sum;
+}
+
+fn load_partial(index: u32) -> f32 {
+  return partials[index];
 }
