@@ -1560,10 +1560,10 @@ const MUTANTS: Mutant[] = [
   },
   {
     id: 'U4',
-    change: "weight_update.wgsl reads a layer's input and δ from the other activation buffer",
+    change: "weight_update.wgsl: the first layer reads the first step's dataset rows at every step (the step's offset into the batch rows left out)",
     file: 'shaders/weight_update.wgsl',
-    original: '  if (layers[product].side == 0u) {',
-    replacement: '  if (layers[product].side != 0u) {',
+    original: '    return batch_rows[step.rows_offset + b];',
+    replacement: '    return batch_rows[b];',
     tests: ['test/weight-update-dispatch.test.ts'],
     only: 'against the reference',
   },

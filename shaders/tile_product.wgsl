@@ -34,6 +34,7 @@
 // The entry points are here, `main` and, for a split product, `finish`; each kernel
 // supplies what differs:
 //   fn product_shape(index: u32) -> vec3u                (M, N, K) of product `index`
+//   fn begin_product(index: u32)                         called first: where a kernel keeps what it reads of product `index`
 //   fn load_job(job: u32, k0: u32, k_end: u32) -> Quad   job 0 ..< JOBS's values of k-tile k0 (A's jobs first, then B's)
 //   fn store_job(job: u32, quad: Quad)                   into a_tile or b_tile
 //   fn finish_result(m: u32, n: u32, sum: f32)           its epilogue: the finished sum of result (m, n)
@@ -334,6 +335,7 @@ fn main(
   // The shape and k range from group.z itself, not the private copies: they decide
   // control flow that reaches barriers, which must be uniform.
   product = group.z / SPLIT_K;
+  begin_product(group.z / SPLIT_K);
   let shape = product_shape(group.z / SPLIT_K);
   first_row = group.y * TILE_M;
   first_column = group.x * TILE_N;
@@ -357,6 +359,7 @@ fn main(
 @compute @workgroup_size(FINISH_THREADS)
 fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u) {
   product = group.z;
+  begin_product(group.z);
   let columns = result_columns();
   let count = product_shape(group.z).x * columns;
   for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {

@@ -6,9 +6,9 @@
 // Every layer's product in one dispatch: workgroup z works on layer z / SPLIT_K (the
 // product, in tile_product.wgsl's words), whose sizes and regions are its UpdateLayer in
 // `layers`; the dispatch is sized for the largest layer, and the workgroups past a
-// smaller layer's tiles return at once. A layer's input and δ lie in one of the two
-// activation buffers (its `side`; src/gpu/buffers.ts lays them out), or, for the first
-// layer, its inputs are the dataset's rows, read through the step's batch rows (`gather`).
+// smaller layer's tiles return at once. A layer's input and δ lie in the activation
+// buffer (src/gpu/buffers.ts lays it out), or, for the first layer, its inputs are the
+// dataset's rows, read through the step's batch rows (`gather`).
 //
 // The biases' gradients, mean_b δ_j, are summed by one more column of workgroups
 // (group.x = ⌈IN / TILE_N⌉), each for the TILE_M units of its row of tiles: no thread of
@@ -36,8 +36,7 @@ struct UpdateLayer {
   weights_offset: u32,  // into params, grads and state: the layer's (OUT, IN) weights
   biases_offset: u32,   // … its (OUT) biases
   state1_offset: u32,   // into state: where its second slot (Adam's v) starts
-  side: u32,            // the activation buffer (0 or 1) that holds its input and δ
-  input_offset: u32,    // into it: the (B, IN) input, in floats (0 where gather)
+  input_offset: u32,    // into activations: the (B, IN) input, in floats (0 where gather)
   delta_offset: u32,    // … the (B, OUT) δ
   partials_offset: u32, // into partials: its (SPLIT_K, OUT, IN + 1) partial sums
   gather: u32,          // 1: the inputs are the dataset's rows, picked by batch_rows
@@ -49,12 +48,11 @@ struct UpdateLayer {
 @group(0) @binding(0) var<uniform> layers: array<UpdateLayer, 64>;
 @group(0) @binding(1) var<storage, read> dataset: array<vec4f>;      // (N, IN0) the dataset's inputs (gather)
 @group(0) @binding(2) var<storage, read> batch_rows: array<u32>;     // (STEPS, B): the dataset row of each sample (gather)
-@group(0) @binding(3) var<storage, read> activations0: array<vec4f>; // side 0: the layers' out and δ that buffers.ts puts there
-@group(0) @binding(4) var<storage, read> activations1: array<vec4f>; // side 1
-@group(0) @binding(5) var<storage, read_write> params: array<f32>;   // (P)
-@group(0) @binding(6) var<storage, read_write> grads: array<f32>;    // (P)
-@group(0) @binding(7) var<storage, read_write> state: array<f32>;    // (2, P) momentum's velocity or Adam's m, then Adam's v (at state1_offset)
-@group(0) @binding(8) var<storage, read_write> partials: array<f32>; // each layer's (SPLIT_K, OUT, IN + 1) where split; `apply` reads grad_norm.wgsl's (NORM_GROUPS) sums of g²
+@group(0) @binding(3) var<storage, read> activations: array<vec4f>; // every layer's net, out and δ (but the output layer's net), by buffers.ts
+@group(0) @binding(4) var<storage, read_write> params: array<f32>;   // (P)
+@group(0) @binding(5) var<storage, read_write> grads: array<f32>;    // (P)
+@group(0) @binding(6) var<storage, read_write> state: array<f32>;    // (2, P) momentum's velocity or Adam's m, then Adam's v (at state1_offset)
+@group(0) @binding(7) var<storage, read_write> partials: array<f32>; // each layer's (SPLIT_K, OUT, IN + 1) where split; `apply` reads grad_norm.wgsl's (NORM_GROUPS) sums of g²
 @group(1) @binding(0) var<uniform> step: Step;
 
 override CAPTURE: bool = true;      // write every gradient to `grads`
@@ -73,25 +71,24 @@ fn set_bias_sum(slot: u32, sum: f32) {
   a_tile[slot / 4u][slot % 4u] = sum;
 }
 
-/** Vec4 `index` of the layer's activation buffer. */
-fn activation(index: u32) -> vec4f {
-  if (layers[product].side == 0u) {
-    return activations0[index];
-  }
-  return activations1[index];
+var<private> layer: UpdateLayer; // the workgroup's layer, layers[product]
+
+/** The workgroup's layer, kept where every load reads it: a private copy rather than the uniform array indexed anew. */
+fn begin_product(index: u32) {
+  layer = layers[index];
 }
 
-/** Vec4 `index` of the layer's inputs: the dataset's (gather), or its activation buffer's. */
+/** Vec4 `index` of the layer's inputs: the dataset's (gather), or the activation buffer's. */
 fn input_vec4(index: u32) -> vec4f {
-  if (layers[product].gather != 0u) {
+  if (layer.gather != 0u) {
     return dataset[index];
   }
-  return activation(index);
+  return activations[index];
 }
 
 /** The dataset row (gather) or the batch row of sample b. */
 fn input_row(b: u32) -> u32 {
-  if (layers[product].gather != 0u) {
+  if (layer.gather != 0u) {
     return batch_rows[step.rows_offset + b];
   }
   return b;
@@ -102,15 +99,15 @@ fn delta_quad(b: u32, j: u32, k_end: u32) -> vec4f {
   if (b >= k_end) {
     return vec4f(0.0);
   }
-  let units = layers[product].units;
-  let first = layers[product].delta_offset + b * units + j;
-  if (layers[product].vec4_a != 0u) {
-    return select(vec4f(0.0), activation(first / 4u), j < units);
+  let units = layer.units;
+  let first = layer.delta_offset + b * units + j;
+  if (layer.vec4_a != 0u) {
+    return select(vec4f(0.0), activations[first / 4u], j < units);
   }
   var v = vec4f(0.0);
   for (var c = 0u; c < 4u; c++) {
     if (j + c < units) {
-      v[c] = activation((first + c) / 4u)[(first + c) % 4u];
+      v[c] = activations[(first + c) / 4u][(first + c) % 4u];
     }
   }
   return v;
@@ -121,9 +118,9 @@ fn input_quad(b: u32, i: u32, k_end: u32) -> vec4f {
   if (b >= k_end) {
     return vec4f(0.0);
   }
-  let inputs = layers[product].inputs;
-  let first = layers[product].input_offset + input_row(b) * inputs + i;
-  if (layers[product].vec4_b != 0u) {
+  let inputs = layer.inputs;
+  let first = layer.input_offset + input_row(b) * inputs + i;
+  if (layer.vec4_b != 0u) {
     return select(vec4f(0.0), input_vec4(first / 4u), i < inputs);
   }
   var v = vec4f(0.0);
@@ -173,7 +170,7 @@ fn update(index: u32, grad: f32) {
 
 /** Applies the optimizer to parameter `index`, with its state. */
 fn step_parameter(index: u32, grad: f32) {
-  let index1 = layers[product].state1_offset + index;
+  let index1 = layer.state1_offset + index;
   var s0 = 0.0;
   var s1 = 0.0;
   if (STATE_SLOTS >= 1u) {
@@ -193,14 +190,13 @@ fn step_parameter(index: u32, grad: f32) {
 
 /** Weight w_ji's gradient from Σ_b δ_j·in_i, and its update. */
 fn weight_epilogue(j: u32, i: u32, sum: f32) {
-  let layer = layers[product];
   update(layer.weights_offset + j * layer.inputs + i, sum * (1.0 / f32(layer.batch)));
 }
 
 /** Bias b_j's gradient from Σ_b δ_j, and its update (where biases train). */
 fn bias_epilogue(j: u32, sum: f32) {
-  let grad = sum * (1.0 / f32(layers[product].batch));
-  let index = layers[product].biases_offset + j;
+  let grad = sum * (1.0 / f32(layer.batch));
+  let index = layer.biases_offset + j;
   if (TRAIN_BIASES) {
     update(index, grad);
   } else {
@@ -210,7 +206,7 @@ fn bias_epilogue(j: u32, sum: f32) {
 
 /** A finished sum: a weight's (i < IN), or the bias's (column IN, from the bias workgroups). */
 fn finish_result(j: u32, i: u32, sum: f32) {
-  if (i < layers[product].inputs) {
+  if (i < layer.inputs) {
     weight_epilogue(j, i, sum);
   } else {
     bias_epilogue(j, sum);
@@ -219,15 +215,15 @@ fn finish_result(j: u32, i: u32, sum: f32) {
 
 /** The inputs, and the bias as column IN. */
 fn result_columns() -> u32 {
-  return layers[product].inputs + 1u;
+  return layer.inputs + 1u;
 }
 
 fn store_partial(index: u32, sum: f32) {
-  partials[layers[product].partials_offset + index] = sum;
+  partials[layer.partials_offset + index] = sum;
 }
 
 fn load_partial(index: u32) -> f32 {
-  return partials[layers[product].partials_offset + index];
+  return partials[layer.partials_offset + index];
 }
 
 /**
@@ -237,14 +233,14 @@ fn load_partial(index: u32) -> f32 {
  */
 fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {
   let phases = max(THREADS / TILE_M, 1u);
-  let units = layers[product].units;
+  let units = layer.units;
   for (var slot = thread; slot < TILE_M * phases; slot += THREADS) {
     let j = first_row + slot % TILE_M;
     var sum = 0.0;
     if (j < units) {
       for (var b = k_begin + slot / TILE_M; b < k_end; b += phases) {
-        let e = layers[product].delta_offset + b * units + j;
-        sum += activation(e / 4u)[e % 4u];
+        let e = layer.delta_offset + b * units + j;
+        sum += activations[e / 4u][e % 4u];
       }
     }
     set_bias_sum(slot, sum);
@@ -257,7 +253,7 @@ fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {
       for (var p = 0u; p < phases; p++) {
         sum += bias_sum(p * TILE_M + unit);
       }
-      finish_element(j, layers[product].inputs, sum);
+      finish_element(j, layer.inputs, sum);
     }
   }
 }
@@ -265,8 +261,7 @@ fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {
 /** Clipping's update, once grad_norm.wgsl has summed Σ g²: every trained parameter of layer group.z, its gradient times the factor. */
 @compute @workgroup_size(FINISH_THREADS)
 fn apply(@builtin(global_invocation_id) id: vec3u, @builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  product = group.z;
-  let layer = layers[group.z];
+  begin_product(group.z);
   var squares = 0.0;
   for (var g = 0u; g < NORM_GROUPS; g++) {
     squares += partials[g];

@@ -75,20 +75,26 @@ export const OP_SWITCHES = {
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
-/** The buffers each kernel binds in group 0, in binding order (every entry point of a kernel shares them). */
+/**
+ * The buffers each kernel binds in group 0, in binding order (every entry point of a kernel
+ * shares them). The layered path keeps every layer's net, out and δ in one activation
+ * buffer (buffers.ts), so the forward and δ kernels declare their activation inputs
+ * read_write though they only read them: WebGPU refuses a buffer bound read-only beside
+ * a writable binding of it in one dispatch (the ranges bound never overlap).
+ */
 export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
   // dims, dataset inputs, dataset targets, batch rows, input, target
   gather_batch: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
   // layer, input, batch rows, params, net, out, partials
-  forward: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
+  forward: ['uniform', 'storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
   // layer, net, out
   softmax: ['uniform', 'read-only-storage', 'storage'],
   // layer, params, dataset targets, batch rows, net, out, delta, loss, loss history
   output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
   // layer, next delta, params, net, out, delta, partials
-  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
-  // layers, dataset inputs, batch rows, activations0, activations1, params, grads, state, partials
-  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
+  hidden_delta: ['uniform', 'storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
+  // layers, dataset inputs, batch rows, activations, params, grads, state, partials
+  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
   // trained ranges, grads, partials
   grad_norm: ['read-only-storage', 'read-only-storage', 'storage'],
   // chunk, dataset, batch rows, steps, values, params, grads, state, loss history
@@ -103,7 +109,7 @@ export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'forw
 /** The fields of common.wgsl's Layer struct, in order; all u32. */
 export const LAYER_FIELDS = ['batch', 'inputs', 'units', 'next_units', 'weights_offset', 'biases_offset', 'next_weights_offset'] as const;
 /** The fields of weight_update.wgsl's UpdateLayer struct, in order; all u32. */
-export const UPDATE_LAYER_FIELDS = ['batch', 'inputs', 'units', 'weights_offset', 'biases_offset', 'state1_offset', 'side', 'input_offset', 'delta_offset', 'partials_offset', 'gather', 'vec4_a', 'vec4_b'] as const;
+export const UPDATE_LAYER_FIELDS = ['batch', 'inputs', 'units', 'weights_offset', 'biases_offset', 'state1_offset', 'input_offset', 'delta_offset', 'partials_offset', 'gather', 'vec4_a', 'vec4_b'] as const;
 export type UpdateLayerFields = Record<(typeof UPDATE_LAYER_FIELDS)[number], number>;
 /** weight_update.wgsl's UPDATE_LAYERS: the most layers one weight-update dispatch takes (the length of its `layers` array). */
 export const UPDATE_LAYERS = 64;

@@ -1,6 +1,6 @@
 // A GPU trainer's buffers (TrainerBuffers, encoder.ts): their sizes, what is uploaded into
 // them at the start, and where each named buffer lives in them. The layered path keeps
-// the layers' net, out and δ in two activation buffers (activationSide), and the batch's
+// the layers' net, out and δ in one activation buffer (inActivations), and the batch's
 // input, target and loss, and the output layer's net, in buffers of their own; the fused
 // path keeps them all in one, laid out by stepBufferLayout. Also the room the split products' partial sums need,
 // known from the tile plans alone, so a trainer too large for a binding is refused
@@ -60,18 +60,14 @@ export function checkSplitRoom(room: SplitRoom, maxBinding: number): void {
 }
 
 /**
- * Which of the layered path's two activation buffers holds a layer's buffer: its net and
- * out side l % 2, its δ the other side; undefined for the buffers kept on their own
- * (input, target, loss, and the output layer's net, which has room for partial sums). So
- * no kernel of a step reads one activation buffer and writes it in a dispatch (WebGPU
- * refuses a buffer bound writable and read-only at once): the forward product reads side
- * (l − 1) % 2 and writes side l % 2, the hidden δ reads side l % 2 and writes the other;
- * and the weight update finds a layer's input (the out below) and δ on one side, (l + 1) % 2.
+ * Whether the layered path keeps a buffer in its activation buffer: every layer's net, out
+ * and δ, but the output layer's net (it has room for partial sums) and the batch's input,
+ * target and loss. The weight update reads every layer's input (the out below) and δ
+ * from that one binding (see GROUP0 in abi.ts for how the other kernels bind it).
  */
-export function activationSide(spec: ModelSpec, name: BufferName): 0 | 1 | undefined {
+export function inActivations(spec: ModelSpec, name: BufferName): boolean {
   const buffer = parseLayerBuffer(name);
-  if (!buffer || (buffer.kind === 'net' && buffer.layer === spec.layers.length - 1)) return undefined;
-  return ((buffer.layer + (buffer.kind === 'delta' ? 1 : 0)) % 2) as 0 | 1;
+  return buffer !== undefined && !(buffer.kind === 'net' && buffer.layer === spec.layers.length - 1);
 }
 
 /** Where the optimizer's second state slot starts in the state buffer (floats): slots are aligned, and empty for SGD. */
@@ -130,23 +126,20 @@ export class TrainerMemory {
     const uniform = (label: string, bytes: number) => create({ label, size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     // The output layer's net, with room for the partial sums of its split product.
     const valueLength = (name: BufferName, length: number) => (name === outputNetName ? Math.max(length, room.outputNet) : length);
-    // Layered: the two activation buffers, each entry at an aligned offset, then a buffer for each other entry.
-    const sideLength = [0, 0];
-    const sideOffsets = stepLayout.entries.map((entry) => {
-      const side = activationSide(spec, entry.name);
-      if (!layered || side === undefined) return 0;
-      const offset = sideLength[side];
-      sideLength[side] += alignUp(entry.length);
-      return offset;
+    // Layered: the activation buffer, each entry at an aligned offset, then a buffer for each other entry.
+    let activationsLength = 0;
+    const activationOffsets = stepLayout.entries.map((entry) => {
+      if (!layered || !inActivations(spec, entry.name)) return 0;
+      activationsLength += alignUp(entry.length);
+      return activationsLength - alignUp(entry.length);
     });
-    const alone = stepLayout.entries.filter((entry) => activationSide(spec, entry.name) === undefined);
+    const alone = stepLayout.entries.filter((entry) => !inActivations(spec, entry.name));
     const values = layered
-      ? [storage('activations0', sideLength[0]), storage('activations1', sideLength[1]), ...alone.map((entry) => storage(entry.name, valueLength(entry.name, entry.length)))]
+      ? [storage('activations', activationsLength), ...alone.map((entry) => storage(entry.name, valueLength(entry.name, entry.length)))]
       : [storage('step buffers', stepLayout.size)];
     const valueBuffer = (name: BufferName) => {
       if (!layered) return values[0];
-      const side = activationSide(spec, name);
-      return side === undefined ? values[2 + alone.findIndex((entry) => entry.name === name)] : values[side];
+      return inActivations(spec, name) ? values[0] : values[1 + alone.findIndex((entry) => entry.name === name)];
     };
     this.buffers = {
       dataset: storage('dataset', placement.targetsOffset + placement.rows * dataset.outputSize),
@@ -163,7 +156,7 @@ export class TrainerMemory {
       marked: storage('marked state', layout.size + 2 * this.state1Offset),
       previous: storage('previously marked state', layout.size + 2 * this.state1Offset),
       values,
-      activations: layered ? values.slice(0, 2) : [],
+      activations: layered ? values[0] : undefined,
       outputNet: valueBuffer(outputNetName),
       partials: storage('partial sums', room.partials),
       layerUniforms: layered ? spec.layers.map((_, l) => uniform(`layer${l} dims`, LAYER_UNIFORM_BYTES)) : [],
@@ -172,7 +165,7 @@ export class TrainerMemory {
       owned: [],
     };
     stepLayout.entries.forEach((entry, k) => {
-      this.regions.set(entry.name, { buffer: valueBuffer(entry.name), offset: layered ? sideOffsets[k] : entry.offset, length: entry.length });
+      this.regions.set(entry.name, { buffer: valueBuffer(entry.name), offset: layered ? activationOffsets[k] : entry.offset, length: entry.length });
     });
     this.regions.set('params', { buffer: this.buffers.params, offset: 0, length: layout.size });
     this.regions.set('grads', { buffer: this.buffers.grads, offset: 0, length: layout.size });
@@ -196,7 +189,6 @@ export class TrainerMemory {
           weights_offset: paramEntry(layout, l, 'weights').offset,
           biases_offset: paramEntry(layout, l, 'biases').offset,
           state1_offset: this.state1Offset,
-          side: activationSide(spec, `layer${l}.delta`)!,
           input_offset: l === 0 ? 0 : this.region(`layer${l - 1}.out`).offset,
           delta_offset: delta.offset,
           partials_offset: room.updatePartials[l],

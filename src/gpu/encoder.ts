@@ -20,8 +20,8 @@ export interface TrainerBuffers {
   state: GPUBuffer; //          (2, P): momentum's velocity or Adam's m, then Adam's v
   marked: GPUBuffer; //         (P + 2S): params and state as of the last mark()
   previous: GPUBuffer; //       (P + 2S): as of the mark before it
-  activations: GPUBuffer[]; //  the layered path's two activation buffers, values[0] and values[1] (buffers.ts, activationSide)
-  values: GPUBuffer[]; //       the per-step buffers: the two activation buffers, then one for each other (layered; buffers.ts), or one laid out by stepBufferLayout (fused)
+  activations?: GPUBuffer; //   the layered path's activation buffer, values[0]: every layer's net, out and δ but the output layer's net (buffers.ts)
+  values: GPUBuffer[]; //       the per-step buffers: the activation buffer, then one for each other (layered; buffers.ts), or one laid out by stepBufferLayout (fused)
   outputNet: GPUBuffer; //      (SPLIT_K, B, K): the output layer's net, with room for the split product's partial sums (layered)
   partials: GPUBuffer; //       the partial sums of the split products (layered): the largest (SPLIT_K, M, N)
   layerUniforms: GPUBuffer[]; // (L) Layer structs (layered)

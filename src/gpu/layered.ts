@@ -172,13 +172,13 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
   // (weight_update.wgsl); each layer's sizes and regions are its UpdateLayer (buffers.ts).
   const update = kernels.weightUpdate;
   const splitK = update.plan.splitK;
-  const [activations0, activations1] = buffers.activations;
+  const activations = whole(buffers.activations!);
   const updates: { layers: number[]; group: GPUBindGroup; suffix: string }[] = [];
   for (let first = 0; first < L; first += UPDATE_LAYERS) {
     const layers = spec.layers.map((_, l) => l).slice(first, first + UPDATE_LAYERS);
     const suffix = L > UPDATE_LAYERS ? ` layers ${first}–${layers[layers.length - 1]}` : '';
     const table: Region = { buffer: buffers.updateLayers, offset: (first / UPDATE_LAYERS) * (UPDATE_TABLE_BYTES / F32), length: UPDATE_TABLE_BYTES / F32 };
-    const group = bindGroup(update.main, [table, datasetInputs, batchRows, whole(activations0), whole(activations1), params, region('grads'), whole(buffers.state), partials], `weight update${suffix}`);
+    const group = bindGroup(update.main, [table, datasetInputs, batchRows, activations, params, region('grads'), whole(buffers.state), partials], `weight update${suffix}`);
     updates.push({ layers, group, suffix });
   }
   for (const { layers, group, suffix } of updates) {
