@@ -1581,7 +1581,7 @@ const MUTANTS: Mutant[] = [
     change: "the tile choice forgets the bias sums kept in a_tile: plans whose a_tile is too small are taken",
     file: 'src/gpu/tiles.ts',
     original: '  return !options.aTileFloats || plan.tileK * plan.tileM >= options.aTileFloats(plan.tileM, plan.wgX * plan.wgY);',
-    replacement: '  return true;',
+    replacement: '  return !options.aTileFloats || plan.tileK * plan.tileM >= 0;',
     tests: ['test/abi.test.ts'],
   },
   {
