@@ -20,7 +20,8 @@
 // and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
-@group(0) @binding(1) var<storage, read> input: array<vec4f>;          // (B, IN), or the dataset's (N, IN) inputs (GATHER)
+@group(0) @binding(1) var<storage, read_write> input: array<vec4f>;    // (B, IN), or the dataset's (N, IN) inputs (GATHER); read only, but
+                                                                         // in the activation buffer the kernel writes out to (src/gpu/abi.ts, GROUP0)
 @group(0) @binding(2) var<storage, read> batch_rows: array<u32>;       // (STEPS, B): the dataset row of each sample (GATHER)
 @group(0) @binding(3) var<storage, read> params: array<vec4f>;         // (P) weights (OUT, IN) and biases (OUT) at their offsets
 @group(0) @binding(4) var<storage, read_write> net: array<f32>;        // (B, OUT); (SPLIT_K, B, OUT) partial sums (OUTPUT, split)
@@ -88,8 +89,10 @@ fn weight_quad(j: u32, k: u32, k_end: u32) -> vec4f {
   return v;
 }
 
-/** The product (B, OUT) = (B, IN) · (IN, OUT): rows are samples, columns units. */
-fn product_shape() -> vec3u {
+fn begin_product(index: u32) {}
+
+/** The product (B, OUT) = (B, IN) · (IN, OUT): rows are samples, columns units; one product a dispatch (index 0). */
+fn product_shape(index: u32) -> vec3u {
   return vec3u(layer.batch, layer.units, layer.inputs);
 }
 
@@ -169,4 +172,9 @@ fn store_partial(index: u32, sum: f32) {
   } else {
     partials[index] = sum;
   }
+}
+
+/** A hidden layer's split product is finished by `finish` (the output layer's by output_delta.wgsl). */
+fn load_partial(index: u32) -> f32 {
+  return partials[index];
 }

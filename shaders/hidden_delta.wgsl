@@ -15,10 +15,11 @@
 // points main and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
-@group(0) @binding(1) var<storage, read> next_delta: array<vec4f>;    // (B, NEXT)
+@group(0) @binding(1) var<storage, read_write> next_delta: array<vec4f>; // (B, NEXT); read only, as net and out, but in the activation buffer
+                                                                          // that delta is written to (src/gpu/abi.ts, GROUP0)
 @group(0) @binding(2) var<storage, read> params: array<vec4f>;        // (P) the layer above's weights (NEXT, OUT) at next_weights_offset
-@group(0) @binding(3) var<storage, read> net: array<vec4f>;           // (B, OUT), written where KEEP_NET
-@group(0) @binding(4) var<storage, read> out: array<vec4f>;           // (B, OUT)
+@group(0) @binding(3) var<storage, read_write> net: array<vec4f>;    // (B, OUT), written where KEEP_NET; read_write as out is, for the same reason
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;    // (B, OUT)
 @group(0) @binding(5) var<storage, read_write> delta: array<f32>;     // (B, OUT)
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, B, OUT) where split
 @group(1) @binding(0) var<uniform> step: Step;
@@ -68,8 +69,10 @@ fn weight_quad(o: u32, h: u32, k_end: u32) -> vec4f {
   return v;
 }
 
-/** The product (B, OUT) = (B, NEXT) · (NEXT, OUT): rows are samples, columns this layer's units. */
-fn product_shape() -> vec3u {
+fn begin_product(index: u32) {}
+
+/** The product (B, OUT) = (B, NEXT) · (NEXT, OUT): rows are samples, columns this layer's units; one product a dispatch (index 0). */
+fn product_shape(index: u32) -> vec3u {
   return vec3u(layer.batch, layer.units, layer.next_units);
 }
 
@@ -159,4 +162,8 @@ fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {}
 
 fn store_partial(index: u32, sum: f32) {
   partials[index] = sum;
+}
+
+fn load_partial(index: u32) -> f32 {
+  return partials[index];
 }

@@ -33,9 +33,14 @@
 //   - an operand stored n-contiguous (W in hidden_delta.wgsl, δ and the inputs in
 //     weight_update.wgsl) is read 4 k-rows × one vec4 and written as it is: consecutive
 //     threads read and write consecutive vec4s.
+// One dispatch may run several products of a kernel, with the same plan and shapes of
+// their own (weight_update.wgsl runs every layer's): workgroup z is split z % SPLIT_K of
+// product z / SPLIT_K, the workgroups past a product's own rows or columns return at
+// once, and `finish` runs product group.z's. The other kernels run one product a dispatch.
 // The entry points are here, `main` and, for a split product, `finish`; each kernel
 // supplies what differs:
-//   fn product_shape() -> vec3u                          (M, N, K) of its product
+//   fn product_shape(index: u32) -> vec3u                (M, N, K) of product `index`
+//   fn begin_product(index: u32)                         called first: where a kernel keeps what it reads of product `index`
 //   fn load_job(job: u32, k0: u32, k_end: u32) -> Quad   job 0 ..< JOBS's values of k-tile k0 (A's jobs first, then B's)
 //   fn store_job(job: u32, quad: Quad)                   into a_tile or b_tile
 //   fn finish_result(m: u32, n: u32, sum: f32)           its epilogue: the finished sum of result (m, n)
@@ -44,6 +49,7 @@
 //                                                        where workgroups past the product add some
 //   fn beyond_columns(thread: u32, k_begin: u32, k_end: u32)   what those workgroups do (weight_update.wgsl's bias sums)
 //   fn store_partial(index: u32, sum: f32)               where a split product's partial sums go
+//   fn load_partial(index: u32) -> f32                   … and where `finish` reads them
 
 override WG_X: u32 = 16u;   // threads along N
 override WG_Y: u32 = 16u;   // threads along M
@@ -70,7 +76,8 @@ override FINISH_THREADS: u32 = 256u; // threads of a `finish` workgroup
 var<workgroup> a_tile: array<vec4f, BUFFERS * A_TILE>; // (BUFFERS, TILE_K, TILE_M / 4)
 var<workgroup> b_tile: array<vec4f, BUFFERS * B_TILE>; // (BUFFERS, TILE_K, TILE_N / 4)
 
-var<private> split: u32;        // the workgroup's share of K (group.z)
+var<private> product: u32;      // the dispatch's product the workgroup works on (group.z / SPLIT_K)
+var<private> split: u32;        // its share of K (group.z % SPLIT_K)
 var<private> first_row: u32;    // its first row of C, and first column
 var<private> first_column: u32;
 var<private> fill_buffer: u32;  // the copy of the tiles that store_job writes
@@ -360,7 +367,7 @@ fn finish_block(acc: Block, m0: u32, n0: u32, tx: u32, ty: u32, rows: u32, colum
 
 /** Where a split product keeps the partial sum of split z for result (m, n): (SPLIT_K, M, result columns). */
 fn partial_index(z: u32, m: u32, n: u32) -> u32 {
-  return (z * product_shape().x + m) * result_columns() + n;
+  return (z * product_shape(product).x + m) * result_columns() + n;
 }
 
 /** A result of the workgroup's tiles: its partial sum where the product is split, else finished. */
@@ -378,28 +385,40 @@ fn main(
   @builtin(local_invocation_id) local: vec3u,
   @builtin(local_invocation_index) thread: u32,
 ) {
-  let shape = product_shape();
+  // The shape and k range from group.z itself, not the private copies: they decide
+  // control flow that reaches barriers, which must be uniform.
+  product = group.z / SPLIT_K;
+  begin_product(group.z / SPLIT_K);
+  let shape = product_shape(group.z / SPLIT_K);
   first_row = group.y * TILE_M;
   first_column = group.x * TILE_N;
-  split = group.z;
-  let k = k_range(group.z, shape.z);
+  split = group.z % SPLIT_K;
+  if (group.y * TILE_M >= shape.x) {
+    return; // past this product's rows, in a dispatch sized for a larger one
+  }
+  let k = k_range(group.z % SPLIT_K, shape.z);
   if (group.x * TILE_N >= shape.y) {
-    beyond_columns(thread, k.x, k.y);
+    // The first column of workgroups past the product does the kernel's extra work; any later one is past this product.
+    if (group.x == (shape.y + TILE_N - 1u) / TILE_N) {
+      beyond_columns(thread, k.x, k.y);
+    }
     return;
   }
   let acc = multiply(k.x, k.y, thread, local.x, local.y);
   finish_block(acc, first_row, first_column, local.x, local.y, shape.x, shape.y);
 }
 
-/** A split product's partial sums added up, then the epilogue: one thread per result. */
+/** A split product's partial sums added up, then the epilogue: one thread per result; product group.z's. */
 @compute @workgroup_size(FINISH_THREADS)
-fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn finish(@builtin(global_invocation_id) id: vec3u, @builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  product = group.z;
+  begin_product(group.z);
   let columns = result_columns();
-  let count = product_shape().x * columns;
+  let count = product_shape(group.z).x * columns;
   for (var e = id.x; e < count; e += groups.x * FINISH_THREADS) {
     var sum = 0.0;
     for (var z = 0u; z < SPLIT_K; z++) {
-      sum += partials[z * count + e];
+      sum += load_partial(z * count + e);
     }
     finish_result(e / columns, e % columns, sum);
   }

@@ -18,6 +18,10 @@ import {
   STEP_FIELDS,
   STEP_STORAGE_BYTES,
   STEP_UNIFORM_BYTES,
+  UPDATE_LAYER_BYTES,
+  UPDATE_LAYER_FIELDS,
+  UPDATE_LAYERS,
+  UPDATE_TABLE_BYTES,
   USES_STEP,
   wgslCodeName,
   wgslName,
@@ -28,8 +32,9 @@ import { ACTIVATION_NAMES, ACTIVATION_OPS } from '../src/model/ops/activations.t
 import { LOSS_NAMES, LOSS_OPS } from '../src/model/ops/losses.ts';
 import { OPTIMIZER_NAMES, OPTIMIZER_OPS } from '../src/model/ops/optimizers.ts';
 import { sharedFiles } from '../src/gpu/shaders.ts';
-import { updateStorage } from '../src/gpu/kernels.ts';
-import { planStorageBytes } from '../src/gpu/tiles.ts';
+import { biasSumFloats, UPDATE_OPTIONS } from '../src/gpu/kernels.ts';
+import { chooseMatmuls, holdsATile, planStorageBytes } from '../src/gpu/tiles.ts';
+import { CPU_THREADING, GPU_THREADING } from '../src/gpu/adapters.ts';
 
 const wgsl = (name: string) => readFileSync(`shaders/${name}.wgsl`, 'utf8');
 const common = wgsl('common');
@@ -163,6 +168,14 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
     expect(STEP_UNIFORM_BYTES).toBe(Math.ceil((4 * step.length) / 16) * 16);
 
     expect(structFields(wgsl('gather_batch'), 'Dims').map(([name]) => name)).toEqual([...GATHER_DIMS_FIELDS]);
+
+    const update = structFields(wgsl('weight_update'), 'UpdateLayer');
+    expect(update.map(([name]) => name)).toEqual([...UPDATE_LAYER_FIELDS]);
+    expect(update.every(([, type]) => type === 'u32')).toBe(true);
+    // An array element in the uniform address space: a stride of whole 16 bytes.
+    expect(UPDATE_LAYER_BYTES).toBe(Math.ceil((4 * update.length) / 16) * 16);
+    expect(wgsl('weight_update')).toContain(`var<uniform> layers: array<UpdateLayer, ${UPDATE_LAYERS}>;`);
+    expect(UPDATE_TABLE_BYTES).toBe(UPDATE_LAYERS * UPDATE_LAYER_BYTES);
   });
 
   it("workgroup memory: what tiles.ts and kernels.ts count is what tile_product.wgsl and weight_update.wgsl declare", () => {
@@ -182,14 +195,40 @@ describe('src/gpu/abi.ts agrees with the WGSL', () => {
       { WG_X: 16, WG_Y: 16, GM: 2, GN: 2, TILE_K: 16, BUFFERS: 2 },
       { WG_X: 8, WG_Y: 4, GM: 1, GN: 4, TILE_K: 8, BUFFERS: 1 },
       { WG_X: 16, WG_Y: 8, GM: 2, GN: 4, TILE_K: 32, BUFFERS: 2 },
+      { WG_X: 16, WG_Y: 4, GM: 1, GN: 1, TILE_K: 4, BUFFERS: 1 }, // a_tile of 64 floats: too small for 16 + 64 bias sums
     ]) {
       // The derived overrides (TILE_M, TILE_N, THREADS …) as tile_product.wgsl derives them.
       const values: Record<string, number> = { ...plan };
       for (const [, name, expression] of tile.matchAll(/override (\w+): u32 = ([^;]+);/g)) if (!(name in values)) values[name] = evaluate(expression, values);
       const { TILE_M, TILE_N, TILE_K, THREADS, BUFFERS } = values;
       expect(workgroupBytes(tile, values), `tiles of ${JSON.stringify(plan)}`).toBe(planStorageBytes({ tileM: TILE_M, tileN: TILE_N, tileK: TILE_K, buffers: BUFFERS }));
-      expect(workgroupBytes(wgsl('weight_update'), values), `bias sums of ${JSON.stringify(plan)}`).toBe(updateStorage(TILE_M, THREADS));
+      // weight_update.wgsl's bias sums live in a_tile: it declares no workgroup memory of its own.
+      expect(workgroupBytes(wgsl('weight_update'), values), `bias sums of ${JSON.stringify(plan)}`).toBe(0);
+      const aTile = /var<workgroup> a_tile: array<vec4f, ([^>]+)>;/.exec(tile)!;
+      expect(4 * evaluate(aTile[1], values) >= biasSumFloats(TILE_M, THREADS)).toBe(holdsATile({ tileM: TILE_M, tileK: TILE_K, wgX: plan.WG_X, wgY: plan.WG_Y }, UPDATE_OPTIONS));
     }
+  });
+
+  it("every plan of the weight update keeps a_tile at least TILE_M + THREADS floats, the bias sums' room, on every adapter", () => {
+    const limits = { maxInvocations: 256, maxWorkgroupStorage: 32768, maxWorkgroupsPerDimension: 65535, subgroups: false, minThreads: 1, maxColumnBlocks: 4, dispatchCost: 0 };
+    const profiles = [
+      { ...limits, units: 2, ...CPU_THREADING, software: true },
+      { ...limits, units: 132, ...GPU_THREADING, software: false },
+      { ...limits, units: 8, ...GPU_THREADING, software: false, maxInvocations: 64, maxWorkgroupStorage: 4096 },
+    ];
+    let checked = 0;
+    for (const profile of profiles) {
+      for (const batch of [1, 5, 64, 256, 4096]) {
+        for (const sizes of [[784, 128, 10], [1024, 1024, 1024, 10], [3, 2, 1]]) {
+          const shapes = sizes.slice(1).map((units, l) => ({ m: units, n: sizes[l], k: batch }));
+          for (const plan of chooseMatmuls(shapes, profile, UPDATE_OPTIONS)) {
+            expect(plan.tileK * plan.tileM, JSON.stringify(plan)).toBeGreaterThanOrEqual(biasSumFloats(plan.tileM, plan.wgX * plan.wgY));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(3 * 5 * (2 + 3 + 2));
   });
 
   it('no kernel redeclares what common.wgsl shares, and each names it in its header', () => {

@@ -84,7 +84,9 @@ describe('clipping on WebGPU', () => {
     const gpu = await GpuTrainer.create(device, model, dataset, options(0.2), { path: 'layered', capture: false });
     try {
       // The norm and the clipped updates are dispatches of the step, in the same submits: nothing is read back.
-      expect(gpu.plan.map((dispatch) => dispatch.label).slice(-4)).toEqual(['gradient norm', 'clipped update layer0', 'clipped update layer1', 'clipped update layer2']);
+      // Every layer's gradients, then the norm, then every layer's clipped update: one dispatch each.
+      expect(gpu.plan.map((dispatch) => dispatch.label).slice(-3)).toEqual(['weight update', 'gradient norm', 'clipped update']);
+      expect(gpu.plan.at(-1)!.workgroups[2]).toBe(3); // z: the layer
       // No product is split here: the plan's FLOPs are a clipped step's.
       expect(gpu.plan.filter((d) => d.plan && d.plan.splitK > 1)).toEqual([]);
       expect(gpu.plan.reduce((sum, d) => sum + d.flops, 0)).toBe(stepFlops(model.spec, 6, options(0.2).optimizer, true));

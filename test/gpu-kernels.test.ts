@@ -174,8 +174,10 @@ const VARIANTS: Variant[] = [
     learningRate: 0.05,
     gpu: { profile: LARGE_GPU },
     expectPlan: (labels, trainer) => {
-      expect(split(trainer, 'weight update layer0')).toBeGreaterThan(1);
-      expect(labels).toContain('weight update layer0 finish');
+      // Both layers' gradients in one dispatch: z is layer × SPLIT_K + split.
+      expect(split(trainer, 'weight update')).toBe(2 * trainer.plan.find((d) => d.label === 'weight update')!.plan!.splitK);
+      expect(trainer.plan.find((d) => d.label === 'weight update')!.plan!.splitK).toBeGreaterThan(1);
+      expect(labels).toContain('weight update finish');
       // The subgroup reduction wherever the adapter offers it (SwiftShader does); the next variant takes the other.
       expect(trainer.profile.subgroups).toBe(device.features.has('subgroups'));
     },
@@ -238,6 +240,22 @@ const VARIANTS: Variant[] = [
     gpu: { profile: LARGE_GPU },
   },
   {
+    name: 'batch 8, layers 512 and 16 wide over 1,024 inputs, rmsprop, large-GPU plans (both gradients in one dispatch of 4 × 8 a thread)',
+    sizes: [1024, 512, 16],
+    activations: ['relu', 'linear'],
+    loss: 'mse',
+    batch: 8,
+    datasetSize: 10,
+    // No other variant compiles rmsprop's weight update: its plan is chosen afresh, not taken from the device's cache.
+    optimizer: DEFAULT_OPTIMIZERS.rmsprop,
+    learningRate: 0.01,
+    gpu: { profile: LARGE_GPU },
+    expectPlan: (_, trainer) => {
+      const update = trainer.plan.find((dispatch) => dispatch.label === 'weight update')!;
+      expect([update.plan!.gm, update.plan!.gn, update.workgroups[2]]).toEqual([1, 2, 2]);
+    },
+  },
+  {
     name: 'batch 1, layers 1,024 wide, large-GPU plans',
     sizes: [1024, 1024, 3],
     activations: ['relu', 'sigmoid'],
@@ -282,14 +300,14 @@ describe('a plan compiled for another batch size', () => {
     const network: RandomNetwork = { sizes: [8, 40, 10], activations: ['softplus', 'sigmoid'], loss: 'mse' };
     const options = (batchSize: number) => ({ learningRate: 0.05, batchSize, shuffle: true, seed: 3, optimizer: DEFAULT_OPTIMIZERS.momentum });
     const model = randomModel(network, 77);
-    const updatePlan = (trainer: GpuTrainer) => trainer.plan.find((dispatch) => dispatch.label === 'weight update layer0')!.plan!;
+    const updatePlan = (trainer: GpuTrainer) => trainer.plan.find((dispatch) => dispatch.label === 'weight update')!.plan!;
     let first: MatmulPlan | undefined;
     await crossCheck(device, model, randomDataset(network, 1000, 77), options(1000), 1, { path: 'layered', gpu: { profile: LARGE_GPU }, inspect: (trainer) => (first = updatePlan(trainer)) });
     expect(first!.splitK).toBeGreaterThan(1);
     let reused: MatmulPlan | undefined;
-    const comparisons = await crossCheck(device, model, randomDataset(network, 260, 78), options(260), 2, { path: 'layered', gpu: { profile: LARGE_GPU }, inspect: (trainer) => (reused = updatePlan(trainer)) });
+    const comparisons = await crossCheck(device, model, randomDataset(network, 270, 78), options(270), 2, { path: 'layered', gpu: { profile: LARGE_GPU }, inspect: (trainer) => (reused = updatePlan(trainer)) });
     expect(planConstants(reused!)).toEqual(planConstants(first!));
-    expect((reused!.splitK - 1) * reused!.kSplit).toBeGreaterThanOrEqual(260); // the last split has no k
+    expect((reused!.splitK - 1) * reused!.kSplit).toBeGreaterThanOrEqual(270); // the last split has no k
     expectAllClose(comparisons);
   });
 });
@@ -349,9 +367,10 @@ describe('the per-kernel profile', () => {
     try {
       // Results of each product: (B, OUT) forward and δ, (OUT, IN + 1) gradients with the bias column.
       const results = (label: string) => {
-        const [, kind, l] = /^(forward|hidden delta|weight update) layer(\d+)$/.exec(label)!;
-        const OUT = network.sizes[Number(l) + 1];
-        return kind === 'weight update' ? OUT * (network.sizes[Number(l)] + 1) : B * OUT;
+        // Every layer's gradients in one dispatch.
+        if (label === 'weight update') return network.sizes.slice(1).reduce((sum, OUT, l) => sum + OUT * (network.sizes[l] + 1), 0);
+        const [, l] = /^(?:forward|hidden delta) layer(\d+)$/.exec(label)!;
+        return B * network.sizes[Number(l) + 1];
       };
       const splits = trainer.plan.filter((d) => d.plan && d.plan.splitK > 1);
       expect(splits.map((d) => d.label)).toContain('forward layer1');

@@ -75,7 +75,7 @@ const dataset = randomDataset(network, 64, 32);
 const options = { learningRate: 0.1, batchSize: 16, shuffle: true, seed: 3, optimizer: DEFAULT_OPTIMIZERS.momentum };
 /** Every product tuned (these are far below the default 2²⁴ FLOPs), two candidates each, as `auto` tunes a hardware adapter. */
 const TUNE: GpuTrainerOptions = { path: 'layered', tune: { mode: 'auto', minFlops: 0, candidates: 2 } };
-const PRODUCTS = ['forward layer0', 'weight update layer0', 'hidden delta layer0', 'forward layer1', 'weight update layer1'];
+const PRODUCTS = ['forward layer0', 'hidden delta layer0', 'forward layer1']; // the weight updates, one dispatch, take the cost model's plan
 const PREDICTION = ['predict layer0', 'predict layer1'];
 
 const storeEntries = (): Record<string, unknown> => JSON.parse(readFileSync(file, 'utf8'));

@@ -75,20 +75,26 @@ export const OP_SWITCHES = {
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
-/** The buffers each kernel binds in group 0, in binding order (every entry point of a kernel shares them). */
+/**
+ * The buffers each kernel binds in group 0, in binding order (every entry point of a kernel
+ * shares them). The layered path keeps every layer's net, out and δ in one activation
+ * buffer (buffers.ts), so the forward and δ kernels declare their activation inputs
+ * read_write though they only read them: WebGPU refuses a buffer bound read-only beside
+ * a writable binding of it in one dispatch (the ranges bound never overlap).
+ */
 export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
   // dims, dataset inputs, dataset targets, batch rows, input, target
   gather_batch: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
   // layer, input, batch rows, params, net, out, partials
-  forward: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
+  forward: ['uniform', 'storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
   // layer, net, out
   softmax: ['uniform', 'read-only-storage', 'storage'],
   // layer, params, dataset targets, batch rows, net, out, delta, loss, loss history
   output_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
   // layer, next delta, params, net, out, delta, partials
-  hidden_delta: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
-  // layer, input, batch rows, delta, params, grads, state0, state1, partials
-  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'storage'],
+  hidden_delta: ['uniform', 'storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
+  // layers, dataset inputs, batch rows, activations, params, grads, state, partials
+  weight_update: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
   // trained ranges, grads, partials
   grad_norm: ['read-only-storage', 'read-only-storage', 'storage'],
   // chunk, dataset, batch rows, steps, values, params, grads, state, loss history
@@ -102,6 +108,11 @@ export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'forw
 
 /** The fields of common.wgsl's Layer struct, in order; all u32. */
 export const LAYER_FIELDS = ['batch', 'inputs', 'units', 'next_units', 'weights_offset', 'biases_offset', 'next_weights_offset'] as const;
+/** The fields of weight_update.wgsl's UpdateLayer struct, in order; all u32. */
+export const UPDATE_LAYER_FIELDS = ['batch', 'inputs', 'units', 'weights_offset', 'biases_offset', 'state1_offset', 'input_offset', 'delta_offset', 'partials_offset', 'gather', 'vec4_a', 'vec4_b'] as const;
+export type UpdateLayerFields = Record<(typeof UPDATE_LAYER_FIELDS)[number], number>;
+/** weight_update.wgsl's UPDATE_LAYERS: the most layers one weight-update dispatch takes (the length of its `layers` array). */
+export const UPDATE_LAYERS = 64;
 /** The fields of common.wgsl's Step struct, in order: two u32, three f32, three u32. */
 export const STEP_FIELDS = ['rows_offset', 'loss_slot', 'learning_rate', 'correction1', 'correction2', 'index', 'seed_low', 'seed_high'] as const;
 /** The fields of gather_batch.wgsl's Dims struct; all u32. */
@@ -114,6 +125,9 @@ function uniformBytes(fields: number): number {
 
 export const LAYER_UNIFORM_BYTES = uniformBytes(LAYER_FIELDS.length);
 export const STEP_UNIFORM_BYTES = uniformBytes(STEP_FIELDS.length);
+/** One UpdateLayer in weight_update.wgsl's uniform array (a stride of whole 16 bytes), and the array's bytes: one dispatch's binding. */
+export const UPDATE_LAYER_BYTES = uniformBytes(UPDATE_LAYER_FIELDS.length);
+export const UPDATE_TABLE_BYTES = UPDATE_LAYERS * UPDATE_LAYER_BYTES;
 /** One Step in train_tiny.wgsl's storage array: 4-byte fields, no padding. */
 export const STEP_STORAGE_BYTES = 4 * STEP_FIELDS.length;
 export const GATHER_DIMS_BYTES = uniformBytes(GATHER_DIMS_FIELDS.length);
@@ -134,6 +148,17 @@ export function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, ba
   };
   const packed = new Uint32Array(LAYER_UNIFORM_BYTES / 4);
   LAYER_FIELDS.forEach((name, k) => (packed[k] = fields[name]));
+  return packed;
+}
+
+/**
+ * weight_update.wgsl's `layers` arrays for every layer: ⌈L / UPDATE_LAYERS⌉ of them, one a
+ * dispatch, UPDATE_TABLE_BYTES apart, the fields of each layer as UPDATE_LAYER_FIELDS lists them.
+ */
+export function updateLayerTable(layers: readonly UpdateLayerFields[]): Uint32Array<ArrayBuffer> {
+  const stride = UPDATE_LAYER_BYTES / 4;
+  const packed = new Uint32Array((Math.ceil(layers.length / UPDATE_LAYERS) * UPDATE_TABLE_BYTES) / 4);
+  layers.forEach((fields, l) => UPDATE_LAYER_FIELDS.forEach((name, k) => (packed[l * stride + k] = fields[name])));
   return packed;
 }
 

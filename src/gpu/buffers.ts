@@ -1,19 +1,20 @@
 // A GPU trainer's buffers (TrainerBuffers, encoder.ts): their sizes, what is uploaded into
 // them at the start, and where each named buffer lives in them. The layered path keeps
-// each per-step buffer in a buffer of its own; the fused path keeps them all in one,
-// laid out by stepBufferLayout. Also the room the split products' partial sums need,
+// the layers' net, out and δ in one activation buffer (inActivations), and the batch's
+// input, target and loss, and the output layer's net, in buffers of their own; the fused
+// path keeps them all in one, laid out by stepBufferLayout. Also the room the split products' partial sums need,
 // known from the tile plans alone, so a trainer too large for a binding is refused
 // before any kernel is compiled.
 
 import type { Dataset } from '../data/dataset.ts';
 import { InputError, LimitError } from '../errors.ts';
 import { parseLayerBuffer, stepBufferLayout, type BufferName } from '../model/buffers.ts';
-import { alignUp, ALIGNMENT } from '../model/layout.ts';
+import { alignUp, ALIGNMENT, paramEntry } from '../model/layout.ts';
 import { layerInputs, outputSize, type ModelSpec } from '../model/model.ts';
 import type { Model } from '../model/network.ts';
 import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import type { TrainerState, TrainOptions } from '../model/trainer.ts';
-import { layerUniform, LAYER_UNIFORM_BYTES, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
+import { layerUniform, updateLayerTable, LAYER_UNIFORM_BYTES, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES, UPDATE_LAYERS, UPDATE_TABLE_BYTES } from './abi.ts';
 import type { TrainerBuffers } from './encoder.ts';
 import { MAX_NORM_GROUPS } from './constants.ts';
 import type { FusedKernels, LayeredKernels, LayerPlans } from './kernels.ts';
@@ -22,8 +23,10 @@ import type { Allocations } from './scopes.ts';
 
 /** Floats of partial sums the split products need, beside the named buffers (layered path). */
 export interface SplitRoom {
-  partials: number; //  the largest (SPLIT_K, M, N) of the products finished by their own pass
+  partials: number; //  the largest (SPLIT_K, M, N) of the products finished by their own pass, or all layers' gradients' together
   outputNet: number; // (SPLIT_K, B, K): the output layer's, kept in its net
+  /** Where each layer's (SPLIT_K, OUT, IN + 1) gradient partial sums start in `partials`: the weight update runs every layer's product at once. */
+  updatePartials: number[];
 }
 
 /**
@@ -34,15 +37,19 @@ export interface SplitRoom {
 export function splitRoom(spec: ModelSpec, batch: number, plans: readonly LayerPlans[], clipping = false): SplitRoom {
   const L = spec.layers.length;
   let partials = 0;
+  let updates = 0;
+  const updatePartials: number[] = [];
   spec.layers.forEach((layer, l) => {
     const { forward, hidden, update } = plans[l];
     if (l < L - 1 && forward.splitK > 1) partials = Math.max(partials, forward.splitK * batch * layer.units);
     if (hidden && hidden.splitK > 1) partials = Math.max(partials, hidden.splitK * batch * layer.units);
-    // The gradient product's columns: the layer's inputs, and the bias.
-    if (update.splitK > 1) partials = Math.max(partials, update.splitK * layer.units * (layerInputs(spec, l) + 1));
+    // The gradient product's columns: the layer's inputs, and the bias; every layer's at once.
+    updatePartials.push(updates);
+    if (update.splitK > 1) updates += alignUp(update.splitK * layer.units * (layerInputs(spec, l) + 1));
   });
+  partials = Math.max(partials, updates);
   if (clipping) partials = Math.max(partials, MAX_NORM_GROUPS);
-  return { partials, outputNet: plans[L - 1].forward.splitK * batch * outputSize(spec) };
+  return { partials, outputNet: plans[L - 1].forward.splitK * batch * outputSize(spec), updatePartials };
 }
 
 /** Refuses partial sums that one binding cannot hold. */
@@ -50,6 +57,17 @@ export function checkSplitRoom(room: SplitRoom, maxBinding: number): void {
   for (const floats of [room.partials, room.outputNet]) {
     if (4 * floats > maxBinding) throw new LimitError('the split products', `need ${4 * floats} bytes of partial sums in one GPU buffer; this adapter allows ${maxBinding}`, 'maxStorageBufferBindingSize');
   }
+}
+
+/**
+ * Whether the layered path keeps a buffer in its activation buffer: every layer's net, out
+ * and δ, but the output layer's net (it has room for partial sums) and the batch's input,
+ * target and loss. The weight update reads every layer's input (the out below) and δ
+ * from that one binding (see GROUP0 in abi.ts for how the other kernels bind it).
+ */
+export function inActivations(spec: ModelSpec, name: BufferName): boolean {
+  const buffer = parseLayerBuffer(name);
+  return buffer !== undefined && !(buffer.kind === 'net' && buffer.layer === spec.layers.length - 1);
 }
 
 /** Where the optimizer's second state slot starts in the state buffer (floats): slots are aligned, and empty for SGD. */
@@ -108,7 +126,21 @@ export class TrainerMemory {
     const uniform = (label: string, bytes: number) => create({ label, size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     // The output layer's net, with room for the partial sums of its split product.
     const valueLength = (name: BufferName, length: number) => (name === outputNetName ? Math.max(length, room.outputNet) : length);
-    const values = layered ? stepLayout.entries.map((entry) => storage(entry.name, valueLength(entry.name, entry.length))) : [storage('step buffers', stepLayout.size)];
+    // Layered: the activation buffer, each entry at an aligned offset, then a buffer for each other entry.
+    let activationsLength = 0;
+    const activationOffsets = stepLayout.entries.map((entry) => {
+      if (!layered || !inActivations(spec, entry.name)) return 0;
+      activationsLength += alignUp(entry.length);
+      return activationsLength - alignUp(entry.length);
+    });
+    const alone = stepLayout.entries.filter((entry) => !inActivations(spec, entry.name));
+    const values = layered
+      ? [storage('activations', activationsLength), ...alone.map((entry) => storage(entry.name, valueLength(entry.name, entry.length)))]
+      : [storage('step buffers', stepLayout.size)];
+    const valueBuffer = (name: BufferName) => {
+      if (!layered) return values[0];
+      return inActivations(spec, name) ? values[0] : values[1 + alone.findIndex((entry) => entry.name === name)];
+    };
     this.buffers = {
       dataset: storage('dataset', placement.targetsOffset + placement.rows * dataset.outputSize),
       batchRows: storage('batch rows', placement.chunkSteps * B),
@@ -124,14 +156,16 @@ export class TrainerMemory {
       marked: storage('marked state', layout.size + 2 * this.state1Offset),
       previous: storage('previously marked state', layout.size + 2 * this.state1Offset),
       values,
-      outputNet: layered ? values[stepLayout.entries.findIndex((entry) => entry.name === outputNetName)] : values[0],
+      activations: layered ? values[0] : undefined,
+      outputNet: valueBuffer(outputNetName),
       partials: storage('partial sums', room.partials),
       layerUniforms: layered ? spec.layers.map((_, l) => uniform(`layer${l} dims`, LAYER_UNIFORM_BYTES)) : [],
+      updateLayers: uniform('update layers', layered ? Math.ceil(L / UPDATE_LAYERS) * UPDATE_TABLE_BYTES : 16),
       finiteFlag: storage('finite flag', 1),
       owned: [],
     };
     stepLayout.entries.forEach((entry, k) => {
-      this.regions.set(entry.name, { buffer: layered ? values[k] : values[0], offset: layered ? 0 : entry.offset, length: entry.length });
+      this.regions.set(entry.name, { buffer: valueBuffer(entry.name), offset: layered ? activationOffsets[k] : entry.offset, length: entry.length });
     });
     this.regions.set('params', { buffer: this.buffers.params, offset: 0, length: layout.size });
     this.regions.set('grads', { buffer: this.buffers.grads, offset: 0, length: layout.size });
@@ -143,6 +177,28 @@ export class TrainerMemory {
     }
     queue.writeBuffer(this.buffers.params, 0, new Float32Array(model.params));
     this.buffers.layerUniforms.forEach((buffer, l) => queue.writeBuffer(buffer, 0, layerUniform(spec, layout, l, B)));
+    if (layered) {
+      // weight_update.wgsl's layers: sizes, and where each one's parameters, input, δ and partial sums are.
+      const table = spec.layers.map((layer, l) => {
+        const IN = layerInputs(spec, l);
+        const delta = this.region(`layer${l}.delta`);
+        return {
+          batch: B,
+          inputs: IN,
+          units: layer.units,
+          weights_offset: paramEntry(layout, l, 'weights').offset,
+          biases_offset: paramEntry(layout, l, 'biases').offset,
+          state1_offset: this.state1Offset,
+          input_offset: l === 0 ? 0 : this.region(`layer${l - 1}.out`).offset,
+          delta_offset: delta.offset,
+          partials_offset: room.updatePartials[l],
+          gather: l === 0 ? 1 : 0,
+          vec4_a: layer.units % 4 === 0 ? 1 : 0,
+          vec4_b: IN % 4 === 0 ? 1 : 0,
+        };
+      });
+      queue.writeBuffer(this.buffers.updateLayers, 0, updateLayerTable(table));
+    }
   }
 
   /** Where a named buffer lives. */
@@ -199,6 +255,6 @@ export class TrainerMemory {
 
   destroy(): void {
     const b = this.buffers;
-    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.previous, b.partials, b.finiteFlag, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
+    for (const buffer of [b.dataset, b.batchRows, b.steps, b.lossHistory, b.params, b.grads, b.state, b.marked, b.previous, b.partials, b.finiteFlag, b.updateLayers, ...b.values, ...b.layerUniforms, ...b.owned]) buffer.destroy();
   }
 }

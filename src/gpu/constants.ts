@@ -59,15 +59,16 @@ export function hiddenConstants(spec: ModelSpec, l: number): Record<string, numb
   return { ...trainingLayerConstants(spec.layers[l], l), VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(spec.layers[l].units) };
 }
 
-/** weight_update.wgsl's constants for layer l. */
-export function updateConstants(spec: ModelSpec, l: number, setting: TrainingSetting): Record<string, number> {
+/**
+ * weight_update.wgsl's constants, the same for every layer (one dispatch runs them all):
+ * what differs by layer (its sizes, whether it reads the dataset, vec4 loads) is in its
+ * UpdateLayer uniform (buffers.ts).
+ */
+export function updateConstants(spec: ModelSpec, setting: TrainingSetting): Record<string, number> {
   return {
     ...optimizerConstants(spec, setting.optimizer, setting.clipNorm),
     NORM_GROUPS: normGroups(spec),
-    GATHER: l === 0 ? 1 : 0,
     CAPTURE: setting.capture ? 1 : 0,
-    VEC4_A: vec4(spec.layers[l].units),
-    VEC4_B: vec4(layerInputs(spec, l)),
   };
 }
 

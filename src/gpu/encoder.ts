@@ -20,10 +20,12 @@ export interface TrainerBuffers {
   state: GPUBuffer; //          (2, P): momentum's velocity or Adam's m, then Adam's v
   marked: GPUBuffer; //         (P + 2S): params and state as of the last mark()
   previous: GPUBuffer; //       (P + 2S): as of the mark before it
-  values: GPUBuffer[]; //       the per-step buffers: one each (layered), or one laid out by stepBufferLayout (fused)
+  activations?: GPUBuffer; //   the layered path's activation buffer, values[0]: every layer's net, out and δ but the output layer's net (buffers.ts)
+  values: GPUBuffer[]; //       the per-step buffers: the activation buffer, then one for each other (layered; buffers.ts), or one laid out by stepBufferLayout (fused)
   outputNet: GPUBuffer; //      (SPLIT_K, B, K): the output layer's net, with room for the split product's partial sums (layered)
   partials: GPUBuffer; //       the partial sums of the split products (layered): the largest (SPLIT_K, M, N)
   layerUniforms: GPUBuffer[]; // (L) Layer structs (layered)
+  updateLayers: GPUBuffer; //   (⌈L / UPDATE_LAYERS⌉, UPDATE_LAYERS) UpdateLayer structs: weight_update.wgsl's `layers` (layered)
   finiteFlag: GPUBuffer; //     (1) u32: set by finite_check.wgsl once a parameter or state value is not finite
   /** Buffers the paths made for themselves, destroyed with the rest. */
   owned: GPUBuffer[];
@@ -60,7 +62,7 @@ export interface StepEncoder {
 
 /** One dispatch of a step, and what it costs. */
 export interface Dispatch {
-  /** What it does, e.g. `forward layer1`, `weight update layer0 finish`. */
+  /** What it does, e.g. `forward layer1`, `weight update finish`. */
   label: string;
   /** Its kernel (.wgsl file) and entry point. */
   kernel: string;

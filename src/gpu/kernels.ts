@@ -13,7 +13,8 @@ import type { GpuProfile } from './adapters.ts';
 import { forwardConstants, hiddenConstants, normGroups, NORM_THREADS, updateConstants, type TrainingSetting } from './constants.ts';
 import { layerInputs, layerParameter, type ModelSpec } from '../model/model.ts';
 import { shaderSource } from './shaders.ts';
-import { cheapestCompiled, chooseMatmul, estimatedCost, planConstants, REUSE_MARGIN, type ChooseOptions, type MatmulPlan, type MatmulShape } from './tiles.ts';
+import { cheapestCompiled, chooseMatmul, chooseMatmuls, estimatedCost, holdsATile, planConstants, REUSE_MARGIN, type ChooseOptions, type MatmulPlan, type MatmulShape } from './tiles.ts';
+import { BackpropError } from '../errors.ts';
 
 /** Layers train_tiny.wgsl has override constants for. */
 export const FUSED_MAX_LAYERS = 4;
@@ -54,7 +55,7 @@ export interface ForwardKernels {
 export interface LayerPlans {
   forward: MatmulPlan;
   hidden: MatmulPlan | undefined; // none for the output layer
-  update: MatmulPlan;
+  update: MatmulPlan; //             every layer's the same constants: one dispatch runs them all
 }
 
 /** One kernel per job of a step, dispatched one after another. */
@@ -66,10 +67,11 @@ export interface LayeredKernels {
   output: Kernel; //                            output_delta.wgsl: out, loss and δ of the output layer
   outputGroups: number; //                      its workgroups: each leaves one share of the loss
   hiddenDelta: (MatmulKernel | undefined)[]; // per layer; none for the output layer
-  weightUpdate: MatmulKernel[]; //              per layer; the first reads the dataset
+  weightUpdate: MatmulKernel; //               every layer's in one dispatch (z: layer, split); `plan` is the first layer's
+  updatePlans: MatmulPlan[]; //                 each layer's plan of it: the same constants, its own workgroups
   gather?: Kernel; //                           gather_batch.wgsl: the batch as named buffers (capture only)
-  /** Where the gradient is clipped: grad_norm.wgsl over its workgroups, then weight_update.wgsl's `apply` per layer. */
-  clip?: { norm: Kernel; groups: number; apply: Kernel[] };
+  /** Where the gradient is clipped: grad_norm.wgsl over its workgroups, then weight_update.wgsl's `apply` (z: layer). */
+  clip?: { norm: Kernel; groups: number; apply: Kernel };
   /** softmax.wgsl for a softmax output layer: not a step's, but the trainer's predictions run it after training's forward kernels. */
   softmax?: Kernel;
   stepLayout: GPUBindGroupLayout;
@@ -95,13 +97,13 @@ function layerShapes(spec: ModelSpec, batch: number) {
   }));
 }
 
-/** weight_update.wgsl's own workgroup memory: the bias sums. */
-export const updateStorage = (tileM: number, threads: number) => 4 * (tileM + threads);
+/** weight_update.wgsl's bias sums, kept in a_tile: (PHASES, TILE_M) floats, PHASES · TILE_M ≤ max(THREADS, TILE_M). */
+export const biasSumFloats = (tileM: number, threads: number) => tileM + threads;
 
-/** weight_update.wgsl's plan options: a column of bias workgroups, and their memory. */
-const UPDATE_OPTIONS: ChooseOptions = { extraColumns: 1, extraStorage: updateStorage };
+/** weight_update.wgsl's plan options: a column of bias workgroups, whose sums a_tile holds. */
+export const UPDATE_OPTIONS: ChooseOptions = { extraColumns: 1, aTileFloats: biasSumFloats };
 
-/** A matrix product of a step (or of prediction): where it serves, its shape, its kernel, and what its plan is chosen with. */
+/** A matrix product tuned on its own (tune.ts): where it serves, its shape, its kernel, and what its plan is chosen with. */
 export interface PlannedProduct {
   l: number;
   kind: keyof LayerPlans;
@@ -116,14 +118,15 @@ export interface PlannedProduct {
   finishes: boolean;
 }
 
-/** The products of a training step: each layer's forward product and weight update, and the δ of each layer below the output. */
+/**
+ * The products of a training step that run one to a dispatch, and so are tuned one by
+ * one: each layer's forward product, and the δ of each layer below the output. (The
+ * weight updates, one dispatch for every layer, take the cost model's plan.)
+ */
 export function stepProducts(spec: ModelSpec, batch: number, setting?: TrainingSetting): PlannedProduct[] {
   const L = spec.layers.length;
   return layerShapes(spec, batch).flatMap((shapes, l) => {
-    const entries: PlannedProduct[] = [
-      { l, kind: 'forward', label: `forward layer${l}`, shape: shapes.forward, options: {}, name: 'forward', constants: () => forwardConstants(spec, l, setting!.capture, true), finishes: l < L - 1 },
-      { l, kind: 'update', label: `weight update layer${l}`, shape: shapes.update, options: UPDATE_OPTIONS, name: 'weight_update', constants: () => updateConstants(spec, l, setting!), finishes: true },
-    ];
+    const entries: PlannedProduct[] = [{ l, kind: 'forward', label: `forward layer${l}`, shape: shapes.forward, options: {}, name: 'forward', constants: () => forwardConstants(spec, l, setting!.capture, true), finishes: l < L - 1 }];
     if (shapes.hidden) entries.push({ l, kind: 'hidden', label: `hidden delta layer${l}`, shape: shapes.hidden, options: {}, name: 'hidden_delta', constants: () => hiddenConstants(spec, l), finishes: true });
     return entries;
   });
@@ -136,17 +139,21 @@ export function forwardProducts(spec: ModelSpec, batch: number, capture: boolean
 
 /**
  * The tile plan of each layer's three products on this adapter: a plan measured fastest
- * on it (`tuned`, by product label: tune.ts), else the best by the cost model; or, on
- * `device`, plans its cache already holds for the same kernels and constants (compiled
- * for another batch size, say), the cheapest extra first, while the step's products
- * together stay within REUSE_MARGIN of their best estimated time.
+ * on it (`tuned`, by product label: tune.ts), else the best by the cost model (the weight
+ * updates' one plan chosen for every layer's product together, as one dispatch runs
+ * them); or, on `device`, plans its cache already holds for the same kernels and
+ * constants (compiled for another batch size, say), the cheapest extra first, while the
+ * step's products together stay within REUSE_MARGIN of their best estimated time.
  */
 export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, device?: GPUDevice, setting?: TrainingSetting, tuned?: ReadonlyMap<string, MatmulPlan>): LayerPlans[] {
-  const products = stepProducts(spec, batch, setting).map((entry) => {
-    const measured = tuned?.get(entry.label);
-    const best = measured ?? chooseMatmul(entry.shape, profile, entry.options);
-    const compiled = device && setting && !measured ? cheapestCompiled(entry.shape, profile, { ...entry.options, compiled: compiledPlans(device, entry.name, entry.constants()) }) : undefined;
-    return { ...entry, best, bestCost: estimatedCost(entry.shape, best, profile, entry.options), compiled };
+  type Entry = { layers: number[]; kind: keyof LayerPlans; shapes: MatmulShape[]; options: ChooseOptions; name: KernelName; constants: () => Record<string, number>; label?: string };
+  const entries: Entry[] = stepProducts(spec, batch, setting).map((product) => ({ ...product, layers: [product.l], shapes: [product.shape] }));
+  entries.push({ layers: spec.layers.map((_, l) => l), kind: 'update', shapes: layerShapes(spec, batch).map((shape) => shape.update), options: UPDATE_OPTIONS, name: 'weight_update', constants: () => updateConstants(spec, setting!) });
+  const products = entries.map((entry) => {
+    const measured = entry.label === undefined ? undefined : tuned?.get(entry.label);
+    const best = measured ? [measured] : chooseMatmuls(entry.shapes, profile, entry.options);
+    const compiled = device && setting && !measured ? cheapestCompiled(entry.shapes, profile, { ...entry.options, compiled: compiledPlans(device, entry.name, entry.constants()) }) : undefined;
+    return { ...entry, best, bestCost: estimatedCost(entry.shapes, best, profile, entry.options), compiled };
   });
   let room = (REUSE_MARGIN - 1) * products.reduce((sum, product) => sum + product.bestCost, 0);
   const chosen = new Map(products.map((product) => [product, product.best]));
@@ -154,12 +161,12 @@ export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, 
     const extra = Math.max(0, product.compiled!.cost - product.bestCost);
     if (extra > room) break;
     room -= extra;
-    chosen.set(product, product.compiled!.plan);
+    chosen.set(product, product.compiled!.plans);
   }
   return spec.layers.map((_, l) => {
     const plan = (kind: keyof LayerPlans) => {
-      const product = products.find((p) => p.l === l && p.kind === kind);
-      return product && chosen.get(product);
+      const product = products.find((p) => p.kind === kind && p.layers.includes(l));
+      return product && chosen.get(product)![product.layers.indexOf(l)];
     };
     return { forward: plan('forward')!, hidden: plan('hidden'), update: plan('update')! };
   });
@@ -324,7 +331,9 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, s
   const { capture, clipNorm } = setting;
   const CAPTURE = capture ? 1 : 0;
   const groups = normGroups(spec);
-  const update = (l: number) => updateConstants(spec, l, setting);
+  const update = updateConstants(spec, setting);
+  // weight_update.wgsl keeps its bias sums in a_tile: a plan too small for them would overwrite its neighbours' memory.
+  if (!holdsATile(plans[0].update, UPDATE_OPTIONS)) throw new BackpropError(`the weight update's tiles (${plans[0].update.tileK} × ${plans[0].update.tileM}) are too small for its bias sums`);
   const [forward, output, hiddenDelta, weightUpdate, gather, clip, softmax] = await Promise.all([
     // The output layer's split is finished by output_delta.wgsl.
     Promise.all(spec.layers.map((_, l) => matmul(device, 'forward', plans[l].forward, forwardConstants(spec, l, capture, true), `forward layer${l}`, l < L - 1))),
@@ -335,14 +344,14 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, s
       { subgroups: profile.subgroups, label: 'output delta' },
     ),
     Promise.all(spec.layers.map((_, l) => (plans[l].hidden ? matmul(device, 'hidden_delta', plans[l].hidden!, hiddenConstants(spec, l), `hidden delta layer${l}`) : undefined))),
-    Promise.all(spec.layers.map((_, l) => matmul(device, 'weight_update', plans[l].update, update(l), `weight update layer${l}`))),
+    matmul(device, 'weight_update', plans[0].update, update, 'weight update'),
     // Only a capturing step gathers the batch (into `input` and `target`, for a check).
     capture ? kernel(device, 'gather_batch', { WORKGROUP_SIZE: GATHER_THREADS }) : undefined,
     clipNorm === undefined
       ? undefined
       : Promise.all([
           kernel(device, 'grad_norm', { RANGES: spec.layers.length * (spec.trainBiases ? 2 : 1), THREADS: NORM_THREADS }, { subgroups: profile.subgroups, label: 'gradient norm' }),
-          Promise.all(spec.layers.map((_, l) => kernel(device, 'weight_update', { ...update(l), FINISH_THREADS }, { entryPoint: 'apply', label: `clipped update layer${l}` }))),
+          kernel(device, 'weight_update', { ...update, FINISH_THREADS }, { entryPoint: 'apply', label: 'clipped update' }),
         ]).then(([norm, apply]) => ({ norm, groups, apply })),
     spec.layers[L - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
   ]);
@@ -354,6 +363,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, s
     outputGroups: Math.ceil(batch / OUTPUT_THREADS),
     hiddenDelta,
     weightUpdate,
+    updatePlans: plans.map((plan) => plan.update),
     gather,
     clip,
     softmax,
@@ -363,7 +373,7 @@ export async function createLayeredKernels(device: GPUDevice, spec: ModelSpec, s
 
 /** The plans layered kernels were compiled for (and their trainer's buffers sized for). */
 export function kernelPlans(kernels: LayeredKernels): LayerPlans[] {
-  return kernels.forward.map((kernel, l) => ({ forward: kernel.plan, hidden: kernels.hiddenDelta[l]?.plan, update: kernels.weightUpdate[l].plan }));
+  return kernels.forward.map((kernel, l) => ({ forward: kernel.plan, hidden: kernels.hiddenDelta[l]?.plan, update: kernels.updatePlans[l] }));
 }
 
 /** `network`: train_tiny.wgsl's override constants for this network (sizes, codes, offsets). */

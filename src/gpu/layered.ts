@@ -1,6 +1,8 @@
 // The layered path: a step as one dispatch per job, for networks of any size.
 //   [gather_batch]  forward × L (+ finish where split)  output_delta
-//   hidden_delta × (L − 1) (+ finish)  weight_update × L (+ finish)
+//   hidden_delta × (L − 1) (+ finish)  weight_update (+ finish)  [grad_norm  apply]
+// The weight updates of every layer are one dispatch (of each kind), up to UPDATE_LAYERS
+// layers at a time: workgroup z picks the layer.
 // The first layer's forward product and weight update read the batch straight out of the
 // dataset, and output_delta its targets; gather_batch runs only to capture `input` and
 // `target` for a check. The step is planned once: a list of dispatches with their
@@ -8,7 +10,7 @@
 // the benchmarks' roofline table). Encoding steps only records those dispatches; nothing
 // is allocated per step.
 
-import { gatherDims, GATHER_DIMS_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
+import { gatherDims, GATHER_DIMS_BYTES, STEP_UNIFORM_BYTES, UPDATE_LAYERS, UPDATE_TABLE_BYTES } from './abi.ts';
 import { trainedCount } from './constants.ts';
 import { FINISH_THREADS, GATHER_THREADS, type LayeredKernels, type MatmulKernel } from './kernels.ts';
 import { whole, type Region } from './memory.ts';
@@ -70,7 +72,6 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
   const finishGroups = (count: number) => Math.min(maxGroups, Math.ceil(count / FINISH_THREADS));
   const stateBytes = F32 * stateSlots(context.optimizer);
   const plan: Dispatch[] = [];
-  const updateGroups: GPUBindGroup[] = []; // each layer's weight_update bind group, which `apply` shares
 
   // A product's dispatch, and its finish pass where the plan splits it; `finished` describes the finish's epilogue.
   const product = (label: string, name: string, matmul: MatmulKernel, group: GPUBindGroup, usesStep: boolean, cost: { flops: number; bytes: number }, finished: { count: number; flops: number; bytes: number }) => {
@@ -166,31 +167,56 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
     );
   }
 
-  spec.layers.forEach((layer, l) => {
-    const IN = layerInputs(spec, l);
-    const OUT = layer.units;
-    const input = l === 0 ? datasetInputs : layerInput(l);
-    const matmul = kernels.weightUpdate[l];
-    const group = bindGroup(
-      matmul.main,
-      [uniform(l), input, batchRows, value(l, 'delta'), params, region('grads'), context.stateRegion(0), context.stateRegion(1), partials],
-      `weight update layer${l}`,
-    );
-    const parameters = OUT * IN + OUT;
-    updateGroups.push(group);
-    product(
-      `weight update layer${l}`,
-      'weight_update',
-      matmul,
+  // Every layer's weight update in one dispatch, UPDATE_LAYERS layers at a time: workgroup
+  // z is layer z / SPLIT_K's split z % SPLIT_K, over a grid sized for the largest layer
+  // (weight_update.wgsl); each layer's sizes and regions are its UpdateLayer (buffers.ts).
+  const update = kernels.weightUpdate;
+  const splitK = update.plan.splitK;
+  const activations = whole(buffers.activations!);
+  const updates: { layers: number[]; group: GPUBindGroup; suffix: string }[] = [];
+  for (let first = 0; first < L; first += UPDATE_LAYERS) {
+    const layers = spec.layers.map((_, l) => l).slice(first, first + UPDATE_LAYERS);
+    const suffix = L > UPDATE_LAYERS ? ` layers ${first}–${layers[layers.length - 1]}` : '';
+    const table: Region = { buffer: buffers.updateLayers, offset: (first / UPDATE_LAYERS) * (UPDATE_TABLE_BYTES / F32), length: UPDATE_TABLE_BYTES / F32 };
+    const group = bindGroup(update.main, [table, datasetInputs, batchRows, activations, params, region('grads'), whole(buffers.state), partials], `weight update${suffix}`);
+    updates.push({ layers, group, suffix });
+  }
+  for (const { layers, group, suffix } of updates) {
+    const plans = layers.map((l) => kernels.updatePlans[l]);
+    // Per layer: its product's results (the bias as column IN), parameters, and FLOPs and bytes.
+    const sum = (f: (l: number, IN: number, OUT: number) => number) => layers.reduce((total, l) => total + f(l, layerInputs(spec, l), spec.layers[l].units), 0);
+    const results = sum((_, IN, OUT) => OUT * (IN + 1));
+    const parameters = results;
+    // Clipped, the epilogue only scales and records the gradients; `apply` updates.
+    const epilogue = kernels.clip
+      ? { flops: parameters, bytes: parameters * F32 }
+      : { flops: parameters * (1 + updateFlops(context.optimizer)), bytes: parameters * (2 * F32 + 2 * stateBytes + (capture ? F32 : 0)) };
+    const split = splitK > 1;
+    const workgroups: [number, number, number] = [Math.max(...plans.map((plan) => plan.groups[0])), Math.max(...plans.map((plan) => plan.groups[1])), layers.length * splitK];
+    plan.push({
+      label: `weight update${suffix}`,
+      kernel: 'weight_update',
+      pipeline: update.main.pipeline,
       group,
-      true,
-      { flops: 2 * OUT * IN * B + OUT * B, bytes: F32 * (B * OUT + B * IN) },
-      // Clipped, the epilogue only scales and records the gradients; `apply` updates.
-      kernels.clip
-        ? { count: OUT * (IN + 1), flops: parameters, bytes: parameters * F32 }
-        : { count: OUT * (IN + 1), flops: parameters * (1 + updateFlops(context.optimizer)), bytes: parameters * (2 * F32 + 2 * stateBytes + (capture ? F32 : 0)) },
-    );
-  });
+      usesStep: true,
+      workgroups,
+      plan: { ...update.plan, groups: workgroups },
+      flops: sum((_, IN, OUT) => 2 * OUT * IN * B + OUT * B) + (split ? 0 : epilogue.flops),
+      bytes: sum((_, IN, OUT) => F32 * (B * OUT + B * IN)) + (split ? F32 * splitK * results : epilogue.bytes),
+    });
+    if (split && update.finish) {
+      plan.push({
+        label: `weight update${suffix} finish`,
+        kernel: 'weight_update finish',
+        pipeline: update.finish.pipeline,
+        group,
+        usesStep: true,
+        workgroups: [finishGroups(Math.max(...layers.map((l) => spec.layers[l].units * (layerInputs(spec, l) + 1)))), 1, layers.length],
+        flops: (splitK - 1) * results + epilogue.flops,
+        bytes: F32 * splitK * results + epilogue.bytes,
+      });
+    }
+  }
 
   if (kernels.clip) {
     // Σ g² over the trained ranges (each layer's weights, and biases where they train), then every layer's update.
@@ -210,19 +236,20 @@ export function layeredEncoder(context: StepContext, kernels: LayeredKernels): S
       flops: 2 * count,
       bytes: F32 * (count + kernels.clip.groups),
     });
-    spec.layers.forEach((layer, l) => {
-      const parameters = layer.units * (layerInputs(spec, l) + 1);
+    for (const { layers, group, suffix } of updates) {
+      const sizes = layers.map((l) => spec.layers[l].units * (layerInputs(spec, l) + 1));
+      const parameters = sizes.reduce((a, b) => a + b, 0);
       plan.push({
-        label: `clipped update layer${l}`,
+        label: `clipped update${suffix}`,
         kernel: 'weight_update apply',
-        pipeline: kernels.clip!.apply[l].pipeline,
-        group: updateGroups[l],
+        pipeline: kernels.clip.apply.pipeline,
+        group,
         usesStep: true,
-        workgroups: [finishGroups(parameters), 1, 1],
+        workgroups: [finishGroups(Math.max(...sizes)), 1, layers.length],
         flops: parameters * (1 + updateFlops(context.optimizer)),
         bytes: parameters * (3 * F32 + 2 * stateBytes),
       });
-    });
+    }
   }
 
   const encodeDispatch = (pass: GPUComputePassEncoder, dispatch: Dispatch, stepOffset: number) => {

@@ -43,9 +43,14 @@ export function describePlan(plan: MatmulPlan): string {
   return `${plan.tileM}×${plan.tileN}×${plan.tileK}${plan.buffers > 1 ? ` ×${plan.buffers}` : ''}, ${4 * plan.gm}×${4 * plan.gn} a thread, split ${plan.splitK}`;
 }
 
-/** Workgroup memory the plan takes (a_tile and b_tile, in `buffers` copies), with `extraBytes` of the kernel's own. */
-export function planStorageBytes(plan: Pick<MatmulPlan, 'tileM' | 'tileN' | 'tileK' | 'buffers'>, extraBytes = 0): number {
-  return 4 * plan.buffers * (plan.tileM + plan.tileN) * plan.tileK + extraBytes;
+/** Workgroup memory the plan's tiles take: a_tile and b_tile, in `buffers` copies. */
+export function planStorageBytes(plan: Pick<MatmulPlan, 'tileM' | 'tileN' | 'tileK' | 'buffers'>): number {
+  return 4 * plan.buffers * (plan.tileM + plan.tileN) * plan.tileK;
+}
+
+/** Whether the plan's a_tile (its first copy) holds what the kernel keeps there besides the tiles (ChooseOptions.aTileFloats). */
+export function holdsATile(plan: Pick<MatmulPlan, 'tileM' | 'tileK' | 'wgX' | 'wgY'>, options: Pick<ChooseOptions, 'aTileFloats'>): boolean {
+  return !options.aTileFloats || plan.tileK * plan.tileM >= options.aTileFloats(plan.tileM, plan.wgX * plan.wgY);
 }
 
 /** tile_product.wgsl's constants for the plan: none depends on K, whose split the kernel derives as kSplit is. */
@@ -98,8 +103,12 @@ export function registerOccupancy(plan: MatmulPlan, profile: GpuProfile): number
 export interface ChooseOptions {
   /** Extra workgroups along x (weight_update.wgsl's column of bias workgroups). */
   extraColumns?: number;
-  /** Workgroup memory the kernel takes besides the tiles, as a function of the plan. */
-  extraStorage?: (tileM: number, threads: number) => number;
+  /**
+   * Floats the kernel keeps in a_tile in workgroups that do not multiply (weight_update.wgsl's
+   * bias sums), as a function of the plan: a plan whose a_tile (TILE_K · TILE_M floats) is
+   * smaller is not taken.
+   */
+  aTileFloats?: (tileM: number, threads: number) => number;
   /** No split of K (a kernel run on its own, as in prediction). */
   noSplit?: boolean;
   /**
@@ -112,7 +121,7 @@ export interface ChooseOptions {
   exclude?: readonly MatmulPlan[];
 }
 
-/** How much slower (by planCost) a compiled plan may be than the best one and still be taken over compiling it: of one product, or of a training step's products together. */
+/** How much slower (by dispatchCost) a compiled plan may be than the best one and still be taken over compiling it: of one product, or of a training step's products together. */
 export const REUSE_MARGIN = 1.05;
 
 const SIDES = [4, 8, 16]; // threads along each side of a workgroup
@@ -128,26 +137,31 @@ const PARTIAL_COST = 4;
 const MIN_K_PER_SPLIT = 128;
 
 /**
- * The estimated time of a plan, in multiply-adds of one thread: the product's work
- * (padding of ragged tiles included) spread over the threads that can run at once (each
- * unit runs at most `threadsPerUnit`, and a workgroup stays on one unit) at the rate its
- * registers allow (registerOccupancy), plus, for a split, the pass that adds the partial
- * sums up and one more dispatch. A k-tile takes one barrier double-buffered, two with one
- * copy of the tiles. Extra columns of workgroups (weight_update.wgsl's bias sums) are left
- * out: they do a sliver of the work. Infinite for a plan whose registers do not fit.
+ * The estimated time of one dispatch, in multiply-adds of one thread: its products (one,
+ * or several with the same constants, as weight_update.wgsl runs every layer's), their
+ * work (padding of ragged tiles included) spread over the threads that can run at once
+ * (each unit runs at most `threadsPerUnit`, and a workgroup stays on one unit) at the
+ * rate its registers allow (registerOccupancy), plus, for a split, the pass that adds the
+ * partial sums up and one more dispatch. A k-tile takes one barrier double-buffered, two
+ * with one copy of the tiles. Extra columns of workgroups (weight_update.wgsl's bias
+ * sums), and the workgroups of a several-product dispatch that lie past their own product
+ * and return at once, are left out: they do a sliver of the work. Infinite for a plan
+ * whose registers do not fit.
  */
-function planCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, extraColumns = 0): number {
-  const threads = plan.wgX * plan.wgY;
-  const workgroups = (plan.groups[0] - extraColumns) * plan.groups[1] * plan.groups[2];
-  const perK = 16 * plan.gm * plan.gn + VEC4_READ_COST * (plan.gm + plan.gn);
-  const barriers = plan.buffers > 1 ? 1 : 2;
-  const perThread = plan.kSplit * perK + Math.ceil(plan.kSplit / plan.tileK) * (TILE_FILL_COST + barriers * BARRIER_COST);
+function dispatchCost(shapes: readonly MatmulShape[], plans: readonly MatmulPlan[], profile: GpuProfile, extraColumns = 0): number {
+  const { wgX, wgY, gm, gn, tileK, splitK, buffers } = plans[0];
+  const threads = wgX * wgY;
+  const perK = 16 * gm * gn + VEC4_READ_COST * (gm + gn);
+  const perTile = TILE_FILL_COST + (buffers > 1 ? 1 : 2) * BARRIER_COST;
+  const groups = plans.map((plan) => (plan.groups[0] - extraColumns) * plan.groups[1] * plan.groups[2]);
+  const workgroups = groups.reduce((a, b) => a + b, 0);
+  const work = plans.reduce((sum, plan, s) => sum + groups[s] * (plan.kSplit * perK + Math.ceil(plan.kSplit / tileK) * perTile), 0);
   const busyUnits = Math.min(profile.units, workgroups);
   const perUnit = Math.min(profile.threadsPerUnit, threads * Math.ceil(workgroups / busyUnits));
-  let cost = (workgroups * threads * perThread) / (busyUnits * perUnit) / registerOccupancy(plan, profile);
-  if (plan.splitK > 1) {
-    const elements = shape.m * shape.n;
-    cost += ((plan.splitK + 1) * elements * PARTIAL_COST) / (profile.units * profile.threadsPerUnit) + profile.dispatchCost;
+  let cost = (work * threads) / (busyUnits * perUnit) / registerOccupancy(plans[0], profile);
+  if (splitK > 1) {
+    const elements = shapes.reduce((sum, shape) => sum + shape.m * shape.n, 0);
+    cost += ((splitK + 1) * elements * PARTIAL_COST) / (profile.units * profile.threadsPerUnit) + profile.dispatchCost;
   }
   return cost;
 }
@@ -188,37 +202,45 @@ export function replan(shape: MatmulShape, compiled: MatmulPlan, extraColumns = 
   return { ...compiled, kSplit: kSplitOf(shape.k, splitK, tileK), groups: [Math.ceil(shape.n / tileN) + extraColumns, Math.ceil(shape.m / tileM), splitK] };
 }
 
-/** The cheapest of the compiled plans for this shape (ChooseOptions.compiled), with its estimated cost. */
-export function cheapestCompiled(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions): { plan: MatmulPlan; cost: number } | undefined {
+/**
+ * The cheapest of the compiled plans (ChooseOptions.compiled) for one dispatch of these
+ * products (one, or several sharing the plan's constants): each product's plan, and
+ * their estimated cost.
+ */
+export function cheapestCompiled(shapes: readonly MatmulShape[], profile: GpuProfile, options: ChooseOptions): { plans: MatmulPlan[]; cost: number } | undefined {
   const extraColumns = options.extraColumns ?? 0;
-  let chosen: { plan: MatmulPlan; cost: number } | undefined;
+  let chosen: { plans: MatmulPlan[]; cost: number } | undefined;
   for (const compiled of options.compiled ?? []) {
     if (options.noSplit && compiled.splitK > 1) continue;
-    const candidate = replan(shape, compiled, extraColumns);
-    if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
-    const cost = planCost(shape, candidate, profile, extraColumns);
+    if (!holdsATile(compiled, options)) continue;
+    const candidates = shapes.map((shape) => replan(shape, compiled, extraColumns));
+    if (candidates.some((candidate) => candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension))) continue;
+    const cost = dispatchCost(shapes, candidates, profile, extraColumns);
     if (cost === Infinity) continue;
-    if (!chosen || cost < chosen.cost) chosen = { plan: candidate, cost };
+    if (!chosen || cost < chosen.cost) chosen = { plans: candidates, cost };
   }
   return chosen;
 }
 
-/** A plan's estimated time (planCost), in multiply-adds of one thread. */
-export function estimatedCost(shape: MatmulShape, plan: MatmulPlan, profile: GpuProfile, options: ChooseOptions = {}): number {
-  return planCost(shape, plan, profile, options.extraColumns ?? 0);
+/** The estimated time (dispatchCost) of one dispatch of these products with these plans, in multiply-adds of one thread. */
+export function estimatedCost(shapes: readonly MatmulShape[], plans: readonly MatmulPlan[], profile: GpuProfile, options: ChooseOptions = {}): number {
+  return dispatchCost(shapes, plans, profile, options.extraColumns ?? 0);
 }
 
 /**
- * The cheapest plan for a product on this adapter, by planCost, among those its limits
- * allow: at most maxComputeInvocationsPerWorkgroup threads, tiles (in the copies the
- * profile's tileBuffers allows, or one) in maxComputeWorkgroupStorageSize, at most two
- * fill jobs per thread (tile_product.wgsl), registers a thread can have, and workgroup
- * counts within maxComputeWorkgroupsPerDimension; or a compiled plan close enough to it
- * (ChooseOptions.compiled).
+ * The cheapest plan for one dispatch of these products on this adapter (one product, or
+ * several that share the plan's constants, as weight_update.wgsl runs every layer's), by
+ * dispatchCost, among those its limits allow: at most maxComputeInvocationsPerWorkgroup
+ * threads, tiles (in the copies the profile's tileBuffers allows, or one) in
+ * maxComputeWorkgroupStorageSize, at most two fill jobs per thread (tile_product.wgsl),
+ * registers a thread can have, and workgroup counts within
+ * maxComputeWorkgroupsPerDimension; or compiled plans close enough to it
+ * (ChooseOptions.compiled). Each product's plan, in order.
  */
-export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan {
-  let best: { plan: MatmulPlan; cost: number } | undefined;
+export function chooseMatmuls(shapes: readonly MatmulShape[], profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan[] {
+  let best: { plans: MatmulPlan[]; cost: number } | undefined;
   const extraColumns = options.extraColumns ?? 0;
+  const k = Math.min(...shapes.map((shape) => shape.k));
   for (const wgX of SIDES) {
     for (const wgY of SIDES) {
       const threads = wgX * wgY;
@@ -229,17 +251,19 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
             const tileM = 4 * wgY * gm;
             const tileN = 4 * wgX * gn;
             if (((tileM + tileN) * tileK) / 16 > 2 * threads) continue; // tile_product.wgsl: at most two jobs a thread
-            const extra = options.extraStorage?.(tileM, threads) ?? 0;
+            if (!holdsATile({ tileM, tileK, wgX, wgY }, options)) continue;
             for (const buffers of profile.tileBuffers > 1 ? [profile.tileBuffers, 1] : [1]) {
-              if (planStorageBytes({ tileM, tileN, tileK, buffers }, extra) > profile.maxWorkgroupStorage) continue;
+              if (planStorageBytes({ tileM, tileN, tileK, buffers }) > profile.maxWorkgroupStorage) continue;
               for (const splitK of options.noSplit ? [1] : SPLITS) {
-                if (splitK > 1 && shape.k < splitK * Math.max(MIN_K_PER_SPLIT, 2 * tileK)) break;
-                const candidate = plan(shape, wgX, wgY, gm, gn, tileK, buffers, splitK, extraColumns);
-                if (candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension)) continue;
-                if (options.exclude?.some((other) => samePlan(other, candidate))) continue;
-                const cost = planCost(shape, candidate, profile, extraColumns);
+                if (splitK > 1 && k < splitK * Math.max(MIN_K_PER_SPLIT, 2 * tileK)) break;
+                // The first product's split, fewer where its last would be empty; every product shares it.
+                const first = plan(shapes[0], wgX, wgY, gm, gn, tileK, buffers, splitK, extraColumns);
+                const candidates = shapes.map((shape) => replan(shape, first, extraColumns));
+                if (candidates.some((candidate) => candidate.groups.some((count) => count > profile.maxWorkgroupsPerDimension))) continue;
+                if (options.exclude?.some((other) => samePlan(other, first))) continue;
+                const cost = dispatchCost(shapes, candidates, profile, extraColumns);
                 if (cost === Infinity) continue;
-                if (!best || cost < best.cost * 0.999) best = { plan: candidate, cost };
+                if (!best || cost < best.cost * 0.999) best = { plans: candidates, cost };
               }
             }
           }
@@ -247,14 +271,22 @@ export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: C
       }
     }
   }
-  if (!best) throw new LimitError(`a ${shape.m} × ${shape.n} × ${shape.k} product`, 'no tile fits it within this adapter\'s workgroup limits', 'maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension');
-  const compiled = cheapestCompiled(shape, profile, options);
-  return compiled && compiled.cost <= best.cost * REUSE_MARGIN ? compiled.plan : best.plan;
+  if (!best) {
+    const shape = shapes[0];
+    throw new LimitError(`a ${shape.m} × ${shape.n} × ${shape.k} product`, 'no tile fits it within this adapter\'s workgroup limits', 'maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension');
+  }
+  const compiled = cheapestCompiled(shapes, profile, options);
+  return compiled && compiled.cost <= best.cost * REUSE_MARGIN ? compiled.plans : best.plans;
+}
+
+/** The cheapest plan for one product (chooseMatmuls). */
+export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan {
+  return chooseMatmuls([shape], profile, options)[0];
 }
 
 /** Whether two plans compile to the same kernel (the same override constants). */
 export function samePlan(a: MatmulPlan, b: MatmulPlan): boolean {
-  return a.wgX === b.wgX && a.wgY === b.wgY && a.gm === b.gm && a.gn === b.gn && a.tileK === b.tileK && a.splitK === b.splitK;
+  return a.wgX === b.wgX && a.wgY === b.wgY && a.gm === b.gm && a.gn === b.gn && a.tileK === b.tileK && a.buffers === b.buffers && a.splitK === b.splitK;
 }
 
 /**

@@ -170,7 +170,7 @@ export class GpuTrainer implements Trainer {
     if (path === 'fused' || (path === 'auto' && fits)) {
       const constants = fusedConstants(model, options, placement, state1Offset(options.optimizer, layout.size));
       const [kernels, finiteCheck] = await Promise.all([createFusedKernels(device, spec, batch, constants), createFiniteCheck(device)]);
-      const memory = await allocate(device, model, dataset, options, placement, kernels, { partials: 0, outputNet: 0 });
+      const memory = await allocate(device, model, dataset, options, placement, kernels, { partials: 0, outputNet: 0, updatePartials: [] });
       return new GpuTrainer(device, model, dataset, options, kernels, memory, placement, maxBinding, profile, finiteCheck, { settings: gpu.tune, products: [] });
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.

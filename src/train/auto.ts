@@ -37,9 +37,12 @@ export function webgpuEstimate(calibration: WebgpuCalibration, spec: ModelSpec, 
   const flops = stepFlops(spec, batch, { kind: 'sgd' });
   const L = spec.layers.length;
   const fused = fitsFusedKernel(spec, batch);
-  // The fused kernel: one workgroup, on one unit; the layered path: a product, a δ and an update per layer, the output stage.
-  const stepMs = fused ? flops / ((calibration.gflops / calibration.units) * 1e6) : flops / (calibration.gflops * 1e6) + ((3 * L) / STEPS_PER_SUBMIT) * calibration.dispatchMs;
-  const compileMs = (fused ? 1 : 3 * L + 1) * calibration.compileMs;
+  // The fused kernel: one workgroup, on one unit; the layered path: a product per layer, a δ
+  // per layer below the output, the output stage, and one weight update for every layer:
+  // 2L + 1 dispatches, and as many pipelines.
+  const kernels = 2 * L + 1;
+  const stepMs = fused ? flops / ((calibration.gflops / calibration.units) * 1e6) : flops / (calibration.gflops * 1e6) + (kernels / STEPS_PER_SUBMIT) * calibration.dispatchMs;
+  const compileMs = (fused ? 1 : kernels) * calibration.compileMs;
   return { stepMs, compileMs, totalMs: compileMs + NOMINAL_STEPS * stepMs };
 }
 
