@@ -275,7 +275,7 @@ fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
         quad1 = load_job(job1, next, k_end);
       }
     }
-    multiply_tile(&acc, tx, ty, 0u);
+    multiply_tile(&acc, tx, ty, buffer);
     if (next < k_end) {
       if (BUFFERS == 1u) {
         workgroupBarrier(); // the one copy is refilled only once every thread has read it
