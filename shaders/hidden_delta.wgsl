@@ -135,7 +135,7 @@ fn delta_of(b: u32, h: u32, sum: f32, net_input: f32, out_value: f32) -> f32 {
     keep = dropout_mask(step, b, h, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
     activated = activate(ACTIVATION, net_input, ACTIVATION_PARAMETER);
   }
-  return sum * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);
+  return sum * keep * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);
 }
 
 fn result_columns() -> u32 {
