@@ -14,16 +14,19 @@ export type AutoBackend = { backend: 'wasm'; reason: string } | { backend: 'webg
 
 /** WebAssembly (with `threads` threads) or WebGPU for a network of `spec`, by speeds measured here. */
 export async function autoBackend(spec: ModelSpec, threads: number): Promise<AutoBackend> {
-  // The WebAssembly runtime starts (its threads) now: most choices end with it.
-  wasmRuntime(threads).catch(() => undefined);
   const wasm = await wasmCalibration(threads);
   let adapter: GPUAdapter | undefined;
+  // While the adapter is asked for, the WebAssembly runtime starts (its threads): most choices end with it.
+  const ask = () => {
+    wasmRuntime(threads).catch(() => undefined);
+    return requestAdapter();
+  };
   try {
-    const askMs = await adapterAskMs(async () => (adapter = await requestAdapter()));
+    const askMs = await adapterAskMs(async () => (adapter = await ask()));
     if (!adapter) {
       const early = wasmBeforeAsking(spec, DEFAULT_BATCH_SIZE, wasm, askMs);
       if (early) return early;
-      adapter = await requestAdapter();
+      adapter = await ask();
     }
   } catch (error) {
     if (error instanceof WebGpuUnavailableError) return { backend: 'wasm', reason: `auto chose WebAssembly: WebGPU is unavailable: ${error.message}` };
