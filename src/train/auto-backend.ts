@@ -6,7 +6,7 @@ import { adapterName, describeAdapter, requestAdapter, sharedDevice, type Device
 import type { ModelSpec } from '../model/model.ts';
 import { wasmRuntime } from '../wasm/runtime.ts';
 import { chooseBackend, wasmBeforeAsking } from './auto.ts';
-import { adapterAskMs, wasmCalibration, webgpuCalibration } from './calibration.ts';
+import { adapterAskMs, keepAdapterAsk, wasmCalibration, webgpuCalibration } from './calibration.ts';
 import { DEFAULT_BATCH_SIZE } from './options.ts';
 
 /** What `auto` chose, and why; WebGPU on the device networks share. */
@@ -26,7 +26,9 @@ export async function autoBackend(spec: ModelSpec, threads: number): Promise<Aut
     if (!adapter) {
       const early = wasmBeforeAsking(spec, DEFAULT_BATCH_SIZE, wasm, askMs);
       if (early) return early;
+      const started = performance.now();
       adapter = await ask();
+      keepAdapterAsk(performance.now() - started);
     }
   } catch (error) {
     if (error instanceof WebGpuUnavailableError) return { backend: 'wasm', reason: `auto chose WebAssembly: WebGPU is unavailable: ${error.message}` };
