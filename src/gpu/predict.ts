@@ -5,11 +5,12 @@
 // first layer reads its rows through batch_rows, here 0, 1, … N − 1.
 
 import { layerUniform, LAYER_UNIFORM_BYTES, STEP_UNIFORM_BYTES } from './abi.ts';
-import { gpuProfile } from './adapters.ts';
-import { SOFTMAX_THREADS, stepBindGroupLayout, type ForwardKernels } from './kernels.ts';
+import { gpuProfile, type GpuProfile } from './adapters.ts';
+import { createForwardKernels, SOFTMAX_THREADS, stepBindGroupLayout, type ForwardKernels } from './kernels.ts';
 import { binding, maxBindingBytes, readRegion, storageBuffer, whole, type Region } from './memory.ts';
 import { allocations, inScopes, scoped, throwScopeErrors } from './scopes.ts';
-import { tunedForwardKernels, type TuneMode, type TuneSettings } from './tune.ts';
+import type { Tuning } from './tune.ts';
+import { tunes, type TuneMode, type TuneSettings } from './tune-mode.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { checkRowCount } from '../data/validate.ts';
 import { DisposedError, LimitError } from '../errors.ts';
@@ -140,6 +141,15 @@ export function datasetLoss(spec: ModelSpec, net: Float64Array, out: Float64Arra
   return mean(sampleLosses(spec, values, dataset.targets, dataset.size));
 }
 
+/**
+ * The forward kernels of `spec` (createForwardKernels), their plans tuned where `tuning`
+ * says (tune.ts, loaded only then; the products tuned are added to it).
+ */
+export async function forwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture: boolean, tuning: Tuning): Promise<ForwardKernels> {
+  if (!tunes(tuning.settings, profile)) return createForwardKernels(device, spec, batch, profile, capture);
+  return (await import('./tune.ts')).tunedForwardKernels(device, spec, batch, profile, capture, tuning);
+}
+
 /** The forward pass alone, on a parameter buffer of its own: prediction without a trainer. */
 export class GpuPredictor {
   private disposed = false;
@@ -154,7 +164,7 @@ export class GpuPredictor {
    * batch can take its kernels); `tune`: as GpuTrainerOptions.tune.
    */
   static async create(device: GPUDevice, model: Model, planRows: number, tune?: TuneMode | TuneSettings): Promise<GpuPredictor> {
-    const kernels = await tunedForwardKernels(device, model.spec, planRows, gpuProfile(device), false, { settings: tune, products: [] });
+    const kernels = await forwardKernels(device, model.spec, planRows, gpuProfile(device), false, { settings: tune, products: [] });
     const params = await scoped(
       device,
       'allocating the parameters for prediction',

@@ -27,7 +27,7 @@ import type { Model } from '../model/network.ts';
 import type { Trainer, TrainerState, TrainOptions } from '../model/trainer.ts';
 import { gpuProfile, type GpuProfile } from './adapters.ts';
 import { checkSplitRoom, keptWithoutCapture, splitRoom, state1Offset, TrainerMemory, type SplitRoom } from './buffers.ts';
-import { trainingSetting } from './constants.ts';
+import { trainingSetting, type TrainingSetting } from './constants.ts';
 import { DeviceGuard } from './device.ts';
 import type { Dispatch, StepContext, StepEncoder } from './encoder.ts';
 import { fusedConstants, fusedEncoder } from './fused.ts';
@@ -40,18 +40,21 @@ import {
   FUSED_MAX_PHASE,
   FUSED_MAX_UNITS,
   kernelPlans,
+  layerPlans,
   type ForwardKernels,
   type FusedKernels,
   type Kernel,
   type LayeredKernels,
+  type LayerPlans,
 } from './kernels.ts';
 import { layeredEncoder } from './layered.ts';
 import { binding, checkDeviceLimits, maxBindingBytes, placeDataset, readRegion, type DatasetPlacement } from './memory.ts';
-import { datasetLoss, forwardRows } from './predict.ts';
+import { datasetLoss, forwardKernels, forwardRows } from './predict.ts';
 import { timeStep, type KernelTiming } from './profile.ts';
 import { scoped } from './scopes.ts';
 import { ChunkQueue } from './submit.ts';
-import { tunedForwardKernels, tunedLayerPlans, type Tuning, type TuneMode, type TuneSettings } from './tune.ts';
+import type { Tuning } from './tune.ts';
+import { tunes, type TuneMode, type TuneSettings } from './tune-mode.ts';
 
 /** Which kernels run a step: `auto` takes the fused kernel wherever the network fits it. */
 export type KernelPath = 'auto' | 'layered' | 'fused';
@@ -88,6 +91,12 @@ export interface GpuTrainerOptions {
    * candidates per product and the FLOPs threshold too.
    */
   tune?: TuneMode | TuneSettings | undefined;
+}
+
+/** A training step's tile plans (layerPlans), tuned where `settings` say (tune.ts, loaded only then). */
+async function stepPlans(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, setting: TrainingSetting, settings: TuneMode | TuneSettings | undefined): Promise<{ plans: LayerPlans[]; tuning: Tuning }> {
+  if (!tunes(settings, profile)) return { plans: layerPlans(spec, batch, profile, device, setting), tuning: { settings, products: [] } };
+  return (await import('./tune.ts')).tunedLayerPlans(device, spec, batch, profile, setting, settings);
 }
 
 /**
@@ -175,7 +184,7 @@ export class GpuTrainer implements Trainer {
     }
     // The split products' room is known from the plans alone: refuse before compiling anything.
     const setting = trainingSetting(options, gpu.capture ?? true);
-    const { plans, tuning } = await tunedLayerPlans(device, spec, batch, profile, setting, gpu.tune);
+    const { plans, tuning } = await stepPlans(device, spec, batch, profile, setting, gpu.tune);
     const room = splitRoom(spec, batch, plans, options.clipNorm !== undefined);
     checkSplitRoom(room, maxBinding);
     const [kernels, finiteCheck] = await Promise.all([createLayeredKernels(device, spec, setting, batch, profile, plans), createFiniteCheck(device)]);
@@ -331,7 +340,7 @@ export class GpuTrainer implements Trainer {
 
   private async forwardSetting() {
     await this.chunks.settle();
-    this.forwardKernels ??= tunedForwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture, this.tuning);
+    this.forwardKernels ??= forwardKernels(this.device, this.spec, this.options.batchSize, this.profile, this.capture, this.tuning);
     return { device: this.device, spec: this.spec, layout: this.layout, kernels: await this.forwardKernels, params: this.memory.region('params'), maxBinding: this.maxBinding };
   }
 

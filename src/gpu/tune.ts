@@ -18,21 +18,7 @@ import { candidatePlans, describePlan, planConstants, samePlan, type MatmulPlan,
 import { keep, readKept } from '../measurements.ts';
 import { paramLayout } from '../model/layout.ts';
 import type { ModelSpec } from '../model/model.ts';
-
-/** `auto`: tune on a hardware adapter, not on a software one (a CPU, where each compile takes a second or two); `on`: on any adapter; `off`: the cost model's plans. */
-export type TuneMode = 'auto' | 'on' | 'off';
-
-/** How tile plans are tuned (GpuTrainerOptions.tune); every field optional. */
-export interface TuneSettings {
-  /** Default `auto`. */
-  mode?: TuneMode | undefined;
-  /** Plans timed per product, the cost model's choice among them (default 3; each new one is a pipeline to compile). */
-  candidates?: number | undefined;
-  /** The fewest FLOPs (2·M·N·K) of a product that is tuned (default 2²⁴): a smaller one takes the cost model's plan. */
-  minFlops?: number | undefined;
-}
-
-export const TUNE_DEFAULTS = { mode: 'auto', candidates: 3, minFlops: 2 ** 24 } as const;
+import { TUNE_DEFAULTS, tunes, type TuneMode, type TuneSettings } from './tune-mode.ts';
 
 /** Bumped when what a kept plan means changes (tile_product.wgsl's own changes are caught by the hash of its source). */
 const TUNE_VERSION = 1;
@@ -122,12 +108,6 @@ async function productKey(device: GPUDevice, product: PlannedProduct, constants:
   const { m, n, k } = product.shape;
   const options = `${product.options.noSplit ? ' no split' : ''}${product.options.extraColumns ? ` +${product.options.extraColumns} columns` : ''}`;
   return `tune v${TUNE_VERSION} ${tuneAdapterKey(device)} ${product.name} ${hash(await shaderSource(product.name))} ${sortedConstants(constants)} ${m}×${n}×${k}${options}`;
-}
-
-/** Whether settings tune products on this adapter at all. */
-export function tunes(settings: TuneSettings | TuneMode | undefined, profile: GpuProfile): boolean {
-  const mode = (typeof settings === 'string' ? settings : settings?.mode) ?? TUNE_DEFAULTS.mode;
-  return mode === 'on' || (mode === 'auto' && !profile.software);
 }
 
 /**

@@ -4,8 +4,7 @@
 
 import type { Dataset } from '../data/dataset.ts';
 import { DeviceKeeper, openDevice, requestAdapter } from '../gpu/device.ts';
-import { ResilientTrainer } from '../gpu/resilient.ts';
-import { GpuTrainer, type GpuTrainerOptions, type KernelPath } from '../gpu/trainer.ts';
+import type { GpuTrainerOptions, KernelPath } from '../gpu/trainer.ts';
 import type { Model } from '../model/network.ts';
 import { CpuTrainer } from '../reference/trainer.ts';
 import type { Trainer, TrainOptions } from '../model/trainer.ts';
@@ -43,7 +42,9 @@ export async function createTrainer(model: Model, dataset: Dataset, options: Tra
   if (how.backend === 'wasm') return WasmTrainer.create(model, dataset, options, { threads: how.threads });
   const { device, path, tune } = how;
   const capture = how.capture ?? true;
-  if (device && !(device instanceof DeviceKeeper)) return GpuTrainer.create(device, model, dataset, options, { path, capture, tune });
+  // The WebGPU trainer's code is loaded when one is made: a page that trains on WebAssembly never loads it.
+  if (device && !(device instanceof DeviceKeeper)) return (await import('../gpu/trainer.ts')).GpuTrainer.create(device, model, dataset, options, { path, capture, tune });
   const open = device ? () => device.current() : async () => openDevice(await requestAdapter());
+  const { ResilientTrainer } = await import('../gpu/resilient.ts');
   return ResilientTrainer.create(open, model, dataset, options, { path, capture, tune, onRecover: how.onRecover, checkpointEvery: how.checkpointEvery, ownsDevices: !device });
 }
