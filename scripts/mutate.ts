@@ -239,7 +239,7 @@ const MUTANTS: Mutant[] = [
     change: "tiles.ts: a thread's register count leaves out the prefetched fill jobs, so 128×128×32 looks within a GPU's budget",
     file: 'src/gpu/tiles.ts',
     original: 'const jobs = Math.ceil(((plan.tileM + plan.tileN) * plan.tileK) / 16 / threads);',
-    replacement: 'const jobs = 0;',
+    replacement: 'const jobs = 0 * Math.ceil(((plan.tileM + plan.tileN) * plan.tileK) / 16 / threads);',
     tests: ['test/gpu-kernels.test.ts'],
     only: 'the tile choice',
   },
@@ -1724,7 +1724,11 @@ const workDir = mkdtempSync(join(tmpdir(), 'webgpu-backprop-mutate-'));
 function runTests(files: string[], only: string | undefined): { passed: boolean; failure: string } {
   // The command line's tests run the built package: build it from the (mutated) sources first.
   const build = spawnSync('npm', ['run', 'build', '--silent'], { encoding: 'utf8', timeout: 300_000 });
-  if (build.status !== 0) return { passed: false, failure: `the package does not build: ${(build.stderr || build.stdout).trim().split('\n')[0]}` };
+  if (build.status !== 0) {
+    // The line that says why: a slow build's timing warning may come first.
+    const lines = `${build.stdout}\n${build.stderr}`.split('\n').map((line) => line.trim());
+    return { passed: false, failure: `the package does not build: ${lines.find((line) => /error/i.test(line)) ?? lines.find(Boolean)}` };
+  }
   const report = join(workDir, 'vitest.json');
   rmSync(report, { force: true });
   const args = ['vitest', 'run', ...files, ...(only ? ['-t', only] : []), '--reporter=json', `--outputFile=${report}`];
