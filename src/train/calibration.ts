@@ -44,9 +44,12 @@ export interface WebgpuCalibration {
 /** Bumped when what is measured changes, so that old entries are measured again. */
 const CALIBRATION_VERSION = 1;
 
+/** A measurement's key in the store: its name, under this version. */
+const versioned = (key: string) => `v${CALIBRATION_VERSION} ${key}`;
+
 /** A kept measurement by its key, or `measure`'s, then kept (src/measurements.ts). */
 function kept<T>(key: string, measure: () => Promise<T>): Promise<{ value: T; measuredNow: boolean }> {
-  return keptMeasurement(`v${CALIBRATION_VERSION} ${key}`, measure);
+  return keptMeasurement(versioned(key), measure);
 }
 
 const sigmoidSpec = (sizes: number[]): ModelSpec => ({
@@ -88,7 +91,7 @@ export async function wasmCalibration(threads: number): Promise<WasmCalibration 
   return { ...value, measuredNow };
 }
 
-const ADAPTER_ASK_KEY = `v${CALIBRATION_VERSION} adapter request ms`;
+const ADAPTER_ASK = 'adapter request ms';
 
 /**
  * Milliseconds asking for a WebGPU adapter takes here (in Node, loading Dawn's bindings
@@ -96,7 +99,7 @@ const ADAPTER_ASK_KEY = `v${CALIBRATION_VERSION} adapter request ms`;
  * first time, then kept; `ask` is called only then.
  */
 export async function adapterAskMs(ask: () => Promise<unknown>): Promise<number> {
-  const { value } = await keptMeasurement(ADAPTER_ASK_KEY, async () => {
+  const { value } = await kept(ADAPTER_ASK, async () => {
     const started = performance.now();
     await ask();
     return performance.now() - started;
@@ -110,8 +113,8 @@ export async function adapterAskMs(ask: () => Promise<unknown>): Promise<number>
  * none too long.
  */
 export function keepAdapterAsk(ms: number): void {
-  const least = readKept(ADAPTER_ASK_KEY, (value): value is number => typeof value === 'number');
-  if (least === undefined || ms < least) keep({ [ADAPTER_ASK_KEY]: ms });
+  const least = readKept(versioned(ADAPTER_ASK), (value): value is number => typeof value === 'number');
+  if (least === undefined || ms < least) keep({ [versioned(ADAPTER_ASK)]: ms });
 }
 
 /** The key an adapter's measurements are kept under. */
