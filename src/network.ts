@@ -60,8 +60,9 @@ export interface NetworkOptions {
    */
   backend?: BackendChoice | undefined;
   /**
-   * WebAssembly: threads that share each large product (default: the CPU's cores, at most
-   * 8, where workers with shared memory can run: in Node, and in a cross-origin-isolated page).
+   * WebAssembly: threads that share each large product and element-wise step (default:
+   * the CPU's cores, at most 8, where workers with shared memory can run: in Node, and
+   * in a cross-origin-isolated page).
    */
   threads?: number;
   /**

@@ -198,10 +198,12 @@ describe('dropout on WebAssembly', () => {
 });
 
 describe('every part at once, on products the threads share', () => {
-  // Products of over 2¹⁸ multiply-adds are shared between threads.
-  const network: RandomNetwork = { sizes: [100, 300, 77, 10], activations: ['leaky-relu', 'leaky-relu', 'softmax'], loss: 'cross-entropy', hidden: { dropout: 0.2, negativeSlope: 0.2 } };
-  const [m, d] = [randomModel(network, 35), randomDataset(network, 150, 35)];
-  const options: TrainOptions = { learningRate: 0.01, batchSize: 70, shuffle: true, seed: 6, optimizer: { ...DEFAULT_OPTIMIZERS.adamw, weightDecay: 0.05 }, clipNorm: 0.5, schedule: { decay: { kind: 'step', every: 1, gamma: 0.8 }, warmup: 2 } };
+  // Products of over 2¹⁸ multiply-adds are shared between threads, and so is element-wise
+  // work over 2¹⁵ elements (src/wasm/assembly/elementwise.ts): here the first layer's
+  // activation (90 × 400), its slope and its weights' update (400 × 100).
+  const network: RandomNetwork = { sizes: [100, 400, 77, 10], activations: ['leaky-relu', 'leaky-relu', 'softmax'], loss: 'cross-entropy', hidden: { dropout: 0.2, negativeSlope: 0.2 } };
+  const [m, d] = [randomModel(network, 35), randomDataset(network, 180, 35)];
+  const options: TrainOptions = { learningRate: 0.01, batchSize: 90, shuffle: true, seed: 6, optimizer: { ...DEFAULT_OPTIMIZERS.adamw, weightDecay: 0.05 }, clipNorm: 0.5, schedule: { decay: { kind: 'step', every: 1, gamma: 0.8 }, warmup: 2 } };
   it.each([1, 2])('%s threads, AdamW, dropout, clipping and a schedule: every buffer and the state after 3 steps', async (threads) => {
     expectAllClose(await checkWasm(m, d, options, 3, threads));
   });

@@ -118,7 +118,7 @@ export class Rows {
       const dropping = spec.layers.map((layer) => training && drops(layer.dropout));
       this.layers = spec.layers.map((layer, l) => ({ net: take(rows * layer.units), out: take(rows * layer.units), delta: take(rows * layer.units), mask: dropping[l] ? take(rows * layer.units) : 0 }));
       this.address = take(exports.net_bytes(spec.layers.length) / 4);
-      const product = take(exports.product_bytes() / 4);
+      const task = take(exports.task_bytes() / 4);
       this.handle = runtime.register(host(this));
       const { params, grads, state, options } = parameters;
       const [seedLow, seedHigh] = dropoutKey(options.seed);
@@ -146,7 +146,7 @@ export class Rows {
         seedLow,
         seedHigh,
         runtime.pool,
-        product,
+        task,
       );
       spec.layers.forEach((layer, l) => {
         const at = (base: number, kind: 'weights' | 'biases') => base + 4 * paramEntry(layout, l, kind).offset;

@@ -11,7 +11,7 @@ import { WORKER_SOURCE, workerStarter } from './threads.ts';
 
 /** What the module exports (src/wasm/assembly/index.ts). */
 export interface WasmExports {
-  product_bytes(): number;
+  task_bytes(): number;
   pool_bytes(): number;
   pack_floats(): number;
   net_bytes(layers: number): number;

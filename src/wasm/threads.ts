@@ -1,7 +1,8 @@
 // The WebAssembly backend's worker threads: each runs the module's `worker_loop` on the
-// one shared memory and takes its share of every large product. In Node they are
-// worker_threads (src/node/wasm-threads.ts provides them); in a browser, Web Workers,
-// where the page is cross-origin isolated (a shared memory needs SharedArrayBuffer).
+// one shared memory and takes its share of every large product and element-wise step.
+// In Node they are worker_threads (src/node/wasm-threads.ts provides them); in a
+// browser, Web Workers, where the page is cross-origin isolated (a shared memory needs
+// SharedArrayBuffer).
 // A worker's script is a few lines, kept here as text so that no bundler or server has to
 // find a file for it.
 
@@ -35,7 +36,7 @@ export interface WorkerSource {
 }
 
 /**
- * What the worker does once it has its start: instantiate, say so, and serve products
+ * What the worker does once it has its start: instantiate, say so, and serve tasks
  * until stopped; if its share throws, it marks the failure and counts itself done, so
  * that the posting thread traps instead of waiting for ever.
  */

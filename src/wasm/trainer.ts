@@ -27,9 +27,9 @@ import { defaultThreads } from './threads.ts';
 /** How a WasmTrainer runs (all optional). */
 export interface WasmTrainerOptions {
   /**
-   * Threads that share each large product (default: the CPU's cores, at most 8, where
-   * workers with shared memory can run: always in Node with webgpu-backprop/node, in a
-   * browser when the page is cross-origin isolated; else 1).
+   * Threads that share each large product and element-wise step (default: the CPU's
+   * cores, at most 8, where workers with shared memory can run: always in Node with
+   * webgpu-backprop/node, in a browser when the page is cross-origin isolated; else 1).
    */
   threads?: number;
 }

@@ -4,6 +4,7 @@
 // no body here.
 
 import { Product } from './gemm';
+import { Elementwise } from './elementwise';
 import { Pool } from './pool';
 import { Layer, layerOf, Net } from './step';
 
@@ -27,9 +28,9 @@ export {
   has_optimizer,
 } from './switch';
 
-/** Bytes of a Product (a network keeps one to post to the pool). */
-export function product_bytes(): i32 {
-  return offsetof<Product>();
+/** Bytes of a network's task space: a Product or an Elementwise, whichever is larger (a network keeps one to post to the pool). */
+export function task_bytes(): i32 {
+  return max(offsetof<Product>(), offsetof<Elementwise>());
 }
 
 /** Sets the pool's threads (the posting one included), the first thread's packing space, and whether the posting thread may block. */
@@ -65,7 +66,7 @@ export function set_net(
   seedLow: u32,
   seedHigh: u32,
   pool: usize,
-  product: usize,
+  task: usize,
 ): void {
   const net = changetype<Net>(address);
   net.handle = handle;
@@ -90,7 +91,7 @@ export function set_net(
   net.seedLow = seedLow;
   net.seedHigh = seedHigh;
   net.pool = pool;
-  net.product = product;
+  net.task = task;
 }
 
 /** Describes layer `l` of a network (see Layer in step.ts). */

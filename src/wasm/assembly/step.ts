@@ -3,17 +3,18 @@
 // out and δ, the batch's input and target, each sample's loss, the gradients and the
 // parameters), laid out as the host's parameter table and buffer table say.
 //
-// The products run on the thread pool (gemm.ts, pool.ts); every op runs its body from
+// The products, and the element-wise work of large layers, run on the thread pool
+// (gemm.ts, elementwise.ts, pool.ts); every op runs its body from
 // ops.ts through the generated switches (switch.ts), or, where it has none, calls the
 // host, which runs the op's float64 record on these float32 buffers (src/wasm/hooks.ts).
 
 import { Product } from './gemm';
-import { Pool, runProduct } from './pool';
+import { Pool, runElementwise, runProduct, sharesElements } from './pool';
+import { ACTIVATE, activateRows, addBiases, DERIVATIVE, DROPPED_DERIVATIVE, Elementwise, UPDATE } from './elementwise';
 import { Rates } from './ops';
 import { dropRows } from './dropout';
 import {
   activate_row,
-  activate_rows,
   derivative_of,
   derivative_rows,
   dropped_derivative_rows,
@@ -65,7 +66,7 @@ export class Net {
   seedLow: u32;
   seedHigh: u32;
   pool: usize;
-  product: usize; //   a Product of its own, to post to the pool
+  task: usize; //      a Product or an Elementwise of its own (the larger's bytes), to post to the pool
 }
 
 /** One layer: its parameters' places and its buffers. */
@@ -98,7 +99,7 @@ export function layerOf(net: Net, l: i32): Layer {
 }
 
 function product(net: Net, m: i32, n: i32, k: i32, a: usize, rsA: i32, csA: i32, b: usize, rsB: i32, csB: i32, c: usize, rsC: i32, alpha: f32): void {
-  const p = changetype<Product>(net.product);
+  const p = changetype<Product>(net.task);
   p.m = m;
   p.n = n;
   p.k = k;
@@ -112,6 +113,16 @@ function product(net: Net, m: i32, n: i32, k: i32, a: usize, rsA: i32, csA: i32,
   p.rsC = rsC;
   p.alpha = alpha;
   runProduct(changetype<Pool>(net.pool), p);
+}
+
+/** The network's task space as an Elementwise of `kind`, op `code`, over `count` rows or elements; its buffers are the caller's to set. */
+function elementwise(net: Net, kind: i32, code: i32, count: i32, parameter: f32): Elementwise {
+  const work = changetype<Elementwise>(net.task);
+  work.kind = kind;
+  work.code = code;
+  work.count = count;
+  work.parameter = parameter;
+  return work;
 }
 
 /** `count` floats from `from` to `to`: a loop below 64 (a bulk copy's call costs more than a tiny network's row). */
@@ -152,11 +163,19 @@ function forward(net: Net, input: usize, count: i32, step: u32): void {
     const units = layer.units;
     // (count, OUT) = (count, IN) · (IN, OUT): Wᵀ read through its strides
     product(net, count, units, layer.inputs, x, layer.inputs, 1, layer.weights, 1, layer.inputs, layer.net, units, 1);
-    for (let b = 0; b < count; b++) {
-      const row = layer.net + (<usize>b * units << 2);
-      for (let j = 0; j < units; j++) store<f32>(row + (<usize>j << 2), load<f32>(row + (<usize>j << 2)) + load<f32>(layer.biases + (<usize>j << 2)));
-    }
-    if (is_row_activation(layer.activation)) {
+    if (has_activation(layer.activation)) {
+      if (sharesElements(changetype<Pool>(net.pool), <i64>count * units)) {
+        const work = elementwise(net, ACTIVATE, layer.activation, count, layer.parameter);
+        work.width = units;
+        work.net = layer.net;
+        work.out = layer.out;
+        work.biases = layer.biases;
+        runElementwise(changetype<Pool>(net.pool), work);
+      } else {
+        activateRows(layer.activation, layer.net, layer.out, layer.biases, count, units, layer.parameter);
+      }
+    } else if (is_row_activation(layer.activation)) {
+      addBiases(layer.net, layer.biases, count, units);
       for (let b = 0; b < count; b++) {
         const at = <usize>b * units << 2;
         if (isNaN(activate_row(layer.activation, layer.net + at, layer.out + at, units))) {
@@ -164,7 +183,8 @@ function forward(net: Net, input: usize, count: i32, step: u32): void {
           break;
         }
       }
-    } else if (!activate_rows(layer.activation, layer.net, layer.out, count * units, layer.parameter)) {
+    } else {
+      addBiases(layer.net, layer.biases, count, units);
       host_activate(net.handle, l, count);
     }
     if (layer.dropoutThreshold != 0) dropRows(layer.out, layer.mask, count, units, l, step, net.seedLow, net.seedHigh, layer.dropoutThreshold, layer.dropoutScale);
@@ -247,12 +267,25 @@ function backward(net: Net): void {
     const next = layerOf(net, l + 1);
     // (B, OUT) = (B, NEXT) · (NEXT, OUT)
     product(net, B, layer.units, next.units, next.delta, next.units, 1, next.weights, layer.units, 1, layer.delta, layer.units, 1);
+    if (!has_activation(layer.activation)) {
+      host_derivative(net.handle, l, B);
+      continue;
+    }
     // Where the layer dropped, δ is times its mask, and the slope is of the output before it, f(net).
-    const done =
-      layer.dropoutThreshold != 0
-        ? dropped_derivative_rows(layer.activation, layer.net, layer.mask, layer.delta, B * layer.units, layer.parameter)
-        : derivative_rows(layer.activation, layer.net, layer.out, layer.delta, B * layer.units, layer.parameter);
-    if (!done) host_derivative(net.handle, l, B);
+    const dropped = layer.dropoutThreshold != 0;
+    const count = B * layer.units;
+    if (sharesElements(changetype<Pool>(net.pool), count)) {
+      const work = elementwise(net, dropped ? DROPPED_DERIVATIVE : DERIVATIVE, layer.activation, count, layer.parameter);
+      work.net = layer.net;
+      work.out = layer.out;
+      work.mask = layer.mask;
+      work.delta = layer.delta;
+      runElementwise(changetype<Pool>(net.pool), work);
+    } else if (dropped) {
+      dropped_derivative_rows(layer.activation, layer.net, layer.mask, layer.delta, count, layer.parameter);
+    } else {
+      derivative_rows(layer.activation, layer.net, layer.out, layer.delta, count, layer.parameter);
+    }
   }
 }
 
@@ -312,7 +345,19 @@ function update(net: Net, rates: usize, t: i32): void {
       const grads = part == 0 ? layer.gradWeights : layer.gradBiases;
       const count = part == 0 ? layer.units * layer.inputs : layer.units;
       const offset = params - net.params;
-      optimizer_update(net.optimizer, params, grads, net.state0 + offset, net.state1 + offset, count, net.constants, rates, scale);
+      if (!sharesElements(changetype<Pool>(net.pool), count)) {
+        optimizer_update(net.optimizer, params, grads, net.state0 + offset, net.state1 + offset, count, net.constants, rates, scale);
+        continue;
+      }
+      const work = elementwise(net, UPDATE, net.optimizer, count, 0);
+      work.params = params;
+      work.grads = grads;
+      work.state0 = net.state0 + offset;
+      work.state1 = net.state1 + offset;
+      work.constants = net.constants;
+      work.rates = rates;
+      work.scale = scale;
+      runElementwise(changetype<Pool>(net.pool), work);
     }
   }
 }
