@@ -1549,6 +1549,22 @@ const MUTANTS: Mutant[] = [
     tests: ['test/wasm-toolkit.test.ts'],
     only: 'threads',
   },
+  {
+    id: 'S28',
+    change: 'auto asks for an adapter even on a machine with no GPU device, whose software adapter it has measured',
+    file: 'src/train/auto-backend.ts',
+    original: 'const software = certainlyNoGpu() ? keptSoftwareAdapter() : undefined;',
+    replacement: 'const software = false ? keptSoftwareAdapter() : undefined;',
+    tests: ['test/auto.test.ts'],
+  },
+  {
+    id: 'S29',
+    change: 'the adapter an ask finds is not kept: a machine with no GPU device has nothing to choose by',
+    file: 'src/train/auto-backend.ts',
+    original: '  keepAdapterFound(adapter, adapterName(adapter));\n',
+    replacement: '',
+    tests: ['test/auto.test.ts'],
+  },
   // C: compiling only what a call needs: split K from the uniform K, plans reused across
   // batch sizes, prediction on training's forward kernels, gather_batch only to capture.
   {

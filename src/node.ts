@@ -5,16 +5,19 @@
 // the memory a network needs, and reading numbers as the files and flags write them.
 // Importing it makes Network, the trainers and requestAdapter find Dawn, the
 // WebAssembly backend run its products on worker threads, and `backend: 'auto'` and the
-// tuned tile plans keep their measurements in a file (src/node/calibration-file.ts).
+// tuned tile plans keep their measurements in a file (src/node/calibration-file.ts);
+// `auto` also knows a Linux machine without a GPU device (src/node/gpu-devices.ts).
 
-import { setGpuProvider } from './gpu/device.ts';
+import { setGpuProvider, setNoGpuProbe } from './gpu/device.ts';
 import { nodeGpu } from './node/dawn.ts';
+import { linuxWithoutGpu } from './node/gpu-devices.ts';
 import { fileCalibrationStore } from './node/calibration-file.ts';
 import { nodeCores, nodeWorkers } from './node/wasm-threads.ts';
 import { setCalibrationStore } from './measurements.ts';
 import { setWorkerStarter } from './wasm/threads.ts';
 
 setGpuProvider(nodeGpu);
+setNoGpuProbe(linuxWithoutGpu);
 setWorkerStarter(nodeWorkers, nodeCores);
 setCalibrationStore(fileCalibrationStore);
 

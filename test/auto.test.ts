@@ -1,5 +1,6 @@
 // `backend: 'auto'`: the choice between WebGPU and WebAssembly by measured speeds, kept in
-// a file in Node; its figures in backendReason; never a software adapter slower per step.
+// a file in Node; its figures in backendReason; never a software adapter slower per step;
+// no adapter asked for where none could win.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, type ModelFile } from '../src/node.ts';
 import { chooseBackend, NOMINAL_STEPS, wasmBeforeAsking, wasmEstimate, webgpuEstimate } from '../src/train/auto.ts';
 import type { WasmCalibration, WebgpuCalibration } from '../src/train/calibration.ts';
-import { setGpuProvider } from '../src/gpu/device.ts';
+import { setGpuProvider, setNoGpuProbe } from '../src/gpu/device.ts';
 import { nodeGpu } from '../src/node/dawn.ts';
+import { linuxWithoutGpu } from '../src/node/gpu-devices.ts';
 import { WebGpuUnavailableError } from '../src/errors.ts';
 import type { ModelSpec } from '../src/model/model.ts';
 
@@ -110,6 +112,7 @@ describe('auto on this machine', () => {
       asked++;
       return Promise.reject(new WebGpuUnavailableError('asked'));
     });
+    setNoGpuProbe(undefined); // as where the machine cannot tell whether it has a GPU: by the ask's time alone
     try {
       // As if asking took a minute: the tiny network's run is shorter, so nothing is asked.
       writeFileSync(file, JSON.stringify({ ...kept, [key]: 60_000 }));
@@ -137,11 +140,46 @@ describe('auto on this machine', () => {
     } finally {
       writeFileSync(file, JSON.stringify(kept));
       setGpuProvider(nodeGpu);
+      setNoGpuProbe(linuxWithoutGpu);
+    }
+  });
+
+  it('on a machine with no GPU device, chooses by the software adapter found there before, without asking', async () => {
+    const file = process.env.WEBGPU_BACKPROP_CALIBRATION!;
+    const kept = JSON.parse(readFileSync(file, 'utf8'));
+    const found = Object.entries(kept).find(([key]) => key.endsWith('adapter found'))?.[1] as { key: string; software: boolean };
+    expect(found.software).toBe(true);
+    const adapter = Object.keys(kept).find((key) => key.endsWith(found.key))!;
+    // As SwiftShader measures here (an earlier test made it a thousand times faster than WebAssembly).
+    writeFileSync(file, JSON.stringify({ ...kept, [adapter]: { ...kept[adapter], gflops: 0.5 } }));
+    let asked = 0;
+    setGpuProvider(() => {
+      asked++;
+      return Promise.reject(new WebGpuUnavailableError('asked'));
+    });
+    try {
+      setNoGpuProbe(() => true);
+      const unasked = await Network.create(MNIST);
+      expect(unasked.backend).toBe('wasm');
+      expect(unasked.backendReason).toMatch(/^auto chose WebAssembly without asking for WebGPU: this machine has no GPU device, and by the figures kept for the software adapter found here before, the software adapter is slower per step \(WebAssembly .* WebGPU \(.*\(software\), /);
+      unasked.dispose();
+      expect(asked).toBe(0);
+      // Where a GPU device may be there, the ask finds out.
+      setNoGpuProbe(() => false);
+      const asking = await Network.create(MNIST);
+      expect(asking.backendReason).toBe('auto chose WebAssembly: WebGPU is unavailable: asked');
+      asking.dispose();
+      expect(asked).toBe(1);
+    } finally {
+      writeFileSync(file, JSON.stringify(kept));
+      setGpuProvider(nodeGpu);
+      setNoGpuProbe(linuxWithoutGpu);
     }
   });
 
   it('takes WebAssembly where there is no WebGPU, and says so', async () => {
     setGpuProvider(() => Promise.reject(new WebGpuUnavailableError('no adapter here')));
+    setNoGpuProbe(undefined);
     try {
       const network = await Network.create(MNIST, { threads: 1 });
       expect(network.backend).toBe('wasm');
@@ -149,6 +187,7 @@ describe('auto on this machine', () => {
       network.dispose();
     } finally {
       setGpuProvider(nodeGpu);
+      setNoGpuProbe(linuxWithoutGpu);
     }
   });
 });

@@ -42,6 +42,21 @@ export function setGpuProvider(open: () => Promise<GPU>): void {
   provider = open;
 }
 
+let noGpuProbe: (() => boolean) | undefined;
+
+/**
+ * How the environment tells, without loading WebGPU, that it has no GPU device at all (the
+ * Node entry point registers one for Linux); unset (a browser), it cannot tell.
+ */
+export function setNoGpuProbe(probe: (() => boolean) | undefined): void {
+  noGpuProbe = probe;
+}
+
+/** Whether this machine certainly has no GPU device: asking for an adapter could find a software one at most. */
+export function certainlyNoGpu(): boolean {
+  return noGpuProbe?.() ?? false;
+}
+
 /** The environment's WebGPU entry point: navigator.gpu in a browser, Dawn's under Node (see setGpuProvider). */
 async function environmentGpu(): Promise<GPU> {
   if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;

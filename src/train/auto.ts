@@ -6,7 +6,8 @@
 // NOMINAL_STEPS steps at the batch size `fit` takes by default. A software adapter
 // (SwiftShader) is never taken where its steps are slower than WebAssembly's. Where
 // WebAssembly's whole run would take less than merely asking for an adapter takes here
-// (measured once and kept), no GPU could win, and none is asked for.
+// (measured once and kept), no GPU could win, and none is asked for; nor where the machine
+// has no GPU device and the software adapter found on it before loses.
 
 import { fitsFusedKernel } from '../gpu/kernels.ts';
 import { stepFlops } from '../gpu/layered.ts';
@@ -57,16 +58,33 @@ const rate = (gflops: number) => (gflops >= 100 ? gflops.toFixed(0) : gflops.toP
 
 /** WebAssembly or WebGPU for `spec` at batch `batch`, and why, in figures. */
 export function chooseBackend(spec: ModelSpec, batch: number, wasm: WasmCalibration, webgpu: WebgpuCalibration, adapter: { name: string; software: boolean }): AutoChoice {
+  const { backend, why, figures } = compare(spec, batch, wasm, webgpu, adapter);
+  return { backend, reason: `auto chose ${backend === 'wasm' ? 'WebAssembly' : 'WebGPU'}: ${why} (${figures})` };
+}
+
+function compare(spec: ModelSpec, batch: number, wasm: WasmCalibration, webgpu: WebgpuCalibration, adapter: { name: string; software: boolean }) {
   const a = wasmEstimate(wasm, spec, batch);
   const g = webgpuEstimate(webgpu, spec, batch);
   const slowerSoftware = adapter.software && g.stepMs >= a.stepMs;
-  const backend = slowerSoftware || a.totalMs <= g.totalMs ? 'wasm' : 'webgpu';
+  const backend: AutoChoice['backend'] = slowerSoftware || a.totalMs <= g.totalMs ? 'wasm' : 'webgpu';
   const figures =
     `WebAssembly (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'}, ${rate(wasm.gflops)} GFLOP/s measured) ${ms(a.stepMs)} ms a step; ` +
     `WebGPU (${adapter.name}, ${rate(webgpu.gflops)} GFLOP/s measured) ${ms(g.stepMs)} ms a step and ${ms(g.compileMs)} ms compiling; ` +
     `${NOMINAL_STEPS} steps of batch ${batch}: ${ms(a.totalMs)} ms against ${ms(g.totalMs)} ms`;
   const why = slowerSoftware ? 'the software adapter is slower per step' : backend === 'wasm' ? 'WebAssembly is faster' : 'WebGPU is faster';
-  return { backend, reason: `auto chose ${backend === 'wasm' ? 'WebAssembly' : 'WebGPU'}: ${why} (${figures})` };
+  return { backend, why, figures };
+}
+
+/**
+ * WebAssembly, chosen without asking for an adapter, on a machine with no GPU device
+ * (src/gpu/device.ts, certainlyNoGpu): an ask could find only a software adapter, and by
+ * the figures kept for the one found here before, WebAssembly wins. Undefined where it
+ * would not.
+ */
+export function wasmOverSoftware(spec: ModelSpec, batch: number, wasm: WasmCalibration, software: { name: string; calibration: WebgpuCalibration }): (AutoChoice & { backend: 'wasm' }) | undefined {
+  const { backend, why, figures } = compare(spec, batch, wasm, software.calibration, { name: software.name, software: true });
+  if (backend !== 'wasm') return undefined;
+  return { backend, reason: `auto chose WebAssembly without asking for WebGPU: this machine has no GPU device, and by the figures kept for the software adapter found here before, ${why} (${figures})` };
 }
 
 /**

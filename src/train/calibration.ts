@@ -117,6 +117,36 @@ export function keepAdapterAsk(ms: number): void {
   if (least === undefined || ms < least) keep({ [versioned(ADAPTER_ASK)]: ms });
 }
 
+const ADAPTER_FOUND = 'adapter found';
+
+/** The adapter an ask found here: its name and its measurements' key. */
+interface FoundAdapter {
+  name: string;
+  key: string;
+  software: boolean;
+}
+
+const isFoundAdapter = (value: unknown): value is FoundAdapter =>
+  typeof value === 'object' && value !== null && typeof (value as FoundAdapter).name === 'string' && typeof (value as FoundAdapter).key === 'string' && typeof (value as FoundAdapter).software === 'boolean';
+
+/** Keeps the adapter an ask found here (written only where it differs from the one kept). */
+export function keepAdapterFound(adapter: GPUAdapter, name: string): void {
+  const description = describeAdapter(adapter);
+  const found: FoundAdapter = { name, key: adapterKey(description), software: description.isFallbackAdapter };
+  const kept = readKept(versioned(ADAPTER_FOUND), isFoundAdapter);
+  if (!kept || kept.key !== found.key || kept.name !== found.name) keep({ [versioned(ADAPTER_FOUND)]: found });
+}
+
+/** The software adapter an ask found here before, with its kept measurements; undefined where none is kept. */
+export function keptSoftwareAdapter(): { name: string; calibration: WebgpuCalibration } | undefined {
+  const found = readKept(versioned(ADAPTER_FOUND), isFoundAdapter);
+  const calibration = found?.software ? readKept(versioned(found.key), isWebgpuCalibration) : undefined;
+  return found && calibration ? { name: found.name, calibration } : undefined;
+}
+
+const isWebgpuCalibration = (value: unknown): value is WebgpuCalibration =>
+  typeof value === 'object' && value !== null && (['gflops', 'dispatchMs', 'compileMs', 'units'] as const).every((field) => Number.isFinite((value as WebgpuCalibration)[field]));
+
 /** The key an adapter's measurements are kept under. */
 export function adapterKey(adapter: AdapterDescription): string {
   return `webgpu ${[adapter.vendor, adapter.architecture, adapter.device, adapter.description].join('/')}${adapter.isFallbackAdapter ? ' (software)' : ''}`;
