@@ -270,6 +270,15 @@ const MUTANTS: Mutant[] = [
     tests: ['test/gpu-kernels.test.ts'],
     only: 'every kernel variant',
   },
+  {
+    id: 'K22',
+    change: "tile_product.wgsl: a thread's third and fourth column blocks handed to the epilogue in each other's place",
+    file: 'shaders/tile_product.wgsl',
+    original: 'return select(select(x0, x1, j == 1u), select(x2, x3, j == 3u), j >= 2u);',
+    replacement: 'return select(select(x0, x1, j == 1u), select(x2, x3, j == 2u), j >= 2u);',
+    tests: ['test/gpu-kernels.test.ts'],
+    only: 'plans for a 2-core CPU',
+  },
 
   // The reference.
   {
@@ -1827,7 +1836,7 @@ function markdownReport(outcomes: Outcome[], baselineSeconds: number, previous: 
   const notRun = rows.length - killed - survived;
   const run = all
     ? `This run tried every mutant; the unmutated tests passed first (${baselineSeconds.toFixed(0)} s).`
-    : `The last run tried ${outcomes.map((o) => o.mutant.id).join(', ')} (the unmutated tests of those passed first, ${baselineSeconds.toFixed(0)} s); the other rows are from the run before, the sources they target unchanged since.`;
+    : `The last run tried ${outcomes.map((o) => o.mutant.id).join(', ')} (the unmutated tests of those passed first, ${baselineSeconds.toFixed(0)} s); the other rows are kept from the runs that last tried them, and a row whose file changed since is to be run again.`;
   const lines = [
     '# Mutation report',
     '',

@@ -337,31 +337,28 @@ fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: 
   }
 }
 
-/** Hands the thread's results (block origin m0, n0 of the workgroup) to the epilogue. */
+/** x_j of four, by select (no local array indexed). */
+fn pick(j: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) -> vec4f {
+  return select(select(x0, x1, j == 1u), select(x2, x3, j == 3u), j >= 2u);
+}
+
+/**
+ * Hands the thread's results (block origin m0, n0 of the workgroup) to the epilogue, a
+ * 4 × 4 block at a time: its row block i and column block j picked by select in a loop,
+ * so finish_4x4 and the kernel's epilogue are compiled once rather than GM·GN times (on a
+ * CPU adapter, up to 8 copies of them took much of a kernel's compile time). On a GPU the
+ * loop's bounds are constants: it unrolls, and the selects fold away.
+ */
 fn finish_block(acc: Block, m0: u32, n0: u32, tx: u32, ty: u32, rows: u32, columns: u32) {
-  let m = m0 + 4u * ty;
-  let m_far = m0 + 4u * (ty + WG_Y);
-  let n = n0 + 4u * tx;
-  let n1 = n0 + 4u * (tx + WG_X);
-  let n2 = n0 + 4u * (tx + 2u * WG_X);
-  let n3 = n0 + 4u * (tx + 3u * WG_X);
-  finish_4x4(m, n, acc.c00_0, acc.c00_1, acc.c00_2, acc.c00_3, rows, columns);
-  if (GN >= 2u) {
-    finish_4x4(m, n1, acc.c01_0, acc.c01_1, acc.c01_2, acc.c01_3, rows, columns);
-  }
-  if (GN == 4u) {
-    finish_4x4(m, n2, acc.c02_0, acc.c02_1, acc.c02_2, acc.c02_3, rows, columns);
-    finish_4x4(m, n3, acc.c03_0, acc.c03_1, acc.c03_2, acc.c03_3, rows, columns);
-  }
-  if (GM == 2u) {
-    finish_4x4(m_far, n, acc.c10_0, acc.c10_1, acc.c10_2, acc.c10_3, rows, columns);
-    if (GN >= 2u) {
-      finish_4x4(m_far, n1, acc.c11_0, acc.c11_1, acc.c11_2, acc.c11_3, rows, columns);
-    }
-    if (GN == 4u) {
-      finish_4x4(m_far, n2, acc.c12_0, acc.c12_1, acc.c12_2, acc.c12_3, rows, columns);
-      finish_4x4(m_far, n3, acc.c13_0, acc.c13_1, acc.c13_2, acc.c13_3, rows, columns);
-    }
+  for (var b = 0u; b < GM * GN; b++) {
+    let i = b / GN;
+    let j = b % GN;
+    let near = i == 0u;
+    let r0 = select(pick(j, acc.c10_0, acc.c11_0, acc.c12_0, acc.c13_0), pick(j, acc.c00_0, acc.c01_0, acc.c02_0, acc.c03_0), near);
+    let r1 = select(pick(j, acc.c10_1, acc.c11_1, acc.c12_1, acc.c13_1), pick(j, acc.c00_1, acc.c01_1, acc.c02_1, acc.c03_1), near);
+    let r2 = select(pick(j, acc.c10_2, acc.c11_2, acc.c12_2, acc.c13_2), pick(j, acc.c00_2, acc.c01_2, acc.c02_2, acc.c03_2), near);
+    let r3 = select(pick(j, acc.c10_3, acc.c11_3, acc.c12_3, acc.c13_3), pick(j, acc.c00_3, acc.c01_3, acc.c02_3, acc.c03_3), near);
+    finish_4x4(m0 + 4u * (ty + i * WG_Y), n0 + 4u * (tx + j * WG_X), r0, r1, r2, r3, rows, columns);
   }
 }
 
