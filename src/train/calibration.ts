@@ -119,7 +119,7 @@ export function keepAdapterAsk(ms: number): void {
 
 const ADAPTER_FOUND = 'adapter found';
 
-/** The adapter an ask found here: its name and its measurements' key. */
+/** The adapter an ask found here: its name, its measurements' key, and whether it is a software one. */
 interface FoundAdapter {
   name: string;
   key: string;

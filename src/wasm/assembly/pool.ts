@@ -72,7 +72,11 @@ export function runProduct(pool: Pool, product: Product): void {
   run(pool, PRODUCT, changetype<usize>(product), shareable(product));
 }
 
-/** Whether element-wise work over `elements` elements is worth posting to the threads; where not, the caller does it at once (a small network's step is mostly such work, and a post costs more than it). */
+/**
+ * Whether element-wise work over `elements` elements is worth posting to the threads;
+ * where not, the caller does it at once (a small network's step is mostly such work, and
+ * a post costs more than it saves).
+ */
 export function sharesElements(pool: Pool, elements: i64): bool {
   return ASC_FEATURE_THREADS && pool.threads > 1 && elements >= SHARED_ELEMENTS;
 }
