@@ -18,7 +18,7 @@ export const UPDATE = 3;
 
 /** Below this many elements, one thread does it all: sharing would cost more than it saves. */
 export const SHARED_ELEMENTS = 1 << 15;
-/** A thread's range of elements starts on a multiple of this (a 64-byte cache line): no two threads write one line. */
+/** A thread's range of elements starts a multiple of this from the buffer's start (64 bytes, a cache line): threads seldom write one line. */
 const ELEMENT_ALIGN = 16;
 
 /** One piece of element-wise work: its kind, its op, its extent and its buffers (those its kind reads). */
