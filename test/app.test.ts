@@ -612,6 +612,9 @@ describe('training playground', () => {
     });
     await page.selectOption('#dataset', 'mnist');
     await ready(page, 120_000);
+    // A network in the status, waited for: on a loaded machine the phase has read ready
+    // while the status did not yet show one.
+    await page.waitForFunction(() => Boolean((document.getElementById('status') as HTMLElement).dataset.architecture), undefined, { timeout: 30_000, polling: 100 });
     const progress = await page.evaluate(() => (window as unknown as { progress: string[] }).progress);
     expect(progress).toContain('Loading the MNIST digits: 100%');
     expect(await status(page, 'architecture')).toBe('784-64-10');
