@@ -272,7 +272,7 @@ const MUTANTS: Mutant[] = [
   },
   {
     id: 'K22',
-    change: "tile_product.wgsl: a thread's third and fourth column blocks handed to the epilogue in each other's place",
+    change: "tile_product.wgsl: pick swaps its third and fourth: a thread's third and fourth column blocks, and each block's third and fourth rows, handed to the epilogue in each other's place",
     file: 'shaders/tile_product.wgsl',
     original: 'return select(select(x0, x1, j == 1u), select(x2, x3, j == 3u), j >= 2u);',
     replacement: 'return select(select(x0, x1, j == 1u), select(x2, x3, j == 2u), j >= 2u);',

@@ -314,6 +314,11 @@ fn multiply(k_begin: u32, k_end: u32, thread: u32, tx: u32, ty: u32) -> Block {
   return acc;
 }
 
+/** x_j of four, by select (no local array indexed). */
+fn pick(j: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) -> vec4f {
+  return select(select(x0, x1, j == 1u), select(x2, x3, j == 3u), j >= 2u);
+}
+
 /**
  * Hands a 4 × 4 block inside the `rows` × `columns` product to the kernel's epilogue: a
  * row's four results at once (finish_quad) where all four columns are inside, else one
@@ -324,7 +329,7 @@ fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: 
   // CPU adapter that much code no longer fits its caches); rows are picked by select, so
   // no local array is indexed (which a GPU would keep in memory).
   for (var r = 0u; r < 4u; r++) {
-    let row = select(select(r0, r1, r == 1u), select(r2, r3, r == 3u), r >= 2u);
+    let row = pick(r, r0, r1, r2, r3);
     if (m + r < rows && n + 3u < columns && SPLIT_K == 1u) {
       finish_quad(m + r, n, row);
       continue;
@@ -335,11 +340,6 @@ fn finish_4x4(m: u32, n: u32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, rows: 
       }
     }
   }
-}
-
-/** x_j of four, by select (no local array indexed). */
-fn pick(j: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) -> vec4f {
-  return select(select(x0, x1, j == 1u), select(x2, x3, j == 3u), j >= 2u);
 }
 
 /**

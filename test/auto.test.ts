@@ -62,6 +62,16 @@ describe('the choice, from measured speeds', () => {
   });
 });
 
+/** Makes every ask for an adapter fail with 'asked', and counts the asks. */
+function countAsks(): { count: number } {
+  const asks = { count: 0 };
+  setGpuProvider(() => {
+    asks.count++;
+    return Promise.reject(new WebGpuUnavailableError('asked'));
+  });
+  return asks;
+}
+
 describe('auto on this machine', () => {
   let dir: string;
   const saved = process.env.WEBGPU_BACKPROP_CALIBRATION;
@@ -107,11 +117,7 @@ describe('auto on this machine', () => {
     const key = Object.keys(kept).find((name) => name.endsWith('adapter request ms'))!;
     expect(kept[key]).toBeGreaterThan(0);
     const tiny: ModelFile = { inputSize: 2, seed: 1, loss: 'cross-entropy', layers: [{ units: 16, activation: 'tanh' }, { units: 2, activation: 'softmax' }] };
-    let asked = 0;
-    setGpuProvider(() => {
-      asked++;
-      return Promise.reject(new WebGpuUnavailableError('asked'));
-    });
+    const asks = countAsks();
     setNoGpuProbe(undefined); // as where the machine cannot tell whether it has a GPU: by the ask's time alone
     try {
       // As if asking took a minute: the tiny network's run is shorter, so nothing is asked.
@@ -120,13 +126,13 @@ describe('auto on this machine', () => {
       expect(early.backend).toBe('wasm');
       expect(early.backendReason).toMatch(/^auto chose WebAssembly without asking for WebGPU: .*\(60000 ms measured\)$/);
       early.dispose();
-      expect(asked).toBe(0);
+      expect(asks.count).toBe(0);
       // As if asking took no time: WebGPU might win, so the adapter is asked for.
       writeFileSync(file, JSON.stringify({ ...kept, [key]: 0 }));
       const asking = await Network.create(tiny);
       expect(asking.backendReason).toBe('auto chose WebAssembly: WebGPU is unavailable: asked');
       asking.dispose();
-      expect(asked).toBe(1);
+      expect(asks.count).toBe(1);
       // A later ask that takes less than the kept figure (the first ask read Dawn from a cold disk) is kept instead.
       setGpuProvider(nodeGpu);
       const wasmKey = Object.keys(kept).find((name) => / wasm threads \d+$/.test(name))!;
@@ -152,24 +158,20 @@ describe('auto on this machine', () => {
     const adapter = Object.keys(kept).find((key) => key.endsWith(found.key))!;
     // As SwiftShader measures here (an earlier test made it a thousand times faster than WebAssembly).
     writeFileSync(file, JSON.stringify({ ...kept, [adapter]: { ...kept[adapter], gflops: 0.5 } }));
-    let asked = 0;
-    setGpuProvider(() => {
-      asked++;
-      return Promise.reject(new WebGpuUnavailableError('asked'));
-    });
+    const asks = countAsks();
     try {
       setNoGpuProbe(() => true);
       const unasked = await Network.create(MNIST);
       expect(unasked.backend).toBe('wasm');
       expect(unasked.backendReason).toMatch(/^auto chose WebAssembly without asking for WebGPU: this machine has no GPU device, and by the figures kept for the software adapter found here before, the software adapter is slower per step \(WebAssembly .* WebGPU \(.*\(software\), /);
       unasked.dispose();
-      expect(asked).toBe(0);
+      expect(asks.count).toBe(0);
       // Where a GPU device may be there, the ask finds out.
       setNoGpuProbe(() => false);
       const asking = await Network.create(MNIST);
       expect(asking.backendReason).toBe('auto chose WebAssembly: WebGPU is unavailable: asked');
       asking.dispose();
-      expect(asked).toBe(1);
+      expect(asks.count).toBe(1);
     } finally {
       writeFileSync(file, JSON.stringify(kept));
       setGpuProvider(nodeGpu);
