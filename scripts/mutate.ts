@@ -279,6 +279,23 @@ const MUTANTS: Mutant[] = [
     tests: ['test/gpu-kernels.test.ts'],
     only: 'plans for a 2-core CPU',
   },
+  {
+    id: 'K23',
+    change: "every layer's uniform says it reads the dataset's rows (gather), not the layer below's outputs",
+    file: 'src/gpu/abi.ts',
+    original: '    gather: l === 0 ? 1 : 0,',
+    replacement: '    gather: 1,',
+    tests: ['test/gpu-crosscheck.test.ts'],
+  },
+  {
+    id: 'K25',
+    change: 'a layer with dropout keeps no net: its δ takes the slope at 0 rather than at its net input',
+    file: 'src/gpu/abi.ts',
+    original: "    keep_net: ACTIVATION_OPS[layer.activation].derivativeNeedsNet || dropout !== undefined ? 1 : 0,",
+    replacement: "    keep_net: ACTIVATION_OPS[layer.activation].derivativeNeedsNet ? 1 : 0,",
+    tests: ['test/dropout.test.ts'],
+    only: 'layered',
+  },
 
   // The reference.
   {
@@ -805,8 +822,8 @@ const MUTANTS: Mutant[] = [
     id: 'N15',
     change: "hidden_delta.wgsl's δ not masked where the forward pass dropped",
     file: 'shaders/hidden_delta.wgsl',
-    original: 'return sum * keep * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);',
-    replacement: 'return sum * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);',
+    original: 'return sum * keep * derivative(ACTIVATION, net_input, activated, layer.activation_parameter);',
+    replacement: 'return sum * derivative(ACTIVATION, net_input, activated, layer.activation_parameter);',
     tests: ['test/dropout.test.ts'],
     only: 'layered',
   },
@@ -1595,11 +1612,12 @@ const MUTANTS: Mutant[] = [
   },
   {
     id: 'C3',
-    change: "prediction's softmax output layer is compiled apart from training's (OUTPUT off)",
-    file: 'src/gpu/constants.ts',
-    original: "  const output = last && (training || layer.activation === 'softmax');",
-    replacement: '  const output = last && training;',
-    tests: ['test/compile.test.ts'],
+    change: "prediction's softmax output layer is not net-only (netOnly): forward.wgsl applies an activation to it and writes no net for softmax.wgsl",
+    file: 'src/gpu/abi.ts',
+    original: "  return l === spec.layers.length - 1 && (training || spec.layers[l].activation === 'softmax');",
+    replacement: '  return l === spec.layers.length - 1 && training;',
+    tests: ['test/softmax.test.ts'],
+    only: 'prediction',
   },
   {
     id: 'C4',
@@ -1626,6 +1644,22 @@ const MUTANTS: Mutant[] = [
     tests: ['test/softmax.test.ts'],
     only: 'prediction',
   },
+  {
+    id: 'C7',
+    change: "no product is offered the plan of its kernel's costliest product: every layer's forward product compiles its own",
+    file: 'src/gpu/kernels.ts',
+    original: '...(anchor !== undefined && anchor !== r ? chosen[anchor] : [])',
+    replacement: '...([] as MatmulPlan[])',
+    tests: ['test/compile.test.ts'],
+  },
+  {
+    id: 'C8',
+    change: "a layer that leaves its out to another kernel is compiled with its own activation: the output layer's forward product compiles a pipeline of its own",
+    file: 'src/gpu/constants.ts',
+    original: '  const applied = spec.layers[netOnly(spec, l, training) ? 0 : l];',
+    replacement: '  const applied = spec.layers[l];',
+    tests: ['test/compile.test.ts'],
+  },
   // V: tile plans by measurement (src/gpu/tune.ts), kept per adapter.
   {
     id: 'V1',
@@ -1647,8 +1681,8 @@ const MUTANTS: Mutant[] = [
     id: 'V3',
     change: 'kernels.ts: the tuned plans are passed over, the cost model\'s taken',
     file: 'src/gpu/kernels.ts',
-    original: 'const measured = entry.label === undefined ? undefined : tuned?.get(entry.label);',
-    replacement: 'const measured = entry.label === undefined ? undefined : tuned?.get(entry.name);',
+    original: 'const measured = requests.map((request) => (request.label === undefined ? undefined : tuned?.get(request.label)));',
+    replacement: 'const measured = requests.map((request) => (request.label === undefined ? undefined : tuned?.get(request.name)));',
     tests: ['test/gpu-tune.test.ts'],
   },
   {

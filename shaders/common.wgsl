@@ -16,15 +16,25 @@ override TRAIN_BIASES: bool = true;
 // trained parameter (grad_norm.wgsl, or the fused kernel's own sum).
 override CLIP_NORM: f32 = 0.0;
 
-// One layer of the layered path, a uniform per layer (layerUniform in src/gpu/abi.ts).
+// One layer of the layered path, a uniform per layer (layerUniform in src/gpu/abi.ts). What
+// sets one layer apart from another is here rather than in override constants, so layers
+// share a forward (and a δ) pipeline where their tile plans agree, and the choices that
+// shape the code do: the activation, vec4 loads, whether dropout draws (the kernels' overrides).
 struct Layer {
-  batch: u32,               // B
-  inputs: u32,              // IN
-  units: u32,               // OUT
-  next_units: u32,          // NEXT, the units of the layer above (0 for the output layer)
-  weights_offset: u32,      // into params, grads and optimizer state: this layer's (OUT, IN) weights
-  biases_offset: u32,       // … its (OUT) biases
-  next_weights_offset: u32, // … the layer above's (NEXT, OUT) weights
+  batch: u32,                // B
+  inputs: u32,               // IN
+  units: u32,                // OUT
+  next_units: u32,           // NEXT, the units of the layer above (0 for the output layer)
+  weights_offset: u32,       // into params, grads and optimizer state: this layer's (OUT, IN) weights
+  biases_offset: u32,        // … its (OUT) biases
+  next_weights_offset: u32,  // … the layer above's (NEXT, OUT) weights
+  index: u32,                // l, dropout's counter
+  gather: u32,               // 1: the inputs are the dataset's rows, picked by batch_rows (the first layer)
+  activation_parameter: f32, // its activation's parameter (the code is the kernels' ACTIVATION)
+  net_only: u32,             // 1: the forward product writes net alone (the output stage, or softmax.wgsl, computes out)
+  keep_net: u32,             // 1: net is written for the backward pass (the activation's slope, or dropout, needs it)
+  dropout_threshold: u32,    // in training with dropout (the kernels' DROPOUT), a unit is kept where its draw is at least this
+  dropout_scale: f32,        // … and then scaled by 1/(1 − p)
 }
 
 // What changes from step to step (packStep in src/gpu/abi.ts).

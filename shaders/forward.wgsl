@@ -4,41 +4,43 @@
 // result is stored.
 //
 // The first layer reads its inputs straight out of the dataset, through the step's batch
-// rows (GATHER): no gathered copy of the batch is written. `net` is written only where
-// something reads it: the output stage (OUTPUT), softmax, or a check (CAPTURE); hidden
-// layers' `out` always, since the next layer, the deltas and the gradients read it.
+// rows (layer.gather): no gathered copy of the batch is written. `net` is written only
+// where something reads it: the output stage or softmax (layer.net_only), the backward
+// pass (layer.keep_net), or a check (CAPTURE); hidden layers' `out` always, since the next
+// layer, the deltas and the gradients read it.
+//
+// What sets a layer apart (whether it reads the dataset or leaves net to the output stage,
+// its activation's parameter, dropout's rate) is in its Layer uniform, not in override
+// constants, so layers share a pipeline where their tile plans agree, and the choices
+// that shape the kernel's code do: the activation, vec4 loads, and dropout's generator.
+// A layer whose out another kernel computes (net_only) applies no activation, and takes
+// any code (the first layer's: src/gpu/constants.ts).
 //
 // Where the product is split over IN (SPLIT_K > 1), `main` writes partial sums and
 // `finish` adds them up and applies the epilogue; the output layer leaves them in SPLIT_K
 // slices of `net`, and output_delta.wgsl adds them up.
 //
 // In training, a hidden layer with dropout multiplies its outputs by the step's mask
-// (DROPOUT_THRESHOLD > 0); prediction never drops.
+// (DROPOUT); prediction never drops.
 //
 // Prepended: common.wgsl (Layer, Step), ops.wgsl (the activation codes, activate),
 // dropout.wgsl (dropout_mask), tile_product.wgsl (the product, and the entry points main
 // and finish).
 
 @group(0) @binding(0) var<uniform> layer: Layer;
-@group(0) @binding(1) var<storage, read_write> input: array<vec4f>;    // (B, IN), or the dataset's (N, IN) inputs (GATHER); read only, but
+@group(0) @binding(1) var<storage, read_write> input: array<vec4f>;    // (B, IN), or the dataset's (N, IN) inputs (gather); read only, but
                                                                          // in the activation buffer the kernel writes out to (src/gpu/abi.ts, GROUP0)
-@group(0) @binding(2) var<storage, read> batch_rows: array<u32>;       // (STEPS, B): the dataset row of each sample (GATHER)
+@group(0) @binding(2) var<storage, read> batch_rows: array<u32>;       // (STEPS, B): the dataset row of each sample (gather)
 @group(0) @binding(3) var<storage, read> params: array<vec4f>;         // (P) weights (OUT, IN) and biases (OUT) at their offsets
-@group(0) @binding(4) var<storage, read_write> net: array<f32>;        // (B, OUT); (SPLIT_K, B, OUT) partial sums (OUTPUT, split)
+@group(0) @binding(4) var<storage, read_write> net: array<f32>;        // (B, OUT); (SPLIT_K, B, OUT) partial sums (net_only, split)
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;        // (B, OUT)
-@group(0) @binding(6) var<storage, read_write> partials: array<f32>;   // (SPLIT_K, B, OUT) where split (not OUTPUT)
+@group(0) @binding(6) var<storage, read_write> partials: array<f32>;   // (SPLIT_K, B, OUT) where split (not net_only)
 @group(1) @binding(0) var<uniform> step: Step;
 
-override ACTIVATION: u32;                 // an activation code; for SOFTMAX, `out` is written by output_delta.wgsl (training) or softmax.wgsl (prediction)
-override ACTIVATION_PARAMETER: f32 = 0.0; // … and its parameter
-override GATHER: bool = false;            // the inputs are dataset rows, picked by batch_rows
-override OUTPUT: bool = false;            // the output layer of a training step: write net only (output_delta.wgsl does the rest)
-override CAPTURE: bool = true;            // write net for every layer (the named buffers a check reads)
-override KEEP_NET: bool = false;          // write net: the activation's slope (or dropout) needs it in the backward pass
-override LAYER_INDEX: u32 = 0u;           // the layer's index, dropout's counter
-override DROPOUT_THRESHOLD: u32 = 0u;     // dropout: a unit is kept where its draw is at least this (0: no dropout)
-override DROPOUT_SCALE: f32 = 1.0;        // … and then scaled by 1/(1 − p)
-override VEC4_LOADS: bool = false;        // IN is a multiple of 4: rows are read as vec4s
+override ACTIVATION: u32;          // the activation out = f(net) takes (any, where the layer leaves out to another kernel: net_only)
+override CAPTURE: bool = true;     // write net for every layer (the named buffers a check reads)
+override VEC4_LOADS: bool = false; // IN is a multiple of 4: rows are read as vec4s
+override DROPOUT: bool = false;    // the layer drops in training (its draws are the uniform's: dropout_threshold)
 
 /** Element e of `input` and of `params`, which are read as vec4s elsewhere. */
 fn input_element(e: u32) -> f32 {
@@ -55,7 +57,7 @@ fn input_quad(b: u32, k: u32, k_end: u32) -> vec4f {
     return vec4f(0.0);
   }
   var row = b;
-  if (GATHER) {
+  if (layer.gather != 0u) {
     row = batch_rows[step.rows_offset + b];
   }
   let first = row * layer.inputs + k;
@@ -125,15 +127,11 @@ fn store_job(job: u32, quad: Quad) {
 fn finish_result(b: u32, j: u32, sum: f32) {
   let index = b * layer.units + j;
   let value = sum + param_element(layer.biases_offset + j);
-  if (CAPTURE || OUTPUT || KEEP_NET || ACTIVATION == SOFTMAX) {
+  if (writes_net()) {
     net[index] = value;
   }
-  if (!OUTPUT && ACTIVATION != SOFTMAX) {
-    var activated = activate(ACTIVATION, value, ACTIVATION_PARAMETER);
-    if (DROPOUT_THRESHOLD > 0u) {
-      activated *= dropout_mask(step, b, j, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
-    }
-    out[index] = activated;
+  if (layer.net_only == 0u) {
+    out[index] = activated(b, j, value);
   }
 }
 
@@ -145,17 +143,27 @@ fn finish_quad(b: u32, j: u32, sums: vec4f) {
   let index = b * layer.units + j;
   let value = sums + params[(layer.biases_offset + j) / 4u];
   for (var c = 0u; c < 4u; c++) {
-    if (CAPTURE || OUTPUT || KEEP_NET || ACTIVATION == SOFTMAX) {
+    if (writes_net()) {
       net[index + c] = value[c];
     }
-    if (!OUTPUT && ACTIVATION != SOFTMAX) {
-      var activated = activate(ACTIVATION, value[c], ACTIVATION_PARAMETER);
-      if (DROPOUT_THRESHOLD > 0u) {
-        activated *= dropout_mask(step, b, j + c, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
-      }
-      out[index + c] = activated;
+    if (layer.net_only == 0u) {
+      out[index + c] = activated(b, j + c, value[c]);
     }
   }
+}
+
+/** Whether net is stored: where the output stage or softmax reads it, the backward pass, or a check. */
+fn writes_net() -> bool {
+  return CAPTURE || layer.net_only != 0u || layer.keep_net != 0u;
+}
+
+/** out of sample b, unit j from its net input: the activation, times dropout's mask where the layer drops. */
+fn activated(b: u32, j: u32, net_input: f32) -> f32 {
+  let value = activate(ACTIVATION, net_input, layer.activation_parameter);
+  if (DROPOUT) {
+    return value * dropout_mask(step, b, j, layer.index, layer.dropout_threshold, layer.dropout_scale);
+  }
+  return value;
 }
 
 fn result_columns() -> u32 {
@@ -167,7 +175,7 @@ fn beyond_columns(thread: u32, k_begin: u32, k_end: u32) {}
 
 /** The output layer leaves its partial sums in `net`, for output_delta.wgsl to add up. */
 fn store_partial(index: u32, sum: f32) {
-  if (OUTPUT) {
+  if (layer.net_only != 0u) {
     net[index] = sum;
   } else {
     partials[index] = sum;

@@ -7,8 +7,10 @@
 // `finish` adds them up and applies the derivative.
 //
 // The layer's net inputs are read only where its activation's slope needs them (its
-// record says so, and forward.wgsl then keeps them, KEEP_NET), or where it dropped: δ is
-// then times the step's mask, and the slope takes the output before dropout, f(net).
+// record says so, and forward.wgsl then keeps them, layer.keep_net), or where it dropped:
+// δ is then times the step's mask, and the slope takes the output before dropout, f(net).
+// Like forward.wgsl, it reads what sets its layer apart from the Layer uniform, but for the
+// choices that shape its code: the activation, vec4 loads, and dropout's generator.
 //
 // Prepended: common.wgsl (Layer, Step), ops.wgsl (the activation codes, activate,
 // derivative), dropout.wgsl (dropout_mask), tile_product.wgsl (the product, and the entry
@@ -18,20 +20,21 @@
 @group(0) @binding(1) var<storage, read_write> next_delta: array<vec4f>; // (B, NEXT); read only, as net and out, but in the activation buffer
                                                                           // that delta is written to (src/gpu/abi.ts, GROUP0)
 @group(0) @binding(2) var<storage, read> params: array<vec4f>;        // (P) the layer above's weights (NEXT, OUT) at next_weights_offset
-@group(0) @binding(3) var<storage, read_write> net: array<vec4f>;    // (B, OUT), written where KEEP_NET; read_write as out is, for the same reason
+@group(0) @binding(3) var<storage, read_write> net: array<vec4f>;    // (B, OUT), written where keep_net; read_write as out is, for the same reason
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;    // (B, OUT)
 @group(0) @binding(5) var<storage, read_write> delta: array<f32>;     // (B, OUT)
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;  // (SPLIT_K, B, OUT) where split
 @group(1) @binding(0) var<uniform> step: Step;
 
-override ACTIVATION: u32;                 // this layer's activation code
-override ACTIVATION_PARAMETER: f32 = 0.0; // … and its parameter
-override KEEP_NET: bool = false;          // its slope (or dropout) reads net
-override LAYER_INDEX: u32 = 0u;           // the layer's index, dropout's counter
-override DROPOUT_THRESHOLD: u32 = 0u;     // dropout, as forward.wgsl's (0: none)
-override DROPOUT_SCALE: f32 = 1.0;
-override VEC4_A: bool = false;            // NEXT is a multiple of 4: δ rows are read as vec4s
-override VEC4_B: bool = false;            // OUT is a multiple of 4: weight rows are read as vec4s
+override ACTIVATION: u32;        // the layer's activation, whose slope δ takes
+override VEC4_A: bool = false;  // NEXT is a multiple of 4: δ rows are read as vec4s
+override VEC4_B: bool = false;  // OUT is a multiple of 4: weight rows, and net and out, are read as vec4s
+override DROPOUT: bool = false; // the layer drops (its draws are the uniform's: dropout_threshold)
+
+/** The layer's slope (or dropout) reads net. */
+fn reads_net() -> bool {
+  return layer.keep_net != 0u;
+}
 
 /** Four consecutive deltas δ_o … of the layer above, for sample b; zero past k_end or past the batch. */
 fn delta_quad(b: u32, o: u32, k_end: u32) -> vec4f {
@@ -113,7 +116,7 @@ fn store_job(job: u32, quad: Quad) {
 fn finish_result(b: u32, h: u32, sum: f32) {
   let index = b * layer.units + h;
   var net_input = 0.0;
-  if (KEEP_NET) {
+  if (reads_net()) {
     net_input = net[index / 4u][index % 4u];
   }
   delta[index] = delta_of(b, h, sum, net_input, out[index / 4u][index % 4u]);
@@ -125,13 +128,13 @@ fn finish_quad(b: u32, h: u32, sums: vec4f) {
   var net_inputs = vec4f(0.0);
   var outs = vec4f(0.0);
   if (VEC4_B) {
-    if (KEEP_NET) {
+    if (reads_net()) {
       net_inputs = net[index / 4u];
     }
     outs = out[index / 4u];
   } else {
     for (var c = 0u; c < 4u; c++) {
-      if (KEEP_NET) {
+      if (reads_net()) {
         net_inputs[c] = net[(index + c) / 4u][(index + c) % 4u];
       }
       outs[c] = out[(index + c) / 4u][(index + c) % 4u];
@@ -146,11 +149,11 @@ fn finish_quad(b: u32, h: u32, sums: vec4f) {
 fn delta_of(b: u32, h: u32, sum: f32, net_input: f32, out_value: f32) -> f32 {
   var activated = out_value;
   var keep = 1.0;
-  if (DROPOUT_THRESHOLD > 0u) {
-    keep = dropout_mask(step, b, h, LAYER_INDEX, DROPOUT_THRESHOLD, DROPOUT_SCALE);
-    activated = activate(ACTIVATION, net_input, ACTIVATION_PARAMETER);
+  if (DROPOUT) {
+    keep = dropout_mask(step, b, h, layer.index, layer.dropout_threshold, layer.dropout_scale);
+    activated = activate(ACTIVATION, net_input, layer.activation_parameter);
   }
-  return sum * keep * derivative(ACTIVATION, net_input, activated, ACTIVATION_PARAMETER);
+  return sum * keep * derivative(ACTIVATION, net_input, activated, layer.activation_parameter);
 }
 
 fn result_columns() -> u32 {

@@ -4,9 +4,9 @@
 // test/abi.test.ts reads the .wgsl files and checks every fact here against them.
 
 import type { ModelSpec } from '../model/model.ts';
-import { layerInputs } from '../model/model.ts';
+import { layerInputs, layerParameter } from '../model/model.ts';
 import { paramEntry, type ParamLayout } from '../model/layout.ts';
-import { dropoutKey } from '../model/dropout.ts';
+import { dropoutKey, dropoutThreshold, drops } from '../model/dropout.ts';
 import { ACTIVATION_NAMES, ACTIVATION_OPS, type Activation } from '../model/ops/activations.ts';
 import { LOSS_NAMES, LOSS_OPS, type Loss } from '../model/ops/losses.ts';
 import { OPTIMIZER_NAMES, OPTIMIZER_OPS, type OptimizerKind } from '../model/ops/optimizers.ts';
@@ -106,8 +106,24 @@ export const GROUP0: Record<KernelName, readonly BindingKind[]> = {
 /** Kernels that also read the Step uniform: group 1, binding 0, bound with a dynamic offset. */
 export const USES_STEP: ReadonlySet<KernelName> = new Set(['gather_batch', 'forward', 'output_delta', 'hidden_delta', 'weight_update']);
 
-/** The fields of common.wgsl's Layer struct, in order; all u32. */
-export const LAYER_FIELDS = ['batch', 'inputs', 'units', 'next_units', 'weights_offset', 'biases_offset', 'next_weights_offset'] as const;
+/** The fields of common.wgsl's Layer struct, in order, and their types. */
+export const LAYER_FIELDS = {
+  batch: 'u32',
+  inputs: 'u32',
+  units: 'u32',
+  next_units: 'u32',
+  weights_offset: 'u32',
+  biases_offset: 'u32',
+  next_weights_offset: 'u32',
+  index: 'u32',
+  gather: 'u32',
+  activation_parameter: 'f32',
+  net_only: 'u32',
+  keep_net: 'u32',
+  dropout_threshold: 'u32',
+  dropout_scale: 'f32',
+} as const;
+export type LayerFields = Record<keyof typeof LAYER_FIELDS, number>;
 /** The fields of weight_update.wgsl's UpdateLayer struct, in order; all u32. */
 export const UPDATE_LAYER_FIELDS = ['batch', 'inputs', 'units', 'weights_offset', 'biases_offset', 'state1_offset', 'input_offset', 'delta_offset', 'partials_offset', 'gather', 'vec4_a', 'vec4_b'] as const;
 export type UpdateLayerFields = Record<(typeof UPDATE_LAYER_FIELDS)[number], number>;
@@ -123,7 +139,7 @@ function uniformBytes(fields: number): number {
   return Math.ceil((4 * fields) / 16) * 16;
 }
 
-export const LAYER_UNIFORM_BYTES = uniformBytes(LAYER_FIELDS.length);
+export const LAYER_UNIFORM_BYTES = uniformBytes(Object.keys(LAYER_FIELDS).length);
 export const STEP_UNIFORM_BYTES = uniformBytes(STEP_FIELDS.length);
 /** One UpdateLayer in weight_update.wgsl's uniform array (a stride of whole 16 bytes), and the array's bytes: one dispatch's binding. */
 export const UPDATE_LAYER_BYTES = uniformBytes(UPDATE_LAYER_FIELDS.length);
@@ -134,20 +150,49 @@ export const GATHER_DIMS_BYTES = uniformBytes(GATHER_DIMS_FIELDS.length);
 /** Bytes of train_tiny.wgsl's Chunk uniform (one u32, padded). */
 export const CHUNK_UNIFORM_BYTES = 16;
 
-/** The Layer struct of layer `l` for a batch of `batch`: sizes, and offsets into the parameter buffer. */
-export function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, batch: number): Uint32Array<ArrayBuffer> {
+/**
+ * Whether layer l's forward product writes net alone, another kernel computing its out:
+ * the output layer in training (output_delta.wgsl), and a softmax output layer in
+ * prediction (softmax.wgsl).
+ */
+export function netOnly(spec: ModelSpec, l: number, training: boolean): boolean {
+  return l === spec.layers.length - 1 && (training || spec.layers[l].activation === 'softmax');
+}
+
+/**
+ * The Layer struct of layer `l` for a batch of `batch`: sizes, offsets into the parameter
+ * buffer, and what sets the layer apart, in training (`training`: its dropout, and the
+ * output layer's net left to the output stage) or in prediction (no dropout; a softmax
+ * output layer's net left to softmax.wgsl). A layer keeps net where its activation's slope
+ * reads it, or where it drops (the slope then takes the output before dropout).
+ */
+export function layerUniform(spec: ModelSpec, layout: ParamLayout, l: number, batch: number, training: boolean): Uint32Array<ArrayBuffer> {
   const L = spec.layers.length;
-  const fields: Record<(typeof LAYER_FIELDS)[number], number> = {
+  const layer = spec.layers[l];
+  const last = l === L - 1;
+  const dropout = training && drops(layer.dropout) ? layer.dropout : undefined;
+  const fields: LayerFields = {
     batch,
     inputs: layerInputs(spec, l),
-    units: spec.layers[l].units,
-    next_units: l < L - 1 ? spec.layers[l + 1].units : 0,
+    units: layer.units,
+    next_units: last ? 0 : spec.layers[l + 1].units,
     weights_offset: paramEntry(layout, l, 'weights').offset,
     biases_offset: paramEntry(layout, l, 'biases').offset,
-    next_weights_offset: l < L - 1 ? paramEntry(layout, l + 1, 'weights').offset : 0,
+    next_weights_offset: last ? 0 : paramEntry(layout, l + 1, 'weights').offset,
+    index: l,
+    gather: l === 0 ? 1 : 0,
+    activation_parameter: layerParameter(layer),
+    net_only: netOnly(spec, l, training) ? 1 : 0,
+    keep_net: ACTIVATION_OPS[layer.activation].derivativeNeedsNet || dropout !== undefined ? 1 : 0,
+    dropout_threshold: dropout === undefined ? 0 : dropoutThreshold(dropout),
+    dropout_scale: dropout === undefined ? 1 : 1 / (1 - dropout),
   };
   const packed = new Uint32Array(LAYER_UNIFORM_BYTES / 4);
-  LAYER_FIELDS.forEach((name, k) => (packed[k] = fields[name]));
+  const floats = new Float32Array(packed.buffer);
+  Object.entries(LAYER_FIELDS).forEach(([name, type], k) => {
+    if (type === 'f32') floats[k] = fields[name as keyof LayerFields];
+    else packed[k] = fields[name as keyof LayerFields];
+  });
   return packed;
 }
 

@@ -176,7 +176,7 @@ export class TrainerMemory {
       queue.writeBuffer(this.buffers.dataset, 4 * placement.targetsOffset, new Float32Array(dataset.targets));
     }
     queue.writeBuffer(this.buffers.params, 0, new Float32Array(model.params));
-    this.buffers.layerUniforms.forEach((buffer, l) => queue.writeBuffer(buffer, 0, layerUniform(spec, layout, l, B)));
+    this.buffers.layerUniforms.forEach((buffer, l) => queue.writeBuffer(buffer, 0, layerUniform(spec, layout, l, B, true)));
     if (layered) {
       // weight_update.wgsl's layers: sizes, and where each one's parameters, input, δ and partial sums are.
       const table = spec.layers.map((layer, l) => {

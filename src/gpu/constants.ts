@@ -1,12 +1,14 @@
 // The override constants each kernel of a training step (and prediction) is compiled
-// with, for one layer: its activation and dropout, the optimizer, the clipping norm, the
-// widths read as vec4s. One function per kernel, so training and prediction ask for the
-// same constants wherever they can share a pipeline (kernels.ts).
+// with: the choices that shape a kernel's code (the activation, vec4 loads, dropout's
+// generator, the optimizer, the clipping norm, whether a check captures). One function per
+// kernel, so training and prediction ask for the same constants wherever they can share a
+// pipeline (kernels.ts). The rest of what sets one layer apart from another (its
+// activation's parameter, dropout's rate, whether it reads the dataset) is its uniform's
+// (layerUniform in abi.ts).
 
-import { ACTIVATION_CODE, OPTIMIZER_CODE } from './abi.ts';
-import { layerInputs, layerParameter, type LayerSpec, type ModelSpec } from '../model/model.ts';
-import { ACTIVATION_OPS } from '../model/ops/activations.ts';
-import { dropoutThreshold, drops } from '../model/dropout.ts';
+import { ACTIVATION_CODE, netOnly, OPTIMIZER_CODE } from './abi.ts';
+import { layerInputs, type ModelSpec } from '../model/model.ts';
+import { drops } from '../model/dropout.ts';
 import { constantsOf, OPTIMIZER_OPS, weightDecayOf, type OptimizerSpec } from '../model/ops/optimizers.ts';
 import type { TrainOptions } from '../model/trainer.ts';
 
@@ -28,35 +30,26 @@ export function trainingSetting(options: Pick<TrainOptions, 'optimizer' | 'clipN
 /** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */
 const vec4 = (width: number) => (width % 4 === 0 ? 1 : 0);
 
-/** A layer's activation as override constants: its code and parameter, and whether its slope needs net (ops.wgsl). */
-function activationConstants(layer: LayerSpec): { ACTIVATION: number; ACTIVATION_PARAMETER: number; KEEP_NET: number } {
-  return { ACTIVATION: ACTIVATION_CODE[layer.activation], ACTIVATION_PARAMETER: layerParameter(layer), KEEP_NET: ACTIVATION_OPS[layer.activation].derivativeNeedsNet ? 1 : 0 };
-}
-
-/** A training layer's activation and dropout (dropout.wgsl): a layer that drops keeps net, to take its slope before dropout. */
-function trainingLayerConstants(layer: LayerSpec, l: number): Record<string, number> {
-  const activation = activationConstants(layer);
-  if (!drops(layer.dropout)) return activation;
-  return { ...activation, KEEP_NET: 1, LAYER_INDEX: l, DROPOUT_THRESHOLD: dropoutThreshold(layer.dropout), DROPOUT_SCALE: 1 / (1 - layer.dropout) };
-}
+/** 1 where layer l drops in training (dropout.wgsl's generator is compiled in), else 0. */
+const dropping = (spec: ModelSpec, l: number, training: boolean) => (training && drops(spec.layers[l].dropout) ? 1 : 0);
 
 /**
- * forward.wgsl's constants for layer l: in training, with its dropout and (the output
- * layer) leaving net to output_delta.wgsl; in prediction the same but for dropout, so a
- * layer without dropout predicts with training's kernel. A softmax output layer writes
- * net alone either way (softmax.wgsl's, or output_delta.wgsl's, is its out).
+ * forward.wgsl's constants for layer l: the activation it applies, whether it writes every
+ * layer's net for a check, reads its rows as vec4s, and drops (in training). A layer
+ * whose out another kernel computes (netOnly) applies none, and takes the first layer's
+ * code, so it can share that layer's pipeline. The rest of what sets a layer's forward
+ * pass apart (dropout's rate, whether it leaves net to the output stage) is in its Layer
+ * uniform (layerUniform in abi.ts): layers share a pipeline, in training and in
+ * prediction, wherever these constants and their tile plans agree.
  */
 export function forwardConstants(spec: ModelSpec, l: number, capture: boolean, training: boolean): Record<string, number> {
-  const layer = spec.layers[l];
-  const last = l === spec.layers.length - 1;
-  const activation = training ? trainingLayerConstants(layer, l) : activationConstants(layer);
-  const output = last && (training || layer.activation === 'softmax');
-  return { ...activation, GATHER: l === 0 ? 1 : 0, OUTPUT: output ? 1 : 0, CAPTURE: capture ? 1 : 0, VEC4_LOADS: vec4(layerInputs(spec, l)) };
+  const applied = spec.layers[netOnly(spec, l, training) ? 0 : l];
+  return { ACTIVATION: ACTIVATION_CODE[applied.activation], CAPTURE: capture ? 1 : 0, VEC4_LOADS: vec4(layerInputs(spec, l)), DROPOUT: dropping(spec, l, training) };
 }
 
-/** hidden_delta.wgsl's constants for layer l. */
+/** hidden_delta.wgsl's constants for layer l: its activation, vec4 loads and dropout, as forwardConstants's (the rest is its Layer uniform's). */
 export function hiddenConstants(spec: ModelSpec, l: number): Record<string, number> {
-  return { ...trainingLayerConstants(spec.layers[l], l), VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(spec.layers[l].units) };
+  return { ACTIVATION: ACTIVATION_CODE[spec.layers[l].activation], VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(spec.layers[l].units), DROPOUT: dropping(spec, l, true) };
 }
 
 /**

@@ -1,19 +1,19 @@
-// The compute pipelines of one model: each WGSL kernel compiled with the override
-// constants of the layer it serves (its tile plan among them, tiles.ts), with explicit
-// bind group layouts from the binding table of abi.ts. Pipelines are cached per device,
-// so a second trainer of the same shape (another `fit` on new data) compiles nothing.
-// No constant depends on the batch size (it is the Layer uniform's), and a product takes
-// a plan already compiled for its kernel where it is about as cheap as the best
-// (tiles.ts), so a new batch size compiles nothing, nor does a prediction after training:
-// its forward kernels are training's, with the same constants. A call compiles only the
-// kernels it runs (gather_batch only where a trainer captures).
+// The compute pipelines of one model: each WGSL kernel compiled with its override
+// constants (its tile plan among them, tiles.ts), with explicit bind group layouts from
+// the binding table of abi.ts. Pipelines are cached per device, so a second trainer of the
+// same shape (another `fit` on new data) compiles nothing. No constant depends on the
+// batch size or on the layer (both are the Layer uniform's), and a product takes a plan
+// another pipeline of its kernel has where that is about as cheap as the best
+// (choosePlans): every layer's forward product shares one pipeline where their plans
+// agree, a new batch size compiles nothing, nor does a prediction after training. A call
+// compiles only the kernels it runs (gather_batch only where a trainer captures).
 
 import { ACTIVATION_CODE, GROUP0, LOSS_CODE, STEP_UNIFORM_BYTES, USES_STEP, type KernelName } from './abi.ts';
 import type { GpuProfile } from './adapters.ts';
 import { forwardConstants, hiddenConstants, normGroups, NORM_THREADS, updateConstants, type TrainingSetting } from './constants.ts';
 import { layerInputs, layerParameter, type ModelSpec } from '../model/model.ts';
 import { shaderSource } from './shaders.ts';
-import { cheapestCompiled, chooseMatmul, chooseMatmuls, estimatedCost, holdsATile, planConstants, REUSE_MARGIN, type ChooseOptions, type MatmulPlan, type MatmulShape } from './tiles.ts';
+import { cheapestCompiled, chooseMatmuls, estimatedCost, holdsATile, planConstants, REUSE_MARGIN, type ChooseOptions, type MatmulPlan, type MatmulShape } from './tiles.ts';
 import { BackpropError } from '../errors.ts';
 
 /** Layers train_tiny.wgsl has override constants for. */
@@ -116,6 +116,8 @@ export interface PlannedProduct {
   constants: () => Record<string, number>;
   /** Its own `finish` pass adds a split up (the output layer's forward product is finished by output_delta.wgsl). */
   finishes: boolean;
+  /** A training step's product (its layer's uniform as training packs it: layerUniform), or prediction's. */
+  training: boolean;
 }
 
 /**
@@ -126,49 +128,84 @@ export interface PlannedProduct {
 export function stepProducts(spec: ModelSpec, batch: number, setting?: TrainingSetting): PlannedProduct[] {
   const L = spec.layers.length;
   return layerShapes(spec, batch).flatMap((shapes, l) => {
-    const entries: PlannedProduct[] = [{ l, kind: 'forward', label: `forward layer${l}`, shape: shapes.forward, options: {}, name: 'forward', constants: () => forwardConstants(spec, l, setting!.capture, true), finishes: l < L - 1 }];
-    if (shapes.hidden) entries.push({ l, kind: 'hidden', label: `hidden delta layer${l}`, shape: shapes.hidden, options: {}, name: 'hidden_delta', constants: () => hiddenConstants(spec, l), finishes: true });
+    const entries: PlannedProduct[] = [{ l, kind: 'forward', label: `forward layer${l}`, shape: shapes.forward, options: {}, name: 'forward', constants: () => forwardConstants(spec, l, setting!.capture, true), finishes: l < L - 1, training: true }];
+    if (shapes.hidden) entries.push({ l, kind: 'hidden', label: `hidden delta layer${l}`, shape: shapes.hidden, options: {}, name: 'hidden_delta', constants: () => hiddenConstants(spec, l), finishes: true, training: true });
     return entries;
   });
 }
 
 /** The products of prediction: each layer's forward product over `batch` rows, never split. */
 export function forwardProducts(spec: ModelSpec, batch: number, capture: boolean): PlannedProduct[] {
-  return layerShapes(spec, batch).map((shapes, l) => ({ l, kind: 'forward', label: `predict layer${l}`, shape: shapes.forward, options: { noSplit: true }, name: 'forward', constants: () => forwardConstants(spec, l, capture, false), finishes: true }));
+  return layerShapes(spec, batch).map((shapes, l) => ({ l, kind: 'forward', label: `predict layer${l}`, shape: shapes.forward, options: { noSplit: true }, name: 'forward', constants: () => forwardConstants(spec, l, capture, false), finishes: true, training: false }));
+}
+
+/** Products to plan together (choosePlans): one dispatch's shapes, and the kernel and constants it runs. */
+interface PlanRequest {
+  shapes: MatmulShape[];
+  options: ChooseOptions;
+  name: KernelName;
+  constants: Record<string, number>;
+  /** Its label, where a plan measured for it (tune.ts) may be given. */
+  label?: string;
 }
 
 /**
- * The tile plan of each layer's three products on this adapter: a plan measured fastest
- * on it (`tuned`, by product label: tune.ts), else the best by the cost model (the weight
- * updates' one plan chosen for every layer's product together, as one dispatch runs
- * them); or, on `device`, plans its cache already holds for the same kernels and
- * constants (compiled for another batch size, say), the cheapest extra first, while the
- * step's products together stay within REUSE_MARGIN of their best estimated time.
+ * The tile plans of products planned together (a training step's, or prediction's): a plan
+ * measured fastest on this adapter (`tuned`, by label), else the best by the cost model;
+ * or, to compile fewer pipelines, a plan another pipeline of the same kernel and constants
+ * has: one the device's cache holds (compiled for another batch size, say), or the plan of
+ * the costliest product of the same kernel and constants planned here (the layers'
+ * forward products: a layer's settings are its uniform's). The costliest keeps its own
+ * best plan, as the one that matters most; the others take a plan offered to them the
+ * cheapest extra first, while the products together stay within REUSE_MARGIN of their
+ * best estimated time, each dispatch's fixed cost counted. Each request's plans, in order.
  */
-export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, device?: GPUDevice, setting?: TrainingSetting, tuned?: ReadonlyMap<string, MatmulPlan>): LayerPlans[] {
-  type Entry = { layers: number[]; kind: keyof LayerPlans; shapes: MatmulShape[]; options: ChooseOptions; name: KernelName; constants: () => Record<string, number>; label?: string };
-  const entries: Entry[] = stepProducts(spec, batch, setting).map((product) => ({ ...product, layers: [product.l], shapes: [product.shape] }));
-  entries.push({ layers: spec.layers.map((_, l) => l), kind: 'update', shapes: layerShapes(spec, batch).map((shape) => shape.update), options: UPDATE_OPTIONS, name: 'weight_update', constants: () => updateConstants(spec, setting!) });
-  const products = entries.map((entry) => {
-    const measured = entry.label === undefined ? undefined : tuned?.get(entry.label);
-    const best = measured ? [measured] : chooseMatmuls(entry.shapes, profile, entry.options);
-    const compiled = device && setting && !measured ? cheapestCompiled(entry.shapes, profile, { ...entry.options, compiled: compiledPlans(device, entry.name, entry.constants()) }) : undefined;
-    return { ...entry, best, bestCost: estimatedCost(entry.shapes, best, profile, entry.options), compiled };
+function choosePlans(requests: readonly PlanRequest[], profile: GpuProfile, device?: GPUDevice, tuned?: ReadonlyMap<string, MatmulPlan>): MatmulPlan[][] {
+  const measured = requests.map((request) => (request.label === undefined ? undefined : tuned?.get(request.label)));
+  const chosen = requests.map((request, r) => (measured[r] ? [measured[r]] : chooseMatmuls(request.shapes, profile, request.options)));
+  const costs = requests.map((request, r) => estimatedCost(request.shapes, chosen[r], profile, request.options));
+  const family = (r: number) => `${requests[r].name} ${constantsKey(requests[r].constants)}`;
+  // Each family's costliest product, whose plan its other products are offered.
+  const costliest = new Map<string, number>();
+  requests.forEach((request, r) => {
+    const first = costliest.get(family(r));
+    if (request.shapes.length === 1 && (first === undefined || costs[r] > costs[first])) costliest.set(family(r), r);
   });
-  let room = (REUSE_MARGIN - 1) * products.reduce((sum, product) => sum + product.bestCost, 0);
-  const chosen = new Map(products.map((product) => [product, product.best]));
-  for (const product of [...products].filter((p) => p.compiled).sort((a, b) => a.compiled!.cost - a.bestCost - (b.compiled!.cost - b.bestCost))) {
-    const extra = Math.max(0, product.compiled!.cost - product.bestCost);
+  /** A request's plans from a plan offered to it, and what they cost beyond its best. */
+  const offers: { r: number; plans: MatmulPlan[]; extra: number }[] = [];
+  requests.forEach((request, r) => {
+    if (measured[r]) return; // a measured plan stays
+    const anchor = costliest.get(family(r));
+    const offered = [...(device ? compiledPlans(device, request.name, request.constants) : []), ...(anchor !== undefined && anchor !== r ? chosen[anchor] : [])];
+    const reused = offered.length ? cheapestCompiled(request.shapes, profile, { ...request.options, compiled: offered }) : undefined;
+    if (reused) offers.push({ r, plans: reused.plans, extra: reused.cost - costs[r] });
+  });
+  let room = (REUSE_MARGIN - 1) * costs.reduce((sum, cost) => sum + cost + profile.dispatchCost, 0);
+  for (const offer of offers.sort((a, b) => a.extra - b.extra)) {
+    const extra = Math.max(0, offer.extra);
     if (extra > room) break;
     room -= extra;
-    chosen.set(product, product.compiled!.plans);
+    chosen[offer.r] = offer.plans;
   }
+  return chosen;
+}
+
+/**
+ * The tile plan of each layer's three products on this adapter (choosePlans): the weight
+ * updates' one plan chosen for every layer's product together, as one dispatch runs them.
+ */
+export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, device?: GPUDevice, setting?: TrainingSetting, tuned?: ReadonlyMap<string, MatmulPlan>): LayerPlans[] {
+  const products = stepProducts(spec, batch, setting);
+  const requests: PlanRequest[] = products.map((product) => ({ shapes: [product.shape], options: product.options, name: product.name, constants: setting ? product.constants() : {}, label: product.label }));
+  requests.push({ shapes: layerShapes(spec, batch).map((shape) => shape.update), options: UPDATE_OPTIONS, name: 'weight_update', constants: setting ? updateConstants(spec, setting) : {} });
+  const plans = choosePlans(requests, profile, setting && device, tuned);
+  const update = plans[plans.length - 1];
   return spec.layers.map((_, l) => {
-    const plan = (kind: keyof LayerPlans) => {
-      const product = products.find((p) => p.kind === kind && p.layers.includes(l));
-      return product && chosen.get(product)![product.layers.indexOf(l)];
+    const plan = (kind: 'forward' | 'hidden') => {
+      const k = products.findIndex((product) => product.kind === kind && product.l === l);
+      return k < 0 ? undefined : plans[k][0];
     };
-    return { forward: plan('forward')!, hidden: plan('hidden'), update: plan('update')! };
+    return { forward: plan('forward')!, hidden: plan('hidden'), update: update[l] };
   });
 }
 
@@ -312,14 +349,15 @@ export function createSoftmax(device: GPUDevice): Promise<Kernel> {
  * device holds training's kernel for a layer (same constants), its plan, and nothing compiles.
  */
 export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture = false, tuned?: ReadonlyMap<string, MatmulPlan>): Promise<ForwardKernels> {
+  const products = forwardProducts(spec, batch, capture);
+  const plans = choosePlans(
+    products.map((product) => ({ shapes: [product.shape], options: product.options, name: product.name, constants: product.constants(), label: product.label })),
+    profile,
+    device,
+    tuned,
+  );
   const [forward, softmax] = await Promise.all([
-    Promise.all(
-      forwardProducts(spec, batch, capture).map((product) => {
-        const constants = product.constants();
-        const plan = tuned?.get(product.label) ?? chooseMatmul(product.shape, profile, { ...product.options, compiled: compiledPlans(device, 'forward', constants) });
-        return matmul(device, 'forward', plan, constants, product.label);
-      }),
-    ),
+    Promise.all(products.map((product, k) => matmul(device, 'forward', plans[k][0], product.constants(), product.label))),
     spec.layers[spec.layers.length - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
   ]);
   return { forward, softmax };

@@ -100,7 +100,7 @@ async function forwardPass(setting: ForwardSetting, inputs: Float64Array, count:
       spec.layers.forEach((layer, l) => {
         const uniform = log.buffer(device, { label: `prediction layer${l} dims`, size: LAYER_UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
         temporary.push(uniform);
-        device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count));
+        device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, l, count, false));
         const net = storage(`prediction layer${l}.net`, count * layer.units); // (N, OUT_l)
         const out = storage(`prediction layer${l}.out`, count * layer.units); // (N, OUT_l)
         const { main, plan } = kernels.forward[l];

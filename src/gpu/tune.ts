@@ -183,8 +183,9 @@ async function timeCandidates(device: GPUDevice, spec: ModelSpec, batch: number,
   try {
     const entries = GROUP0[product.name].map((kind, binding): GPUBindGroupEntry => {
       if (kind === 'uniform') {
-        const uniform = buffer(layerUniform(spec, layout, product.l, batch).byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-        device.queue.writeBuffer(uniform, 0, layerUniform(spec, layout, product.l, batch));
+        const packed = layerUniform(spec, layout, product.l, batch, product.training);
+        const uniform = buffer(packed.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+        device.queue.writeBuffer(uniform, 0, packed);
         return { binding, resource: { buffer: uniform } };
       }
       const storage = buffer(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
