@@ -288,6 +288,14 @@ const MUTANTS: Mutant[] = [
     tests: ['test/gpu-crosscheck.test.ts'],
   },
   {
+    id: 'K24',
+    change: "the Layer uniform's f32 fields (the activation's parameter, dropout's scale) packed as integers",
+    file: 'src/gpu/abi.ts',
+    original: "    if (type === 'f32') floats[k] = fields[name as keyof LayerFields];",
+    replacement: "    if (false) floats[k] = fields[name as keyof LayerFields];",
+    tests: ['test/activations.test.ts'],
+  },
+  {
     id: 'K25',
     change: 'a layer with dropout keeps no net: its δ takes the slope at 0 rather than at its net input',
     file: 'src/gpu/abi.ts',
@@ -1605,7 +1613,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'C2',
     change: "a training step takes no compiled plan that costs more than the best: a new batch size compiles the plans it changes",
-    file: 'src/gpu/kernels.ts',
+    file: 'src/gpu/tiles.ts',
     original: '    if (extra > room) break;',
     replacement: '    if (extra > 0) break;',
     tests: ['test/compile.test.ts'],
@@ -1647,7 +1655,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'C7',
     change: "no product is offered the plan of its kernel's costliest product: every layer's forward product compiles its own",
-    file: 'src/gpu/kernels.ts',
+    file: 'src/gpu/tiles.ts',
     original: '...(anchor !== undefined && anchor !== r ? chosen[anchor] : [])',
     replacement: '...([] as MatmulPlan[])',
     tests: ['test/compile.test.ts'],
@@ -1681,8 +1689,8 @@ const MUTANTS: Mutant[] = [
     id: 'V3',
     change: 'kernels.ts: the tuned plans are passed over, the cost model\'s taken',
     file: 'src/gpu/kernels.ts',
-    original: 'const measured = requests.map((request) => (request.label === undefined ? undefined : tuned?.get(request.label)));',
-    replacement: 'const measured = requests.map((request) => (request.label === undefined ? undefined : tuned?.get(request.name)));',
+    original: "setting ? product.constants() : {}, tuned?.get(product.label)));",
+    replacement: "setting ? product.constants() : {}, tuned?.get(product.name)));",
     tests: ['test/gpu-tune.test.ts'],
   },
   {

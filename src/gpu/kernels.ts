@@ -2,18 +2,19 @@
 // constants (its tile plan among them, tiles.ts), with explicit bind group layouts from
 // the binding table of abi.ts. Pipelines are cached per device, so a second trainer of the
 // same shape (another `fit` on new data) compiles nothing. No constant depends on the
-// batch size or on the layer (both are the Layer uniform's), and a product takes a plan
-// another pipeline of its kernel has where that is about as cheap as the best
-// (choosePlans): every layer's forward product shares one pipeline where their plans
-// agree, a new batch size compiles nothing, nor does a prediction after training. A call
-// compiles only the kernels it runs (gather_batch only where a trainer captures).
+// batch size, nor on what sets a layer apart but the choices that shape a kernel's code
+// (constants.ts; the rest is the Layer uniform's), and a product takes a plan another
+// pipeline of its kernel has where that is about as cheap as the best (choosePlans in
+// tiles.ts): the layers' forward products share one pipeline where they can, a new batch
+// size compiles nothing, nor does a prediction after training. A call compiles only the
+// kernels it runs (gather_batch only where a trainer captures).
 
 import { ACTIVATION_CODE, GROUP0, LOSS_CODE, STEP_UNIFORM_BYTES, USES_STEP, type KernelName } from './abi.ts';
 import type { GpuProfile } from './adapters.ts';
 import { forwardConstants, hiddenConstants, normGroups, NORM_THREADS, updateConstants, type TrainingSetting } from './constants.ts';
 import { layerInputs, layerParameter, type ModelSpec } from '../model/model.ts';
 import { shaderSource } from './shaders.ts';
-import { cheapestCompiled, chooseMatmuls, estimatedCost, holdsATile, planConstants, REUSE_MARGIN, type ChooseOptions, type MatmulPlan, type MatmulShape } from './tiles.ts';
+import { choosePlans, holdsATile, planConstants, type ChooseOptions, type MatmulPlan, type MatmulShape, type PlanRequest } from './tiles.ts';
 import { BackpropError } from '../errors.ts';
 
 /** Layers train_tiny.wgsl has override constants for. */
@@ -139,55 +140,9 @@ export function forwardProducts(spec: ModelSpec, batch: number, capture: boolean
   return layerShapes(spec, batch).map((shapes, l) => ({ l, kind: 'forward', label: `predict layer${l}`, shape: shapes.forward, options: { noSplit: true }, name: 'forward', constants: () => forwardConstants(spec, l, capture, false), finishes: true, training: false }));
 }
 
-/** Products to plan together (choosePlans): one dispatch's shapes, and the kernel and constants it runs. */
-interface PlanRequest {
-  shapes: MatmulShape[];
-  options: ChooseOptions;
-  name: KernelName;
-  constants: Record<string, number>;
-  /** Its label, where a plan measured for it (tune.ts) may be given. */
-  label?: string;
-}
-
-/**
- * The tile plans of products planned together (a training step's, or prediction's): a plan
- * measured fastest on this adapter (`tuned`, by label), else the best by the cost model;
- * or, to compile fewer pipelines, a plan another pipeline of the same kernel and constants
- * has: one the device's cache holds (compiled for another batch size, say), or the plan of
- * the costliest product of the same kernel and constants planned here (the layers'
- * forward products: a layer's settings are its uniform's). The costliest keeps its own
- * best plan, as the one that matters most; the others take a plan offered to them the
- * cheapest extra first, while the products together stay within REUSE_MARGIN of their
- * best estimated time, each dispatch's fixed cost counted. Each request's plans, in order.
- */
-function choosePlans(requests: readonly PlanRequest[], profile: GpuProfile, device?: GPUDevice, tuned?: ReadonlyMap<string, MatmulPlan>): MatmulPlan[][] {
-  const measured = requests.map((request) => (request.label === undefined ? undefined : tuned?.get(request.label)));
-  const chosen = requests.map((request, r) => (measured[r] ? [measured[r]] : chooseMatmuls(request.shapes, profile, request.options)));
-  const costs = requests.map((request, r) => estimatedCost(request.shapes, chosen[r], profile, request.options));
-  const family = (r: number) => `${requests[r].name} ${constantsKey(requests[r].constants)}`;
-  // Each family's costliest product, whose plan its other products are offered.
-  const costliest = new Map<string, number>();
-  requests.forEach((request, r) => {
-    const first = costliest.get(family(r));
-    if (request.shapes.length === 1 && (first === undefined || costs[r] > costs[first])) costliest.set(family(r), r);
-  });
-  /** A request's plans from a plan offered to it, and what they cost beyond its best. */
-  const offers: { r: number; plans: MatmulPlan[]; extra: number }[] = [];
-  requests.forEach((request, r) => {
-    if (measured[r]) return; // a measured plan stays
-    const anchor = costliest.get(family(r));
-    const offered = [...(device ? compiledPlans(device, request.name, request.constants) : []), ...(anchor !== undefined && anchor !== r ? chosen[anchor] : [])];
-    const reused = offered.length ? cheapestCompiled(request.shapes, profile, { ...request.options, compiled: offered }) : undefined;
-    if (reused) offers.push({ r, plans: reused.plans, extra: reused.cost - costs[r] });
-  });
-  let room = (REUSE_MARGIN - 1) * costs.reduce((sum, cost) => sum + cost + profile.dispatchCost, 0);
-  for (const offer of offers.sort((a, b) => a.extra - b.extra)) {
-    const extra = Math.max(0, offer.extra);
-    if (extra > room) break;
-    room -= extra;
-    chosen[offer.r] = offer.plans;
-  }
-  return chosen;
+/** A product's request of choosePlans: its pipeline family is its kernel and constants (the plan's aside). */
+function planRequest(device: GPUDevice | undefined, shapes: MatmulShape[], options: ChooseOptions, name: KernelName, constants: Record<string, number>, measured: MatmulPlan | undefined): PlanRequest {
+  return { shapes, options, family: `${name} ${constantsKey(constants)}`, measured, compiled: device ? compiledPlans(device, name, constants) : [] };
 }
 
 /**
@@ -196,9 +151,10 @@ function choosePlans(requests: readonly PlanRequest[], profile: GpuProfile, devi
  */
 export function layerPlans(spec: ModelSpec, batch: number, profile: GpuProfile, device?: GPUDevice, setting?: TrainingSetting, tuned?: ReadonlyMap<string, MatmulPlan>): LayerPlans[] {
   const products = stepProducts(spec, batch, setting);
-  const requests: PlanRequest[] = products.map((product) => ({ shapes: [product.shape], options: product.options, name: product.name, constants: setting ? product.constants() : {}, label: product.label }));
-  requests.push({ shapes: layerShapes(spec, batch).map((shape) => shape.update), options: UPDATE_OPTIONS, name: 'weight_update', constants: setting ? updateConstants(spec, setting) : {} });
-  const plans = choosePlans(requests, profile, setting && device, tuned);
+  const known = setting && device; // plans compiled for the step's constants, where they are known
+  const requests = products.map((product) => planRequest(known, [product.shape], product.options, product.name, setting ? product.constants() : {}, tuned?.get(product.label)));
+  requests.push(planRequest(known, layerShapes(spec, batch).map((shape) => shape.update), UPDATE_OPTIONS, 'weight_update', setting ? updateConstants(spec, setting) : {}, undefined));
+  const plans = choosePlans(requests, profile);
   const update = plans[plans.length - 1];
   return spec.layers.map((_, l) => {
     const plan = (kind: 'forward' | 'hidden') => {
@@ -351,10 +307,8 @@ export function createSoftmax(device: GPUDevice): Promise<Kernel> {
 export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture = false, tuned?: ReadonlyMap<string, MatmulPlan>): Promise<ForwardKernels> {
   const products = forwardProducts(spec, batch, capture);
   const plans = choosePlans(
-    products.map((product) => ({ shapes: [product.shape], options: product.options, name: product.name, constants: product.constants(), label: product.label })),
+    products.map((product) => planRequest(device, [product.shape], product.options, product.name, product.constants(), tuned?.get(product.label))),
     profile,
-    device,
-    tuned,
   );
   const [forward, softmax] = await Promise.all([
     Promise.all(products.map((product, k) => matmul(device, 'forward', plans[k][0], product.constants(), product.label))),

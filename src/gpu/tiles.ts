@@ -279,6 +279,56 @@ export function chooseMatmuls(shapes: readonly MatmulShape[], profile: GpuProfil
   return compiled && compiled.cost <= best.cost * REUSE_MARGIN ? compiled.plans : best.plans;
 }
 
+/** Products to plan together (choosePlans): one dispatch's shapes, and what it may take. */
+export interface PlanRequest {
+  shapes: MatmulShape[];
+  options: ChooseOptions;
+  /** Its kernel and constants but the plan's: the requests of one family can run one pipeline. */
+  family: string;
+  /** A plan measured fastest for it on this adapter (tune.ts): it stays. */
+  measured?: MatmulPlan;
+  /** Plans the device has compiled for its family (of any shape). */
+  compiled: readonly MatmulPlan[];
+}
+
+/**
+ * The tile plans of products planned together (a training step's, or prediction's): a
+ * measured plan, else the best by the cost model; or, to compile fewer pipelines, a plan
+ * another pipeline of the same family has: one the device has compiled (for another batch
+ * size, say), or the plan of the family's costliest product planned here (the layers'
+ * forward products). The costliest keeps its own best plan, as the one that matters most;
+ * the others take a plan offered to them, the cheapest extra first, while the products
+ * together stay within REUSE_MARGIN of their best estimated time, each dispatch's fixed
+ * cost counted. Each request's plans, in order.
+ */
+export function choosePlans(requests: readonly PlanRequest[], profile: GpuProfile): MatmulPlan[][] {
+  const chosen = requests.map((request) => (request.measured ? [request.measured] : chooseMatmuls(request.shapes, profile, request.options)));
+  const costs = requests.map((request, r) => estimatedCost(request.shapes, chosen[r], profile, request.options));
+  // Each family's costliest one-shape product, whose plan its other products are offered.
+  const costliest = new Map<string, number>();
+  requests.forEach((request, r) => {
+    const first = costliest.get(request.family);
+    if (request.shapes.length === 1 && (first === undefined || costs[r] > costs[first])) costliest.set(request.family, r);
+  });
+  /** A request's plans from a plan offered to it, and what they cost beyond its best. */
+  const offers: { r: number; plans: MatmulPlan[]; extra: number }[] = [];
+  requests.forEach((request, r) => {
+    if (request.measured) return;
+    const anchor = costliest.get(request.family);
+    const offered = [...request.compiled, ...(anchor !== undefined && anchor !== r ? chosen[anchor] : [])];
+    const reused = offered.length ? cheapestCompiled(request.shapes, profile, { ...request.options, compiled: offered }) : undefined;
+    if (reused) offers.push({ r, plans: reused.plans, extra: reused.cost - costs[r] });
+  });
+  let room = (REUSE_MARGIN - 1) * costs.reduce((sum, cost) => sum + cost + profile.dispatchCost, 0);
+  for (const offer of offers.sort((a, b) => a.extra - b.extra)) {
+    const extra = Math.max(0, offer.extra);
+    if (extra > room) break;
+    room -= extra;
+    chosen[offer.r] = offer.plans;
+  }
+  return chosen;
+}
+
 /** The cheapest plan for one product (chooseMatmuls). */
 export function chooseMatmul(shape: MatmulShape, profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan {
   return chooseMatmuls([shape], profile, options)[0];
