@@ -1620,12 +1620,11 @@ const MUTANTS: Mutant[] = [
   },
   {
     id: 'C3',
-    change: "prediction's softmax output layer is not net-only (netOnly): forward.wgsl applies an activation to it and writes no net for softmax.wgsl",
+    change: "prediction's softmax output layer is not net-only (netOnly): its forward product is compiled with softmax's code, apart from the hidden layer's",
     file: 'src/gpu/abi.ts',
     original: "  return l === spec.layers.length - 1 && (training || spec.layers[l].activation === 'softmax');",
     replacement: '  return l === spec.layers.length - 1 && training;',
-    tests: ['test/softmax.test.ts'],
-    only: 'prediction',
+    tests: ['test/compile.test.ts'],
   },
   {
     id: 'C4',
