@@ -306,12 +306,13 @@ export function createSoftmax(device: GPUDevice): Promise<Kernel> {
  */
 export async function createForwardKernels(device: GPUDevice, spec: ModelSpec, batch: number, profile: GpuProfile, capture = false, tuned?: ReadonlyMap<string, MatmulPlan>): Promise<ForwardKernels> {
   const products = forwardProducts(spec, batch, capture);
+  const constants = products.map((product) => product.constants());
   const plans = choosePlans(
-    products.map((product) => planRequest(device, [product.shape], product.options, product.name, product.constants(), tuned?.get(product.label))),
+    products.map((product, k) => planRequest(device, [product.shape], product.options, product.name, constants[k], tuned?.get(product.label))),
     profile,
   );
   const [forward, softmax] = await Promise.all([
-    Promise.all(products.map((product, k) => matmul(device, 'forward', plans[k][0], product.constants(), product.label))),
+    Promise.all(products.map((product, k) => matmul(device, 'forward', plans[k][0], constants[k], product.label))),
     spec.layers[spec.layers.length - 1].activation === 'softmax' ? createSoftmax(device) : undefined,
   ]);
   return { forward, softmax };

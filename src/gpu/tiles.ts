@@ -112,16 +112,16 @@ export interface ChooseOptions {
   /** No split of K (a kernel run on its own, as in prediction). */
   noSplit?: boolean;
   /**
-   * Plans already compiled for this product's kernel and constants (of any shape): the
-   * cheapest of them is taken where its estimated cost is within REUSE_MARGIN of the
-   * best plan's, so a prediction after training compiles nothing.
+   * Plans another pipeline of this product's kernel and constants has (of any shape):
+   * those the device has compiled, or another product's (choosePlans), among which
+   * cheapestCompiled finds the cheapest for this product.
    */
   compiled?: readonly MatmulPlan[];
   /** Plans to pass over (by their constants): candidatePlans asks for the next best. */
   exclude?: readonly MatmulPlan[];
 }
 
-/** How much slower (by dispatchCost) a compiled plan may be than the best one and still be taken over compiling it: of one product, or of a training step's products together. */
+/** How much slower (by dispatchCost) the products planned together (choosePlans) may be, on plans another pipeline has, than on their best ones: a plan is taken over compiling one within it. */
 export const REUSE_MARGIN = 1.05;
 
 const SIDES = [4, 8, 16]; // threads along each side of a workgroup
@@ -234,8 +234,8 @@ export function estimatedCost(shapes: readonly MatmulShape[], plans: readonly Ma
  * threads, tiles (in the copies the profile's tileBuffers allows, or one) in
  * maxComputeWorkgroupStorageSize, at most two fill jobs per thread (tile_product.wgsl),
  * registers a thread can have, and workgroup counts within
- * maxComputeWorkgroupsPerDimension; or compiled plans close enough to it
- * (ChooseOptions.compiled). Each product's plan, in order.
+ * maxComputeWorkgroupsPerDimension (compiled plans close enough to it: choosePlans).
+ * Each product's plan, in order.
  */
 export function chooseMatmuls(shapes: readonly MatmulShape[], profile: GpuProfile, options: ChooseOptions = {}): MatmulPlan[] {
   let best: { plans: MatmulPlan[]; cost: number } | undefined;
@@ -275,8 +275,7 @@ export function chooseMatmuls(shapes: readonly MatmulShape[], profile: GpuProfil
     const shape = shapes[0];
     throw new LimitError(`a ${shape.m} × ${shape.n} × ${shape.k} product`, 'no tile fits it within this adapter\'s workgroup limits', 'maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension');
   }
-  const compiled = cheapestCompiled(shapes, profile, options);
-  return compiled && compiled.cost <= best.cost * REUSE_MARGIN ? compiled.plans : best.plans;
+  return best.plans;
 }
 
 /** Products to plan together (choosePlans): one dispatch's shapes, and what it may take. */
@@ -341,7 +340,7 @@ export function samePlan(a: MatmulPlan, b: MatmulPlan): boolean {
 
 /**
  * Up to `count` distinct plans worth timing for a product (tune.ts), best first: the cost
- * model's choice (chooseMatmul's, `options.compiled` and all), then its choices were the
+ * model's choice (chooseMatmul's), then its choices were the
  * adapter to have four times or a quarter its units (the unit count may come from a
  * fallback), then the next best for this profile; all within the adapter's limits.
  */
@@ -350,7 +349,7 @@ export function candidatePlans(shape: MatmulShape, profile: GpuProfile, options:
   const add = (units: number, exclude: boolean) => {
     if (plans.length >= count) return false;
     try {
-      const next = chooseMatmul(shape, { ...profile, units }, { ...options, compiled: undefined, exclude: exclude ? plans : undefined });
+      const next = chooseMatmul(shape, { ...profile, units }, { ...options, exclude: exclude ? plans : undefined });
       if (plans.some((known) => samePlan(known, next))) return true;
       plans.push(next);
       return true;
