@@ -304,6 +304,24 @@ const MUTANTS: Mutant[] = [
     tests: ['test/dropout.test.ts'],
     only: 'layered',
   },
+  {
+    id: 'K26',
+    change: 'the weight update reads every layer\'s δ and inputs as vec4s where any layer\'s widths are multiples of 4, not every layer\'s',
+    file: 'src/gpu/constants.ts',
+    original: '  const every = (width: (l: number) => number) => (spec.layers.every((_, l) => vec4Loads(width(l)) === 1) ? 1 : 0);',
+    replacement: '  const every = (width: (l: number) => number) => (spec.layers.some((_, l) => vec4Loads(width(l)) === 1) ? 1 : 0);',
+    tests: ['test/weight-update-dispatch.test.ts'],
+    only: 'layered',
+  },
+  {
+    id: 'K27',
+    change: 'the weight update\'s VEC4_A by every layer\'s inputs rather than its units',
+    file: 'src/gpu/constants.ts',
+    original: '    VEC4_A: every((l) => spec.layers[l].units),',
+    replacement: '    VEC4_A: every((l) => layerInputs(spec, l)),',
+    tests: ['test/weight-update-dispatch.test.ts'],
+    only: 'layered',
+  },
 
   // The reference.
   {

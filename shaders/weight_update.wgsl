@@ -56,6 +56,11 @@ struct UpdateLayer {
 @group(1) @binding(0) var<uniform> step: Step;
 
 override CAPTURE: bool = true;      // write every gradient to `grads`
+// Every layer's OUT (VEC4_A) or IN (VEC4_B) a multiple of 4: its rows are read as vec4s
+// without asking the layer's flag, and the scalar loads are not compiled (on a CPU adapter
+// they were a fifth of the kernel's compile time). Else each layer's flag decides.
+override VEC4_A: bool = false;
+override VEC4_B: bool = false;
 override NORM_GROUPS: u32 = 1u;     // grad_norm.wgsl's workgroups, whose sums `apply` adds
 
 // The bias workgroups' partial sums of δ, (PHASES, TILE_M) with PHASES · TILE_M ≤
@@ -101,7 +106,7 @@ fn delta_quad(b: u32, j: u32, k_end: u32) -> vec4f {
   }
   let units = layer.units;
   let first = layer.delta_offset + b * units + j;
-  if (layer.vec4_a != 0u) {
+  if (VEC4_A || layer.vec4_a != 0u) {
     return select(vec4f(0.0), activations[first / 4u], j < units);
   }
   var v = vec4f(0.0);
@@ -120,7 +125,7 @@ fn input_quad(b: u32, i: u32, k_end: u32) -> vec4f {
   }
   let inputs = layer.inputs;
   let first = layer.input_offset + input_row(b) * inputs + i;
-  if (layer.vec4_b != 0u) {
+  if (VEC4_B || layer.vec4_b != 0u) {
     return select(vec4f(0.0), input_vec4(first / 4u), i < inputs);
   }
   var v = vec4f(0.0);

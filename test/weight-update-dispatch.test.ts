@@ -7,7 +7,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GPU_THREADING } from '../src/gpu/adapters.ts';
 import { UPDATE_LAYERS } from '../src/gpu/abi.ts';
+import { trainingSetting, updateConstants } from '../src/gpu/constants.ts';
 import { GpuTrainer, type GpuTrainerOptions } from '../src/gpu/trainer.ts';
+import type { ModelSpec } from '../src/model/model.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
 import { crossCheck, expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { testDevice } from './support/gpu.ts';
@@ -51,6 +53,23 @@ describe('every layer\'s weight update in one dispatch, against the reference', 
       },
     });
     expectAllClose(comparisons);
+  });
+
+  it('every layer\'s widths multiples of 4: vec4 loads are constants (VEC4_A, VEC4_B), and agree with the reference', async () => {
+    const aligned: RandomNetwork = { sizes: [12, 16, 8], activations: ['relu', 'sigmoid'], loss: 'mse' };
+    const model = randomModel(aligned, 93);
+    const setting = trainingSetting({ optimizer: DEFAULT_OPTIMIZERS.sgd, clipNorm: undefined }, false);
+    const constants = (spec: ModelSpec) => {
+      const { VEC4_A, VEC4_B } = updateConstants(spec, setting);
+      return { VEC4_A, VEC4_B };
+    };
+    expect(constants(model.spec)).toEqual({ VEC4_A: 1, VEC4_B: 1 });
+    // One layer's width not a multiple of 4: each layer's own flag decides (the network above).
+    expect(constants(randomModel(network, 91).spec)).toEqual({ VEC4_A: 0, VEC4_B: 0 });
+    expect(constants({ ...model.spec, layers: [...model.spec.layers.slice(0, 1), { units: 10, activation: 'sigmoid' }] })).toEqual({ VEC4_A: 0, VEC4_B: 1 });
+    const dataset = randomDataset(aligned, 8, 93);
+    const options = { learningRate: 0.5, batchSize: 8, shuffle: true, seed: 6, optimizer: DEFAULT_OPTIMIZERS.sgd };
+    expectAllClose(await crossCheck(device, model, dataset, options, 2, { path: 'layered' }));
   });
 
   it(`a network deeper than ${UPDATE_LAYERS} layers: one dispatch per ${UPDATE_LAYERS} layers, momentum, frozen biases`, async () => {

@@ -16,7 +16,7 @@ import { stateSlots, type OptimizerSpec } from '../model/optimizer.ts';
 import type { TrainerState, TrainOptions } from '../model/trainer.ts';
 import { layerUniform, updateLayerTable, LAYER_UNIFORM_BYTES, STEP_STORAGE_BYTES, STEP_UNIFORM_BYTES, UPDATE_LAYERS, UPDATE_TABLE_BYTES } from './abi.ts';
 import type { TrainerBuffers } from './encoder.ts';
-import { MAX_NORM_GROUPS } from './constants.ts';
+import { MAX_NORM_GROUPS, vec4Loads } from './constants.ts';
 import type { FusedKernels, LayeredKernels, LayerPlans } from './kernels.ts';
 import { readRegion, storageBuffer, type DatasetPlacement, type Region } from './memory.ts';
 import type { Allocations } from './scopes.ts';
@@ -193,8 +193,8 @@ export class TrainerMemory {
           delta_offset: delta.offset,
           partials_offset: room.updatePartials[l],
           gather: l === 0 ? 1 : 0,
-          vec4_a: layer.units % 4 === 0 ? 1 : 0,
-          vec4_b: IN % 4 === 0 ? 1 : 0,
+          vec4_a: vec4Loads(layer.units),
+          vec4_b: vec4Loads(IN),
         };
       });
       queue.writeBuffer(this.buffers.updateLayers, 0, updateLayerTable(table));

@@ -28,7 +28,7 @@ export function trainingSetting(options: Pick<TrainOptions, 'optimizer' | 'clipN
 }
 
 /** 1 where a width is a multiple of 4 (rows of that width are read as vec4s), else 0. */
-const vec4 = (width: number) => (width % 4 === 0 ? 1 : 0);
+export const vec4Loads = (width: number) => (width % 4 === 0 ? 1 : 0);
 
 /** 1 where layer l drops in training (dropout.wgsl's generator is compiled in), else 0. */
 const dropping = (spec: ModelSpec, l: number, training: boolean) => (training && drops(spec.layers[l].dropout) ? 1 : 0);
@@ -44,24 +44,27 @@ const dropping = (spec: ModelSpec, l: number, training: boolean) => (training &&
  */
 export function forwardConstants(spec: ModelSpec, l: number, capture: boolean, training: boolean): Record<string, number> {
   const applied = spec.layers[netOnly(spec, l, training) ? 0 : l];
-  return { ACTIVATION: ACTIVATION_CODE[applied.activation], CAPTURE: capture ? 1 : 0, VEC4_LOADS: vec4(layerInputs(spec, l)), DROPOUT: dropping(spec, l, training) };
+  return { ACTIVATION: ACTIVATION_CODE[applied.activation], CAPTURE: capture ? 1 : 0, VEC4_LOADS: vec4Loads(layerInputs(spec, l)), DROPOUT: dropping(spec, l, training) };
 }
 
 /** hidden_delta.wgsl's constants for layer l: its activation, vec4 loads and dropout, as forwardConstants's (the rest is its Layer uniform's). */
 export function hiddenConstants(spec: ModelSpec, l: number): Record<string, number> {
-  return { ACTIVATION: ACTIVATION_CODE[spec.layers[l].activation], VEC4_A: vec4(spec.layers[l + 1].units), VEC4_B: vec4(spec.layers[l].units), DROPOUT: dropping(spec, l, true) };
+  return { ACTIVATION: ACTIVATION_CODE[spec.layers[l].activation], VEC4_A: vec4Loads(spec.layers[l + 1].units), VEC4_B: vec4Loads(spec.layers[l].units), DROPOUT: dropping(spec, l, true) };
 }
 
 /**
  * weight_update.wgsl's constants, the same for every layer (one dispatch runs them all):
  * what differs by layer (its sizes, whether it reads the dataset, vec4 loads) is in its
- * UpdateLayer uniform (buffers.ts).
+ * UpdateLayer uniform (buffers.ts); vec4 loads are a constant too where every layer has them.
  */
 export function updateConstants(spec: ModelSpec, setting: TrainingSetting): Record<string, number> {
+  const every = (width: (l: number) => number) => (spec.layers.every((_, l) => vec4Loads(width(l)) === 1) ? 1 : 0);
   return {
     ...optimizerConstants(spec, setting.optimizer, setting.clipNorm),
     NORM_GROUPS: normGroups(spec),
     CAPTURE: setting.capture ? 1 : 0,
+    VEC4_A: every((l) => spec.layers[l].units),
+    VEC4_B: every((l) => layerInputs(spec, l)),
   };
 }
 
