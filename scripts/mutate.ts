@@ -1254,7 +1254,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'W18',
     change: 'an ONNX file cut after its graph is read',
-    file: 'src/interop/onnx.ts',
+    file: 'src/interop/onnx-import.ts',
     original: 'if (proto.opsetImport.length === 0) throw',
     replacement: 'if (proto.opsetImport.length < 0) throw',
     tests: ['test/interop-onnx.test.ts'],
@@ -1308,7 +1308,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'W24',
     change: 'an ONNX Identity of an initializer is not taken as one',
-    file: 'src/interop/onnx.ts',
+    file: 'src/interop/onnx-import.ts',
     original: 'const aliased = node.opType === \'Identity\' &&',
     replacement: 'const aliased = node.opType === \'Identiti\' &&',
     tests: ['test/interop-onnx.test.ts'],

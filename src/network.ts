@@ -234,7 +234,7 @@ export class Network {
       const { weights: _weights, loss: _loss, trainBiases: _trainBiases, onWarning: _onWarning, ...networkOptions } = options;
       return Network.fromJSON(new TextDecoder().decode(data), networkOptions);
     }
-    if (kind === 'onnx') return Network.open((await import('./interop/onnx.ts')).importOnnx(data, source, described), options);
+    if (kind === 'onnx') return Network.open((await import('./interop/onnx-import.ts')).importOnnx(data, source, described), options);
     const { importTfjs, tfjsWeightPaths } = await import('./interop/tfjs.ts');
     const modelJson = new TextDecoder().decode(data);
     const weights = await Promise.all(tfjsWeightPaths(modelJson, source).map((path) => weightFile(path, options.weights, source)));

@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-node';
 import { AttributeProto_AttributeType, AttributeProtoSchema, ModelProtoSchema, NodeProtoSchema, TensorProto_DataType } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.ts';
-import { exportOnnx, importOnnx, ONNX_OPSET } from '../src/interop/onnx.ts';
+import { importOnnx } from '../src/interop/onnx-import.ts';
+import { exportOnnx, ONNX_OPSET } from '../src/interop/onnx.ts';
 import { float32Bytes } from '../src/interop/dense.ts';
 import { layerBiases, layerWeights, type Model } from '../src/model/network.ts';
 import {

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchSchedule } from '../src/data/batches.ts';
 import { applyInputScaling } from '../src/data/scaling.ts';
 import { datasetFromRows, splitRows, type Dataset } from '../src/data/dataset.ts';
-import { importOnnx } from '../src/interop/onnx.ts';
+import { importOnnx } from '../src/interop/onnx-import.ts';
 import { exportPytorch, PYTORCH_DEFAULTS_FILE, PYTORCH_MODEL_FILE, type PytorchExportOptions } from '../src/interop/pytorch.ts';
 import { parseModelFile } from '../src/io/model-file.ts';
 import { seededRandom } from '../src/data/random.ts';

@@ -1,6 +1,7 @@
 // The formats models go out in and come back from, and telling them apart: small enough
-// to load with every page, unlike the codecs (onnx.ts, tfjs.ts, pytorch.ts), which
-// Network.export and Network.import load only when a model goes out or comes in.
+// to load with every page, unlike the codecs (onnx.ts, onnx-import.ts, tfjs.ts,
+// pytorch.ts), which Network.export and Network.import load only when a model goes out or
+// comes in.
 
 /** The formats `export` writes. */
 export const EXPORT_FORMATS = ['onnx', 'tfjs', 'pytorch'] as const;

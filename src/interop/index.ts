@@ -17,7 +17,8 @@
 // `source` names the file in error messages. ImportOptions give the loss and trainBiases
 // where the file does not record them (our exports do).
 
-export { exportOnnx, importOnnx, ONNX_BATCH, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx.ts';
+export { exportOnnx, ONNX_BATCH, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from './onnx.ts';
+export { importOnnx } from './onnx-import.ts';
 export { exportTfjs, importTfjs, tfjsWeightPaths, TFJS_WEIGHTS_PATH, type TfjsModelJson, type TfjsWeightData, type TfjsWeightEntry } from './tfjs.ts';
 export { exportPytorch, PYTORCH_DEFAULTS_FILE, PYTORCH_MODEL_FILE, PYTORCH_SCRIPT, type PytorchExportOptions } from './pytorch.ts';
 export { defaultLoss, type ImportOptions } from './dense.ts';
