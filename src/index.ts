@@ -10,7 +10,7 @@
 
 // The network: create, fit, predict, evaluate, save, export, dispose.
 export { Network } from './network.ts';
-export type { BackendChoice, BackendName, EvaluateOptions, ImportOptions, NetworkOptions, PredictOptions } from './network.ts';
+export type { BackendChoice, BackendName, EvaluateOptions, ImportOptions, NetworkOptions, PredictOptions } from './network-options.ts';
 export type { BatchLogs, CheckpointOptions, EarlyStopping, EpochLogs, FitCallbacks, FitOptions, History } from './train/fit-options.ts';
 export type { TrainOptionsInput } from './train/options.ts';
 export type { Evaluation, Metric } from './train/metrics.ts';

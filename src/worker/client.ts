@@ -17,7 +17,7 @@ import type { PytorchExportOptions } from '../interop/pytorch.ts';
 import { modelToJson, type ModelFile } from '../io/model-format.ts';
 import type { ModelSpec } from '../model/model.ts';
 import { createModel, type Model } from '../model/network.ts';
-import type { EvaluateOptions, ImportOptions, NetworkOptions, PredictOptions } from '../network.ts';
+import type { EvaluateOptions, ImportOptions, NetworkOptions, PredictOptions } from '../network-options.ts';
 import type { FitCallbacks, FitOptions, History } from '../train/fit-options.ts';
 import type { Evaluation } from '../train/metrics.ts';
 import { rowsRef, WorkerRows, type WorkerRowsInput } from './rows.ts';

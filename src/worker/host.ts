@@ -9,7 +9,8 @@ import type { Rows } from '../data/validate.ts';
 import { BackpropError, InputError } from '../errors.ts';
 import { nextTask } from '../gpu/pacing.ts';
 import { importFormat } from '../interop/formats.ts';
-import { Network, type NetworkOptions } from '../network.ts';
+import { Network } from '../network.ts';
+import type { NetworkOptions } from '../network-options.ts';
 import type { BatchLogs, FitCallbacks, FitOptions } from '../train/fit-options.ts';
 import { buffersOf, errorData, errorFrom, type Batches, type CallbackName, type FitEvent, type FitSettings, type NetworkSettings, type Notice, type Opened, type Reply, type Request, type RowsRef, type WorkerEndpoint } from './protocol.ts';
 
