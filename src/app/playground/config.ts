@@ -94,6 +94,16 @@ export function presetChange(from: DatasetName, to: DatasetName): Partial<Playgr
 /** Settings the running network takes on at once; every other setting builds a new network. */
 export const LIVE_SETTINGS = ['learningRate', 'batchSize', 'optimizer', 'weightDecay', 'schedule', 'warmup'] as const satisfies readonly (keyof PlaygroundConfig)[];
 
+/** The live settings as the notice of their change mid-run words them. */
+export const SETTING_WORDS: Record<(typeof LIVE_SETTINGS)[number], string> = {
+  learningRate: 'learning rate',
+  batchSize: 'batch size',
+  optimizer: 'optimizer',
+  weightDecay: 'weight decay',
+  schedule: 'schedule',
+  warmup: 'warmup',
+};
+
 export const MAX_UNITS = 1024;
 
 const NAMES: Record<keyof PlaygroundConfig, string> = {

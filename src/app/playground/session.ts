@@ -11,7 +11,7 @@
 
 import { InputError, type ModelFile } from 'webgpu-backprop';
 import { NetworkWorker, type WorkerNetwork, type WorkerNetworkOptions } from 'webgpu-backprop/worker';
-import { DEFAULTS, learningRateOption, LIVE_SETTINGS, needsNewNetwork, type PlaygroundConfig } from './config.ts';
+import { DEFAULTS, learningRateOption, LIVE_SETTINGS, needsNewNetwork, SETTING_WORDS, type PlaygroundConfig } from './config.ts';
 import { csvNotReady, describeModel, outputChoice, type CsvFile, type PreparedData } from './data.ts';
 import { checkModelFits, configOfModel } from './model-files.ts';
 import { measureNetwork, recordMeasurement, type Measurement } from './measure.ts';
@@ -25,15 +25,6 @@ export type Phase = 'idle' | 'loading' | 'ready' | 'training' | 'failed';
 /** Measurements come at least MIN and at most MAX apart, and (between the two) take a fifth of the time. */
 const MIN_MEASURE_MS = 250;
 const MAX_MEASURE_MS = 1000;
-
-const SETTING_WORDS: Record<(typeof LIVE_SETTINGS)[number], string> = {
-  learningRate: 'learning rate',
-  batchSize: 'batch size',
-  optimizer: 'optimizer',
-  weightDecay: 'weight decay',
-  schedule: 'schedule',
-  warmup: 'warmup',
-};
 
 export class PlaygroundSession {
   config: PlaygroundConfig = { ...DEFAULTS };
@@ -403,4 +394,3 @@ export class PlaygroundSession {
     return this.pause();
   }
 }
-
