@@ -1,6 +1,6 @@
 // What WebGPU compiles, counted at the device: networks share one device and its cache of
 // pipelines, so a second network of a shape compiles nothing, even after the first is
-// disposed; a new learning rate, a new batch size, or a prediction after a fit compiles
+// disposed (on a device given, or on the one networks share where none is); a new learning rate, a new batch size, or a prediction after a fit compiles
 // nothing either; a new optimizer compiles only its weight updates; a first prediction
 // compiles only the forward pass, one pipeline for both layers (the output layer's out is
 // softmax.wgsl's, so its forward product applies no activation, and shares the hidden
@@ -81,6 +81,21 @@ describe('pipelines are compiled once per device, for every network', () => {
     expect(compiled).toEqual([]);
     dropping.dispose();
     rate.dispose();
+  });
+
+  it('networks given no device share one: a second network of the same shape compiles nothing', async () => {
+    // A shape no other case trains: the shared device is the process's, whatever ran before.
+    const shared: ModelFile = { ...description, layers: [{ units: 24, activation: 'elu' }, { units: 3, activation: 'softmax' }] };
+    compiled = [];
+    const first = await Network.create(shared, { backend: 'webgpu', path: 'layered' });
+    await first.fit(inputs, targets, { steps: 2, batchSize: 8, learningRate: 0.1 });
+    expect(compiled).toContain('weight update');
+    first.dispose();
+    compiled = [];
+    const second = await Network.create(shared, { backend: 'webgpu', path: 'layered' });
+    await second.fit(inputs, targets, { steps: 2, batchSize: 8, learningRate: 0.1 });
+    expect(compiled).toEqual([]);
+    second.dispose();
   });
 
   it('a new batch size compiles nothing', async () => {
