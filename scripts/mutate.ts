@@ -1723,9 +1723,18 @@ const MUTANTS: Mutant[] = [
     id: 'V5',
     change: 'tune.ts: the slower candidate taken',
     file: 'src/gpu/tune.ts',
-    original: 'if (time !== undefined && time * TUNE_MARGIN < ms[0]! && time < ms[best]!) best = c;',
-    replacement: 'if (time !== undefined && time > ms[0]! * TUNE_MARGIN && time > ms[best]!) best = c;',
+    original: 'if (runs !== undefined && clearlyFaster(runs, rounds[0]!) && ms[c]! < ms[best]!) best = c;',
+    replacement: 'if (runs !== undefined && ms[c]! > ms[0]! * TUNE_MARGIN && ms[c]! > ms[best]!) best = c;',
     tests: ['test/gpu-tune.test.ts'],
+  },
+  {
+    id: 'V6',
+    change: 'tune.ts: a candidate faster at the median replaces the cost model\'s plan however many rounds it lost',
+    file: 'src/gpu/tune.ts',
+    original: '  return median(runs) * TUNE_MARGIN < median(model) && won >= runs.length - Math.floor(runs.length * ROUNDS_LOST);',
+    replacement: '  return median(runs) * TUNE_MARGIN < median(model) && won >= 0;',
+    tests: ['test/gpu-tune.test.ts'],
+    only: 'clearly faster',
   },
   // U: every layer's weight update in one dispatch, its bias sums in a_tile.
   {

@@ -16,7 +16,7 @@ import { describePlan, planConstants, type MatmulPlan } from '../src/gpu/tiles.t
 import { gpuProfile } from '../src/gpu/adapters.ts';
 import { trainingSetting } from '../src/gpu/constants.ts';
 import { stepProducts } from '../src/gpu/kernels.ts';
-import { tunePlans } from '../src/gpu/tune.ts';
+import { clearlyFaster, tunePlans } from '../src/gpu/tune.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/model/optimizer.ts';
 import { crossCheck, expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
 import { testDevice } from './support/gpu.ts';
@@ -209,5 +209,24 @@ describe('tile plans by measurement', () => {
     // `on` tunes the software adapter too.
     const { result } = await bindGroupLabels(() => tunePlans(device, model.spec, options.batchSize, software, products.slice(0, 1), { mode: 'on', minFlops: 0, candidates: 2 }));
     expect(result.report.map((product) => product.label)).toEqual([products[0].label]);
+  });
+});
+
+describe('a candidate replaces the cost model\'s plan only where it is clearly faster', () => {
+  const model = [10, 10.4, 9.8, 10.2, 10];
+  it('faster by over 3% at the median and in every round: taken', () => {
+    expect(clearlyFaster([9.5, 9.9, 9.3, 9.7, 9.5], model)).toBe(true);
+  });
+  it('faster at the median, but in only 3 of 5 rounds: the machine, not the plan', () => {
+    // Median 9.6 against 10 (4% faster); the rounds it lost say the difference is noise.
+    expect(clearlyFaster([9, 9.6, 9.5, 10.5, 11], model)).toBe(false);
+  });
+  it('faster in every round, but by under 3%: kept as the cost model chose', () => {
+    expect(clearlyFaster([9.9, 10.3, 9.7, 10.1, 9.9], model)).toBe(false);
+  });
+  it('one round lost in 7 is allowed, two are not', () => {
+    const seven = [10, 10, 10, 10, 10, 10, 10];
+    expect(clearlyFaster([9, 9, 9, 9, 9, 9, 11], seven)).toBe(true);
+    expect(clearlyFaster([9, 9, 9, 9, 9, 11, 11], seven)).toBe(false);
   });
 });

@@ -22,8 +22,13 @@ import { TUNE_DEFAULTS, tunes, type TuneMode, type TuneSettings } from './tune-m
 
 /** Bumped when what a kept plan means changes (tile_product.wgsl's own changes are caught by the hash of its source). */
 const TUNE_VERSION = 1;
-/** How much faster than the cost model's choice a candidate must be timed to replace it: less is noise. */
+/**
+ * How much faster than the cost model's choice a candidate must be timed to replace it, at
+ * the median (less is noise), and in how many of the interleaved rounds: all but a quarter
+ * (a round runs every candidate once, so the machine's drift from round to round cancels).
+ */
 const TUNE_MARGIN = 1.03;
+const ROUNDS_LOST = 1 / 4;
 /** Plans the cost model offers a product that a kept plan may be (candidatePlans' first ones). */
 const KEPT_OFFERED = 8;
 /** Timed runs of each candidate (after one to warm up), fewer where a run is slow, interleaved across candidates. */
@@ -144,11 +149,12 @@ export async function tunePlans(device: GPUDevice, spec: ModelSpec, batch: numbe
   const measured: Record<string, KeptTuning> = {};
   for (const { product, key, candidates, compiled } of toMeasure) {
     const kernels = await compiled;
-    const ms = await timeCandidates(device, spec, batch, product, kernels).catch(() => undefined);
-    if (!ms || ms[0] === undefined) continue; // the cost model's own plan failed: leave it to report itself
+    const rounds = await timeCandidates(device, spec, batch, product, kernels).catch(() => undefined);
+    if (!rounds || rounds[0] === undefined) continue; // the cost model's own plan failed: leave it to report itself
+    const ms = rounds.map((runs) => runs && median(runs));
     let best = 0;
-    ms.forEach((time, c) => {
-      if (time !== undefined && time * TUNE_MARGIN < ms[0]! && time < ms[best]!) best = c;
+    rounds.forEach((runs, c) => {
+      if (runs !== undefined && clearlyFaster(runs, rounds[0]!) && ms[c]! < ms[best]!) best = c;
     });
     const timed = candidates.flatMap((plan, c) => (ms[c] === undefined ? [] : [{ plan, ms: ms[c]! }]));
     plans.set(product.label, candidates[best]);
@@ -159,14 +165,24 @@ export async function tunePlans(device: GPUDevice, spec: ModelSpec, batch: numbe
   return { plans, report };
 }
 
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
+/** Whether a candidate's timed runs beat the cost model's plan's, round by round: by TUNE_MARGIN at the median, and in all but ROUNDS_LOST of the rounds. */
+export function clearlyFaster(runs: readonly number[], model: readonly number[]): boolean {
+  const won = runs.filter((ms, round) => ms < model[round]).length;
+  return median(runs) * TUNE_MARGIN < median(model) && won >= runs.length - Math.floor(runs.length * ROUNDS_LOST);
+}
+
 /**
- * The median time in milliseconds of each compiled candidate (undefined where it did not
- * compile) on the product's shape, with buffers of its own: zeros, but for the batch's
+ * The times in milliseconds of each compiled candidate's runs, round by round (undefined
+ * where it did not compile) on the product's shape, with buffers of its own: zeros, but for the batch's
  * row indices (0 … B − 1) and the Layer uniform of its layer. Runs are interleaved across
  * candidates, so a change in the machine's load falls on all alike; timed by timestamp
  * queries where the device has them, else by the wall clock around each run.
  */
-async function timeCandidates(device: GPUDevice, spec: ModelSpec, batch: number, product: PlannedProduct, kernels: (MatmulKernel | undefined)[]): Promise<(number | undefined)[]> {
+async function timeCandidates(device: GPUDevice, spec: ModelSpec, batch: number, product: PlannedProduct, kernels: (MatmulKernel | undefined)[]): Promise<(number[] | undefined)[]> {
   const { shape } = product;
   const layout = paramLayout(spec);
   const widest = Math.max(spec.inputSize, ...spec.layers.map((layer) => layer.units));
@@ -264,9 +280,9 @@ async function timeCandidates(device: GPUDevice, spec: ModelSpec, batch: number,
         }
       }
     }
-    const medians: (number | undefined)[] = kernels.map(() => undefined);
-    live.forEach(({ c }, i) => (medians[c] = times[i].sort((a, b) => a - b)[Math.floor(times[i].length / 2)]));
-    return medians;
+    const rounds: (number[] | undefined)[] = kernels.map(() => undefined);
+    live.forEach(({ c }, i) => (rounds[c] = times[i]));
+    return rounds;
   } finally {
     for (const made of owned) made.destroy();
   }
