@@ -21,7 +21,7 @@ import type { ModelSpec } from '../model/model.ts';
 import { TUNE_DEFAULTS, tunes, type TuneMode, type TuneSettings } from './tune-mode.ts';
 
 /** Bumped when what a kept plan means changes (tile_product.wgsl's own changes are caught by the hash of its source). */
-const TUNE_VERSION = 1;
+const TUNE_VERSION = 2; // 2: a candidate must win the rounds too (clearlyFaster)
 /**
  * How much faster than the cost model's choice a candidate must be timed to replace it, at
  * the median (less is noise), and in how many of the interleaved rounds: all but a quarter
