@@ -292,7 +292,7 @@ const MUTANTS: Mutant[] = [
     change: "the Layer uniform's f32 fields (the activation's parameter, dropout's scale) packed as integers",
     file: 'src/gpu/abi.ts',
     original: "    if (type === 'f32') floats[k] = fields[name as keyof LayerFields];",
-    replacement: "    if (false) floats[k] = fields[name as keyof LayerFields];",
+    replacement: "    if (false && type === 'f32') floats[k] = fields[name as keyof LayerFields];",
     tests: ['test/activations.test.ts'],
   },
   {
@@ -376,7 +376,7 @@ const MUTANTS: Mutant[] = [
     change: 'CSV numbers read by Number() (hex, binary, empty cells become numbers)',
     file: 'src/io/numbers.ts',
     original: 'return match ? Number(match[1]) : NaN;',
-    replacement: 'return Number(text);',
+    replacement: 'return match ? Number(text) : Number(text);',
     tests: ['test/data-files.test.ts'],
   },
   {
@@ -943,7 +943,7 @@ const MUTANTS: Mutant[] = [
     change: 'R² of several outputs against column means scaled by the column count',
     file: 'src/train/metrics.ts',
     original: 'for (let k = 0; k < targets.length; k++) means[k % width] += targets[k] / rows;',
-    replacement: 'for (let k = 0; k < targets.length; k++) means[k % width] += targets[k] / targets.length;',
+    replacement: 'for (let k = 0; k < targets.length; k++) means[k % width] += targets[k] / (rows * width);',
     tests: ['test/audit.test.ts'],
     only: 'metrics',
   },
@@ -1006,7 +1006,7 @@ const MUTANTS: Mutant[] = [
     change: 'a fit with other options starts the optimizer\'s state from zero',
     file: 'src/network.ts',
     original: 'if (carried && JSON.stringify(carried.optimizer) === JSON.stringify(options.optimizer)) {',
-    replacement: 'if (carried && JSON.stringify(carried.optimizer) === JSON.stringify(options.optimizer) && !carried) {',
+    replacement: 'if (carried && JSON.stringify(carried.optimizer) === JSON.stringify(options.optimizer) && Number.isNaN(0)) {',
     tests: ['test/audit.test.ts'],
     only: 'carries Adam',
   },
@@ -1060,7 +1060,7 @@ const MUTANTS: Mutant[] = [
     change: 'a checkpoint of another network is taken',
     file: 'src/io/checkpoint-read.ts',
     original: 'if (JSON.stringify(saved.spec) !== JSON.stringify(model.spec)) {',
-    replacement: 'if (JSON.stringify(saved.spec) !== JSON.stringify(model.spec) && !saved) {',
+    replacement: 'if (JSON.stringify(saved.spec) !== JSON.stringify(model.spec) && Number.isNaN(0)) {',
     tests: ['test/fit.test.ts'],
     only: 'refused',
   },
@@ -1130,7 +1130,7 @@ const MUTANTS: Mutant[] = [
     change: 'a divergence leaves the network where it diverged',
     file: 'src/train/loop.ts',
     original: 'const kept = !found ? marked : inForwardPass(found) ? Math.max(0, found.step - 1) : found.step;',
-    replacement: 'const kept = until;',
+    replacement: 'const kept = until + (found && inForwardPass(found) ? 0 : 0);',
     tests: ['test/divergence.test.ts'],
     only: 'after a divergence',
   },
@@ -1220,7 +1220,7 @@ const MUTANTS: Mutant[] = [
     change: 'cross-entropy takes targets outside [0, 1]',
     file: 'src/model/model.ts',
     original: 'if (LOSS_OPS[spec.loss].kind !== \'logits\') return;',
-    replacement: 'if (LOSS_OPS[spec.loss].kind !== \'logits\' || spec) return;',
+    replacement: 'if (LOSS_OPS[spec.loss].kind !== \'logits\' || Number.isFinite(0)) return;',
     tests: ['test/divergence.test.ts'],
     only: 'cross-entropy',
   },
@@ -1292,7 +1292,7 @@ const MUTANTS: Mutant[] = [
     change: 'a CSV header naming two columns alike is taken',
     file: 'src/io/data-csv.ts',
     original: '    checkColumnNames(names, `${this.source}: line ${line}`);\n',
-    replacement: '',
+    replacement: '    void checkColumnNames;\n',
     tests: ['test/bad-input.test.ts'],
     only: 'CSV header',
   },
@@ -1354,7 +1354,7 @@ const MUTANTS: Mutant[] = [
     change: 'each call that meets a lost device recovers on its own (a prediction beside the steps opens a second device)',
     file: 'src/gpu/resilient.ts',
     original: '        if (trainer === this.inner) this.recovering ??= this.recover(error).finally(() => (this.recovering = undefined));\n        await this.recovering;',
-    replacement: '        await this.recover(error);',
+    replacement: '        void this.recovering;\n        await this.recover(error);',
     tests: ['test/robustness.test.ts'],
     only: 'recovers once for both',
   },
@@ -1607,7 +1607,7 @@ const MUTANTS: Mutant[] = [
     change: 'auto asks for an adapter even on a machine with no GPU device, whose software adapter it has measured',
     file: 'src/train/auto-backend.ts',
     original: 'const software = certainlyNoGpu() ? keptSoftwareAdapter() : undefined;',
-    replacement: 'const software = false ? keptSoftwareAdapter() : undefined;',
+    replacement: 'const software = certainlyNoGpu() && false ? keptSoftwareAdapter() : undefined;',
     tests: ['test/auto.test.ts'],
   },
   {
@@ -1615,7 +1615,7 @@ const MUTANTS: Mutant[] = [
     change: 'the adapter an ask finds is not kept: a machine with no GPU device has nothing to choose by',
     file: 'src/train/auto-backend.ts',
     original: '  keepAdapterFound(adapter, adapterName(adapter));\n',
-    replacement: '',
+    replacement: '  void keepAdapterFound;\n',
     tests: ['test/auto.test.ts'],
   },
   // C: compiling only what a call needs: split K from the uniform K, plans reused across
@@ -1675,7 +1675,7 @@ const MUTANTS: Mutant[] = [
     change: "no product is offered the plan of its kernel's costliest product: every layer's forward product compiles its own",
     file: 'src/gpu/tiles.ts',
     original: '...(anchor !== undefined && anchor !== r ? chosen[anchor] : [])',
-    replacement: '...([] as MatmulPlan[])',
+    replacement: '...(anchor !== undefined && anchor === -1 ? chosen[anchor] : [])',
     tests: ['test/compile.test.ts'],
   },
   {
@@ -1803,7 +1803,8 @@ const MUTANTS: Mutant[] = [
 
 interface Outcome {
   mutant: Mutant;
-  killed: boolean;
+  /** A mutant the package does not build with tells nothing of the tests: its text is to be mended, not counted as killed. */
+  result: 'killed' | 'survived' | 'does not build';
   /** The first failing test, or why the run failed. */
   by: string;
   seconds: number;
@@ -1832,20 +1833,20 @@ function checkList(mutants: Mutant[]): string[] {
 
 const workDir = mkdtempSync(join(tmpdir(), 'webgpu-backprop-mutate-'));
 
-/** Runs vitest on `files` (narrowed by `only`); returns whether it passed and the first failing test. */
-function runTests(files: string[], only: string | undefined): { passed: boolean; failure: string } {
+/** Runs vitest on `files` (narrowed by `only`); returns whether the package built, whether the tests passed, and the first failing test. */
+function runTests(files: string[], only: string | undefined): { builds: boolean; passed: boolean; failure: string } {
   // The command line's tests run the built package: build it from the (mutated) sources first.
   const build = spawnSync('npm', ['run', 'build', '--silent'], { encoding: 'utf8', timeout: 300_000 });
   if (build.status !== 0) {
     // The line that says why: a slow build's timing warning may come first.
     const lines = `${build.stdout}\n${build.stderr}`.split('\n').map((line) => line.trim());
-    return { passed: false, failure: `the package does not build: ${lines.find((line) => /error/i.test(line)) ?? lines.find(Boolean)}` };
+    return { builds: false, passed: false, failure: `the package does not build: ${lines.find((line) => /error/i.test(line)) ?? lines.find(Boolean)}` };
   }
   const report = join(workDir, 'vitest.json');
   rmSync(report, { force: true });
   const args = ['vitest', 'run', ...files, ...(only ? ['-t', only] : []), '--reporter=json', `--outputFile=${report}`];
   const run = spawnSync('npx', args, { encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 2 ** 20 });
-  if (run.error || run.signal) return { passed: false, failure: `the tests did not finish (${run.error?.message ?? run.signal}): counted as killed` };
+  if (run.error || run.signal) return { builds: true, passed: false, failure: `the tests did not finish (${run.error?.message ?? run.signal}): counted as killed` };
   let failure = '';
   try {
     const json = JSON.parse(readFileSync(report, 'utf8')) as { testResults: { name: string; message?: string; assertionResults: { fullName: string; status: string }[] }[] };
@@ -1863,7 +1864,7 @@ function runTests(files: string[], only: string | undefined): { passed: boolean;
   } catch {
     failure = (run.stderr || run.stdout).trim().split('\n').slice(-1)[0] ?? 'no report';
   }
-  return { passed: run.status === 0, failure };
+  return { builds: true, passed: run.status === 0, failure };
 }
 
 function applyMutant(m: Mutant, run: () => void): void {
@@ -1889,7 +1890,7 @@ function applyMutant(m: Mutant, run: () => void): void {
 /** A mutant's row of the report's table. */
 function reportRow(o: Outcome): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  return `| ${o.mutant.id} | ${cell(o.mutant.change)} | \`${o.mutant.file}\` | ${o.mutant.tests.map((t) => `\`${t}\``).join(', ')}${o.mutant.only ? ` (-t "${o.mutant.only}")` : ''} | ${o.killed ? `killed: ${cell(o.by)}` : '**survived**'} | ${o.seconds.toFixed(0)} |`;
+  return `| ${o.mutant.id} | ${cell(o.mutant.change)} | \`${o.mutant.file}\` | ${o.mutant.tests.map((t) => `\`${t}\``).join(', ')}${o.mutant.only ? ` (-t "${o.mutant.only}")` : ''} | ${o.result === 'killed' ? `killed: ${cell(o.by)}` : o.result === 'survived' ? '**survived**' : `**does not build**: ${cell(o.by)}`} | ${o.seconds.toFixed(0)} |`;
 }
 
 /**
@@ -1902,7 +1903,8 @@ function markdownReport(outcomes: Outcome[], baselineSeconds: number, previous: 
   const rows = MUTANTS.map((m) => now.get(m.id) ?? earlier.get(m.id) ?? `| ${m.id} | ${m.change.replace(/\|/g, '\\|')} | \`${m.file}\` | | not run | |`);
   const killed = rows.filter((row) => /\| killed: /.test(row)).length;
   const survived = rows.filter((row) => /\*\*survived\*\*/.test(row)).length;
-  const notRun = rows.length - killed - survived;
+  const unbuilt = rows.filter((row) => /\*\*does not build\*\*/.test(row)).length;
+  const notRun = rows.length - killed - survived - unbuilt;
   const run = all
     ? `This run tried every mutant; the unmutated tests passed first (${baselineSeconds.toFixed(0)} s).`
     : `The last run tried ${outcomes.map((o) => o.mutant.id).join(', ')} (the unmutated tests of those passed first, ${baselineSeconds.toFixed(0)} s); the other rows are kept from the runs that last tried them, and a row whose file changed since is to be run again.`;
@@ -1911,7 +1913,7 @@ function markdownReport(outcomes: Outcome[], baselineSeconds: number, previous: 
     '',
     'Written by `npm run mutate` (scripts/mutate.ts): each mutant below is applied on its own, the',
     'tests named beside it are run (narrowed by a test-name pattern where one is given), and the',
-    'file is restored. A mutant is killed when a test fails. T1–T6 target softmax stability, the',
+    'file is restored. A mutant is killed when a test fails; one the package does not build with is', 'no test of the tests, and is mended rather than counted. T1–T6 target softmax stability, the',
     "fused kernel's fourth layer and momentum; K, R and L are mutants of the kernels, the reference",
     "and the loaders; G of the GPU trainer's buffers and loss read-back, P of train.py, A of the API;",
     "N of the training toolkit's ops (activations, huber, the optimizers, weight decay, clipping,",
@@ -1922,7 +1924,7 @@ function markdownReport(outcomes: Outcome[], baselineSeconds: number, previous: 
     "layer's outputs, the worker); S of the WebAssembly trainer and the shared pipelines; C of",
     "compiling only what a call needs; L13 on of class names. WebGPU runs on SwiftShader here.",
     '',
-    `**${killed} of ${rows.length} mutants killed, ${survived} survived${notRun > 0 ? `, ${notRun} not run` : ''}.** ${run}`,
+    `**${killed} of ${rows.length} mutants killed, ${survived} survived${unbuilt > 0 ? `, ${unbuilt} do not build` : ''}${notRun > 0 ? `, ${notRun} not run` : ''}.** ${run}`,
     '',
     '| id | mutant | file | tests | result | s |',
     '|---|---|---|---|---|---|',
@@ -1970,23 +1972,27 @@ function main(): number {
   const outcomes: Outcome[] = [];
   for (const m of chosen) {
     const start = performance.now();
-    let result = { passed: true, failure: '' };
-    applyMutant(m, () => (result = runTests(m.tests, m.only)));
-    const outcome = { mutant: m, killed: !result.passed, by: result.failure, seconds: (performance.now() - start) / 1000 };
+    let run = { builds: true, passed: true, failure: '' };
+    applyMutant(m, () => (run = runTests(m.tests, m.only)));
+    const result = !run.builds ? 'does not build' : run.passed ? 'survived' : 'killed';
+    const outcome: Outcome = { mutant: m, result, by: run.failure, seconds: (performance.now() - start) / 1000 };
     outcomes.push(outcome);
-    console.log(`${m.id.padEnd(4)} ${outcome.killed ? 'killed  ' : 'SURVIVED'} ${m.change}${outcome.killed ? ` (by: ${outcome.by})` : ''}`);
+    const word = { killed: 'killed  ', survived: 'SURVIVED', 'does not build': 'UNBUILT ' }[result];
+    console.log(`${m.id.padEnd(4)} ${word} ${m.change}${result === 'survived' ? '' : ` (${result === 'killed' ? 'by: ' : ''}${outcome.by})`}`);
   }
   rmSync(workDir, { recursive: true, force: true });
   spawnSync('npm', ['run', 'build', '--silent']); // dist/ as the restored sources build it
 
-  const survivors = outcomes.filter((o) => !o.killed);
-  console.log(`\n${outcomes.length - survivors.length} of ${outcomes.length} mutants killed${survivors.length > 0 ? `; survived: ${survivors.map((o) => o.mutant.id).join(', ')}` : ''}`);
+  const survivors = outcomes.filter((o) => o.result === 'survived');
+  const unbuilt = outcomes.filter((o) => o.result === 'does not build');
+  const named = (list: Outcome[]) => list.map((o) => o.mutant.id).join(', ');
+  console.log(`\n${outcomes.length - survivors.length - unbuilt.length} of ${outcomes.length} mutants killed${survivors.length > 0 ? `; survived: ${named(survivors)}` : ''}${unbuilt.length > 0 ? `; do not build (mend their text): ${named(unbuilt)}` : ''}`);
   if (ids.length === 0 || args.includes('--report')) {
     const previous = existsSync('docs/mutation-report.md') ? readFileSync('docs/mutation-report.md', 'utf8') : '';
     writeFileSync('docs/mutation-report.md', markdownReport(outcomes, baselineSeconds, previous, ids.length === 0));
     console.log('wrote docs/mutation-report.md');
   }
-  return survivors.length > 0 ? 1 : 0;
+  return survivors.length + unbuilt.length > 0 ? 1 : 0;
 }
 
 process.exitCode = main();
