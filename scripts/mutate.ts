@@ -1418,7 +1418,7 @@ const MUTANTS: Mutant[] = [
     change: 'a network asked for WebGPU opens a device of its own rather than sharing one (and its compiled pipelines)',
     file: 'src/network.ts',
     original: "    if (choice === 'webgpu') {\n      const keeper = await sharedDevice();",
-    // sharedDevice stays referenced, or the unused import alone would fail the build.
+    // sharedDevice still read, or the unused import would fail the build before any test ran.
     replacement: "    if (choice === 'webgpu') {\n      void sharedDevice;\n      const keeper = await DeviceKeeper.open();",
     tests: ['test/compile.test.ts'],
   },
@@ -1683,7 +1683,8 @@ const MUTANTS: Mutant[] = [
     change: "a layer that leaves its out to another kernel is compiled with its own activation: the output layer's forward product compiles a pipeline of its own",
     file: 'src/gpu/constants.ts',
     original: '  const applied = spec.layers[netOnly(spec, l, training) ? 0 : l];',
-    replacement: '  const applied = spec.layers[netOnly(spec, l, training) ? l : l];', // netOnly still called: an unused import would fail the build first
+    // netOnly still called: an unused import would fail the build before any test ran.
+    replacement: '  const applied = spec.layers[netOnly(spec, l, training) ? l : l];',
     tests: ['test/compile.test.ts'],
   },
   // V: tile plans by measurement (src/gpu/tune.ts), kept per adapter.
@@ -1732,7 +1733,8 @@ const MUTANTS: Mutant[] = [
     change: 'tune.ts: a candidate faster at the median replaces the cost model\'s plan however many rounds it lost',
     file: 'src/gpu/tune.ts',
     original: '  return median(runs) * TUNE_MARGIN < median(model) && won >= runs.length - Math.floor(runs.length * ROUNDS_LOST);',
-    replacement: '  return median(runs) * TUNE_MARGIN < median(model) && (won >= 0 || ROUNDS_LOST > 0);', // ROUNDS_LOST still read, or the build fails first
+    // ROUNDS_LOST still read, or the build would fail before any test ran.
+    replacement: '  return median(runs) * TUNE_MARGIN < median(model) && (won >= 0 || ROUNDS_LOST > 0);',
     tests: ['test/gpu-tune.test.ts'],
     only: 'clearly faster',
   },
@@ -1913,7 +1915,8 @@ function markdownReport(outcomes: Outcome[], baselineSeconds: number, previous: 
     '',
     'Written by `npm run mutate` (scripts/mutate.ts): each mutant below is applied on its own, the',
     'tests named beside it are run (narrowed by a test-name pattern where one is given), and the',
-    'file is restored. A mutant is killed when a test fails; one the package does not build with is', 'no test of the tests, and is mended rather than counted. T1–T6 target softmax stability, the',
+    'file is restored. A mutant is killed when a test fails; one the package does not build with',
+    'tests nothing, and is mended rather than counted. T1–T6 target softmax stability, the',
     "fused kernel's fourth layer and momentum; K, R and L are mutants of the kernels, the reference",
     "and the loaders; G of the GPU trainer's buffers and loss read-back, P of train.py, A of the API;",
     "N of the training toolkit's ops (activations, huber, the optimizers, weight decay, clipping,",
