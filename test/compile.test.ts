@@ -1,7 +1,8 @@
 // What WebGPU compiles, counted at the device: networks share one device and its cache of
 // pipelines, so a second network of a shape compiles nothing, even after the first is
-// disposed (on a device given, or on the one networks share where none is); a new learning rate, a new batch size, or a prediction after a fit compiles
-// nothing either; a new optimizer compiles only its weight updates; a first prediction
+// disposed (on a device given, or on the one networks share where none is); a new
+// learning rate, a new batch size, or a prediction after a fit compiles nothing either;
+// a new optimizer compiles only its weight updates; a first prediction
 // compiles only the forward pass, one pipeline for both layers (the output layer's out is
 // softmax.wgsl's, so its forward product applies no activation, and shares the hidden
 // layer's pipeline). Each case opens a device of its own, so no case finds the kernels

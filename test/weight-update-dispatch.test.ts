@@ -1,8 +1,9 @@
 // The weight updates of every layer as one dispatch (weight_update.wgsl: workgroup z is
 // layer z / SPLIT_K's split z % SPLIT_K, each layer's sizes and regions from its
 // UpdateLayer): layers of different shapes, ragged and not, split over the batch or not,
-// against the reference buffer by buffer; a network deeper than one dispatch's table; and
-// what a W3-shaped step (1024-1024-1024-10) now dispatches and compiles.
+// against the reference buffer by buffer; a network whose every width is a multiple of 4
+// (vec4 loads then constants of the kernel); a network deeper than one dispatch's table;
+// and what a W3-shaped step (1024-1024-1024-10) now dispatches and compiles.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GPU_THREADING } from '../src/gpu/adapters.ts';
