@@ -2,15 +2,15 @@
 // pipelines, so a second network of a shape compiles nothing, even after the first is
 // disposed (on a device given, or on the one networks share where none is); a new
 // learning rate, a new batch size, or a prediction after a fit compiles nothing either;
-// a new optimizer compiles only its weight updates; a first prediction
-// compiles only the forward pass, one pipeline for both layers (the output layer's out is
-// softmax.wgsl's, so its forward product applies no activation, and shares the hidden
-// layer's pipeline). Each case opens a device of its own, so no case finds the kernels
-// of another in the device's cache.
+// a new optimizer compiles only its weight updates; a first prediction compiles only the
+// forward pass, one pipeline for both layers (the output layer's out is softmax.wgsl's,
+// so its forward product applies no activation, and shares the hidden layer's pipeline).
+// Each case opens a device of its own, so no case finds the kernels of another in the
+// device's cache.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, nodeGpu, type ModelFile } from '../src/node.ts';
-import { openDevice, requestAdapter } from '../src/trainers.ts';
+import { freshDevice } from './support/gpu.ts';
 
 const description: ModelFile = { inputSize: 8, seed: 2, loss: 'cross-entropy', layers: [{ units: 80, activation: 'relu' }, { units: 3, activation: 'softmax' }] };
 // 8 inputs, a multiple of 4 as the hidden layer's 80 are: both layers read rows as vec4s,
@@ -39,9 +39,6 @@ beforeAll(async () => {
   };
 });
 afterAll(() => restore());
-
-/** A device of the case's own: its cache of pipelines starts empty. */
-const freshDevice = async () => openDevice(await requestAdapter());
 
 describe('pipelines are compiled once per device, for every network', () => {
   it('a second network of the same shape, made after the first is disposed, compiles nothing; nor does a new learning rate, activation parameter or dropout rate', async () => {

@@ -16,8 +16,7 @@ import { InputError } from '../src/errors.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerSpec } from '../src/model/optimizer.ts';
 import { crossCheck as crossCheckTrainer } from '../src/check/crosscheck.ts';
 import { crossCheck, expectAllClose, randomDataset, randomModel, type RandomNetwork } from './support/crosscheck.ts';
-import { testDevice } from './support/gpu.ts';
-import { openDevice, requestAdapter } from '../src/trainers.ts';
+import { freshDevice, testDevice } from './support/gpu.ts';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -279,7 +278,7 @@ describe('every kernel variant against the reference, buffer by buffer', () => {
       const dataset = randomDataset(variant, variant.datasetSize, 300 + k);
       const options = { learningRate: variant.learningRate ?? 0.1, batchSize: variant.batch, shuffle: true, seed: k, optimizer: variant.optimizer ?? DEFAULT_OPTIMIZERS.sgd };
       let labels: string[] = [];
-      const comparisons = await crossCheck(variant.ownDevice ? await openDevice(await requestAdapter()) : device, model, dataset, options, 2, {
+      const comparisons = await crossCheck(variant.ownDevice ? await freshDevice() : device, model, dataset, options, 2, {
         path: variant.path ?? 'layered',
         gpu: variant.gpu,
         inspect: (trainer) => {
@@ -302,7 +301,7 @@ describe('every kernel variant against the reference, buffer by buffer', () => {
 describe('a plan compiled for another batch size', () => {
   it('is taken where about as cheap (no compile), its splits, the last now empty, summing what the reference does', async () => {
     // A device of its own: the plans other cases compiled would be offered too, and take the room a reuse has.
-    const device = await openDevice(await requestAdapter());
+    const device = await freshDevice();
     const network: RandomNetwork = { sizes: [8, 40, 10], activations: ['softplus', 'sigmoid'], loss: 'mse' };
     const options = (batchSize: number) => ({ learningRate: 0.05, batchSize, shuffle: true, seed: 3, optimizer: DEFAULT_OPTIMIZERS.momentum });
     const model = randomModel(network, 77);

@@ -16,3 +16,8 @@ export function testDevice(): Promise<GPUDevice> {
   });
   return device;
 }
+
+/** A device of the caller's own, beside the file's: its cache of pipelines (and so of plans to reuse) starts empty. */
+export async function freshDevice(): Promise<GPUDevice> {
+  return openDevice(await requestAdapter());
+}
